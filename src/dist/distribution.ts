@@ -24,6 +24,8 @@ export interface Distribution {
   logProb(x: tf.Tensor): tf.Tensor;
   mean(): tf.Tensor;
   variance(): tf.Tensor;
+  /** release the tensors the distribution holds (its broadcast parameters, derived factors) */
+  dispose?(): void;
 }
 
 /** The parameters of a family call, already broadcast against each other. */

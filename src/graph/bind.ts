@@ -1,0 +1,389 @@
+// Binding a model graph to data (DESIGN.md §3): resolve sizes, lay out plates (ragged pairs
+// flattened), check shapes concretely, read and check every value, and decide for each
+// stochastic node whether it is observed, partially observed or latent. All problems found
+// are thrown together as one PlatoError; undeclared keys are warnings.
+import { freeze } from 'immer';
+import { type Diagnostic, error } from '../lang/diagnostics.js';
+import { DISTRIBUTIONS } from '../lang/signatures.js';
+import type {
+  BoundModel,
+  DataInput,
+  NDArray,
+  NodeShape,
+  Observation,
+  PlateAxis,
+  RaggedSegments,
+} from './bound.js';
+import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
+import type { GraphNode, ModelGraph } from './ir.js';
+import { nestedAxes, nestedIndex, plateAxes, raggedSegments } from './layout.js';
+import { baseTypeToString, exprToString, shapeToString } from './print.js';
+import { Problems } from './problems.js';
+import {
+  concreteShape,
+  inferShapes,
+  type NodeShapeInfo,
+  type ShapeAnalysis,
+  type SizeValues,
+} from './shapes.js';
+import { resolveSizes } from './sizes.js';
+import { checkSupport, checkType, type Entries } from './support.js';
+import { apparentShape, readValue } from './values.js';
+
+export interface BindOptions {
+  /** the data file's name, for messages */
+  readonly dataFile?: string;
+}
+
+/** Bind `graph` to `data`. Throws PlatoError listing every problem found. */
+export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = {}): BoundModel {
+  const problems = new Problems(options.dataFile);
+  // a key holding `undefined` (from a program, not JSON) is treated as absent
+  const input: Readonly<Record<string, unknown>> = Object.fromEntries(
+    Object.entries(data).filter(([, v]) => v !== undefined),
+  );
+  checkKeys(graph, input, problems);
+
+  // Static shape errors are the model's; report them before looking at the data.
+  const symbolic = inferShapes(graph);
+  for (const d of allDiagnostics(symbolic)) problems.add(d);
+  problems.throwIfAny(graph);
+
+  const sizes = resolveSizes(graph, symbolic, input, problems);
+  problems.throwIfAny(graph);
+
+  // The same analysis with every size known: all comparisons are now concrete.
+  const concrete = inferShapes(graph, sizes!);
+  for (const d of allDiagnostics(concrete)) problems.add(d);
+  const layout = computeLayout(graph, concrete, sizes!, problems);
+  problems.throwIfAny(graph);
+
+  const binder = new ValueBinder(graph, sizes!, concrete, layout, input, problems);
+  binder.run();
+  problems.throwIfAny(graph);
+
+  const bound: BoundModel = {
+    graph,
+    sizes: sizes!,
+    shapes: layout.shapes,
+    axes: layout.axes,
+    ragged: layout.ragged,
+    values: binder.values,
+    observation: binder.observation,
+    fixedParams: binder.fixedParams,
+    warnings: problems.warnings,
+  };
+  return freeze(bound, true);
+}
+
+function allDiagnostics(a: ShapeAnalysis): readonly Diagnostic[] {
+  return [...a.diagnostics, ...(a.guide?.diagnostics ?? [])];
+}
+
+function checkKeys(
+  graph: ModelGraph,
+  input: Readonly<Record<string, unknown>>,
+  problems: Problems,
+): void {
+  const guideNames = new Set(Object.keys(graph.guide?.nodes ?? {}));
+  for (const key of Object.keys(input)) {
+    const node = graph.nodes[key];
+    if (!node) {
+      if (!guideNames.has(key))
+        problems.warning(`"${key}" is not declared in model ${graph.name}; ignored`);
+      continue;
+    }
+    if (node.kind === 'deterministic') {
+      problems.error(
+        `${key} is deterministic (${key} = ${exprToString(node.value)}) and cannot be given in the data`,
+        key,
+      );
+    } else if (node.kind === 'net') {
+      problems.error(`net ${key} has learned weights and cannot be given in the data`, key);
+    }
+  }
+}
+
+interface Layout {
+  readonly shapes: Record<string, NodeShape>;
+  readonly axes: Record<string, readonly PlateAxis[]>;
+  readonly ragged: Record<string, RaggedSegments>;
+}
+
+function computeLayout(
+  graph: ModelGraph,
+  concrete: ShapeAnalysis,
+  sizes: SizeValues,
+  problems: Problems,
+): Layout {
+  const shapes: Record<string, NodeShape> = {};
+  const axes: Record<string, readonly PlateAxis[]> = {};
+  const ragged = raggedSegments(graph, sizes);
+  const add = (g: ModelGraph, a: ShapeAnalysis, guide: boolean) => {
+    for (const name of g.order) {
+      const info = a.nodes[name];
+      const node = g.nodes[name];
+      // guide nodes are laid out only where they do not shadow a model node
+      if (!info || (guide && graph.nodes[name])) continue;
+      if (guide && node.kind !== 'hyper' && node.kind !== 'param') continue;
+      const event = concreteShape(info.event, sizes);
+      if (!event) {
+        problems.add({
+          ...error(
+            'shape',
+            `cannot determine the shape of ${name} from the sizes: ${shapeToString(info.event)}`,
+            node.range,
+          ),
+          file: graph.filename,
+        });
+        continue;
+      }
+      const ax = plateAxes(g, node.plates, sizes);
+      axes[name] = ax;
+      shapes[name] = { batch: ax.map((x) => x.length), event };
+    }
+  };
+  add(graph, concrete, false);
+  if (graph.guide && concrete.guide) add(graph.guide, concrete.guide, true);
+  return { shapes, axes, ragged };
+}
+
+class ValueBinder {
+  readonly values: Record<string, NDArray> = {};
+  readonly observation: Record<string, Observation> = {};
+  readonly fixedParams: string[] = [];
+  private readonly env: { sizes: SizeValues; values: Record<string, NDArray> };
+
+  constructor(
+    private readonly graph: ModelGraph,
+    private readonly sizes: SizeValues,
+    private readonly analysis: ShapeAnalysis,
+    private readonly layout: Layout,
+    private readonly input: Readonly<Record<string, unknown>>,
+    private readonly problems: Problems,
+  ) {
+    this.env = { sizes, values: this.values };
+  }
+
+  run(): void {
+    for (const name of this.graph.order)
+      this.node(this.graph, this.graph.nodes[name], this.analysis.nodes[name]);
+    const guide = this.graph.guide;
+    if (guide && this.analysis.guide) {
+      for (const name of guide.order) {
+        const node = guide.nodes[name];
+        if (this.graph.nodes[name] || (node.kind !== 'hyper' && node.kind !== 'param')) continue;
+        this.node(guide, node, this.analysis.guide.nodes[name]);
+      }
+    }
+  }
+
+  private node(g: ModelGraph, node: GraphNode, info: NodeShapeInfo | undefined): void {
+    const shape = this.layout.shapes[node.name];
+    if (!info || !shape) return;
+    const given = Object.hasOwn(this.input, node.name);
+    switch (node.kind) {
+      case 'hyper':
+      case 'param': {
+        // the value as written (data or default), and broadcast to the declared shape
+        let written: { own: NDArray; full?: NDArray } | undefined;
+        if (given) written = this.readBroadcast(g, node, info);
+        else if (node.default) written = this.evalDefault(node, shape);
+        else if (node.kind === 'hyper') {
+          this.problems.error(
+            `hyper ${node.name} has no default and is not given in the data: give "${node.name}" in the data file`,
+            node.name,
+          );
+        }
+        const arr = written?.full;
+        if (!arr) return;
+        if (given && node.kind === 'param') this.fixedParams.push(node.name);
+        // entries are named by their index in the value as written (a scalar: no index)
+        const own = written!.own.shape;
+        const entries = {
+          ...this.entries(node, arr),
+          indexOf: (i: number) => ownIndex(i, arr.shape, own),
+        };
+        checkType(node.type, entries, this.env);
+        this.values[node.name] = arr;
+        return;
+      }
+      case 'data': {
+        if (!given) {
+          this.problems.error(
+            `data ${node.name} is missing: give "${node.name}" in the data file`,
+            node.name,
+          );
+          return;
+        }
+        const r = this.readExact(g, node, info, false);
+        if (!r) return;
+        checkType(node.type, this.entries(node, r.array), this.env);
+        this.values[node.name] = r.array;
+        return;
+      }
+      case 'stochastic': {
+        if (!given) {
+          this.observation[node.name] = { kind: 'latent' };
+          return;
+        }
+        const r = this.readExact(g, node, info, true);
+        if (!r) return;
+        const total = r.array.data.length;
+        if (total > 0 && r.missing === total) {
+          this.observation[node.name] = { kind: 'latent' };
+          return;
+        }
+        const e = this.entries(node, r.array, r.mask);
+        const statesDim = info.states;
+        const states =
+          statesDim === undefined ? undefined : concreteShape([statesDim], this.sizes)?.[0];
+        checkSupport(node, e, this.env, states, statesDim);
+        if (node.declaredType) checkType(node.declaredType, e, this.env);
+        this.values[node.name] = r.array;
+        this.observation[node.name] = r.mask
+          ? { kind: 'partial', mask: r.mask }
+          : { kind: 'observed' };
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private entries(node: GraphNode, array: NDArray, mask?: Uint8Array): Entries {
+    const prefix =
+      node.kind === 'hyper' || node.kind === 'param' || node.kind === 'data' ? `${node.kind} ` : '';
+    const axes = this.layout.axes[node.name];
+    const event = this.layout.shapes[node.name].event;
+    return {
+      name: node.name,
+      prefix,
+      array,
+      ...(mask ? { mask } : {}),
+      indexOf: (i) => nestedIndex(i, axes, event, this.layout.ragged),
+      problems: this.problems,
+    };
+  }
+
+  /** `real[N, P] = [100, 3]`: the expected type with size names and numbers. */
+  private expected(g: ModelGraph, node: GraphNode, info: NodeShapeInfo): string {
+    let base: string;
+    if (node.kind === 'stochastic') {
+      base = node.declaredType
+        ? baseTypeToString(node.declaredType)
+        : DISTRIBUTIONS[node.distribution].discrete
+          ? 'int'
+          : 'real';
+    } else if (node.kind === 'hyper' || node.kind === 'param' || node.kind === 'data') {
+      base = baseTypeToString(node.type);
+    } else base = 'real';
+    const sym: string[] = [];
+    const num: string[] = [];
+    let prevIndex = '';
+    for (const id of node.plates) {
+      const p = g.plates[id];
+      const s = this.sizes[p.size];
+      if (p.raggedBy) {
+        sym.push(`${p.size}[${prevIndex}]`);
+        num.push(`${p.size}[${prevIndex}]`);
+      } else {
+        sym.push(p.size);
+        num.push(String(s));
+      }
+      prevIndex = p.index;
+    }
+    for (const d of info.event) {
+      sym.push(String(d));
+      num.push(String(concreteShape([d], this.sizes)?.[0] ?? d));
+    }
+    if (!sym.length) return base;
+    const a = `[${sym.join(', ')}]`;
+    const b = `[${num.join(', ')}]`;
+    return a === b ? `${base}${a}` : `${base}${a} = ${b}`;
+  }
+
+  private readExact(g: ModelGraph, node: GraphNode, info: NodeShapeInfo, allowMissing: boolean) {
+    const event = this.layout.shapes[node.name].event;
+    return readValue(
+      this.input[node.name],
+      {
+        name: node.name,
+        prefix: node.kind === 'data' ? 'data ' : '',
+        axes: nestedAxes(g, node.plates, event, this.sizes),
+        allowMissing,
+        expected: this.expected(g, node, info),
+      },
+      this.problems,
+    );
+  }
+
+  /** A hyper or param from the data: read at its own shape, then broadcast to the declared one. */
+  private readBroadcast(
+    g: ModelGraph,
+    node: Extract<GraphNode, { kind: 'hyper' | 'param' }>,
+    info: NodeShapeInfo,
+  ): { own: NDArray; full?: NDArray } | undefined {
+    const v = this.input[node.name];
+    const shape = this.layout.shapes[node.name];
+    const full = [...shape.batch, ...shape.event];
+    const own = apparentShape(v);
+    const r = readValue(
+      v,
+      {
+        name: node.name,
+        prefix: `${node.kind} `,
+        axes: own.map((length) => ({ kind: 'fixed', length })),
+        allowMissing: false,
+        expected: this.expected(g, node, info),
+      },
+      this.problems,
+    );
+    if (!r) return undefined;
+    const b = broadcastTo(r.array, full);
+    if (!b) {
+      this.problems.error(
+        `${node.name}: expected ${this.expected(g, node, info)}, got [${r.array.shape.join(', ')}]`,
+        node.name,
+      );
+    }
+    return { own: r.array, ...(b ? { full: b } : {}) };
+  }
+
+  private evalDefault(
+    node: Extract<GraphNode, { kind: 'hyper' | 'param' }>,
+    shape: NodeShape,
+  ): { own: NDArray; full?: NDArray } | undefined {
+    const full = [...shape.batch, ...shape.event];
+    const modelError = (message: string, range = node.default!.range) =>
+      this.problems.add({ ...error('type', message, range), file: this.graph.filename });
+    try {
+      const v = evalConst(node.default!, this.env as ConstEnv);
+      const b = broadcastTo(v, full);
+      if (!b) {
+        modelError(
+          `${node.kind} ${node.name}: the default has shape [${v.shape.join(', ')}] but ${node.name} has shape [${full.join(', ')}]`,
+        );
+      }
+      return { own: v, ...(b ? { full: b } : {}) };
+    } catch (err) {
+      if (!(err instanceof ConstEvalError)) throw err;
+      modelError(
+        `${node.kind} ${node.name}: cannot evaluate the default: ${err.message}`,
+        err.expr.range,
+      );
+      return undefined;
+    }
+  }
+}
+
+/** The index, in a value of shape `own`, of the entry broadcast to flat position `i` of `full`. */
+function ownIndex(i: number, full: readonly number[], own: readonly number[]): number[] {
+  const pos: number[] = new Array(full.length);
+  let rest = i;
+  for (let a = full.length - 1; a >= 0; a--) {
+    pos[a] = rest % full[a];
+    rest = Math.floor(rest / full[a]);
+  }
+  return pos.slice(full.length - own.length).map((p, a) => (own[a] === 1 ? 0 : p));
+}

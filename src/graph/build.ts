@@ -1,0 +1,429 @@
+// Build the immutable ModelGraph (src/graph/ir.ts) from a checked AST: one node per
+// declaration, plates with their nesting and raggedness, parents, canonical distribution
+// arguments, and a topological order (Kahn's algorithm, declaration order breaking ties).
+// The checker has already reported user mistakes; what is re-detected here (a cycle, an
+// unknown name) is reported again as a Diagnostic rather than trusted, so that building
+// never loops or crashes on an unchecked program.
+import { freeze } from 'immer';
+import type { Arg, Block, Expr, Program, Range, Stmt, TypeExpr } from '../lang/ast.js';
+import { type Diagnostic, error } from '../lang/diagnostics.js';
+import { DISTRIBUTIONS, isDistName, isFunctionName } from '../lang/signatures.js';
+import { ConstEvalError, evalConst } from './evaluate.js';
+import type { Dim, GraphNode, ModelGraph, Plate, ValueType } from './ir.js';
+
+export interface BuildResult {
+  readonly graph?: ModelGraph;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Turn a checked program into its (deeply frozen) model graph. */
+export function buildGraph(program: Program, source: string, filename: string): BuildResult {
+  const diagnostics: Diagnostic[] = [];
+  const model = new BlockBuilder(program.model, source, filename, diagnostics).build();
+  let guide: ModelGraph | undefined;
+  if (program.guide) {
+    guide = new BlockBuilder(program.guide, source, filename, diagnostics, model).build();
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const graph: ModelGraph = guide ? { ...model, guide } : model;
+  return { graph: freeze(graph, true), diagnostics };
+}
+
+/** A name mentioned in an expression, with where. */
+interface Mention {
+  readonly name: string;
+  readonly range: Range;
+}
+
+/**
+ * The names an expression mentions, excluding plate indices in scope. Calls of nets count
+ * (the callee is a parent); calls of built-in functions do not.
+ */
+export function mentions(
+  e: Expr | undefined,
+  indices: ReadonlySet<string>,
+  out: Mention[] = [],
+): Mention[] {
+  if (!e) return out;
+  switch (e.kind) {
+    case 'num':
+      break;
+    case 'name':
+      if (!indices.has(e.name)) out.push({ name: e.name, range: e.range });
+      break;
+    case 'vector':
+      for (const x of e.items) mentions(x, indices, out);
+      break;
+    case 'unary':
+      mentions(e.arg, indices, out);
+      break;
+    case 'binary':
+      mentions(e.left, indices, out);
+      mentions(e.right, indices, out);
+      break;
+    case 'index':
+      mentions(e.target, indices, out);
+      for (const i of e.indices) {
+        if (i.kind === 'at') mentions(i.expr, indices, out);
+        else {
+          mentions(i.lo, indices, out);
+          mentions(i.hi, indices, out);
+        }
+      }
+      break;
+    case 'call':
+      if (!isFunctionName(e.callee) && !isDistName(e.callee))
+        out.push({ name: e.callee, range: e.calleeRange });
+      for (const a of e.args) mentions(a.value, indices, out);
+      break;
+  }
+  return out;
+}
+
+function uniqueNames(ms: readonly Mention[]): string[] {
+  return [...new Set(ms.map((m) => m.name))];
+}
+
+class BlockBuilder {
+  private readonly nodes: Record<string, GraphNode> = {};
+  private readonly declOrder: string[] = [];
+  private readonly plates: Record<string, Plate> = {};
+  /** per node: every name it must come after (parents and the sizes of its plates) */
+  private readonly deps: Record<string, string[]> = {};
+  /** names mentioned, checked against the declarations once the block is read */
+  private readonly allMentions: Mention[] = [];
+  private readonly stack: Plate[] = [];
+  private readonly sizeDefaults: Record<string, number> = {};
+
+  constructor(
+    private readonly block: Block,
+    private readonly source: string,
+    private readonly filename: string,
+    private readonly diagnostics: Diagnostic[],
+    /** for a guide: the model, whose names the guide may mention */
+    private readonly outer?: ModelGraph,
+  ) {}
+
+  build(): ModelGraph {
+    this.statements(this.block.body);
+    for (const m of this.allMentions) {
+      if (!this.nodes[m.name] && !this.outer?.nodes[m.name]) {
+        this.diag('unknown-name', `unknown name '${m.name}'`, m.range);
+      }
+    }
+    return {
+      name: this.block.name.name,
+      filename: this.filename,
+      source: this.source,
+      nodes: this.nodes,
+      order: this.topologicalOrder(),
+      plates: this.plates,
+    };
+  }
+
+  private diag(kind: Diagnostic['kind'], message: string, range?: Range): void {
+    this.diagnostics.push({ ...error(kind, message, range), file: this.filename });
+  }
+
+  private indexScope(): Set<string> {
+    return new Set(this.stack.map((p) => p.index));
+  }
+
+  private statements(body: readonly Stmt[]): void {
+    for (const s of body) this.statement(s);
+  }
+
+  private statement(s: Stmt): void {
+    if (s.kind === 'plate') {
+      this.plate(s);
+      return;
+    }
+    const ident = s.kind === 'stochastic' || s.kind === 'deterministic' ? s.target.name : s.name;
+    const name = ident.name;
+    if (this.nodes[name]) {
+      this.diag('duplicate', `'${name}' is declared twice`, ident.range);
+      return;
+    }
+    const scope = this.indexScope();
+    const common = {
+      name,
+      line: ident.range.start.line,
+      column: ident.range.start.column,
+      range: s.range,
+      plates: this.stack.map((p) => p.id),
+    };
+    const ms: Mention[] = [];
+    let node: GraphNode;
+    switch (s.kind) {
+      case 'size': {
+        if (s.raggedOver) ms.push({ name: s.raggedOver.name, range: s.raggedOver.range });
+        mentions(s.value, scope, ms);
+        node = {
+          kind: 'size',
+          ...common,
+          parents: uniqueNames(ms),
+          ...(s.raggedOver ? { raggedOver: s.raggedOver.name } : {}),
+          ...this.sizeDefault(name, s.value),
+        };
+        break;
+      }
+      case 'hyper':
+      case 'param': {
+        const type = this.valueType(s.type, scope, ms);
+        mentions(s.value, scope, ms);
+        node = {
+          kind: s.kind,
+          ...common,
+          parents: uniqueNames(ms),
+          type,
+          ...(s.value ? { default: s.value } : {}),
+        };
+        break;
+      }
+      case 'data': {
+        const type = this.valueType(s.type, scope, ms);
+        node = { kind: 'data', ...common, parents: uniqueNames(ms), type };
+        break;
+      }
+      case 'net': {
+        const layers = s.layers.map((e) => this.dim(e, ms));
+        const act = s.options.find((o) => o.name === 'act');
+        const activation = act?.value.kind === 'name' ? act.value.name : 'relu';
+        node = {
+          kind: 'net',
+          ...common,
+          parents: uniqueNames(ms),
+          arch: s.arch.name,
+          layers,
+          activation,
+        };
+        break;
+      }
+      case 'stochastic': {
+        const declaredType = s.type ? this.valueType(s.type, scope, ms) : undefined;
+        const dist = s.dist.name.name;
+        for (const a of s.dist.args) mentions(a.value, scope, ms);
+        if (!isDistName(dist)) {
+          this.diag('unknown-name', `unknown distribution '${dist}'`, s.dist.name.range);
+          return;
+        }
+        const args = this.canonicalArgs(dist, s.dist.args, s.dist.range);
+        node = {
+          kind: 'stochastic',
+          ...common,
+          parents: uniqueNames(ms),
+          distribution: dist,
+          args,
+          ...(declaredType ? { declaredType } : {}),
+          indices: s.target.indices.map((i) => i.name),
+        };
+        break;
+      }
+      case 'deterministic': {
+        mentions(s.value, scope, ms);
+        node = {
+          kind: 'deterministic',
+          ...common,
+          parents: uniqueNames(ms),
+          value: s.value,
+          indices: s.target.indices.map((i) => i.name),
+        };
+        break;
+      }
+    }
+    this.allMentions.push(...ms);
+    this.nodes[name] = node;
+    this.declOrder.push(name);
+    this.deps[name] = [...node.parents, ...this.stack.map((p) => p.size)];
+  }
+
+  private sizeDefault(name: string, value: Expr | undefined): { default?: number } {
+    if (!value) return {};
+    try {
+      const v = evalConst(value, { sizes: this.sizeDefaults, values: {} });
+      const n = v.data[0];
+      if (v.data.length === 1 && Number.isInteger(n) && n >= 0) {
+        this.sizeDefaults[name] = n;
+        return { default: n };
+      }
+      this.diag('type', `size ${name} must be a non-negative integer`, value.range);
+    } catch (e) {
+      if (!(e instanceof ConstEvalError)) throw e;
+      this.diag(
+        'type',
+        `the default of size ${name} must be a constant integer: ${e.message}`,
+        e.expr.range,
+      );
+    }
+    return {};
+  }
+
+  private plate(s: Extract<Stmt, { kind: 'plate' }>): void {
+    let id = s.index.name;
+    for (let k = 2; this.plates[id]; k++) id = `${s.index.name}#${k}`;
+    const parent = this.stack[this.stack.length - 1];
+    this.allMentions.push({ name: s.size.name, range: s.size.range });
+    let raggedBy: string | undefined;
+    const sizeNode = this.nodes[s.size.name] ?? this.outer?.nodes[s.size.name];
+    const raggedOver = sizeNode?.kind === 'size' ? sizeNode.raggedOver : undefined;
+    if (s.sizeIndex) {
+      if (!parent || parent.index !== s.sizeIndex.name) {
+        this.diag(
+          'plate-index',
+          `a ragged plate '${s.index.name} in ${s.size.name}[${s.sizeIndex.name}]' must be nested directly in the plate of '${s.sizeIndex.name}'`,
+          s.sizeIndex.range,
+        );
+      } else if (sizeNode && raggedOver !== parent.size) {
+        this.diag(
+          'plate-index',
+          raggedOver
+            ? `size ${s.size.name} is ragged over ${raggedOver}, but plate '${parent.index}' runs over ${parent.size}`
+            : `size ${s.size.name} is not ragged: write 'plate ${s.index.name} in ${s.size.name}'`,
+          s.size.range,
+        );
+      } else if (parent.raggedBy) {
+        this.diag(
+          'unsupported',
+          'a ragged plate inside another ragged plate is not supported',
+          s.range,
+        );
+      } else raggedBy = parent.id;
+    } else if (raggedOver) {
+      this.diag(
+        'plate-index',
+        `size ${s.size.name} is ragged over ${raggedOver}: write 'plate ${s.index.name} in ${s.size.name}[…]' with the index of the plate over ${raggedOver}`,
+        s.size.range,
+      );
+    }
+    const plate: Plate = {
+      id,
+      index: s.index.name,
+      size: s.size.name,
+      ...(parent ? { parent: parent.id } : {}),
+      ...(raggedBy ? { raggedBy } : {}),
+      line: s.range.start.line,
+      column: s.range.start.column,
+    };
+    this.plates[id] = plate;
+    this.stack.push(plate);
+    this.statements(s.body);
+    this.stack.pop();
+  }
+
+  private dim(e: Expr, ms: Mention[]): Dim {
+    if (e.kind === 'name') {
+      ms.push({ name: e.name, range: e.range });
+      return e.name;
+    }
+    if (e.kind === 'num' && e.isInt && e.value >= 0) return e.value;
+    this.diag('type', 'a dimension must be a size name or a non-negative integer', e.range);
+    return 0;
+  }
+
+  private valueType(t: TypeExpr, scope: ReadonlySet<string>, ms: Mention[]): ValueType {
+    mentions(t.lower, scope, ms);
+    mentions(t.upper, scope, ms);
+    return {
+      base: t.base,
+      ...(t.lower ? { lower: t.lower } : {}),
+      ...(t.upper ? { upper: t.upper } : {}),
+      shape: t.shape.map((e) => this.dim(e, ms)),
+    };
+  }
+
+  /**
+   * Map a call's arguments to the canonical names of the first parameterisation whose names
+   * cover the named arguments (`Bernoulli(logits = l)` → {logits}); positional arguments
+   * fill that parameterisation's names in order.
+   */
+  private canonicalArgs(
+    dist: keyof typeof DISTRIBUTIONS,
+    args: readonly Arg[],
+    range: Range,
+  ): Record<string, Expr> {
+    const sig = DISTRIBUTIONS[dist];
+    const named = args.filter((a) => a.name !== undefined);
+    const positional = args.filter((a) => a.name === undefined);
+    const params = sig.params.find((p) => named.every((a) => p.includes(a.name!)));
+    if (!params) {
+      const bad = named.find((a) => !sig.params.some((p) => p.includes(a.name!)));
+      const all = [...new Set(sig.params.flat())].join(', ');
+      const which = bad ? `'${bad.name}'` : named.map((a) => `'${a.name}'`).join(' and ');
+      this.diag(
+        'unknown-argument',
+        bad
+          ? `${dist} has no argument ${which} (its arguments: ${all})`
+          : `${dist} cannot take ${which} together`,
+        (bad ?? named[0]).nameRange ?? range,
+      );
+      return {};
+    }
+    const out: Record<string, Expr> = {};
+    positional.forEach((a, i) => {
+      if (i < params.length) out[params[i]] = a.value;
+    });
+    for (const a of named) {
+      if (out[a.name!]) this.diag('arity', `${dist}: argument '${a.name}' is given twice`, a.range);
+      out[a.name!] = a.value;
+    }
+    const missing = params.filter((p) => !out[p]);
+    if (positional.length > params.length || missing.length) {
+      this.diag(
+        'arity',
+        `${dist}(${params.join(', ')}) takes ${params.length} argument${params.length === 1 ? '' : 's'}, got ${args.length}`,
+        range,
+      );
+    }
+    return out;
+  }
+
+  /** Kahn's algorithm; among ready nodes the earliest declared goes first. */
+  private topologicalOrder(): string[] {
+    const names = this.declOrder;
+    const pos = new Map(names.map((n, i) => [n, i]));
+    const indegree = new Map<string, number>(names.map((n) => [n, 0]));
+    const children = new Map<string, string[]>(names.map((n) => [n, []]));
+    for (const n of names) {
+      for (const p of new Set(this.deps[n])) {
+        if (!pos.has(p)) continue; // a name of the model (for a guide) or unknown (reported)
+        indegree.set(n, indegree.get(n)! + 1);
+        children.get(p)!.push(n);
+      }
+    }
+    const ready = names.filter((n) => indegree.get(n) === 0);
+    const order: string[] = [];
+    while (ready.length) {
+      let best = 0;
+      for (let i = 1; i < ready.length; i++)
+        if (pos.get(ready[i])! < pos.get(ready[best])!) best = i;
+      const n = ready.splice(best, 1)[0];
+      order.push(n);
+      for (const c of children.get(n)!) {
+        indegree.set(c, indegree.get(c)! - 1);
+        if (indegree.get(c) === 0) ready.push(c);
+      }
+    }
+    if (order.length < names.length) this.reportCycle(names.filter((n) => indegree.get(n)! > 0));
+    return order;
+  }
+
+  private reportCycle(stuck: string[]): void {
+    // Follow dependencies among the stuck nodes until one repeats: that is a cycle.
+    const inStuck = new Set(stuck);
+    const path: string[] = [];
+    const seen = new Map<string, number>();
+    let n = stuck[0];
+    while (!seen.has(n)) {
+      seen.set(n, path.length);
+      path.push(n);
+      n = this.deps[n].find((p) => inStuck.has(p))!;
+    }
+    const cycle = [...path.slice(seen.get(n)!), n].reverse();
+    const node = this.nodes[cycle[0]];
+    const how =
+      cycle.length === 2
+        ? 'depends on itself'
+        : `depends on itself through ${cycle.slice(1, -1).join(', ')}`;
+    this.diag('cycle', `'${cycle[0]}' ${how} (${cycle.join(' → ')})`, node.range);
+  }
+}

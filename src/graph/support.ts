@@ -1,0 +1,212 @@
+// Checking bound values: declared types (int, bounds, simplex) of hypers, data and params, and
+// the support of each observed stochastic node's family. Loops over entries run once at
+// binding, not in an engine's hot path; the nested index is computed only for messages.
+import type { Expr } from '../lang/ast.js';
+import { DISTRIBUTIONS } from '../lang/signatures.js';
+import type { NDArray } from './bound.js';
+import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
+import type { Dim, StochasticNode, ValueType } from './ir.js';
+import { baseTypeToString, exprToString, indexedName } from './print.js';
+import type { Problems } from './problems.js';
+
+export interface Entries {
+  readonly name: string;
+  /** 'hyper ', 'param ', 'data ' or '' (a stochastic node) */
+  readonly prefix: string;
+  readonly array: NDArray;
+  /** 0 where missing (skipped) */
+  readonly mask?: Uint8Array;
+  /** the nested index of flat entry i, for messages */
+  readonly indexOf: (i: number) => number[];
+  readonly problems: Problems;
+}
+
+const SIMPLEX_TOL = 1e-5;
+
+function at(e: Entries, i: number): string {
+  return `${e.prefix}${indexedName(e.name, e.indexOf(i))}`;
+}
+
+function rowAt(e: Entries, i: number): string {
+  return `${e.prefix}${indexedName(e.name, e.indexOf(i).slice(0, -1))}`;
+}
+
+function present(e: Entries, i: number): boolean {
+  return !e.mask || e.mask[i] === 1;
+}
+
+/** A bound, evaluated and broadcast to the array's shape; undefined if absent or unusable. */
+function boundArray(x: Expr | undefined, e: Entries, env: ConstEnv): Float64Array | undefined {
+  if (!x) return undefined;
+  try {
+    const v = broadcastTo(evalConst(x, env), e.array.shape);
+    if (v) return v.data;
+    e.problems.error(
+      `${e.prefix}${e.name}: the bound ${exprToString(x)} does not fit its shape`,
+      e.name,
+    );
+  } catch (err) {
+    if (!(err instanceof ConstEvalError)) throw err;
+    e.problems.error(
+      `${e.prefix}${e.name}: cannot evaluate the bound ${exprToString(x)}: ${err.message}`,
+      e.name,
+    );
+  }
+  return undefined;
+}
+
+/** Integrality, bounds (inclusive, as in Stan) and the simplex constraint of a declared type. */
+export function checkType(type: ValueType, e: Entries, env: ConstEnv): void {
+  const { data } = e.array;
+  const lo = boundArray(type.lower, e, env);
+  const hi = boundArray(type.upper, e, env);
+  const text = baseTypeToString(type);
+  for (let i = 0; i < data.length; i++) {
+    if (!present(e, i)) continue;
+    const v = data[i];
+    if (type.base === 'int' && !Number.isInteger(v)) {
+      e.problems.error(`${at(e, i)} = ${v} is not an integer (${e.name} is ${text})`, e.name);
+    } else if ((lo && v < lo[i]) || (hi && v > hi[i])) {
+      e.problems.error(`${at(e, i)} = ${v} is outside ${text}`, e.name);
+    }
+  }
+  if (type.base === 'simplex') checkSimplexRows(e, 'a simplex');
+}
+
+function checkSimplexRows(e: Entries, what: string): void {
+  const { data, shape } = e.array;
+  const k = shape.length ? shape[shape.length - 1] : 1;
+  for (let r = 0; r + k <= data.length && k > 0; r += k) {
+    let sum = 0;
+    let negative = -1;
+    let complete = true;
+    for (let t = r; t < r + k; t++) {
+      if (!present(e, t)) complete = false;
+      else if (data[t] < 0 && negative < 0) negative = t;
+      sum += data[t];
+    }
+    if (negative >= 0) {
+      e.problems.error(
+        `${at(e, negative)} = ${data[negative]} is negative, so ${rowAt(e, r)} is not ${what}`,
+        e.name,
+      );
+    } else if (complete && Math.abs(sum - 1) > SIMPLEX_TOL) {
+      e.problems.error(`${rowAt(e, r)} is not ${what}: its entries sum to ${sum}`, e.name);
+    }
+  }
+}
+
+/** A distribution argument that is a scalar constant (a literal, hyper or size), if it is one. */
+function constArg(node: StochasticNode, arg: string, env: ConstEnv): number | undefined {
+  const x = node.args[arg];
+  if (!x) return undefined;
+  try {
+    const v = evalConst(x, env);
+    return v.data.length === 1 ? v.data[0] : undefined;
+  } catch (err) {
+    if (err instanceof ConstEvalError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Check an observed node's values against its family's support and integrality.
+ * `states` is the number of categories of a Categorical (`statesDim` names it).
+ */
+export function checkSupport(
+  node: StochasticNode,
+  e: Entries,
+  env: ConstEnv,
+  states: number | undefined,
+  statesDim: Dim | undefined,
+): void {
+  const family = node.distribution;
+  const sig = DISTRIBUTIONS[family];
+  const { data } = e.array;
+  const outside = (i: number, support: string) =>
+    e.problems.error(
+      `${at(e, i)} = ${data[i]} is outside the support of ${family} (${support})`,
+      e.name,
+    );
+
+  if (sig.support === 'categorical') {
+    const over =
+      states === undefined
+        ? ''
+        : ` over ${typeof statesDim === 'string' ? `${statesDim} = ` : ''}${states} states (0…${states - 1})`;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!present(e, i)) continue;
+      if (!Number.isInteger(v) || v < 0 || (states !== undefined && v >= states)) {
+        e.problems.error(`${at(e, i)} = ${v} is not a category of ${family}${over}`, e.name);
+      }
+    }
+    return;
+  }
+  if (sig.support === 'simplex') {
+    checkSimplexRows(e, `a point of the simplex (${family})`);
+    return;
+  }
+  let test: ((v: number) => boolean) | undefined;
+  let text = '';
+  switch (sig.support) {
+    case 'real':
+      return;
+    case 'positive':
+      // closed at 0: Exponential and Gamma(shape >= 1) have finite density there
+      test = (v) => v >= 0;
+      text = '[0, ∞)';
+      break;
+    case 'unit-interval':
+      test = (v) => v >= 0 && v <= 1;
+      text = '[0, 1]';
+      break;
+    case 'binary':
+      test = (v) => v === 0 || v === 1;
+      text = '{0, 1}';
+      break;
+    case 'count':
+      test = (v) => Number.isInteger(v) && v >= 0;
+      text = '{0, 1, 2, …}';
+      break;
+    case 'bounded-count':
+    case 'count-vector': {
+      const n = constArg(node, 'n', env);
+      test = (v) =>
+        Number.isInteger(v) &&
+        v >= 0 &&
+        (n === undefined || sig.support !== 'bounded-count' || v <= n);
+      const nText = n ?? (node.args.n ? exprToString(node.args.n) : 'n');
+      text = sig.support === 'bounded-count' ? `{0, …, ${nText}}` : `counts summing to ${nText}`;
+      if (sig.support === 'count-vector' && n !== undefined) checkRowSums(e, n, family);
+      break;
+    }
+    case 'interval': {
+      const lo = constArg(node, 'lo', env);
+      const hi = constArg(node, 'hi', env);
+      if (lo === undefined && hi === undefined) return;
+      test = (v) => (lo === undefined || v >= lo) && (hi === undefined || v <= hi);
+      text = `[${lo ?? exprToString(node.args.lo)}, ${hi ?? exprToString(node.args.hi)}]`;
+      break;
+    }
+  }
+  for (let i = 0; i < data.length; i++) {
+    if (present(e, i) && !test(data[i])) outside(i, text);
+  }
+}
+
+function checkRowSums(e: Entries, n: number, family: string): void {
+  const { data, shape } = e.array;
+  const k = shape.length ? shape[shape.length - 1] : 1;
+  for (let r = 0; r + k <= data.length && k > 0; r += k) {
+    let sum = 0;
+    let complete = true;
+    for (let t = r; t < r + k; t++) {
+      if (!present(e, t)) complete = false;
+      sum += data[t];
+    }
+    if (complete && sum !== n) {
+      e.problems.error(`${rowAt(e, r)} sums to ${sum}, but ${family} draws ${n} counts`, e.name);
+    }
+  }
+}

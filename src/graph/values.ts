@@ -1,0 +1,249 @@
+// Reading one variable's value from the data into the dense row-major layout: nested JSON
+// arrays (ragged where the plate is ragged) or an already dense `{ shape, data }` array.
+// Every problem names the variable and the nested index (`y[3, 1]`).
+import type { NDArray } from './bound.js';
+import { size } from './evaluate.js';
+import type { NestedAxis } from './layout.js';
+import { indexedName } from './print.js';
+import type { Problems } from './problems.js';
+
+/** A dense array handed in by a program (not JSON): row-major `data` of `shape`. */
+export interface DenseInput {
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
+
+export function isDenseInput(v: unknown): v is DenseInput {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const o = v as { shape?: unknown; data?: unknown };
+  return (
+    Array.isArray(o.shape) &&
+    o.shape.every((d) => Number.isInteger(d) && d >= 0) &&
+    ArrayBuffer.isView(o.data) &&
+    !(o.data instanceof DataView)
+  );
+}
+
+/** A short description of a wrong value for messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string')
+    return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return String(v);
+  return 'an object';
+}
+
+/**
+ * The shape of a (possibly ragged) nested array read along first entries: [2, 3] for
+ * [[1, 2, 3], [4, 5, 6]]. Nulls and empty rows are passed over to the first non-empty
+ * entry; `open` is true when every row at some depth is empty, so deeper axes are unseen.
+ */
+export function apparentShape(v: unknown): number[] {
+  return apparent(v).shape;
+}
+
+function apparent(v: unknown): { shape: number[]; open: boolean } {
+  if (isDenseInput(v)) return { shape: [...v.shape], open: false };
+  const shape: number[] = [];
+  let cur = v;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) return { shape, open: true };
+    const rows: unknown[] = cur;
+    cur =
+      rows.find((x) => Array.isArray(x) && x.length > 0) ?? rows.find((x) => x !== null) ?? null;
+  }
+  return { shape, open: false };
+}
+
+export interface ReadSpec {
+  /** the variable's name, for indices in messages (`y[3, 1]`) */
+  readonly name: string;
+  /** prefix for messages about one entry: 'hyper ', 'data ', or '' for a stochastic node */
+  readonly prefix: string;
+  readonly axes: readonly NestedAxis[];
+  /** null entries allowed (missing values of a stochastic node) */
+  readonly allowMissing: boolean;
+  /** what a wrong overall shape is reported as: `X: expected real[N, P] = [100, 3]` */
+  readonly expected: string;
+}
+
+export interface ReadResult {
+  readonly array: NDArray;
+  /** 1 where observed, 0 where missing; present only if something is missing */
+  readonly mask?: Uint8Array;
+  readonly missing: number;
+}
+
+function axisLength(a: NestedAxis, outer: number): number {
+  return a.kind === 'fixed' ? a.length : (a.counts[outer] ?? 0);
+}
+
+/** Entries in the subtree at depth `depth` (whose position along the previous axis is `outer`). */
+function subtreeSize(axes: readonly NestedAxis[], depth: number, outer: number): number {
+  let n = 1;
+  for (let i = depth; i < axes.length; i++) {
+    const a = axes[i];
+    const next = axes[i + 1];
+    if (a.kind === 'ragged')
+      n *= a.counts[outer] ?? 0; // only reached at i === depth
+    else if (next?.kind === 'ragged') {
+      // an outer axis with its ragged axis below: all of its rows together
+      n *= sumCounts(next);
+      i++;
+    } else n *= a.length;
+  }
+  return n;
+}
+
+function sumCounts(a: NestedAxis): number {
+  return a.kind === 'ragged' ? a.counts.reduce((s, c) => s + c, 0) : a.length;
+}
+
+/** The total number of entries of the layout described by `axes`. */
+export function layoutSize(axes: readonly NestedAxis[]): number {
+  return subtreeSize(axes, 0, 0);
+}
+
+/** The flattened (tensor-layout) shape of nested axes: a ragged axis merges with its outer one. */
+export function flatShape(axes: readonly NestedAxis[]): number[] {
+  const out: number[] = [];
+  for (const a of axes) {
+    if (a.kind === 'ragged') {
+      out.pop();
+      out.push(sumCounts(a));
+    } else out.push(a.length);
+  }
+  return out;
+}
+
+/** Read `value` into the layout of `spec.axes`; undefined (with problems reported) if unusable. */
+export function readValue(
+  value: unknown,
+  spec: ReadSpec,
+  problems: Problems,
+): ReadResult | undefined {
+  if (isDenseInput(value)) return readDense(value, spec, problems);
+  const { axes, name } = spec;
+  // A wrong overall shape (rank, or a fixed length along the first entries) is one message.
+  const { shape: got, open } = apparent(value);
+  const rankOk = open ? got.length <= axes.length : got.length === axes.length;
+  const lengthsOk =
+    rankOk && got.every((len, i) => axes[i].kind === 'ragged' || axes[i].length === len);
+  if (!rankOk || !lengthsOk) {
+    const gotText =
+      typeof value === 'number' || Array.isArray(value) ? `[${got.join(', ')}]` : describe(value);
+    problems.error(`${name}: expected ${spec.expected}, got ${gotText}`, name);
+    return undefined;
+  }
+  const total = layoutSize(axes);
+  const data = new Float64Array(total);
+  const mask = spec.allowMissing ? new Uint8Array(total) : undefined;
+  const index = new Array<number>(axes.length).fill(0);
+  let k = 0;
+  let missing = 0;
+  const where = (depth: number) => indexedName(name, index.slice(0, depth));
+
+  const leaf = (v: unknown, depth: number) => {
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) {
+        data[k] = v;
+        if (mask) mask[k] = 1;
+      } else {
+        problems.error(
+          `${spec.prefix}${where(depth)} = ${v} is not a ${Number.isNaN(v) ? 'number' : 'finite number'}${
+            spec.allowMissing ? ': write null for a missing value' : ''
+          }`,
+          name,
+        );
+      }
+    } else if (v === null) {
+      if (mask) {
+        data[k] = Number.NaN;
+        missing++;
+      } else
+        problems.error(
+          `${spec.prefix}${where(depth)} is missing (null): ${spec.prefix.trim() || 'it'} must be complete`,
+          name,
+        );
+    } else
+      problems.error(`${spec.prefix}${where(depth)} is ${describe(v)}: expected a number`, name);
+    k++;
+  };
+
+  const walk = (v: unknown, depth: number) => {
+    if (depth === axes.length) {
+      leaf(v, depth);
+      return;
+    }
+    const a = axes[depth];
+    const outer = depth > 0 ? index[depth - 1] : 0;
+    const len = axisLength(a, outer);
+    if (v === null && mask) {
+      // a whole missing row: every entry below is missing
+      const n = subtreeSize(axes, depth, outer);
+      data.fill(Number.NaN, k, k + n);
+      missing += n;
+      k += n;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== len) {
+      const what =
+        a.kind === 'ragged' ? `${a.plate.size}[${outer}] = ${len} entries` : `${len} entries`;
+      problems.error(
+        `${where(depth)}: expected ${what}, got ${Array.isArray(v) ? v.length : describe(v)}`,
+        name,
+      );
+      k += subtreeSize(axes, depth, outer);
+      return;
+    }
+    for (let i = 0; i < len; i++) {
+      index[depth] = i;
+      walk(v[i], depth + 1);
+    }
+    index[depth] = 0;
+  };
+  walk(value, 0);
+  return {
+    array: { shape: flatShape(axes), data },
+    ...(missing && mask ? { mask } : {}),
+    missing,
+  };
+}
+
+/** A dense input must have the flattened layout shape exactly; NaN marks a missing entry. */
+function readDense(value: DenseInput, spec: ReadSpec, problems: Problems): ReadResult | undefined {
+  const shape = flatShape(spec.axes);
+  const { name } = spec;
+  if (value.shape.length !== shape.length || value.shape.some((d, i) => d !== shape[i])) {
+    problems.error(`${name}: expected ${spec.expected}, got [${value.shape.join(', ')}]`, name);
+    return undefined;
+  }
+  const n = size(shape);
+  if (value.data.length !== n) {
+    problems.error(
+      `${name}: the array has ${value.data.length} numbers but shape [${shape.join(', ')}] needs ${n}`,
+      name,
+    );
+    return undefined;
+  }
+  const data = Float64Array.from(value.data);
+  let mask: Uint8Array | undefined;
+  let missing = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (Number.isFinite(v)) continue;
+    if (Number.isNaN(v) && spec.allowMissing) {
+      mask ??= new Uint8Array(n).fill(1);
+      mask[i] = 0;
+      missing++;
+    } else
+      problems.error(
+        `${spec.prefix}${name} (entry ${i} of the dense array) = ${v} is not a finite number`,
+        name,
+      );
+  }
+  return { array: { shape, data }, ...(mask ? { mask } : {}), missing };
+}

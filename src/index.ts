@@ -1,0 +1,128 @@
+// The Plato library: the same operations as the command line (DESIGN.md §6).
+//   const model = compile(source, { filename: 'lda.plato' });   // throws PlatoError
+//   const draws = await sample(model, { data, n: 1000, seed: 1 });
+//   const result = await infer(model, { data, engine: 'cavi', seed: 1 });
+//   const report = engines(model, { data });
+import { type BackendName, initBackend } from './backend/index.js';
+import type { BoundModel, DataInput } from './graph/bound.js';
+import { bind } from './graph/bind.js';
+import { buildGraph } from './graph/build.js';
+import type { ModelGraph } from './graph/ir.js';
+import type { Program } from './lang/ast.js';
+import { PlatoError, userError } from './lang/diagnostics.js';
+import { frontend } from './lang/index.js';
+import type { RunOptions } from './infer/engine.js';
+import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
+import { forwardSample, sampleResult } from './infer/sample/index.js';
+import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+import { checkResult } from './report/check.js';
+
+export { PlatoError } from './lang/diagnostics.js';
+export type { Diagnostic } from './lang/diagnostics.js';
+export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+export type { BackendName } from './backend/index.js';
+
+/** A parsed, checked model: the AST and the graph IR. */
+export interface CompiledModel {
+  readonly program: Program;
+  readonly graph: ModelGraph;
+}
+
+export interface CompileOptions {
+  readonly filename?: string;
+}
+
+/** Parse, check and build the graph; throws PlatoError with every diagnostic found. */
+export function compile(source: string, options: CompileOptions = {}): CompiledModel {
+  const filename = options.filename ?? '<model>';
+  const front = frontend(source, filename);
+  const errors = front.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !front.program) throw new PlatoError(front.diagnostics, source, filename);
+  const built = buildGraph(front.program, source, filename);
+  const all = [...front.diagnostics, ...built.diagnostics];
+  if (!built.graph || all.some((d) => d.severity === 'error')) {
+    throw new PlatoError(all, source, filename);
+  }
+  return { program: front.program, graph: built.graph };
+}
+
+/** `plato check --json` */
+export function check(model: CompiledModel): CheckResult {
+  return checkResult(model.graph);
+}
+
+export interface DataOptions {
+  /** the data object (as read from JSON); sizes, hypers, covariates and observations */
+  readonly data?: DataInput;
+  /** the data file's name, for messages */
+  readonly dataFile?: string;
+  readonly backend?: BackendName;
+}
+
+function bindData(model: CompiledModel, options: DataOptions): BoundModel {
+  return bind(model.graph, options.data ?? {}, { dataFile: options.dataFile });
+}
+
+export interface SampleOptions extends DataOptions {
+  readonly n?: number;
+  readonly seed?: number;
+  /** clamp observed nodes to their data and draw the rest given them (default: prior predictive) */
+  readonly conditional?: boolean;
+}
+
+/** `plato sample --json`: n joint ancestral draws of every node. */
+export async function sample(model: CompiledModel, options: SampleOptions = {}): Promise<SampleResult> {
+  await initBackend(options.backend ?? 'wasm');
+  const bound = bindData(model, options);
+  const n = options.n ?? 1000;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(n) || n < 1) throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
+  const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
+  try {
+    return sampleResult(bound, draws, { n, seed });
+  } finally {
+    for (const t of Object.values(draws)) t.dispose();
+  }
+}
+
+export interface InferOptions extends DataOptions, Partial<RunOptions> {
+  readonly engine?: string;
+}
+
+/** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */
+export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
+  await initBackend(options.backend ?? 'wasm');
+  const bound = bindData(model, options);
+  const name = options.engine ?? 'auto';
+  const engine = name === 'auto' ? chooseAuto(bound) : getEngine(name);
+  const app = engine.applicability(bound);
+  if (!app.ok) {
+    throw new PlatoError(
+      app.reasons.map((r) => ({
+        kind: 'unsupported' as const,
+        severity: 'error' as const,
+        message: `engine '${engine.name}' does not apply: ${r.node}: ${r.message}`,
+        range: model.graph.nodes[r.node]?.range,
+      })),
+      model.graph.source,
+      model.graph.filename,
+    );
+  }
+  return engine.run(bound, { ...options, seed: options.seed ?? 0 });
+}
+
+/** `plato engines --json`: which engines apply, and why the others do not. */
+export function engines(model: CompiledModel, options: DataOptions = {}): EnginesReport {
+  const bound = bindData(model, options);
+  const list = listEngines().map((e) => {
+    const app = e.applicability(bound);
+    return { name: e.name, applies: app.ok, reasons: app.ok ? [] : [...app.reasons] };
+  });
+  let auto: string | null = null;
+  try {
+    auto = chooseAuto(bound).name;
+  } catch (e) {
+    if (!(e instanceof PlatoError)) throw e;
+  }
+  return { auto, engines: list };
+}

@@ -1,0 +1,24 @@
+// `plato check --json`: the plates and nodes of a model graph.
+import type { ModelGraph } from '../graph/ir.js';
+import type { CheckResult } from './result.js';
+
+export function checkResult(graph: ModelGraph): CheckResult {
+  const plateName = (id: string) => graph.plates[id]?.index ?? id;
+  const plates = Object.values(graph.plates).map((p) => ({
+    name: p.index,
+    size: p.size,
+    parent: p.parent ? plateName(p.parent) : null,
+  }));
+  const nodes = graph.order.map((name) => {
+    const n = graph.nodes[name]!;
+    return {
+      name,
+      kind: n.kind,
+      distribution: n.kind === 'stochastic' ? n.distribution : null,
+      plates: n.plates.map(plateName),
+      parents: [...n.parents],
+      line: n.line,
+    };
+  });
+  return { model: graph.name, plates, nodes };
+}
