@@ -1,0 +1,363 @@
+// The compiled plan of a bound model: every deterministic node and every distribution
+// argument lowered once to closures over tfjs ops (expr.ts), plus the constant tensors
+// (data, hypers) they read. Engines build one plan and evaluate it many times:
+//   const plan = compileModel(bound);
+//   const lp = tf.tidy(() => plan.logJoint(env));   // [S]
+//   const per = tf.tidy(() => plan.logProb('x', env)); // [S, ...batch of x]
+//   plan.dispose();                                  // frees the constants
+// The env maps node names (and net weights `f.W0`, …) to values [s, ...batch, ...event], where
+// s = S for values that vary by sample and s = 1 for the rest (params, clamped data): a leading
+// axis of 1 broadcasts. Hypers, data, observed nodes and params with a value in the model are
+// read from the model when the env does not hold them.
+import * as tf from '@tensorflow/tfjs';
+import type { Distribution } from '../dist/distribution.js';
+import { PARAM_EVENT_RANK } from '../dist/shapes.js';
+import type { Rng } from '../dist/rng.js';
+import type { BoundModel } from '../graph/bound.js';
+import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
+import type { Index } from '../lang/ast.js';
+import { DISTRIBUTIONS, type DistSignature } from '../lang/signatures.js';
+import { Consts, nodeContext, type PlateContext } from './context.js';
+import { makeDistribution } from './dists.js';
+import { planError } from './errors.js';
+import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
+import type { RowGather } from './gather.js';
+import { type TableParam, logProbTable, sampleTable } from './table.js';
+import { liftRank, toFloat, toNodeLayout, valueShape } from './value.js';
+
+export type { Env } from './expr.js';
+
+interface ArgPlan {
+  readonly name: string;
+  readonly run: Evaluator;
+  readonly rank: number;
+}
+
+export interface StochasticPlan {
+  readonly node: StochasticNode;
+  readonly sig: DistSignature;
+  readonly ctx: PlateContext;
+  /** the node's batch shape (one axis per plate axis) */
+  readonly plateBatch: readonly number[];
+  /** the node's event shape */
+  readonly event: readonly number[];
+  /** leading event axes that are batch axes of the distribution (Normal with event [K]) */
+  readonly extra: readonly number[];
+  /** the distribution's event shape (the last axis of `event` for vector families) */
+  readonly distEvent: readonly number[];
+  readonly args: readonly ArgPlan[];
+  /** Categorical(table[discrete]) lowered without gathering the rows (table.ts) */
+  readonly table?: {
+    readonly param: TableParam;
+    readonly run: (env: Env) => RowGather | undefined;
+  };
+}
+
+/** A node's distribution in an env; `lead`: its batch shape starts with the sample axis. */
+export interface NodeDistribution {
+  readonly dist: Distribution;
+  readonly lead: boolean;
+}
+
+export class ModelPlan {
+  readonly model: BoundModel;
+  readonly consts = new Consts();
+  /** hyper, data, param, stochastic and deterministic nodes in topological order */
+  readonly order: readonly string[];
+  readonly stochastic: ReadonlyMap<string, StochasticPlan>;
+  private readonly deterministicPlans = new Map<string, { run: Evaluator; m: number }>();
+
+  constructor(model: BoundModel) {
+    this.model = model;
+    const g = model.graph;
+    this.order = g.order.filter((n) => {
+      const k = g.nodes[n]?.kind;
+      return (
+        k === 'hyper' ||
+        k === 'data' ||
+        k === 'param' ||
+        k === 'stochastic' ||
+        k === 'deterministic'
+      );
+    });
+    const stochastic = new Map<string, StochasticPlan>();
+    for (const name of this.order) {
+      const node = g.nodes[name];
+      if (node.kind === 'deterministic')
+        this.deterministicPlans.set(name, this.lowerDeterministic(node));
+      if (node.kind === 'stochastic') stochastic.set(name, this.lowerStochastic(node));
+    }
+    this.stochastic = stochastic;
+  }
+
+  /** what the expression compiler sees while lowering the definition of `owner` */
+  private scope(owner: string): LowerScope {
+    return {
+      model: this.model,
+      consts: this.consts,
+      owner,
+      nodeValue: (n, env) => this.nodeValue(n, env),
+    };
+  }
+
+  private lowerDeterministic(node: DeterministicNode): { run: Evaluator; m: number } {
+    const ctx = nodeContext(this.model, node.name);
+    const l = lower(node.value, ctx, this.scope(node.name));
+    return { run: l.run, m: ctx.axes.length };
+  }
+
+  private lowerStochastic(node: StochasticNode): StochasticPlan {
+    const sig = DISTRIBUTIONS[node.distribution];
+    const ctx = nodeContext(this.model, node.name);
+    const shape = this.model.shapes[node.name];
+    if (!shape) throw planError(this.model, node.range, `internal: no shape for '${node.name}'`);
+    const event = shape.event;
+    const distEvent = sig.eventRank === 1 ? event.slice(event.length - 1) : [];
+    const extra = event.slice(0, event.length - distEvent.length);
+    const ranks = PARAM_EVENT_RANK[node.distribution];
+    const scope = this.scope(node.name);
+    const args: ArgPlan[] = Object.entries(node.args).map(([name, expr]) => ({
+      name,
+      run: lower(expr, ctx, scope).run,
+      rank: ranks[name] ?? 0,
+    }));
+    let table: StochasticPlan['table'];
+    if (node.distribution === 'Categorical' && event.length === 0) {
+      const [param, expr] = Object.entries(node.args)[0] ?? [];
+      if ((param === 'p' || param === 'logits') && expr?.kind === 'index') {
+        const lazy = lowerIndex(expr as Index, ctx, scope, true);
+        table = { param, run: (env) => lazy.run(env) as RowGather | undefined };
+      }
+    }
+    return { node, sig, ctx, plateBatch: shape.batch, event, extra, distEvent, args, table };
+  }
+
+  /** The value of a node (or net weight) in `env`, else its known value from the model. */
+  nodeValue(name: string, env: Env): tf.Tensor {
+    const v = env[name];
+    if (v) return v;
+    const node = this.model.graph.nodes[name];
+    const known = this.model.values[name];
+    if (!node) {
+      const net = name.split('.')[0];
+      if (this.model.graph.nodes[net]?.kind === 'net') {
+        throw new Error(`the weights of the net '${net}' are not initialised (${name})`);
+      }
+      throw new Error(`unknown node '${name}'`);
+    }
+    switch (node.kind) {
+      case 'hyper':
+      case 'data':
+      case 'param':
+        if (!known) {
+          throw new Error(
+            node.kind === 'param'
+              ? `the param '${name}' has no value: give it in the data, give it a default, or let an engine initialise it`
+              : `no value for '${name}'`,
+          );
+        }
+        return this.consts.fromNDArray(`value:${name}`, known);
+      case 'stochastic':
+        if (known && this.model.observation[name]?.kind !== 'latent') {
+          return this.consts.fromNDArray(`value:${name}`, known);
+        }
+        throw new Error(`no value for the latent node '${name}'`);
+      default:
+        throw new Error(`no value for '${name}' (evaluate deterministic nodes first)`);
+    }
+  }
+
+  /** A deterministic node's value [s, ...batch, ...event] (a new tensor the caller owns). */
+  deterministic(name: string, env: Env): tf.Tensor {
+    const p = this.deterministicPlans.get(name);
+    if (!p) throw new Error(`'${name}' is not a deterministic node`);
+    const shape = this.model.shapes[name];
+    return tf.tidy(() => {
+      const out = toNodeLayout(toFloat(p.run(env)), p.m, shape.batch, shape.event, `'${name}'`);
+      // never hand out a cached constant: the caller may dispose what it gets
+      return out.kept ? tf.clone(out) : out;
+    });
+  }
+
+  /** Evaluate every deterministic node missing from `env`, in order; returns only the new values. */
+  evaluateDeterministic(env: Env): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    const all: Record<string, tf.Tensor> = { ...env };
+    for (const name of this.order) {
+      if (this.model.graph.nodes[name].kind !== 'deterministic' || all[name]) continue;
+      out[name] = this.deterministic(name, all);
+      all[name] = out[name];
+    }
+    return out;
+  }
+
+  /** Arguments broadcast to [S?, ...plateBatch, ...extra, ...paramAxes]; call inside tidy. */
+  distArgs(name: string, env: Env): { args: Record<string, tf.Tensor>; lead: boolean } {
+    const p = this.stoch(name);
+    const m = p.ctx.axes.length;
+    const vals = p.args.map((a) => {
+      const t = toFloat(a.run(env));
+      const v = valueShape(t, m);
+      if (v.length > p.extra.length + a.rank) {
+        throw planError(
+          this.model,
+          p.node.args[a.name]?.range,
+          `'${name}': the argument '${a.name}' has shape [${v.join(', ')}], too many axes for the node's shape [${p.event.join(', ')}]`,
+          'shape',
+        );
+      }
+      return liftRank(t, m, p.extra.length + a.rank);
+    });
+    const S = Math.max(...vals.map((t) => t.shape[0]));
+    const args: Record<string, tf.Tensor> = {};
+    p.args.forEach((a, i) => {
+      const t = vals[i];
+      const tail =
+        a.rank === 0
+          ? []
+          : p.node.distribution === 'Categorical'
+            ? [t.shape[t.rank - 1]]
+            : a.rank === 1
+              ? p.distEvent
+              : [p.distEvent[0], p.distEvent[0]];
+      const target = [S, ...p.plateBatch, ...p.extra, ...tail];
+      const b = t.shape.every((d, j) => d === target[j]) ? t : tf.broadcastTo(t, target);
+      args[a.name] = S > 1 ? b : tf.reshape(b, target.slice(1));
+    });
+    return { args, lead: S > 1 };
+  }
+
+  /** The node's distribution (call inside tidy; its tensors belong to the scope). */
+  distribution(name: string, env: Env): NodeDistribution {
+    const { args, lead } = this.distArgs(name, env);
+    return { dist: makeDistribution(this.stoch(name).node.distribution, args), lead };
+  }
+
+  /** n draws of a stochastic node given its parents in env: [n, ...batch, ...event], float32. */
+  sample(name: string, env: Env, n: number, rng: Rng): tf.Tensor {
+    const p = this.stoch(name);
+    return tf.tidy(() => {
+      if (p.table) {
+        const g = p.table.run(env);
+        if (g && g.flat.rank === 2) {
+          return sampleTable(g, p.table.param, [n, ...p.plateBatch], rng.nextSeed());
+        }
+      }
+      const { dist, lead } = this.distribution(name, env);
+      if (lead && dist.batchShape[0] !== n) {
+        throw new Error(`'${name}': its parents have ${dist.batchShape[0]} samples, expected ${n}`);
+      }
+      return toFloat(dist.sample(lead ? [] : [n], rng));
+    });
+  }
+
+  /**
+   * log p(x | parents) per plate element: [s, ...plateBatch] (summed over the node's event).
+   * x defaults to the node's value in env, else its data; a partially observed node taken
+   * from the data scores its observed entries only (missing ones contribute 0).
+   */
+  logProb(name: string, env: Env, x?: tf.Tensor): tf.Tensor {
+    const p = this.stoch(name);
+    const obs = this.model.observation[name];
+    const fromData = !x && !env[name];
+    const value = x ?? this.nodeValue(name, env);
+    return tf.tidy(() => {
+      const xv = toFloat(
+        value.rank === 1 + p.plateBatch.length + p.event.length ? value : tf.expandDims(value, 0),
+      );
+      const mask =
+        fromData && obs?.kind === 'partial' ? this.maskTensor(name, obs.mask) : undefined;
+      let lp: tf.Tensor | undefined;
+      if (p.table) {
+        const g = p.table.run(env);
+        if (g && g.flat.rank === 2) {
+          const xs = mask ? tf.where(mask, xv, tf.zerosLike(xv)) : xv;
+          lp = logProbTable(g, p.table.param, xs);
+        }
+      }
+      if (!lp) {
+        const { dist, lead } = this.distribution(name, env);
+        let xs = xv;
+        if (mask) xs = tf.where(mask, xv, this.fillValue(p, dist, xv.shape));
+        if (lead && xs.shape[0] !== dist.batchShape[0])
+          xs = tf.broadcastTo(xs, [dist.batchShape[0], ...xs.shape.slice(1)]);
+        lp = dist.logProb(xs);
+        // sum the event axes that are batch axes of the distribution (Normal with event [K])
+        if (p.extra.length > 0) {
+          const r = lp.rank;
+          lp = tf.sum(lp, range(r - p.extra.length, r));
+        }
+      }
+      if (mask) {
+        const m = this.eventMask(p, mask);
+        lp = tf.where(m, lp, tf.zerosLike(lp));
+      }
+      return lp;
+    });
+  }
+
+  /** sum over every stochastic node and plate element of logProb: [S] */
+  logJoint(env: Env): tf.Tensor {
+    return tf.tidy(() => {
+      let total: tf.Tensor = tf.zeros([1]);
+      for (const name of this.stochastic.keys()) {
+        const lp = this.logProb(name, env);
+        total = tf.add(total, lp.rank > 1 ? tf.sum(lp, range(1, lp.rank)) : lp);
+      }
+      return total;
+    });
+  }
+
+  /** the mask of a partially observed node as a bool tensor [1, ...batch, ...event] */
+  maskTensor(name: string, mask: Uint8Array): tf.Tensor {
+    const shape = this.model.shapes[name];
+    return this.consts.get(`mask:${name}`, () =>
+      tf.cast(tf.tensor(mask, [1, ...shape.batch, ...shape.event], 'int32'), 'bool'),
+    );
+  }
+
+  private eventMask(p: StochasticPlan, mask: tf.Tensor): tf.Tensor {
+    // an element is scored when its whole event (the distribution's event axes) is observed,
+    // and a node-level entry when all its distribution batch entries along `extra` are:
+    // the extra axes were summed, so reduce them too
+    const drop = p.distEvent.length + p.extra.length;
+    return drop === 0 ? mask : tf.all(mask, range(mask.rank - drop, mask.rank));
+  }
+
+  private fillValue(p: StochasticPlan, dist: Distribution, shape0: readonly number[]): tf.Tensor {
+    const shape = [...shape0];
+    switch (p.sig.support) {
+      case 'positive':
+        return tf.ones(shape);
+      case 'unit-interval':
+        return tf.fill(shape, 0.5);
+      case 'simplex':
+        return tf.fill(shape, 1 / (p.distEvent[0] ?? 1));
+      case 'interval':
+        return tf.broadcastTo(dist.mean(), shape);
+      default:
+        return tf.zeros(shape);
+    }
+  }
+
+  stoch(name: string): StochasticPlan {
+    const p = this.stochastic.get(name);
+    if (!p) throw new Error(`'${name}' is not a stochastic node`);
+    return p;
+  }
+
+  dispose(): void {
+    this.consts.dispose();
+  }
+}
+
+function range(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let i = lo; i < hi; i++) out.push(i);
+  return out;
+}
+
+/** Lower a bound model once; dispose the plan when done (it owns the constant tensors). */
+export function compileModel(model: BoundModel): ModelPlan {
+  return new ModelPlan(model);
+}

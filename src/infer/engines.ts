@@ -1,0 +1,17 @@
+// The built-in engines, registered once on import. Later engines add one import and one
+// registerEngine line here; nothing else changes.
+import { registerEngine } from './registry.js';
+import { sampleEngine } from './sample/index.js';
+
+registerEngine(sampleEngine, { inference: false });
+
+export {
+  autoOrder,
+  chooseAuto,
+  explainAuto,
+  getEngine,
+  isInferenceEngine,
+  learnables,
+  listEngines,
+  registerEngine,
+} from './registry.js';

@@ -1,0 +1,4 @@
+// The ancestral sampling engine: forward draws, their summaries, the `plato sample` result.
+export { type ForwardOptions, forwardSample } from './forward.js';
+export { type NodeSummary, nodeToNested, sampleResult, summarize, toNested } from './summary.js';
+export { sampleEngine } from './engine.js';
