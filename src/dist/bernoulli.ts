@@ -1,0 +1,73 @@
+// Bernoulli(p) or Bernoulli(logits = l) on {0, 1}. p = 0 and p = 1 are legal: Bernoulli(1) has
+// logProb(1) = 0 and logProb(0) = -Inf (the deterministic nodes of logical networks).
+import * as tf from '@tensorflow/tfjs';
+import { BaseDistribution } from './base.js';
+import type { DistArgs, ExpFamily } from './distribution.js';
+import type { Rng } from './rng.js';
+import { uniform } from './sampling.js';
+import { log1p } from './special.js';
+import { f32, mask, maskOutside } from './support.js';
+
+export class Bernoulli extends BaseDistribution {
+  constructor(args: DistArgs) {
+    super('Bernoulli', args, 0);
+  }
+
+  /** P(x = 1) */
+  probs(): tf.Tensor {
+    return this.params.p ? tf.clone(this.params.p) : tf.sigmoid(this.params.logits!);
+  }
+
+  /** float32 draws in {0, 1} */
+  protected draw(sampleShape: readonly number[], rng: Rng): tf.Tensor {
+    const u = uniform(this.drawShape(sampleShape), rng);
+    const out = tf.tidy(() => tf.cast(tf.less(u, this.probs()), 'float32'));
+    u.dispose();
+    return out;
+  }
+
+  protected logDensity(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const xf = f32(x);
+      const one = mask((u) => tf.equal(u, 1), xf);
+      const zero = mask((u) => tf.equal(u, 0), xf);
+      let v: tf.Tensor;
+      if (this.raw.p) {
+        // select before the log so the unused branch cannot make a NaN gradient
+        const p = this.raw.p;
+        const lp = tf.log(tf.where(one, p, tf.onesLike(p)));
+        const lq = log1p(tf.neg(tf.where(one, tf.zerosLike(p), p)));
+        v = tf.where(one, lp, lq);
+      } else {
+        const l = this.raw.logits!;
+        v = tf.where(one, tf.neg(tf.softplus(tf.neg(l))), tf.neg(tf.softplus(l)));
+      }
+      return maskOutside(tf.logicalNot(tf.logicalOr(one, zero)), v);
+    });
+  }
+
+  mean(): tf.Tensor {
+    return this.probs();
+  }
+
+  variance(): tf.Tensor {
+    return tf.tidy(() => {
+      const p = this.probs();
+      return tf.mul(p, tf.sub(1, p));
+    });
+  }
+}
+
+/** eta = [logit p], T(x) = [x], A = softplus(eta), h = 1. */
+export const bernoulliExpFamily: ExpFamily = {
+  family: 'Bernoulli',
+  naturalParams: (args) =>
+    tf.tidy(() =>
+      args.logits ? [tf.clone(args.logits)] : [tf.sub(tf.log(args.p!), log1p(tf.neg(args.p!)))],
+    ),
+  fromNatural: (eta) => tf.tidy(() => ({ p: tf.sigmoid(eta[0]!) })),
+  sufficientStats: (x) => tf.tidy(() => [tf.clone(f32(x))]),
+  expectedStats: (eta) => tf.tidy(() => [tf.sigmoid(eta[0]!)]),
+  logNormalizer: (eta) => tf.softplus(eta[0]!),
+  logBaseMeasure: (x) => tf.zerosLike(f32(x)),
+};

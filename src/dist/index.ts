@@ -1,0 +1,82 @@
+// The distribution factory: one class per family (one file each), constructed from the
+// arguments of a family call by their §2 names. Broadcasting and shape checks happen in the
+// constructor (src/dist/shapes.ts): batch shape = the broadcast of every argument's shape minus
+// that argument's parameter axes.
+import type * as tf from '@tensorflow/tfjs';
+import type { DistName } from '../lang/signatures.js';
+import { Bernoulli } from './bernoulli.js';
+import { Beta } from './beta.js';
+import { Binomial } from './binomial.js';
+import { Categorical } from './categorical.js';
+import { Dirichlet } from './dirichlet.js';
+import type { Distribution } from './distribution.js';
+import { Exponential } from './exponential.js';
+import { Gamma } from './gamma.js';
+import { LogNormal } from './logNormal.js';
+import { Multinomial } from './multinomial.js';
+import { MvNormal } from './mvNormal.js';
+import { Normal } from './normal.js';
+import { Poisson } from './poisson.js';
+import { Uniform } from './uniform.js';
+
+type Ctor = new (args: Readonly<Record<string, tf.Tensor>>) => Distribution;
+
+const FAMILIES: Readonly<Record<DistName, Ctor>> = {
+  Normal,
+  MvNormal,
+  Bernoulli,
+  Categorical,
+  Binomial,
+  Multinomial,
+  Poisson,
+  Beta,
+  Gamma,
+  Exponential,
+  Dirichlet,
+  Uniform,
+  LogNormal,
+};
+
+/**
+ * The distribution of `family` with the given arguments (named as in src/lang/signatures.ts, e.g.
+ * { n, logits } for Binomial). The arguments are broadcast and cast to float32 into tensors the
+ * distribution owns (release them with `dispose()` or an enclosing tf.tidy); the caller keeps its
+ * own. Throws an Error for unknown argument names or shapes that do not broadcast.
+ *
+ * @example
+ *   const d = makeDistribution('Normal', { mu: tf.zeros([3]), sigma: tf.scalar(2) });
+ *   d.batchShape; // [3]
+ *   const x = d.sample([1000], new Rng(1)); // [1000, 3]
+ */
+export function makeDistribution(
+  family: DistName,
+  args: Readonly<Record<string, tf.Tensor>>,
+): Distribution {
+  const C = FAMILIES[family];
+  if (!C) throw new Error(`unknown distribution family '${family}'`);
+  return new C(args);
+}
+
+export {
+  Bernoulli,
+  Beta,
+  Binomial,
+  Categorical,
+  Dirichlet,
+  Exponential,
+  Gamma,
+  LogNormal,
+  Multinomial,
+  MvNormal,
+  Normal,
+  Poisson,
+  Uniform,
+};
+export type { Distribution, DistArgs, ExpFamily } from './distribution.js';
+export { Rng } from './rng.js';
+export { expFamilyOf, expFamilyLogProb, type ExpFamilyOptions } from './expfamily.js';
+export { sampleCategorical, sampleCategoricalRows, gatherLogProb } from './categorical.js';
+export { sampleLogGamma } from './gamma.js';
+export { samplePoisson } from './poisson.js';
+export { sampleBinomial } from './binomial.js';
+export * from './special.js';

@@ -1,0 +1,35 @@
+// Small helpers for support checks in log densities: -Infinity outside the support, never NaN.
+import * as tf from '@tensorflow/tfjs';
+import { noGrad } from './special.js';
+
+/** where `outside` is true, -Infinity; else `value` (broadcast to their common shape) */
+export function maskOutside(outside: tf.Tensor, value: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const shape = tf.broadcast_util.assertAndGetBroadcastShape(outside.shape, value.shape);
+    return tf.where(
+      tf.broadcastTo(outside, shape),
+      tf.fill(shape, Number.NEGATIVE_INFINITY),
+      tf.broadcastTo(value, shape),
+    );
+  });
+}
+
+/** x is an integer (finite) */
+export function isInteger(x: tf.Tensor): tf.Tensor {
+  return noGrad((v) => tf.logicalAnd(tf.equal(v, tf.round(v)), tf.isFinite(v)), x);
+}
+
+/** a boolean mask computed off the gradient tape (see noGrad) */
+export function mask(f: (...xs: tf.Tensor[]) => tf.Tensor, ...xs: tf.Tensor[]): tf.Tensor {
+  return noGrad(f, ...xs);
+}
+
+/** float32 view of x (int32 and bool cast) */
+export function f32(x: tf.Tensor): tf.Tensor {
+  return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+}
+
+/** the constant `v` in the shape of t */
+export function full(t: tf.Tensor, v: number): tf.Tensor {
+  return tf.fill(t.shape, v);
+}

@@ -1,0 +1,26 @@
+// Small-matrix linear algebra: batched float32 tensors (batched.ts) and float64 JavaScript for
+// the closed-form P x P systems (dense64.ts).
+export {
+  cholesky,
+  choleskyInverse,
+  choleskyLogDet,
+  choleskySolve,
+  diagPart,
+  isPositiveDefinite,
+  matVec,
+  triangularSolve,
+  type TriangularSolveOptions,
+} from './batched.js';
+export {
+  Cholesky64,
+  NotPositiveDefiniteError,
+  SingularMatrixError,
+  cholesky64,
+  inverse64,
+  inverseSPD64,
+  logDetSPD64,
+  matMul64,
+  solve64,
+  solveSPD64,
+  type Mat64,
+} from './dense64.js';
