@@ -3,7 +3,7 @@
 // axes (s, plates) and its indexed value axes are flattened into a row axis, and every
 // result element computes its row number. Nothing of the size batch × table is materialised.
 import * as tf from '@tensorflow/tfjs';
-import './gradients.js';
+import '../backend/gradients.js';
 import { prod, toInt, valueShape } from './value.js';
 
 /** A gather not yet performed: result[e] = flat[rows[e]]. */

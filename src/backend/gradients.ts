@@ -7,7 +7,6 @@
 //   with "gradient function not found" unless these exist; their derivative is 0 a.e.
 //   (tfjs requires float32 gradients even for bool inputs.)
 // Registered once, globally (gradients are backend-independent).
-// TODO(lead): these could live in src/backend next to gatherGrad.ts.
 import * as tf from '@tensorflow/tfjs';
 
 const BINARY_BOOL = [
