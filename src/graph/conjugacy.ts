@@ -24,10 +24,10 @@ import type { BoundModel } from './bound.js';
 import { evalConst } from './evaluate.js';
 import type { GraphNode, StochasticNode } from './ir.js';
 import {
-  type LatentRef,
-  type LinearityScope,
   affine,
   designMatrix,
+  type LatentRef,
+  type LinearityScope,
   precisionRef,
   refIndexKey,
   scaledRef,
@@ -67,6 +67,11 @@ export interface ScaledStep {
   readonly latent: string;
   readonly prior: 'Beta' | 'Uniform' | 'Gamma' | 'Exponential' | 'Dirichlet';
   readonly children: readonly ScaledChild[];
+  /**
+   * latent Bernoulli (Beta) or Categorical (Dirichlet) leaves reading the latent: their
+   * posterior is the posterior predictive, Bernoulli(a' / (a' + b')) or Categorical(α' / Σα')
+   */
+  readonly predictive: readonly ScaledChild[];
 }
 
 /** One Normal/MvNormal factor of a Gaussian block: a block latent's prior or an observed child. */
@@ -77,6 +82,8 @@ export interface GaussianFactor {
   readonly target: 'latent' | 'observed';
   /** the mean with known additive terms zeroed (linearity.ts); absent when the mean is known */
   readonly linear?: Expr;
+  /** the mean may be nonzero at latents = 0 (a known mean, or known additive terms) */
+  readonly offset: boolean;
   readonly refs: readonly LatentRef[];
   /** per latent: a known K with linear part = dot(K, latent) or K @ latent (design rows = K) */
   readonly designs: Readonly<Record<string, Expr>>;
@@ -177,7 +184,12 @@ class Analysis {
 
   /** A linearity scope relative to `latents`, in the plates of `node`. */
   private scope(latents: Iterable<string>, node: Pick<GraphNode, 'plates'>): LinearityScope {
-    return { graph: this.graph, latents: new Set(latents), isKnown: this.isKnown, plates: node.plates };
+    return {
+      graph: this.graph,
+      latents: new Set(latents),
+      isKnown: this.isKnown,
+      plates: node.plates,
+    };
   }
 
   private reason(node: string, message: string): void {
@@ -242,7 +254,10 @@ class Analysis {
         );
       }
       if (node.kind === 'net') {
-        this.reason(name, `net ${name} has weights to learn: exact inference does not learn them (use avi)`);
+        this.reason(
+          name,
+          `net ${name} has weights to learn: exact inference does not learn them (use avi)`,
+        );
       }
     }
   }
@@ -258,8 +273,15 @@ class Analysis {
           `${n.name} has missing entries and ${users[0]} depends on it: exact inference handles missing entries only in nodes nothing depends on`,
         );
       }
-      if (n.distribution === 'MvNormal' || n.distribution === 'Multinomial' || n.distribution === 'Dirichlet') {
-        this.reason(n.name, `${n.name} has missing entries inside its ${n.distribution} vectors: not supported by exact inference`);
+      if (
+        n.distribution === 'MvNormal' ||
+        n.distribution === 'Multinomial' ||
+        n.distribution === 'Dirichlet'
+      ) {
+        this.reason(
+          n.name,
+          `${n.name} has missing entries inside its ${n.distribution} vectors: not supported by exact inference`,
+        );
       }
     }
   }
@@ -305,7 +327,10 @@ class Analysis {
           `${n.name} is a latent ${fam} node: closed-form conjugate updates need continuous latents (exact discrete inference needs every latent discrete)`,
         );
       } else if (fam === 'Poisson') {
-        this.reason(n.name, `${n.name} is a latent Poisson node: its support is infinite, so it cannot be enumerated`);
+        this.reason(
+          n.name,
+          `${n.name} is a latent Poisson node: its support is infinite, so it cannot be enumerated`,
+        );
       } else {
         this.reason(n.name, this.priorMismatch(n, children[0]));
       }
@@ -317,9 +342,17 @@ class Analysis {
       return undefined;
     }
     const out: ScaledChild[] = [];
+    const predictive: ScaledChild[] = [];
     for (const c of children) {
       if (this.latent.has(c.name)) {
-        this.latentChild(n, c);
+        const r = this.isLeaf(c) ? this.scaledChild(n, c, rule) : undefined;
+        if (
+          r &&
+          typeof r !== 'string' &&
+          (r.likelihood === 'Bernoulli' || r.likelihood === 'Categorical')
+        ) {
+          predictive.push(r);
+        } else this.latentChild(n, c);
         continue;
       }
       const r = this.scaledChild(n, c, rule);
@@ -327,7 +360,12 @@ class Analysis {
       else out.push(r);
     }
     if (this.reasons.some((r) => r.node === n.name)) return undefined;
-    return { rule, latent: n.name, prior: fam as ScaledStep['prior'], children: out };
+    return { rule, latent: n.name, prior: fam as ScaledStep['prior'], children: out, predictive };
+  }
+
+  /** Nothing depends on the node. */
+  private isLeaf(n: StochasticNode): boolean {
+    return !this.graph.order.some((m) => this.graph.nodes[m].parents.includes(n.name));
   }
 
   private isUnitUniform(n: StochasticNode): boolean {
@@ -342,7 +380,11 @@ class Analysis {
   }
 
   /** How child `c` uses the scalar-family latent `n`, or why it is not conjugate. */
-  private scaledChild(n: StochasticNode, c: StochasticNode, rule: ScaledStep['rule']): ScaledChild | string {
+  private scaledChild(
+    n: StochasticNode,
+    c: StochasticNode,
+    rule: ScaledStep['rule'],
+  ): ScaledChild | string {
     const scope = this.scope([n.name], c);
     const uses = Object.entries(c.args).filter(([, e]) => unknownDeps(e, scope).has(n.name));
     if (uses.length !== 1) {
@@ -352,7 +394,8 @@ class Analysis {
     const others = Object.entries(c.args).filter(([a]) => a !== arg);
     for (const [a, e] of others) {
       const d = [...unknownDeps(e, this.scope([], c))];
-      if (d.length > 0) return `${c.name} also depends on the latent ${d[0]} through its ${a}: not a conjugate pair`;
+      if (d.length > 0)
+        return `${c.name} also depends on the latent ${d[0]} through its ${a}: not a conjugate pair`;
     }
     const mismatch = this.priorMismatch(n, c);
     const likelihood = ((): ScaledLikelihood | undefined => {
@@ -375,14 +418,17 @@ class Analysis {
         return `${c.name} uses ${n.name} through logits: a ${n.distribution} prior is conjugate to ${c.distribution}(p = …) only`;
       }
       const fams = CONJUGATE_PRIORS[c.distribution];
-      if (fams && fams.includes(rule === 'beta' ? 'Beta' : rule === 'gamma' ? 'Gamma' : 'Dirichlet')) {
+      if (fams?.includes(rule === 'beta' ? 'Beta' : rule === 'gamma' ? 'Gamma' : 'Dirichlet')) {
         return `${c.name} uses ${n.name} as its ${arg}: a ${n.distribution} prior is conjugate to the ${c.distribution} ${
           c.distribution === 'Normal' ? 'precision (sd = 1 / sqrt(tau))' : 'rate'
         } only`;
       }
       return mismatch;
     }
-    const r = likelihood === 'NormalPrecision' ? precisionRef(expr, n.name, scope) : scaledRef(expr, n.name, scope);
+    const r =
+      likelihood === 'NormalPrecision'
+        ? precisionRef(expr, n.name, scope)
+        : scaledRef(expr, n.name, scope);
     if (!r.ok) return `${c.name}: ${r.message}`;
     if (r.scaled && (rule === 'beta' || rule === 'dirichlet')) {
       return `${c.name}: its ${arg} is a multiple of ${n.name}, not ${n.name} itself: not conjugate to the ${n.distribution} prior`;
@@ -424,12 +470,16 @@ class Analysis {
 
   // ---------------------------------------------------------------- Gaussian blocks
 
-  private gaussianSteps(nodes: readonly StochasticNode[], precisionOf: ReadonlyMap<string, string>): GaussianStep[] {
+  private gaussianSteps(
+    nodes: readonly StochasticNode[],
+    precisionOf: ReadonlyMap<string, string>,
+  ): GaussianStep[] {
     const names = new Set(nodes.map((n) => n.name));
     const parent = new Map<string, string>();
     const find = (x: string): string => {
+      if (!parent.has(x)) parent.set(x, x);
       let r = x;
-      while (parent.get(r) !== r) r = parent.get(r) ?? r;
+      for (let p = parent.get(r); p !== undefined && p !== r; p = parent.get(r)) r = p;
       parent.set(x, r);
       return r;
     };
@@ -439,7 +489,10 @@ class Analysis {
 
     const factors = new Map<string, GaussianFactor>(); // by node
     const bad = new Set<string>();
-    const factorOf = (node: StochasticNode, target: 'latent' | 'observed'): GaussianFactor | undefined => {
+    const factorOf = (
+      node: StochasticNode,
+      target: 'latent' | 'observed',
+    ): GaussianFactor | undefined => {
       const mean = node.args.mu;
       const scope = this.scope(names, node);
       const res = affine(mean, scope);
@@ -448,8 +501,15 @@ class Analysis {
         const nonGauss = deps.find((d) => !names.has(d));
         const who = nonGauss ? this.graph.nodes[nonGauss] : undefined;
         if (who?.kind === 'stochastic' && target === 'observed') {
-          this.reason(nonGauss ?? node.name, `the mean of ${node.name} depends on ${nonGauss} (${who.distribution}): ${res.message}`);
-        } else this.reason(node.name, `the mean of ${node.name} is not affine in its Normal parents: ${res.message}`);
+          this.reason(
+            nonGauss ?? node.name,
+            `the mean of ${node.name} depends on ${nonGauss} (${who.distribution}): ${res.message}`,
+          );
+        } else
+          this.reason(
+            node.name,
+            `the mean of ${node.name} is not affine in its Normal parents: ${res.message}`,
+          );
         return undefined;
       }
       const sdName = node.distribution === 'Normal' ? 'sigma' : 'Sigma';
@@ -463,7 +523,9 @@ class Analysis {
           const dn = this.graph.nodes[d];
           this.reason(
             d,
-            dn?.kind === 'stochastic' && !GAUSSIAN.includes(dn.distribution) && dn.distribution !== 'Gamma'
+            dn?.kind === 'stochastic' &&
+              !GAUSSIAN.includes(dn.distribution) &&
+              dn.distribution !== 'Gamma'
               ? `${d} has a ${dn.distribution} prior; Normal likelihood is conjugate to Normal/Gamma priors only`
               : `the ${sdName} of ${node.name} depends on ${d}: a Normal latent is conjugate to the mean of a Normal child only; an unknown sd needs a Gamma precision written 1 / sqrt(k * tau)`,
           );
@@ -475,7 +537,10 @@ class Analysis {
           return undefined;
         }
         if (this.graph.nodes[tau].plates.length > 0) {
-          this.reason(tau, `${tau} is a plate of precisions shared by a Normal block: not supported by exact inference`);
+          this.reason(
+            tau,
+            `${tau} is a plate of precisions shared by a Normal block: not supported by exact inference`,
+          );
           return undefined;
         }
         union(node.name, tau);
@@ -492,6 +557,7 @@ class Analysis {
         family: node.distribution as 'Normal' | 'MvNormal',
         target,
         linear: res.known ? undefined : res.linear,
+        offset: res.known || res.offset,
         refs,
         designs,
         precisionScaled,
@@ -511,7 +577,10 @@ class Analysis {
           continue;
         }
         if (this.latent.has(c.name)) {
-          this.reason(n.name, `${n.name} is a parameter of the latent ${c.distribution} node ${c.name}: not a linear-Gaussian chain`);
+          this.reason(
+            n.name,
+            `${n.name} is a parameter of the latent ${c.distribution} node ${c.name}: not a linear-Gaussian chain`,
+          );
           bad.add(n.name);
           continue;
         }
@@ -536,6 +605,7 @@ class Analysis {
         if (!fc) bad.add(n.name);
         else {
           factors.set(c.name, fc);
+          union(c.name, n.name);
           for (const r of fc.refs) union(n.name, r.latent);
         }
       }
@@ -557,7 +627,10 @@ class Analysis {
     }
 
     // group
-    const groups = new Map<string, { latents: string[]; factors: GaussianFactor[]; precision?: string }>();
+    const groups = new Map<
+      string,
+      { latents: string[]; factors: GaussianFactor[]; precision?: string }
+    >();
     const group = (root: string) => {
       let g = groups.get(root);
       if (!g) {
@@ -583,12 +656,17 @@ class Analysis {
           this.reason(
             unscaled.node,
             `the sd of ${unscaled.node} does not scale with the precision ${tau}: the Normal–Gamma form needs every Normal of the block written with sd 1 / sqrt(k * ${tau})` +
-              (unscaled.target === 'latent' ? ` (e.g. ${unscaled.node} ~ Normal(m0, 1 / sqrt(k * ${tau})))` : ''),
+              (unscaled.target === 'latent'
+                ? ` (e.g. ${unscaled.node} ~ Normal(m0, 1 / sqrt(k * ${tau})))`
+                : ''),
           );
           continue;
         }
         if ((this.deps.get(tau)?.size ?? 0) > 0) {
-          this.reason(tau, `the prior of the precision ${tau} depends on another latent: not closed-form`);
+          this.reason(
+            tau,
+            `the prior of the precision ${tau} depends on another latent: not closed-form`,
+          );
           continue;
         }
       }
@@ -601,7 +679,13 @@ class Analysis {
         );
         continue;
       }
-      steps.push({ rule: 'gaussian', latents: g.latents, precision: g.precision, factors: g.factors, blocked });
+      steps.push({
+        rule: 'gaussian',
+        latents: g.latents,
+        precision: g.precision,
+        factors: g.factors,
+        blocked,
+      });
     }
     return steps;
   }
@@ -633,5 +717,9 @@ function sizeOf(shape: { batch: readonly number[]; event: readonly number[] } | 
 }
 
 function exprText(e: Expr): string {
-  return e.kind === 'name' ? e.name : e.kind === 'index' && e.target.kind === 'name' ? `${e.target.name}[…]` : 'an expression';
+  return e.kind === 'name'
+    ? e.name
+    : e.kind === 'index' && e.target.kind === 'name'
+      ? `${e.target.name}[…]`
+      : 'an expression';
 }

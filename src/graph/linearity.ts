@@ -37,10 +37,19 @@ export type Failure = { readonly ok: false; readonly message: string; readonly a
 
 export type AffineResult =
   | { readonly ok: true; readonly known: true }
-  | { readonly ok: true; readonly known: false; readonly refs: readonly LatentRef[]; readonly linear: Expr }
+  | {
+      readonly ok: true;
+      readonly known: false;
+      readonly refs: readonly LatentRef[];
+      readonly linear: Expr;
+      /** the expression has a known additive part (its value at latents = 0 may be nonzero) */
+      readonly offset: boolean;
+    }
   | Failure;
 
-export type RefResult = { readonly ok: true; readonly ref: LatentRef; readonly scaled: boolean } | Failure;
+export type RefResult =
+  | { readonly ok: true; readonly ref: LatentRef; readonly scaled: boolean }
+  | Failure;
 
 const fail = (message: string, at: Expr): Failure => ({ ok: false, message, at });
 const isFailure = (x: LatentRef | Failure): x is Failure => 'ok' in x;
@@ -127,6 +136,30 @@ function asRef(e: Expr, scope: LinearityScope): LatentRef | Failure | undefined 
   return undefined;
 }
 
+/** A reference to one of the latents indexed by another unknown node (a mixture), if any. */
+function findLatentIndex(e: Expr, scope: LinearityScope): Failure | undefined {
+  let found: Failure | undefined;
+  const visit = (x: Expr): void => {
+    if (found) return;
+    if (x.kind === 'index') {
+      const r = asRef(x, scope);
+      if (r && isFailure(r)) {
+        found = r;
+        return;
+      }
+      visit(x.target);
+      for (const a of x.indices) if (a.kind === 'at') visit(a.expr);
+    } else if (x.kind === 'unary') visit(x.arg);
+    else if (x.kind === 'binary') {
+      visit(x.left);
+      visit(x.right);
+    } else if (x.kind === 'vector') x.items.forEach(visit);
+    else if (x.kind === 'call') for (const a of x.args) visit(a.value);
+  };
+  visit(e);
+  return found;
+}
+
 /**
  * The definition of a deterministic node read as `D` (no plates) or `D[i, j]` with exactly its
  * own plate indices, in a context that lives in those plates: then its defining expression
@@ -142,16 +175,23 @@ function inlineDeterministic(e: Expr, scope: LinearityScope): DeterministicNode 
   }
   if (!name) return undefined;
   const node = scope.graph.nodes[name];
-  if (!node || node.kind !== 'deterministic') return undefined;
+  if (node?.kind !== 'deterministic') return undefined;
   if (node.plates.some((p) => !scope.plates.includes(p))) return undefined;
   if (args.length !== node.indices.length) return undefined;
-  const ok = args.every((a, j) => a.kind === 'at' && a.expr.kind === 'name' && a.expr.name === node.indices[j]);
+  const ok = args.every(
+    (a, j) => a.kind === 'at' && a.expr.kind === 'name' && a.expr.name === node.indices[j],
+  );
   return ok ? node : undefined;
 }
 
 // ------------------------------------------------------------------ expression builders
 
-const num = (value: number, range: Range): Expr => ({ kind: 'num', value, isInt: Number.isInteger(value), range });
+const num = (value: number, range: Range): Expr => ({
+  kind: 'num',
+  value,
+  isInt: Number.isInteger(value),
+  range,
+});
 const bin = (op: Binary['op'], left: Expr, right: Expr, range: Range): Expr => ({
   kind: 'binary',
   op,
@@ -174,11 +214,17 @@ export function affine(e: Expr, scope: LinearityScope): AffineResult {
   if (deps.size === 0) return { ok: true, known: true };
   for (const d of deps) {
     if (!scope.latents.has(d)) {
-      return fail(`${exprToString(e)} depends on ${d}, which is not a Normal latent of this linear-Gaussian block`, e);
+      const mixture = findLatentIndex(e, scope);
+      if (mixture) return mixture;
+      return fail(
+        `${exprToString(e)} depends on ${d}, which is not a Normal latent of this linear-Gaussian block`,
+        e,
+      );
     }
   }
   const ref = asRef(e, scope);
-  if (ref) return isFailure(ref) ? ref : { ok: true, known: false, refs: [ref], linear: e };
+  if (ref)
+    return isFailure(ref) ? ref : { ok: true, known: false, refs: [ref], linear: e, offset: false };
   const det = inlineDeterministic(e, scope);
   if (det) return affine(det.value, scope);
 
@@ -196,7 +242,7 @@ export function affine(e: Expr, scope: LinearityScope): AffineResult {
     case 'unary': {
       const a = lin(e.arg);
       if (!a.ok || a.known) return a;
-      return { ok: true, known: false, refs: a.refs, linear: e.op === '-' ? { ...e, arg: a.linear } : a.linear };
+      return { ...a, linear: e.op === '-' ? { ...e, arg: a.linear } : a.linear };
     }
     case 'binary':
       return affineBinary(e, scope);
@@ -205,12 +251,17 @@ export function affine(e: Expr, scope: LinearityScope): AffineResult {
       const bad = items.find((x): x is Failure => !x.ok);
       if (bad) return bad;
       const refs: LatentRef[] = [];
+      let offset = false;
       const linear = items.map((x, i) => {
-        if (!x.ok || x.known) return zeroed(e.items[i]);
+        if (!x.ok || x.known) {
+          offset = true;
+          return zeroed(e.items[i]);
+        }
         refs.push(...x.refs);
+        offset ||= x.offset;
         return x.linear;
       });
-      return { ok: true, known: false, refs, linear: { ...e, items: linear } };
+      return { ok: true, known: false, refs, linear: { ...e, items: linear }, offset };
     }
     case 'index': {
       for (const a of e.indices) {
@@ -221,7 +272,7 @@ export function affine(e: Expr, scope: LinearityScope): AffineResult {
       }
       const t = lin(e.target);
       if (!t.ok || t.known) return t;
-      return { ok: true, known: false, refs: t.refs, linear: { ...e, target: t.linear } };
+      return { ...t, linear: { ...e, target: t.linear } };
     }
     case 'call':
       return affineCall(e, scope);
@@ -243,15 +294,16 @@ function affineBinary(e: Binary, scope: LinearityScope): AffineResult {
     case '-': {
       const left = a.known ? zeroed(e.left) : a.linear;
       const right = b.known ? zeroed(e.right) : b.linear;
-      return { ok: true, known: false, refs, linear: { ...e, left, right } };
+      const offset = a.known || b.known || a.offset || b.offset;
+      return { ok: true, known: false, refs, linear: { ...e, left, right }, offset };
     }
     case '*':
     case '@':
-      if (lk && !b.known) return { ok: true, known: false, refs, linear: { ...e, right: b.linear } };
-      if (rk && !a.known) return { ok: true, known: false, refs, linear: { ...e, left: a.linear } };
+      if (lk && !b.known) return { ...b, refs, linear: { ...e, right: b.linear } };
+      if (rk && !a.known) return { ...a, refs, linear: { ...e, left: a.linear } };
       return fail(`${exprToString(e)} multiplies two latent values: not affine`, e);
     case '/':
-      if (rk && !a.known) return { ok: true, known: false, refs, linear: { ...e, left: a.linear } };
+      if (rk && !a.known) return { ...a, refs, linear: { ...e, left: a.linear } };
       return fail(`${exprToString(e)} divides by a latent value: not affine`, e);
     case '^':
       return fail(`${exprToString(e)} raises a latent value to a power: not affine`, e);
@@ -265,20 +317,21 @@ function affineCall(e: Call, scope: LinearityScope): AffineResult {
       const [x, y] = args.map((v) => affine(v, scope));
       if (!x.ok) return x;
       if (!y.ok) return y;
-      if (x.known && !y.known) return { ok: true, known: false, refs: y.refs, linear: withArgs(e, [args[0], y.linear]) };
-      if (y.known && !x.known) return { ok: true, known: false, refs: x.refs, linear: withArgs(e, [x.linear, args[1]]) };
+      if (x.known && !y.known) return { ...y, linear: withArgs(e, [args[0], y.linear]) };
+      if (y.known && !x.known) return { ...x, linear: withArgs(e, [x.linear, args[1]]) };
       return fail(`${exprToString(e)} is the inner product of two latent values: not affine`, e);
     }
     case 'sum': {
       const x = affine(args[0], scope);
       if (!x.ok || x.known) return x;
-      return { ok: true, known: false, refs: x.refs, linear: withArgs(e, [x.linear]) };
+      return { ...x, linear: withArgs(e, [x.linear]) };
     }
     case 'rep': {
       const x = affine(args[0], scope);
       if (!x.ok || x.known) return x;
-      if (!isKnownExpr(args[1], scope)) return fail(`the length in ${exprToString(e)} is not known`, e);
-      return { ok: true, known: false, refs: x.refs, linear: withArgs(e, [x.linear, args[1]]) };
+      if (!isKnownExpr(args[1], scope))
+        return fail(`the length in ${exprToString(e)} is not known`, e);
+      return { ...x, linear: withArgs(e, [x.linear, args[1]]) };
     }
     default:
       return fail(`${e.callee}(…) of a latent value is not affine (${exprToString(e)})`, e);
@@ -291,7 +344,12 @@ function affineCall(e: Call, scope: LinearityScope): AffineResult {
 export function scaledRef(e: Expr, latent: string, scope: LinearityScope): RefResult {
   const deps = unknownDeps(e, scope);
   const others = [...deps].filter((d) => d !== latent);
-  if (others.length > 0) return fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e);
+  if (others.length > 0) {
+    return (
+      findLatentIndex(e, scope) ??
+      fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e)
+    );
+  }
   if (!deps.has(latent)) return fail(`${exprToString(e)} does not depend on ${latent}`, e);
   const ref = asRef(e, scope);
   if (ref) return isFailure(ref) ? ref : { ok: true, ref, scaled: false };
@@ -303,7 +361,8 @@ export function scaledRef(e: Expr, latent: string, scope: LinearityScope): RefRe
     if (isKnownExpr(e.left, scope)) return rescaled(scaledRef(e.right, latent, scope));
     if (isKnownExpr(e.right, scope)) return rescaled(scaledRef(e.left, latent, scope));
   }
-  if (e.op === '/' && isKnownExpr(e.right, scope)) return rescaled(scaledRef(e.left, latent, scope));
+  if (e.op === '/' && isKnownExpr(e.right, scope))
+    return rescaled(scaledRef(e.left, latent, scope));
   return notMultiple;
 }
 
@@ -320,7 +379,12 @@ const isNum = (e: Expr, v: number): boolean =>
 export function precisionRef(e: Expr, latent: string, scope: LinearityScope): RefResult {
   const deps = unknownDeps(e, scope);
   const others = [...deps].filter((d) => d !== latent);
-  if (others.length > 0) return fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e);
+  if (others.length > 0) {
+    return (
+      findLatentIndex(e, scope) ??
+      fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e)
+    );
+  }
   const det = inlineDeterministic(e, scope);
   if (det) return precisionRef(det.value, latent, scope);
   const form = `the sd ${exprToString(e)} is not of the form 1 / sqrt(k * ${latent}) (a Gamma prior is conjugate to the precision of a Normal)`;
@@ -344,8 +408,10 @@ export function precisionRef(e: Expr, latent: string, scope: LinearityScope): Re
   const inner = sqrtOf(e);
   if (inner && inner.kind === 'binary') {
     // sqrt(k / P) and sqrt(P ^ -1)
-    if (inner.op === '/' && known(inner.left)) return rescaled(scaledRef(inner.right, latent, scope));
-    if (inner.op === '^' && isNum(inner.right, -1)) return rescaled(scaledRef(inner.left, latent, scope));
+    if (inner.op === '/' && known(inner.left))
+      return rescaled(scaledRef(inner.right, latent, scope));
+    if (inner.op === '^' && isNum(inner.right, -1))
+      return rescaled(scaledRef(inner.left, latent, scope));
   }
   return fail(form, e);
 }
@@ -365,7 +431,7 @@ export function designMatrix(e: Expr, latent: string, scope: LinearityScope): Ex
     if (det) return split(det.value, sign);
     if (x.kind === 'binary' && (x.op === '+' || x.op === '-')) {
       split(x.left, sign);
-      split(x.right, x.op === '-' ? ((-sign) as 1 | -1) : sign);
+      split(x.right, x.op === '-' ? (-sign as 1 | -1) : sign);
     } else terms.push({ expr: x, sign });
   };
   split(e, 1);

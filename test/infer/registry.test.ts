@@ -70,6 +70,8 @@ describe('registry', () => {
   });
 
   it('with nothing registered that applies, auto says why', () => {
+    // stand in for the real exact engine (which handles coin) with one that refuses
+    registerEngine(fake('exact', () => false));
     expect(() => chooseAuto(coin())).toThrow(
       /no inference engine applies to this model \(tried exact, cavi, avi\)/,
     );

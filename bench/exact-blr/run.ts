@@ -1,0 +1,260 @@
+// bench/exact-blr: Bayesian linear regression N = 100,000, P = 50 (/work/shared/peers.md §6,
+// `blr_exact`): Plato's `exact` engine (closed-form linear-Gaussian posterior) beside the numpy
+// float64 closed form (Debian's python3-numpy under /usr/bin/python3, as peers.md prescribes).
+// Metric: seconds from the data in memory to (posterior mean, covariance, log evidence) —
+// for Plato, `exactEngine.run` on the bound model (its tensors built inside the timed region);
+// for numpy, the closed form on float64 arrays already in memory.
+// Target (issue 3, Speed): Plato ≤ 2× numpy's time, posterior mean within 1e-3 relative of the
+// stored float64 answer.
+//
+//   bash bench/setup.sh && npx tsx bench/exact-blr/run.ts [--quick] [--repeats R] [--wait-quiet]
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  BENCH_DIR,
+  type Contender,
+  describeMachine,
+  interleave,
+  type Measurement,
+  machineLine,
+  markdownTable,
+  OtherLoad,
+  PeerServer,
+  ratio,
+  secs,
+  textTable,
+  waitForQuiet,
+  writeResults,
+} from '../lib/index.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    repeats: { type: 'string' },
+    data: { type: 'string', default: '/work/shared/data/blr/blr-100k.json' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'wait-quiet': { type: 'boolean', default: false },
+    'wait-minutes': { type: 'string', default: '10' },
+  },
+});
+
+const HERE = join(BENCH_DIR, 'exact-blr');
+const ROOT = join(BENCH_DIR, '..');
+const TARGET_RATIO = 2;
+const MEAN_TOL = 1e-3;
+const quick = opt.quick ?? false;
+const repeats = Number(opt.repeats ?? (quick ? 5 : 20));
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+interface BlrData {
+  N: number;
+  P: number;
+  prior_variance: number;
+  sigma: number;
+  x_file: string;
+  y: number[];
+  posterior_mean: number[];
+  posterior_cov_diag: number[];
+  log_evidence: number;
+}
+
+/** max_j |m_j − m*_j| / |m*_j| and the same for the covariance diagonal */
+function errors(mean: readonly number[], covDiag: readonly number[], d: BlrData) {
+  const rel = (a: readonly number[], b: readonly number[]) =>
+    Math.max(...a.map((x, j) => Math.abs(x - b[j]) / Math.abs(b[j])));
+  return {
+    meanRelError: rel(mean, d.posterior_mean),
+    covDiagRelError: rel(covDiag, d.posterior_cov_diag),
+  };
+}
+
+async function main(): Promise<number> {
+  const dataPath = opt.data as string;
+  if (!existsSync(dataPath)) {
+    log(`exact-blr: ${dataPath} is absent (it lives in ../shared/data/blr); nothing to run`);
+    return 0;
+  }
+  if (!existsSync(opt.python as string))
+    throw new Error(`${opt.python} not found; run: bash bench/setup.sh`);
+  if (opt['wait-quiet']) {
+    const minutes = Number(opt['wait-minutes']);
+    log(`waiting up to ${minutes} min for other processes to use < 0.2 cores…`);
+    const q = await waitForQuiet({ timeoutSeconds: minutes * 60 }, (l) =>
+      log(`  other load ${l} cores`),
+    );
+    log(q.quiet ? `quiet (${q.load} cores)` : `still busy (${q.load} cores); running anyway`);
+  }
+  const machine = describeMachine();
+  log(`exact-blr${quick ? ' --quick' : ''}: ${machineLine(machine)}`);
+
+  const d = JSON.parse(readFileSync(dataPath, 'utf8')) as BlrData;
+  const buf = readFileSync(join(dataPath, '..', d.x_file));
+  const X = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+
+  // Plato: compile and bind once (the data in memory), then time the engine
+  const { initBackend } = await import('../../src/backend/index.js');
+  const { compile } = await import('../../src/index.js');
+  const { bind } = await import('../../src/graph/bind.js');
+  const { exactEngine } = await import('../../src/infer/exact/index.js');
+  const tf = await import('@tensorflow/tfjs');
+  await initBackend('wasm');
+  const model = compile(readFileSync(join(ROOT, 'examples/blr/blr.plato'), 'utf8'), {
+    filename: 'blr.plato',
+  });
+  const bound = bind(model.graph, {
+    N: d.N,
+    P: d.P,
+    sigma: d.sigma,
+    tau: Math.sqrt(d.prior_variance),
+    X: { shape: [d.N, d.P], data: X },
+    y: d.y,
+  });
+  const app = exactEngine.applicability(bound);
+  if (!app.ok) throw new Error(`exact does not apply: ${JSON.stringify(app.reasons)}`);
+
+  const plato = async (): Promise<Measurement> => {
+    const before = tf.memory().numTensors;
+    const t0 = performance.now();
+    const post = await exactEngine.run(bound, { seed: 0 });
+    const seconds = (performance.now() - t0) / 1000;
+    const beta = post.latents.beta;
+    const sd = beta.sd as number[];
+    return {
+      seconds,
+      checks: {
+        ...errors(
+          beta.mean as number[],
+          sd.map((s) => s * s),
+          d,
+        ),
+        logEvidenceError: Math.abs((post.logEvidence as number) - d.log_evidence),
+        leakedTensors: tf.memory().numTensors - before,
+      },
+    };
+  };
+
+  const { server: numpy, hello } = await PeerServer.start(opt.python as string, [
+    join(HERE, 'numpy_blr.py'),
+    '--data',
+    dataPath,
+    '--serve',
+  ]);
+  const contenders: Contender[] = [
+    { name: 'plato', warmup: 2, repeats, run: plato },
+    {
+      name: 'numpy',
+      warmup: 0,
+      repeats,
+      run: async () => {
+        const out = await numpy.request({ run: true });
+        return {
+          seconds: Number(out.seconds),
+          checks: {
+            ...errors(out.mean as number[], out.cov_diag as number[], d),
+            logEvidenceError: Math.abs(Number(out.log_evidence) - d.log_evidence),
+          },
+        };
+      },
+    },
+  ];
+  const other = new OtherLoad();
+  other.start();
+  let results: Awaited<ReturnType<typeof interleave>>;
+  try {
+    results = await interleave(contenders, (name, m, timed) =>
+      log(`  ${name.padEnd(6)} ${timed ? 'timed ' : 'warmup'} ${secs(m.seconds)}`),
+    );
+  } finally {
+    numpy.close();
+  }
+  const otherLoad = other.stop();
+
+  const rows = results.map((r) => {
+    const worst = (key: string) => Math.max(...r.runs.map((m) => Number(m.checks?.[key] ?? 0)));
+    const meanErr = worst('meanRelError');
+    return {
+      system: r.name,
+      runs: r.runs.length,
+      median: r.medianSeconds,
+      min: r.minSeconds,
+      max: r.maxSeconds,
+      meanRelError: meanErr,
+      covDiagRelError: worst('covDiagRelError'),
+      logEvidenceError: worst('logEvidenceError'),
+      ok: meanErr <= MEAN_TOL && worst('leakedTensors') === 0,
+    };
+  });
+  const med = (name: string) => rows.find((r) => r.system === name)?.median ?? Number.NaN;
+  const r = med('plato') / med('numpy');
+
+  console.log(
+    `\nexact-blr${quick ? ' (--quick)' : ''}  N=${d.N}, P=${d.P}, sigma=${d.sigma}, prior variance ${d.prior_variance}`,
+  );
+  console.log(machineLine(machine));
+  console.log(
+    `numpy ${String(hello.version)} (python ${String(hello.python)}, ${opt.python}); plato wasm`,
+  );
+  console.log(`other processes' load during the runs: ${otherLoad} cores\n`);
+  const header = [
+    'system',
+    'runs',
+    'median',
+    'min – max',
+    'time / numpy',
+    'max rel err mean',
+    'max rel err var',
+    'Δ log Z (abs)',
+    'checks',
+  ];
+  const cells = rows.map((x) => [
+    x.system,
+    `${x.runs}`,
+    secs(x.median),
+    `${secs(x.min)} – ${secs(x.max)}`,
+    ratio(x.median / med('numpy')),
+    x.meanRelError.toExponential(1),
+    x.covDiagRelError.toExponential(1),
+    x.logEvidenceError.toExponential(1),
+    x.ok ? 'ok' : 'FAIL',
+  ]);
+  console.log(textTable(header, cells));
+  console.log(
+    `\nPlato ${secs(med('plato'))}, numpy ${secs(med('numpy'))}: ratio ${ratio(r)} ` +
+      `(target ≤ ${TARGET_RATIO}×: ${r <= TARGET_RATIO ? 'met' : 'MISSED'}); ` +
+      `posterior mean within ${MEAN_TOL} relative: ${rows[0].meanRelError <= MEAN_TOL ? 'yes' : 'NO'}`,
+  );
+  const record = {
+    workload: 'exact-blr',
+    quick,
+    sizes: { N: d.N, P: d.P },
+    machine,
+    otherLoadCores: otherLoad,
+    versions: {
+      node: process.version,
+      numpy: hello.version,
+      python: hello.python,
+      plato: { backend: 'wasm', commit: machine.gitCommit, dirty: machine.gitDirty },
+    },
+    systems: results.map((res, i) => ({
+      ...rows[i],
+      seconds: res.runs.map((m) => m.seconds),
+      checks: res.runs.map((m) => m.checks),
+    })),
+    ratio: { plato_over_numpy: r },
+    targets: { plato_over_numpy: TARGET_RATIO, meanRelError: MEAN_TOL },
+  };
+  const path = writeResults('exact-blr', machine.date, record, quick ? '-quick' : '');
+  console.log(`\nrecord: ${path}`);
+  console.log('\nmarkdown for docs/benchmarks.md:');
+  console.log(markdownTable(header, cells));
+  return rows.every((x) => x.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,105 @@
+// The conjugate half of the exact engine: run the plan of conjugacy.ts step by step (each
+// step a closed-form posterior over its latents, with its share of the log evidence), add
+// the log-probability of observed nodes that no latent touches, and report per DESIGN.md §5.
+import * as tf from '@tensorflow/tfjs';
+import type { BoundModel } from '../../graph/bound.js';
+import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
+import { ancestors } from '../../graph/query.js';
+import { PlatoError, userError } from '../../lang/diagnostics.js';
+import type { LatentSummary, Posterior } from '../../report/result.js';
+import type { Applicability, RunOptions } from '../engine.js';
+import { ExprEvaluator, sum64 } from './evaluate.js';
+import { runGaussian } from './gaussian.js';
+import { NotPositiveDefinite } from './linalg64.js';
+import { priorSummary } from './prior.js';
+import { runScaled } from './scaled.js';
+
+const plans = new WeakMap<BoundModel, ConjugacyPlan>();
+
+/** The conjugacy plan of a bound model (computed once per model). */
+export function conjugacyPlan(bound: BoundModel): ConjugacyPlan {
+  let p = plans.get(bound);
+  if (!p) {
+    p = analyzeConjugacy(bound);
+    plans.set(bound, p);
+  }
+  return p;
+}
+
+export function conjugateApplicability(bound: BoundModel): Applicability {
+  const p = conjugacyPlan(bound);
+  return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
+}
+
+export async function runConjugate(bound: BoundModel, options: RunOptions): Promise<Posterior> {
+  const t0 = performance.now();
+  const plan = conjugacyPlan(bound);
+  if (!plan.ok) {
+    throw new PlatoError(
+      plan.reasons.map((r) => ({
+        kind: 'unsupported' as const,
+        severity: 'error' as const,
+        message: `engine 'exact' does not apply: ${r.node}: ${r.message}`,
+        range: bound.graph.nodes[r.node]?.range,
+      })),
+      bound.graph.source,
+      bound.graph.filename,
+    );
+  }
+  const ev = new ExprEvaluator(bound);
+  const latents: Record<string, LatentSummary> = {};
+  let logEvidence = 0;
+  const total = plan.steps.length + plan.known.length;
+  let done = 0;
+  try {
+    for (const step of plan.steps) {
+      if (step.rule === 'prior') latents[step.latent] = priorSummary(step.latent, ev);
+      else {
+        const r = step.rule === 'gaussian' ? runGaussian(step, ev) : runScaled(step, ev);
+        Object.assign(latents, r.latents);
+        logEvidence += r.logEvidence;
+      }
+      options.onProgress?.(++done, total);
+    }
+    for (const name of plan.known) {
+      logEvidence += knownLogProb(name, ev);
+      options.onProgress?.(++done, total);
+    }
+  } catch (e) {
+    if (e instanceof NotPositiveDefinite) {
+      throw userError(
+        `exact inference failed: ${e.message}; check that every sd in the model is positive and finite`,
+        'unsupported',
+      );
+    }
+    throw e;
+  } finally {
+    ev.dispose();
+  }
+  // order the latents as the model declares them
+  const ordered: Record<string, LatentSummary> = {};
+  for (const n of bound.graph.order) if (latents[n]) ordered[n] = latents[n];
+  return {
+    engine: 'exact',
+    converged: true,
+    iterations: 1,
+    seconds: (performance.now() - t0) / 1000,
+    logEvidence,
+    latents: ordered,
+    params: {},
+  };
+}
+
+/** log p(x) of an observed node whose parents are all known (missing entries contribute 0). */
+function knownLogProb(name: string, ev: ExprEvaluator): number {
+  const lp = tf.tidy(() => {
+    const env: Record<string, tf.Tensor> = {};
+    for (const a of ancestors(ev.model.graph, name)) {
+      if (ev.model.graph.nodes[a].kind === 'deterministic') env[a] = ev.nodeValue(a, env);
+    }
+    return ev.plan.logProb(name, env);
+  });
+  const s = sum64(lp);
+  lp.dispose();
+  return s;
+}

@@ -1,0 +1,115 @@
+// Exact inference for models whose latents all have finite support (Bernoulli, Categorical,
+// Binomial with fixed n): posterior marginals of every latent and the log evidence.
+//
+//   factors   one per element of every stochastic node, tables from ONE compiled evaluation per
+//             node with the sample axis enumerating the factor's joint states (tables.ts)
+//   structure connected components of the factor graph, identical ones batched (structure.ts)
+//   methods   Quickscore for noisy-OR findings (quickscore.ts), chunked enumeration
+//             (enumerate.ts), a min-fill clique tree with two-pass calibration (calibrate.ts),
+//             after conditioning on hub variables that join many small parts (generic.ts)
+//
+// The combined `exact` engine (../index.ts) calls discreteApplicability and runDiscrete.
+import { compileModel } from '../../../compile/model.js';
+import type { BoundModel } from '../../../graph/bound.js';
+import { PlatoError } from '../../../lang/diagnostics.js';
+import type { LatentSummary, Posterior, Reason } from '../../../report/result.js';
+import type { Applicability, RunOptions } from '../../engine.js';
+import type { Analysed } from './analysis.js';
+import { type Method, type Prepared, prepare } from './prepare.js';
+import { solve } from './solve.js';
+import { discreteSummary } from './summary.js';
+
+export type { Method } from './prepare.js';
+
+const cache = new WeakMap<BoundModel, Analysed<Prepared>>();
+
+function analyse(bound: BoundModel, method: Method | 'auto' = 'auto'): Analysed<Prepared> {
+  const hit = method === 'auto' ? cache.get(bound) : undefined;
+  if (hit) return hit;
+  const plan = compileModel(bound);
+  let result: Analysed<Prepared>;
+  try {
+    result = prepare(bound, plan, { method });
+  } catch (e) {
+    if (!(e instanceof PlatoError)) throw e;
+    result = {
+      ok: false,
+      reasons: e.diagnostics.map((d) => ({
+        node: '',
+        line: d.range?.start.line ?? 0,
+        column: d.range?.start.column ?? 0,
+        message: d.message,
+      })),
+    };
+  } finally {
+    plan.dispose();
+  }
+  if (method === 'auto') cache.set(bound, result);
+  return result;
+}
+
+/** Does exact discrete inference apply? Otherwise each reason names a node and its line. */
+export function discreteApplicability(bound: BoundModel): Applicability {
+  const a = analyse(bound);
+  return a.ok ? { ok: true } : { ok: false, reasons: a.reasons };
+}
+
+export interface DiscreteOptions {
+  /** force a method where it applies (tests, benchmarks); default: the cheapest per component */
+  readonly method?: Method | 'auto';
+}
+
+/** What runDiscreteWith reports beyond the Posterior: the method used per group of components. */
+export interface DiscreteRun {
+  readonly posterior: Posterior;
+  readonly methods: readonly { method: string; copies: number; variables: number }[];
+}
+
+function refuse(bound: BoundModel, reasons: readonly Reason[]): PlatoError {
+  return new PlatoError(
+    reasons.map((r) => ({
+      kind: 'unsupported' as const,
+      severity: 'error' as const,
+      message: `exact discrete inference does not apply: ${r.message}`,
+      range: bound.graph.nodes[r.node]?.range,
+    })),
+    bound.graph.source,
+    bound.graph.filename,
+  );
+}
+
+export async function runDiscreteWith(
+  bound: BoundModel,
+  options: RunOptions,
+  discrete: DiscreteOptions = {},
+): Promise<DiscreteRun> {
+  const t0 = performance.now();
+  const a = analyse(bound, discrete.method ?? 'auto');
+  if (!a.ok) throw refuse(bound, a.reasons);
+  const prep = a.value;
+  const plan = compileModel(bound);
+  try {
+    const sol = solve(bound, plan, prep, options.onProgress);
+    const latents: Record<string, LatentSummary> = {};
+    prep.nodes.vars.forEach((v, i) => {
+      latents[v.name] = discreteSummary(v, sol.marginals[i]);
+    });
+    const posterior: Posterior = {
+      engine: 'exact',
+      converged: true,
+      iterations: 1,
+      seconds: (performance.now() - t0) / 1000,
+      logEvidence: sol.logZ,
+      latents,
+      params: {},
+    };
+    return { posterior, methods: sol.methods };
+  } finally {
+    plan.dispose();
+  }
+}
+
+/** Posterior marginals of every discrete latent and the exact log evidence (nats). */
+export async function runDiscrete(bound: BoundModel, options: RunOptions): Promise<Posterior> {
+  return (await runDiscreteWith(bound, options)).posterior;
+}

@@ -1,0 +1,341 @@
+// Solving a prepared discrete model: factor tables for the nodes that need them, then each group
+// of identical components by its method — Quickscore (float64, per copy), chunked enumeration or
+// clique-tree calibration (tfjs, batched over the copies) — and log Z summed in float64.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelPlan } from '../../../compile/model.js';
+import type { BoundModel } from '../../../graph/bound.js';
+import { userError } from '../../../lang/diagnostics.js';
+import {
+  conditionTable,
+  type PartGroup,
+  type Partition,
+  type Solved,
+  solveTables,
+} from './generic.js';
+import { groupTable, Tables } from './groupTables.js';
+import type { GroupPlan, Prepared } from './prepare.js';
+import { type Finding, quickscore } from './quickscore.js';
+import { aligned, type LogTable, prod, splitScope, strides } from './table.js';
+
+export interface Solution {
+  readonly logZ: number;
+  /** per variable node (in `nodes.vars` order): posterior probabilities [size × card] */
+  readonly marginals: Float64Array[];
+  /** the method used for each group, with its number of copies (for reports and tests) */
+  readonly methods: { method: string; copies: number; variables: number }[];
+}
+
+/** Largest Quickscore condition number (sum |terms| / |sum|) accepted: float64 rounding times it stays below 1e-6 relative; beyond it a copy is re-solved by the clique tree. */
+const MAX_CONDITION = 1e9;
+/** Table entries per batched chunk of copies. */
+const CHUNK_ENTRIES = 1 << 23;
+
+function log1mexp(x: number): number {
+  // log(1 - e^x) for x <= 0 (Mächler 2012)
+  return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
+}
+
+class Results {
+  readonly marginals: Float64Array[];
+  private readonly varNode: Int32Array;
+  logZ = 0;
+  constructor(private readonly prep: Prepared) {
+    const { vars, nVars } = prep.nodes;
+    this.marginals = vars.map((v) => new Float64Array(v.size * v.card));
+    this.varNode = new Int32Array(nVars);
+    vars.forEach((v, i) => {
+      this.varNode.fill(i, v.offset, v.offset + v.size);
+    });
+  }
+
+  /** marginal of global variable `id`: probabilities[0..card) read from `src` at `at` */
+  set(id: number, src: ArrayLike<number>, at: number): void {
+    const ni = this.varNode[id];
+    const v = this.prep.nodes.vars[ni];
+    const base = (id - v.offset) * v.card;
+    for (let k = 0; k < v.card; k++) this.marginals[ni][base + k] = src[at + k];
+  }
+
+  addLogZ(x: number): void {
+    if (x === Number.NEGATIVE_INFINITY || Number.isNaN(x)) {
+      throw userError(
+        'the data have probability zero under the model: every assignment of the discrete latents gives log-probability -Infinity',
+        'data',
+      );
+    }
+    this.logZ += x;
+  }
+}
+
+/** The batched table of group factor `f` for the copies `ids` (rows in the order of ids). */
+function tablesFor(
+  gp: GroupPlan,
+  f: number,
+  elems: Int32Array,
+  prep: Prepared,
+  tables: Tables,
+): LogTable {
+  const p = gp.group.factors[f];
+  const node = prep.nodes.factors[p.node];
+  return groupTable(p, gp.group, elems, tables, prep.noisyOr[p.node], node.slotCards.length);
+}
+
+function solveGeneric(
+  gp: GroupPlan,
+  copies: Int32Array,
+  prep: Prepared,
+  tables: Tables,
+  res: Results,
+): void {
+  if (gp.partition) {
+    solveConditioned(gp, gp.partition, copies, prep, tables, res);
+    return;
+  }
+  const { group } = gp;
+  const n = group.cards.length;
+  const nF = group.factors.length;
+  const factorStates = group.factors.reduce(
+    (a, p) => a + prod(p.scope.map((v) => group.cards[v])),
+    0,
+  );
+  const chunk = Math.max(1, Math.floor(CHUNK_ENTRIES / factorStates));
+  for (let c0 = 0; c0 < copies.length; c0 += chunk) {
+    const ids = copies.subarray(c0, Math.min(copies.length, c0 + chunk));
+    const C = ids.length;
+    const ts = group.factors.map((_, i) =>
+      tablesFor(
+        gp,
+        i,
+        Int32Array.from(ids, (c) => group.copyElems[c * nF + i]),
+        prep,
+        tables,
+      ),
+    );
+    try {
+      const method = gp.method === 'enumerate' ? 'enumerate' : 'cliques';
+      const r = solveTables({ cards: group.cards, tables: ts, copies: C, method, tree: gp.tree });
+      for (let j = 0; j < C; j++) {
+        res.addLogZ(r.logZ[j]);
+        for (let v = 0; v < n; v++)
+          res.set(group.copyVars[ids[j] * n + v], r.marginals[v], j * group.cards[v]);
+      }
+    } finally {
+      for (const t of ts) t.t.dispose();
+    }
+  }
+}
+
+/**
+ * A component conditioned on its hub variables (generic.ts): every part group is solved
+ * batched over (part, copy, cutset state), and the results are combined in float64.
+ */
+function solveConditioned(
+  gp: GroupPlan,
+  part: Partition,
+  copies: Int32Array,
+  prep: Prepared,
+  tables: Tables,
+  res: Results,
+): void {
+  const { group } = gp;
+  const n = group.cards.length;
+  const nF = group.factors.length;
+  const { cut, cutCards } = part;
+  const cutSet = new Set(cut);
+  const R = prod(cutCards);
+  const cutStr = strides(cutCards);
+  const factorStates = group.factors.reduce(
+    (a, p) => a + prod(p.scope.map((v) => group.cards[v])),
+    0,
+  );
+  const chunk = Math.max(1, Math.floor(CHUNK_ENTRIES / (R * factorStates)));
+  for (let c0 = 0; c0 < copies.length; c0 += chunk) {
+    const ids = copies.subarray(c0, Math.min(copies.length, c0 + chunk));
+    const C = ids.length;
+    // total[j, x]: the cutset's own factors plus every part's log Z given x (float64)
+    const total = new Float64Array(C * R);
+    const split = splitScope(cut, cutCards);
+    for (const f of part.cutFactors) {
+      const t = tablesFor(
+        gp,
+        f,
+        Int32Array.from(ids, (c) => group.copyElems[c * nF + f]),
+        prep,
+        tables,
+      );
+      const flat = tf.tidy(() =>
+        tf.reshape(tf.add(tf.zeros([C, split.s1, split.s2]), aligned(t, split)), [C * R]),
+      );
+      const v = flat.dataSync();
+      flat.dispose();
+      t.t.dispose();
+      for (let i = 0; i < C * R; i++) total[i] += v[i];
+    }
+    const solved: { g: PartGroup; s: Solved }[] = [];
+    for (const g of part.groups) {
+      const K = g.parts.length;
+      const sub: LogTable[] = g.scopes.map((scope, q) => {
+        const elems = new Int32Array(K * C);
+        g.parts.forEach((pt, k) => {
+          const f = pt.factors[q];
+          for (let j = 0; j < C; j++) elems[k * C + j] = group.copyElems[ids[j] * nF + f];
+        });
+        const full = tablesFor(gp, g.parts[0].factors[q], elems, prep, tables);
+        const t = tf.tidy(() => conditionTable(full, cut, cutCards, cutSet) as tf.Tensor2D);
+        full.t.dispose();
+        return { vars: scope, cards: scope.map((l) => g.cards[l]), t };
+      });
+      try {
+        const s = solveTables({
+          cards: g.cards,
+          tables: sub,
+          copies: K * C * R,
+          method: 'cliques',
+        });
+        for (let k = 0; k < K; k++) {
+          for (let i = 0; i < C * R; i++) total[i] += s.logZ[k * C * R + i];
+        }
+        solved.push({ g, s });
+      } finally {
+        for (const t of sub) t.t.dispose();
+      }
+    }
+    // per copy: log Z, the posterior of the cutset states, and the marginals mixed over them
+    const w = new Float64Array(C * R);
+    for (let j = 0; j < C; j++) {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let x = 0; x < R; x++) m = Math.max(m, total[j * R + x]);
+      let z = 0;
+      if (m > Number.NEGATIVE_INFINITY)
+        for (let x = 0; x < R; x++) z += Math.exp(total[j * R + x] - m);
+      const logZ = m + Math.log(z);
+      res.addLogZ(logZ);
+      for (let x = 0; x < R; x++) w[j * R + x] = Math.exp(total[j * R + x] - logZ);
+      cut.forEach((v, i) => {
+        const q = new Float64Array(group.cards[v]);
+        for (let x = 0; x < R; x++) q[Math.floor(x / cutStr[i]) % cutCards[i]] += w[j * R + x];
+        res.set(group.copyVars[ids[j] * n + v], q, 0);
+      });
+    }
+    for (const { g, s } of solved) {
+      g.parts.forEach((pt, k) => {
+        pt.vars.forEach((v, l) => {
+          const card = g.cards[l];
+          const src = s.marginals[l];
+          const q = new Float64Array(card);
+          for (let j = 0; j < C; j++) {
+            q.fill(0);
+            for (let x = 0; x < R; x++) {
+              const wx = w[j * R + x];
+              if (wx === 0) continue;
+              const at = ((k * C + j) * R + x) * card;
+              for (let c = 0; c < card; c++) q[c] += wx * src[at + c];
+            }
+            res.set(group.copyVars[ids[j] * n + v], q, 0);
+          }
+        });
+      });
+    }
+  }
+}
+
+function solveQuickscore(gp: GroupPlan, prep: Prepared, tables: Tables, res: Results): Int32Array {
+  const { group } = gp;
+  const n = group.cards.length;
+  const nF = group.factors.length;
+  const failed: number[] = [];
+  const logPi0 = new Float64Array(n);
+  const logPi1 = new Float64Array(n);
+  const one = new Float64Array(2);
+  for (let c = 0; c < group.copies; c++) {
+    logPi0.fill(0);
+    logPi1.fill(0);
+    const negatives: Finding[] = [];
+    const positives: Finding[] = [];
+    group.factors.forEach((p, i) => {
+      const e = group.copyElems[c * nF + i];
+      const params = prep.noisyOr[p.node];
+      const nSlots = prep.nodes.factors[p.node].slotCards.length;
+      if (params) {
+        const finding: Finding = {
+          logA: params.logA[e],
+          vars: Int32Array.from(p.scope),
+          w: Float64Array.from(p.slots, (s) => params.w[e * nSlots + s]),
+        };
+        (params.value[e] === 1 ? positives : negatives).push(finding);
+        return;
+      }
+      // a unary table (one slot of two states)
+      const T = tables.data(p.node);
+      const E = prep.nodes.factors[p.node].elements;
+      logPi0[p.scope[0]] += T[e];
+      logPi1[p.scope[0]] += T[E + e];
+    });
+    const sol = quickscore({ K: n, logPi0, logPi1, negatives, positives });
+    if (!(sol.condition <= MAX_CONDITION) || !Number.isFinite(sol.logZ)) {
+      failed.push(c);
+      continue;
+    }
+    res.addLogZ(sol.logZ);
+    for (let v = 0; v < n; v++) {
+      one[0] = 1 - sol.p1[v];
+      one[1] = sol.p1[v];
+      res.set(group.copyVars[c * n + v], one, 0);
+    }
+  }
+  return Int32Array.from(failed);
+}
+
+/** Solve every group and collect log Z and the marginals. */
+export function solve(
+  model: BoundModel,
+  plan: ModelPlan,
+  prep: Prepared,
+  onProgress?: (done: number, total: number) => void,
+): Solution {
+  const tables = new Tables(model, plan, prep);
+  const res = new Results(prep);
+  const methods: Solution['methods'] = [];
+  try {
+    // factor elements that read no variable contribute constants
+    const { constants } = prep.structure;
+    for (let i = 0; i < constants.length; i += 2) {
+      const fi = constants[i];
+      const e = constants[i + 1];
+      const params = prep.noisyOr[fi];
+      if (params) res.addLogZ(params.value[e] === 1 ? log1mexp(params.logA[e]) : params.logA[e]);
+      else res.addLogZ(tables.data(fi)[e]);
+    }
+    const total = prep.plans.length;
+    prep.plans.forEach((gp, i) => {
+      const all = Int32Array.from({ length: gp.group.copies }, (_, c) => c);
+      if (gp.method === 'quickscore') {
+        const failed = solveQuickscore(gp, prep, tables, res);
+        methods.push({
+          method: 'quickscore',
+          copies: gp.group.copies - failed.length,
+          variables: gp.group.cards.length,
+        });
+        if (failed.length > 0) {
+          solveGeneric({ ...gp, method: 'cliques' }, failed, prep, tables, res);
+          methods.push({
+            method: 'cliques',
+            copies: failed.length,
+            variables: gp.group.cards.length,
+          });
+        }
+      } else {
+        solveGeneric(gp, all, prep, tables, res);
+        methods.push({
+          method: gp.partition ? 'conditioned' : gp.method,
+          copies: gp.group.copies,
+          variables: gp.group.cards.length,
+        });
+      }
+      onProgress?.(i + 1, total);
+    });
+  } finally {
+    tables.dispose();
+  }
+  return { logZ: res.logZ, marginals: res.marginals, methods };
+}

@@ -1,0 +1,61 @@
+// The `exact` engine (DESIGN.md §4): answers with no approximation whenever the model allows
+// it. Two halves: closed-form conjugate posteriors (conjugate.ts, planned by
+// src/graph/conjugacy.ts) and exact discrete inference (discrete/). Applies when either does;
+// otherwise its reasons point at the blocking nodes.
+import type { BoundModel } from '../../graph/bound.js';
+import { PlatoError } from '../../lang/diagnostics.js';
+import type { Posterior, Reason } from '../../report/result.js';
+import type { Applicability, Engine, RunOptions } from '../engine.js';
+import { conjugateApplicability, runConjugate } from './conjugate.js';
+import { discreteApplicability, runDiscrete } from './discrete/index.js';
+
+export { conjugacyPlan, conjugateApplicability, runConjugate } from './conjugate.js';
+
+const FINITE = new Set(['Bernoulli', 'Categorical', 'Binomial']);
+
+/** Are all latents (and partially observed nodes) of finite support? Then the discrete reasons matter. */
+function allFinite(bound: BoundModel): boolean {
+  return bound.graph.order.every((n) => {
+    const node = bound.graph.nodes[n];
+    if (node.kind !== 'stochastic' || bound.observation[n]?.kind === 'observed') return true;
+    return FINITE.has(node.distribution);
+  });
+}
+
+function which(
+  bound: BoundModel,
+): { half: 'conjugate' | 'discrete' } | { reasons: readonly Reason[] } {
+  const c = conjugateApplicability(bound);
+  if (c.ok) return { half: 'conjugate' };
+  const d = discreteApplicability(bound);
+  if (d.ok) return { half: 'discrete' };
+  // explain with the half that was meant to handle this kind of model
+  return { reasons: allFinite(bound) ? d.reasons : c.reasons };
+}
+
+export const exactEngine: Engine = {
+  name: 'exact',
+  description:
+    'closed-form conjugate posteriors and exact discrete inference (variable elimination), with the exact log evidence',
+
+  applicability(bound: BoundModel): Applicability {
+    const w = which(bound);
+    return 'half' in w ? { ok: true } : { ok: false, reasons: w.reasons };
+  },
+
+  async run(bound: BoundModel, options: RunOptions): Promise<Posterior> {
+    const w = which(bound);
+    if ('half' in w)
+      return w.half === 'conjugate' ? runConjugate(bound, options) : runDiscrete(bound, options);
+    throw new PlatoError(
+      w.reasons.map((r) => ({
+        kind: 'unsupported' as const,
+        severity: 'error' as const,
+        message: `engine 'exact' does not apply: ${r.node}: ${r.message}`,
+        range: bound.graph.nodes[r.node]?.range,
+      })),
+      bound.graph.source,
+      bound.graph.filename,
+    );
+  },
+};

@@ -1,0 +1,177 @@
+// Posterior summaries in the form of DESIGN.md §5: family, params under the §2 argument names,
+// mean and sd, all nested to the node's full shape. Inputs are flat row-major float64 arrays.
+// Non-finite values (an sd that does not exist) become null: JSON has no Infinity.
+import type { LatentSummary, Nested } from '../../report/result.js';
+
+/** A flat row-major array as nested arrays of `shape` (a number for shape []). */
+export function nest(data: ArrayLike<number>, shape: readonly number[]): Nested {
+  const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  if (shape.length === 0) return fin(data[0]);
+  const build = (axis: number, offset: number, stride: number): Nested => {
+    const len = shape[axis];
+    const inner = stride / len;
+    const out: Nested[] = new Array(len);
+    for (let i = 0; i < len; i++) {
+      out[i] =
+        axis === shape.length - 1
+          ? fin(data[offset + i])
+          : build(axis + 1, offset + i * inner, inner);
+    }
+    return out;
+  };
+  return build(
+    0,
+    0,
+    shape.reduce((a, b) => a * b, 1),
+  );
+}
+
+const map = (a: ArrayLike<number>, f: (x: number, i: number) => number): Float64Array => {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f(a[i], i);
+  return out;
+};
+
+export function betaSummary(
+  a: Float64Array,
+  b: Float64Array,
+  shape: readonly number[],
+): LatentSummary {
+  const mean = map(a, (x, i) => x / (x + b[i]));
+  const sd = map(a, (x, i) => {
+    const s = x + b[i];
+    return Math.sqrt((x * b[i]) / (s * s * (s + 1)));
+  });
+  return {
+    family: 'Beta',
+    shape: [...shape],
+    params: { a: nest(a, shape), b: nest(b, shape) },
+    mean: nest(mean, shape),
+    sd: nest(sd, shape),
+  };
+}
+
+export function gammaSummary(
+  alpha: Float64Array,
+  beta: Float64Array,
+  shape: readonly number[],
+): LatentSummary {
+  return {
+    family: 'Gamma',
+    shape: [...shape],
+    params: { shape: nest(alpha, shape), rate: nest(beta, shape) },
+    mean: nest(
+      map(alpha, (a, i) => a / beta[i]),
+      shape,
+    ),
+    sd: nest(
+      map(alpha, (a, i) => Math.sqrt(a) / beta[i]),
+      shape,
+    ),
+  };
+}
+
+/** `shape` ends with the number of categories K. */
+export function dirichletSummary(alpha: Float64Array, shape: readonly number[]): LatentSummary {
+  const k = shape[shape.length - 1];
+  const mean = new Float64Array(alpha.length);
+  const sd = new Float64Array(alpha.length);
+  for (let r = 0; r < alpha.length; r += k) {
+    let a0 = 0;
+    for (let j = 0; j < k; j++) a0 += alpha[r + j];
+    for (let j = 0; j < k; j++) {
+      const a = alpha[r + j];
+      mean[r + j] = a / a0;
+      sd[r + j] = Math.sqrt((a * (a0 - a)) / (a0 * a0 * (a0 + 1)));
+    }
+  }
+  return {
+    family: 'Dirichlet',
+    shape: [...shape],
+    params: { alpha: nest(alpha, shape) },
+    mean: nest(mean, shape),
+    sd: nest(sd, shape),
+  };
+}
+
+export function normalSummary(
+  mu: Float64Array,
+  sigma: Float64Array,
+  shape: readonly number[],
+): LatentSummary {
+  return {
+    family: 'Normal',
+    shape: [...shape],
+    params: { mu: nest(mu, shape), sigma: nest(sigma, shape) },
+    mean: nest(mu, shape),
+    sd: nest(sigma, shape),
+  };
+}
+
+/** `shape` ends with the event size E; Sigma holds one E × E block per element of the rest. */
+export function mvNormalSummary(
+  mu: Float64Array,
+  Sigma: Float64Array,
+  shape: readonly number[],
+): LatentSummary {
+  const e = shape[shape.length - 1];
+  const sd = map(mu, (_, i) => {
+    const b = Math.floor(i / e);
+    const j = i % e;
+    return Math.sqrt(Sigma[b * e * e + j * e + j]);
+  });
+  return {
+    family: 'MvNormal',
+    shape: [...shape],
+    params: { mu: nest(mu, shape), Sigma: nest(Sigma, [...shape, e]) },
+    mean: nest(mu, shape),
+    sd: nest(sd, shape),
+  };
+}
+
+/**
+ * The marginal of a Normal–Gamma block's mean: Student t with nu degrees of freedom, location
+ * mu and scale sigma (Stan's student_t(nu, mu, sigma)); the mean exists for nu > 1 and the sd
+ * sigma sqrt(nu / (nu - 2)) for nu > 2.
+ */
+export function studentTSummary(
+  nu: number,
+  mu: Float64Array,
+  sigma: Float64Array,
+  shape: readonly number[],
+): LatentSummary {
+  const sdf = nu > 2 ? Math.sqrt(nu / (nu - 2)) : Number.POSITIVE_INFINITY;
+  return {
+    family: 'StudentT',
+    shape: [...shape],
+    params: { nu, mu: nest(mu, shape), sigma: nest(sigma, shape) },
+    mean: nest(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
+    sd: nest(
+      map(sigma, (s) => s * sdf),
+      shape,
+    ),
+  };
+}
+
+/** A vector Normal–Gamma mean: multivariate t with scale matrix Sigma. */
+export function mvStudentTSummary(
+  nu: number,
+  mu: Float64Array,
+  Sigma: Float64Array,
+  shape: readonly number[],
+): LatentSummary {
+  const e = shape[shape.length - 1];
+  const sdf = nu > 2 ? Math.sqrt(nu / (nu - 2)) : Number.POSITIVE_INFINITY;
+  const sd = map(mu, (_, i) => {
+    const b = Math.floor(i / e);
+    const j = i % e;
+    return Math.sqrt(Sigma[b * e * e + j * e + j]) * sdf;
+  });
+  return {
+    family: 'MvStudentT',
+    shape: [...shape],
+    params: { nu, mu: nest(mu, shape), Sigma: nest(Sigma, [...shape, e]) },
+    mean: nest(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
+    sd: nest(sd, shape),
+  };
+}
