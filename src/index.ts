@@ -4,23 +4,23 @@
 //   const result = await infer(model, { data, engine: 'cavi', seed: 1 });
 //   const report = engines(model, { data });
 import { type BackendName, initBackend } from './backend/index.js';
-import type { BoundModel, DataInput } from './graph/bound.js';
 import { bind } from './graph/bind.js';
+import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
-import type { Program } from './lang/ast.js';
-import { PlatoError, userError } from './lang/diagnostics.js';
-import { frontend } from './lang/index.js';
 import type { RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
-import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+import type { Program } from './lang/ast.js';
+import { PlatoError, userError } from './lang/diagnostics.js';
+import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
+import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
 
-export { PlatoError } from './lang/diagnostics.js';
-export type { Diagnostic } from './lang/diagnostics.js';
-export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
 export type { BackendName } from './backend/index.js';
+export type { Diagnostic } from './lang/diagnostics.js';
+export { PlatoError } from './lang/diagnostics.js';
+export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
 
 /** A parsed, checked model: the AST and the graph IR. */
 export interface CompiledModel {
@@ -37,7 +37,8 @@ export function compile(source: string, options: CompileOptions = {}): CompiledM
   const filename = options.filename ?? '<model>';
   const front = frontend(source, filename);
   const errors = front.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || !front.program) throw new PlatoError(front.diagnostics, source, filename);
+  if (errors.length > 0 || !front.program)
+    throw new PlatoError(front.diagnostics, source, filename);
   const built = buildGraph(front.program, source, filename);
   const all = [...front.diagnostics, ...built.diagnostics];
   if (!built.graph || all.some((d) => d.severity === 'error')) {
@@ -71,12 +72,16 @@ export interface SampleOptions extends DataOptions {
 }
 
 /** `plato sample --json`: n joint ancestral draws of every node. */
-export async function sample(model: CompiledModel, options: SampleOptions = {}): Promise<SampleResult> {
+export async function sample(
+  model: CompiledModel,
+  options: SampleOptions = {},
+): Promise<SampleResult> {
   await initBackend(options.backend ?? 'wasm');
   const bound = bindData(model, options);
   const n = options.n ?? 1000;
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(n) || n < 1) throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
+  if (!Number.isInteger(n) || n < 1)
+    throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
   const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
   try {
     return sampleResult(bound, draws, { n, seed });

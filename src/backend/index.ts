@@ -14,7 +14,10 @@ let current: BackendName | undefined;
 export async function initBackend(name: BackendName = 'wasm'): Promise<BackendName> {
   if (current === name) return name;
   if (!BACKENDS.includes(name)) {
-    throw userError(`unknown backend '${name}'; expected one of ${BACKENDS.join(', ')}`, 'unsupported');
+    throw userError(
+      `unknown backend '${name}'; expected one of ${BACKENDS.join(', ')}`,
+      'unsupported',
+    );
   }
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');

@@ -4,7 +4,7 @@
 // many times keep a plan (`compileModel`) and call `plan.logJoint(env)` directly.
 import * as tf from '@tensorflow/tfjs';
 import type { BoundModel } from '../graph/bound.js';
-import { type Env, type ModelPlan, compileModel } from './model.js';
+import { compileModel, type Env, type ModelPlan } from './model.js';
 
 /**
  * The env of an assignment: values of shape [S, ...full] or [...full] (a leading axis of 1 is

@@ -11,8 +11,8 @@
 // read from the model when the env does not hold them.
 import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../dist/distribution.js';
-import { PARAM_EVENT_RANK } from '../dist/shapes.js';
 import type { Rng } from '../dist/rng.js';
+import { PARAM_EVENT_RANK } from '../dist/shapes.js';
 import type { BoundModel } from '../graph/bound.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Index } from '../lang/ast.js';
@@ -22,7 +22,7 @@ import { makeDistribution } from './dists.js';
 import { planError } from './errors.js';
 import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
 import type { RowGather } from './gather.js';
-import { type TableParam, logProbTable, sampleTable } from './table.js';
+import { logProbTable, sampleTable, type TableParam } from './table.js';
 import { liftRank, toFloat, toNodeLayout, valueShape } from './value.js';
 
 export type { Env } from './expr.js';

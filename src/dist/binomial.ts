@@ -13,9 +13,9 @@ import type { DistArgs, ExpFamily } from './distribution.js';
 import type { Rng } from './rng.js';
 import { binomialLogPmf } from './saddle.js';
 import {
-  type Proposal,
   computeWhere,
   iterateUntilDone,
+  type Proposal,
   rejectionSample,
   splitApply,
   uniform,

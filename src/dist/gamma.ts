@@ -7,7 +7,7 @@ import { BaseDistribution } from './base.js';
 import type { DistArgs, ExpFamily } from './distribution.js';
 import type { Rng } from './rng.js';
 import { gammaKernelData, gammaKernelParam } from './saddle.js';
-import { type Proposal, TINY, normal, readBack, rejectionSample, uniform } from './sampling.js';
+import { normal, type Proposal, readBack, rejectionSample, TINY, uniform } from './sampling.js';
 import { numel } from './shapes.js';
 import { addAll, digamma, lgamma, log1p, polyval } from './special.js';
 import { f32, mask, maskOutside } from './support.js';

@@ -57,6 +57,14 @@ export function makeDistribution(
   return new C(args);
 }
 
+export { sampleBinomial } from './binomial.js';
+export { gatherLogProb, sampleCategorical, sampleCategoricalRows } from './categorical.js';
+export type { DistArgs, Distribution, ExpFamily } from './distribution.js';
+export { type ExpFamilyOptions, expFamilyLogProb, expFamilyOf } from './expfamily.js';
+export { sampleLogGamma } from './gamma.js';
+export { samplePoisson } from './poisson.js';
+export { Rng } from './rng.js';
+export * from './special.js';
 export {
   Bernoulli,
   Beta,
@@ -72,11 +80,3 @@ export {
   Poisson,
   Uniform,
 };
-export type { Distribution, DistArgs, ExpFamily } from './distribution.js';
-export { Rng } from './rng.js';
-export { expFamilyOf, expFamilyLogProb, type ExpFamilyOptions } from './expfamily.js';
-export { sampleCategorical, sampleCategoricalRows, gatherLogProb } from './categorical.js';
-export { sampleLogGamma } from './gamma.js';
-export { samplePoisson } from './poisson.js';
-export { sampleBinomial } from './binomial.js';
-export * from './special.js';

@@ -5,8 +5,8 @@
 // Sampling (exact): for small n, n categorical draws counted per category (denseBincount);
 // otherwise the same chain of conditional binomial draws, one vectorised draw per category.
 import * as tf from '@tensorflow/tfjs';
-import { sampleBinomial } from './binomial.js';
 import { BaseDistribution } from './base.js';
+import { sampleBinomial } from './binomial.js';
 import { sampleCategorical } from './categorical.js';
 import type { DistArgs, ExpFamily } from './distribution.js';
 import type { Rng } from './rng.js';

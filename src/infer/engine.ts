@@ -3,7 +3,9 @@
 import type { BoundModel } from '../graph/bound.js';
 import type { Posterior, Reason } from '../report/result.js';
 
-export type Applicability = { readonly ok: true } | { readonly ok: false; readonly reasons: readonly Reason[] };
+export type Applicability =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reasons: readonly Reason[] };
 
 /** Options shared by every engine; each reads the ones it understands (camelCase CLI flags). */
 export interface RunOptions {

@@ -1,7 +1,8 @@
 // The built-in engines, registered once on import. Later engines add one import and one
 // registerEngine line here; nothing else changes.
-import { registerEngine } from './registry.js';
+
 import { exactEngine } from './exact/index.js';
+import { registerEngine } from './registry.js';
 import { sampleEngine } from './sample/index.js';
 
 registerEngine(sampleEngine, { inference: false });

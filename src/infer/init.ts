@@ -14,8 +14,8 @@ import { netWeightShapes } from '../compile/net.js';
 import type { Rng } from '../dist/rng.js';
 import type { BoundModel } from '../graph/bound.js';
 import { evalConst } from '../graph/evaluate.js';
-import type { Expr } from '../lang/ast.js';
 import type { ParamNode } from '../graph/ir.js';
+import type { Expr } from '../lang/ast.js';
 
 /** The params the model has no value for, in graph order. */
 export function paramsToInitialise(model: BoundModel): ParamNode[] {

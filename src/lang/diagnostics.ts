@@ -64,7 +64,11 @@ export class PlatoError extends Error {
 }
 
 /** A plain user error with no source position (bad option, unreadable file, …). */
-export function userError(message: string, kind: DiagnosticKind = 'data', file?: string): PlatoError {
+export function userError(
+  message: string,
+  kind: DiagnosticKind = 'data',
+  file?: string,
+): PlatoError {
   return new PlatoError([{ kind, severity: 'error', message, file }]);
 }
 
@@ -85,7 +89,9 @@ export function renderDiagnostic(d: Diagnostic, source?: string, filename?: stri
   const text = lines[start.line - 1] ?? '';
   const gutter = String(start.line).length;
   const caretLen =
-    end.line === start.line ? Math.max(1, end.column - start.column) : Math.max(1, text.length - start.column + 1);
+    end.line === start.line
+      ? Math.max(1, end.column - start.column)
+      : Math.max(1, text.length - start.column + 1);
   const pad = ' '.repeat(gutter);
   const frame = [
     `${file}:${start.line}:${start.column}: ${sev}: ${d.message}`,

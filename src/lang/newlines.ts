@@ -20,8 +20,8 @@ import {
   RBracket,
   RCurly,
   RParen,
-  STATEMENT_KEYWORDS,
   Semicolon,
+  STATEMENT_KEYWORDS,
   Tilde,
   tokenRange,
 } from './lexer.js';

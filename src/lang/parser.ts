@@ -3,7 +3,6 @@
 // syntax errors. The statement separators (newline or ';') come from newlines.ts, which has
 // already removed the newlines inside ( ) and [ ].
 import { CstParser, type IToken, type TokenType } from 'chevrotain';
-import { ParseMessages } from './parseMessages.js';
 import {
   Arrow,
   At,
@@ -31,8 +30,8 @@ import {
   Plus,
   RBracket,
   RCurly,
-  RParen,
   Real,
+  RParen,
   Sep,
   Simplex,
   Size,
@@ -40,6 +39,7 @@ import {
   Star,
   Tilde,
 } from './lexer.js';
+import { ParseMessages } from './parseMessages.js';
 
 export class PlatoParser extends CstParser {
   readonly messages: ParseMessages;

@@ -60,7 +60,17 @@ export const DISTRIBUTIONS: Readonly<Record<DistName, DistSignature>> = {
   MvNormal: sig('MvNormal', [['mu', 'Sigma']], 1, 'real'),
   Bernoulli: sig('Bernoulli', [['p'], ['logits']], 0, 'binary', true, true),
   Categorical: sig('Categorical', [['p'], ['logits']], 0, 'categorical', true, true),
-  Binomial: sig('Binomial', [['n', 'p'], ['n', 'logits']], 0, 'bounded-count', true, true),
+  Binomial: sig(
+    'Binomial',
+    [
+      ['n', 'p'],
+      ['n', 'logits'],
+    ],
+    0,
+    'bounded-count',
+    true,
+    true,
+  ),
   Multinomial: sig('Multinomial', [['n', 'p']], 1, 'count-vector', true, true),
   Poisson: sig('Poisson', [['rate']], 0, 'count', true),
   Beta: sig('Beta', [['a', 'b']], 0, 'unit-interval'),
@@ -134,7 +144,9 @@ export function isFunctionName(name: string): name is FunctionName {
 }
 
 /** Architectures a `net` may use, with their named options. */
-export const NET_ARCHS: Readonly<Record<string, { readonly options: Readonly<Record<string, readonly string[]>> }>> = {
+export const NET_ARCHS: Readonly<
+  Record<string, { readonly options: Readonly<Record<string, readonly string[]>> }>
+> = {
   mlp: { options: { act: ['relu', 'tanh', 'sigmoid', 'elu', 'softplus', 'linear'] } },
 };
 

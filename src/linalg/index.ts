@@ -8,19 +8,19 @@ export {
   diagPart,
   isPositiveDefinite,
   matVec,
-  triangularSolve,
   type TriangularSolveOptions,
+  triangularSolve,
 } from './batched.js';
 export {
   Cholesky64,
-  NotPositiveDefiniteError,
-  SingularMatrixError,
   cholesky64,
   inverse64,
   inverseSPD64,
   logDetSPD64,
+  type Mat64,
   matMul64,
+  NotPositiveDefiniteError,
+  SingularMatrixError,
   solve64,
   solveSPD64,
-  type Mat64,
 } from './dense64.js';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel } from '../../src/compile/model.js';
 import type { BoundModel } from '../../src/graph/bound.js';
-import { type NodeSpec, type PlateSpec, miniModel } from './helpers.js';
+import { miniModel, type NodeSpec, type PlateSpec } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel } from '../../src/compile/index.js';
-import { MODELS, boundModel } from './pipeline.js';
+import { boundModel, MODELS } from './pipeline.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel, logJoint, logProbNodes } from '../../src/compile/index.js';
 import type { BoundModel } from '../../src/graph/bound.js';
-import { MODELS, boundModel } from './pipeline.js';
+import { boundModel, MODELS } from './pipeline.js';
 import {
   logBernoulli,
   logBeta,

@@ -2,15 +2,16 @@
 // log-space gamma, inverse-CDF and multinomial categorical, grouped table draws), checked against
 // exact probabilities with tolerances of 5 standard errors; the small-concentration edge cases;
 // and the factory's broadcasting and errors.
-import gammaln from '@stdlib/math-base-special-gammaln';
+
 import stdDigamma from '@stdlib/math-base-special-digamma';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import stdTrigamma from '@stdlib/math-base-special-trigamma';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import {
-  Rng,
   makeDistribution,
+  Rng,
   sampleCategoricalRows,
   sampleLogGamma,
 } from '../../src/dist/index.js';

@@ -6,8 +6,9 @@
 // Target: |f - ref| <= 1e-6 |ref| + 1e-8 (the absolute floor matters only at the zeros of
 // lgamma (1, 2) and digamma (1.4616…), where the relative error of any float32 evaluation is
 // unbounded).
-import gammaln from '@stdlib/math-base-special-gammaln';
+
 import stdDigamma from '@stdlib/math-base-special-digamma';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import stdTrigamma from '@stdlib/math-base-special-trigamma';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { Rng } from '../../src/dist/rng.js';
 import { initParams, paramsToInitialise } from '../../src/infer/init.js';
-import { MODELS, boundModel } from '../compile/pipeline.js';
+import { boundModel, MODELS } from '../compile/pipeline.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -13,7 +13,7 @@ import {
   registerEngine,
 } from '../../src/infer/engines.js';
 import { PlatoError } from '../../src/lang/diagnostics.js';
-import { MODELS, boundModel } from '../compile/pipeline.js';
+import { boundModel, MODELS } from '../compile/pipeline.js';
 
 function fake(name: string, applies: (m: BoundModel) => boolean): Engine {
   return {

@@ -3,10 +3,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import type { BoundModel } from '../../src/graph/bound.js';
 import { logJoint } from '../../src/compile/index.js';
+import type { BoundModel } from '../../src/graph/bound.js';
 import { forwardSample, sampleResult, summarize } from '../../src/infer/sample/index.js';
-import { MODELS, boundModel } from '../compile/pipeline.js';
+import { boundModel, MODELS } from '../compile/pipeline.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, exampleFiles, mustParse, stripRanges } from './helpers.js';
+import { exampleFiles, mustParse, ROOT, stripRanges } from './helpers.js';
 
 const update = process.env.UPDATE_GOLDEN === '1';
 

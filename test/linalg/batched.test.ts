@@ -2,7 +2,7 @@
 // (float64) on random symmetric positive-definite matrices (fast-check, fixed seed).
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
+import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import {

@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Cholesky64,
-  NotPositiveDefiniteError,
-  SingularMatrixError,
   cholesky64,
   inverse64,
   inverseSPD64,
   logDetSPD64,
   matMul64,
+  NotPositiveDefiniteError,
+  SingularMatrixError,
   solve64,
   solveSPD64,
 } from '../../src/linalg/index.js';

@@ -1,4 +1,5 @@
 // The ancestral sampling engine: forward draws, their summaries, the `plato sample` result.
+
+export { sampleEngine } from './engine.js';
 export { type ForwardOptions, forwardSample } from './forward.js';
 export { type NodeSummary, nodeToNested, sampleResult, summarize, toNested } from './summary.js';
-export { sampleEngine } from './engine.js';
