@@ -12,7 +12,7 @@ import type { RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
 import type { Program } from './lang/ast.js';
-import { PlatoError, userError } from './lang/diagnostics.js';
+import { type Diagnostic, PlatoError, userError } from './lang/diagnostics.js';
 import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
 import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
@@ -58,10 +58,14 @@ export interface DataOptions {
   /** the data file's name, for messages */
   readonly dataFile?: string;
   readonly backend?: BackendName;
+  /** called with each non-fatal finding of data binding (e.g. a key the model does not declare) */
+  readonly onWarning?: (warning: Diagnostic) => void;
 }
 
 function bindData(model: CompiledModel, options: DataOptions): BoundModel {
-  return bind(model.graph, options.data ?? {}, { dataFile: options.dataFile });
+  const bound = bind(model.graph, options.data ?? {}, { dataFile: options.dataFile });
+  for (const w of bound.warnings) options.onWarning?.(w);
+  return bound;
 }
 
 export interface SampleOptions extends DataOptions {

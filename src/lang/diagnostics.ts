@@ -78,7 +78,7 @@ export function userError(
  *       |                             ^^^^^^
  */
 export function renderDiagnostic(d: Diagnostic, source?: string, filename?: string): string {
-  const file = filename ?? '<input>';
+  const file = filename ?? d.file ?? '<input>';
   const sev = d.severity === 'warning' ? 'warning' : 'error';
   if (!d.range || source === undefined) {
     const head = `${file}: ${sev}: ${d.message}`;

@@ -49,6 +49,8 @@ export class PlatoParser extends CstParser {
       recoveryEnabled: true,
       nodeLocationTracking: 'full',
       maxLookahead: 3,
+      // the grammar's self-checks cost ~0.3 s at start-up; they run under the test suite
+      skipValidations: process.env.VITEST === undefined,
       errorMessageProvider: messages,
     });
     this.messages = messages;

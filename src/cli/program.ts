@@ -1,0 +1,300 @@
+// The `plato` command line (DESIGN.md §6), a thin shell over the library in src/index.ts.
+// The library (and with it tfjs) is imported only inside the actions, so `--help` and flag
+// errors answer at once.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { DataInput } from '../graph/bound.js';
+import type { CompiledModel } from '../index.js';
+import { type Diagnostic, renderDiagnostic } from '../lang/diagnostics.js';
+import { writeJsonChunks } from '../report/jsonStream.js';
+import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
+import { describeError, EXIT_OK } from './errors.js';
+import { integer, positiveInt, positiveNumber } from './flags.js';
+import { CliError, openOutput, readText, writeStream } from './io.js';
+import { progressBar } from './progress.js';
+
+type BackendFlag = 'wasm' | 'cpu' | 'node' | 'node-gpu';
+
+interface GlobalOpts {
+  backend: BackendFlag;
+}
+interface OutputOpts {
+  json?: boolean;
+  output?: string;
+}
+interface DataOpts {
+  data?: string;
+}
+
+const library = () => import('../index.js');
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return String(pkg.version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function loadModel(path: string): Promise<CompiledModel> {
+  const source = await readText(path, 'model file');
+  const { compile } = await library();
+  return compile(source, { filename: path });
+}
+
+async function loadData(
+  model: CompiledModel,
+  path: string | undefined,
+): Promise<DataInput | undefined> {
+  if (path === undefined) return undefined;
+  const text = await readText(path, 'data file');
+  const { readDataText } = await import('../graph/data.js');
+  const data = readDataText(text, path);
+  return data;
+}
+
+/** Non-fatal findings of data binding (DESIGN.md §3: undeclared keys) go to stderr. */
+function warn(d: Diagnostic): void {
+  process.stderr.write(`${renderDiagnostic(d)}\n`);
+}
+
+/**
+ * `--json`: exactly the JSON object on stdout. Otherwise the text report. `-o F`: the same
+ * JSON written to F in either case. Without `-o`, no file is written. The JSON is written in
+ * chunks: a large sample does not fit in one string.
+ */
+async function emit<R>(result: R, text: (r: R) => string, opts: OutputOpts): Promise<void> {
+  const file = opts.output !== undefined ? await openOutput(opts.output) : undefined;
+  try {
+    const sinks: ((chunk: string) => Promise<void>)[] = [];
+    if (file) sinks.push((c) => file.write(c));
+    if (opts.json) sinks.push((c) => writeStream(process.stdout, c));
+    if (sinks.length > 0) await writeJsonChunks(result, sinks);
+  } finally {
+    await file?.close();
+  }
+  if (!opts.json) await writeStream(process.stdout, `${text(result)}\n`);
+}
+
+const jsonOption = () =>
+  new Option('--json', 'print the result as one JSON object and nothing else');
+const outputOption = () =>
+  new Option('-o, --output <file>', 'also write the JSON result to <file>');
+const dataOption = () =>
+  new Option('--data <file>', 'data: JSON (an object keyed by variable name) or CSV');
+const seedOption = () =>
+  new Option(
+    '--seed <int>',
+    'random seed; the same seed gives the same result (default 0)',
+  ).argParser(integer);
+
+export function buildProgram(): Command {
+  const program = new Command('plato')
+    .description('Plato: a probabilistic programming language for Bayesian networks')
+    .version(version(), '-V, --version')
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend')
+        .choices(['wasm', 'cpu', 'node', 'node-gpu'])
+        .default('wasm'),
+    )
+    .exitOverride() // subcommands inherit it: errors come back to `run` as CommanderError
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 user error (bad model, data or flag), 2 internal error.\n' +
+        'Set PLATO_DEBUG=1 to see the stack trace of an internal error.',
+    );
+
+  program
+    .command('check')
+    .description('parse and check a model; print its plates and nodes with their parents')
+    .argument('<model>', 'the model file (.plato)')
+    .addOption(jsonOption())
+    .action(async (modelPath: string, opts: OutputOpts) => {
+      const model = await loadModel(modelPath);
+      const { check } = await library();
+      await emit(check(model), checkText, { json: opts.json });
+    });
+
+  program
+    .command('sample')
+    .description('draw joint samples of every node (prior predictive, or given the data)')
+    .argument('<model>', 'the model file (.plato)')
+    .addOption(dataOption())
+    .addOption(
+      new Option('-n, --n <count>', 'number of draws').argParser(positiveInt).default(1000),
+    )
+    .addOption(seedOption())
+    .addOption(
+      new Option(
+        '--conditional',
+        'clamp observed nodes to their data and draw the rest given them',
+      ),
+    )
+    .addOption(outputOption())
+    .addOption(jsonOption())
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<
+        GlobalOpts & { n: number; seed?: number; conditional?: boolean }
+      >();
+      const model = await loadModel(modelPath);
+      const data = await loadData(model, opts.data);
+      const { sample } = await library();
+      const result = await sample(model, {
+        data,
+        dataFile: opts.data,
+        onWarning: warn,
+        n: g.n,
+        seed: g.seed,
+        conditional: g.conditional,
+        backend: g.backend,
+      });
+      await emit(result, sampleText, opts);
+    });
+
+  program
+    .command('infer')
+    .description('run an inference engine on a model and its data; print the posterior')
+    .argument('<model>', 'the model file (.plato)')
+    .addOption(dataOption().makeOptionMandatory())
+    .addOption(
+      new Option('--engine <name>', 'auto, exact, em, cavi or avi (see `plato engines`)').default(
+        'auto',
+      ),
+    )
+    .addOption(seedOption())
+    .addOption(new Option('--iters <n>', 'maximum number of iterations').argParser(positiveInt))
+    .addOption(
+      new Option(
+        '--tol <t>',
+        'stop when the relative change of the objective is below t',
+      ).argParser(positiveNumber),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'avi: minibatch size over the outer plate').argParser(
+        positiveInt,
+      ),
+    )
+    .addOption(new Option('--epochs <n>', 'avi: passes over the data').argParser(positiveInt))
+    .addOption(
+      new Option('--lr <rate>', 'avi, gradient M-steps: Adam learning rate').argParser(
+        positiveNumber,
+      ),
+    )
+    .addOption(
+      new Option('--restarts <n>', 'em, cavi: random restarts, best kept').argParser(positiveInt),
+    )
+    .addOption(
+      new Option('--particles <n>', 'avi: Monte Carlo samples per ELBO estimate').argParser(
+        positiveInt,
+      ),
+    )
+    .addOption(outputOption())
+    .addOption(jsonOption())
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<
+        GlobalOpts & {
+          engine: string;
+          seed?: number;
+          iters?: number;
+          tol?: number;
+          batchSize?: number;
+          epochs?: number;
+          lr?: number;
+          restarts?: number;
+          particles?: number;
+        }
+      >();
+      await checkEngineName(g.engine);
+      const model = await loadModel(modelPath);
+      const data = await loadData(model, opts.data);
+      const { infer } = await library();
+      const progress = await progressBar(!opts.json, g.engine);
+      try {
+        const result = await infer(model, {
+          data,
+          dataFile: opts.data,
+          onWarning: warn,
+          engine: g.engine,
+          seed: g.seed,
+          iters: g.iters,
+          tol: g.tol,
+          batchSize: g.batchSize,
+          epochs: g.epochs,
+          lr: g.lr,
+          restarts: g.restarts,
+          particles: g.particles,
+          backend: g.backend,
+          onProgress: progress.onProgress,
+        });
+        progress.stop();
+        await emit(result, inferText, opts);
+      } finally {
+        progress.stop();
+      }
+    });
+
+  program
+    .command('engines')
+    .description(
+      'which engines apply to a model and its data, why the others do not, and which auto picks',
+    )
+    .argument('<model>', 'the model file (.plato)')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+      const model = await loadModel(modelPath);
+      const data = await loadData(model, opts.data);
+      const { engines } = await library();
+      // some applicability checks evaluate the model's expressions: on the chosen backend
+      const { initBackend } = await import('../backend/index.js');
+      await initBackend(cmd.optsWithGlobals<GlobalOpts>().backend);
+      await emit(engines(model, { data, dataFile: opts.data, onWarning: warn }), enginesText, {
+        json: opts.json,
+      });
+    });
+
+  program
+    .command('graph')
+    .description('draw the plate diagram of a model (not yet available)')
+    .argument('<model>', 'the model file (.plato)')
+    .addOption(new Option('-o, --output <file>', 'out.svg, out.dot or out.png'))
+    .action(async () => {
+      throw new CliError('plate diagrams arrive in a later version');
+    });
+
+  return program;
+}
+
+/** Unknown `--engine` names are a user error that lists the known ones. */
+async function checkEngineName(name: string): Promise<void> {
+  const { isInferenceEngine, listEngines } = await import('../infer/engines.js');
+  const known = [
+    'auto',
+    ...listEngines()
+      .map((e) => e.name)
+      .filter(isInferenceEngine),
+  ];
+  if (known.includes(name)) return;
+  if (listEngines().some((e) => e.name === name)) {
+    throw new CliError(
+      `'${name}' is not an inference engine (use \`plato ${name}\`); known engines: ${known.join(', ')}`,
+    );
+  }
+  throw new CliError(`unknown engine '${name}'; known engines: ${known.join(', ')}`);
+}
+
+/** Run the command line on `argv` (without node and the script); resolves to the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (e) {
+    const { text, code } = describeError(e, process.env.PLATO_DEBUG === '1');
+    if (text) await writeStream(process.stderr, `${text}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,63 @@
+// JSON text of a result, produced in pieces. `JSON.stringify` builds one string, and V8 caps a
+// string at about 2^29 characters: `plato sample --json` on a model with a large plate (1000
+// draws of a 1000 × 50 matrix) exceeds it. The output is byte-identical to JSON.stringify for
+// the plain values results hold (objects, arrays, numbers, strings, booleans, null).
+
+/** True when no entry is an object or array, so JSON.stringify handles the array in one go. */
+function isFlat(a: readonly unknown[]): boolean {
+  for (const x of a) if (typeof x === 'object' && x !== null) return false;
+  return true;
+}
+
+/** The pieces of `JSON.stringify(value)`, in order; rows of numbers come out as one piece. */
+export function* jsonChunks(value: unknown): Generator<string> {
+  if (value === null || typeof value !== 'object') {
+    // numbers (non-finite → null), strings, booleans; undefined and functions → null as in arrays
+    yield JSON.stringify(value) ?? 'null';
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (isFlat(value)) {
+      yield JSON.stringify(value);
+      return;
+    }
+    yield '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) yield ',';
+      yield* jsonChunks(value[i]);
+    }
+    yield ']';
+    return;
+  }
+  yield '{';
+  let first = true;
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    yield `${first ? '' : ','}${JSON.stringify(k)}:`;
+    first = false;
+    yield* jsonChunks(v);
+  }
+  yield '}';
+}
+
+/**
+ * Send `JSON.stringify(value) + '\n'` to every sink in chunks of about `chunkSize` characters,
+ * awaiting each write (backpressure) so memory stays bounded.
+ */
+export async function writeJsonChunks(
+  value: unknown,
+  sinks: readonly ((chunk: string) => Promise<void>)[],
+  chunkSize = 1 << 16,
+): Promise<void> {
+  let buf = '';
+  const flush = async () => {
+    for (const sink of sinks) await sink(buf);
+    buf = '';
+  };
+  for (const piece of jsonChunks(value)) {
+    buf += piece;
+    if (buf.length >= chunkSize) await flush();
+  }
+  buf += '\n';
+  await flush();
+}

@@ -1,0 +1,206 @@
+// The human-readable reports of `plato check|sample|infer|engines` (DESIGN.md §5): the same
+// content as the `--json` objects, aligned for a person. Pure functions of those objects.
+import {
+  describeShape,
+  flatten,
+  formatNumber,
+  formatShape,
+  shapeOf,
+  summarizeMeanSd,
+  summarizeNested,
+} from './format.js';
+import type {
+  CheckResult,
+  EnginesReport,
+  LatentSummary,
+  Nested,
+  Posterior,
+  SampleResult,
+} from './result.js';
+import { renderFields, renderTable } from './table.js';
+
+const NONE = '-';
+const list = (xs: readonly string[]) => (xs.length === 0 ? NONE : xs.join(', '));
+
+/** `plato check`: the plates, then every node with its kind, distribution, plates, parents, line. */
+export function checkText(r: CheckResult): string {
+  const out = [`model ${r.model}`, ''];
+  if (r.plates.length > 0) {
+    out.push(
+      'plates',
+      renderTable(
+        ['plate', 'size', 'parent'],
+        r.plates.map((p) => [p.name, p.size, p.parent ?? NONE]),
+      ),
+      '',
+    );
+  }
+  out.push(
+    'nodes',
+    renderTable(
+      ['node', 'kind', 'distribution', 'plates', 'parents', 'line'],
+      r.nodes.map((n) => [
+        n.name,
+        n.kind,
+        n.distribution ?? NONE,
+        list(n.plates),
+        list(n.parents),
+        String(n.line),
+      ]),
+      { align: ['left', 'left', 'left', 'left', 'left', 'right'] },
+    ),
+  );
+  return out.join('\n');
+}
+
+/** `plato sample`: per node its shape and the mean and sd over the draws. */
+export function sampleText(r: SampleResult): string {
+  // the shape column gives the number of entries, so the cells do not repeat it
+  const opts = { maxFull: 4, head: 2, count: false };
+  const rows = Object.entries(r.summary).map(([name, s]) => [
+    name,
+    describeShape(s.mean), // the node's shape: one draw's
+    summarizeNested(s.mean, opts),
+    summarizeNested(s.sd, opts),
+  ]);
+  return [
+    `${r.engine}  n = ${r.n}  seed = ${r.seed}`,
+    '',
+    renderTable(['node', 'shape', 'mean', 'sd'], rows),
+  ].join('\n');
+}
+
+/** One family parameter as a short cell: scalars and small arrays in full, else its shape. */
+function paramCell(name: string, v: Nested): string {
+  if (!Array.isArray(v) || flatten(v).length <= 4) return `${name} ${summarizeNested(v)}`;
+  return `${name} ${describeShape(v)}`;
+}
+
+function elboLine(elbo: readonly number[]): string {
+  if (elbo.length === 0) return '(empty)';
+  const first = formatNumber(elbo[0]);
+  const last = formatNumber(elbo[elbo.length - 1]);
+  return elbo.length === 1 ? first : `${first} → ${last} (${elbo.length} values)`;
+}
+
+/** Arrays with at most this many entries get one row per entry in the infer report. */
+const EXPAND_MAX = 20;
+
+/** The row-major multi-indices of an array of that shape. */
+function indices(shape: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const n of shape)
+    out = out.flatMap((idx) => Array.from({ length: n }, (_, i) => [...idx, i]));
+  return out;
+}
+
+/** Rectangular, non-scalar, and small enough to list entry by entry. */
+function expandable(v: Nested): boolean {
+  const shape = shapeOf(v);
+  const n = flatten(v).length;
+  return shape.length > 0 && n <= EXPAND_MAX && shape.reduce((a, b) => a * b, 1) === n;
+}
+
+/**
+ * Labels of the entries of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one more
+ * axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
+ */
+function entryLabels(
+  name: string,
+  nodeShape: readonly number[],
+  meanShape: readonly number[],
+): string[] {
+  return indices(meanShape).map((idx) => {
+    const node = idx.slice(0, nodeShape.length);
+    const at = node.length > 0 ? `${name}[${node.join(', ')}]` : name;
+    return idx.length > nodeShape.length ? `${at} = ${idx[idx.length - 1]}` : at;
+  });
+}
+
+function latentRows(name: string, l: LatentSummary): string[][] {
+  const params = Object.entries(l.params)
+    .map(([k, v]) => paramCell(k, v))
+    .join(', ');
+  const head = [name, l.family, formatShape(l.shape), params];
+  if (!expandable(l.mean)) return [[...head, summarizeMeanSd(l.mean, l.sd)]];
+  const means = flatten(l.mean);
+  const sds = flatten(l.sd);
+  const labels = entryLabels(name, l.shape, shapeOf(l.mean));
+  return [
+    [...head, ''],
+    ...labels.map((label, i) => [
+      `  ${label}`,
+      '',
+      '',
+      '',
+      summarizeMeanSd(means[i]!, sds[i] ?? null),
+    ]),
+  ];
+}
+
+function paramRows(name: string, v: Nested): string[][] {
+  if (!expandable(v)) return [[name, describeShape(v), summarizeNested(v)]];
+  const values = flatten(v);
+  return [
+    [name, describeShape(v), ''],
+    ...entryLabels(name, shapeOf(v), shapeOf(v)).map((label, i) => [
+      `  ${label}`,
+      '',
+      formatNumber(values[i]),
+    ]),
+  ];
+}
+
+/**
+ * `plato infer`: the run, then each latent's family, parameters and mean ± sd, then the
+ * params. Small arrays (up to 20 entries) are listed entry by entry, larger ones summarised.
+ */
+export function inferText(r: Posterior): string {
+  const fields: [string, string][] = [
+    ['engine', r.engine],
+    ['converged', r.converged ? 'yes' : 'no'],
+    ['iterations', String(r.iterations)],
+    ['seconds', formatNumber(r.seconds, 3)],
+    ['log evidence', r.logEvidence === null ? NONE : formatNumber(r.logEvidence, 6)],
+  ];
+  if (r.elbo) fields.push(['elbo', elboLine(r.elbo)]);
+  const out = [renderFields(fields)];
+  const latents = Object.entries(r.latents);
+  if (latents.length > 0) {
+    out.push(
+      '',
+      'latents',
+      renderTable(
+        ['node', 'family', 'shape', 'parameters', 'mean ± sd'],
+        latents.flatMap(([name, l]) => latentRows(name, l)),
+      ),
+    );
+  }
+  const params = Object.entries(r.params);
+  if (params.length > 0) {
+    out.push(
+      '',
+      'params',
+      renderTable(
+        ['param', 'shape', 'value'],
+        params.flatMap(([name, v]) => paramRows(name, v)),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+/** `plato engines`: ✓ or ✗ per engine with every reason, and the engine `auto` picks. */
+export function enginesText(r: EnginesReport): string {
+  const rows: string[][] = [];
+  for (const e of r.engines) {
+    const reasons = e.reasons.map((x) => `${x.node} (line ${x.line}:${x.column}): ${x.message}`);
+    rows.push([e.name, e.applies ? '✓' : '✗', reasons[0] ?? '']);
+    for (const more of reasons.slice(1)) rows.push(['', '', more]);
+  }
+  return [
+    renderTable(['engine', 'applies', 'reasons'], rows),
+    '',
+    r.auto === null ? 'auto: no engine applies' : `auto picks: ${r.auto}`,
+  ].join('\n');
+}

@@ -1,0 +1,327 @@
+// The text renderers on hand-made result objects: no tensors, no processes.
+import { describe, expect, it } from 'vitest';
+import {
+  describeShape,
+  flatten,
+  formatNumber,
+  shapeOf,
+  stats,
+  summarizeMeanSd,
+  summarizeNested,
+} from '../../src/report/format.js';
+import type {
+  CheckResult,
+  EnginesReport,
+  Posterior,
+  SampleResult,
+} from '../../src/report/result.js';
+import { renderFields, renderTable } from '../../src/report/table.js';
+import { checkText, enginesText, inferText, sampleText } from '../../src/report/text.js';
+
+describe('formatNumber', () => {
+  it.each([
+    [0, '0'],
+    [-0, '0'],
+    [3, '3'],
+    [65536, '65536'],
+    [-14.250516071648219, '-14.25'],
+    [0.123456, '0.1235'],
+    [0.5, '0.5'],
+    [1234.5, '1235'],
+    [99999.5, '100000'],
+    [0.00012346, '0.0001235'],
+    [2.7453836096908688e-8, '2.745e-08'],
+    [-3.2e7 - 0.5, '-3.2e+07'],
+    [999999.7, '1e+06'],
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, 'inf'],
+    [Number.NEGATIVE_INFINITY, '-inf'],
+    [null, 'NA'],
+  ])('%s → %s', (x, s) => {
+    expect(formatNumber(x)).toBe(s);
+  });
+
+  it('honours the number of significant digits', () => {
+    expect(formatNumber(Math.PI, 2)).toBe('3.1');
+    expect(formatNumber(-1234.5678, 6)).toBe('-1234.57');
+  });
+});
+
+describe('nested arrays', () => {
+  const m = [
+    [1, 2, 3],
+    [4, null, 6],
+  ];
+  it('reads shapes and flattens row-major', () => {
+    expect(shapeOf(7)).toEqual([]);
+    expect(shapeOf(m)).toEqual([2, 3]);
+    expect(shapeOf([])).toEqual([0]);
+    expect(flatten(m)).toEqual([1, 2, 3, 4, null, 6]);
+  });
+
+  it('describes ragged shapes by the range of each axis', () => {
+    expect(describeShape(3)).toBe('[]');
+    expect(describeShape(m)).toBe('[2, 3]');
+    expect(describeShape([[1, 2], [3], [4, 5, 6]])).toBe('[3, 1..3]');
+    expect(describeShape([[[1], [2]], [[3]]])).toBe('[2, 1..2, 1]');
+  });
+
+  it('takes min, mean and max over the finite entries only', () => {
+    expect(stats([1, null, 3, Number.NaN])).toEqual({ min: 1, mean: 2, max: 3 });
+    expect(stats([null])).toBeNull();
+  });
+
+  it('prints scalars and small arrays in full, large ones as head and range', () => {
+    expect(summarizeNested(0.25)).toBe('0.25');
+    expect(summarizeNested(m)).toBe('[[1, 2, 3], [4, NA, 6]]');
+    const big = Array.from({ length: 100 }, (_, i) => i / 100);
+    expect(summarizeNested(big)).toBe('[0, 0.01, 0.02, … 97 more] min 0 mean 0.495 max 0.99');
+  });
+
+  it('pairs means with sds', () => {
+    expect(summarizeMeanSd(0.6818, 0.0971)).toBe('0.6818 ± 0.0971');
+    expect(summarizeMeanSd([1, 2], [0.1, 0.2])).toBe('[1 ± 0.1, 2 ± 0.2]');
+    expect(summarizeMeanSd([[1], [2]], [[0.1], [0.2]])).toBe('[[1 ± 0.1], [2 ± 0.2]]');
+    const mean = [5, 1, 2, 3, 4];
+    const sd = [0.5, 0.1, 0.2, 0.3, 0.4];
+    expect(summarizeMeanSd(mean, sd)).toBe('[5 ± 0.5, 1 ± 0.1, … 3 more] mean in [1, 5]');
+  });
+});
+
+describe('tables', () => {
+  it('aligns every column to its widest cell and trims trailing space', () => {
+    const t = renderTable(
+      ['a', 'bb', 'n'],
+      [
+        ['xxx', '', '1'],
+        ['y', 'z', '100'],
+      ],
+      { align: ['left', 'left', 'right'] },
+    );
+    expect(t.split('\n')).toEqual(['  a    bb    n', '  xxx        1', '  y    z   100']);
+  });
+
+  it('pads field names', () => {
+    expect(
+      renderFields([
+        ['engine', 'exact'],
+        ['log evidence', '-1'],
+      ]),
+    ).toBe('engine        exact\nlog evidence  -1');
+  });
+});
+
+describe('reports', () => {
+  it('check: plates and nodes with kind, distribution, plates, parents and line', () => {
+    const r: CheckResult = {
+      model: 'coin',
+      plates: [{ name: 'i', size: 'N', parent: null }],
+      nodes: [
+        { name: 'N', kind: 'size', distribution: null, plates: [], parents: [], line: 2 },
+        {
+          name: 'theta',
+          kind: 'stochastic',
+          distribution: 'Beta',
+          plates: [],
+          parents: ['a', 'b'],
+          line: 5,
+        },
+        {
+          name: 'y',
+          kind: 'stochastic',
+          distribution: 'Bernoulli',
+          plates: ['i'],
+          parents: ['theta'],
+          line: 7,
+        },
+      ],
+    };
+    expect(checkText(r)).toBe(
+      [
+        'model coin',
+        '',
+        'plates',
+        '  plate  size  parent',
+        '  i      N     -',
+        '',
+        'nodes',
+        '  node   kind        distribution  plates  parents  line',
+        '  N      size        -             -       -           2',
+        '  theta  stochastic  Beta          -       a, b        5',
+        '  y      stochastic  Bernoulli     i       theta       7',
+      ].join('\n'),
+    );
+  });
+
+  it('sample: node, the shape of one draw, mean and sd', () => {
+    const r: SampleResult = {
+      engine: 'sample',
+      n: 2,
+      seed: 1,
+      draws: {
+        theta: [0.25, 0.75],
+        y: [
+          [0, 1, 1, 0, 1],
+          [1, 1, 1, 0, 0],
+        ],
+      },
+      summary: {
+        theta: { mean: 0.5, sd: 0.25 },
+        y: { mean: [0.5, 1, 1, 0, 0.5], sd: [0.5, 0, 0, 0, 0.5] },
+      },
+    };
+    const lines = sampleText(r).split('\n');
+    expect(lines[0]).toBe('sample  n = 2  seed = 1');
+    expect(lines[2]).toMatch(/^ {2}node +shape +mean +sd$/);
+    expect(lines[3]).toMatch(/^ {2}theta +\[\] +0\.5 +0\.25$/);
+    expect(lines[4]).toBe(
+      '  y      [5]    [0.5, 1, …] min 0 mean 0.6 max 1  [0.5, 0, …] min 0 mean 0.2 max 0.5',
+    );
+  });
+
+  it('infer: run fields, latents with family, parameters and mean ± sd, then params', () => {
+    const r: Posterior = {
+      engine: 'cavi',
+      converged: true,
+      iterations: 57,
+      seconds: 1.2345,
+      logEvidence: -1234.56789,
+      elbo: [-2000.1, -1500.3, -1234.56789],
+      latents: {
+        theta: { family: 'Beta', shape: [], params: { a: 15, b: 7 }, mean: 0.6818, sd: 0.0971 },
+        z: {
+          family: 'Categorical',
+          shape: [100],
+          params: { p: Array.from({ length: 100 }, () => [0.5, 0.5]) },
+          mean: Array.from({ length: 100 }, () => [0.5, 0.5]),
+          sd: Array.from({ length: 100 }, () => [0.5, 0.5]),
+        },
+      },
+      params: { rho: [0.05, 0.1] },
+    };
+    const text = inferText(r);
+    expect(text).toContain(
+      'engine        cavi\nconverged     yes\niterations    57\nseconds       1.23\n',
+    );
+    expect(text).toContain('log evidence  -1234.57\n');
+    expect(text).toContain('elbo          -2000 → -1235 (3 values)');
+    expect(text).toMatch(/\n {2}theta +Beta +\[\] +a 15, b 7 +0\.6818 ± 0\.0971\n/);
+    expect(text).toMatch(
+      /\n {2}z +Categorical +\[100\] +p \[100, 2\] +\[0\.5 ± 0\.5, 0\.5 ± 0\.5, … 198 more\]/,
+    );
+    expect(text).toMatch(
+      /\nparams\n {2}param +shape +value\n {2}rho +\[2\]\n {4}rho\[0\] +0\.05\n {4}rho\[1\] +0\.1$/,
+    );
+  });
+
+  it('infer: small latents are listed entry by entry; a Categorical entry is one state', () => {
+    const r: Posterior = {
+      engine: 'exact',
+      converged: true,
+      iterations: 1,
+      seconds: 0.01,
+      logEvidence: -14.25,
+      latents: {
+        d: {
+          family: 'Bernoulli',
+          shape: [2],
+          params: { p: [0.1, 0.9] },
+          mean: [0.1, 0.9],
+          sd: [0.3, 0.3],
+        },
+        z: {
+          family: 'Categorical',
+          shape: [],
+          params: { p: [0.2, 0.8] },
+          mean: [0.2, 0.8],
+          sd: [0.4, 0.4],
+        },
+        x: {
+          family: 'Normal',
+          shape: [2, 2],
+          params: {
+            mu: [
+              [1, 2],
+              [3, 4],
+            ],
+            sigma: [
+              [1, 1],
+              [1, 1],
+            ],
+          },
+          mean: [
+            [1, 2],
+            [3, 4],
+          ],
+          sd: [
+            [1, 1],
+            [1, 1],
+          ],
+        },
+      },
+      params: {},
+    };
+    const rows = inferText(r).split('\n').slice(7);
+    expect(rows).toEqual([
+      '  node       family       shape   parameters                                   mean ± sd',
+      '  d          Bernoulli    [2]     p [0.1, 0.9]',
+      `    d[0]${' '.repeat(71)}0.1 ± 0.3`,
+      `    d[1]${' '.repeat(71)}0.9 ± 0.3`,
+      '  z          Categorical  []      p [0.2, 0.8]',
+      `    z = 0${' '.repeat(70)}0.2 ± 0.4`,
+      `    z = 1${' '.repeat(70)}0.8 ± 0.4`,
+      '  x          Normal       [2, 2]  mu [[1, 2], [3, 4]], sigma [[1, 1], [1, 1]]',
+      `    x[0, 0]${' '.repeat(68)}1 ± 1`,
+      `    x[0, 1]${' '.repeat(68)}2 ± 1`,
+      `    x[1, 0]${' '.repeat(68)}3 ± 1`,
+      `    x[1, 1]${' '.repeat(68)}4 ± 1`,
+    ]);
+  });
+
+  it('infer: exact results without elbo and a null log evidence print as such', () => {
+    const r: Posterior = {
+      engine: 'em',
+      converged: false,
+      iterations: 3,
+      seconds: 0.01,
+      logEvidence: null,
+      latents: {},
+      params: {},
+    };
+    const text = inferText(r);
+    expect(text).toContain('converged     no');
+    expect(text).toContain('log evidence  -');
+    expect(text).not.toContain('elbo');
+    expect(text).not.toContain('latents');
+  });
+
+  it('engines: ✓/✗, every reason with node and line:column, and the auto choice', () => {
+    const r: EnginesReport = {
+      auto: 'exact',
+      engines: [
+        { name: 'sample', applies: true, reasons: [] },
+        { name: 'exact', applies: true, reasons: [] },
+        {
+          name: 'em',
+          applies: false,
+          reasons: [
+            { node: 'theta', line: 5, column: 3, message: 'no param to learn' },
+            { node: 'y', line: 7, column: 5, message: 'second reason' },
+          ],
+        },
+      ],
+    };
+    expect(enginesText(r)).toBe(
+      [
+        '  engine  applies  reasons',
+        '  sample  ✓',
+        '  exact   ✓',
+        '  em      ✗        theta (line 5:3): no param to learn',
+        '                   y (line 7:5): second reason',
+        '',
+        'auto picks: exact',
+      ].join('\n'),
+    );
+    expect(enginesText({ auto: null, engines: [] })).toContain('auto: no engine applies');
+  });
+});
