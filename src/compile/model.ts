@@ -80,6 +80,7 @@ export class ModelPlan {
         k === 'deterministic'
       );
     });
+    checkRanks(model, this.order);
     const stochastic = new Map<string, StochasticPlan>();
     for (const name of this.order) {
       const node = g.nodes[name];
@@ -358,6 +359,34 @@ function range(lo: number, hi: number): number[] {
 }
 
 /** Lower a bound model once; dispose the plan when done (it owns the constant tensors). */
+/**
+ * tfjs-wasm 4.22 broadcasts binary ops on tensors of rank >= 7 WRONGLY and silently (only an
+ * "XNN status 4" console line; docs/numerics.md). A node's tensors have rank 1 (samples) +
+ * plate axes + event rank (+1 for a covariance argument), so refuse deeper models on wasm
+ * rather than return wrong numbers.
+ */
+export const MAX_WASM_RANK = 6;
+
+function checkRanks(model: BoundModel, order: readonly string[]): void {
+  if (tf.getBackend() !== 'wasm') return;
+  for (const name of order) {
+    const shape = model.shapes[name];
+    const node = model.graph.nodes[name];
+    if (!shape || !node) continue;
+    const extra = node.kind === 'stochastic' && node.distribution === 'MvNormal' ? 1 : 0;
+    const rank = 1 + shape.batch.length + shape.event.length + extra;
+    if (rank > MAX_WASM_RANK) {
+      throw planError(
+        model,
+        node.range,
+        `${name} needs tensors of rank ${rank} (samples, ${shape.batch.length} plate axes, ` +
+          `event rank ${shape.event.length + extra}); the wasm backend computes ranks above ` +
+          `${MAX_WASM_RANK} wrongly: nest fewer plates, or run with --backend cpu`,
+      );
+    }
+  }
+}
+
 export function compileModel(model: BoundModel): ModelPlan {
   return new ModelPlan(model);
 }
