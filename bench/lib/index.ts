@@ -1,0 +1,27 @@
+// Shared helpers for every side-by-side benchmark in bench/<workload>/run.ts.
+export {
+  describeMachine,
+  type MachineInfo,
+  machineLine,
+  OtherLoad,
+  waitForQuiet,
+} from './machine.js';
+export { type Json, PeerServer, runJson } from './peer.js';
+export {
+  BENCH_DIR,
+  markdownTable,
+  RESULTS_DIR,
+  ratio,
+  secs,
+  si,
+  textTable,
+  writeResults,
+} from './report.js';
+export {
+  type Contender,
+  type ContenderResult,
+  interleave,
+  type Measurement,
+  median,
+  timeIt,
+} from './timing.js';

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the peer systems for benchmarking (docs/benchmarks.md). Never project
+# dependencies: numpy comes from Debian for /usr/bin/python3, WebPPL goes into the
+# git-ignored bench/.peers. Idempotent: quick when everything is already there.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  echo "setup: installing python3-numpy (Debian)"
+  if ! "${sudo_cmd[@]}" apt-get install -y -q python3-numpy; then
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q python3-numpy
+  fi
+fi
+echo "setup: numpy $(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
+
+webppl_version=0.9.15
+installed="$(node -e "try{console.log(require('$here/.peers/node_modules/webppl/package.json').version)}catch{}" 2>/dev/null || true)"
+if [ "$installed" != "$webppl_version" ]; then
+  echo "setup: installing webppl@$webppl_version into bench/.peers"
+  mkdir -p "$here/.peers"
+  npm install --prefix "$here/.peers" --no-audit --no-fund --loglevel=error "webppl@$webppl_version"
+fi
+echo "setup: webppl $webppl_version in bench/.peers"
