@@ -8,7 +8,7 @@ import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
-import type { RunOptions } from './infer/engine.js';
+import { notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
 import type { Program } from './lang/ast.js';
@@ -106,16 +106,7 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
   const engine = name === 'auto' ? chooseAuto(bound) : getEngine(name);
   const app = engine.applicability(bound);
   if (!app.ok) {
-    throw new PlatoError(
-      app.reasons.map((r) => ({
-        kind: 'unsupported' as const,
-        severity: 'error' as const,
-        message: `engine '${engine.name}' does not apply: ${r.node}: ${r.message}`,
-        range: model.graph.nodes[r.node]?.range,
-      })),
-      model.graph.source,
-      model.graph.filename,
-    );
+    throw notApplicable(bound, engine.name, app.reasons);
   }
   return engine.run(bound, { ...options, seed: options.seed ?? 0 });
 }

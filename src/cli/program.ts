@@ -43,10 +43,7 @@ async function loadModel(path: string): Promise<CompiledModel> {
   return compile(source, { filename: path });
 }
 
-async function loadData(
-  model: CompiledModel,
-  path: string | undefined,
-): Promise<DataInput | undefined> {
+async function loadData(path: string | undefined): Promise<DataInput | undefined> {
   if (path === undefined) return undefined;
   const text = await readText(path, 'data file');
   const { readDataText } = await import('../graph/data.js');
@@ -140,7 +137,7 @@ export function buildProgram(): Command {
         GlobalOpts & { n: number; seed?: number; conditional?: boolean }
       >();
       const model = await loadModel(modelPath);
-      const data = await loadData(model, opts.data);
+      const data = await loadData(opts.data);
       const { sample } = await library();
       const result = await sample(model, {
         data,
@@ -209,7 +206,7 @@ export function buildProgram(): Command {
       >();
       await checkEngineName(g.engine);
       const model = await loadModel(modelPath);
-      const data = await loadData(model, opts.data);
+      const data = await loadData(opts.data);
       const { infer } = await library();
       const progress = await progressBar(!opts.json, g.engine);
       try {
@@ -246,7 +243,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
       const model = await loadModel(modelPath);
-      const data = await loadData(model, opts.data);
+      const data = await loadData(opts.data);
       const { engines } = await library();
       // some applicability checks evaluate the model's expressions: on the chosen backend
       const { initBackend } = await import('../backend/index.js');

@@ -11,12 +11,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { BoundModel } from '../graph/bound.js';
 import type { GraphNode } from '../graph/ir.js';
 import type { Call, Expr, Index, IndexArg, Range } from '../lang/ast.js';
+import { broadcastShapes } from '../util/shape.js';
 import { type Consts, type IndexBinding, indexValue, type PlateContext } from './context.js';
 import { planError } from './errors.js';
 import { applyRowGather, type RowGather, rowGather } from './gather.js';
 import { matmulPAV } from './matmul.js';
 import { netForward } from './net.js';
-import { alignRanks, broadcastShapes, constant, liftRank, toFloat, valueShape } from './value.js';
+import { alignRanks, constant, liftRank, toFloat, valueShape } from './value.js';
 
 /** Values of the nodes an expression reads: [s, ...batch, ...event] (s = 1 or S). */
 export type Env = Readonly<Record<string, tf.Tensor>>;

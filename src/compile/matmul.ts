@@ -3,7 +3,8 @@
 // every batch element (a param matrix times per-element vectors, W @ z[i]) the product is one
 // 2-D matMul over the flattened batch instead of a broadcast batched matMul.
 import * as tf from '@tensorflow/tfjs';
-import { alignRanks, broadcastShapes, prod, valueShape } from './value.js';
+import { broadcastShapes } from '../util/shape.js';
+import { alignRanks, prod, valueShape } from './value.js';
 
 export function matmulPAV(a0: tf.Tensor, b0: tf.Tensor, m: number): tf.Tensor {
   const va = valueShape(a0, m);

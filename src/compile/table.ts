@@ -5,8 +5,8 @@
 //   search (ceil(log2 V) + 1 rounds of one gather each) on the [R, V] CDF table;
 // - logProb gathers only the probability of the observed category, p[row, x] / sum_v p[row, v].
 import * as tf from '@tensorflow/tfjs';
+import { broadcastShapes } from '../util/shape.js';
 import type { RowGather } from './gather.js';
-import { broadcastShapes } from './value.js';
 
 export type TableParam = 'p' | 'logits';
 

@@ -1,5 +1,6 @@
 // Helpers on plate-aligned values (see context.ts): a tensor [s, c1..cm, ...valueShape].
 import * as tf from '@tensorflow/tfjs';
+import { broadcastShapes } from '../util/shape.js';
 
 export function valueShape(t: tf.Tensor, m: number): number[] {
   return t.shape.slice(1 + m);
@@ -23,19 +24,6 @@ export function liftRank(t: tf.Tensor, m: number, rank: number): tf.Tensor {
 export function alignRanks(ts: readonly tf.Tensor[], m: number): tf.Tensor[] {
   const r = Math.max(...ts.map((t) => t.rank - 1 - m));
   return ts.map((t) => liftRank(t, m, r));
-}
-
-/** NumPy broadcast of two shapes, or undefined. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
 }
 
 /** A float32 PAV holding a constant: [1, 1 × m, ...shape]. */

@@ -122,6 +122,20 @@ export function gatherLogProb(
   });
 }
 
+/** Draws of `sampleShape` from each row of w [...batch, K]: Bn rows, Sn draws per row. */
+export function rowLayout(
+  w: tf.Tensor,
+  sampleShape: readonly number[],
+): { K: number; batch: number[]; Bn: number; Sn: number } {
+  const batch = w.shape.slice(0, -1);
+  return { K: w.shape[w.rank - 1]!, batch, Bn: numel(batch), Sn: numel(sampleShape) };
+}
+
+/** Draws [Bn, Sn] (row-major by batch row) as [...sampleShape, ...batch]. */
+function sampleMajor(d: tf.Tensor, sampleShape: readonly number[], batch: number[]): tf.Tensor {
+  return tf.reshape(d.shape[1] === 1 ? d : tf.transpose(d), [...sampleShape, ...batch]);
+}
+
 /** up to this many draws per row, tf.multinomial (fused in C++) beats cumsum + search */
 const MULTINOMIAL_MAX_SAMPLES = 16;
 
@@ -144,17 +158,14 @@ export function sampleCategorical(
   sampleShape: readonly number[],
   rng: Rng,
 ): tf.Tensor {
-  const K = w.shape[w.rank - 1]!;
-  const batch = w.shape.slice(0, -1);
-  const Bn = numel(batch);
-  const Sn = numel(sampleShape);
+  const { K, batch, Bn, Sn } = rowLayout(w, sampleShape);
   if (Bn * Sn === 0) return tf.zeros([...sampleShape, ...batch], 'int32');
   const u = uniform([Bn, Sn], rng);
   return tf.tidy(() => {
     const cdf = tf.cumsum(tf.reshape(w, [Bn, K]), 1) as tf.Tensor2D;
     const idx = searchRows(cdf, u);
     u.dispose();
-    return tf.reshape(Sn === 1 ? idx : tf.transpose(idx), [...sampleShape, ...batch]);
+    return sampleMajor(idx, sampleShape, batch);
   });
 }
 
@@ -169,10 +180,7 @@ export function sampleCategoricalLogits(
   sampleShape: readonly number[],
   rng: Rng,
 ): tf.Tensor {
-  const K = logits.shape[logits.rank - 1]!;
-  const batch = logits.shape.slice(0, -1);
-  const Bn = numel(batch);
-  const Sn = numel(sampleShape);
+  const { K, batch, Bn, Sn } = rowLayout(logits, sampleShape);
   if (Sn > MULTINOMIAL_MAX_SAMPLES || Bn * Sn === 0) {
     const w = tf.tidy(() => tf.exp(tf.sub(logits, tf.max(logits, -1, true))));
     const out = sampleCategorical(w, sampleShape, rng);
@@ -202,10 +210,7 @@ export function sampleCategoricalLogits(
     fixed = tf.tidy(() => tf.tensorScatterUpdate(flatDraws, tf.expandDims(where, 1), redrawn));
     tf.dispose([where, rows, w, redrawn, flatDraws]);
   }
-  const out = tf.tidy(() => {
-    const d = tf.reshape(fixed, [Bn, Sn]);
-    return tf.reshape(Sn === 1 ? d : tf.transpose(d), [...sampleShape, ...batch]);
-  });
+  const out = tf.tidy(() => sampleMajor(tf.reshape(fixed, [Bn, Sn]), sampleShape, batch));
   tf.dispose([l2, draws, fixed, bad]);
   return out;
 }

@@ -2,9 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
 import type { DistArgs } from './distribution.js';
-import { normalLogDensity } from './normal.js';
+import { normalLogDensity, sampleNormal } from './normal.js';
 import type { Rng } from './rng.js';
-import { normal } from './sampling.js';
 import { f32, mask, maskOutside } from './support.js';
 
 export class LogNormal extends BaseDistribution {
@@ -21,10 +20,7 @@ export class LogNormal extends BaseDistribution {
   }
 
   protected draw(sampleShape: readonly number[], rng: Rng): tf.Tensor {
-    const z = normal(this.drawShape(sampleShape), rng);
-    const out = tf.tidy(() => tf.exp(tf.add(this.mu, tf.mul(this.sigma, z))));
-    z.dispose();
-    return out;
+    return sampleNormal(this.mu, this.sigma, this.drawShape(sampleShape), rng, tf.exp);
   }
 
   /** Normal(log x | mu, sigma) - log x; -Inf for x <= 0 */

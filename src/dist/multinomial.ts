@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
 import { sampleBinomial } from './binomial.js';
-import { sampleCategorical } from './categorical.js';
+import { rowLayout, sampleCategorical } from './categorical.js';
 import type { DistArgs, ExpFamily } from './distribution.js';
 import type { Rng } from './rng.js';
 import { binomialLogPmf } from './saddle.js';
@@ -106,10 +106,7 @@ function sampleByCounting(
   nMax: number,
   rng: Rng,
 ): tf.Tensor {
-  const K = p.shape[p.rank - 1]!;
-  const batch = p.shape.slice(0, -1);
-  const Bn = numel(batch);
-  const Sn = numel(sampleShape);
+  const { K, Bn, Sn } = rowLayout(p, sampleShape);
   if (nMax === 0) return tf.zeros([Sn * Bn, K]);
   const draws = sampleCategorical(p, [nMax, Sn], rng); // [nMax, Sn, ...batch]
   const out = tf.tidy(() => {

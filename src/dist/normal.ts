@@ -22,10 +22,7 @@ export class Normal extends BaseDistribution {
   }
 
   protected draw(sampleShape: readonly number[], rng: Rng): tf.Tensor {
-    const z = normal(this.drawShape(sampleShape), rng);
-    const out = tf.tidy(() => tf.add(this.mu, tf.mul(this.sigma, z)));
-    z.dispose();
-    return out;
+    return sampleNormal(this.mu, this.sigma, this.drawShape(sampleShape), rng);
   }
 
   protected logDensity(x: tf.Tensor): tf.Tensor {
@@ -39,6 +36,23 @@ export class Normal extends BaseDistribution {
   variance(): tf.Tensor {
     return tf.square(this.sigma);
   }
+}
+
+/**
+ * f(mu + sigma z) with z ~ Normal(0, 1) of `shape` (mu and sigma broadcast against it): Normal
+ * draws, or LogNormal's with f = exp.
+ */
+export function sampleNormal(
+  mu: tf.Tensor,
+  sigma: tf.Tensor,
+  shape: readonly number[],
+  rng: Rng,
+  f: (y: tf.Tensor) => tf.Tensor = (y) => y,
+): tf.Tensor {
+  const z = normal(shape, rng);
+  const out = tf.tidy(() => f(tf.add(mu, tf.mul(sigma, z))));
+  z.dispose();
+  return out;
 }
 
 /** -((x - mu)/sigma)^2 / 2 - log sigma - log sqrt(2 pi); -Inf at x = +-Inf */

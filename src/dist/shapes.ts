@@ -4,6 +4,7 @@
 // at construction, instead of wrong numbers later.
 import * as tf from '@tensorflow/tfjs';
 import { DISTRIBUTIONS, type DistName } from '../lang/signatures.js';
+import { broadcastShapes } from '../util/shape.js';
 
 /** Trailing parameter axes of every argument name, per family. */
 export const PARAM_EVENT_RANK: Readonly<Record<DistName, Readonly<Record<string, number>>>> = {
@@ -37,19 +38,6 @@ export interface BroadcastArgs {
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-/** NumPy broadcast of two shapes, or undefined when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
 
 /**
  * Pick the parameterisation of `family` matching the given argument names, check every

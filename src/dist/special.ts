@@ -316,18 +316,27 @@ export const digamma: (x: tf.Tensor) => tf.Tensor = withGradient(
 /** psi'(x) ~ 1/x + 1/(2x^2) + sum_k B_2k / x^(2k+1) (DLMF 5.15.8): coefficients of x^-(2k+1). */
 const TRIGAMMA_ASYMPTOTIC = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6];
 
+/**
+ * Move x up to >= 6, where the asymptotic series are accurate: [x + n, sum_{i<n} term(x + i)]
+ * with n <= 6 per element (the recurrence f(x) = f(x + n) + sum_{i<n} term(x + i)).
+ */
+function shiftUp(xf: tf.Tensor, term: (z: tf.Tensor) => tf.Tensor): [tf.Tensor, tf.Tensor] {
+  let z = xf;
+  let acc: tf.Tensor = tf.zerosLike(xf);
+  for (let i = 0; i < 6; i++) {
+    const low = tf.less(z, 6);
+    acc = tf.add(acc, tf.where(low, term(z), tf.zerosLike(z)));
+    z = tf.where(low, tf.add(z, 1), z);
+  }
+  return [z, acc];
+}
+
 /** the tensor form of trigamma (see trigamma) */
 function trigammaTensor(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const xf = toFloat(x);
     // psi'(x) = psi'(x + n) + sum_{i<n} 1/(x + i)^2: all terms positive, no cancellation
-    let z = xf;
-    let acc: tf.Tensor = tf.zerosLike(xf);
-    for (let i = 0; i < 6; i++) {
-      const low = tf.less(z, 6);
-      acc = tf.add(acc, tf.where(low, tf.reciprocal(tf.square(z)), tf.zerosLike(z)));
-      z = tf.where(low, tf.add(z, 1), z);
-    }
+    const [z, acc] = shiftUp(xf, (z) => tf.reciprocal(tf.square(z)));
     const r = tf.reciprocal(z);
     const r2 = tf.square(r);
     const asym = tf.add(
@@ -358,13 +367,7 @@ export function tetragamma(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const xf = toFloat(x);
     // psi''(x) = psi''(x + n) - 2 sum_{i<n} 1/(x + i)^3: all terms negative
-    let z = xf;
-    let acc: tf.Tensor = tf.zerosLike(xf);
-    for (let i = 0; i < 6; i++) {
-      const low = tf.less(z, 6);
-      acc = tf.sub(acc, tf.where(low, tf.div(2, tf.pow(z, 3)), tf.zerosLike(z)));
-      z = tf.where(low, tf.add(z, 1), z);
-    }
+    const [z, acc] = shiftUp(xf, (z) => tf.neg(tf.div(2, tf.pow(z, 3))));
     const r = tf.reciprocal(z);
     const r2 = tf.square(r);
     const asym = tf.sub(

@@ -4,6 +4,7 @@
 // (rep, zeros, ones, eye, elementwise functions, sum, softmax, dot, @). Nothing in a model
 // file is ever evaluated as JavaScript.
 import type { Expr } from '../lang/ast.js';
+import { broadcastShapes } from '../util/shape.js';
 import type { NDArray } from './bound.js';
 import { exprToString } from './print.js';
 
@@ -31,19 +32,6 @@ export function size(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-/** NumPy broadcasting of two concrete shapes; undefined when incompatible. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
 }
 
 /** Row-major strides of `shape` seen from a broadcast `target` (0 along broadcast axes). */

@@ -340,16 +340,29 @@ function affineCall(e: Call, scope: LinearityScope): AffineResult {
 
 // ------------------------------------------------------------------ scaled references
 
+/**
+ * The failure when `e` also depends on an unknown other than `latent` (`deps`): a latent read
+ * as an index where there is one, else the first other unknown; undefined when there is none.
+ */
+function otherLatent(
+  e: Expr,
+  latent: string,
+  deps: ReadonlySet<string>,
+  scope: LinearityScope,
+): RefResult | undefined {
+  const others = [...deps].filter((d) => d !== latent);
+  if (others.length === 0) return undefined;
+  return (
+    findLatentIndex(e, scope) ??
+    fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e)
+  );
+}
+
 /** `e` = c × (one reference to `latent`) with c known (c = 1 when `scaled` is false). */
 export function scaledRef(e: Expr, latent: string, scope: LinearityScope): RefResult {
   const deps = unknownDeps(e, scope);
-  const others = [...deps].filter((d) => d !== latent);
-  if (others.length > 0) {
-    return (
-      findLatentIndex(e, scope) ??
-      fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e)
-    );
-  }
+  const mixed = otherLatent(e, latent, deps, scope);
+  if (mixed) return mixed;
   if (!deps.has(latent)) return fail(`${exprToString(e)} does not depend on ${latent}`, e);
   const ref = asRef(e, scope);
   if (ref) return isFailure(ref) ? ref : { ok: true, ref, scaled: false };
@@ -378,13 +391,8 @@ const isNum = (e: Expr, v: number): boolean =>
  */
 export function precisionRef(e: Expr, latent: string, scope: LinearityScope): RefResult {
   const deps = unknownDeps(e, scope);
-  const others = [...deps].filter((d) => d !== latent);
-  if (others.length > 0) {
-    return (
-      findLatentIndex(e, scope) ??
-      fail(`${exprToString(e)} depends on both ${latent} and ${others[0]}`, e)
-    );
-  }
+  const mixed = otherLatent(e, latent, deps, scope);
+  if (mixed) return mixed;
   const det = inlineDeterministic(e, scope);
   if (det) return precisionRef(det.value, latent, scope);
   const form = `the sd ${exprToString(e)} is not of the form 1 / sqrt(k * ${latent}) (a Gamma prior is conjugate to the precision of a Normal)`;

@@ -1,6 +1,7 @@
 // The engine interface of DESIGN.md §4. Engines are registered in `registry.ts`; the model
 // file never changes when the engine does.
 import type { BoundModel } from '../graph/bound.js';
+import { PlatoError } from '../lang/diagnostics.js';
 import type { Posterior, Reason } from '../report/result.js';
 
 export type Applicability =
@@ -32,4 +33,35 @@ export interface Engine {
 export function reasonAt(model: BoundModel, node: string, message: string): Reason {
   const n = model.graph.nodes[node];
   return { node, line: n?.line ?? 0, column: n?.column ?? 0, message };
+}
+
+/** A PlatoError with one 'unsupported' diagnostic per reason, placed at the reason's node. */
+export function reasonsError(
+  model: BoundModel,
+  reasons: readonly Reason[],
+  message: (r: Reason) => string,
+): PlatoError {
+  return new PlatoError(
+    reasons.map((r) => ({
+      kind: 'unsupported' as const,
+      severity: 'error' as const,
+      message: message(r),
+      range: model.graph.nodes[r.node]?.range,
+    })),
+    model.graph.source,
+    model.graph.filename,
+  );
+}
+
+/** What running `engine` on a model it does not apply to throws. */
+export function notApplicable(
+  model: BoundModel,
+  engine: string,
+  reasons: readonly Reason[],
+): PlatoError {
+  return reasonsError(
+    model,
+    reasons,
+    (r) => `engine '${engine}' does not apply: ${r.node}: ${r.message}`,
+  );
 }

@@ -1,6 +1,8 @@
 // Shapes that are known without any size: number literals, vector literals of them, `rep`,
 // `zeros`, `ones`, `eye` with literal counts, and elementwise arithmetic on those. Enough for
 // the checker's static shape errors; the symbolic analysis lives in src/graph/shapes.ts.
+
+import { broadcastShapes } from '../util/shape.js';
 import type { Expr } from './ast.js';
 
 export type Shape = readonly number[];
@@ -82,19 +84,6 @@ function callShape(callee: string, args: readonly Expr[]): Shape | undefined {
 
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** NumPy broadcasting of two shapes, or undefined if they do not broadcast. */
-export function broadcastShapes(a: Shape, b: Shape): Shape | undefined {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
 }
 
 /** Can a value of shape `from` be broadcast to exactly `to`? */

@@ -32,6 +32,9 @@ function flattenBatch(a: tf.Tensor, trailing: number): tf.Tensor3D {
  */
 export function cholesky(A: tf.Tensor): tf.Tensor {
   const D = checkSquare('cholesky', A);
+  // an empty batch (or D = 0): nothing to factor, and wasm kernels on zero-size slices can
+  // corrupt memory (seen as a later "memory access out of bounds")
+  if (A.size === 0) return tf.zeros(A.shape, 'float32');
   return tf.tidy(() => {
     const a = flattenBatch(A.dtype === 'float32' ? A : tf.cast(A, 'float32'), 2);
     const B = a.shape[0];

@@ -5,23 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel } from '../../src/compile/model.js';
 import type { BoundModel } from '../../src/graph/bound.js';
+import { prng } from '../support/prng.js';
 import { miniModel, type NodeSpec, type PlateSpec } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** A deterministic PRNG for test values (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function evalOut(
   model: BoundModel,

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel } from '../../src/compile/index.js';
-import { boundModel, MODELS } from './pipeline.js';
+import { boundModel, MODELS } from '../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -74,7 +74,7 @@ describe('gradients of the log joint', () => {
     ];
     const s = [1, 0];
     const d = [1, 1];
-    const model = boundModel(MODELS.noisyOr, { K: 2, M: 2, s, leak, d });
+    const model = boundModel(MODELS.noisy_or, { K: 2, M: 2, s, leak, d });
     const plan = compileModel(model);
     const g = tf.grad((Wt: tf.Tensor) => tf.sum(plan.logJoint({ W: Wt })))(tf.tensor([W]));
     const got = Array.from(g.dataSync());

@@ -8,14 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel, logJoint, logProbNodes } from '../../src/compile/index.js';
 import type { BoundModel } from '../../src/graph/bound.js';
-import { boundModel, MODELS } from './pipeline.js';
+import { boundModel, MODELS } from '../support/models.js';
+import { prng } from '../support/prng.js';
 import {
   logBernoulli,
   logBeta,
   logDirichlet,
   logMvNormal,
   logNormal,
-  prng,
   simplex,
 } from './reference.js';
 
@@ -177,7 +177,7 @@ describe('logJoint equals a float64 sum', () => {
         const d: number[][] = Array.from({ length: S }, () =>
           Array.from({ length: K }, () => (r() < 0.5 ? 1 : 0)),
         );
-        const model = boundModel(MODELS.noisyOr, { K, M, leak, rho, W, s });
+        const model = boundModel(MODELS.noisy_or, { K, M, leak, rho, W, s });
         const terms = d.map((ds) => [
           ...ds.map((v, k) => logBernoulli(v, rho[k])),
           ...s.map((v, j) => {

@@ -6,7 +6,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { compileModel, MAX_WASM_RANK } from '../../src/compile/model.js';
 import { forwardSample } from '../../src/infer/sample/index.js';
 import { PlatoError } from '../../src/lang/diagnostics.js';
-import { boundModel } from './pipeline.js';
+import { boundModel } from '../support/models.js';
 
 /** `depth` nested plates of size 2 around a vector node x and a scalar child y = sum(x). */
 function nested(depth: number): string {

@@ -1,16 +1,5 @@
-// Float64 reference log densities for tests (independent of tfjs), and a seeded PRNG.
+// Float64 reference log densities for tests (independent of tfjs).
 import gammaln from '@stdlib/math-base-special-gammaln';
-
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

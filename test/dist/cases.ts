@@ -44,6 +44,14 @@ const prob01 = fc.oneof(
   { weight: 1, arbitrary: fc.constant(1) },
   { weight: 6, arbitrary: unif(1e-6, 1 - 1e-6) },
 );
+/** K unnormalised probabilities, some exactly 0 but not all */
+const weights = (K: number) =>
+  fc
+    .array(
+      fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: unif(1e-3, 1) }),
+      { minLength: K, maxLength: K },
+    )
+    .filter((ps) => ps.some((v) => v > 0));
 const intLogU = (lo: number, hi: number) => logU(lo, hi).map((v) => Math.round(v));
 const fr = Math.fround;
 
@@ -205,18 +213,7 @@ export const CASES: Case[] = [
     family: 'Categorical',
     eventRank: 0,
     params: fc.record({
-      p: fc
-        .array(
-          fc.oneof(
-            { weight: 1, arbitrary: fc.constant(0) },
-            { weight: 4, arbitrary: unif(1e-3, 1) },
-          ),
-          {
-            minLength: 5,
-            maxLength: 5,
-          },
-        )
-        .filter((ps) => ps.some((v) => v > 0)),
+      p: weights(5),
     }),
     moderate: fc.record({ p: fc.array(unif(0.05, 1), { minLength: 5, maxLength: 5 }) }),
     ref: (x, p) => {
@@ -298,18 +295,7 @@ export const CASES: Case[] = [
     eventRank: 1,
     params: fc.record({
       n: intLogU(1, 1e5),
-      p: fc
-        .array(
-          fc.oneof(
-            { weight: 1, arbitrary: fc.constant(0) },
-            { weight: 4, arbitrary: unif(1e-3, 1) },
-          ),
-          {
-            minLength: 3,
-            maxLength: 3,
-          },
-        )
-        .filter((ps) => ps.some((v) => v > 0)),
+      p: weights(3),
     }),
     moderate: fc.record({
       n: fc.integer({ min: 1, max: 500 }),

@@ -37,7 +37,10 @@ function commandsIn(file: string): DocCommand[] {
     }
     const m = inFence ? /^(\$ )?npx plato (.*)$/.exec(lines[i]) : null;
     if (!m) continue;
-    const args = m[2].replace(/\s#.*$/, '').trim().split(/\s+/);
+    const args = m[2]
+      .replace(/\s#.*$/, '')
+      .trim()
+      .split(/\s+/);
     const cmd: DocCommand = { file, line: i + 1, args };
     if (m[1]) {
       const output: string[] = [];

@@ -5,8 +5,8 @@ import type { BoundModel, DataInput } from '../../src/graph/bound.js';
 import { readDataText } from '../../src/graph/data.js';
 import type { ModelGraph } from '../../src/graph/ir.js';
 import { PlatoError } from '../../src/lang/diagnostics.js';
+import { MODELS } from '../support/models.js';
 import { graphOf, thrownMessages, uncheckedGraphOf } from './helpers.js';
-import { MODELS } from './models.js';
 
 const graphs = Object.fromEntries(
   Object.entries(MODELS).map(([k, src]) => [k, graphOf(src, `${k}.plato`)]),

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph } from '../../src/graph/build.js';
 import type { GraphNode, ModelGraph } from '../../src/graph/ir.js';
 import { parse } from '../../src/lang/index.js';
+import { MODELS } from '../support/models.js';
 import { buildDiagnostics, graphOf } from './helpers.js';
-import { MODELS } from './models.js';
 
 /** name → [kind, plates, parents] for every node, in `order`. */
 function summary(g: ModelGraph): Record<string, [string, string[], string[]]> {

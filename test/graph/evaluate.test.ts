@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  broadcastShapes,
-  broadcastTo,
-  ConstEvalError,
-  evalConst,
-  scalar,
-} from '../../src/graph/evaluate.js';
+import { broadcastTo, ConstEvalError, evalConst, scalar } from '../../src/graph/evaluate.js';
 import type { Expr } from '../../src/lang/ast.js';
 import { parse } from '../../src/lang/index.js';
+import { broadcastShapes } from '../../src/util/shape.js';
 
 /** Parse `x = <text>` inside a model and return the expression. */
 function expr(text: string): Expr {

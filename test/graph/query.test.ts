@@ -13,8 +13,8 @@ import {
   platesOf,
   stochasticNodes,
 } from '../../src/graph/query.js';
+import { MODELS } from '../support/models.js';
 import { graphOf } from './helpers.js';
-import { MODELS } from './models.js';
 
 const names = (ns: readonly { name: string }[]) => ns.map((n) => n.name);
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { exprToString } from '../../src/graph/print.js';
 import { inferShapes, type ShapeAnalysis, type SizeValues } from '../../src/graph/shapes.js';
 import type { Expr } from '../../src/lang/ast.js';
+import { MODELS } from '../support/models.js';
 import { graphOf, uncheckedGraphOf } from './helpers.js';
-import { MODELS } from './models.js';
 
 /** batch × event of every node, as `[K] x [V]`. */
 function nodeShapes(a: ShapeAnalysis): Record<string, string> {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { Rng } from '../../src/dist/rng.js';
 import { initParams, paramsToInitialise } from '../../src/infer/init.js';
-import { boundModel, MODELS } from '../compile/pipeline.js';
+import { boundModel, MODELS } from '../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -118,6 +118,6 @@ describe('param initialisation', () => {
   });
 
   it('a model whose params all have values needs no initialisation', () => {
-    expect(paramsToInitialise(boundModel(MODELS.noisyOr, { K: 2, M: 3 }))).toEqual([]);
+    expect(paramsToInitialise(boundModel(MODELS.noisy_or, { K: 2, M: 3 }))).toEqual([]);
   });
 });

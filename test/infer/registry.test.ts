@@ -13,7 +13,7 @@ import {
   registerEngine,
 } from '../../src/infer/engines.js';
 import { PlatoError } from '../../src/lang/diagnostics.js';
-import { boundModel, MODELS } from '../compile/pipeline.js';
+import { boundModel, MODELS } from '../support/models.js';
 
 function fake(name: string, applies: (m: BoundModel) => boolean): Engine {
   return {
@@ -39,7 +39,7 @@ function thrown(f: () => unknown): PlatoError {
 }
 
 const coin = () => boundModel(MODELS.coin, { N: 2, y: [1, 0] });
-const noisyOr = () => boundModel(MODELS.noisyOr, { K: 2, M: 2, s: [1, 0] });
+const noisyOr = () => boundModel(MODELS.noisy_or, { K: 2, M: 2, s: [1, 0] });
 
 describe('registry', () => {
   it('has the sample engine, which is not an inference engine', () => {
@@ -62,7 +62,7 @@ describe('registry', () => {
   it('learnables: params not fixed by the data, and nets', () => {
     expect(learnables(noisyOr())).toEqual(['rho', 'W']);
     expect(
-      learnables(boundModel(MODELS.noisyOr, { K: 2, M: 2, s: [1, 0], rho: [0.1, 0.2] })),
+      learnables(boundModel(MODELS.noisy_or, { K: 2, M: 2, s: [1, 0], rho: [0.1, 0.2] })),
     ).toEqual(['W']);
     expect(learnables(coin())).toEqual([]);
     expect(autoOrder(noisyOr())).toEqual(['em', 'cavi', 'avi']);

@@ -6,7 +6,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { logJoint } from '../../src/compile/index.js';
 import type { BoundModel } from '../../src/graph/bound.js';
 import { forwardSample, sampleResult, summarize } from '../../src/infer/sample/index.js';
-import { boundModel, MODELS } from '../compile/pipeline.js';
+import { boundModel, MODELS } from '../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -79,7 +79,7 @@ describe('prior predictive moments', () => {
     ];
     const leak = 0.05;
     const n = 20000;
-    const model = boundModel(MODELS.noisyOr, { K: 3, M: 2, rho, W, leak });
+    const model = boundModel(MODELS.noisy_or, { K: 3, M: 2, rho, W, leak });
     const d = draw(model, n, 5);
     for (let k = 0; k < 3; k++)
       expectProb(
@@ -289,7 +289,7 @@ describe('conditional sampling', () => {
     ];
     const leak = 0.1;
     const n = 10000;
-    const model = boundModel(MODELS.noisyOr, { K: 2, M: 2, rho, W, leak, d: [1, 0] });
+    const model = boundModel(MODELS.noisy_or, { K: 2, M: 2, rho, W, leak, d: [1, 0] });
     const d = draw(model, n, 2, true);
     for (let j = 0; j < 2; j++) {
       expectProb(

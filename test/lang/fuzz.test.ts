@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderDiagnostic } from '../../src/lang/diagnostics.js';
 import { frontend, parse } from '../../src/lang/index.js';
 import { printProgram } from '../../src/lang/print.js';
+import { KEYWORDS } from '../../src/lang/signatures.js';
 import { exampleFiles, stripRanges } from './helpers.js';
 
 const TIME_LIMIT_MS = 250;
@@ -46,18 +47,7 @@ function survives(source: string): void {
 }
 
 const TOKENS = [
-  'model',
-  'guide',
-  'size',
-  'hyper',
-  'data',
-  'param',
-  'net',
-  'plate',
-  'in',
-  'real',
-  'int',
-  'simplex',
+  ...KEYWORDS,
   'm',
   'x',
   'N',

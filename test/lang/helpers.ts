@@ -4,7 +4,11 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Program } from '../../src/lang/ast.js';
-import { type Diagnostic, renderDiagnostic } from '../../src/lang/diagnostics.js';
+import {
+  type Diagnostic,
+  type DiagnosticKind,
+  renderDiagnostic,
+} from '../../src/lang/diagnostics.js';
 import { frontend, parse } from '../../src/lang/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,6 +27,22 @@ export function exampleFiles(): [string, string, string][] {
   }
   return out;
 }
+
+/** Every kind of diagnostic the frontend reports (each must be covered by the tests). */
+export const FRONTEND_KINDS: readonly DiagnosticKind[] = [
+  'lex',
+  'syntax',
+  'unknown-name',
+  'duplicate',
+  'cycle',
+  'plate-index',
+  'arity',
+  'unknown-argument',
+  'shape',
+  'size-order',
+  'type',
+  'unsupported',
+];
 
 const RANGE_KEYS = new Set(['range', 'nameRange', 'calleeRange']);
 

@@ -14,24 +14,11 @@ import {
   matVec,
   triangularSolve,
 } from '../../src/linalg/index.js';
+import { spd } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** a random SPD matrix M M^T / D + 0.5 I (condition number below ~20) */
-const spd = (D: number) =>
-  fc
-    .array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: D * D, maxLength: D * D })
-    .map((m) =>
-      Array.from({ length: D }, (_, i) =>
-        Array.from({ length: D }, (_, j) => {
-          let v = i === j ? 0.5 : 0;
-          for (let k = 0; k < D; k++) v += (m[i * D + k]! * m[j * D + k]!) / D;
-          return Math.fround(v);
-        }),
-      ),
-    );
 
 function maxRelErr(got: number[][], want: number[][]): number {
   let scale = 0;
@@ -51,7 +38,9 @@ describe('batched linear algebra (float32) against ml-matrix (float64)', () => {
       fc.property(
         fc
           .integer({ min: 1, max: 6 })
-          .chain((D) => fc.tuple(fc.constant(D), fc.array(spd(D), { minLength: 3, maxLength: 3 }))),
+          .chain((D) =>
+            fc.tuple(fc.constant(D), fc.array(spd(D, Math.fround), { minLength: 3, maxLength: 3 })),
+          ),
         ([D, As]) => {
           const start = tf.memory().numTensors;
           const res = tf.tidy(() => {

@@ -13,19 +13,7 @@ import {
   solve64,
   solveSPD64,
 } from '../../src/linalg/index.js';
-
-const spd = (D: number) =>
-  fc
-    .array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: D * D, maxLength: D * D })
-    .map((m) =>
-      Array.from({ length: D }, (_, i) =>
-        Array.from({ length: D }, (_, j) => {
-          let v = i === j ? 0.5 : 0;
-          for (let k = 0; k < D; k++) v += (m[i * D + k]! * m[j * D + k]!) / D;
-          return v;
-        }),
-      ),
-    );
+import { spd } from './helpers.js';
 
 const matVec = (A: number[][], x: number[]) =>
   A.map((r) => r.reduce((u, v, j) => u + v * x[j]!, 0));

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BoundModel } from '../../graph/bound.js';
 import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
 import { ancestors } from '../../graph/query.js';
-import { PlatoError, userError } from '../../lang/diagnostics.js';
+import { userError } from '../../lang/diagnostics.js';
 import type { LatentSummary, Posterior } from '../../report/result.js';
-import type { Applicability, RunOptions } from '../engine.js';
+import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
 import { ExprEvaluator, sum64 } from './evaluate.js';
 import { runGaussian } from './gaussian.js';
 import { NotPositiveDefinite } from './linalg64.js';
@@ -35,16 +35,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
   const t0 = performance.now();
   const plan = conjugacyPlan(bound);
   if (!plan.ok) {
-    throw new PlatoError(
-      plan.reasons.map((r) => ({
-        kind: 'unsupported' as const,
-        severity: 'error' as const,
-        message: `engine 'exact' does not apply: ${r.node}: ${r.message}`,
-        range: bound.graph.nodes[r.node]?.range,
-      })),
-      bound.graph.source,
-      bound.graph.filename,
-    );
+    throw notApplicable(bound, 'exact', plan.reasons);
   }
   const ev = new ExprEvaluator(bound);
   const latents: Record<string, LatentSummary> = {};

@@ -3,9 +3,8 @@
 // src/graph/conjugacy.ts) and exact discrete inference (discrete/). Applies when either does;
 // otherwise its reasons point at the blocking nodes.
 import type { BoundModel } from '../../graph/bound.js';
-import { PlatoError } from '../../lang/diagnostics.js';
 import type { Posterior, Reason } from '../../report/result.js';
-import type { Applicability, Engine, RunOptions } from '../engine.js';
+import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import { conjugateApplicability, runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
 
@@ -47,15 +46,6 @@ export const exactEngine: Engine = {
     const w = which(bound);
     if ('half' in w)
       return w.half === 'conjugate' ? runConjugate(bound, options) : runDiscrete(bound, options);
-    throw new PlatoError(
-      w.reasons.map((r) => ({
-        kind: 'unsupported' as const,
-        severity: 'error' as const,
-        message: `engine 'exact' does not apply: ${r.node}: ${r.message}`,
-        range: bound.graph.nodes[r.node]?.range,
-      })),
-      bound.graph.source,
-      bound.graph.filename,
-    );
+    throw notApplicable(bound, 'exact', w.reasons);
   },
 };

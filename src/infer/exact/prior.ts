@@ -1,6 +1,7 @@
 // Latents with known arguments and no children: the posterior is the prior. Reported in its
 // own family with its parameters under the §2 names, mean and sd.
 import type { StochasticNode } from '../../graph/ir.js';
+import { nest } from '../../report/nested.js';
 import type { LatentSummary } from '../../report/result.js';
 import { download, type ExprEvaluator, fullShape } from './evaluate.js';
 import {
@@ -8,7 +9,6 @@ import {
   dirichletSummary,
   gammaSummary,
   mvNormalSummary,
-  nest,
   normalSummary,
 } from './summary.js';
 

@@ -21,7 +21,13 @@ import type { StochasticNode } from '../../graph/ir.js';
 import type { LatentSummary } from '../../report/result.js';
 import { download, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
 import type { StepResult } from './gaussian.js';
-import { betaSummary, dirichletSummary, gammaSummary, nest } from './summary.js';
+import {
+  bernoulliSummary,
+  betaSummary,
+  categoricalSummary,
+  dirichletSummary,
+  gammaSummary,
+} from './summary.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -178,14 +184,7 @@ function predictiveSummary(
       const m = seg[t];
       p[t] = observed(t) ? (x as Float64Array)[t] : post.a[m] / (post.a[m] + post.b[m]);
     }
-    const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
-    return {
-      family: 'Bernoulli',
-      shape: F,
-      params: { p: nest(p, F) },
-      mean: nest(p, F),
-      sd: nest(sd, F),
-    };
+    return bernoulliSummary(p, F);
   }
   const p = new Float64Array(seg.length * K);
   for (let t = 0; t < seg.length; t++) {
@@ -197,15 +196,7 @@ function predictiveSummary(
     for (let k = 0; k < K; k++) s += post.alpha[seg[t] * K + k];
     for (let k = 0; k < K; k++) p[t * K + k] = post.alpha[seg[t] * K + k] / s;
   }
-  const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
-  const pShape = [...F, K];
-  return {
-    family: 'Categorical',
-    shape: F,
-    params: { p: nest(p, pShape) },
-    mean: nest(p, pShape),
-    sd: nest(sd, pShape),
-  };
+  return categoricalSummary(p, F, K);
 }
 
 function childStats(

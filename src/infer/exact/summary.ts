@@ -1,36 +1,43 @@
 // Posterior summaries in the form of DESIGN.md §5: family, params under the §2 argument names,
 // mean and sd, all nested to the node's full shape. Inputs are flat row-major float64 arrays.
 // Non-finite values (an sd that does not exist) become null: JSON has no Infinity.
-import type { LatentSummary, Nested } from '../../report/result.js';
-
-/** A flat row-major array as nested arrays of `shape` (a number for shape []). */
-export function nest(data: ArrayLike<number>, shape: readonly number[]): Nested {
-  const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
-  if (shape.length === 0) return fin(data[0]);
-  const build = (axis: number, offset: number, stride: number): Nested => {
-    const len = shape[axis];
-    const inner = stride / len;
-    const out: Nested[] = new Array(len);
-    for (let i = 0; i < len; i++) {
-      out[i] =
-        axis === shape.length - 1
-          ? fin(data[offset + i])
-          : build(axis + 1, offset + i * inner, inner);
-    }
-    return out;
-  };
-  return build(
-    0,
-    0,
-    shape.reduce((a, b) => a * b, 1),
-  );
-}
+import { nest } from '../../report/nested.js';
+import type { LatentSummary } from '../../report/result.js';
 
 const map = (a: ArrayLike<number>, f: (x: number, i: number) => number): Float64Array => {
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = f(a[i], i);
   return out;
 };
+
+/** A Bernoulli latent: P(x = 1) per element as p and mean, sd sqrt(p (1 - p)). */
+export function bernoulliSummary(p: Float64Array, shape: readonly number[]): LatentSummary {
+  const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
+  return {
+    family: 'Bernoulli',
+    shape: [...shape],
+    params: { p: nest(p, shape) },
+    mean: nest(p, shape),
+    sd: nest(sd, shape),
+  };
+}
+
+/** A Categorical latent: the probability vectors p [...shape, K] as p and mean, sd per state. */
+export function categoricalSummary(
+  p: Float64Array,
+  shape: readonly number[],
+  K: number,
+): LatentSummary {
+  const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
+  const pShape = [...shape, K];
+  return {
+    family: 'Categorical',
+    shape: [...shape],
+    params: { p: nest(p, pShape) },
+    mean: nest(p, pShape),
+    sd: nest(sd, pShape),
+  };
+}
 
 export function betaSummary(
   a: Float64Array,

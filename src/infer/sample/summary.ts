@@ -3,6 +3,7 @@
 // RaggedSegments), exactly as they appear in data files.
 import * as tf from '@tensorflow/tfjs';
 import type { BoundModel, NDArray, PlateAxis, RaggedSegments } from '../../graph/bound.js';
+import { type NestAxis, toNested } from '../../report/nested.js';
 import type { Nested, SampleResult } from '../../report/result.js';
 
 export interface NodeSummary {
@@ -34,11 +35,6 @@ export function summarize(draws: Readonly<Record<string, tf.Tensor>>): Record<st
   return out;
 }
 
-/** One axis of a nested array: a fixed length, or a flattened ragged pair. */
-type NestAxis =
-  | { readonly kind: 'fixed'; readonly length: number }
-  | { readonly kind: 'ragged'; readonly seg: RaggedSegments };
-
 function nestAxes(
   axes: readonly PlateAxis[],
   event: readonly number[],
@@ -50,53 +46,6 @@ function nestAxes(
   });
   for (const length of event) out.push({ kind: 'fixed', length });
   return out;
-}
-
-function axisLength(a: NestAxis): number {
-  return a.kind === 'fixed' ? a.length : a.seg.outerIndex.length;
-}
-
-/**
- * A float32 value as the shortest decimal that reads back to the same float32 (0.20085165,
- * not 0.2008516490459442). JSON has no NaN or Infinity: they become null.
- */
-export function jsonNumber(v: number): number | null {
-  if (!Number.isFinite(v)) return null;
-  if (Number.isInteger(v)) return v;
-  const f = Math.fround(v);
-  // start at 6 digits: a shorter decimal that round-trips is also found there (the float32
-  // rounding error is far below the 6-digit grid), and this is 3x faster than starting at 1
-  for (let p = 6; p < 9; p++) {
-    const d = Number(v.toPrecision(p));
-    if (Math.fround(d) === f) return d;
-  }
-  return Number(v.toPrecision(9));
-}
-
-/** Row-major data in the tensor layout → nested arrays (ragged pairs unflattened). */
-export function toNested(data: ArrayLike<number>, axes: readonly NestAxis[]): Nested {
-  const inner: number[] = new Array(axes.length + 1).fill(1);
-  for (let i = axes.length - 1; i >= 0; i--) inner[i] = inner[i + 1] * axisLength(axes[i]);
-  const build = (level: number, base: number): Nested => {
-    if (level === axes.length) return jsonNumber(data[base]);
-    const a = axes[level];
-    const step = inner[level + 1];
-    if (a.kind === 'fixed') {
-      const arr: Nested[] = new Array(a.length);
-      for (let i = 0; i < a.length; i++) arr[i] = build(level + 1, base + i * step);
-      return arr;
-    }
-    const { counts, offsets } = a.seg;
-    const outer: Nested[] = new Array(counts.length);
-    for (let d = 0; d < counts.length; d++) {
-      const row: Nested[] = new Array(counts[d]);
-      for (let t = offsets[d]; t < offsets[d + 1]; t++)
-        row[t - offsets[d]] = build(level + 1, base + t * step);
-      outer[d] = row;
-    }
-    return outer;
-  };
-  return build(0, 0);
 }
 
 /** The nested (JSON) form of a node's array (no sample axis). */

@@ -14,10 +14,21 @@ import {
   scaledRef,
 } from '../../../src/graph/linearity.js';
 import { exprToString } from '../../../src/graph/print.js';
-import { boundModel } from './conjugateHelpers.js';
+import { boundModel } from '../../support/models.js';
 
 const plan = (src: string, data: Record<string, unknown>) =>
   analyzeConjugacy(boundModel(src, data));
+
+/** Two rows of a two-column design and their responses. */
+const REGRESSION_DATA = {
+  N: 2,
+  P: 2,
+  X: [
+    [1, 2],
+    [3, 4],
+  ],
+  y: [1, 2],
+};
 
 describe('plans', () => {
   it('coin: one Beta step with a Bernoulli child reading theta itself', () => {
@@ -61,15 +72,7 @@ describe('plans', () => {
         data X: real[N, P]
         beta ~ Normal(zeros(P), 3)
         plate i in N { y[i] ~ Normal(dot(X[i], beta), 1) } }`,
-      {
-        N: 2,
-        P: 2,
-        X: [
-          [1, 2],
-          [3, 4],
-        ],
-        y: [1, 2],
-      },
+      REGRESSION_DATA,
     );
     const s = p.steps[0] as GaussianStep;
     expect(s.rule).toBe('gaussian');
@@ -89,15 +92,7 @@ describe('plans', () => {
         alpha ~ Normal(0, 3)
         beta ~ Normal(zeros(P), 3)
         plate i in N { y[i] ~ Normal(alpha + dot(X[i], beta), 1) } }`,
-      {
-        N: 2,
-        P: 2,
-        X: [
-          [1, 2],
-          [3, 4],
-        ],
-        y: [1, 2],
-      },
+      REGRESSION_DATA,
     );
     const s1 = p1.steps[0] as GaussianStep;
     expect(s1.latents).toEqual(['alpha', 'beta']);

@@ -9,6 +9,7 @@ import { determinant, inverse, Matrix } from 'ml-matrix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { accumulation } from '../../../src/infer/exact/gaussian.js';
+import { MODELS } from '../../support/models.js';
 import {
   expectClose,
   expectLogEvidence,
@@ -154,18 +155,6 @@ for (const mode of ['host', 'device'] as const) {
     });
 
     describe('Bayesian linear regression', () => {
-      const blr = `model blr {
-      size N
-      size P
-      hyper sigma: real(0,) = 1
-      hyper tau: real(0,) = 3.1623
-      data X: real[N, P]
-      beta ~ Normal(zeros(P), tau)
-      plate i in N {
-        y[i] ~ Normal(dot(X[i], beta), sigma)
-      }
-    }`;
-
       it('random X (N up to 500, P up to 20) against the float64 closed form', async () => {
         await fc.assert(
           fc.asyncProperty(
@@ -183,7 +172,7 @@ for (const mode of ['host', 'device'] as const) {
               const y = X.map(
                 (row) => row.reduce((s, x, j) => s + x * w[j], 0) + sigma * normal(rand),
               );
-              const r = await runExact(blr, { N, P, sigma, tau, X, y });
+              const r = await runExact(MODELS.blr, { N, P, sigma, tau, X, y });
               const S0 = Array.from({ length: P }, (_, i) =>
                 Array.from({ length: P }, (_, j) => (i === j ? tau * tau : 0)),
               );
@@ -285,7 +274,7 @@ for (const mode of ['host', 'device'] as const) {
           `${label}: posterior and log evidence of the stored float64 answer`,
           async () => {
             const d = JSON.parse(readFileSync(file, 'utf8'));
-            const r = await runExact(blr, {
+            const r = await runExact(MODELS.blr, {
               N: d.N,
               P: d.P,
               sigma: d.sigma,

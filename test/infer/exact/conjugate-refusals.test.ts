@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
 import { PlatoError } from '../../../src/lang/diagnostics.js';
-import { boundModel, refusal } from './conjugateHelpers.js';
+import { boundModel } from '../../support/models.js';
+import { refusal } from './conjugateHelpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

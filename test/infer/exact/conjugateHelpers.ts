@@ -4,18 +4,13 @@ import gammaln from '@stdlib/math-base-special-gammaln';
 import * as tf from '@tensorflow/tfjs';
 import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
 import { expect } from 'vitest';
-import { bind } from '../../../src/graph/bind.js';
-import type { BoundModel, DataInput } from '../../../src/graph/bound.js';
-import { compile } from '../../../src/index.js';
+import type { DataInput } from '../../../src/graph/bound.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
 import type { Nested, Posterior } from '../../../src/report/result.js';
+import { boundModel } from '../../support/models.js';
 
+export { prng } from '../../support/prng.js';
 export { gammaln };
-
-export function boundModel(source: string, data: DataInput): BoundModel {
-  const model = compile(source, { filename: 'test.plato' });
-  return bind(model.graph, data);
-}
 
 /** Run the exact engine; asserts it applies and leaves no tensor behind. */
 export async function runExact(source: string, data: DataInput): Promise<Posterior> {
@@ -75,18 +70,6 @@ export function expectLogEvidence(actual: number | null, expected: number): void
   if (!(Math.abs((actual as number) - expected) <= tol)) {
     throw new Error(`log evidence ${actual}, expected ${expected} (tolerance ${tol})`);
   }
-}
-
-/** A deterministic PRNG (mulberry32) for test data inside properties. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function normal(rand: () => number): number {

@@ -15,6 +15,7 @@ import {
   type Method,
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
+import { boundModel } from '../../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -201,7 +202,7 @@ describe('random Bayesian networks vs brute-force enumeration', () => {
     await fc.assert(
       fc.asyncProperty(randomNet, async (net) => {
         const { source, data } = toSource(net);
-        const bound = bind(compile(source, { filename: 'bn.plato' }).graph, data);
+        const bound = boundModel(source, data, 'bn.plato');
         expect(discreteApplicability(bound)).toEqual({ ok: true });
         const bf = bruteForce(net);
         // each term carries float32 rounding (relative 2^-23, also in the tables' inputs), and
@@ -326,7 +327,7 @@ describe('plates', () => {
     const v = Array.from({ length: N }, () => 2 * rand());
     // z observed for some cases, missing (null) for the others
     const z = Array.from({ length: N }, (_, i) => (i % 3 === 0 ? i % 2 : null));
-    const bound = bind(compile(source, { filename: 'mix.plato' }).graph, { N, T, y, v, z });
+    const bound = boundModel(source, { N, T, y, v, z }, 'mix.plato');
     expect(discreteApplicability(bound)).toEqual({ ok: true });
     let logZ = 0;
     const pz: number[][] = [];
@@ -399,7 +400,7 @@ describe('shared latents over many cases (conditioning on the hubs)', () => {
     const N = 3000;
     const rand = lcg(9);
     const y = Array.from({ length: N }, () => (rand() < 0.45 ? 1 : 0));
-    const bound = bind(compile(source, { filename: 'classes.plato' }).graph, { N, T, y });
+    const bound = boundModel(source, { N, T, y }, 'classes.plato');
     // p(y | g, h) = prod_i sum_z p(z | g, h) p(y_i | z, h), in float64
     const lw: number[] = [];
     const post: number[][][] = [];
@@ -556,7 +557,7 @@ describe('random hub networks vs brute force (conditioning with several part str
     await fc.assert(
       fc.asyncProperty(hubNet, async (items) => {
         const { src, data } = source(items);
-        const bound = bind(compile(src, { filename: 'hubs.plato' }).graph, data);
+        const bound = boundModel(src, data, 'hubs.plato');
         const bf = brute(items);
         const before = tf.memory().numTensors;
         const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 });
@@ -654,7 +655,7 @@ describe('refusals name the node, its line and the reason', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const bound = bind(compile(c.source, { filename: 'm.plato' }).graph, c.data);
+      const bound = boundModel(c.source, c.data, 'm.plato');
       const app = discreteApplicability(bound);
       expect(app.ok).toBe(false);
       if (app.ok) return;
@@ -666,7 +667,7 @@ describe('refusals name the node, its line and the reason', () => {
   }
 
   it('runDiscrete refuses with the same reasons', async () => {
-    const bound = bind(compile(cases[0].source, { filename: 'm.plato' }).graph, cases[0].data);
+    const bound = boundModel(cases[0].source, cases[0].data, 'm.plato');
     await expect(runDiscreteWith(bound, { seed: 0 })).rejects.toThrow(/lambda has a Gamma prior/);
   });
 });

@@ -13,6 +13,7 @@ import {
   type Method,
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
+import { boundModel, MODELS } from '../../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -62,7 +63,7 @@ function bruteNoisyOr(
 }
 
 describe('noisy-OR 16 × 40 data set', () => {
-  const model = compile(read('../../../examples/noisy_or/noisy_or.plato'), {
+  const model = compile(MODELS.noisy_or, {
     filename: 'noisy_or.plato',
   });
   const data = JSON.parse(read('../../../examples/noisy_or/noisy_or.json'));
@@ -106,7 +107,7 @@ describe('noisy-OR 16 × 40 data set', () => {
     s[j] ~ Bernoulli(p[j])
   }
 }`;
-    const b = bind(compile(src, { filename: 'det.plato' }).graph, data);
+    const b = boundModel(src, data, 'det.plato');
     const { posterior, methods } = await runDiscreteWith(b, { seed: 0 });
     expect(methods[0].method).toBe('quickscore');
     expect(Math.abs((posterior.logEvidence as number) - exact.log_evidence)).toBeLessThan(1e-5);
@@ -123,15 +124,18 @@ describe('noisy-OR beyond enumeration', () => {
     );
     const rho = Array.from({ length: K }, () => 0.02 + 0.1 * rand());
     const s = Array.from({ length: M }, () => (rand() < 0.15 ? 1 : 0));
-    const src = read('../../../examples/noisy_or/noisy_or.plato');
-    const bound = bind(compile(src, { filename: 'noisy_or.plato' }).graph, {
-      K,
-      M,
-      W,
-      rho,
-      s,
-      leak: 0.02,
-    });
+    const bound = boundModel(
+      MODELS.noisy_or,
+      {
+        K,
+        M,
+        W,
+        rho,
+        s,
+        leak: 0.02,
+      },
+      'noisy_or.plato',
+    );
     const bf = bruteNoisyOr(rho, 0.02, W, s);
     const qs = await runDiscreteWith(bound, { seed: 0 }, { method: 'quickscore' });
     expect(qs.methods[0].method).toBe('quickscore');
@@ -156,8 +160,7 @@ describe('noisy-OR beyond enumeration', () => {
     const rand = lcg(3);
     const W = Array.from({ length: K }, () => Array.from({ length: M }, () => 0.5 + rand()));
     const s = Array.from({ length: M }, () => 1);
-    const src = read('../../../examples/noisy_or/noisy_or.plato');
-    const bound = bind(compile(src, { filename: 'noisy_or.plato' }).graph, { K, M, W, s });
+    const bound = boundModel(MODELS.noisy_or, { K, M, W, s }, 'noisy_or.plato');
     const app = discreteApplicability(bound);
     expect(app.ok).toBe(false);
     if (app.ok) return;
@@ -194,7 +197,7 @@ describe('a plate of 10,000 independent noisy-OR cases', () => {
   const s = Array.from({ length: N }, () =>
     Array.from({ length: M }, () => (rand() < 0.3 ? 1 : 0)),
   );
-  const bound = bind(compile(src, { filename: 'cases.plato' }).graph, { N, K, M, W, s });
+  const bound = boundModel(src, { N, K, M, W, s }, 'cases.plato');
   const rho = new Array(K).fill(0.1);
   const per = s.map((si) => bruteNoisyOr(rho, 0.01, W, si));
   const total = per.reduce((a, r) => a + r.logZ, 0);

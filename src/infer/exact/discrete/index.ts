@@ -13,7 +13,7 @@ import { compileModel } from '../../../compile/model.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import { PlatoError } from '../../../lang/diagnostics.js';
 import type { LatentSummary, Posterior, Reason } from '../../../report/result.js';
-import type { Applicability, RunOptions } from '../../engine.js';
+import { type Applicability, type RunOptions, reasonsError } from '../../engine.js';
 import type { Analysed } from './analysis.js';
 import { type Method, type Prepared, prepare } from './prepare.js';
 import { solve } from './solve.js';
@@ -66,15 +66,10 @@ export interface DiscreteRun {
 }
 
 function refuse(bound: BoundModel, reasons: readonly Reason[]): PlatoError {
-  return new PlatoError(
-    reasons.map((r) => ({
-      kind: 'unsupported' as const,
-      severity: 'error' as const,
-      message: `exact discrete inference does not apply: ${r.message}`,
-      range: bound.graph.nodes[r.node]?.range,
-    })),
-    bound.graph.source,
-    bound.graph.filename,
+  return reasonsError(
+    bound,
+    reasons,
+    (r) => `exact discrete inference does not apply: ${r.message}`,
   );
 }
 

@@ -49,6 +49,12 @@ function add(a: Expr, b: Expr): Expr {
   return { kind: 'binary', op: '+', left: a, right: b, range: a.range };
 }
 
+/** The node `e` reads: `x` or `x[…]`; undefined for any other expression. */
+function refName(e: Expr): string | undefined {
+  if (e.kind === 'name') return e.name;
+  return e.kind === 'index' && e.target.kind === 'name' ? e.target.name : undefined;
+}
+
 /** Match `Bernoulli(1 - A * exp(-L))` on an observed node; undefined if it is not of that form. */
 export function matchNoisyOr(
   model: BoundModel,
@@ -60,12 +66,7 @@ export function matchNoisyOr(
   let p = node.args.p;
   if (!p) return undefined;
   // look through a deterministic node read with the node's own plate indices (or bare, unplated)
-  const target =
-    p.kind === 'name'
-      ? p.name
-      : p.kind === 'index' && p.target.kind === 'name'
-        ? p.target.name
-        : undefined;
+  const target = refName(p);
   const det = target ? model.graph.nodes[target] : undefined;
   if (det?.kind === 'deterministic') {
     const samePlates =
@@ -87,12 +88,7 @@ export function matchNoisyOr(
   }
   const latentFree = (e: Expr) => nodes.deps.ofExpr(e, node).size === 0;
   const isBinaryRef = (e: Expr): boolean => {
-    const name =
-      e.kind === 'name'
-        ? e.name
-        : e.kind === 'index' && e.target.kind === 'name'
-          ? e.target.name
-          : undefined;
+    const name = refName(e);
     const v = name ? nodes.varByName.get(name) : undefined;
     if (v?.family !== 'Bernoulli') return false;
     return (

@@ -1,0 +1,14 @@
+// Shape arithmetic shared by every layer (lang, graph, dist, compile): plain arrays, no tensors.
+
+/** NumPy broadcast of two shapes, or undefined when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
