@@ -23,7 +23,7 @@ import { planError } from './errors.js';
 import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
 import type { RowGather } from './gather.js';
 import { logProbTable, sampleTable, type TableParam } from './table.js';
-import { liftRank, toFloat, toNodeLayout, valueShape } from './value.js';
+import { expandTo, liftRank, toFloat, toNodeLayout, valueShape } from './value.js';
 
 export type { Env } from './expr.js';
 
@@ -222,7 +222,7 @@ export class ModelPlan {
               ? p.distEvent
               : [p.distEvent[0], p.distEvent[0]];
       const target = [S, ...p.plateBatch, ...p.extra, ...tail];
-      const b = t.shape.every((d, j) => d === target[j]) ? t : tf.broadcastTo(t, target);
+      const b = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
       args[a.name] = S > 1 ? b : tf.reshape(b, target.slice(1));
     });
     return { args, lead: S > 1 };

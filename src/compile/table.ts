@@ -18,12 +18,79 @@ function cdfTable(flat: tf.Tensor, param: TableParam): tf.Tensor {
 
 /**
  * Draws of shape `shape` (= [n, ...batch]), row g.rows broadcast to it; float32 categories.
- * Inverse-CDF: the draw is the number of CDF entries <= u · cdf[V-1], found by a branchless
- * binary search over power-of-two steps (the CDF is padded with +Inf to 2^k columns), one
- * gatherND per step. Zero-probability categories are never drawn: the CDF does not increase
- * across them. Positions are float32 while they are exact (R · 2^k < 2^24), else int32.
+ * Inverse-CDF sampling: the draw is the number of CDF entries <= u · total. With few rows
+ * (R · 2^24 < 2^31) one searchSorted over int32 keys does it (`sampleByKeys`); otherwise a
+ * branchless binary search with one gather per step (`sampleByGathers`).
  */
 export function sampleTable(
+  g: RowGather,
+  param: TableParam,
+  shape: readonly number[],
+  seed: number,
+): tf.Tensor {
+  const S = keyBits(g.flat.shape[0]);
+  return S >= MIN_KEY_BITS
+    ? sampleByKeys(g, param, shape, seed, S)
+    : sampleByGathers(g, param, shape, seed);
+}
+
+/** Keys must resolve the normalised CDF at least as finely as float32 does near its top (2^-24). */
+const MIN_KEY_BITS = 24;
+
+/** The largest S with R · 2^S <= 2^31 - 1 (every key fits in int32), at most 30. */
+function keyBits(R: number): number {
+  return Math.min(30, Math.floor(Math.log2((2 ** 31 - 1) / Math.max(R, 1))));
+}
+
+/**
+ * One int32 searchSorted over all rows at once: key[r, v] = r · 2^S + round(cdf[r, v] / total_r
+ * · 2^S) is non-decreasing over the flattened [R · V] table (the last key of a row, exactly
+ * (r + 1) · 2^S since cdf / total = 1 there, is <= every key of the next row), and the value
+ * r · 2^S + floor(u · 2^S) (u <= 1 - 2^-24) lies in row r's range, so the number
+ * of keys <= it is r · V + (the category). The normalised CDF is float32 (relative error
+ * 2^-24) and the grid 2^-S <= 2^-24 of the total, so the categories' probabilities are those
+ * of the float32 CDF to its own resolution; a zero-probability category has the same key as
+ * its predecessor and is never drawn.
+ */
+function sampleByKeys(
+  g: RowGather,
+  param: TableParam,
+  shape: readonly number[],
+  seed: number,
+  S: number,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const [R, V] = g.flat.shape;
+    const unit = 2 ** S;
+    const cdf = cdfTable(g.flat, param);
+    const total = tf.slice(cdf, [0, V - 1], [R, 1]);
+    // row offsets r · 2^S are exact in float32; expanded in float and cast, because a
+    // broadcasting int32 add is ~15x slower than a same-shape one on wasm (measured)
+    const rowsAt = tf.reshape(tf.range(0, R * unit, unit, 'float32'), [R, 1]);
+    const offsets = tf.cast(tf.mul(tf.ones([R, V]), rowsAt), 'int32');
+    const keys = tf.add(tf.cast(tf.round(tf.mul(tf.div(cdf, total), unit)), 'int32'), offsets);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const rows = tf.reshape(tf.broadcastTo(g.rows, [...shape]), [1, size]);
+    // u · 2^S is exact (a power-of-two scaling) and the cast truncates, i.e. floors u >= 0;
+    // a u rounded up to 1 by float32 becomes the largest float32 below 1, so the draw stays
+    // in its row
+    const u = tf.minimum(tf.randomUniform([1, size], 0, 1, 'float32', seed), 1 - 2 ** -24);
+    const frac = tf.cast(tf.mul(u, unit), 'int32');
+    const values = tf.add(tf.mul(rows, tf.scalar(unit, 'int32')), frac);
+    const count = tf.searchSorted(tf.reshape(keys, [1, R * V]), values, 'right');
+    const draw = tf.sub(count, tf.mul(rows, tf.scalar(V, 'int32')));
+    // in range already for a valid table; a NaN or negative one (no longer sorted) must still
+    // give categories, not indices into other rows
+    return tf.reshape(tf.clipByValue(tf.cast(draw, 'float32'), 0, V - 1), [...shape]);
+  });
+}
+
+/**
+ * The binary search over power-of-two steps (the CDF is padded with +Inf to 2^k columns),
+ * one gatherND per step. Zero-probability categories are never drawn: the CDF does not
+ * increase across them. Positions are float32 while they are exact (R · 2^k < 2^24), else int32.
+ */
+function sampleByGathers(
   g: RowGather,
   param: TableParam,
   shape: readonly number[],

@@ -65,5 +65,16 @@ export function toNodeLayout(
   const lifted = liftRank(t, m, event.length);
   const target = [lifted.shape[0], ...batch, ...event];
   if (lifted.shape.every((d, i) => d === target[i])) return lifted;
-  return tf.broadcastTo(lifted, target);
+  return expandTo(lifted, target);
+}
+
+/**
+ * tf.broadcastTo, but float32 tensors are expanded as t · ones(shape): bit-identical (x · 1 = x
+ * for every float, -0, ±Inf and NaN included) and far faster on the wasm backend, whose Tile
+ * kernel (what broadcastTo runs) took ~8 ms for [1, 1, 5000] -> [1, 20, 5000] against
+ * ~0.3 ms for the broadcasting multiply (measured, tfjs 4.22).
+ */
+export function expandTo(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (t.dtype !== 'float32') return tf.broadcastTo(t, [...shape]);
+  return tf.tidy(() => tf.mul(t, tf.ones([...shape])));
 }
