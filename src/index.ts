@@ -4,10 +4,12 @@
 //   const result = await infer(model, { data, engine: 'cavi', seed: 1 });
 //   const report = engines(model, { data });
 import { type BackendName, initBackend } from './backend/index.js';
+import { compileModel } from './compile/model.js';
 import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
+import { countText, MAX_VALUES } from './graph/limits.js';
 import { notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
@@ -35,6 +37,8 @@ export interface CompileOptions {
 /** Parse, check and build the graph; throws PlatoError with every diagnostic found. */
 export function compile(source: string, options: CompileOptions = {}): CompiledModel {
   const filename = options.filename ?? '<model>';
+  if (typeof source !== 'string')
+    throw userError(`the model source must be a string, got ${typeof source}`, 'unsupported');
   const front = frontend(source, filename);
   const errors = front.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !front.program)
@@ -75,6 +79,27 @@ export interface SampleOptions extends DataOptions {
   readonly conditional?: boolean;
 }
 
+/** A seed is any integer (`--seed -1` is fine); 1.5 or NaN would silently change the stream. */
+function checkSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed))
+    throw userError(`--seed must be an integer, got ${seed}`, 'unsupported');
+}
+
+/** The numeric options, as the CLI's flag parsers check them (src/cli/flags.ts). */
+function checkRunOptions(options: Partial<RunOptions>): void {
+  const counts = ['iters', 'batchSize', 'epochs', 'restarts', 'particles'] as const;
+  for (const k of counts) {
+    const v = options[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw userError(`${k} must be a positive integer, got ${v}`, 'unsupported');
+  }
+  for (const k of ['tol', 'lr'] as const) {
+    const v = options[k];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      throw userError(`${k} must be a positive number, got ${v}`, 'unsupported');
+  }
+}
+
 /** `plato sample --json`: n joint ancestral draws of every node. */
 export async function sample(
   model: CompiledModel,
@@ -86,6 +111,28 @@ export async function sample(
   const seed = options.seed ?? 0;
   if (!Number.isInteger(n) || n < 1)
     throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
+  checkSeed(seed);
+  // every draw of every node is returned (and written as JSON): bound it before drawing
+  const drawn = Object.entries(bound.shapes).filter(([name]) => {
+    const kind = bound.graph.nodes[name]?.kind;
+    return kind === 'stochastic' || kind === 'deterministic';
+  });
+  const perDraw = drawn.reduce(
+    (a, [, s]) => a + [...s.batch, ...s.event].reduce((x, y) => x * y, 1),
+    0,
+  );
+  if (perDraw > MAX_VALUES) {
+    throw userError(
+      `one draw of every node holds ${countText(perDraw)} values; at most ${MAX_VALUES} fit in one sample: use smaller sizes`,
+      'unsupported',
+    );
+  }
+  if (n * perDraw > MAX_VALUES) {
+    throw userError(
+      `-n ${n} draws of ${perDraw} values each make ${countText(n * perDraw)} values; at most ${MAX_VALUES} fit in one sample: use a smaller -n (at most ${Math.floor(MAX_VALUES / perDraw)})`,
+      'unsupported',
+    );
+  }
   const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
   try {
     return sampleResult(bound, draws, { n, seed });
@@ -102,11 +149,20 @@ export interface InferOptions extends DataOptions, Partial<RunOptions> {
 export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
   await initBackend(options.backend ?? 'wasm');
   const bound = bindData(model, options);
+  if (options.seed !== undefined) checkSeed(options.seed);
+  checkRunOptions(options);
   const name = options.engine ?? 'auto';
   const engine = name === 'auto' ? chooseAuto(bound) : getEngine(name);
   const app = engine.applicability(bound);
   if (!app.ok) {
     throw notApplicable(bound, engine.name, app.reasons);
+  }
+  // arguments fixed by the data and the model must lie in their domains (argDomains.ts)
+  const plan = compileModel(bound);
+  try {
+    plan.checkFixedArgs();
+  } finally {
+    plan.dispose();
   }
   return engine.run(bound, { ...options, seed: options.seed ?? 0 });
 }

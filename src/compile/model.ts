@@ -14,9 +14,11 @@ import type { Distribution } from '../dist/distribution.js';
 import type { Rng } from '../dist/rng.js';
 import { PARAM_EVENT_RANK } from '../dist/shapes.js';
 import type { BoundModel } from '../graph/bound.js';
+import { mentions } from '../graph/build.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Index } from '../lang/ast.js';
 import { DISTRIBUTIONS, type DistSignature } from '../lang/signatures.js';
+import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext } from './context.js';
 import { makeDistribution } from './dists.js';
 import { planError } from './errors.js';
@@ -65,6 +67,8 @@ export class ModelPlan {
   /** hyper, data, param, stochastic and deterministic nodes in topological order */
   readonly order: readonly string[];
   readonly stochastic: ReadonlyMap<string, StochasticPlan>;
+  /** nodes whose values come from draws (see latentDependent) */
+  private readonly fromDraws: ReadonlySet<string>;
   private readonly deterministicPlans = new Map<string, { run: Evaluator; m: number }>();
 
   constructor(model: BoundModel) {
@@ -81,6 +85,7 @@ export class ModelPlan {
       );
     });
     checkRanks(model, this.order);
+    this.fromDraws = latentDependent(model);
     const stochastic = new Map<string, StochasticPlan>();
     for (const name of this.order) {
       const node = g.nodes[name];
@@ -234,6 +239,28 @@ export class ModelPlan {
     return { dist: makeDistribution(this.stoch(name).node.distribution, args), lead };
   }
 
+  /**
+   * Check every argument of a stochastic node that is fixed by the data and the model (it
+   * mentions no latent node, nor anything depending on one) against its domain: engines that never draw from the
+   * prior would otherwise compute a posterior from, say, Beta(-1, 1). Throws a PlatoError.
+   */
+  checkFixedArgs(): void {
+    for (const [name, p] of this.stochastic) {
+      const fixed = p.args.filter((a) =>
+        mentions(p.node.args[a.name], new Set()).every((m) => !this.fromDraws.has(m.name)),
+      );
+      if (fixed.length === 0) continue;
+      tf.tidy(() => {
+        // all fixed: as the distribution gets them; else each fixed argument on its own
+        const args =
+          fixed.length === p.args.length
+            ? this.distArgs(name, {}).args
+            : Object.fromEntries(fixed.map((a) => [a.name, toFloat(a.run({}))]));
+        checkArgDomains(this.model, p.node, args, false);
+      });
+    }
+  }
+
   /** n draws of a stochastic node given its parents in env: [n, ...batch, ...event], float32. */
   sample(name: string, env: Env, n: number, rng: Rng): tf.Tensor {
     const p = this.stoch(name);
@@ -244,7 +271,14 @@ export class ModelPlan {
           return sampleTable(g, p.table.param, [n, ...p.plateBatch], rng.nextSeed());
         }
       }
-      const { dist, lead } = this.distribution(name, env);
+      const { args, lead } = this.distArgs(name, env);
+      checkArgDomains(
+        this.model,
+        p.node,
+        args,
+        p.node.parents.some((q) => this.fromDraws.has(q)),
+      );
+      const dist = makeDistribution(p.node.distribution, args);
       if (lead && dist.batchShape[0] !== n) {
         throw new Error(`'${name}': its parents have ${dist.batchShape[0]} samples, expected ${n}`);
       }

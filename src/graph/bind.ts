@@ -17,6 +17,7 @@ import type {
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { GraphNode, ModelGraph } from './ir.js';
 import { nestedAxes, nestedIndex, plateAxes, raggedSegments } from './layout.js';
+import { countText, MAX_VALUES } from './limits.js';
 import { baseTypeToString, exprToString, shapeToString } from './print.js';
 import { Problems } from './problems.js';
 import {
@@ -139,6 +140,28 @@ function computeLayout(
         continue;
       }
       const ax = plateAxes(g, node.plates, sizes);
+      const dims = [...ax.map((x) => x.length), ...event];
+      const count = dims.reduce((a, b) => a * b, 1);
+      if (count > MAX_VALUES) {
+        problems.error(
+          `${name} would hold ${countText(count)} values ([${dims.join(', ')}]); at most ${MAX_VALUES} fit in one variable: use smaller sizes`,
+          name,
+        );
+        continue;
+      }
+      if (node.kind === 'stochastic' && DISTRIBUTIONS[node.distribution].eventRank === 1) {
+        if (event.length > 0 && event[event.length - 1] === 0) {
+          problems.add({
+            ...error(
+              'shape',
+              `${name} ~ ${node.distribution} has an empty event: its last axis has length 0 ([${event.join(', ')}]); it needs at least one category`,
+              node.range,
+            ),
+            file: graph.filename,
+          });
+          continue;
+        }
+      }
       axes[name] = ax;
       shapes[name] = { batch: ax.map((x) => x.length), event };
     }
@@ -235,6 +258,7 @@ class ValueBinder {
           return;
         }
         const e = this.entries(node, r.array, r.mask);
+        if (r.mask && !this.wholeRows(node, r.mask)) return;
         const statesDim = info.states;
         const states =
           statesDim === undefined ? undefined : concreteShape([statesDim], this.sizes)?.[0];
@@ -249,6 +273,31 @@ class ValueBinder {
       default:
         return;
     }
+  }
+
+  /**
+   * A simplex or a count vector is one value: a row with some entries null and others given
+   * would be drawn entry by entry and leave the support (its entries no longer sum to 1 or n).
+   */
+  private wholeRows(node: Extract<GraphNode, { kind: 'stochastic' }>, mask: Uint8Array): boolean {
+    if (node.distribution !== 'Dirichlet' && node.distribution !== 'Multinomial') return true;
+    const event = this.layout.shapes[node.name].event;
+    const k = event[event.length - 1] ?? 1;
+    for (let row = 0; row * k < mask.length; row++) {
+      const seen = mask.subarray(row * k, row * k + k);
+      if (seen.every((m) => m === seen[0])) continue;
+      const at = nestedIndex(row * k, this.layout.axes[node.name], event, this.layout.ragged).slice(
+        0,
+        -1,
+      );
+      const nameAt = at.length ? `${node.name}[${at.join(', ')}]` : node.name;
+      this.problems.error(
+        `${nameAt} has null entries next to given ones: a ${node.distribution} value is one vector; give all its entries or write null for the whole row`,
+        node.name,
+      );
+      return false;
+    }
+    return true;
   }
 
   private entries(node: GraphNode, array: NDArray, mask?: Uint8Array): Entries {

@@ -390,17 +390,17 @@ class BlockBuilder {
         children.get(p)!.push(n);
       }
     }
-    const ready = names.filter((n) => indegree.get(n) === 0);
+    // Kahn's algorithm taking the ready node declared first: a binary min-heap of declaration
+    // positions keeps it O(n log n) (a linear scan made a 100 000-statement file take minutes)
+    const ready = new MinHeap();
+    for (const n of names) if (indegree.get(n) === 0) ready.push(pos.get(n)!);
     const order: string[] = [];
-    while (ready.length) {
-      let best = 0;
-      for (let i = 1; i < ready.length; i++)
-        if (pos.get(ready[i])! < pos.get(ready[best])!) best = i;
-      const n = ready.splice(best, 1)[0];
+    while (ready.size > 0) {
+      const n = names[ready.pop()];
       order.push(n);
       for (const c of children.get(n)!) {
         indegree.set(c, indegree.get(c)! - 1);
-        if (indegree.get(c) === 0) ready.push(c);
+        if (indegree.get(c) === 0) ready.push(pos.get(c)!);
       }
     }
     if (order.length < names.length) this.reportCycle(names.filter((n) => indegree.get(n)! > 0));
@@ -425,5 +425,47 @@ class BlockBuilder {
         ? 'depends on itself'
         : `depends on itself through ${cycle.slice(1, -1).join(', ')}`;
     this.diag('cycle', `'${cycle[0]}' ${how} (${cycle.join(' → ')})`, node.range);
+  }
+}
+
+/** A binary min-heap of integers. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(x: number): void {
+    const a = this.items;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent] <= a[i]) break;
+      [a[parent], a[i]] = [a[i], a[parent]];
+      i = parent;
+    }
+  }
+
+  pop(): number {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l] < a[m]) m = l;
+        if (r < a.length && a[r] < a[m]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
   }
 }

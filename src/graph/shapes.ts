@@ -460,6 +460,12 @@ class ShapeInferer {
         if (!x.isInt || x.value < 0 || (n !== undefined && x.value >= n)) {
           this.report(`index ${x.value} is out of range: ${where()}`, ix.range);
         }
+      } else if (x.kind === 'unary' && x.op === '-' && x.arg.kind === 'num' && x.arg.value > 0) {
+        // indices are 0-based and never count from the end (v[-1] read past the array)
+        this.report(
+          `index -${x.arg.value} is out of range: ${where()} (indices start at 0; negative indices are not supported)`,
+          ix.range,
+        );
       }
     });
     return [...kept, ...t.slice(e.indices.length)];

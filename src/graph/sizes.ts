@@ -2,6 +2,7 @@
 // inferred from the shapes of the arrays that use them (observed stochastic nodes, data,
 // hypers and params given in the data). Disagreements name the size and both sources.
 import type { GraphNode, ModelGraph, Plate, SizeNode } from './ir.js';
+import { countText, MAX_RANK, MAX_VALUES } from './limits.js';
 import type { Problems } from './problems.js';
 import { isUnknownDim, type NodeShapeInfo, type ShapeAnalysis, type SizeValues } from './shapes.js';
 import { describe, isDenseInput } from './values.js';
@@ -75,8 +76,12 @@ export function resolveSizes(
         known.set(s.name, { how: 'data', counts: v, source: `the data gives ${v.length} counts` });
       } else {
         invalid.add(s.name);
+        // name the first bad count of an array, not just "an array of 2"
+        const bad = Array.isArray(v) ? v.findIndex((c) => !isCount(c)) : -1;
+        const got =
+          bad >= 0 ? `${s.name}[${bad}] = ${describeSize((v as unknown[])[bad])}` : describeSize(v);
         problems.error(
-          `size ${s.name}[${s.raggedOver}]: expected one non-negative integer per element of ${s.raggedOver} (or one for all), got ${describeSize(v)}`,
+          `size ${s.name}[${s.raggedOver}]: expected one non-negative integer per element of ${s.raggedOver} (or one for all), got ${got}`,
           s.name,
         );
       }
@@ -189,11 +194,51 @@ export function resolveSizes(
     note(a.dim, length, `${name} has ${length} entries along ${along}`);
   }
 
+  // a size past what memory holds fails here, with its name, not later as an out-of-memory abort
+  const tooLarge = (name: string, what: string, how: string) => {
+    invalid.add(name);
+    problems.error(
+      `size ${name}: ${what} is too large (${how}); at most ${MAX_VALUES} values fit in one variable`,
+      name,
+    );
+  };
+  const origin = (how: string) =>
+    how === 'default'
+      ? 'set in the model file'
+      : how === 'data'
+        ? 'given in the data'
+        : 'inferred from the data';
+  for (const s of sizes) {
+    const k = known.get(s.name);
+    const u = uniform.get(s.name);
+    if (k && 'value' in k && k.value > MAX_VALUES)
+      tooLarge(s.name, `${s.name} = ${countText(k.value)}`, origin(k.how));
+    else if (k && 'counts' in k) {
+      const total = k.counts.reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
+      if (total > MAX_VALUES)
+        tooLarge(s.name, `the counts add up to ${countText(total)}, which`, origin(k.how));
+    }
+    if (u && u.value > MAX_VALUES)
+      tooLarge(s.name, `${s.name} = ${countText(u.value)}`, origin(u.how));
+  }
+  for (const s of sizes) {
+    const u = uniform.get(s.name);
+    const k = s.raggedOver ? known.get(s.raggedOver) : undefined;
+    if (invalid.has(s.name) || !u || !k || !('value' in k) || invalid.has(s.raggedOver!)) continue;
+    if (u.value * k.value > MAX_VALUES) {
+      tooLarge(
+        s.name,
+        `${u.value} for each of ${s.raggedOver} = ${k.value} makes ${countText(u.value * k.value)}, which`,
+        origin(u.how),
+      );
+    }
+  }
+
   // expand uniform ragged sizes, check counts against their outer size, and require all
   const out: Record<string, number | number[]> = {};
   for (const s of sizes) {
     const k = known.get(s.name);
-    if (k && 'value' in k) out[s.name] = k.value;
+    if (k && 'value' in k && !invalid.has(s.name)) out[s.name] = k.value;
   }
   for (const s of sizes) {
     if (invalid.has(s.name)) continue;
@@ -253,7 +298,7 @@ export function resolveSizes(
 function depthOf(v: unknown): number {
   let d = 0;
   let cur = v;
-  while (Array.isArray(cur)) {
+  while (Array.isArray(cur) && d <= MAX_RANK) {
     d++;
     cur = cur.find((x) => x !== null) ?? null;
   }

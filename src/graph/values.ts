@@ -4,6 +4,7 @@
 import type { NDArray } from './bound.js';
 import { size } from './evaluate.js';
 import type { NestedAxis } from './layout.js';
+import { MAX_RANK } from './limits.js';
 import { indexedName } from './print.js';
 import type { Problems } from './problems.js';
 
@@ -48,7 +49,7 @@ function apparent(v: unknown): { shape: number[]; open: boolean } {
   if (isDenseInput(v)) return { shape: [...v.shape], open: false };
   const shape: number[] = [];
   let cur = v;
-  while (Array.isArray(cur)) {
+  while (Array.isArray(cur) && shape.length <= MAX_RANK) {
     shape.push(cur.length);
     if (cur.length === 0) return { shape, open: true };
     const rows: unknown[] = cur;

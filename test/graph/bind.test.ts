@@ -94,7 +94,7 @@ describe('bind: the reference models', () => {
       'size N[D] is not given and cannot be inferred from the data: give "N" in the data file',
     ]);
     expect(bindMessages(graphs.lda, { V: 5, D: 2, N: [1, -2] })).toEqual([
-      'size N[D]: expected one non-negative integer per element of D (or one for all), got an array of 2',
+      'size N[D]: expected one non-negative integer per element of D (or one for all), got N[1] = -2',
     ]);
   });
 

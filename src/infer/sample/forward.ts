@@ -4,6 +4,7 @@
 // data (a partially observed node draws only its missing entries) and draws the rest given
 // them, i.e. ancestral sampling in the mutilated graph (not the posterior).
 import * as tf from '@tensorflow/tfjs';
+import { planError } from '../../compile/errors.js';
 import { compileModel } from '../../compile/model.js';
 import { Rng } from '../../dist/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
@@ -40,6 +41,15 @@ export function forwardSample(
       const node = model.graph.nodes[name];
       if (node.kind === 'deterministic') {
         env[name] = plan.deterministic(name, env);
+        // NaN (log of a negative number, 0 / 0) would reach the result as null
+        if (tf.tidy(() => tf.any(tf.isNaN(env[name])).dataSync()[0])) {
+          throw planError(
+            model,
+            node.value.range,
+            `${name} is NaN (not a number) in some draws: its definition is undefined for the values drawn`,
+            'data',
+          );
+        }
       } else if (node.kind === 'stochastic') {
         const rng = drawRng.fork();
         const obs = model.observation[name];

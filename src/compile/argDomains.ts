@@ -1,0 +1,105 @@
+// The parameter domains of the distributions (Stan's): Normal(mu, sigma) needs sigma > 0,
+// Uniform(lo, hi) needs lo < hi, and so on. Arguments are expressions evaluated at run time
+// (a hyper of the wrong sign, the log of a negative number), so the checker cannot see these
+// mistakes; drawing from a distribution outside its domain does not fail in tfjs but returns
+// wrong numbers (Gamma(-0.5) draws positive values, Bernoulli(1.5) always 1). Checked before
+// drawing, with the argument named and a caret under it.
+import * as tf from '@tensorflow/tfjs';
+import type { BoundModel } from '../graph/bound.js';
+import type { StochasticNode } from '../graph/ir.js';
+import { planError } from './errors.js';
+
+type Domain = { readonly text: string; readonly ok: (x: tf.Tensor) => tf.Tensor };
+
+const positive: Domain = { text: '> 0', ok: (x) => tf.greater(x, 0) };
+const nonNegative: Domain = { text: '≥ 0', ok: (x) => tf.greaterEqual(x, 0) };
+const probability: Domain = {
+  text: 'in [0, 1]',
+  ok: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
+};
+const count: Domain = {
+  text: 'to be a non-negative integer',
+  ok: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.equal(x, tf.round(x))),
+};
+
+/** Per family and argument name; arguments not listed need only not be NaN. */
+const DOMAINS: Readonly<Record<string, Readonly<Record<string, Domain>>>> = {
+  Normal: { sigma: positive },
+  LogNormal: { sigma: positive },
+  Bernoulli: { p: probability },
+  Categorical: { p: nonNegative },
+  Binomial: { n: count, p: probability },
+  Multinomial: { n: count, p: nonNegative },
+  Poisson: { rate: nonNegative },
+  Beta: { a: positive, b: positive },
+  Gamma: { shape: positive, rate: positive },
+  Exponential: { rate: positive },
+  Dirichlet: { alpha: positive },
+};
+
+/** The first entry where `bad` holds, as the value of `x` there (a small download, only on error). */
+function firstBad(bad: tf.Tensor, x: tf.Tensor): number | undefined {
+  if (!tf.any(bad).dataSync()[0]) return undefined;
+  const flags = bad.dataSync();
+  const values = tf.broadcastTo(x, bad.shape).dataSync();
+  const i = flags.findIndex((f) => f !== 0);
+  return values[i];
+}
+
+/**
+ * Throw a PlatoError at the argument if any entry of it is outside its domain (or NaN).
+ * `args` are the node's arguments as the distribution receives them; `fromDraws`: they depend
+ * on drawn (latent) values. Call inside tidy.
+ */
+export function checkArgDomains(
+  model: BoundModel,
+  node: StochasticNode,
+  args: Readonly<Record<string, tf.Tensor>>,
+  fromDraws: boolean,
+): void {
+  const domains = DOMAINS[node.distribution] ?? {};
+  const fail = (arg: string, message: string) => {
+    throw planError(
+      model,
+      node.args[arg]?.range ?? node.range,
+      `${node.name} ~ ${node.distribution}: ${message}`,
+      'data',
+    );
+  };
+  for (const [name, x] of Object.entries(args)) {
+    const nan = firstBad(tf.isNaN(x), x);
+    if (nan !== undefined) fail(name, `the argument ${name} is NaN (not a number)`);
+    const found = domains[name];
+    if (!found) continue;
+    // a float32 draw may underflow to exactly 0 (Gamma with a small shape): from draws, 0 passes
+    const d = fromDraws && found === positive ? nonNegative : found;
+    const v = firstBad(tf.logicalNot(d.ok(x)), x);
+    if (v !== undefined)
+      fail(name, `the argument ${name} = ${v} is outside its domain: expected ${name} ${d.text}`);
+  }
+  if (node.distribution === 'Uniform' && args.lo && args.hi) {
+    const bad = tf.greaterEqual(args.lo, args.hi);
+    const lo = firstBad(bad, args.lo);
+    if (lo !== undefined) {
+      const hi = firstBad(bad, args.hi);
+      fail('hi', `lo = ${lo} is not below hi = ${hi}: expected lo < hi`);
+    }
+  }
+}
+
+/**
+ * The nodes whose value depends on a latent node (or on a param the engine initialises): their
+ * children's arguments are known only from draws. The others are fixed by the data and model.
+ */
+export function latentDependent(model: BoundModel): Set<string> {
+  const out = new Set<string>();
+  for (const name of model.graph.order) {
+    const node = model.graph.nodes[name];
+    const own =
+      (node.kind === 'stochastic' && model.observation[name]?.kind !== 'observed') ||
+      (node.kind === 'param' && !model.values[name]) ||
+      node.kind === 'net';
+    if (own || node.parents.some((p) => out.has(p))) out.add(name);
+  }
+  return out;
+}
