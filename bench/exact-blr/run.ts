@@ -32,7 +32,10 @@ const { values: opt } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     repeats: { type: 'string' },
-    data: { type: 'string', default: '/work/shared/data/blr/blr-100k.json' },
+    data: {
+      type: 'string',
+      default: join(BENCH_DIR, '..', '..', 'shared', 'data', 'blr', 'blr-100k.json'),
+    },
     python: { type: 'string', default: '/usr/bin/python3' },
     'wait-quiet': { type: 'boolean', default: false },
     'wait-minutes': { type: 'string', default: '10' },

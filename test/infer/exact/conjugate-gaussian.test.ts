@@ -264,7 +264,8 @@ for (const mode of ['host', 'device'] as const) {
         expectLogEvidence(r3.logEvidence, ref3.logZ);
       });
 
-      const shared = '/work/shared/data/blr/blr-2k.json';
+      // ../shared sits beside the repository (CI clones it there); the test is skipped without it
+      const shared = new URL('../../../../shared/data/blr/blr-2k.json', import.meta.url).pathname;
       const fixture = new URL('./fixtures/blr-300.json', import.meta.url);
       for (const [label, file] of [
         ['../shared/data/blr/blr-2k.json', shared],
