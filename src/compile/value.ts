@@ -1,16 +1,12 @@
 // Helpers on plate-aligned values (see context.ts): a tensor [s, c1..cm, ...valueShape].
 import * as tf from '@tensorflow/tfjs';
-import { broadcastShapes } from '../util/shape.js';
+import { broadcastShapes, prod } from '../util/shape.js';
 
 export function valueShape(t: tf.Tensor, m: number): number[] {
   return t.shape.slice(1 + m);
 }
 
-export function prod(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { prod };
 
 /** Insert size-1 value axes after the plate axes so the value rank becomes `rank` (right-aligned). */
 export function liftRank(t: tf.Tensor, m: number, rank: number): tf.Tensor {

@@ -4,7 +4,7 @@
 // at construction, instead of wrong numbers later.
 import * as tf from '@tensorflow/tfjs';
 import { DISTRIBUTIONS, type DistName } from '../lang/signatures.js';
-import { broadcastShapes } from '../util/shape.js';
+import { broadcastShapes, prod as numel } from '../util/shape.js';
 
 /** Trailing parameter axes of every argument name, per family. */
 export const PARAM_EVENT_RANK: Readonly<Record<DistName, Readonly<Record<string, number>>>> = {
@@ -127,6 +127,4 @@ function checkEventAxes(
   }
 }
 
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+export { numel };

@@ -12,3 +12,10 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   }
   return out;
 }
+
+/** The number of elements of a shape (1 for a scalar). */
+export function prod(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

@@ -10,6 +10,7 @@ import { compileModel, type ModelPlan } from '../../compile/model.js';
 import { toFloat, toNodeLayout } from '../../compile/value.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { Expr } from '../../lang/ast.js';
+import { prod } from '../../util/shape.js';
 
 export type { Env } from '../../compile/expr.js';
 
@@ -109,11 +110,7 @@ export function fullShape(model: BoundModel, name: string): number[] {
   return [...s.batch, ...s.event];
 }
 
-export function prod(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { prod };
 
 /**
  * The sum of a float32 tensor with float64-like accuracy: pairwise (cascade) summation on the

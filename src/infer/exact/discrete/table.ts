@@ -4,6 +4,7 @@
 // one `tf.gather` per factor (no high-rank broadcasting or transposes) and marginalisation one
 // reshape plus a log-sum-exp.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../../../util/shape.js';
 
 export interface LogTable {
   /** local variable ids, in the table's axis order (first = slowest) */
@@ -13,11 +14,7 @@ export interface LogTable {
   readonly t: tf.Tensor2D;
 }
 
-export function prod(xs: readonly number[]): number {
-  let n = 1;
-  for (const x of xs) n *= x;
-  return n;
-}
+export { prod };
 
 /** Row-major strides of a scope. */
 export function strides(cards: readonly number[]): number[] {
