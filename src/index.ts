@@ -9,7 +9,6 @@ import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
-import { countText, MAX_VALUES } from './graph/limits.js';
 import { notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
@@ -112,27 +111,6 @@ export async function sample(
   if (!Number.isInteger(n) || n < 1)
     throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
   checkSeed(seed);
-  // every draw of every node is returned (and written as JSON): bound it before drawing
-  const drawn = Object.entries(bound.shapes).filter(([name]) => {
-    const kind = bound.graph.nodes[name]?.kind;
-    return kind === 'stochastic' || kind === 'deterministic';
-  });
-  const perDraw = drawn.reduce(
-    (a, [, s]) => a + [...s.batch, ...s.event].reduce((x, y) => x * y, 1),
-    0,
-  );
-  if (perDraw > MAX_VALUES) {
-    throw userError(
-      `one draw of every node holds ${countText(perDraw)} values; at most ${MAX_VALUES} fit in one sample: use smaller sizes`,
-      'unsupported',
-    );
-  }
-  if (n * perDraw > MAX_VALUES) {
-    throw userError(
-      `-n ${n} draws of ${perDraw} values each make ${countText(n * perDraw)} values; at most ${MAX_VALUES} fit in one sample: use a smaller -n (at most ${Math.floor(MAX_VALUES / perDraw)})`,
-      'unsupported',
-    );
-  }
   const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
   try {
     return sampleResult(bound, draws, { n, seed });

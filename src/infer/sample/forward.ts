@@ -8,6 +8,9 @@ import { planError } from '../../compile/errors.js';
 import { compileModel } from '../../compile/model.js';
 import { Rng } from '../../dist/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
+import { countText, MAX_VALUES } from '../../graph/limits.js';
+import { userError } from '../../lang/diagnostics.js';
+import { prod } from '../../util/shape.js';
 import { initParams } from '../init.js';
 
 export interface ForwardOptions {
@@ -29,6 +32,7 @@ export function forwardSample(
 ): Record<string, tf.Tensor> {
   const { n, seed } = options;
   const conditional = options.conditional ?? false;
+  checkSampleSize(model, n);
   const plan = compileModel(model);
   const root = new Rng(seed);
   const initRng = root.fork();
@@ -81,5 +85,27 @@ export function forwardSample(
   } finally {
     for (const t of Object.values(env)) t.dispose();
     plan.dispose();
+  }
+}
+
+/** Every draw of every node is returned (and often written as JSON): bound it before drawing. */
+function checkSampleSize(model: BoundModel, n: number): void {
+  const perDraw = Object.entries(model.shapes)
+    .filter(([name]) => {
+      const kind = model.graph.nodes[name]?.kind;
+      return kind === 'stochastic' || kind === 'deterministic';
+    })
+    .reduce((a, [, s]) => a + prod(s.batch) * prod(s.event), 0);
+  if (perDraw > MAX_VALUES) {
+    throw userError(
+      `one draw of every node holds ${countText(perDraw)} values; at most ${MAX_VALUES} fit in one sample: use smaller sizes`,
+      'unsupported',
+    );
+  }
+  if (n * perDraw > MAX_VALUES) {
+    throw userError(
+      `-n ${n} draws of ${perDraw} values each make ${countText(n * perDraw)} values; at most ${MAX_VALUES} fit in one sample: use a smaller -n (at most ${Math.floor(MAX_VALUES / perDraw)})`,
+      'unsupported',
+    );
   }
 }
