@@ -5,6 +5,7 @@
 //   const report = engines(model, { data });
 import { type BackendName, initBackend } from './backend/index.js';
 import { compileModel } from './compile/model.js';
+import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
 import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
@@ -13,14 +14,13 @@ import { notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
 import type { Program } from './lang/ast.js';
-import { type Diagnostic, PlatoError, userError } from './lang/diagnostics.js';
 import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
 import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
-export type { Diagnostic } from './lang/diagnostics.js';
-export { PlatoError } from './lang/diagnostics.js';
+export type { Diagnostic } from './diagnostics/diagnostics.js';
+export { PlatoError } from './diagnostics/diagnostics.js';
 export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
 
 /** A parsed, checked model: the AST and the graph IR. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel } from '../../src/compile/model.js';
-import { Rng } from '../../src/dist/rng.js';
+import { Rng } from '../../src/distributions/rng.js';
 import { bind } from '../../src/graph/bind.js';
 import type { BoundModel } from '../../src/graph/bound.js';
 import { type CompiledModel, compile, sample } from '../../src/index.js';

@@ -2,7 +2,7 @@
 // node and node-gpu are the optional native bindings, loaded by dynamic import so that a
 // machine without them still runs everything else. The GPU path is untested here (no GPU).
 import * as tf from '@tensorflow/tfjs';
-import { userError } from '../lang/diagnostics.js';
+import { userError } from '../diagnostics/diagnostics.js';
 import { registerGatherGradient } from './gatherGrad.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu';

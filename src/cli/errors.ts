@@ -1,7 +1,7 @@
 // Errors to text and exit codes (DESIGN.md §6): 1 for a user error (message, never a stack
 // trace), 2 for an internal error (message; the stack only with PLATO_DEBUG=1).
 import { CommanderError } from 'commander';
-import { PlatoError, renderDiagnostic } from '../lang/diagnostics.js';
+import { PlatoError, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import { CliError } from './io.js';
 
 export const EXIT_OK = 0;

@@ -3,9 +3,9 @@
 // errors answer at once.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
 import type { CompiledModel } from '../index.js';
-import { type Diagnostic, renderDiagnostic } from '../lang/diagnostics.js';
 import { writeJsonChunks } from '../report/jsonStream.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';

@@ -1,2 +1,2 @@
 // The distribution factory the plan uses (one indirection, so the compiler has one import).
-export { makeDistribution } from '../dist/index.js';
+export { makeDistribution } from '../distributions/index.js';

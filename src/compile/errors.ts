@@ -1,9 +1,9 @@
 // Errors found while lowering a bound model: user errors with the source position, so the
 // CLI prints a code frame (they are rare: the checker and the binder catch most mistakes).
 
+import { type DiagnosticKind, error, PlatoError } from '../diagnostics/diagnostics.js';
 import type { BoundModel } from '../graph/bound.js';
 import type { Range } from '../lang/ast.js';
-import { type DiagnosticKind, error, PlatoError } from '../lang/diagnostics.js';
 
 export function planError(
   model: BoundModel,

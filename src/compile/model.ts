@@ -10,14 +10,14 @@
 // axis of 1 broadcasts. Hypers, data, observed nodes and params with a value in the model are
 // read from the model when the env does not hold them.
 import * as tf from '@tensorflow/tfjs';
-import type { Distribution } from '../dist/distribution.js';
-import type { Rng } from '../dist/rng.js';
-import { PARAM_EVENT_RANK } from '../dist/shapes.js';
+import type { Distribution } from '../distributions/distribution.js';
+import type { Rng } from '../distributions/rng.js';
+import { PARAM_EVENT_RANK } from '../distributions/shapes.js';
+import { DISTRIBUTIONS, type DistSignature } from '../distributions/signatures.js';
 import type { BoundModel } from '../graph/bound.js';
 import { mentions } from '../graph/build.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Index } from '../lang/ast.js';
-import { DISTRIBUTIONS, type DistSignature } from '../lang/signatures.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext } from './context.js';
 import { makeDistribution } from './dists.js';

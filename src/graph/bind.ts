@@ -3,8 +3,8 @@
 // stochastic node whether it is observed, partially observed or latent. All problems found
 // are thrown together as one PlatoError; undeclared keys are warnings.
 import { freeze } from 'immer';
-import { type Diagnostic, error } from '../lang/diagnostics.js';
-import { DISTRIBUTIONS } from '../lang/signatures.js';
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
+import { DISTRIBUTIONS } from '../distributions/signatures.js';
 import type {
   BoundModel,
   DataInput,

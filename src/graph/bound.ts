@@ -1,7 +1,7 @@
 // A model graph bound to data: every size known, every node's shape concrete, observed values
 // attached. Produced by `bind.ts`; the input of every engine. Still no tensors: values are
 // float64 arrays, turned into tensors by `src/compile`.
-import type { Diagnostic } from '../lang/diagnostics.js';
+import type { Diagnostic } from '../diagnostics/diagnostics.js';
 import type { ModelGraph } from './ir.js';
 
 /** A dense row-major array. Integers (counts, categories) are stored as floats. */

@@ -5,9 +5,10 @@
 // unknown name) is reported again as a Diagnostic rather than trusted, so that building
 // never loops or crashes on an unchecked program.
 import { freeze } from 'immer';
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
+import { DISTRIBUTIONS, isDistName } from '../distributions/signatures.js';
 import type { Arg, Block, Expr, Program, Range, Stmt, TypeExpr } from '../lang/ast.js';
-import { type Diagnostic, error } from '../lang/diagnostics.js';
-import { DISTRIBUTIONS, isDistName, isFunctionName } from '../lang/signatures.js';
+import { isFunctionName } from '../lang/signatures.js';
 import { ConstEvalError, evalConst } from './evaluate.js';
 import type { Dim, GraphNode, ModelGraph, Plate, ValueType } from './ir.js';
 

@@ -17,9 +17,10 @@
 // Chains are closed-form only in the Gaussian and Normal–Gamma blocks; any other latent whose
 // child is itself latent (a Gamma hyperprior on the rate of a latent Gamma, a Beta above a
 // latent Bernoulli) is refused.
+
+import type { Reason } from '../diagnostics/reason.js';
+import type { DistName } from '../distributions/signatures.js';
 import type { Expr } from '../lang/ast.js';
-import type { DistName } from '../lang/signatures.js';
-import type { Reason } from '../report/result.js';
 import type { BoundModel } from './bound.js';
 import { evalConst } from './evaluate.js';
 import type { GraphNode, StochasticNode } from './ir.js';

@@ -2,7 +2,7 @@
 // tokens NaN, Infinity and -Infinity that other tools write are accepted here only so that
 // binding can reject them naming the variable and index. CSV: a header row of variable
 // names and one row per element of one plate; empty or NA cells are missing (null).
-import { PlatoError } from '../lang/diagnostics.js';
+import { PlatoError } from '../diagnostics/diagnostics.js';
 import type { DataInput, DataValue } from './bound.js';
 
 function fail(message: string, file: string): never {

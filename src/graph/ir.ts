@@ -1,8 +1,9 @@
 // The model graph: Plato's middle IR. An immutable DAG (built and rewritten with immer) of
 // sizes, hypers, data, params, nets, stochastic and deterministic nodes, with plates.
 // It knows nothing of syntax beyond source positions for messages, and nothing of tensors.
+
+import type { DistName } from '../distributions/signatures.js';
 import type { BaseType, Expr, Range } from '../lang/ast.js';
-import type { DistName } from '../lang/signatures.js';
 
 /** A dimension: a size name (resolved at binding) or a literal. */
 export type Dim = string | number;

@@ -1,6 +1,6 @@
 // Collects the problems binding finds, so that one run reports all of them (not the first),
 // while a million bad entries of one variable do not become a million messages.
-import { type Diagnostic, PlatoError } from '../lang/diagnostics.js';
+import { type Diagnostic, PlatoError } from '../diagnostics/diagnostics.js';
 import type { ModelGraph } from './ir.js';
 
 /** At most this many messages per variable; the rest are counted in one summary line. */

@@ -9,9 +9,11 @@
 // Only provable mismatches are errors: two different size names may turn out equal at
 // binding, so statically they are "maybe". `bind` runs the same analysis with the resolved
 // sizes, where every comparison is concrete.
+
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
+import { DISTRIBUTIONS } from '../distributions/signatures.js';
 import type { Expr, Range } from '../lang/ast.js';
-import { type Diagnostic, error } from '../lang/diagnostics.js';
-import { DISTRIBUTIONS, FUNCTIONS, type FunctionName, isFunctionName } from '../lang/signatures.js';
+import { FUNCTIONS, type FunctionName, isFunctionName } from '../lang/signatures.js';
 import type { Dim, GraphNode, ModelGraph, Plate, StochasticNode } from './ir.js';
 import { dimToString, exprToString, shapeToString } from './print.js';
 

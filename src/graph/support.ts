@@ -1,8 +1,9 @@
 // Checking bound values: declared types (int, bounds, simplex) of hypers, data and params, and
 // the support of each observed stochastic node's family. Loops over entries run once at
 // binding, not in an engine's hot path; the nested index is computed only for messages.
+
+import { DISTRIBUTIONS } from '../distributions/signatures.js';
 import type { Expr } from '../lang/ast.js';
-import { DISTRIBUTIONS } from '../lang/signatures.js';
 import type { NDArray } from './bound.js';
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { Dim, StochasticNode, ValueType } from './ir.js';

@@ -1,8 +1,10 @@
 // The engine interface of DESIGN.md §4. Engines are registered in `registry.ts`; the model
 // file never changes when the engine does.
+
+import { PlatoError } from '../diagnostics/diagnostics.js';
+import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
-import { PlatoError } from '../lang/diagnostics.js';
-import type { Posterior, Reason } from '../report/result.js';
+import type { Posterior } from '../report/result.js';
 
 export type Applicability =
   | { readonly ok: true }

@@ -11,7 +11,7 @@
 // Values are float32 tensors with a leading axis of 1: [1, ...shape].
 import * as tf from '@tensorflow/tfjs';
 import { netWeightShapes } from '../compile/net.js';
-import type { Rng } from '../dist/rng.js';
+import type { Rng } from '../distributions/rng.js';
 import type { BoundModel } from '../graph/bound.js';
 import { evalConst } from '../graph/evaluate.js';
 import type { ParamNode } from '../graph/ir.js';

@@ -4,9 +4,10 @@
 //   nothing to learn:                                exact, cavi, avi
 // Engines not registered yet are skipped. `sample` is registered but is not an inference
 // engine: auto never picks it and `infer` should refuse it.
+
+import { PlatoError, userError } from '../diagnostics/diagnostics.js';
+import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
-import { PlatoError, userError } from '../lang/diagnostics.js';
-import type { Reason } from '../report/result.js';
 import type { Engine } from './engine.js';
 
 const engines = new Map<string, Engine>();

@@ -2,18 +2,9 @@
 // no behaviour. Produced by `toAst.ts` (the CST visitor), consumed by the checker and
 // by `src/graph/build.ts`.
 
-/** A point in the source. `line` and `column` are 1-based; `offset` is 0-based. */
-export interface Pos {
-  readonly offset: number;
-  readonly line: number;
-  readonly column: number;
-}
+import type { Range } from '../diagnostics/range.js';
 
-/** A half-open source range [start, end). */
-export interface Range {
-  readonly start: Pos;
-  readonly end: Pos;
-}
+export type { Pos, Range } from '../diagnostics/range.js';
 
 // ---------------------------------------------------------------- expressions
 

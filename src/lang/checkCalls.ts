@@ -1,8 +1,9 @@
 // Checks of everything called: distributions after `~` (name, arity, named arguments, the
 // static shape errors that need no sizes), built-in functions, nets, and `net` declarations.
 // Signatures come from signatures.ts.
+
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Arg, Call, DistCall, Expr, NetStmt, Range } from './ast.js';
-import { type Diagnostic, error } from './diagnostics.js';
 import { broadcastsTo, literalShape, numericValue, type Shape, showShape } from './literalShape.js';
 import {
   DISTRIBUTIONS,

@@ -1,7 +1,8 @@
 // Plate checks: the left-hand side's indices against the enclosing plates, and ragged plates
 // (`plate n in N[d]`) against their size's declaration and the plate of their index.
+
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { LValue, PlateStmt, SizeStmt } from './ast.js';
-import { type Diagnostic, error } from './diagnostics.js';
 import { at, type Sym } from './symbols.js';
 
 export interface PlateHost {

@@ -1,6 +1,8 @@
 // Semantic checks on a parsed program. Every user mistake becomes a Diagnostic pointing at the
 // offending tokens; nothing here throws. What needs sizes (full shape inference) is left to
 // src/graph/shapes.ts; what is checked here is knowable from the text alone.
+
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type {
   Block,
   DeterministicStmt,
@@ -18,7 +20,6 @@ import type {
 import { type CallHost, checkCall, checkDistCall, checkNetDecl } from './checkCalls.js';
 import { checkRagged, checkTarget, type PlateHost, plateHeader } from './checkPlates.js';
 import { type Edge, findCycles } from './cycles.js';
-import { type Diagnostic, error } from './diagnostics.js';
 import {
   broadcastsTo,
   literalShape,

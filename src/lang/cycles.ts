@@ -1,8 +1,9 @@
 // Cycles among a block's nodes: strongly connected components (Tarjan 1972, iterative so a
 // long chain cannot exhaust the stack). Each cyclic component is reported once, at the
 // reference in its first-declared member that starts the shortest way back to itself.
+
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Range } from './ast.js';
-import { type Diagnostic, error } from './diagnostics.js';
 
 export interface Edge {
   readonly to: string;

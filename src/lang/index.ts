@@ -1,23 +1,23 @@
 // The language frontend: source text → AST → checked AST, as values. For any input string
 // these functions return diagnostics; they do not throw and do not hang.
 import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Program, Range } from './ast.js';
 import { checkProgram as checkAst } from './checker.js';
 import { tooDeep } from './depth.js';
-import { type Diagnostic, error } from './diagnostics.js';
 import { endOfSource, lex, tokenRange } from './lexer.js';
 import { layoutNewlines, MAX_NESTING } from './newlines.js';
 import { splitHints } from './parseMessages.js';
 import { platoParser } from './parser.js';
 import { toAst } from './toAst.js';
 
-export type { Program } from './ast.js';
 export {
   type Diagnostic,
   type DiagnosticKind,
   PlatoError,
   renderDiagnostic,
-} from './diagnostics.js';
+} from '../diagnostics/diagnostics.js';
+export type { Program } from './ast.js';
 export { printProgram } from './print.js';
 
 /** At most this many diagnostics are reported per stage; the rest are summarised. */

@@ -2,8 +2,8 @@
 // are tokens because they end statements. Which newlines survive is decided afterwards by
 // `layoutNewlines` (newlines.ts), which drops those inside ( ) and [ ].
 import { createToken, type ILexingError, type IToken, Lexer, type TokenType } from 'chevrotain';
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Pos, Range } from './ast.js';
-import { type Diagnostic, error } from './diagnostics.js';
 
 /** A statement separator: newline or ';' (a token category, never produced by itself). */
 export const Sep = createToken({ name: 'Sep', label: "a newline or ';'", pattern: Lexer.NA });

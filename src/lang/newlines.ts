@@ -9,7 +9,7 @@
 //    juxtaposition is never legal, and the newline is the likeliest place of the mistake;
 //  - nesting deeper than `maxDepth` is refused before the (recursive-descent) parser sees it.
 import type { IToken, TokenType } from 'chevrotain';
-import { type Diagnostic, error } from './diagnostics.js';
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import {
   Identifier,
   LBracket,

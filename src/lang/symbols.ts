@@ -1,8 +1,9 @@
 // The checker's symbol table: every name a block declares, with its kind and where. Built in
 // one pass over the statements, reporting duplicates as it goes (the second declaration is
 // the error; the hint points at the first).
+
+import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Block, PlateStmt, Range, Stmt } from './ast.js';
-import { type Diagnostic, error } from './diagnostics.js';
 
 export type SymbolKind =
   | 'size'

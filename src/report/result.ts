@@ -1,4 +1,5 @@
 // The JSON results of DESIGN.md §5. These are the exact objects `--json` prints.
+import type { Reason } from '../diagnostics/reason.js';
 
 /** A nested array of numbers, of any rank (a scalar is a number). */
 export type Nested = number | null | Nested[];
@@ -47,13 +48,6 @@ export interface CheckResult {
     parents: string[];
     line: number;
   }[];
-}
-
-export interface Reason {
-  node: string;
-  line: number;
-  column: number;
-  message: string;
 }
 
 /** What `plato engines --json` prints. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { describeError, renderPlatoError } from '../../src/cli/errors.js';
 import { integer, positiveInt, positiveNumber } from '../../src/cli/flags.js';
 import { CliError } from '../../src/cli/io.js';
-import { PlatoError, userError } from '../../src/lang/diagnostics.js';
+import { PlatoError, userError } from '../../src/diagnostics/diagnostics.js';
 import { STACK_LINE } from './helpers.js';
 
 const source = 'model coin {\n  theta ~ Beta(a, bb)\n}\n';

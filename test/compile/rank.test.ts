@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { compileModel, MAX_WASM_RANK } from '../../src/compile/model.js';
+import { PlatoError } from '../../src/diagnostics/diagnostics.js';
 import { forwardSample } from '../../src/infer/sample/index.js';
-import { PlatoError } from '../../src/lang/diagnostics.js';
 import { boundModel } from '../support/models.js';
 
 /** `depth` nested plates of size 2 around a vector node x and a scalar child y = sum(x). */

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PlatoError } from '../../src/diagnostics/diagnostics.js';
 import { bind } from '../../src/graph/bind.js';
 import type { BoundModel, DataInput } from '../../src/graph/bound.js';
 import { readDataText } from '../../src/graph/data.js';
 import type { ModelGraph } from '../../src/graph/ir.js';
-import { PlatoError } from '../../src/lang/diagnostics.js';
 import { MODELS } from '../support/models.js';
 import { graphOf, thrownMessages, uncheckedGraphOf } from './helpers.js';
 

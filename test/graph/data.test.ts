@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PlatoError } from '../../src/diagnostics/diagnostics.js';
 import { locateJsonError, readDataText } from '../../src/graph/data.js';
-import { PlatoError } from '../../src/lang/diagnostics.js';
 
 function failure(text: string, file: string): PlatoError {
   try {

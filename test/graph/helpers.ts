@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
+import type { Diagnostic } from '../../src/diagnostics/diagnostics.js';
+import { PlatoError } from '../../src/diagnostics/diagnostics.js';
 import { buildGraph } from '../../src/graph/build.js';
 import type { ModelGraph } from '../../src/graph/ir.js';
-import type { Diagnostic } from '../../src/lang/diagnostics.js';
-import { PlatoError } from '../../src/lang/diagnostics.js';
 import { frontend, parse } from '../../src/lang/index.js';
 
 const errorsOf = (ds: readonly Diagnostic[]) => ds.filter((d) => d.severity === 'error');

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { Rng } from '../../src/dist/rng.js';
+import { Rng } from '../../src/distributions/rng.js';
 import { initParams, paramsToInitialise } from '../../src/infer/init.js';
 import { boundModel, MODELS } from '../support/models.js';
 

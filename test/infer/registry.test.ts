@@ -1,5 +1,6 @@
 // The engine registry and auto's choice (DESIGN.md §4), with stand-in engines.
 import { describe, expect, it } from 'vitest';
+import { PlatoError } from '../../src/diagnostics/diagnostics.js';
 import type { BoundModel } from '../../src/graph/bound.js';
 import type { Applicability, Engine } from '../../src/infer/engine.js';
 import { reasonAt } from '../../src/infer/engine.js';
@@ -12,7 +13,6 @@ import {
   listEngines,
   registerEngine,
 } from '../../src/infer/engines.js';
-import { PlatoError } from '../../src/lang/diagnostics.js';
 import { boundModel, MODELS } from '../support/models.js';
 
 function fake(name: string, applies: (m: BoundModel) => boolean): Engine {

@@ -1,7 +1,7 @@
 // One test per kind of diagnostic the frontend reports: its kind, message, line and column.
 import { describe, expect, it } from 'vitest';
-import type { DiagnosticKind } from '../../src/lang/diagnostics.js';
-import { renderDiagnostic } from '../../src/lang/diagnostics.js';
+import type { DiagnosticKind } from '../../src/diagnostics/diagnostics.js';
+import { renderDiagnostic } from '../../src/diagnostics/diagnostics.js';
 import { frontend } from '../../src/lang/index.js';
 import { MODELS } from '../support/models.js';
 import { diagnose, FRONTEND_KINDS, model } from './helpers.js';

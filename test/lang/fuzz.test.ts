@@ -3,7 +3,7 @@
 // strings, random token soup, and random mutations of every example model.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderDiagnostic } from '../../src/lang/diagnostics.js';
+import { renderDiagnostic } from '../../src/diagnostics/diagnostics.js';
 import { frontend, parse } from '../../src/lang/index.js';
 import { printProgram } from '../../src/lang/print.js';
 import { KEYWORDS } from '../../src/lang/signatures.js';

@@ -3,12 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { Program } from '../../src/lang/ast.js';
 import {
   type Diagnostic,
   type DiagnosticKind,
   renderDiagnostic,
-} from '../../src/lang/diagnostics.js';
+} from '../../src/diagnostics/diagnostics.js';
+import type { Program } from '../../src/lang/ast.js';
 import { frontend, parse } from '../../src/lang/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

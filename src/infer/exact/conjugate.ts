@@ -2,10 +2,10 @@
 // step a closed-form posterior over its latents, with its share of the log evidence), add
 // the log-probability of observed nodes that no latent touches, and report per DESIGN.md §5.
 import * as tf from '@tensorflow/tfjs';
+import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
 import { ancestors } from '../../graph/query.js';
-import { userError } from '../../lang/diagnostics.js';
 import type { LatentSummary, Posterior } from '../../report/result.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
 import { ExprEvaluator, sum64 } from './evaluate.js';

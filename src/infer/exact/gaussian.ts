@@ -16,7 +16,7 @@
 // evaluating the mean's linear part at basis vectors on the sample axis (conjugacy.ts).
 // Accumulation runs in float64 on the host when a factor is small, else as tfjs matMuls.
 import * as tf from '@tensorflow/tfjs';
-import { lgamma64 } from '../../dist/special64.js';
+import { lgamma64 } from '../../distributions/special64.js';
 import type { GaussianFactor, GaussianStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { LatentSummary } from '../../report/result.js';

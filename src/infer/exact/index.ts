@@ -2,8 +2,10 @@
 // it. Two halves: closed-form conjugate posteriors (conjugate.ts, planned by
 // src/graph/conjugacy.ts) and exact discrete inference (discrete/). Applies when either does;
 // otherwise its reasons point at the blocking nodes.
+
+import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
-import type { Posterior, Reason } from '../../report/result.js';
+import type { Posterior } from '../../report/result.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import { conjugateApplicability, runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';

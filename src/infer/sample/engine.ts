@@ -1,9 +1,10 @@
 // `sample` in the engine registry. It draws from the prior (or clamps observed nodes and
 // draws the rest forward): that is not conditioning on data, so it is registered as a
 // sampler, never chosen by auto, and refuses to stand in for an inference engine.
+
+import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { stochasticNodes } from '../../graph/query.js';
-import { userError } from '../../lang/diagnostics.js';
 import type { Posterior } from '../../report/result.js';
 import { type Applicability, type Engine, reasonAt } from '../engine.js';
 

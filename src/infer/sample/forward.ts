@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { planError } from '../../compile/errors.js';
 import { compileModel } from '../../compile/model.js';
-import { Rng } from '../../dist/rng.js';
+import { userError } from '../../diagnostics/diagnostics.js';
+import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { countText, MAX_VALUES } from '../../graph/limits.js';
-import { userError } from '../../lang/diagnostics.js';
 import { prod } from '../../util/shape.js';
 import { initParams } from '../init.js';
 

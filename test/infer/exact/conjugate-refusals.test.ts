@@ -2,8 +2,8 @@
 // line and a reason that says what is wrong; `run` refuses with the same reasons.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
+import { PlatoError } from '../../../src/diagnostics/diagnostics.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
-import { PlatoError } from '../../../src/lang/diagnostics.js';
 import { boundModel } from '../../support/models.js';
 import { refusal } from './conjugateHelpers.js';
 

@@ -4,11 +4,11 @@
 // `plato engines` can list all of them.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelPlan } from '../../../compile/model.js';
+import type { Reason } from '../../../diagnostics/reason.js';
+import { DISTRIBUTIONS } from '../../../distributions/signatures.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import type { StochasticNode } from '../../../graph/ir.js';
 import { ancestors, stochasticNodes } from '../../../graph/query.js';
-import { DISTRIBUTIONS } from '../../../lang/signatures.js';
-import type { Reason } from '../../../report/result.js';
 import { reasonAt } from '../../engine.js';
 import { type AxisDep, DepAnalysis } from './deps.js';
 

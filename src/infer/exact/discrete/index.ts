@@ -10,9 +10,10 @@
 //
 // The combined `exact` engine (../index.ts) calls discreteApplicability and runDiscrete.
 import { compileModel } from '../../../compile/model.js';
+import { PlatoError } from '../../../diagnostics/diagnostics.js';
+import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import { PlatoError } from '../../../lang/diagnostics.js';
-import type { LatentSummary, Posterior, Reason } from '../../../report/result.js';
+import type { LatentSummary, Posterior } from '../../../report/result.js';
 import { type Applicability, type RunOptions, reasonsError } from '../../engine.js';
 import type { Analysed } from './analysis.js';
 import { type Method, type Prepared, prepare } from './prepare.js';

@@ -2,9 +2,9 @@
 // parameters, the element-level structure, and a method per group of components with its cost.
 // Computed once per bound model (applicability and run share it).
 import type { ModelPlan } from '../../../compile/model.js';
+import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import type { StochasticNode } from '../../../graph/ir.js';
-import type { Reason } from '../../../report/result.js';
 import { reasonAt } from '../../engine.js';
 import {
   type Analysed,

@@ -3,8 +3,8 @@
 // clique-tree calibration (tfjs, batched over the copies) — and log Z summed in float64.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelPlan } from '../../../compile/model.js';
+import { userError } from '../../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import { userError } from '../../../lang/diagnostics.js';
 import {
   conditionTable,
   type PartGroup,

@@ -5,8 +5,8 @@
 // node's log-probability gives the table of every plate element at once: [S, elements].
 import * as tf from '@tensorflow/tfjs';
 import type { ModelPlan } from '../../../compile/model.js';
+import { userError } from '../../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import { userError } from '../../../lang/diagnostics.js';
 import { type FactorNode, type NodeAnalysis, prodOf, withDeterministic } from './analysis.js';
 import { strides } from './table.js';
 

@@ -3,8 +3,8 @@
 // batch shape is the NumPy broadcast of what is left. Shape mistakes become clear errors here,
 // at construction, instead of wrong numbers later.
 import * as tf from '@tensorflow/tfjs';
-import { DISTRIBUTIONS, type DistName } from '../lang/signatures.js';
 import { broadcastShapes, prod as numel } from '../util/shape.js';
+import { DISTRIBUTIONS, type DistName } from './signatures.js';
 
 /** Trailing parameter axes of every argument name, per family. */
 export const PARAM_EVENT_RANK: Readonly<Record<DistName, Readonly<Record<string, number>>>> = {

@@ -2,10 +2,10 @@
 // ownership of the tensors the distribution holds (its broadcast parameters and any derived
 // tensors such as a Cholesky factor), released by `dispose()` or by an enclosing tf.tidy.
 import * as tf from '@tensorflow/tfjs';
-import { DISTRIBUTIONS, type DistName, type SupportKind } from '../lang/signatures.js';
 import type { Distribution } from './distribution.js';
 import type { Rng } from './rng.js';
 import { broadcastArgs, numel } from './shapes.js';
+import { DISTRIBUTIONS, type DistName, type SupportKind } from './signatures.js';
 
 export abstract class BaseDistribution implements Distribution {
   readonly family: DistName;

@@ -2,8 +2,8 @@
 // object knows its batch and event shapes; `sample` puts a sample shape in front; `logProb`
 // reduces only the event dimensions.
 import type * as tf from '@tensorflow/tfjs';
-import type { DistName, SupportKind } from '../lang/signatures.js';
 import type { Rng } from './rng.js';
+import type { DistName, SupportKind } from './signatures.js';
 
 export interface Distribution {
   readonly family: DistName;

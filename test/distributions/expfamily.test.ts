@@ -4,8 +4,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { expFamilyLogProb, expFamilyOf, makeDistribution, Rng } from '../../src/dist/index.js';
-import { digamma64 } from '../../src/dist/special64.js';
+import {
+  expFamilyLogProb,
+  expFamilyOf,
+  makeDistribution,
+  Rng,
+} from '../../src/distributions/index.js';
+import { digamma64 } from '../../src/distributions/special64.js';
 import type { DistName } from '../../src/lang/signatures.js';
 
 beforeAll(async () => {

@@ -3,7 +3,6 @@
 // the family's distribution. Families with a fixed parameter (the binomial and multinomial n, a
 // Normal's known sigma, the Categorical's K for its one-hot statistic) are built from it.
 import * as tf from '@tensorflow/tfjs';
-import type { DistName } from '../lang/signatures.js';
 import { bernoulliExpFamily } from './bernoulli.js';
 import { betaExpFamily } from './beta.js';
 import { binomialExpFamily } from './binomial.js';
@@ -15,6 +14,7 @@ import { gammaExpFamily } from './gamma.js';
 import { multinomialExpFamily } from './multinomial.js';
 import { normalExpFamily, normalKnownSigmaExpFamily } from './normal.js';
 import { poissonExpFamily } from './poisson.js';
+import type { DistName } from './signatures.js';
 
 export interface ExpFamilyOptions {
   /** the number of trials of a Binomial or Multinomial (required for those) */

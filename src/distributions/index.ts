@@ -1,9 +1,8 @@
 // The distribution factory: one class per family (one file each), constructed from the
 // arguments of a family call by their §2 names. Broadcasting and shape checks happen in the
-// constructor (src/dist/shapes.ts): batch shape = the broadcast of every argument's shape minus
+// constructor (src/distributions/shapes.ts): batch shape = the broadcast of every argument's shape minus
 // that argument's parameter axes.
 import type * as tf from '@tensorflow/tfjs';
-import type { DistName } from '../lang/signatures.js';
 import { Bernoulli } from './bernoulli.js';
 import { Beta } from './beta.js';
 import { Binomial } from './binomial.js';
@@ -17,6 +16,7 @@ import { Multinomial } from './multinomial.js';
 import { MvNormal } from './mvNormal.js';
 import { Normal } from './normal.js';
 import { Poisson } from './poisson.js';
+import type { DistName } from './signatures.js';
 import { Uniform } from './uniform.js';
 
 type Ctor = new (args: Readonly<Record<string, tf.Tensor>>) => Distribution;
@@ -38,7 +38,7 @@ const FAMILIES: Readonly<Record<DistName, Ctor>> = {
 };
 
 /**
- * The distribution of `family` with the given arguments (named as in src/lang/signatures.ts, e.g.
+ * The distribution of `family` with the given arguments (named as in src/distributions/signatures.ts, e.g.
  * { n, logits } for Binomial). The arguments are broadcast and cast to float32 into tensors the
  * distribution owns (release them with `dispose()` or an enclosing tf.tidy); the caller keeps its
  * own. Throws an Error for unknown argument names or shapes that do not broadcast.

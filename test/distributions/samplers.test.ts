@@ -14,8 +14,8 @@ import {
   Rng,
   sampleCategoricalRows,
   sampleLogGamma,
-} from '../../src/dist/index.js';
-import { TINY } from '../../src/dist/sampling.js';
+} from '../../src/distributions/index.js';
+import { TINY } from '../../src/distributions/sampling.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -1,6 +1,6 @@
 // Diagnostics are values, never exceptions thrown from deep inside the frontend (stanc3 style).
 // One renderer turns them into `file:line:col: message` with a code frame and a caret.
-import type { Range } from './ast.js';
+import type { Range } from './range.js';
 
 export type DiagnosticKind =
   | 'lex' // a character that starts no token

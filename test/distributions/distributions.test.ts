@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { makeDistribution, Rng } from '../../src/dist/index.js';
+import { makeDistribution, Rng } from '../../src/distributions/index.js';
 import { CASES, type Case, type Params, type Val } from './cases.js';
 
 beforeAll(async () => {

@@ -25,7 +25,7 @@ import {
   tetragamma,
   trigamma,
   xlogy,
-} from '../../src/dist/special.js';
+} from '../../src/distributions/special.js';
 import {
   digamma64,
   hurwitzZeta64,
@@ -35,7 +35,7 @@ import {
   log1pexp64,
   logSumExp64,
   trigamma64,
-} from '../../src/dist/special64.js';
+} from '../../src/distributions/special64.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { makeDistribution } from '../../src/dist/index.js';
+import { makeDistribution } from '../../src/distributions/index.js';
 import { CASES, type Params, type Val } from './cases.js';
 
 beforeAll(async () => {

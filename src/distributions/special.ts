@@ -5,7 +5,7 @@
 // Large tensors: every function works elementwise with a FIXED sequence of ops (no
 // data-dependent loops): each argument range has its own formula, all are evaluated, and
 // `where` selects. Accuracy against @stdlib at the float32 input is about 4e-7 relative (see
-// test/dist/special.test.ts); the methods are chosen so that nothing large cancels:
+// test/distributions/special.test.ts); the methods are chosen so that nothing large cancels:
 // - lgamma: Stirling's series for x >= 3.5; below, reduction to lgamma(2 + p), |p| <= 1/2, by
 //   at most two exact shifts and the series of lgamma(2 + p) (A&S 6.1.33, economised).
 // - digamma: asymptotic series for x >= 6; below, shifts into a unit window around its
