@@ -65,15 +65,15 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   let constant = 0;
   for (const c of step.children) {
     const r = childStats(c, step, ev, M, K);
-    const d1 = r.s1.dataSync();
-    for (let i = 0; i < d1.length; i++) s1[i] += d1[i];
-    if (r.s2) {
-      const d2 = r.s2.dataSync();
-      for (let i = 0; i < d2.length; i++) s2[i] += d2[i];
-    }
+    // the sums over the child's elements are finished in float64 (float32 sums of N ≈ 10⁵
+    // terms lose the digits that a + Σs and lnΓ(a') need)
+    const at = r.at.dataSync();
+    segmentSum64(r.s1, at, s1);
+    if (r.s2) segmentSum64(r.s2, at, s2);
     constant += r.constant;
     r.s1.dispose();
     r.s2?.dispose();
+    r.at.dispose();
   }
 
   let logEvidence = constant;
@@ -111,6 +111,16 @@ function reported(step: ScaledStep, model: ExprEvaluator['model']): ScaledChild[
   return [...step.predictive, ...partial];
 }
 
+/** out[at[t]] += v[t] for every element t, in float64 (v is per element, or [T, K] rows added at at[t]·K). */
+function segmentSum64(v: tf.Tensor, at: ArrayLike<number>, out: Float64Array): void {
+  const d = v.dataSync();
+  const w = d.length / at.length;
+  for (let t = 0; t < at.length; t++) {
+    const o = at[t] * w;
+    for (let k = 0; k < w; k++) out[o + k] += d[t * w + k];
+  }
+}
+
 /** ln B(α) of the K-vector starting at `o`: Σ lnΓ(α_k) − lnΓ(Σ α_k). */
 function lmvbeta(alpha: Float64Array, o: number, K: number): number {
   let s = 0;
@@ -123,10 +133,12 @@ function lmvbeta(alpha: Float64Array, o: number, K: number): number {
 }
 
 interface ChildStats {
-  /** [M] (or [M, K] for a Dirichlet): successes, shape increments or counts */
+  /** per child element [T] (or per vector [T, K]): successes, shape increments or counts */
   readonly s1: tf.Tensor;
-  /** [M]: failures or rate increments */
+  /** per child element [T]: failures or rate increments */
   readonly s2?: tf.Tensor;
+  /** int32 [T]: where each element's statistics go in the latent's layout (element, or element·K + state) */
+  readonly at: tf.Tensor;
   /** the children's base-measure terms, summed */
   readonly constant: number;
 }
@@ -222,7 +234,7 @@ function childStats(
     const w = mask ? tf.tensor1d(Float32Array.from(mask)) : tf.ones([T]);
     const x = tf.where(tf.isNaN(xRaw), tf.zerosLike(xRaw), xRaw);
 
-    const seg = tf.expandDims(segments(c, step, ev, M, K), 1);
+    const seg = segments(c, step, ev, M, K);
 
     // c: the argument at latent = 1 (for a precision: sd^-2 there)
     const coef = () => {
@@ -232,31 +244,46 @@ function childStats(
       );
       return c.likelihood === 'NormalPrecision' ? tf.pow(v, -2) : v;
     };
-    const scatter = (v: tf.Tensor) => tf.scatterND(seg, v, [M]);
 
     switch (c.likelihood) {
       case 'Bernoulli':
-        return { s1: scatter(tf.mul(w, x)), s2: scatter(tf.mul(w, tf.sub(1, x))), k: tf.scalar(0) };
+        return {
+          s1: tf.mul(w, x),
+          s2: tf.mul(w, tf.sub(1, x)),
+          k: tf.scalar(0),
+          at: seg,
+        };
       case 'Binomial': {
         const n = arg('n');
         const k = tf.sub(
           tf.sub(lgamma(tf.add(n, 1)), lgamma(tf.add(x, 1))),
           lgamma(tf.add(tf.sub(n, x), 1)),
         );
-        return { s1: scatter(tf.mul(w, x)), s2: scatter(tf.mul(w, tf.sub(n, x))), k: tf.mul(w, k) };
+        return {
+          s1: tf.mul(w, x),
+          s2: tf.mul(w, tf.sub(n, x)),
+          k: tf.mul(w, k),
+          at: seg,
+        };
       }
       case 'Poisson': {
         const cf = c.scaled ? coef() : tf.ones([T]);
         const xlogc = tf.where(tf.equal(x, 0), tf.zerosLike(x), tf.mul(x, tf.log(cf)));
         return {
-          s1: scatter(tf.mul(w, x)),
-          s2: scatter(tf.mul(w, cf)),
+          s1: tf.mul(w, x),
+          s2: tf.mul(w, cf),
           k: tf.mul(w, tf.sub(xlogc, lgamma(tf.add(x, 1)))),
+          at: seg,
         };
       }
       case 'Exponential': {
         const cf = c.scaled ? coef() : tf.ones([T]);
-        return { s1: scatter(w), s2: scatter(tf.mul(w, tf.mul(cf, x))), k: tf.mul(w, tf.log(cf)) };
+        return {
+          s1: w,
+          s2: tf.mul(w, tf.mul(cf, x)),
+          k: tf.mul(w, tf.log(cf)),
+          at: seg,
+        };
       }
       case 'Gamma': {
         const cf = c.scaled ? coef() : tf.ones([T]);
@@ -269,9 +296,10 @@ function childStats(
           lgamma(s),
         );
         return {
-          s1: scatter(tf.mul(w, s)),
-          s2: scatter(tf.mul(w, tf.mul(cf, x))),
+          s1: tf.mul(w, s),
+          s2: tf.mul(w, tf.mul(cf, x)),
           k: tf.mul(w, k),
+          at: seg,
         };
       }
       case 'NormalPrecision': {
@@ -279,24 +307,25 @@ function childStats(
         const mu = arg('mu');
         const sq = tf.square(tf.sub(x, mu));
         return {
-          s1: scatter(tf.mul(w, 0.5)),
-          s2: scatter(tf.mul(w, tf.mul(tf.mul(cf, sq), 0.5))),
+          s1: tf.mul(w, 0.5),
+          s2: tf.mul(w, tf.mul(tf.mul(cf, sq), 0.5)),
           k: tf.mul(w, tf.sub(tf.mul(tf.log(cf), 0.5), HALF_LOG_2PI)),
+          at: seg,
         };
       }
       case 'Categorical': {
-        const idx = tf.concat([seg, tf.expandDims(tf.cast(tf.round(x), 'int32'), 1)], 1);
-        return { s1: tf.scatterND(idx, w, [M, K]), s2: undefined, k: tf.scalar(0) };
+        const at = tf.add(tf.mul(seg, tf.scalar(K, 'int32')), tf.cast(tf.round(x), 'int32'));
+        return { s1: w, s2: undefined, k: tf.scalar(0), at };
       }
       case 'Multinomial': {
         const rows = tf.reshape(x, [-1, K]);
         const n = tf.sum(rows, 1);
         const k = tf.sub(lgamma(tf.add(n, 1)), tf.sum(lgamma(tf.add(rows, 1)), 1));
-        return { s1: tf.scatterND(seg, rows, [M, K]), s2: undefined, k };
+        return { s1: rows, s2: undefined, k, at: seg };
       }
     }
   });
   const constant = sum64(out.k);
   out.k.dispose();
-  return { s1: out.s1, s2: out.s2, constant };
+  return { s1: out.s1, s2: out.s2, at: out.at, constant };
 }
