@@ -95,3 +95,71 @@ describe('item 16: sums of sufficient statistics are finished in float64', () =>
     expectLogEvidence(r.logEvidence, gammaln(A) - A * Math.log(B) + base);
   });
 });
+
+describe('item 20: a vector latent of length 1 is still MvNormal', () => {
+  it.each(['beta ~ MvNormal(zeros(P), S0)', 'beta ~ Normal(zeros(P), 2)'])(
+    '%s with P = 1',
+    async (prior) => {
+      const src = `model m {
+      size N
+      size P
+      data X: real[N, P]
+      data S0: real[P, P]
+      ${prior}
+      plate i in N { y[i] ~ Normal(dot(X[i], beta), 0.5) }
+    }`;
+      const X = [[1], [2], [-1]];
+      const y = [0.8, 2.1, -0.7];
+      const r = await infer(src, { N: 3, P: 1, X, S0: [[4]], y });
+      // scalar regression: precision 1/4 + Σx²/0.25, mean Σxy/0.25 / precision
+      const prec = 1 / 4 + X.reduce((s, [x]) => s + x * x, 0) / 0.25;
+      const mean = X.reduce((s, [x], i) => s + x * y[i], 0) / 0.25 / prec;
+      expect(r.latents.beta.family).toBe('MvNormal');
+      expect(r.latents.beta.shape).toEqual([1]);
+      expectClose(r.latents.beta.params.mu, [mean], 1e-6);
+      expect(r.latents.beta.params.Sigma).toHaveLength(1);
+      expectClose(r.latents.beta.params.Sigma, [1 / prec], 1e-6);
+      expectClose(r.latents.beta.sd, [Math.sqrt(1 / prec)], 1e-6);
+    },
+  );
+});
+
+describe('item 21: every parameter of a plated Normal–Gamma mean has the node shape', () => {
+  it('StudentT mu[K]: nu, mu and sigma are all [K]', async () => {
+    const src = `model m {
+      size N
+      size K
+      data g: int[N]
+      tau ~ Gamma(2, 1)
+      plate k in K { mu[k] ~ Normal(0, 1 / sqrt(tau)) }
+      plate i in N { y[i] ~ Normal(mu[g[i]], 1 / sqrt(tau)) }
+    }`;
+    const g = [0, 1, 1, 2, 0, 1];
+    const y = [1.2, -0.3, 0.1, 2.2, 0.9, -0.6];
+    const K = 3;
+    const r = await infer(src, { N: 6, K, g, y });
+    // per group: mu_k | tau ~ N(Σy / (1 + n_k), 1 / (tau (1 + n_k)))
+    const n = [0, 1, 2].map((k) => g.filter((v) => v === k).length);
+    const sy = [0, 1, 2].map((k) => y.reduce((s, v, i) => s + (g[i] === k ? v : 0), 0));
+    const R =
+      y.reduce((s, v) => s + v * v, 0) - sy.reduce((s, v, k) => s + (v * v) / (1 + n[k]), 0);
+    const a1 = 2 + 6 / 2;
+    const b1 = 1 + R / 2;
+    const mu = r.latents.mu;
+    expect(mu.family).toBe('StudentT');
+    expect(mu.shape).toEqual([K]);
+    expect(mu.params.nu).toEqual([2 * a1, 2 * a1, 2 * a1]);
+    expectClose(
+      mu.params.mu,
+      sy.map((v, k) => v / (1 + n[k])),
+      1e-6,
+      1e-7,
+    );
+    expectClose(
+      mu.params.sigma,
+      n.map((m) => Math.sqrt(b1 / a1 / (1 + m))),
+      1e-6,
+    );
+    expectClose(r.latents.tau.params.rate, b1, 1e-6);
+  });
+});

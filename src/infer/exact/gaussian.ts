@@ -171,7 +171,8 @@ function summarise(
       }
     }
   }
-  if (event.length === 1 && E > 1) {
+  // a vector latent is MvNormal whatever its length (DESIGN §5: the family never depends on a size)
+  if (event.length === 1) {
     return nu === undefined
       ? mvNormalSummary(mu, cov, l.shape)
       : mvStudentTSummary(nu, mu, cov, l.shape);

@@ -139,7 +139,7 @@ export function mvNormalSummary(
 /**
  * The marginal of a Normal–Gamma block's mean: Student t with nu degrees of freedom, location
  * mu and scale sigma (Stan's student_t(nu, mu, sigma)); the mean exists for nu > 1 and the sd
- * sigma sqrt(nu / (nu - 2)) for nu > 2.
+ * sigma sqrt(nu / (nu - 2)) for nu > 2. Every parameter has the node's full shape (nu repeated).
  */
 export function studentTSummary(
   nu: number,
@@ -151,7 +151,14 @@ export function studentTSummary(
   return {
     family: 'StudentT',
     shape: [...shape],
-    params: { nu, mu: nest(mu, shape), sigma: nest(sigma, shape) },
+    params: {
+      nu: nest(
+        map(mu, () => nu),
+        shape,
+      ),
+      mu: nest(mu, shape),
+      sigma: nest(sigma, shape),
+    },
     mean: nest(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
     sd: nest(
       map(sigma, (s) => s * sdf),
@@ -177,7 +184,14 @@ export function mvStudentTSummary(
   return {
     family: 'MvStudentT',
     shape: [...shape],
-    params: { nu, mu: nest(mu, shape), Sigma: nest(Sigma, [...shape, e]) },
+    params: {
+      nu: nest(
+        map(mu, () => nu),
+        shape,
+      ),
+      mu: nest(mu, shape),
+      Sigma: nest(Sigma, [...shape, e]),
+    },
     mean: nest(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
     sd: nest(sd, shape),
   };
