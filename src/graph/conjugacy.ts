@@ -212,6 +212,13 @@ class Analysis {
         this.childrenOf.set(x, list);
       }
     }
+    // a partially observed Normal with children is one more Gaussian latent (its observed
+    // entries pinned to their values); without children its missing entries are integrated out
+    for (const n of this.stochastic) {
+      if (this.status(n.name) === 'partial' && n.distribution === 'Normal') {
+        if ((this.childrenOf.get(n.name)?.length ?? 0) > 0) this.latent.add(n.name);
+      }
+    }
     this.checkPartial();
 
     const steps: ConjugateStep[] = [];
@@ -268,7 +275,7 @@ class Analysis {
     for (const n of this.stochastic) {
       if (this.status(n.name) !== 'partial') continue;
       const users = this.graph.order.filter((m) => this.graph.nodes[m].parents.includes(n.name));
-      if (users.length > 0) {
+      if (users.length > 0 && !this.latent.has(n.name)) {
         this.reason(
           n.name,
           `${n.name} has missing entries and ${users[0]} depends on it: exact inference handles missing entries only in nodes nothing depends on`,
@@ -276,15 +283,27 @@ class Analysis {
       }
       if (
         n.distribution === 'MvNormal' ||
-        n.distribution === 'Multinomial' ||
+        (n.distribution === 'Multinomial' && !this.wholeRowsMissing(n.name)) ||
         n.distribution === 'Dirichlet'
       ) {
         this.reason(
           n.name,
-          `${n.name} has missing entries inside its ${n.distribution} vectors: not supported by exact inference`,
+          `${n.name} has missing entries inside its ${n.distribution} vectors: not supported by exact inference` +
+            (n.distribution === 'Multinomial' ? ' (a wholly missing vector is fine)' : ''),
         );
       }
     }
+  }
+
+  /** Is every event vector of a partially observed node either wholly observed or wholly missing? */
+  private wholeRowsMissing(name: string): boolean {
+    const o = this.bound.observation[name];
+    const E = this.bound.shapes[name].event.reduce((a, b) => a * b, 1);
+    if (o?.kind !== 'partial') return true;
+    for (let r = 0; r < o.mask.length; r += E) {
+      for (let k = 1; k < E; k++) if (o.mask[r + k] !== o.mask[r]) return false;
+    }
+    return true;
   }
 
   /** The message for a latent whose prior family no child likelihood here is conjugate to. */

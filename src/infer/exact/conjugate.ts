@@ -11,6 +11,7 @@ import { type Applicability, notApplicable, type RunOptions } from '../engine.js
 import { ExprEvaluator, sum64 } from './evaluate.js';
 import { runGaussian } from './gaussian.js';
 import { NotPositiveDefinite } from './linalg64.js';
+import { knownPredictive } from './predictive.js';
 import { priorSummary } from './prior.js';
 import { runScaled } from './scaled.js';
 
@@ -54,6 +55,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
     }
     for (const name of plan.known) {
       logEvidence += knownLogProb(name, ev);
+      if (bound.observation[name]?.kind === 'partial') latents[name] = knownPredictive(name, ev);
       options.onProgress?.(++done, total);
     }
   } catch (e) {

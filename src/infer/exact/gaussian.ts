@@ -20,6 +20,7 @@ import { lgamma64 } from '../../distributions/special64.js';
 import type { GaussianFactor, GaussianStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { LatentSummary } from '../../report/result.js';
+import { deterministicSummaries } from './deterministic.js';
 import { download, type Env, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
 import {
   cholesky,
@@ -28,6 +29,8 @@ import {
   logDetFromCholesky,
   symmetrize,
 } from './linalg64.js';
+import { blockPins, type Pins, pinCovariance, pinEquations, pinRows } from './pinned.js';
+import { gaussianPredictive } from './predictive.js';
 import {
   gammaSummary,
   mvNormalSummary,
@@ -98,19 +101,25 @@ export function runGaussian(step: GaussianStep, ev: ExprEvaluator): StepResult {
   const h = new Float64Array(B * D);
   const rows: Rows[] = [];
   let logDetW = 0;
-  let n = 0;
+  // observed entries of partially observed latents (pinned.ts): observations, not latents
+  const pins = blockPins(model, layout);
+  let n = pins?.index.length ?? 0;
   try {
     for (const f of step.factors) {
-      const r = factorRows(f, step, layout, ev);
+      const r = pins
+        ? pinned(factorRows(f, step, layout, ev), layout, pins)
+        : factorRows(f, step, layout, ev);
       rows.push(r);
       logDetW += r.logDetW;
       n += r.n;
       accumulate(r, layout, J, h);
     }
+    if (pins) pinEquations(pins, D, J, h);
     symmetrize(J, D, B);
     const L = cholesky(J, D, B);
     const m = choleskySolve(L, h, D, B);
     const S = choleskyInverse(L, D, B);
+    if (pins) pinCovariance(pins, D, S);
     const logDetJ = logDetFromCholesky(L, D, B).reduce((a, x) => a + x, 0);
     let R = 0;
     for (const r of rows) R += residualSS(r, layout, m);
@@ -135,6 +144,10 @@ export function runGaussian(step: GaussianStep, ev: ExprEvaluator): StepResult {
 
     for (const l of latents)
       out[l.name] = summarise(l, layout, m, S, nu, scale, model.shapes[l.name].event);
+    // missing entries of its Normal children and its deterministic nodes (exact linear maps)
+    const post = { ...layout, m, S };
+    Object.assign(out, gaussianPredictive(step, post, nu, scale, ev));
+    Object.assign(out, deterministicSummaries(step, post, nu, scale, ev));
     return { latents: out, logEvidence };
   } finally {
     for (const r of rows) {
@@ -180,6 +193,14 @@ function summarise(
   const sd = new Float64Array(l.size);
   for (let i = 0; i < l.size; i++) sd[i] = Math.sqrt(cov[i * E * E]);
   return nu === undefined ? normalSummary(mu, sd, l.shape) : studentTSummary(nu, mu, sd, l.shape);
+}
+
+/** The rows with the pinned coordinates moved into b (the old A and b are freed). */
+function pinned(r: Rows, layout: Layout, pins: Pins): Rows {
+  const p = pinRows(r.A, r.b, r.seg, layout, pins);
+  r.A.dispose();
+  r.b.dispose();
+  return { ...r, A: p.A, b: p.b };
 }
 
 function gammaPrior(tau: string, ev: ExprEvaluator): [number, number] {

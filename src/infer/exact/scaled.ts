@@ -21,6 +21,7 @@ import type { StochasticNode } from '../../graph/ir.js';
 import type { LatentSummary } from '../../report/result.js';
 import { download, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
 import type { StepResult } from './gaussian.js';
+import { scaledPredictive } from './predictive.js';
 import {
   bernoulliSummary,
   betaSummary,
@@ -83,6 +84,7 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
     const latents: Record<string, LatentSummary> = { [L]: dirichletSummary(post, F) };
     for (const c of reported(step, model))
       latents[c.child] = predictiveSummary(c, step, ev, { alpha: post }, M, K);
+    Object.assign(latents, scaledPredictive(step, { alpha: post }, ev, M, K));
     return { latents, logEvidence };
   }
   const a1 = p1.map((a, i) => a + s1[i]);
@@ -92,13 +94,15 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
     const latents: Record<string, LatentSummary> = { [L]: betaSummary(a1, b1, F) };
     for (const c of reported(step, model))
       latents[c.child] = predictiveSummary(c, step, ev, { a: a1, b: b1 }, M, K);
+    Object.assign(latents, scaledPredictive(step, { a: a1, b: b1 }, ev, M, K));
     return { latents, logEvidence };
   }
   for (let m = 0; m < M; m++) {
     logEvidence +=
       p1[m] * Math.log(p2[m]) - lgamma64(p1[m]) - (a1[m] * Math.log(b1[m]) - lgamma64(a1[m]));
   }
-  return { latents: { [L]: gammaSummary(a1, b1, F) }, logEvidence };
+  const predictive = scaledPredictive(step, { shape: a1, rate: b1 }, ev, M, K);
+  return { latents: { [L]: gammaSummary(a1, b1, F), ...predictive }, logEvidence };
 }
 
 /** Children reported as latents: predictive leaves, and Bernoulli/Categorical children with missing entries. */
@@ -148,7 +152,7 @@ interface ChildStats {
  * Multinomial child, one per vector): its reference evaluated with the latent replaced by
  * element ids. Call inside tf.tidy.
  */
-function segments(
+export function segments(
   c: ScaledChild,
   step: ScaledStep,
   ev: ExprEvaluator,

@@ -196,3 +196,21 @@ export function mvStudentTSummary(
     sd: nest(sd, shape),
   };
 }
+
+/** Any family: each parameter with its own shape (the node's full shape, or more), mean and sd. */
+export function familySummary(
+  family: string,
+  shape: readonly number[],
+  params: Record<string, { data: Float64Array; shape: readonly number[] }>,
+  mean: Float64Array,
+  sd: Float64Array,
+  valueShape: readonly number[] = shape,
+): LatentSummary {
+  return {
+    family,
+    shape: [...shape],
+    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, nest(v.data, v.shape)])),
+    mean: nest(mean, valueShape),
+    sd: nest(sd, valueShape),
+  };
+}

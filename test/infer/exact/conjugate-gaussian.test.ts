@@ -184,16 +184,16 @@ for (const mode of ['host', 'device'] as const) {
                 Array(N).fill(sigma * sigma),
               );
               const sd = diagSd(ref.cov);
-              expect(r.latents.beta.family).toBe(P > 1 ? 'MvNormal' : 'Normal');
+              // a vector latent is MvNormal whatever its length (issue 7 item 20)
+              expect(r.latents.beta.family).toBe('MvNormal');
               expectMeans(r.latents.beta.mean, ref.mean, sd);
               expectClose(r.latents.beta.sd, sd);
-              if (P > 1)
-                expectClose(
-                  flat(r.latents.beta.params.Sigma),
-                  ref.cov.flat(),
-                  1e-4,
-                  1e-4 * Math.max(...sd) ** 2,
-                );
+              expectClose(
+                flat(r.latents.beta.params.Sigma),
+                ref.cov.flat(),
+                1e-4,
+                1e-4 * Math.max(...sd) ** 2,
+              );
               expectLogEvidence(r.logEvidence, ref.logZ);
             },
           ),
