@@ -288,8 +288,7 @@ class Analysis {
       ) {
         this.reason(
           n.name,
-          `${n.name} has missing entries inside its ${n.distribution} vectors: not supported by exact inference` +
-            (n.distribution === 'Multinomial' ? ' (a wholly missing vector is fine)' : ''),
+          `${n.name} has missing entries inside its ${n.distribution} vectors: not supported by exact inference`,
         );
       }
     }
