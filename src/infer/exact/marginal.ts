@@ -47,7 +47,7 @@ export interface AffineMarginal {
 /** Basis evaluations are chunked to keep [chunk, T] at most this many floats. */
 const BASIS_CHUNK = 1 << 24;
 /** The largest design held at once (floats), and the most multiply-adds spent on covariances. */
-const MAX_DESIGN = 1 << 26;
+const MAX_DESIGN = 1 << 23;
 const MAX_WORK = 2e9;
 
 /**

@@ -9,6 +9,7 @@
 // Tolerances: 1e-4 relative on posterior parameters and marginals (means: relative to
 // |mean| + sd), max(1e-4 |log Z|, 1e-3) on the log evidence.
 import fc from 'fast-check';
+import { inverse, Matrix } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import type { Nested, Posterior } from '../../../src/report/result.js';
@@ -19,6 +20,7 @@ import {
   gammaln,
   lbeta,
   lmvbeta,
+  mvnLogPdf,
   normal,
   prng,
   runExact,
@@ -665,4 +667,85 @@ describe('conjugate models against float64 closed forms (differential)', () => {
       },
     );
   }, 120_000);
+});
+
+describe('partially observed Normal latents with children (item 17), against the joint Gaussian', () => {
+  // mu → a[i] → b[i], both a and b with null entries: the joint of (mu, a, b) is Gaussian, so
+  // the evidence is the density of the observed entries under their joint marginal and the
+  // posterior of every unobserved one is Gaussian conditioning (ml-matrix, dense)
+  it('posterior of mu and the missing a, predictive of the missing b, log evidence', async () => {
+    const src = `model m {
+      size N
+      hyper s1: real(0,)
+      hyper s2: real(0,)
+      mu ~ Normal(1, 3)
+      plate i in N {
+        a[i] ~ Normal(mu, s1)
+        b[i] ~ Normal(2 * a[i] - 1, s2)
+      }
+    }`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 8 }),
+        fc.double({ min: 0.3, max: 3, noNaN: true }),
+        fc.double({ min: 0.3, max: 3, noNaN: true }),
+        fc.integer(),
+        async (N, s1, s2, seed) => {
+          const rand = prng(seed);
+          const [v1, v2] = [f32(s1), f32(s2)];
+          const aTrue = Array.from({ length: N }, () => 1 + 2 * normal(rand));
+          const a = aTrue.map((v) => (rand() < 0.4 ? null : f32(v)));
+          const b = aTrue.map((v) => (rand() < 0.3 ? null : f32(2 * v - 1 + v2 * normal(rand))));
+          const r = await runExact(src, { N, s1: v1, s2: v2, a, b });
+          // z = (mu, a_1..N, b_1..N) = mean + L e with e standard normal
+          const D = 1 + 2 * N;
+          const L = Matrix.zeros(D, D);
+          const mean = new Array<number>(D).fill(0);
+          mean[0] = 1;
+          L.set(0, 0, 3);
+          for (let i = 0; i < N; i++) {
+            mean[1 + i] = 1;
+            mean[1 + N + i] = 1;
+            for (let j = 0; j < D; j++) {
+              L.set(1 + i, j, L.get(0, j));
+              L.set(1 + N + i, j, 2 * L.get(0, j));
+            }
+            L.set(1 + i, 1 + i, v1);
+            L.set(1 + N + i, 1 + i, 2 * v1);
+            L.set(1 + N + i, 1 + N + i, v2);
+          }
+          const C = L.mmul(L.transpose());
+          const values = [null, ...a, ...b];
+          const O = values.flatMap((v, i) => (v === null ? [] : [i]));
+          const U = values.flatMap((v, i) => (v === null ? [i] : []));
+          const sub = (rows: number[], cols: number[]) =>
+            new Matrix(rows.map((i) => cols.map((j) => C.get(i, j))));
+          const xO = O.map((i) => values[i] as number);
+          const COO = sub(O, O);
+          const logZ =
+            O.length > 0
+              ? mvnLogPdf(
+                  xO,
+                  O.map((i) => mean[i]),
+                  COO,
+                )
+              : 0;
+          expectLogEvidence(r.logEvidence, logZ);
+          // conditioning: m_U = mean_U + C_UO C_OO⁻¹ (x_O − mean_O), V_U = C_UU − C_UO C_OO⁻¹ C_OU
+          const K = O.length > 0 ? sub(U, O).mmul(inverse(COO)) : Matrix.zeros(U.length, 0);
+          const dev = Matrix.columnVector(xO.map((x, k) => x - mean[O[k]]));
+          const mU = O.length > 0 ? K.mmul(dev).to1DArray() : U.map(() => 0);
+          const VU = O.length > 0 ? sub(U, U).sub(K.mmul(sub(O, U))) : sub(U, U);
+          const post = new Map(U.map((i, k) => [i, [mean[i] + mU[k], Math.sqrt(VU.get(k, k))]]));
+          const [mu0, sd0] = post.get(0) as number[];
+          expectMean(r.latents.mu.params.mu, [mu0], [sd0]);
+          expectClose(r.latents.mu.params.sigma, sd0);
+          const moments = (base: number) => (i: number) => post.get(base + i) as [number, number];
+          if (a.includes(null)) expectPredictive(r, 'a', a, moments(1));
+          if (b.includes(null)) expectPredictive(r, 'b', b, moments(1 + N));
+        },
+      ),
+      { seed: 3, numRuns: 25 },
+    );
+  });
 });
