@@ -28,7 +28,6 @@ import { gaussianSummary } from './deterministic.js';
 import { download, type ExprEvaluator, fullShape, prod } from './evaluate.js';
 import { affineMarginal, type BlockPosterior } from './marginal.js';
 import { priorSummary } from './prior.js';
-import { segments } from './scaled.js';
 import { familySummary } from './summary.js';
 
 /** The data of a partially observed node: values (NaN where missing) and the observed mask. */
@@ -91,19 +90,24 @@ export type ScaledPosterior =
   | { readonly shape: Float64Array; readonly rate: Float64Array }
   | { readonly alpha: Float64Array };
 
-/** Missing entries of the partially observed children of a scaled step (not Bernoulli/Categorical). */
+/**
+ * Missing entries of the partially observed children of a scaled step (not Bernoulli or
+ * Categorical). `segments(c)`: the latent element each element (or vector) of child c reads,
+ * int32 (scaled.ts); K: the number of categories (1 unless Dirichlet).
+ */
 export function scaledPredictive(
   step: ScaledStep,
   post: ScaledPosterior,
   ev: ExprEvaluator,
-  M: number,
+  segments: (c: ScaledChild) => tf.Tensor,
   K: number,
 ): Record<string, LatentSummary> {
   const out: Record<string, LatentSummary> = {};
   for (const c of step.children) {
     if (ev.model.observation[c.child]?.kind !== 'partial') continue;
     if (c.likelihood === 'Bernoulli' || c.likelihood === 'Categorical') continue;
-    out[c.child] = childPredictive(c, step, post, ev, M, K);
+    const seg = download(() => tf.cast(segments(c), 'float32'));
+    out[c.child] = childPredictive(c, step, post, ev, seg, K);
   }
   return out;
 }
@@ -113,7 +117,7 @@ function childPredictive(
   step: ScaledStep,
   post: ScaledPosterior,
   ev: ExprEvaluator,
-  M: number,
+  seg: Float64Array,
   K: number,
 ): LatentSummary {
   const model = ev.model;
@@ -122,7 +126,6 @@ function childPredictive(
   const event = model.shapes[c.child].event;
   const { x, mask } = observedData(ev, c.child);
   const T = x.length;
-  const seg = download(() => tf.cast(segments(c, step, ev, M, K), 'float32'));
   const arg = (name: string, shape = event) =>
     download(() => ev.inLayout(child.args[name], c.child, {}, shape));
   // the known multiple of the latent: the argument at latent = 1 (sd^-2 for a precision)

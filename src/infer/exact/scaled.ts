@@ -78,13 +78,14 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   }
 
   let logEvidence = constant;
+  const seg = (c: ScaledChild) => segments(c, step, ev, M, K);
   if (step.rule === 'dirichlet') {
     const post = p1.map((a, i) => a + s1[i]);
     for (let m = 0; m < M; m++) logEvidence += lmvbeta(post, m * K, K) - lmvbeta(p1, m * K, K);
     const latents: Record<string, LatentSummary> = { [L]: dirichletSummary(post, F) };
     for (const c of reported(step, model))
       latents[c.child] = predictiveSummary(c, step, ev, { alpha: post }, M, K);
-    Object.assign(latents, scaledPredictive(step, { alpha: post }, ev, M, K));
+    Object.assign(latents, scaledPredictive(step, { alpha: post }, ev, seg, K));
     return { latents, logEvidence };
   }
   const a1 = p1.map((a, i) => a + s1[i]);
@@ -94,14 +95,14 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
     const latents: Record<string, LatentSummary> = { [L]: betaSummary(a1, b1, F) };
     for (const c of reported(step, model))
       latents[c.child] = predictiveSummary(c, step, ev, { a: a1, b: b1 }, M, K);
-    Object.assign(latents, scaledPredictive(step, { a: a1, b: b1 }, ev, M, K));
+    Object.assign(latents, scaledPredictive(step, { a: a1, b: b1 }, ev, seg, K));
     return { latents, logEvidence };
   }
   for (let m = 0; m < M; m++) {
     logEvidence +=
       p1[m] * Math.log(p2[m]) - lgamma64(p1[m]) - (a1[m] * Math.log(b1[m]) - lgamma64(a1[m]));
   }
-  const predictive = scaledPredictive(step, { shape: a1, rate: b1 }, ev, M, K);
+  const predictive = scaledPredictive(step, { shape: a1, rate: b1 }, ev, seg, K);
   return { latents: { [L]: gammaSummary(a1, b1, F), ...predictive }, logEvidence };
 }
 
@@ -152,7 +153,7 @@ interface ChildStats {
  * Multinomial child, one per vector): its reference evaluated with the latent replaced by
  * element ids. Call inside tf.tidy.
  */
-export function segments(
+function segments(
   c: ScaledChild,
   step: ScaledStep,
   ev: ExprEvaluator,
