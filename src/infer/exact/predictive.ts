@@ -196,7 +196,7 @@ function childPredictive(
     return familySummary(
       'BetaBinomial',
       F,
-      { n: { data: n, shape: F }, ...abOf(params, F) },
+      { n: { data: n, shape: F }, a: full('a'), b: full('b') },
       mean,
       sd,
     );
@@ -282,11 +282,6 @@ function childPredictive(
   }
   throw new Error(`internal: no posterior predictive for a ${c.likelihood} child`);
 }
-
-const abOf = (p: Record<string, Float64Array>, F: readonly number[]) => ({
-  a: { data: p.a, shape: F },
-  b: { data: p.b, shape: F },
-});
 
 // ------------------------------------------------------------------ known parents
 
