@@ -46,7 +46,9 @@ interface Draw {
 function expectMean(actual: Nested, mean: readonly number[], sd: readonly number[]): void {
   const a = flat(actual);
   expect(a.length).toBe(mean.length);
-  a.forEach((v, i) => checkMean(v, mean[i], sd[i], `mean ${i}`));
+  a.forEach((v, i) => {
+    checkMean(v, mean[i], sd[i], `mean ${i}`);
+  });
 }
 
 // plain checks for per-entry loops (an expect() per entry costs more than the engine)
@@ -366,7 +368,9 @@ const CASES: Record<string, Case> = {
         const p = post[g[i]];
         const a0 = p.reduce((s, x) => s + x, 0);
         const want = v === null ? p.map((x) => x / a0) : [0, 1, 2].map((k) => (k === v ? 1 : 0));
-        want.forEach((w, k) => checkClose(mean[i * K + k], w, `z[${i}][${k}]`, 1e-12));
+        want.forEach((w, k) => {
+          checkClose(mean[i * K + k], w, `z[${i}][${k}]`, 1e-12);
+        });
       });
     }
   },
