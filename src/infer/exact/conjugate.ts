@@ -1,16 +1,16 @@
-// The conjugate half of the exact engine: run the plan of conjugacy.ts step by step (each
+// The conjugate half of the exact engine: run the plan of plan.ts step by step (each
 // step a closed-form posterior over its latents, with its share of the log evidence), add
 // the log-probability of observed nodes that no latent touches, and report per DESIGN.md §5.
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
-import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
 import { ancestors } from '../../graph/query.js';
 import type { LatentSummary, Posterior } from '../../report/result.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
 import { ExprEvaluator, sum64 } from './evaluate.js';
 import { runGaussian } from './gaussian.js';
 import { NotPositiveDefinite } from './linalg64.js';
+import { type ConjugacyPlan, planConjugate } from './plan.js';
 import { priorSummary } from './prior.js';
 import { runScaled } from './scaled.js';
 
@@ -20,7 +20,7 @@ const plans = new WeakMap<BoundModel, ConjugacyPlan>();
 export function conjugacyPlan(bound: BoundModel): ConjugacyPlan {
   let p = plans.get(bound);
   if (!p) {
-    p = analyzeConjugacy(bound);
+    p = planConjugate(bound);
     plans.set(bound, p);
   }
   return p;

@@ -1,6 +1,6 @@
 // The `exact` engine (DESIGN.md §4): answers with no approximation whenever the model allows
 // it. Two halves: closed-form conjugate posteriors (conjugate.ts, planned by
-// src/graph/conjugacy.ts) and exact discrete inference (discrete/). Applies when either does;
+// plan.ts from the graph's conjugacy facts) and exact discrete inference (discrete/). Applies when either does;
 // otherwise its reasons point at the blocking nodes.
 
 import type { Reason } from '../../diagnostics/reason.js';
