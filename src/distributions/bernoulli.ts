@@ -2,13 +2,7 @@
 // logProb(1) = 0 and logProb(0) = -Inf (the deterministic nodes of logical networks).
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type {
-  ChildStats,
-  ConjugateMessage,
-  CoParents,
-  DistArgs,
-  ExpFamily,
-} from './distribution.js';
+import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
 import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
