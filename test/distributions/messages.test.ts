@@ -290,7 +290,9 @@ describe('messages give the closed-form posterior and log evidence', () => {
           tf.dispose([xT, nT]);
           const counts = alpha.map((_, k) => sum(rows.map((row) => row[k]!)));
           const a1 = alpha.map((a, k) => a + counts[k]!);
-          a1.forEach((v, k) => close(r.post.alpha![k]!, v, 1e-12 * v, `alpha[${k}]`));
+          a1.forEach((v, k) => {
+            close(r.post.alpha![k]!, v, 1e-12 * v, `alpha[${k}]`);
+          });
           const terms = rows.map(
             (row) => gammaln(sum(row) + 1) - sum(row.map((v) => gammaln(v + 1))),
           );
@@ -312,7 +314,9 @@ describe('messages give the closed-form posterior and log evidence', () => {
             K,
           );
           dT.dispose();
-          a1.forEach((v, k) => close(rc.post.alpha![k]!, v, 1e-12 * v, `categorical alpha[${k}]`));
+          a1.forEach((v, k) => {
+            close(rc.post.alpha![k]!, v, 1e-12 * v, `categorical alpha[${k}]`);
+          });
           const wantC = lmvbeta(a1) - lmvbeta(alpha);
           close(rc.logZ, wantC, 1e-9 * (1 + Math.abs(wantC)), 'categorical log Z');
         },
@@ -429,9 +433,9 @@ describe('expected statistics, entropies and expected log densities', () => {
         });
         const a0 = sum(alpha);
         const K = alpha.length;
-        alpha.forEach((a, k) =>
-          close(es[k]!, digamma(a) - digamma(a0), 1e-5 * (1 + digamma(a0)), `E log x[${k}]`),
-        );
+        alpha.forEach((a, k) => {
+          close(es[k]!, digamma(a) - digamma(a0), 1e-5 * (1 + digamma(a0)), `E log x[${k}]`);
+        });
         const terms = [
           lmvbeta(alpha),
           (a0 - K) * digamma(a0),
