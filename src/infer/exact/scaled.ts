@@ -14,12 +14,13 @@
 //   Dirichlet: ln B(α') − ln B(α); plus the base measures of the children
 //   (−ln x!, ln C(n, x), x ln c, ½ ln(c / 2π), …) summed over observed entries.
 import * as tf from '@tensorflow/tfjs';
+import { download, type ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import { lgamma } from '../../distributions/special.js';
 import { lbeta64, lgamma64 } from '../../distributions/special64.js';
 import type { ScaledChild, ScaledStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { LatentSummary } from '../../report/result.js';
-import { download, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
+import { prod } from '../../util/shape.js';
 import type { StepResult } from './gaussian.js';
 import {
   bernoulliSummary,
