@@ -37,7 +37,7 @@ export interface GaussianSystem {
   readonly J: Float64Array;
   /** [blocks × cols] information vectors Σ Aᵀb */
   readonly h: Float64Array;
-  /** Σ log|W| over the factors: ½ log|Λ| of every observed part */
+  /** Σ log|W| over the factors: ½ log|Λ| of each (priors included) */
   readonly logDetW: number;
   /** observed scalars */
   readonly n: number;

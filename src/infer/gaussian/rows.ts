@@ -32,7 +32,7 @@ export interface FactorRows {
   readonly scale: number;
   /** blocked: the plate element of every row, int32 [T] */
   readonly seg?: tf.Tensor;
-  /** Σ log of the whitening scales (½ log|Λ| of the factor's observed part) */
+  /** Σ log of the whitening scales: ½ log|Λ| of the factor (its observed entries only) */
   readonly logDetW: number;
   /** observed scalars (0 for a latent's prior) */
   readonly n: number;
