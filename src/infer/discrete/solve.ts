@@ -2,9 +2,11 @@
 // of identical components by its method — Quickscore (float64, per copy), chunked enumeration or
 // clique-tree calibration (tfjs, batched over the copies) — and log Z summed in float64.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelPlan } from '../../../compile/model.js';
-import { userError } from '../../../diagnostics/diagnostics.js';
-import type { BoundModel } from '../../../graph/bound.js';
+import type { ModelPlan } from '../../compile/model.js';
+import { userError } from '../../diagnostics/diagnostics.js';
+import { log1mexp64 } from '../../distributions/special64.js';
+import type { BoundModel } from '../../graph/bound.js';
+import { prod } from '../../util/shape.js';
 import {
   conditionTable,
   type PartGroup,
@@ -15,7 +17,7 @@ import {
 import { groupTable, Tables } from './groupTables.js';
 import type { GroupPlan, Prepared } from './prepare.js';
 import { type Finding, quickscore } from './quickscore.js';
-import { aligned, type LogTable, prod, splitScope, strides } from './table.js';
+import { aligned, type LogTable, splitScope, strides } from './table.js';
 
 export interface Solution {
   readonly logZ: number;
@@ -29,11 +31,6 @@ export interface Solution {
 const MAX_CONDITION = 1e9;
 /** Table entries per batched chunk of copies. */
 const CHUNK_ENTRIES = 1 << 23;
-
-function log1mexp(x: number): number {
-  // log(1 - e^x) for x <= 0 (Mächler 2012)
-  return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
-}
 
 class Results {
   readonly marginals: Float64Array[];
@@ -303,7 +300,7 @@ export function solve(
       const fi = constants[i];
       const e = constants[i + 1];
       const params = prep.noisyOr[fi];
-      if (params) res.addLogZ(params.value[e] === 1 ? log1mexp(params.logA[e]) : params.logA[e]);
+      if (params) res.addLogZ(params.value[e] === 1 ? log1mexp64(params.logA[e]) : params.logA[e]);
       else res.addLogZ(tables.data(fi)[e]);
     }
     const total = prep.plans.length;

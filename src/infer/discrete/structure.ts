@@ -6,7 +6,7 @@
 // Components are compared by a canonical sequence: their factor elements in node order, each as
 // (factor node, slots read, local variable ids) where local ids number the variables in order of
 // first appearance. Equal sequences mean isomorphic components with matching tables positions.
-import type { BoundModel } from '../../../graph/bound.js';
+import type { BoundModel } from '../../graph/bound.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 
 /** One factor position of a group's template. */
