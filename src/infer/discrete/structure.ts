@@ -7,6 +7,7 @@
 // (factor node, slots read, local variable ids) where local ids number the variables in order of
 // first appearance. Equal sequences mean isomorphic components with matching tables positions.
 import type { BoundModel } from '../../graph/bound.js';
+import { prod } from '../../util/shape.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 
 /** One factor position of a group's template. */
@@ -52,24 +53,39 @@ function stridesOf(shape: readonly number[]): number[] {
   return s;
 }
 
+/**
+ * For every element of node `name` (row-major over `elementShape`, whose leading axes are the
+ * node's batch axes), the value of the index of plate `plate`; undefined when the node is not
+ * in that plate. For the outer plate of a flattened ragged pair: the outer element.
+ */
+export function plateIndexOf(
+  model: BoundModel,
+  name: string,
+  elementShape: readonly number[],
+  plate: string,
+): Int32Array | undefined {
+  const axes = model.axes[name] ?? [];
+  const a = axes.findIndex((ax) => ax.plates.includes(plate));
+  if (a < 0) return undefined;
+  const ax = axes[a];
+  const outer =
+    ax.plates.length === 2 && ax.plates[0] === plate ? model.ragged[ax.plates[1]] : undefined;
+  const str = stridesOf(elementShape);
+  const elements = prod(elementShape);
+  const vals = new Int32Array(elements);
+  for (let e = 0; e < elements; e++) {
+    const c = Math.floor(e / str[a]) % elementShape[a];
+    vals[e] = outer ? outer.outerIndex[c] : c;
+  }
+  return vals;
+}
+
 /** For every element of a factor node, the value of each of its plates' indices. */
 function plateValues(model: BoundModel, f: FactorNode): Map<string, Int32Array> {
-  const node = model.graph.nodes[f.name];
-  const axes = model.axes[f.name] ?? [];
-  const str = stridesOf(f.elementShape);
   const out = new Map<string, Int32Array>();
-  for (const id of node.plates) {
-    const a = axes.findIndex((ax) => ax.plates.includes(id));
-    if (a < 0) continue;
-    const ax = axes[a];
-    const outer =
-      ax.plates.length === 2 && ax.plates[0] === id ? model.ragged[ax.plates[1]] : undefined;
-    const vals = new Int32Array(f.elements);
-    for (let e = 0; e < f.elements; e++) {
-      const c = Math.floor(e / str[a]) % f.elementShape[a];
-      vals[e] = outer ? outer.outerIndex[c] : c;
-    }
-    out.set(id, vals);
+  for (const id of model.graph.nodes[f.name].plates) {
+    const vals = plateIndexOf(model, f.name, f.elementShape, id);
+    if (vals) out.set(id, vals);
   }
   return out;
 }
