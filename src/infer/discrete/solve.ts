@@ -6,7 +6,7 @@ import type { ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import { log1mexp64 } from '../../distributions/special64.js';
 import type { BoundModel } from '../../graph/bound.js';
-import { prod } from '../../util/shape.js';
+import { prod, strides } from '../../util/shape.js';
 import {
   conditionTable,
   type PartGroup,
@@ -17,7 +17,7 @@ import {
 import { groupTable, Tables } from './groupTables.js';
 import type { GroupPlan, Prepared } from './prepare.js';
 import { type Finding, quickscore } from './quickscore.js';
-import { aligned, type LogTable, splitScope, strides } from './table.js';
+import { aligned, type LogTable, splitScope } from './table.js';
 
 export interface Solution {
   readonly logZ: number;

@@ -7,7 +7,7 @@
 // (factor node, slots read, local variable ids) where local ids number the variables in order of
 // first appearance. Equal sequences mean isomorphic components with matching tables positions.
 import type { BoundModel } from '../../graph/bound.js';
-import { prod } from '../../util/shape.js';
+import { prod, strides } from '../../util/shape.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 
 /** One factor position of a group's template. */
@@ -42,17 +42,6 @@ export interface Structure {
 /** Which slots an element reads; undefined means all of them. */
 export type SlotMask = (node: number, element: number, slot: number) => boolean;
 
-/** Row-major strides. */
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
 /**
  * For every element of node `name` (row-major over `elementShape`, whose leading axes are the
  * node's batch axes), the value of the index of plate `plate`; undefined when the node is not
@@ -70,7 +59,7 @@ export function plateIndexOf(
   const ax = axes[a];
   const outer =
     ax.plates.length === 2 && ax.plates[0] === plate ? model.ragged[ax.plates[1]] : undefined;
-  const str = stridesOf(elementShape);
+  const str = strides(elementShape);
   const elements = prod(elementShape);
   const vals = new Int32Array(elements);
   for (let e = 0; e < elements; e++) {
@@ -98,7 +87,7 @@ export function slotIds(model: BoundModel, nodes: NodeAnalysis, f: FactorNode): 
   for (const g of f.groups) {
     const v = nodes.varByName.get(g.node);
     if (!v) throw new Error(`internal: ${g.node} is not a variable node`);
-    const str = stridesOf(v.shape);
+    const str = strides(v.shape);
     const tied = new Int32Array(f.elements);
     g.pattern.forEach((d, ax) => {
       if (d.kind !== 'tied') return;
@@ -114,7 +103,7 @@ export function slotIds(model: BoundModel, nodes: NodeAnalysis, f: FactorNode): 
       }
     });
     const free = new Int32Array(g.count);
-    const fstr = stridesOf(g.freeLens);
+    const fstr = strides(g.freeLens);
     for (let s = 0; s < g.count; s++) {
       let off = 0;
       g.freeAxes.forEach((ax, i) => {

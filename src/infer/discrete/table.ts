@@ -5,7 +5,7 @@
 // reshape plus a log-sum-exp.
 import * as tf from '@tensorflow/tfjs';
 import { logSumExp } from '../../distributions/special.js';
-import { prod } from '../../util/shape.js';
+import { prod, strides } from '../../util/shape.js';
 
 export interface LogTable {
   /** local variable ids, in the table's axis order (first = slowest) */
@@ -13,17 +13,6 @@ export interface LogTable {
   readonly cards: readonly number[];
   /** [C, prod(cards)] log-potentials */
   readonly t: tf.Tensor2D;
-}
-
-/** Row-major strides of a scope. */
-export function strides(cards: readonly number[]): number[] {
-  const s = new Array<number>(cards.length);
-  let acc = 1;
-  for (let i = cards.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= cards[i];
-  }
-  return s;
 }
 
 /**

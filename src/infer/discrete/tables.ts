@@ -7,9 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
-import { prod } from '../../util/shape.js';
+import { prod, strides } from '../../util/shape.js';
 import { type FactorNode, type NodeAnalysis, withDeterministic } from './analysis.js';
-import { strides } from './table.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
 const CHUNK_ENTRIES = 1 << 22;

@@ -16,6 +16,7 @@ import {
   expectedStats,
 } from '../../../src/infer/discrete/estep.js';
 import { boundModel } from '../../support/models.js';
+import { bruteNoisyOr } from '../../support/noisyOr.js';
 import { prng } from '../../support/prng.js';
 
 beforeAll(async () => {
@@ -173,30 +174,6 @@ const NOISY_OR = `model nor_cases {
     plate j in M { s[i, j] ~ Bernoulli(1 - (1 - leak) * exp(-dot(W[:, j], d[i]))) }
   }
 }`;
-
-/** float64 enumeration of one noisy-OR case: log p(s) and P(d_k = 1 | s) */
-function bruteNoisyOr(rho: number[], leak: number, W: number[][], s: number[]) {
-  const K = rho.length;
-  const lw: number[] = [];
-  let scale = 0;
-  for (let st = 0; st < 2 ** K; st++) {
-    let w = 0;
-    for (let k = 0; k < K; k++) w += Math.log((st >> k) & 1 ? rho[k] : 1 - rho[k]);
-    s.forEach((sj, j) => {
-      let a = 0;
-      for (let k = 0; k < K; k++) if ((st >> k) & 1) a += W[k][j];
-      const logNeg = Math.log1p(-leak) - a;
-      w += sj ? Math.log(-Math.expm1(logNeg)) : logNeg;
-    });
-    lw.push(w);
-    if (Number.isFinite(w)) scale = Math.max(scale, Math.abs(w));
-  }
-  const logZ = lse(lw);
-  const p1 = rho.map((_, k) =>
-    lw.reduce((acc, w, st) => acc + ((st >> k) & 1 ? Math.exp(w - logZ) : 0), 0),
-  );
-  return { logZ, p1, scale };
-}
 
 describe('noisy-OR cases: d[i, k] ~ Bernoulli(rho[k]), s[i, j] noisy-OR of d[i]', () => {
   it('log-likelihood, P(d = 1) per case and the expected counts match enumeration', () => {
