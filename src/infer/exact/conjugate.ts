@@ -2,14 +2,14 @@
 // step a closed-form posterior over its latents, with its share of the log evidence), add
 // the log-probability of observed nodes that no latent touches, and report per DESIGN.md §5.
 import * as tf from '@tensorflow/tfjs';
+import { ExprEvaluator, sum64 } from '../../compile/evaluator.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { ancestors } from '../../graph/query.js';
+import { NotPositiveDefiniteError } from '../../linalg/dense64.js';
 import type { LatentSummary, Posterior } from '../../report/result.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
-import { ExprEvaluator, sum64 } from './evaluate.js';
 import { runGaussian } from './gaussian.js';
-import { NotPositiveDefinite } from './linalg64.js';
 import { type ConjugacyPlan, planConjugate } from './plan.js';
 import { priorSummary } from './prior.js';
 import { runScaled } from './scaled.js';
@@ -31,7 +31,17 @@ export function conjugateApplicability(bound: BoundModel): Applicability {
   return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
 }
 
-export async function runConjugate(bound: BoundModel, options: RunOptions): Promise<Posterior> {
+/** Options of the conjugate half beyond the engine's (tests and benchmarks). */
+export interface ConjugateOptions {
+  /** the linear-Gaussian accumulation's host/device threshold (0: everything through tfjs) */
+  readonly hostFlops?: number;
+}
+
+export async function runConjugate(
+  bound: BoundModel,
+  options: RunOptions,
+  conjugate: ConjugateOptions = {},
+): Promise<Posterior> {
   const t0 = performance.now();
   const plan = conjugacyPlan(bound);
   if (!plan.ok) {
@@ -46,7 +56,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
     for (const step of plan.steps) {
       if (step.rule === 'prior') latents[step.latent] = priorSummary(step.latent, ev);
       else {
-        const r = step.rule === 'gaussian' ? runGaussian(step, ev) : runScaled(step, ev);
+        const r = step.rule === 'gaussian' ? runGaussian(step, ev, conjugate) : runScaled(step, ev);
         Object.assign(latents, r.latents);
         logEvidence += r.logEvidence;
       }
@@ -57,7 +67,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
       options.onProgress?.(++done, total);
     }
   } catch (e) {
-    if (e instanceof NotPositiveDefinite) {
+    if (e instanceof NotPositiveDefiniteError) {
       throw userError(
         `exact inference failed: ${e.message}; check that every sd in the model is positive and finite`,
         'unsupported',

@@ -6,20 +6,19 @@
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { Posterior } from '../../report/result.js';
+import { FINITE_FAMILIES } from '../discrete/analysis.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import { conjugateApplicability, runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
 
 export { conjugacyPlan, conjugateApplicability, runConjugate } from './conjugate.js';
 
-const FINITE = new Set(['Bernoulli', 'Categorical', 'Binomial']);
-
 /** Are all latents (and partially observed nodes) of finite support? Then the discrete reasons matter. */
 function allFinite(bound: BoundModel): boolean {
   return bound.graph.order.every((n) => {
     const node = bound.graph.nodes[n];
     if (node.kind !== 'stochastic' || bound.observation[n]?.kind === 'observed') return true;
-    return FINITE.has(node.distribution);
+    return FINITE_FAMILIES.has(node.distribution);
   });
 }
 

@@ -1,9 +1,10 @@
 // Latents with known arguments and no children: the posterior is the prior. Reported in its
 // own family with its parameters under the §2 names, mean and sd.
+
+import { download, type ExprEvaluator, fullShape } from '../../compile/evaluator.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import { nest } from '../../report/nested.js';
 import type { LatentSummary } from '../../report/result.js';
-import { download, type ExprEvaluator, fullShape } from './evaluate.js';
 import {
   betaSummary,
   dirichletSummary,

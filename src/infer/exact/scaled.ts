@@ -11,13 +11,14 @@
 // ln C(n, x), x ln c, ½ ln(c / 2π), …). No family names here: a new pair is one family file
 // edit and one registry entry.
 import * as tf from '@tensorflow/tfjs';
+import { download, type ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import type { ConjugateMessage } from '../../distributions/distribution.js';
 import { conjugateUpdate64, expFamilyOf } from '../../distributions/expfamily.js';
 import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
 import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { LatentSummary } from '../../report/result.js';
-import { download, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
+import { prod } from '../../util/shape.js';
 import type { StepResult } from './gaussian.js';
 import type { ScaledChild, ScaledStep } from './plan.js';
 import {

@@ -14,6 +14,7 @@ import {
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
 import { boundModel, MODELS } from '../../support/models.js';
+import { bruteNoisyOr } from '../../support/noisyOr.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -28,38 +29,6 @@ function lcg(seed: number): () => number {
     s = (s * 1103515245 + 12345) % 2147483648;
     return s / 2147483648;
   };
-}
-
-/** float64 brute force over 2^K cause states, as in the data set's reference */
-function bruteNoisyOr(
-  rho: number[],
-  leak: number,
-  W: number[][],
-  s: number[],
-): { logZ: number; p1: number[] } {
-  const K = rho.length;
-  const lw = new Float64Array(2 ** K);
-  let max = Number.NEGATIVE_INFINITY;
-  for (let st = 0; st < 2 ** K; st++) {
-    let w = 0;
-    for (let k = 0; k < K; k++) w += Math.log((st >> k) & 1 ? rho[k] : 1 - rho[k]);
-    s.forEach((sj, j) => {
-      let x = 0;
-      for (let k = 0; k < K; k++) if ((st >> k) & 1) x += W[k][j];
-      const logNeg = Math.log1p(-leak) - x;
-      w += sj ? Math.log(-Math.expm1(logNeg)) : logNeg;
-    });
-    lw[st] = w;
-    max = Math.max(max, w);
-  }
-  let Z = 0;
-  const p1 = new Array<number>(K).fill(0);
-  for (let st = 0; st < 2 ** K; st++) {
-    const q = Math.exp(lw[st] - max);
-    Z += q;
-    for (let k = 0; k < K; k++) if ((st >> k) & 1) p1[k] += q;
-  }
-  return { logZ: max + Math.log(Z), p1: p1.map((x) => x / Z) };
 }
 
 describe('noisy-OR 16 × 40 data set', () => {

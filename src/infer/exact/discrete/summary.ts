@@ -4,8 +4,8 @@
 // 'Categorical' with that vector as p, and the mean and sd of the count itself.
 import { nest } from '../../../report/nested.js';
 import type { LatentSummary } from '../../../report/result.js';
+import type { VarNode } from '../../discrete/analysis.js';
 import { bernoulliSummary, categoricalSummary } from '../summary.js';
-import type { VarNode } from './analysis.js';
 
 export function discreteSummary(v: VarNode, marginals: Float64Array): LatentSummary {
   const shape = [...v.shape];

@@ -1,15 +1,15 @@
-// The engine-independent core of exact discrete inference: batched log tables, min-fill clique
-// trees with two-pass calibration, chunked enumeration and Quickscore, each against brute-force
-// float64 enumeration written here.
+// The engine-independent core of exact discrete inference (src/infer/discrete): batched log
+// tables, min-fill clique trees with two-pass calibration, chunked enumeration and Quickscore,
+// each against brute-force float64 enumeration written here.
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
-import { calibrate } from '../../../src/infer/exact/discrete/calibrate.js';
-import { enumerateJoint } from '../../../src/infer/exact/discrete/enumerate.js';
-import { cliqueTree } from '../../../src/infer/exact/discrete/order.js';
-import { type Finding, quickscore } from '../../../src/infer/exact/discrete/quickscore.js';
-import type { LogTable } from '../../../src/infer/exact/discrete/table.js';
+import { calibrate } from '../../../src/infer/discrete/calibrate.js';
+import { enumerateJoint } from '../../../src/infer/discrete/enumerate.js';
+import { cliqueTree } from '../../../src/infer/discrete/order.js';
+import { type Finding, quickscore } from '../../../src/infer/discrete/quickscore.js';
+import type { LogTable } from '../../../src/infer/discrete/table.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

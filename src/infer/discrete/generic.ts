@@ -12,10 +12,11 @@
 // and the parts are found here (chooseCutset, partition); solve.ts builds the parts' tables from
 // the node tables, batched, and combines the results.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../../util/shape.js';
 import { calibrate } from './calibrate.js';
 import { enumerateJoint } from './enumerate.js';
 import { type CliqueTree, cliqueTree } from './order.js';
-import { type LogTable, permute, prod, stateMap } from './table.js';
+import { type LogTable, permute, stateMap } from './table.js';
 
 export interface Solved {
   /** log Z per copy */

@@ -10,13 +10,13 @@
 // log P(s = 0 | d) = log A - L and log P(s = 1 | d) = log(-expm1(log A - L)), which keeps float32
 // precision where 1 - p is tiny (the compiled Bernoulli computes log1p(-p) from p).
 import * as tf from '@tensorflow/tfjs';
-import { nodeContext } from '../../../compile/context.js';
-import { lower } from '../../../compile/expr.js';
-import type { ModelPlan } from '../../../compile/model.js';
-import type { BoundModel } from '../../../graph/bound.js';
-import { ConstEvalError, evalConst } from '../../../graph/evaluate.js';
-import type { StochasticNode } from '../../../graph/ir.js';
-import type { Expr, Range } from '../../../lang/ast.js';
+import { nodeContext } from '../../compile/context.js';
+import { lower } from '../../compile/expr.js';
+import type { ModelPlan } from '../../compile/model.js';
+import type { BoundModel } from '../../graph/bound.js';
+import { ConstEvalError, evalConst } from '../../graph/evaluate.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import type { Expr, Range } from '../../lang/ast.js';
 import { type FactorNode, type NodeAnalysis, withDeterministic } from './analysis.js';
 
 /** The structural form of a noisy-OR finding node. */

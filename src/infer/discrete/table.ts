@@ -4,7 +4,8 @@
 // one `tf.gather` per factor (no high-rank broadcasting or transposes) and marginalisation one
 // reshape plus a log-sum-exp.
 import * as tf from '@tensorflow/tfjs';
-import { prod } from '../../../util/shape.js';
+import { logSumExp } from '../../distributions/special.js';
+import { prod, strides } from '../../util/shape.js';
 
 export interface LogTable {
   /** local variable ids, in the table's axis order (first = slowest) */
@@ -12,19 +13,6 @@ export interface LogTable {
   readonly cards: readonly number[];
   /** [C, prod(cards)] log-potentials */
   readonly t: tf.Tensor2D;
-}
-
-export { prod };
-
-/** Row-major strides of a scope. */
-export function strides(cards: readonly number[]): number[] {
-  const s = new Array<number>(cards.length);
-  let acc = 1;
-  for (let i = cards.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= cards[i];
-  }
-  return s;
 }
 
 /**
@@ -131,19 +119,6 @@ export function addExpanded(acc: LogTable, table: LogTable): tf.Tensor2D {
     const C = acc.t.shape[0];
     const sum = tf.add(tf.reshape(acc.t, [C, split.s1, split.s2]), aligned(table, split));
     return tf.reshape(sum, [C, split.s1 * split.s2]) as tf.Tensor2D;
-  });
-}
-
-/**
- * log Σ exp(x) along `axis`, safe where every entry is -∞ (gives -∞, never NaN): the shift is
- * the maximum where it is finite and 0 elsewhere.
- */
-export function logSumExp(x: tf.Tensor, axis: number): tf.Tensor {
-  return tf.tidy(() => {
-    const m = tf.max(x, axis, true);
-    const shift = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
-    const s = tf.log(tf.sum(tf.exp(tf.sub(x, shift)), axis, true));
-    return tf.squeeze(tf.add(s, shift), [axis]);
   });
 }
 

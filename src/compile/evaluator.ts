@@ -1,18 +1,18 @@
-// Evaluating model expressions for the closed-form engine: any expression, in the plate
-// context of any node, with chosen values for the latents (basis vectors on the sample axis,
-// element ids, ones), broadcast to that node's layout [s, ...batch, ...valueShape]. Built on
-// the expression compiler (src/compile), so indexing, ragged plates and broadcasting mean
-// exactly what they mean to every other engine.
+// Evaluating model expressions outside a log joint (closed-form updates, expected statistics):
+// any expression, in the plate context of any node, with chosen values for the latents (basis
+// vectors on the sample axis, element ids, ones), broadcast to that node's layout
+// [s, ...batch, ...valueShape]. Built on the expression compiler, so indexing, ragged plates and
+// broadcasting mean exactly what they mean to every engine. Also the float64 reductions the
+// engines read their results through (sum64, download).
 import * as tf from '@tensorflow/tfjs';
-import { nodeContext } from '../../compile/context.js';
-import { type Env, type Lowered, type LowerScope, lower } from '../../compile/expr.js';
-import { compileModel, type ModelPlan } from '../../compile/model.js';
-import { toFloat, toNodeLayout } from '../../compile/value.js';
-import type { BoundModel } from '../../graph/bound.js';
-import type { Expr } from '../../lang/ast.js';
-import { prod } from '../../util/shape.js';
+import type { BoundModel } from '../graph/bound.js';
+import type { Expr } from '../lang/ast.js';
+import { nodeContext } from './context.js';
+import { type Env, type Lowered, type LowerScope, lower } from './expr.js';
+import { compileModel, type ModelPlan } from './model.js';
+import { toFloat, toNodeLayout } from './value.js';
 
-export type { Env } from '../../compile/expr.js';
+export type { Env } from './expr.js';
 
 export class ExprEvaluator implements LowerScope {
   readonly model: BoundModel;
@@ -109,8 +109,6 @@ export function fullShape(model: BoundModel, name: string): number[] {
   const s = model.shapes[name];
   return [...s.batch, ...s.event];
 }
-
-export { prod };
 
 /**
  * The sum of a float32 tensor with float64-like accuracy: pairwise (cascade) summation on the

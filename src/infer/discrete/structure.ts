@@ -6,7 +6,8 @@
 // Components are compared by a canonical sequence: their factor elements in node order, each as
 // (factor node, slots read, local variable ids) where local ids number the variables in order of
 // first appearance. Equal sequences mean isomorphic components with matching tables positions.
-import type { BoundModel } from '../../../graph/bound.js';
+import type { BoundModel } from '../../graph/bound.js';
+import { prod, strides } from '../../util/shape.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 
 /** One factor position of a group's template. */
@@ -41,35 +42,39 @@ export interface Structure {
 /** Which slots an element reads; undefined means all of them. */
 export type SlotMask = (node: number, element: number, slot: number) => boolean;
 
-/** Row-major strides. */
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
+/**
+ * For every element of node `name` (row-major over `elementShape`, whose leading axes are the
+ * node's batch axes), the value of the index of plate `plate`; undefined when the node is not
+ * in that plate. For the outer plate of a flattened ragged pair: the outer element.
+ */
+export function plateIndexOf(
+  model: BoundModel,
+  name: string,
+  elementShape: readonly number[],
+  plate: string,
+): Int32Array | undefined {
+  const axes = model.axes[name] ?? [];
+  const a = axes.findIndex((ax) => ax.plates.includes(plate));
+  if (a < 0) return undefined;
+  const ax = axes[a];
+  const outer =
+    ax.plates.length === 2 && ax.plates[0] === plate ? model.ragged[ax.plates[1]] : undefined;
+  const str = strides(elementShape);
+  const elements = prod(elementShape);
+  const vals = new Int32Array(elements);
+  for (let e = 0; e < elements; e++) {
+    const c = Math.floor(e / str[a]) % elementShape[a];
+    vals[e] = outer ? outer.outerIndex[c] : c;
   }
-  return s;
+  return vals;
 }
 
 /** For every element of a factor node, the value of each of its plates' indices. */
 function plateValues(model: BoundModel, f: FactorNode): Map<string, Int32Array> {
-  const node = model.graph.nodes[f.name];
-  const axes = model.axes[f.name] ?? [];
-  const str = stridesOf(f.elementShape);
   const out = new Map<string, Int32Array>();
-  for (const id of node.plates) {
-    const a = axes.findIndex((ax) => ax.plates.includes(id));
-    if (a < 0) continue;
-    const ax = axes[a];
-    const outer =
-      ax.plates.length === 2 && ax.plates[0] === id ? model.ragged[ax.plates[1]] : undefined;
-    const vals = new Int32Array(f.elements);
-    for (let e = 0; e < f.elements; e++) {
-      const c = Math.floor(e / str[a]) % f.elementShape[a];
-      vals[e] = outer ? outer.outerIndex[c] : c;
-    }
-    out.set(id, vals);
+  for (const id of model.graph.nodes[f.name].plates) {
+    const vals = plateIndexOf(model, f.name, f.elementShape, id);
+    if (vals) out.set(id, vals);
   }
   return out;
 }
@@ -82,7 +87,7 @@ export function slotIds(model: BoundModel, nodes: NodeAnalysis, f: FactorNode): 
   for (const g of f.groups) {
     const v = nodes.varByName.get(g.node);
     if (!v) throw new Error(`internal: ${g.node} is not a variable node`);
-    const str = stridesOf(v.shape);
+    const str = strides(v.shape);
     const tied = new Int32Array(f.elements);
     g.pattern.forEach((d, ax) => {
       if (d.kind !== 'tied') return;
@@ -98,7 +103,7 @@ export function slotIds(model: BoundModel, nodes: NodeAnalysis, f: FactorNode): 
       }
     });
     const free = new Int32Array(g.count);
-    const fstr = stridesOf(g.freeLens);
+    const fstr = strides(g.freeLens);
     for (let s = 0; s < g.count; s++) {
       let off = 0;
       g.freeAxes.forEach((ax, i) => {

@@ -4,11 +4,11 @@
 // (tied axes broadcast: each plate element reads its own position), and ONE evaluation of the
 // node's log-probability gives the table of every plate element at once: [S, elements].
 import * as tf from '@tensorflow/tfjs';
-import type { ModelPlan } from '../../../compile/model.js';
-import { userError } from '../../../diagnostics/diagnostics.js';
-import type { BoundModel } from '../../../graph/bound.js';
-import { type FactorNode, type NodeAnalysis, prodOf, withDeterministic } from './analysis.js';
-import { strides } from './table.js';
+import type { ModelPlan } from '../../compile/model.js';
+import { userError } from '../../diagnostics/diagnostics.js';
+import type { BoundModel } from '../../graph/bound.js';
+import { prod, strides } from '../../util/shape.js';
+import { type FactorNode, type NodeAnalysis, withDeterministic } from './analysis.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
 const CHUNK_ENTRIES = 1 << 22;
@@ -35,12 +35,12 @@ export function nodeTable(
   f: FactorNode,
 ): tf.Tensor2D {
   const nSlots = f.slotCards.length;
-  const S = prodOf(f.slotCards);
+  const S = prod(f.slotCards);
   const E = f.elements;
   const str = strides(f.slotCards);
   // per state: the variables' tensors, and intermediates up to elements × slots (a dot product)
   let work = E * (8 + Math.max(0, ...f.groups.map((g) => g.count)));
-  for (const g of f.groups) work += prodOf(nodes.varByName.get(g.node)?.shape ?? []);
+  for (const g of f.groups) work += prod(nodes.varByName.get(g.node)?.shape ?? []);
   const chunk = Math.max(1, Math.min(S, Math.floor(CHUNK_ENTRIES / work)));
   const own = f.own ? nodes.varByName.get(f.name) : undefined;
   const parts: tf.Tensor[] = [];

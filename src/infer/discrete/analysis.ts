@@ -1,15 +1,16 @@
 // Node-level analysis for exact discrete inference: which nodes hold discrete variables and how
 // many states each has, and for every stochastic node the template of its factor — the latent
 // elements ("slots") one plate element of it reads. Reasons are collected, never thrown, so that
-// `plato engines` can list all of them.
+// `plato engines` can list all of them; a caller words the reason for a missing param value.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelPlan } from '../../../compile/model.js';
-import type { Reason } from '../../../diagnostics/reason.js';
-import { DISTRIBUTIONS } from '../../../distributions/signatures.js';
-import type { BoundModel } from '../../../graph/bound.js';
-import type { StochasticNode } from '../../../graph/ir.js';
-import { ancestors, stochasticNodes } from '../../../graph/query.js';
-import { reasonAt } from '../../engine.js';
+import type { ModelPlan } from '../../compile/model.js';
+import type { Reason } from '../../diagnostics/reason.js';
+import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import { ancestors, stochasticNodes } from '../../graph/query.js';
+import { prod } from '../../util/shape.js';
+import { reasonAt } from '../engine.js';
 import { type AxisDep, DepAnalysis } from './deps.js';
 
 /** Largest number of joint states of one factor or clique (DESIGN: say so beyond it). */
@@ -75,11 +76,27 @@ export type Analysed<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly reasons: Reason[] };
 
-const FINITE: ReadonlySet<string> = new Set(['Bernoulli', 'Categorical', 'Binomial']);
+/**
+ * The families whose latents are enumerated: finite support and scalar draws (a Multinomial
+ * vector is finite too, but its states are compositions, not a product of scalar states).
+ */
+export const FINITE_FAMILIES: ReadonlySet<DistName> = new Set(
+  Object.values(DISTRIBUTIONS)
+    .filter((d) => d.finite && d.eventRank === 0)
+    .map((d) => d.name),
+);
 
-export function prodOf(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a * b, 1);
-}
+/** The reason for a param without a value, or a net, that the model's stochastic nodes read. */
+export type UnknownValueReason = (model: BoundModel, name: string, kind: 'param' | 'net') => Reason;
+
+const unknownValue: UnknownValueReason = (model, name, kind) =>
+  reasonAt(
+    model,
+    name,
+    kind === 'param'
+      ? `param ${name} has no value: give it in the data, a default, or the E-step's values`
+      : `net ${name} has weights that are not known: discrete enumeration does not evaluate nets`,
+  );
 
 /** The stochastic nodes holding discrete variables: latent or partially observed. */
 export function isVariableNode(model: BoundModel, name: string): boolean {
@@ -161,36 +178,25 @@ function cardinality(
 }
 
 /** Decide whether the model's latents are all finite and describe every factor's template. */
-export function analyseNodes(model: BoundModel, plan: ModelPlan): Analysed<NodeAnalysis> {
+export function analyseNodes(
+  model: BoundModel,
+  plan: ModelPlan,
+  unknown: UnknownValueReason = unknownValue,
+): Analysed<NodeAnalysis> {
   const g = model.graph;
   const reasons: Reason[] = [];
   const stoch = stochasticNodes(g);
   const variables = stoch.filter((n) => isVariableNode(model, n.name));
-  for (const n of variables) if (!FINITE.has(n.distribution)) reasons.push(familyReason(model, n));
+  for (const n of variables)
+    if (!FINITE_FAMILIES.has(n.distribution)) reasons.push(familyReason(model, n));
 
-  // params without a value and nets: exact inference learns nothing
+  // params without a value and nets: nothing here learns them
   const needed = new Set<string>();
   for (const n of stoch) for (const a of ancestors(g, n.name)) needed.add(a);
   for (const name of needed) {
     const node = g.nodes[name];
-    if (node?.kind === 'param' && !model.values[name]) {
-      reasons.push(
-        reasonAt(
-          model,
-          name,
-          `param ${name} has no value: exact inference does not learn params; give it in the data or a default`,
-        ),
-      );
-    }
-    if (node?.kind === 'net') {
-      reasons.push(
-        reasonAt(
-          model,
-          name,
-          `net ${name} has weights to learn: exact inference does not learn nets`,
-        ),
-      );
-    }
+    if (node?.kind === 'param' && !model.values[name]) reasons.push(unknown(model, name, 'param'));
+    if (node?.kind === 'net') reasons.push(unknown(model, name, 'net'));
   }
   if (reasons.length > 0) return { ok: false, reasons };
 
@@ -220,7 +226,7 @@ export function analyseNodes(model: BoundModel, plan: ModelPlan): Analysed<NodeA
     }
     const s = model.shapes[n.name];
     const shape = [...s.batch, ...s.event];
-    const size = prodOf(shape);
+    const size = prod(shape);
     const obs = model.observation[n.name];
     const partial =
       obs?.kind === 'partial'
@@ -255,7 +261,7 @@ export function analyseNodes(model: BoundModel, plan: ModelPlan): Analysed<NodeA
       if (!pattern || !v) continue;
       const freeAxes = pattern.map((d, i) => (d.kind === 'free' ? i : -1)).filter((i) => i >= 0);
       const freeLens = freeAxes.map((a) => v.shape[a]);
-      const count = prodOf(freeLens);
+      const count = prod(freeLens);
       groups.push({
         node: y,
         pattern,
@@ -273,7 +279,7 @@ export function analyseNodes(model: BoundModel, plan: ModelPlan): Analysed<NodeA
       name: n.name,
       own,
       elementShape,
-      elements: prodOf(elementShape),
+      elements: prod(elementShape),
       groups,
       slotCards,
       log2States,

@@ -6,9 +6,9 @@
 // node, a bare name (the whole array, DESIGN.md §2) — is conservatively free: the factor then
 // spans more variables than it needs, never fewer. Deterministic nodes are looked through:
 // their own dependencies are composed with the way the node is referenced.
-import type { BoundModel } from '../../../graph/bound.js';
-import type { GraphNode } from '../../../graph/ir.js';
-import type { Expr, IndexArg } from '../../../lang/ast.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { GraphNode } from '../../graph/ir.js';
+import type { Expr, IndexArg } from '../../lang/ast.js';
 
 /** How one axis of a latent's full shape (batch axes, then event axes) is read. */
 export type AxisDep =

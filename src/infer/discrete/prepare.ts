@@ -1,11 +1,11 @@
 // Everything about a discrete model that needs no factor table: the node analysis, noisy-OR
 // parameters, the element-level structure, and a method per group of components with its cost.
 // Computed once per bound model (applicability and run share it).
-import type { ModelPlan } from '../../../compile/model.js';
-import type { Reason } from '../../../diagnostics/reason.js';
-import type { BoundModel } from '../../../graph/bound.js';
-import type { StochasticNode } from '../../../graph/ir.js';
-import { reasonAt } from '../../engine.js';
+import type { ModelPlan } from '../../compile/model.js';
+import type { Reason } from '../../diagnostics/reason.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import { reasonAt } from '../engine.js';
 import {
   type Analysed,
   analyseNodes,
@@ -13,6 +13,7 @@ import {
   MAX_LOG2_STATES,
   MAX_LOG2_TABLE,
   type NodeAnalysis,
+  type UnknownValueReason,
 } from './analysis.js';
 import { chooseCutset, type Partition, partition } from './generic.js';
 import { extractNoisyOr, matchNoisyOr, type NoisyOrParams } from './noisyOr.js';
@@ -46,6 +47,8 @@ export interface Prepared {
 export interface PrepareOptions {
   /** force a method where it applies (tests and benchmarks); default: the cheapest */
   readonly method?: Method | 'auto';
+  /** the caller's wording for a param without a value (or a net) the model reads */
+  readonly unknown?: UnknownValueReason;
 }
 
 /** Positive findings of each copy of a group (-1 when a factor is neither unary nor noisy-OR). */
@@ -133,7 +136,7 @@ export function prepare(
   plan: ModelPlan,
   options: PrepareOptions = {},
 ): Analysed<Prepared> {
-  const analysed = analyseNodes(model, plan);
+  const analysed = analyseNodes(model, plan, options.unknown);
   if (!analysed.ok) return analysed;
   const nodes = analysed.value;
   const reasons: Reason[] = [];

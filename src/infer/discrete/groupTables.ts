@@ -3,8 +3,8 @@
 // evaluation per node, kept in a cache) by a gather of the copies' elements, or for a noisy-OR
 // finding from its parameters, with log1mexp for positive findings (precise where p is near 1).
 import * as tf from '@tensorflow/tfjs';
-import type { ModelPlan } from '../../../compile/model.js';
-import type { BoundModel } from '../../../graph/bound.js';
+import type { ModelPlan } from '../../compile/model.js';
+import type { BoundModel } from '../../graph/bound.js';
 import type { NoisyOrParams } from './noisyOr.js';
 import type { Prepared } from './prepare.js';
 import type { Group, GroupFactor } from './structure.js';

@@ -3,17 +3,10 @@
 // elimination; the downward pass hands every clique its outside message, so one pass in each
 // direction gives log Z and the posterior marginal of every variable.
 import * as tf from '@tensorflow/tfjs';
+import { logSumExp } from '../../distributions/special.js';
+import { prod } from '../../util/shape.js';
 import type { CliqueTree } from './order.js';
-import {
-  addExpanded,
-  disposeTable,
-  type LogTable,
-  logSumExp,
-  marginalTo,
-  prod,
-  safeSub,
-  sumOut,
-} from './table.js';
+import { addExpanded, disposeTable, type LogTable, marginalTo, safeSub, sumOut } from './table.js';
 
 export interface Calibrated {
   /** [C] log partition function of each copy */

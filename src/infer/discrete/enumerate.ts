@@ -11,7 +11,8 @@
 // scale of the total (ulp(20) ≈ 2e-6). The terms are added with Knuth's TwoSum, carrying the
 // rounding error in a second tensor (double-float accumulation).
 import * as tf from '@tensorflow/tfjs';
-import { aligned, type LogTable, permute, prod, splitScope, strides } from './table.js';
+import { prod, strides } from '../../util/shape.js';
+import { aligned, type LogTable, permute, splitScope } from './table.js';
 
 /** -∞ stands in as this (finite, so that compensated sums stay NaN-free; exp gives 0). */
 const LOG_FLOOR = -1e30;

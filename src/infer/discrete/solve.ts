@@ -2,9 +2,11 @@
 // of identical components by its method — Quickscore (float64, per copy), chunked enumeration or
 // clique-tree calibration (tfjs, batched over the copies) — and log Z summed in float64.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelPlan } from '../../../compile/model.js';
-import { userError } from '../../../diagnostics/diagnostics.js';
-import type { BoundModel } from '../../../graph/bound.js';
+import type { ModelPlan } from '../../compile/model.js';
+import { userError } from '../../diagnostics/diagnostics.js';
+import { log1mexp64 } from '../../distributions/special64.js';
+import type { BoundModel } from '../../graph/bound.js';
+import { prod, strides } from '../../util/shape.js';
 import {
   conditionTable,
   type PartGroup,
@@ -15,7 +17,7 @@ import {
 import { groupTable, Tables } from './groupTables.js';
 import type { GroupPlan, Prepared } from './prepare.js';
 import { type Finding, quickscore } from './quickscore.js';
-import { aligned, type LogTable, prod, splitScope, strides } from './table.js';
+import { aligned, type LogTable, splitScope } from './table.js';
 
 export interface Solution {
   readonly logZ: number;
@@ -23,6 +25,10 @@ export interface Solution {
   readonly marginals: Float64Array[];
   /** the method used for each group, with its number of copies (for reports and tests) */
   readonly methods: { method: string; copies: number; variables: number }[];
+  /** per group plan (`prep.plans` order): log Z of each copy, i.e. of each component */
+  readonly groupLogZ: Float64Array[];
+  /** the log-factor of each constant element (`prep.structure.constants` pairs, in order) */
+  readonly constantLogZ: Float64Array;
 }
 
 /** Largest Quickscore condition number (sum |terms| / |sum|) accepted: float64 rounding times it stays below 1e-6 relative; beyond it a copy is re-solved by the clique tree. */
@@ -30,16 +36,17 @@ const MAX_CONDITION = 1e9;
 /** Table entries per batched chunk of copies. */
 const CHUNK_ENTRIES = 1 << 23;
 
-function log1mexp(x: number): number {
-  // log(1 - e^x) for x <= 0 (Mächler 2012)
-  return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
-}
-
 class Results {
   readonly marginals: Float64Array[];
   private readonly varNode: Int32Array;
   logZ = 0;
+  readonly groupLogZ: Float64Array[];
+  readonly constantLogZ: Float64Array;
+  /** the group plan being solved (addCopyLogZ records under it) */
+  group = 0;
   constructor(private readonly prep: Prepared) {
+    this.groupLogZ = prep.plans.map((gp) => new Float64Array(gp.group.copies));
+    this.constantLogZ = new Float64Array(prep.structure.constants.length / 2);
     const { vars, nVars } = prep.nodes;
     this.marginals = vars.map((v) => new Float64Array(v.size * v.card));
     this.varNode = new Int32Array(nVars);
@@ -54,6 +61,12 @@ class Results {
     const v = this.prep.nodes.vars[ni];
     const base = (id - v.offset) * v.card;
     for (let k = 0; k < v.card; k++) this.marginals[ni][base + k] = src[at + k];
+  }
+
+  /** log Z of one copy of the current group: added to the total and kept per copy */
+  addCopyLogZ(copy: number, x: number): void {
+    this.addLogZ(x);
+    this.groupLogZ[this.group][copy] = x;
   }
 
   addLogZ(x: number): void {
@@ -115,7 +128,7 @@ function solveGeneric(
       const method = gp.method === 'enumerate' ? 'enumerate' : 'cliques';
       const r = solveTables({ cards: group.cards, tables: ts, copies: C, method, tree: gp.tree });
       for (let j = 0; j < C; j++) {
-        res.addLogZ(r.logZ[j]);
+        res.addCopyLogZ(ids[j], r.logZ[j]);
         for (let v = 0; v < n; v++)
           res.set(group.copyVars[ids[j] * n + v], r.marginals[v], j * group.cards[v]);
       }
@@ -209,7 +222,7 @@ function solveConditioned(
       if (m > Number.NEGATIVE_INFINITY)
         for (let x = 0; x < R; x++) z += Math.exp(total[j * R + x] - m);
       const logZ = m + Math.log(z);
-      res.addLogZ(logZ);
+      res.addCopyLogZ(ids[j], logZ);
       for (let x = 0; x < R; x++) w[j * R + x] = Math.exp(total[j * R + x] - logZ);
       cut.forEach((v, i) => {
         const q = new Float64Array(group.cards[v]);
@@ -276,7 +289,7 @@ function solveQuickscore(gp: GroupPlan, prep: Prepared, tables: Tables, res: Res
       failed.push(c);
       continue;
     }
-    res.addLogZ(sol.logZ);
+    res.addCopyLogZ(c, sol.logZ);
     for (let v = 0; v < n; v++) {
       one[0] = 1 - sol.p1[v];
       one[1] = sol.p1[v];
@@ -303,11 +316,17 @@ export function solve(
       const fi = constants[i];
       const e = constants[i + 1];
       const params = prep.noisyOr[fi];
-      if (params) res.addLogZ(params.value[e] === 1 ? log1mexp(params.logA[e]) : params.logA[e]);
-      else res.addLogZ(tables.data(fi)[e]);
+      const x = params
+        ? params.value[e] === 1
+          ? log1mexp64(params.logA[e])
+          : params.logA[e]
+        : tables.data(fi)[e];
+      res.addLogZ(x);
+      res.constantLogZ[i / 2] = x;
     }
     const total = prep.plans.length;
     prep.plans.forEach((gp, i) => {
+      res.group = i;
       const all = Int32Array.from({ length: gp.group.copies }, (_, c) => c);
       if (gp.method === 'quickscore') {
         const failed = solveQuickscore(gp, prep, tables, res);
@@ -337,5 +356,11 @@ export function solve(
   } finally {
     tables.dispose();
   }
-  return { logZ: res.logZ, marginals: res.marginals, methods };
+  return {
+    logZ: res.logZ,
+    marginals: res.marginals,
+    methods,
+    groupLogZ: res.groupLogZ,
+    constantLogZ: res.constantLogZ,
+  };
 }
