@@ -14,6 +14,7 @@ import type {
   PlateAxis,
   RaggedSegments,
 } from './bound.js';
+import { checkKnownValues } from './argChecks.js';
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { GraphNode, ModelGraph } from './ir.js';
 import { nestedAxes, nestedIndex, plateAxes, raggedSegments } from './layout.js';
@@ -61,6 +62,17 @@ export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = 
 
   const binder = new ValueBinder(graph, sizes!, concrete, layout, input, problems);
   binder.run();
+  if (!problems.failed) {
+    checkKnownValues({
+      graph,
+      sizes: sizes!,
+      analysis: concrete,
+      ...layout,
+      values: binder.values,
+      given: new Set(Object.keys(input)),
+      problems,
+    });
+  }
   problems.throwIfAny(graph);
 
   const bound: BoundModel = {
