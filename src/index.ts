@@ -63,13 +63,18 @@ export interface DataOptions {
   readonly data?: DataInput;
   /** the data file's name, for messages */
   readonly dataFile?: string;
+  /** without a data file, how messages name the place to give data (default: the `data` option) */
+  readonly dataWhere?: string;
   readonly backend?: BackendName;
   /** called with each non-fatal finding of data binding (e.g. a key the model does not declare) */
   readonly onWarning?: (warning: Diagnostic) => void;
 }
 
 function bindData(model: CompiledModel, options: DataOptions): BoundModel {
-  const bound = bind(model.graph, options.data ?? {}, { dataFile: options.dataFile });
+  const bound = bind(model.graph, options.data ?? {}, {
+    dataFile: options.dataFile,
+    dataWhere: options.dataWhere,
+  });
   for (const w of bound.warnings) options.onWarning?.(w);
   return bound;
 }

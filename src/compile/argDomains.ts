@@ -5,7 +5,6 @@
 // wrong numbers (Gamma(-0.5) draws positive values, Bernoulli(1.5) always 1). Checked before
 // drawing, with the argument named and a caret under it.
 import * as tf from '@tensorflow/tfjs';
-import type { BoundModel } from '../graph/bound.js';
 import {
   ARG_DOMAINS,
   type Domain,
@@ -14,6 +13,7 @@ import {
   POSITIVE,
   SIMPLEX_ARGS,
 } from '../distributions/domains.js';
+import type { BoundModel } from '../graph/bound.js';
 import type { StochasticNode } from '../graph/ir.js';
 import { planError } from './errors.js';
 

@@ -45,7 +45,10 @@ export function inDomain(d: Domain, x: number): boolean {
  * before running (data, hypers, params, literals) must be a simplex within SIMPLEX_TOLERANCE:
  * nothing renormalises it silently.
  */
-export const SIMPLEX_ARGS: Readonly<Record<string, string>> = { Categorical: 'p', Multinomial: 'p' };
+export const SIMPLEX_ARGS: Readonly<Record<string, string>> = {
+  Categorical: 'p',
+  Multinomial: 'p',
+};
 
 /**
  * |Σ p − 1| ≤ 1e-8, Stan's CONSTRAINT_TOLERANCE for its simplex check (stan/math
