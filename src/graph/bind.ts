@@ -73,7 +73,7 @@ export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = 
     checkKnownValues({
       graph,
       sizes: sizes!,
-      analysis: concrete,
+      analysis: symbolic, // size names for messages; states resolve through sizes
       ...layout,
       values: binder.values,
       given: new Set(Object.keys(input)),
