@@ -183,15 +183,19 @@ function indexChoices(
   forEachSelected(value.shape, sel, (i) => {
     const v = value.data[i];
     if (Number.isInteger(v) && v >= 0 && v < length) mask[v] = 1;
+    return false;
   });
   return mask;
 }
 
-/** Visit the flat positions of an array of `shape` whose position along each axis is selected. */
+/**
+ * Visit the flat positions of an array of `shape` whose position along each axis is selected,
+ * until `f` returns true.
+ */
 function forEachSelected(
   shape: readonly number[],
   sel: readonly (Uint8Array | undefined)[],
-  f: (flat: number) => boolean | undefined | void,
+  f: (flat: number) => boolean | undefined,
 ): void {
   const total = shape.reduce((a, b) => a * b, 1);
   const pos = new Array<number>(shape.length).fill(0);

@@ -23,7 +23,6 @@ export interface Entries {
   readonly problems: Problems;
 }
 
-
 function at(e: Entries, i: number): string {
   return `${e.prefix}${indexedName(e.name, e.indexOf(i))}`;
 }
