@@ -31,7 +31,7 @@ import {
 } from './shapes.js';
 import { resolveSizes } from './sizes.js';
 import { checkSupport, checkType, type Entries } from './support.js';
-import { apparentShape, readValue } from './values.js';
+import { apparentShape, isDenseInput, readValue } from './values.js';
 
 export interface BindOptions {
   /** the data file's name, for messages */
@@ -153,9 +153,12 @@ function checkUnfed(
     if (node.kind !== 'stochastic' || Object.hasOwn(input, name) || !shape) continue;
     if ((layout.axes[name] ?? []).some((a) => a.plates.length > 1)) continue;
     const full = [...shape.batch, ...shape.event];
+    // a scalar key matches any scalar node, so there the names must be close too
     const same = undeclared.filter((k) => {
       const s = apparentShape(input[k]);
-      return s.length === full.length && s.every((d, i) => d === full[i]);
+      if (!numeric(input[k]) || s.length !== full.length || s.some((d, i) => d !== full[i]))
+        return false;
+      return full.length > 0 || closest(k, [name], 1) === name;
     });
     if (!same.length) continue;
     const keys = same.map((k) => `"${k}"`).join(', ');
@@ -163,6 +166,13 @@ function checkUnfed(
       `${name} receives no data, so it is latent and reported as unobserved, but the data has the undeclared key${same.length > 1 ? 's' : ''} ${keys} of its shape [${full.join(', ')}]: to observe ${name}, name the key "${name}"`,
     );
   }
+}
+
+/** A number, or nested arrays whose first entry that is not null is a number. */
+function numeric(v: unknown): boolean {
+  let cur = v;
+  while (Array.isArray(cur)) cur = cur.find((x) => x !== null);
+  return typeof cur === 'number' || isDenseInput(v);
 }
 
 interface Layout {
