@@ -6,6 +6,7 @@
 import { type BackendName, initBackend } from './backend/index.js';
 import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
+import { checkConstantArgs } from './graph/argChecks.js';
 import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
@@ -43,7 +44,9 @@ export function compile(source: string, options: CompileOptions = {}): CompiledM
   if (errors.length > 0 || !front.program)
     throw new PlatoError(front.diagnostics, source, filename);
   const built = buildGraph(front.program, source, filename);
-  const all = [...front.diagnostics, ...built.diagnostics];
+  // arguments that are constants of the model alone must lie in their domains (argChecks.ts)
+  const constant = built.graph ? checkConstantArgs(built.graph) : [];
+  const all = [...front.diagnostics, ...built.diagnostics, ...constant];
   if (!built.graph || all.some((d) => d.severity === 'error')) {
     throw new PlatoError(all, source, filename);
   }
@@ -60,13 +63,18 @@ export interface DataOptions {
   readonly data?: DataInput;
   /** the data file's name, for messages */
   readonly dataFile?: string;
+  /** without a data file, how messages name the place to give data (default: the `data` option) */
+  readonly dataWhere?: string;
   readonly backend?: BackendName;
   /** called with each non-fatal finding of data binding (e.g. a key the model does not declare) */
   readonly onWarning?: (warning: Diagnostic) => void;
 }
 
 function bindData(model: CompiledModel, options: DataOptions): BoundModel {
-  const bound = bind(model.graph, options.data ?? {}, { dataFile: options.dataFile });
+  const bound = bind(model.graph, options.data ?? {}, {
+    dataFile: options.dataFile,
+    dataWhere: options.dataWhere,
+  });
   for (const w of bound.warnings) options.onWarning?.(w);
   return bound;
 }
@@ -81,7 +89,7 @@ export interface SampleOptions extends DataOptions {
 /** A seed is any integer (`--seed -1` is fine); 1.5 or NaN would silently change the stream. */
 function checkSeed(seed: number): void {
   if (!Number.isSafeInteger(seed))
-    throw userError(`--seed must be an integer, got ${seed}`, 'unsupported');
+    throw userError(`seed must be an integer, got ${seed}`, 'unsupported');
 }
 
 /** The numeric options, as the CLI's flag parsers check them (src/cli/flags.ts). */
@@ -109,13 +117,23 @@ export async function sample(
   const n = options.n ?? 1000;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(n) || n < 1)
-    throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
+    throw userError(`n must be a positive integer, got ${n}`, 'unsupported');
   checkSeed(seed);
   const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
   try {
     return sampleResult(bound, draws, { n, seed });
   } finally {
     for (const t of Object.values(draws)) t.dispose();
+  }
+}
+
+/** Arguments fixed by the data and the model must lie in their domains (argDomains.ts). */
+function checkFixedArgs(bound: BoundModel): void {
+  const plan = compileModel(bound);
+  try {
+    plan.checkFixedArgs();
+  } finally {
+    plan.dispose();
   }
 }
 
@@ -135,19 +153,15 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
   if (!app.ok) {
     throw notApplicable(bound, engine.name, app.reasons);
   }
-  // arguments fixed by the data and the model must lie in their domains (argDomains.ts)
-  const plan = compileModel(bound);
-  try {
-    plan.checkFixedArgs();
-  } finally {
-    plan.dispose();
-  }
+  checkFixedArgs(bound);
   return engine.run(bound, { ...options, seed: options.seed ?? 0 });
 }
 
 /** `plato engines --json`: which engines apply, and why the others do not. */
 export function engines(model: CompiledModel, options: DataOptions = {}): EnginesReport {
   const bound = bindData(model, options);
+  // the same domain checks as `infer`: a model no engine can run is an error, not a list
+  checkFixedArgs(bound);
   const list = listEngines().map((e) => {
     const app = e.applicability(bound);
     return { name: e.name, applies: app.ok, reasons: app.ok ? [] : [...app.reasons] };

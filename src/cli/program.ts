@@ -51,6 +51,9 @@ async function loadData(path: string | undefined): Promise<DataInput | undefined
   return data;
 }
 
+/** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
+const NO_DATA_FILE = 'a data file (--data FILE)';
+
 /** Non-fatal findings of data binding (DESIGN.md §3: undeclared keys) go to stderr. */
 function warn(d: Diagnostic): void {
   process.stderr.write(`${renderDiagnostic(d)}\n`);
@@ -142,6 +145,7 @@ export function buildProgram(): Command {
       const result = await sample(model, {
         data,
         dataFile: opts.data,
+        dataWhere: NO_DATA_FILE,
         onWarning: warn,
         n: g.n,
         seed: g.seed,
@@ -248,9 +252,8 @@ export function buildProgram(): Command {
       // some applicability checks evaluate the model's expressions: on the chosen backend
       const { initBackend } = await import('../backend/index.js');
       await initBackend(cmd.optsWithGlobals<GlobalOpts>().backend);
-      await emit(engines(model, { data, dataFile: opts.data, onWarning: warn }), enginesText, {
-        json: opts.json,
-      });
+      const options = { data, dataFile: opts.data, dataWhere: NO_DATA_FILE, onWarning: warn };
+      await emit(engines(model, options), enginesText, { json: opts.json });
     });
 
   program

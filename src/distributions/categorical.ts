@@ -74,6 +74,11 @@ export class Categorical extends BaseDistribution {
   }
 }
 
+/**
+ * Removes only float32 rounding: a p known before running is checked to be a simplex within
+ * 1e-8 (domains.ts; src/graph/argChecks.ts, src/compile/argDomains.ts), and a drawn one (a
+ * Dirichlet draw) is one up to rounding, so no user's row is silently renormalised here.
+ */
 function normalize(p: tf.Tensor): tf.Tensor {
   return tf.div(p, tf.sum(p, -1, true));
 }

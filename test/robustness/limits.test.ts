@@ -122,8 +122,8 @@ describe('library options are checked like the CLI flags', () => {
   };
 
   it('a seed that is not an integer', async () => {
-    await rejects(sample(coin, { data, n: 2, seed: 1.5 }), '--seed must be an integer, got 1.5');
-    await rejects(infer(coin, { data, seed: Number.NaN }), '--seed must be an integer, got NaN');
+    await rejects(sample(coin, { data, n: 2, seed: 1.5 }), 'seed must be an integer, got 1.5');
+    await rejects(infer(coin, { data, seed: Number.NaN }), 'seed must be an integer, got NaN');
   });
 
   it('iteration counts and tolerances', async () => {
