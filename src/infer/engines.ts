@@ -5,7 +5,7 @@ import { exactEngine } from './exact/index.js';
 import { registerEngine } from './registry.js';
 import { sampleEngine } from './sample/index.js';
 
-registerEngine(sampleEngine, { inference: false });
+registerEngine(sampleEngine);
 registerEngine(exactEngine);
 
 export {
