@@ -202,7 +202,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         }).catch((e: unknown) => {
           // the library names options as the library does; here they are flags
           throw e instanceof OptionError
-            ? new CliError(describeOptionProblem(e.problem, flagOf))
+            ? new CliError(describeOptionProblem(e.problem, 'flags'))
             : e;
         });
         progress.stop();

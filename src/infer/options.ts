@@ -200,23 +200,25 @@ function listOptions(
 }
 
 /**
- * The message for a problem, with option names spelt by `spell`: the library's names as they
- * are, the command line's as flags (`flagOf`).
+ * The message for a problem, in the library's words (`'iters'`, and the other options infer
+ * takes) or the command line's (`'--iters'`, flags only).
  */
 export function describeOptionProblem(
   p: OptionProblem,
-  spell: (name: string) => string = (n) => n,
+  words: 'library' | 'flags' = 'library',
 ): string {
+  const spell = words === 'flags' ? flagOf : (n: string) => n;
   const o = `'${spell(p.option)}'`;
   if (p.kind === 'value') return `option ${o} must be ${p.expected}, got ${showValue(p.value)}`;
+  const known = { ...p, accepted: words === 'flags' ? [] : p.accepted };
   const chosen = p.auto ? `'${p.engine}' (the engine auto picked)` : `'${p.engine}'`;
   if (p.kind === 'other-engine') {
     const readers = p.readers.map((r) => `'${r}'`).join(', ');
-    return `option ${o} is read by engine ${readers}, not by ${chosen}; ${listOptions(p, spell)}`;
+    return `option ${o} is read by engine ${readers}, not by ${chosen}; ${listOptions(known, spell)}`;
   }
-  const near = closest(p.option, [...p.accepted, ...p.options]);
+  const near = closest(p.option, [...known.accepted, ...p.options]);
   const hint = near === undefined ? '' : `; did you mean '${spell(near)}'?`;
-  return `unknown option ${o} for engine ${chosen}${hint}; ${listOptions(p, spell)}`;
+  return `unknown option ${o} for engine ${chosen}${hint}; ${listOptions(known, spell)}`;
 }
 
 /** A bad option: a user error (exit 1) that keeps its problem, to be spelt as flags by the CLI. */
