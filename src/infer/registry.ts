@@ -3,7 +3,7 @@
 //   params or nets to learn (not fixed by the data): em, cavi, avi
 //   nothing to learn:                                exact, cavi, avi
 // Engines not registered yet are skipped. `sample` is registered but is not an inference
-// engine: auto never picks it and `infer` should refuse it.
+// engine (`inference: false`): auto never picks it and `infer` should refuse it.
 
 import { PlatoError, userError } from '../diagnostics/diagnostics.js';
 import type { Reason } from '../diagnostics/reason.js';
