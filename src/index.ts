@@ -11,8 +11,9 @@ import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
-import { notApplicable, type RunOptions } from './infer/engine.js';
+import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
+import { resolveOptions } from './infer/options.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
 import type { Program } from './lang/ast.js';
 import { frontend } from './lang/index.js';
@@ -92,21 +93,6 @@ function checkSeed(seed: number): void {
     throw userError(`seed must be an integer, got ${seed}`, 'unsupported');
 }
 
-/** The numeric options, as the CLI's flag parsers check them (src/cli/flags.ts). */
-function checkRunOptions(options: Partial<RunOptions>): void {
-  const counts = ['iters', 'batchSize', 'epochs', 'restarts', 'particles'] as const;
-  for (const k of counts) {
-    const v = options[k];
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
-      throw userError(`${k} must be a positive integer, got ${v}`, 'unsupported');
-  }
-  for (const k of ['tol', 'lr'] as const) {
-    const v = options[k];
-    if (v !== undefined && !(Number.isFinite(v) && v > 0))
-      throw userError(`${k} must be a positive number, got ${v}`, 'unsupported');
-  }
-}
-
 /** `plato sample --json`: n joint ancestral draws of every node. */
 export async function sample(
   model: CompiledModel,
@@ -137,24 +123,64 @@ function checkFixedArgs(bound: BoundModel): void {
   }
 }
 
-export interface InferOptions extends DataOptions, Partial<RunOptions> {
+export interface InferOptions extends DataOptions {
+  /** `auto` (default) or a registered inference engine */
   readonly engine?: string;
+  /** every engine takes a seed (default 0) */
+  readonly seed?: number;
+  /** called with (done, total) for progress bars */
+  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The options of the chosen engine (`iters`, `tol`, … as it declares them). Checked when the
+   * engine is known: a name it does not read, or a bad value, is a PlatoError naming it.
+   */
+  readonly [option: string]: unknown;
+}
+
+/** What infer takes itself; everything else is an option of the engine. */
+const INFER_KEYS = [
+  'data',
+  'dataFile',
+  'dataWhere',
+  'backend',
+  'onWarning',
+  'engine',
+  'onProgress',
+] as const;
+
+/** The chosen engine's options, defaults filled in; an OptionError for a bad one. */
+function engineOptions(
+  engine: Engine,
+  options: InferOptions,
+  auto: boolean,
+): RunOptions<Engine['options']> {
+  const given: Record<string, unknown> = { ...options };
+  for (const k of INFER_KEYS) delete given[k];
+  const values = resolveOptions(engine, given, {
+    registered: listEngines(),
+    accepted: INFER_KEYS,
+    auto,
+  });
+  // checked against the engine's declarations: each value has its declared type
+  return { ...values, seed: values.seed as number, onProgress: options.onProgress };
 }
 
 /** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */
 export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
   await initBackend(options.backend ?? 'wasm');
-  const bound = bindData(model, options);
-  if (options.seed !== undefined) checkSeed(options.seed);
-  checkRunOptions(options);
   const name = options.engine ?? 'auto';
-  const engine = name === 'auto' ? chooseAuto(bound) : getEngine(name);
+  // a named engine's options are checked before the data is read; auto's once it has picked
+  const named = name === 'auto' ? undefined : getEngine(name);
+  const checked = named && engineOptions(named, options, false);
+  const bound = bindData(model, options);
+  const engine = named ?? chooseAuto(bound);
+  const runOptions = checked ?? engineOptions(engine, options, true);
   const app = engine.applicability(bound);
   if (!app.ok) {
     throw notApplicable(bound, engine.name, app.reasons);
   }
   checkFixedArgs(bound);
-  return engine.run(bound, { ...options, seed: options.seed ?? 0 });
+  return engine.run(bound, runOptions);
 }
 
 /** `plato engines --json`: which engines apply, and why the others do not. */

@@ -190,13 +190,21 @@ export function inferText(r: Posterior): string {
   return out.join('\n');
 }
 
-/** `plato engines`: ✓ or ✗ per engine with every reason, and the engine `auto` picks. */
-export function enginesText(r: EnginesReport): string {
+/**
+ * `plato engines`: ✓ or ✗ per engine with its first reason and how many more (a plate of
+ * observed nodes would otherwise fill the screen), and the engine `auto` picks. `verbose`:
+ * every reason on a line of its own.
+ */
+export function enginesText(r: EnginesReport, options: { verbose?: boolean } = {}): string {
   const rows: string[][] = [];
   for (const e of r.engines) {
     const reasons = e.reasons.map((x) => `${x.node} (line ${x.line}:${x.column}): ${x.message}`);
-    rows.push([e.name, e.applies ? '✓' : '✗', reasons[0] ?? '']);
-    for (const more of reasons.slice(1)) rows.push(['', '', more]);
+    const shown =
+      options.verbose || reasons.length <= 1
+        ? reasons
+        : [`${reasons[0]} … and ${reasons.length - 1} more; --verbose`];
+    rows.push([e.name, e.applies ? '✓' : '✗', shown[0] ?? '']);
+    for (const more of shown.slice(1)) rows.push(['', '', more]);
   }
   return [
     renderTable(['engine', 'applies', 'reasons'], rows),

@@ -295,7 +295,7 @@ describe('reports', () => {
     expect(text).not.toContain('latents');
   });
 
-  it('engines: ✓/✗, every reason with node and line:column, and the auto choice', () => {
+  it('engines: ✓/✗, the first reason with node and line:column and a count, the auto choice', () => {
     const r: EnginesReport = {
       auto: 'exact',
       engines: [
@@ -312,6 +312,16 @@ describe('reports', () => {
       ],
     };
     expect(enginesText(r)).toBe(
+      [
+        '  engine  applies  reasons',
+        '  sample  ✓',
+        '  exact   ✓',
+        '  em      ✗        theta (line 5:3): no param to learn … and 1 more; --verbose',
+        '',
+        'auto picks: exact',
+      ].join('\n'),
+    );
+    expect(enginesText(r, { verbose: true })).toBe(
       [
         '  engine  applies  reasons',
         '  sample  ✓',

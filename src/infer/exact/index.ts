@@ -10,6 +10,7 @@ import { FINITE_FAMILIES } from '../discrete/analysis.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import { conjugateApplicability, runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
+import { exactInfo } from './info.js';
 
 export { conjugacyPlan, conjugateApplicability, runConjugate } from './conjugate.js';
 
@@ -33,10 +34,8 @@ function which(
   return { reasons: allFinite(bound) ? d.reasons : c.reasons };
 }
 
-export const exactEngine: Engine = {
-  name: 'exact',
-  description:
-    'closed-form conjugate posteriors and exact discrete inference (variable elimination), with the exact log evidence',
+export const exactEngine: Engine<typeof exactInfo.options> = {
+  ...exactInfo,
 
   applicability(bound: BoundModel): Applicability {
     const w = which(bound);
