@@ -12,16 +12,32 @@ import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
 import { notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
+import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
 import type { Program } from './lang/ast.js';
 import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
-import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+import type { CheckResult, EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
 export type { Diagnostic } from './diagnostics/diagnostics.js';
 export { PlatoError } from './diagnostics/diagnostics.js';
-export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+export type {
+  LatentPosterior,
+  NumericArray,
+  Posterior,
+  RaggedAxis,
+  SampleResult,
+} from './infer/result.js';
+export { ResultArray } from './infer/result.js';
+export type {
+  CheckResult,
+  EnginesReport,
+  LatentJson,
+  Nested,
+  PosteriorJson,
+  SampleJson,
+} from './report/result.js';
 
 /** A parsed, checked model: the AST and the graph IR. */
 export interface CompiledModel {
@@ -99,7 +115,10 @@ function checkRunOptions(options: Partial<RunOptions>): void {
   }
 }
 
-/** `plato sample --json`: n joint ancestral draws of every node. */
+/**
+ * n joint ancestral draws of every node: typed arrays with their shapes; `JSON.stringify` of
+ * the result is what `plato sample --json` prints.
+ */
 export async function sample(
   model: CompiledModel,
   options: SampleOptions = {},
@@ -123,7 +142,10 @@ export interface InferOptions extends DataOptions, Partial<RunOptions> {
   readonly engine?: string;
 }
 
-/** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */
+/**
+ * Run an engine (or `auto`) and return the posterior: typed arrays with their shapes;
+ * `JSON.stringify` of the result is what `plato infer --json` prints.
+ */
 export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
   await initBackend(options.backend ?? 'wasm');
   const bound = bindData(model, options);

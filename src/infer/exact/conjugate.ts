@@ -6,8 +6,8 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
 import { ancestors } from '../../graph/query.js';
-import type { LatentSummary, Posterior } from '../../report/result.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
+import type { LatentPosterior, Posterior } from '../result.js';
 import { ExprEvaluator, sum64 } from './evaluate.js';
 import { runGaussian } from './gaussian.js';
 import { NotPositiveDefinite } from './linalg64.js';
@@ -38,7 +38,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
     throw notApplicable(bound, 'exact', plan.reasons);
   }
   const ev = new ExprEvaluator(bound);
-  const latents: Record<string, LatentSummary> = {};
+  const latents: Record<string, LatentPosterior> = {};
   let logEvidence = 0;
   const total = plan.steps.length + plan.known.length;
   let done = 0;
@@ -68,7 +68,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
     ev.dispose();
   }
   // order the latents as the model declares them
-  const ordered: Record<string, LatentSummary> = {};
+  const ordered: Record<string, LatentPosterior> = {};
   for (const n of bound.graph.order) if (latents[n]) ordered[n] = latents[n];
   return {
     engine: 'exact',

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { lgamma64 } from '../../distributions/special64.js';
 import type { GaussianFactor, GaussianStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { LatentSummary } from '../../report/result.js';
+import type { LatentPosterior } from '../result.js';
 import { download, type Env, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
 import {
   cholesky,
@@ -46,7 +46,7 @@ export const accumulation = {
 const BASIS_CHUNK = 1 << 24;
 
 export interface StepResult {
-  readonly latents: Record<string, LatentSummary>;
+  readonly latents: Record<string, LatentPosterior>;
   readonly logEvidence: number;
 }
 
@@ -115,7 +115,7 @@ export function runGaussian(step: GaussianStep, ev: ExprEvaluator): StepResult {
     let R = 0;
     for (const r of rows) R += residualSS(r, layout, m);
 
-    const out: Record<string, LatentSummary> = {};
+    const out: Record<string, LatentPosterior> = {};
     let logEvidence = logDetW - (n / 2) * LOG_2PI - 0.5 * logDetJ;
     let nu: number | undefined;
     let scale = 1;
@@ -154,7 +154,7 @@ function summarise(
   nu: number | undefined,
   scale: number,
   event: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   const D = layout.cols;
   const E = prod(event);
   const mu = layout.blocked ? m : m.slice(l.offset, l.offset + l.size);

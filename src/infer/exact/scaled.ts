@@ -18,7 +18,7 @@ import { lgamma } from '../../distributions/special.js';
 import { lbeta64, lgamma64 } from '../../distributions/special64.js';
 import type { ScaledChild, ScaledStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { LatentSummary } from '../../report/result.js';
+import type { LatentPosterior } from '../result.js';
 import { download, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
 import type { StepResult } from './gaussian.js';
 import {
@@ -80,7 +80,7 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   if (step.rule === 'dirichlet') {
     const post = p1.map((a, i) => a + s1[i]);
     for (let m = 0; m < M; m++) logEvidence += lmvbeta(post, m * K, K) - lmvbeta(p1, m * K, K);
-    const latents: Record<string, LatentSummary> = { [L]: dirichletSummary(post, F) };
+    const latents: Record<string, LatentPosterior> = { [L]: dirichletSummary(post, F) };
     for (const c of reported(step, model))
       latents[c.child] = predictiveSummary(c, step, ev, { alpha: post }, M, K);
     return { latents, logEvidence };
@@ -89,7 +89,7 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   const b1 = p2.map((b, i) => b + s2[i]);
   if (step.rule === 'beta') {
     for (let m = 0; m < M; m++) logEvidence += lbeta64(a1[m], b1[m]) - lbeta64(p1[m], p2[m]);
-    const latents: Record<string, LatentSummary> = { [L]: betaSummary(a1, b1, F) };
+    const latents: Record<string, LatentPosterior> = { [L]: betaSummary(a1, b1, F) };
     for (const c of reported(step, model))
       latents[c.child] = predictiveSummary(c, step, ev, { a: a1, b: b1 }, M, K);
     return { latents, logEvidence };
@@ -172,7 +172,7 @@ function predictiveSummary(
   post: { a: Float64Array; b: Float64Array } | { alpha: Float64Array },
   M: number,
   K: number,
-): LatentSummary {
+): LatentPosterior {
   const model = ev.model;
   const F = fullShape(model, c.child);
   const seg = download(() => tf.cast(segments(c, step, ev, M, K), 'float32'));

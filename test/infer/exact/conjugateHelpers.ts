@@ -6,21 +6,22 @@ import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
 import { expect } from 'vitest';
 import type { DataInput } from '../../../src/graph/bound.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
-import type { Nested, Posterior } from '../../../src/report/result.js';
+import { posteriorJson } from '../../../src/report/json.js';
+import type { Nested, PosteriorJson } from '../../../src/report/result.js';
 import { boundModel } from '../../support/models.js';
 
 export { prng } from '../../support/prng.js';
 export { gammaln };
 
-/** Run the exact engine; asserts it applies and leaves no tensor behind. */
-export async function runExact(source: string, data: DataInput): Promise<Posterior> {
+/** Run the exact engine (its result in JSON form); asserts it applies and leaves no tensor behind. */
+export async function runExact(source: string, data: DataInput): Promise<PosteriorJson> {
   const bound = boundModel(source, data);
   const app = exactEngine.applicability(bound);
   if (!app.ok) throw new Error(`exact does not apply: ${JSON.stringify(app.reasons)}`);
   const before = tf.memory().numTensors;
   const r = await exactEngine.run(bound, { seed: 0 });
   expect(tf.memory().numTensors).toBe(before);
-  return r;
+  return posteriorJson(r);
 }
 
 /** The reasons exact gives for not applying (fails the test if it applies). */
