@@ -3,6 +3,7 @@
 // flattened axis, carry their rows (RaggedSegments) so that their JSON nests them again
 // (d-major), exactly as they appear in data files.
 import * as tf from '@tensorflow/tfjs';
+import { DISTRIBUTIONS, isDistName } from '../../distributions/signatures.js';
 import type { BoundModel, NDArray, PlateAxis, RaggedSegments } from '../../graph/bound.js';
 import { type RaggedAxis, ResultArray, type SampleResult } from '../result.js';
 
@@ -16,6 +17,14 @@ export interface NodeSummary {
 /** Mean and sd over the leading sample axis (centred, in float32), as float32 data. */
 function meanSd(d: tf.Tensor): [Float32Array, Float32Array] {
   const n = d.shape[0];
+  // one draw is its own mean, with sd 0: no kernels (forward LDA draws 540,000 values once)
+  if (n === 1) {
+    const data = d.dataSync();
+    return [
+      data instanceof Float32Array ? data : Float32Array.from(data),
+      new Float32Array(d.size),
+    ];
+  }
   const [mean, sd] = tf.tidy(() => {
     const m = tf.mean(d, 0);
     const ss = tf.sum(tf.square(tf.sub(d, m)), 0);
@@ -57,11 +66,29 @@ function raggedAxes(
   return out;
 }
 
-/** The data of a draws tensor as the typed array of its dtype (float32, or int32 for integers). */
-function typedData(t: tf.Tensor): Float32Array | Int32Array {
+/**
+ * The data of a draws tensor: Int32Array for a family with integer values (DISTRIBUTIONS'
+ * `discrete`) when every draw is a finite integer, else the tensor's float32 (or int32) data.
+ */
+function typedData(t: tf.Tensor, integer: boolean): Float32Array | Int32Array {
   const d = t.dataSync();
-  if (d instanceof Float32Array || d instanceof Int32Array) return d;
-  return Int32Array.from(d as Uint8Array); // bool
+  if (d instanceof Int32Array) return d;
+  if (!(d instanceof Float32Array)) return Int32Array.from(d as Uint8Array); // bool
+  if (!integer) return d;
+  const out = new Int32Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (!Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) return d;
+    out[i] = v;
+  }
+  return out;
+}
+
+function integerValued(model: BoundModel, name: string): boolean {
+  const node = model.graph.nodes[name];
+  return node?.kind === 'stochastic' && isDistName(node.distribution)
+    ? DISTRIBUTIONS[node.distribution].discrete
+    : false;
 }
 
 /** The result of `sample()`: draws with a leading axis of n, and their summary. */
@@ -77,7 +104,11 @@ export function sampleResult(
     const shape = [...s.batch, ...s.event];
     const ragged = raggedAxes(model.axes[name] ?? [], model.ragged);
     const shifted = ragged.map((r) => ({ axis: r.axis + 1, offsets: r.offsets }));
-    out[name] = new ResultArray(typedData(d), [d.shape[0], ...shape], shifted);
+    out[name] = new ResultArray(
+      typedData(d, integerValued(model, name)),
+      [d.shape[0], ...shape],
+      shifted,
+    );
     const [mean, sd] = meanSd(d);
     summary[name] = {
       mean: new ResultArray(mean, shape, ragged),
