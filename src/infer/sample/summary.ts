@@ -14,17 +14,15 @@ export interface NodeSummary {
   readonly sd: NDArray;
 }
 
-/** Mean and sd over the leading sample axis (centred, in float32), as float32 data. */
-function meanSd(d: tf.Tensor): [Float32Array, Float32Array] {
+/**
+ * Mean and sd over the leading sample axis (centred, in float32), as float32 data; `data` is
+ * the tensor's data when already read.
+ */
+function meanSd(d: tf.Tensor, data?: ArrayLike<number>): [Float32Array, Float32Array] {
   const n = d.shape[0];
-  // one draw is its own mean, with sd 0: no kernels (forward LDA draws 540,000 values once)
-  if (n === 1) {
-    const data = d.dataSync();
-    return [
-      data instanceof Float32Array ? data : Float32Array.from(data),
-      new Float32Array(d.size),
-    ];
-  }
+  // one draw is its own mean (a copy: the draws keep theirs), with sd 0: no kernels (forward
+  // LDA draws 540,000 values once)
+  if (n === 1) return [Float32Array.from(data ?? d.dataSync()), new Float32Array(d.size)];
   const [mean, sd] = tf.tidy(() => {
     const m = tf.mean(d, 0);
     const ss = tf.sum(tf.square(tf.sub(d, m)), 0);
@@ -104,12 +102,9 @@ export function sampleResult(
     const shape = [...s.batch, ...s.event];
     const ragged = raggedAxes(model.axes[name] ?? [], model.ragged);
     const shifted = ragged.map((r) => ({ axis: r.axis + 1, offsets: r.offsets }));
-    out[name] = new ResultArray(
-      typedData(d, integerValued(model, name)),
-      [d.shape[0], ...shape],
-      shifted,
-    );
-    const [mean, sd] = meanSd(d);
+    const data = typedData(d, integerValued(model, name));
+    out[name] = new ResultArray(data, [d.shape[0], ...shape], shifted);
+    const [mean, sd] = meanSd(d, data);
     summary[name] = {
       mean: new ResultArray(mean, shape, ragged),
       sd: new ResultArray(sd, shape, ragged),
