@@ -117,7 +117,7 @@ function frequencyCell(draws: ResultArray | Nested, pooled: boolean): string {
   return `${label} ${top.map(pair).join(', ')}, … (${drawn.length} states drawn)`;
 }
 
-/** One family parameter as a short cell: scalars and small arrays in full, else its shape. */
+/** One family parameter as a short cell: scalars and small arrays in full, else how many values (`p (100×2 values)`). */
 function paramCell(name: string, v: Nested): string {
   if (!Array.isArray(v) || flatten(v).length <= 4) return `${name} ${summarizeNested(v)}`;
   return `${name} (${describeShape(v)} values)`;

@@ -1,5 +1,6 @@
 // The text renderers on hand-made result objects: no tensors, no processes.
 import { describe, expect, it } from 'vitest';
+import { ResultArray, type SampleResult } from '../../src/infer/result.js';
 import {
   describeShape,
   flatten,
@@ -177,6 +178,51 @@ describe('reports', () => {
     expect(lines[4]).toBe(
       '  y      5       [0.5, 1, …] min 0 mean 0.6 max 1  [0.5, 0, …] min 0 mean 0.2 max 0.5',
     );
+  });
+
+  it('sample: a Categorical node shows its state frequencies, typed or in JSON form', () => {
+    // 2 draws of a node in a plate of 3: states 0 ×1, 1 ×3, 2 ×2 over all 6 entries
+    const z = [
+      [1, 2, 1],
+      [0, 1, 2],
+    ];
+    const json: SampleJson = {
+      engine: 'sample',
+      n: 2,
+      seed: 1,
+      draws: { z, s: [4, 4] },
+      summary: {
+        z: { mean: [0.5, 1.5, 1.5], sd: [0.75, 0.75, 0.75] },
+        s: { mean: 4, sd: 0 },
+      },
+    };
+    const typed: SampleResult = {
+      ...json,
+      draws: {
+        z: new ResultArray(Int32Array.from(z.flat()), [2, 3]),
+        s: new ResultArray(Int32Array.of(4, 4), [2]),
+      },
+      summary: {
+        z: {
+          mean: new ResultArray(Float32Array.of(0.5, 1.5, 1.5), [3]),
+          sd: new ResultArray(Float32Array.of(0.75, 0.75, 0.75), [3]),
+        },
+        s: {
+          mean: new ResultArray(Float32Array.of(4), []),
+          sd: new ResultArray(Float32Array.of(0), []),
+        },
+      },
+    };
+    for (const r of [json, typed]) {
+      const lines = sampleText(r, { categorical: ['z', 's'] }).split('\n');
+      expect(lines[3]).toBe('  z     3       freq (all entries) 0: 0.167, 1: 0.5, 2: 0.333  -');
+      // a scalar node: state 4 drawn twice, states 0 to 3 never
+      expect(lines[4]).toBe('  s     scalar  freq 0: 0, 1: 0, 2: 0, 3: 0, 4: 1              -');
+      // without the option, the summary's mean and sd
+      expect(sampleText(r).split('\n')[3]).toMatch(
+        /^ {2}z +3 +\[0\.5, 1\.5, 1\.5\] +\[0\.75, 0\.75, 0\.75\]$/,
+      );
+    }
   });
 
   it('infer: run fields, latents with family, parameters and mean ± sd, then params', () => {
