@@ -51,7 +51,7 @@ export class ResultArray {
     return this.data.length;
   }
 
-  /** The axes to nest along: fixed lengths, or rows for a ragged axis. */
+  /** The axes to nest along: fixed lengths, or rows for a ragged axis (for JSON writers). */
   nestAxes(): NestAxis[] {
     return this.shape.map((length, axis) => {
       const r = this.ragged.find((x) => x.axis === axis);
@@ -59,7 +59,7 @@ export class ResultArray {
     });
   }
 
-  /** How one entry is written in JSON (see the class comment). */
+  /** How one entry is written in JSON (see the class comment; for JSON writers). */
   jsonLeaf(): (v: number) => number | null {
     return this.data instanceof Float32Array ? jsonNumber : finiteOrNull;
   }
