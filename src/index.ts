@@ -14,16 +14,32 @@ import type { ModelGraph } from './graph/ir.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { resolveOptions } from './infer/options.js';
+import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
 import type { Program } from './lang/ast.js';
 import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
-import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+import type { CheckResult, EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
 export type { Diagnostic } from './diagnostics/diagnostics.js';
 export { PlatoError } from './diagnostics/diagnostics.js';
-export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+export type {
+  LatentPosterior,
+  NumericArray,
+  Posterior,
+  RaggedAxis,
+  SampleResult,
+} from './infer/result.js';
+export { ResultArray } from './infer/result.js';
+export type {
+  CheckResult,
+  EnginesReport,
+  LatentJson,
+  Nested,
+  PosteriorJson,
+  SampleJson,
+} from './report/result.js';
 
 /** A parsed, checked model: the AST and the graph IR. */
 export interface CompiledModel {
@@ -93,7 +109,10 @@ function checkSeed(seed: number): void {
     throw userError(`seed must be an integer, got ${seed}`, 'unsupported');
 }
 
-/** `plato sample --json`: n joint ancestral draws of every node. */
+/**
+ * n joint ancestral draws of every node: typed arrays with their shapes; `JSON.stringify` of
+ * the result is what `plato sample --json` prints.
+ */
 export async function sample(
   model: CompiledModel,
   options: SampleOptions = {},

@@ -160,7 +160,11 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         conditional: g.conditional,
         backend: g.backend,
       });
-      await emit(result, sampleText, opts);
+      // state frequencies, not mean state indices, for Categorical nodes (issue 7 item 13)
+      const categorical = Object.values(model.graph.nodes)
+        .filter((n) => n.kind === 'stochastic' && n.distribution === 'Categorical')
+        .map((n) => n.name);
+      await emit(result, (r) => sampleText(r, { categorical }), opts);
     });
 
   const inferCommand = program

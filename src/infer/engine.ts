@@ -4,8 +4,8 @@
 import { PlatoError } from '../diagnostics/diagnostics.js';
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
-import type { Posterior } from '../report/result.js';
 import type { EngineInfo, OptionSpec, OptionValues, SharedRunOptions } from './options.js';
+import type { Posterior } from './result.js';
 
 export type Applicability =
   | { readonly ok: true }

@@ -85,8 +85,8 @@ describe('plato sample', () => {
     const text = await runInProcess([...args, '--seed', '3']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^sample {2}n = 50 {2}seed = 3\n/);
-    expect(text.stdout).toMatch(/\n {2}theta +\[\] +\S+ +\S+\n/);
-    expect(text.stdout).toMatch(/\n {2}y +\[20\] /);
+    expect(text.stdout).toMatch(/\n {2}theta +scalar +\S+ +\S+\n/);
+    expect(text.stdout).toMatch(/\n {2}y +20 /);
   });
 
   it('lda: prior draws over a ragged plate; -o writes the same JSON that --json prints', async () => {

@@ -7,8 +7,8 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { ancestors } from '../../graph/query.js';
 import { NotPositiveDefiniteError } from '../../linalg/dense64.js';
-import type { LatentSummary, Posterior } from '../../report/result.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
+import type { LatentPosterior, Posterior } from '../result.js';
 import { runGaussian } from './gaussian.js';
 import { type ConjugacyPlan, planConjugate } from './plan.js';
 import { priorSummary } from './prior.js';
@@ -48,7 +48,7 @@ export async function runConjugate(
     throw notApplicable(bound, 'exact', plan.reasons);
   }
   const ev = new ExprEvaluator(bound);
-  const latents: Record<string, LatentSummary> = {};
+  const latents: Record<string, LatentPosterior> = {};
   let logEvidence = 0;
   const total = plan.steps.length + plan.known.length;
   let done = 0;
@@ -78,7 +78,7 @@ export async function runConjugate(
     ev.dispose();
   }
   // order the latents as the model declares them
-  const ordered: Record<string, LatentSummary> = {};
+  const ordered: Record<string, LatentPosterior> = {};
   for (const n of bound.graph.order) if (latents[n]) ordered[n] = latents[n];
   return {
     engine: 'exact',

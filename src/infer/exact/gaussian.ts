@@ -18,7 +18,6 @@ import { download, type ExprEvaluator, fullShape } from '../../compile/evaluator
 import { lgamma64 } from '../../distributions/special64.js';
 import type { GaussianStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { LatentSummary } from '../../report/result.js';
 import { prod } from '../../util/shape.js';
 import {
   type AccumulateOptions,
@@ -29,6 +28,7 @@ import {
   residualSumOfSquares,
   solveSystem,
 } from '../gaussian/index.js';
+import type { LatentPosterior } from '../result.js';
 import {
   gammaSummary,
   mvNormalSummary,
@@ -40,7 +40,7 @@ import {
 const LOG_2PI = Math.log(2 * Math.PI);
 
 export interface StepResult {
-  readonly latents: Record<string, LatentSummary>;
+  readonly latents: Record<string, LatentPosterior>;
   readonly logEvidence: number;
 }
 
@@ -59,7 +59,7 @@ export function runGaussian(
     const { m, S, logDetJ } = solveSystem(sys);
     const R = residualSumOfSquares(sys, m);
 
-    const out: Record<string, LatentSummary> = {};
+    const out: Record<string, LatentPosterior> = {};
     let logEvidence = logDetW - (n / 2) * LOG_2PI - 0.5 * logDetJ;
     let nu: number | undefined;
     let scale = 1;
@@ -94,7 +94,7 @@ function summarise(
   nu: number | undefined,
   scale: number,
   event: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   const D = layout.cols;
   const E = prod(event);
   const mu = layout.blocked ? m : m.slice(l.offset, l.offset + l.size);

@@ -5,9 +5,9 @@
 
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
-import type { Posterior } from '../../report/result.js';
 import { FINITE_FAMILIES } from '../discrete/analysis.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
+import type { Posterior } from '../result.js';
 import { conjugateApplicability, runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
 import { exactInfo } from './info.js';

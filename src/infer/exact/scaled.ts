@@ -17,8 +17,8 @@ import { conjugateUpdate64, expFamilyOf } from '../../distributions/expfamily.js
 import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
 import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { LatentSummary } from '../../report/result.js';
 import { prod } from '../../util/shape.js';
+import type { LatentPosterior } from '../result.js';
 import type { StepResult } from './gaussian.js';
 import type { ScaledChild, ScaledStep } from './plan.js';
 import {
@@ -32,11 +32,12 @@ import {
 type Params64 = Record<string, Float64Array>;
 
 /** How each conjugate prior family's posterior is reported (its §5 parameters, mean and sd). */
-const SUMMARIES: Partial<Record<DistName, (p: Params64, F: readonly number[]) => LatentSummary>> = {
-  Beta: (p, F) => betaSummary(p.a, p.b, F),
-  Gamma: (p, F) => gammaSummary(p.shape, p.rate, F),
-  Dirichlet: (p, F) => dirichletSummary(p.alpha, F),
-};
+const SUMMARIES: Partial<Record<DistName, (p: Params64, F: readonly number[]) => LatentPosterior>> =
+  {
+    Beta: (p, F) => betaSummary(p.a, p.b, F),
+    Gamma: (p, F) => gammaSummary(p.shape, p.rate, F),
+    Dirichlet: (p, F) => dirichletSummary(p.alpha, F),
+  };
 
 export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   const model = ev.model;
@@ -76,7 +77,7 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   }
   const up = conjugateUpdate64(prior, eta0, sums, K);
   const post = prior.float64.fromNatural(up.eta);
-  const latents: Record<string, LatentSummary> = { [L]: summary(post, F) };
+  const latents: Record<string, LatentPosterior> = { [L]: summary(post, F) };
   for (const c of reported(step, model))
     latents[c.child] = predictiveSummary(c, step, ev, post, M, K);
   return { latents, logEvidence: constant + up.logNormalizerGain };
@@ -143,7 +144,7 @@ function predictiveSummary(
   post: Params64,
   M: number,
   K: number,
-): LatentSummary {
+): LatentPosterior {
   const model = ev.model;
   const F = fullShape(model, c.child);
   const seg = download(() => tf.cast(segments(c, step, ev, M, K), 'float32'));

@@ -5,8 +5,8 @@
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { stochasticNodes } from '../../graph/query.js';
-import type { Posterior } from '../../report/result.js';
 import { type Applicability, type Engine, reasonAt } from '../engine.js';
+import type { Posterior } from '../result.js';
 import { sampleInfo } from './info.js';
 
 const NOT_INFERENCE = 'sample draws from the prior; it does not condition on data';

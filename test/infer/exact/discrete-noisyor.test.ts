@@ -13,6 +13,7 @@ import {
   type Method,
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
+import { posteriorJson } from '../../../src/report/json.js';
 import { boundModel, MODELS } from '../../support/models.js';
 import { bruteNoisyOr } from '../../support/noisyOr.js';
 
@@ -48,7 +49,9 @@ describe('noisy-OR 16 × 40 data set', () => {
   for (const method of ['auto', 'quickscore', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
     it(`${method}: marginals and log evidence within 1e-5 of the float64 enumeration`, async () => {
       const before = tf.memory().numTensors;
-      const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const run = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const { methods } = run;
+      const posterior = posteriorJson(run.posterior);
       expect(tf.memory().numTensors).toBe(before);
       if (method !== 'auto') expect(methods[0].method).toBe(method);
       expect(Math.abs((posterior.logEvidence as number) - exact.log_evidence)).toBeLessThan(1e-5);
@@ -77,7 +80,9 @@ describe('noisy-OR 16 × 40 data set', () => {
   }
 }`;
     const b = boundModel(src, data, 'det.plato');
-    const { posterior, methods } = await runDiscreteWith(b, { seed: 0 });
+    const run = await runDiscreteWith(b, { seed: 0 });
+    const { methods } = run;
+    const posterior = posteriorJson(run.posterior);
     expect(methods[0].method).toBe('quickscore');
     expect(Math.abs((posterior.logEvidence as number) - exact.log_evidence)).toBeLessThan(1e-5);
   });
@@ -111,14 +116,14 @@ describe('noisy-OR beyond enumeration', () => {
     // inputs pass through float32 (W, rho): relative 2^-24 each
     const tol = 8 * EPS32 * (1 + Math.abs(bf.logZ));
     expect(Math.abs((qs.posterior.logEvidence as number) - bf.logZ)).toBeLessThan(tol);
-    (qs.posterior.latents.d.mean as number[]).forEach((p, k) => {
+    Array.from(qs.posterior.latents.d.mean.data).forEach((p, k) => {
       expect(Math.abs(p - bf.p1[k])).toBeLessThan(tol);
     });
     const ct = await runDiscreteWith(bound, { seed: 0 }, { method: 'cliques' });
     expect(ct.methods[0].method).toBe('cliques');
     const tolCt = 8 * EPS32 * (1 + Math.abs(bf.logZ) * M);
     expect(Math.abs((ct.posterior.logEvidence as number) - bf.logZ)).toBeLessThan(tolCt);
-    (ct.posterior.latents.d.mean as number[]).forEach((p, k) => {
+    Array.from(ct.posterior.latents.d.mean.data).forEach((p, k) => {
       expect(Math.abs(p - bf.p1[k])).toBeLessThan(tolCt);
     });
   });
@@ -176,7 +181,9 @@ describe('a plate of 10,000 independent noisy-OR cases', () => {
   for (const method of ['auto', 'quickscore', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
     it(`${method}: batched over the cases, each case as brute force`, async () => {
       const before = tf.memory().numTensors;
-      const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const run = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const { methods } = run;
+      const posterior = posteriorJson(run.posterior);
       expect(tf.memory().numTensors).toBe(before);
       // one structure for all cases, solved as one batch
       expect(methods.reduce((a, m) => a + m.copies, 0)).toBe(N);

@@ -14,11 +14,11 @@ import { compileModel } from '../../../compile/model.js';
 import { PlatoError } from '../../../diagnostics/diagnostics.js';
 import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import type { LatentSummary, Posterior } from '../../../report/result.js';
 import type { Analysed, UnknownValueReason } from '../../discrete/analysis.js';
 import { type Method, type Prepared, prepare } from '../../discrete/prepare.js';
 import { solve } from '../../discrete/solve.js';
 import { type Applicability, type RunOptions, reasonAt, reasonsError } from '../../engine.js';
+import type { LatentPosterior, Posterior } from '../../result.js';
 import { discreteSummary } from './summary.js';
 
 export type { Method } from '../../discrete/prepare.js';
@@ -97,7 +97,7 @@ export async function runDiscreteWith(
   const plan = compileModel(bound);
   try {
     const sol = solve(bound, plan, prep, options.onProgress);
-    const latents: Record<string, LatentSummary> = {};
+    const latents: Record<string, LatentPosterior> = {};
     prep.nodes.vars.forEach((v, i) => {
       latents[v.name] = discreteSummary(v, sol.marginals[i]);
     });

@@ -2,12 +2,11 @@
 // sd sqrt(p(1-p)). Categorical: p and mean are the probability vector (shape: node shape + [K]),
 // sd per state. A Binomial latent's posterior is a distribution over {0, …, n}: reported as
 // 'Categorical' with that vector as p, and the mean and sd of the count itself.
-import { nest } from '../../../report/nested.js';
-import type { LatentSummary } from '../../../report/result.js';
 import type { VarNode } from '../../discrete/analysis.js';
+import { float64, type LatentPosterior } from '../../result.js';
 import { bernoulliSummary, categoricalSummary } from '../summary.js';
 
-export function discreteSummary(v: VarNode, marginals: Float64Array): LatentSummary {
+export function discreteSummary(v: VarNode, marginals: Float64Array): LatentPosterior {
   const shape = [...v.shape];
   const { card, size } = v;
   if (v.family === 'Bernoulli') {
@@ -32,8 +31,8 @@ export function discreteSummary(v: VarNode, marginals: Float64Array): LatentSumm
   return {
     family: 'Categorical',
     shape,
-    params: { p: nest(marginals, [...shape, card]) },
-    mean: nest(mean, shape),
-    sd: nest(sd, shape),
+    params: { p: float64(marginals, [...shape, card]) },
+    mean: float64(mean, shape),
+    sd: float64(sd, shape),
   };
 }
