@@ -6,20 +6,15 @@
 import { type BackendName, initBackend } from './backend/index.js';
 import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
-import { checkConstantArgs } from './graph/argChecks.js';
 import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
-import { buildGraph } from './graph/build.js';
-import type { ModelGraph } from './graph/ir.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { resolveOptions } from './infer/options.js';
 import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
-import type { Program } from './lang/ast.js';
-import { frontend } from './lang/index.js';
-import { checkResult } from './report/check.js';
-import type { CheckResult, EnginesReport } from './report/result.js';
+import type { CompiledModel } from './model.js';
+import type { EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
 export type { Diagnostic } from './diagnostics/diagnostics.js';
@@ -32,6 +27,7 @@ export type {
   SampleResult,
 } from './infer/result.js';
 export { ResultArray } from './infer/result.js';
+export { type CompiledModel, type CompileOptions, check, compile } from './model.js';
 export type {
   CheckResult,
   EnginesReport,
@@ -40,40 +36,6 @@ export type {
   PosteriorJson,
   SampleJson,
 } from './report/result.js';
-
-/** A parsed, checked model: the AST and the graph IR. */
-export interface CompiledModel {
-  readonly program: Program;
-  readonly graph: ModelGraph;
-}
-
-export interface CompileOptions {
-  readonly filename?: string;
-}
-
-/** Parse, check and build the graph; throws PlatoError with every diagnostic found. */
-export function compile(source: string, options: CompileOptions = {}): CompiledModel {
-  const filename = options.filename ?? '<model>';
-  if (typeof source !== 'string')
-    throw userError(`the model source must be a string, got ${typeof source}`, 'unsupported');
-  const front = frontend(source, filename);
-  const errors = front.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || !front.program)
-    throw new PlatoError(front.diagnostics, source, filename);
-  const built = buildGraph(front.program, source, filename);
-  // arguments that are constants of the model alone must lie in their domains (argChecks.ts)
-  const constant = built.graph ? checkConstantArgs(built.graph) : [];
-  const all = [...front.diagnostics, ...built.diagnostics, ...constant];
-  if (!built.graph || all.some((d) => d.severity === 'error')) {
-    throw new PlatoError(all, source, filename);
-  }
-  return { program: front.program, graph: built.graph };
-}
-
-/** `plato check --json` */
-export function check(model: CompiledModel): CheckResult {
-  return checkResult(model.graph);
-}
 
 export interface DataOptions {
   /** the data object (as read from JSON); sizes, hypers, covariates and observations */

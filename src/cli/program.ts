@@ -1,11 +1,11 @@
 // The `plato` command line (DESIGN.md §6), a thin shell over the library in src/index.ts.
-// The library (and with it tfjs) is imported only inside the actions, so `--help` and flag
-// errors answer at once.
+// The library is imported only inside the actions, so `--help` and flag errors answer at once.
+// `check` needs no tensor: it loads only the tensor-free src/model.ts; the other commands load
+// src/index.ts and with it TensorFlow.js (test/cli/startup.test.ts holds `check` to this).
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
-import type { CompiledModel } from '../index.js';
 import { BUILTIN_ENGINES } from '../infer/builtin.js';
 import {
   describeOptionProblem,
@@ -14,6 +14,7 @@ import {
   OptionError,
   SEED,
 } from '../infer/options.js';
+import type { CompiledModel } from '../model.js';
 import { writeJsonChunks } from '../report/jsonStream.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';
@@ -35,6 +36,7 @@ interface DataOpts {
 }
 
 const library = () => import('../index.js');
+const models = () => import('../model.js');
 
 function version(): string {
   try {
@@ -47,7 +49,7 @@ function version(): string {
 
 async function loadModel(path: string): Promise<CompiledModel> {
   const source = await readText(path, 'model file');
-  const { compile } = await library();
+  const { compile } = await models();
   return compile(source, { filename: path });
 }
 
@@ -122,7 +124,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     .addOption(jsonOption())
     .action(async (modelPath: string, opts: OutputOpts) => {
       const model = await loadModel(modelPath);
-      const { check } = await library();
+      const { check } = await models();
       await emit(check(model), checkText, { json: opts.json });
     });
 
