@@ -18,7 +18,7 @@ import { type Applicability, type RunOptions, reasonsError } from '../../engine.
 import type { Analysed } from './analysis.js';
 import { type Method, type Prepared, prepare } from './prepare.js';
 import { solve } from './solve.js';
-import { discreteSummary } from './summary.js';
+import { discreteSummary, leafSummary } from './summary.js';
 
 export type { Method } from './prepare.js';
 
@@ -90,6 +90,10 @@ export async function runDiscreteWith(
     prep.nodes.vars.forEach((v, i) => {
       latents[v.name] = discreteSummary(v, sol.marginals[i]);
     });
+    for (const leaf of sol.leaves.entries()) {
+      const f = prep.nodes.factors[leaf.fi];
+      latents[f.name] = leafSummary(bound, f, leaf);
+    }
     const posterior: Posterior = {
       engine: 'exact',
       converged: true,

@@ -33,7 +33,7 @@ export interface NoisyOrParams {
   readonly logA: Float64Array;
   /** [elements × slots] weights of the template slots (0 where a slot is not read) */
   readonly w: Float64Array;
-  /** the observed finding values (0 or 1) */
+  /** the observed finding values (0 or 1; NaN where missing, a finding that sums out) */
   readonly value: Float64Array;
 }
 
@@ -55,14 +55,18 @@ function refName(e: Expr): string | undefined {
   return e.kind === 'index' && e.target.kind === 'name' ? e.target.name : undefined;
 }
 
-/** Match `Bernoulli(1 - A * exp(-L))` on an observed node; undefined if it is not of that form. */
+/**
+ * Match `Bernoulli(1 - A * exp(-L))` on an observed node, or a partially observed barren leaf
+ * (its missing findings sum out); undefined if it is not of that form.
+ */
 export function matchNoisyOr(
   model: BoundModel,
   node: StochasticNode,
   nodes: NodeAnalysis,
 ): NoisyOrForm | undefined {
-  if (node.distribution !== 'Bernoulli' || model.observation[node.name]?.kind !== 'observed')
-    return undefined;
+  const kind = model.observation[node.name]?.kind;
+  const findings = kind === 'observed' || (kind === 'partial' && !nodes.varByName.has(node.name));
+  if (node.distribution !== 'Bernoulli' || !findings) return undefined;
   let p = node.args.p;
   if (!p) return undefined;
   // look through a deterministic node read with the node's own plate indices (or bare, unplated)
