@@ -8,6 +8,7 @@ import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
 import { ancestors } from '../../graph/query.js';
 import type { LatentSummary, Posterior } from '../../report/result.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
+import { withFloat64Probabilities } from './discrete/precision.js';
 import { ExprEvaluator, sum64 } from './evaluate.js';
 import { runGaussian } from './gaussian.js';
 import { NotPositiveDefinite } from './linalg64.js';
@@ -88,7 +89,12 @@ function knownLogProb(name: string, ev: ExprEvaluator): number {
     for (const a of ancestors(ev.model.graph, name)) {
       if (ev.model.graph.nodes[a].kind === 'deterministic') env[a] = ev.nodeValue(a, env);
     }
-    return ev.plan.logProb(name, env);
+    // probabilities given in float64 stay float64 (issue 7, item 15)
+    const x = ev.model.values[name]?.data;
+    const lp32 = ev.plan.logProb(name, env);
+    return withFloat64Probabilities(ev.model, ev.plan, name, env, lp32, (i) =>
+      x ? x[i] : Number.NaN,
+    );
   });
   const s = sum64(lp);
   lp.dispose();

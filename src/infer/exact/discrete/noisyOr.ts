@@ -2,7 +2,7 @@
 //
 // An observed `s ~ Bernoulli(1 - A * exp(-L))` where A does not depend on any latent and L is a
 // sum of (latent-free coefficient) × (Bernoulli latent) terms — `dot(W[:, j], d)`,
-// `sum(w * d)`, `w * d`, `W @ d` — has P(s = 0 | d) = A exp(-L(0)) · exp(-Σ_k w_k d_k), which is
+// `sum(w * d)`, `sum(d)`, `w * d`, `W @ d` — has P(s = 0 | d) = A exp(-L(0)) · exp(-Σ_k w_k d_k), which is
 // what Quickscore needs. Because L is affine in binary variables, its value at the all-zero
 // state and at the K unit vectors determines it exactly: the weights come from ONE compiled
 // evaluation with K + 1 samples. A's log is taken in float64 (evaluated in float64 when A is a
@@ -115,7 +115,7 @@ export function matchNoisyOr(
     }
     if (e.kind === 'call' && e.callee === 'sum' && e.args.length === 1) {
       const x = e.args[0].value;
-      return x.kind === 'binary' && x.op === '*' && linearTerm(x);
+      return isBinaryRef(x) || (x.kind === 'binary' && x.op === '*' && linearTerm(x));
     }
     return false;
   };

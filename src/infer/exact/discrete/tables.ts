@@ -8,6 +8,7 @@ import type { ModelPlan } from '../../../compile/model.js';
 import { userError } from '../../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import { type FactorNode, type NodeAnalysis, prodOf, withDeterministic } from './analysis.js';
+import { withFloat64Probabilities } from './precision.js';
 import { strides } from './table.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
@@ -108,6 +109,7 @@ export function nodeTable(
   const own = f.own ? nodes.varByName.get(f.name) : undefined;
   // a latent barren leaf has no observed element: nothing to evaluate
   if (model.observation[f.name]?.kind === 'latent' && f.missing) return tf.zeros([S, E]);
+  const observed = own ? undefined : model.values[f.name]?.data;
   const parts: tf.Tensor[] = [];
   try {
     for (let s0 = 0; s0 < S; s0 += chunk) {
@@ -140,7 +142,13 @@ export function nodeTable(
             const out = plan.logProb(f.name, full);
             lp = tf.broadcastTo(tf.reshape(out, [out.shape[0], E]), [len, E]);
           }
-          return lp;
+          // probabilities selected from float64 values: corrected in float64 (precision.ts)
+          const card = own ? f.slotCards[nSlots - 1] : 1;
+          const x = own
+            ? (i: number) => Math.floor((s0 + Math.floor(i / E)) / str[nSlots - 1]) % card
+            : (i: number) => (observed ? observed[i % E] : Number.NaN);
+          const full = withDeterministic(plan, model, f.name, env);
+          return withFloat64Probabilities(model, plan, f.name, full, lp, x);
         }),
       );
     }
