@@ -8,7 +8,7 @@ import type { Reason } from '../../diagnostics/reason.js';
 import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import { ancestors, stochasticNodes } from '../../graph/query.js';
+import { ancestors, descendants, stochasticNodes } from '../../graph/query.js';
 import { prod } from '../../util/shape.js';
 import { reasonAt } from '../engine.js';
 import { type AxisDep, DepAnalysis } from './deps.js';
@@ -62,6 +62,14 @@ export interface FactorNode {
   /** card of every slot, own slot last */
   readonly slotCards: readonly number[];
   readonly log2States: number;
+  /**
+   * A barren leaf (see barrenLeaves): 1 for every element whose entries are all missing. Such an
+   * element sums out to 1: its factor is identically 1 (a table of zeros), and it is reported by
+   * its predictive afterwards, never as a variable of the factor product.
+   */
+  readonly missing?: Uint8Array;
+  /** of a barren leaf: its number of states when its family is finite, else 0 */
+  readonly leafCard?: number;
 }
 
 export interface NodeAnalysis {
@@ -98,11 +106,54 @@ const unknownValue: UnknownValueReason = (model, name, kind) =>
       : `net ${name} has weights that are not known: discrete enumeration does not evaluate nets`,
   );
 
-/** The stochastic nodes holding discrete variables: latent or partially observed. */
+const barrenCache = new WeakMap<BoundModel, ReadonlySet<string>>();
+
+/**
+ * Barren leaves: stochastic nodes that no stochastic node depends on, with missing entries, and
+ * whose every element is either all missing or all observed — partially observed nodes of any
+ * family, and latent ones of infinite support (a Normal leaf under a discrete latent). A missing
+ * element of a leaf sums out to 1 (Σ_x p(x | parents) = 1), so it takes no part in the product of
+ * the other factors: an observed element is evidence like any observed node, and a missing one is
+ * reported by its predictive, Σ_s P(parents = s | data) p(x | s). Latent leaves of finite support
+ * stay variables (a leaf of a clique tree costs little, and gives its marginal directly).
+ */
+export function barrenLeaves(model: BoundModel): ReadonlySet<string> {
+  const hit = barrenCache.get(model);
+  if (hit) return hit;
+  const out = new Set<string>();
+  for (const n of stochasticNodes(model.graph)) {
+    const obs = model.observation[n.name];
+    if (!obs || obs.kind === 'observed') continue;
+    if (obs.kind === 'latent' && FINITE_FAMILIES.has(n.distribution)) continue;
+    const leaf = descendants(model.graph, n.name).every(
+      (d) => model.graph.nodes[d]?.kind !== 'stochastic',
+    );
+    if (!leaf) continue;
+    if (obs.kind === 'partial') {
+      // each element (batch position) all missing or all observed
+      const event = prod(model.shapes[n.name].event);
+      let uniform = true;
+      for (let e = 0; uniform && e < obs.mask.length; e += event) {
+        for (let k = 1; k < event; k++) if (obs.mask[e + k] !== obs.mask[e]) uniform = false;
+      }
+      if (!uniform) continue;
+    } else if (prod(model.shapes[n.name].event) !== 1) continue;
+    out.add(n.name);
+  }
+  barrenCache.set(model, out);
+  return out;
+}
+
+/** The stochastic nodes holding discrete variables: latent or partially observed, not barren leaves. */
 export function isVariableNode(model: BoundModel, name: string): boolean {
   const node = model.graph.nodes[name];
   const obs = model.observation[name];
-  return node?.kind === 'stochastic' && obs !== undefined && obs.kind !== 'observed';
+  return (
+    node?.kind === 'stochastic' &&
+    obs !== undefined &&
+    obs.kind !== 'observed' &&
+    !barrenLeaves(model).has(name)
+  );
 }
 
 function familyReason(model: BoundModel, node: StochasticNode): Reason {
@@ -247,9 +298,26 @@ export function analyseNodes(
   }
   if (reasons.length > 0) return { ok: false, reasons };
 
+  const leaves = barrenLeaves(model);
   const factors: FactorNode[] = [];
   for (const n of stoch) {
     const own = varByName.has(n.name);
+    let leaf: Pick<FactorNode, 'missing' | 'leafCard'> = {};
+    if (leaves.has(n.name)) {
+      const card = FINITE_FAMILIES.has(n.distribution) ? cardinality(plan, model, n, deps) : 0;
+      if (typeof card !== 'number') {
+        reasons.push(card);
+        continue;
+      }
+      const obs = model.observation[n.name];
+      const s = model.shapes[n.name];
+      const missing = new Uint8Array(prod(s.batch)).fill(1);
+      if (obs?.kind === 'partial') {
+        const event = prod(s.event);
+        for (let e = 0; e < missing.length; e++) missing[e] = obs.mask[e * event] ? 0 : 1;
+      }
+      leaf = { missing, leafCard: card };
+    }
     const s = model.shapes[n.name];
     const elementShape = own ? [...s.batch, ...s.event] : [...s.batch];
     const groups: SlotGroup[] = [];
@@ -283,8 +351,10 @@ export function analyseNodes(
       groups,
       slotCards,
       log2States,
+      ...leaf,
     });
   }
+  if (reasons.length > 0) return { ok: false, reasons };
   return { ok: true, value: { vars, varByName, nVars: offset, factors, deps } };
 }
 

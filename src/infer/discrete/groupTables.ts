@@ -45,7 +45,11 @@ export class Tables {
   }
 }
 
-/** The batched table [C, states] of one group factor for the copies `elems` (its elements). */
+/**
+ * The batched table [C, states] of one group factor for the copies `elems` (its elements).
+ * `probe` replaces the node's table: a node-level table [S, E] (`node`), or for a noisy-OR
+ * finding the value it is scored at (a missing finding's predictive, solve.ts).
+ */
 export function groupTable(
   p: GroupFactor,
   group: Group,
@@ -53,11 +57,12 @@ export function groupTable(
   tables: Tables,
   params: NoisyOrParams | undefined,
   nSlots: number,
+  probe?: { readonly node?: tf.Tensor2D; readonly value?: number },
 ): LogTable {
   const cards = p.scope.map((v) => group.cards[v]);
   const C = elems.length;
   if (!params) {
-    const T = tables.tensor(p.node);
+    const T = probe?.node ?? tables.tensor(p.node);
     const t = tf.tidy(
       () => tf.transpose(tf.gather(T, tf.tensor1d(elems, 'int32'), 1)) as tf.Tensor2D,
     );
@@ -71,7 +76,7 @@ export function groupTable(
   for (let c = 0; c < C; c++) {
     const e = elems[c];
     logA[c] = params.logA[e];
-    value[c] = params.value[e];
+    value[c] = probe?.value ?? params.value[e];
     for (let i = 0; i < k; i++) w[c * k + i] = params.w[e * nSlots + p.slots[i]];
   }
   const t = tf.tidy(() => {
@@ -88,7 +93,10 @@ export function groupTable(
       neg = tf.sub(neg, tf.matMul(tf.tensor2d(w, [C, k]), tf.stack(bits, 0)));
     }
     const pos = tf.log(tf.neg(tf.expm1(neg)));
-    return tf.where(tf.equal(tf.tensor2d(value, [C, 1]), 1), pos, neg) as tf.Tensor2D;
+    const v = tf.tensor2d(value, [C, 1]);
+    const scored = tf.where(tf.equal(v, 1), pos, neg);
+    // a missing finding sums out: log 1
+    return tf.where(tf.isNaN(v), tf.zerosLike(scored), scored) as tf.Tensor2D;
   });
   return { vars: p.scope, cards, t };
 }

@@ -2,7 +2,7 @@
 //
 // An observed `s ~ Bernoulli(1 - A * exp(-L))` where A does not depend on any latent and L is a
 // sum of (latent-free coefficient) × (Bernoulli latent) terms — `dot(W[:, j], d)`,
-// `sum(w * d)`, `w * d`, `W @ d` — has P(s = 0 | d) = A exp(-L(0)) · exp(-Σ_k w_k d_k), which is
+// `sum(w * d)`, `sum(d)`, `w * d`, `W @ d` — has P(s = 0 | d) = A exp(-L(0)) · exp(-Σ_k w_k d_k), which is
 // what Quickscore needs. Because L is affine in binary variables, its value at the all-zero
 // state and at the K unit vectors determines it exactly: the weights come from ONE compiled
 // evaluation with K + 1 samples. A's log is taken in float64 (evaluated in float64 when A is a
@@ -33,7 +33,7 @@ export interface NoisyOrParams {
   readonly logA: Float64Array;
   /** [elements × slots] weights of the template slots (0 where a slot is not read) */
   readonly w: Float64Array;
-  /** the observed finding values (0 or 1) */
+  /** the observed finding values (0 or 1; NaN where missing, a finding that sums out) */
   readonly value: Float64Array;
 }
 
@@ -55,14 +55,18 @@ function refName(e: Expr): string | undefined {
   return e.kind === 'index' && e.target.kind === 'name' ? e.target.name : undefined;
 }
 
-/** Match `Bernoulli(1 - A * exp(-L))` on an observed node; undefined if it is not of that form. */
+/**
+ * Match `Bernoulli(1 - A * exp(-L))` on an observed node, or a partially observed barren leaf
+ * (its missing findings sum out); undefined if it is not of that form.
+ */
 export function matchNoisyOr(
   model: BoundModel,
   node: StochasticNode,
   nodes: NodeAnalysis,
 ): NoisyOrForm | undefined {
-  if (node.distribution !== 'Bernoulli' || model.observation[node.name]?.kind !== 'observed')
-    return undefined;
+  const kind = model.observation[node.name]?.kind;
+  const findings = kind === 'observed' || (kind === 'partial' && !nodes.varByName.has(node.name));
+  if (node.distribution !== 'Bernoulli' || !findings) return undefined;
   let p = node.args.p;
   if (!p) return undefined;
   // look through a deterministic node read with the node's own plate indices (or bare, unplated)
@@ -111,7 +115,7 @@ export function matchNoisyOr(
     }
     if (e.kind === 'call' && e.callee === 'sum' && e.args.length === 1) {
       const x = e.args[0].value;
-      return x.kind === 'binary' && x.op === '*' && linearTerm(x);
+      return isBinaryRef(x) || (x.kind === 'binary' && x.op === '*' && linearTerm(x));
     }
     return false;
   };

@@ -22,6 +22,9 @@ import { buildStructure, type Group, type Structure, slotIds } from './structure
 
 export type Method = 'quickscore' | 'enumerate' | 'cliques';
 
+/** Largest number of joint parent states a missing leaf of infinite support is mixed over. */
+const MAX_LOG2_MIXTURE = 10;
+
 /** Largest number of positive findings Quickscore accepts (2^25 terms). */
 export const MAX_POSITIVES = 25;
 
@@ -148,6 +151,21 @@ export function prepare(
   });
   // tables are evaluated for every factor node that is not a noisy-OR finding
   nodes.factors.forEach((f, i) => {
+    // a missing entry of a leaf of infinite support mixes over its parents' joint states (leaves.ts)
+    if (
+      f.missing &&
+      f.leafCard === 0 &&
+      f.slotCards.length > 1 &&
+      f.log2States > MAX_LOG2_MIXTURE
+    ) {
+      reasons.push(
+        reasonAt(
+          model,
+          f.name,
+          `the predictive of a missing entry of ${f.name} mixes over the 2^${f.log2States.toFixed(1)} joint states of ${describeSlots(f)} (the limit is 2^${MAX_LOG2_MIXTURE})`,
+        ),
+      );
+    }
     if (noisyOr[i]) return;
     const log2Table = f.log2States + Math.log2(Math.max(1, f.elements));
     if (f.log2States > MAX_LOG2_STATES || log2Table > MAX_LOG2_TABLE) {

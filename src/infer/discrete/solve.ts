@@ -15,6 +15,14 @@ import {
   solveTables,
 } from './generic.js';
 import { groupTable, Tables } from './groupTables.js';
+import {
+  type LeafResults,
+  leafResults,
+  type Probe,
+  type ProbeRun,
+  probeTable,
+  solveLeaves,
+} from './leaves.js';
 import type { GroupPlan, Prepared } from './prepare.js';
 import { type Finding, quickscore } from './quickscore.js';
 import { aligned, type LogTable, splitScope } from './table.js';
@@ -23,6 +31,8 @@ export interface Solution {
   readonly logZ: number;
   /** per variable node (in `nodes.vars` order): posterior probabilities [size × card] */
   readonly marginals: Float64Array[];
+  /** per barren leaf (by factor index): observed entries as themselves, missing ones' predictive */
+  readonly leaves: LeafResults;
   /** the method used for each group, with its number of copies (for reports and tests) */
   readonly methods: { method: string; copies: number; variables: number }[];
   /** per group plan (`prep.plans` order): log Z of each copy, i.e. of each component */
@@ -36,7 +46,14 @@ const MAX_CONDITION = 1e9;
 /** Table entries per batched chunk of copies. */
 const CHUNK_ENTRIES = 1 << 23;
 
-class Results {
+/** Where a solve puts log Z and the marginals: the model's Results, or a probe's log Z per copy. */
+export interface Sink {
+  /** log Z of one copy of the group being solved */
+  addCopyLogZ(copy: number, x: number): void;
+  set(id: number, src: ArrayLike<number>, at: number): void;
+}
+
+export class Results implements Sink {
   readonly marginals: Float64Array[];
   private readonly varNode: Int32Array;
   logZ = 0;
@@ -44,7 +61,7 @@ class Results {
   readonly constantLogZ: Float64Array;
   /** the group plan being solved (addCopyLogZ records under it) */
   group = 0;
-  constructor(private readonly prep: Prepared) {
+  constructor(readonly prep: Prepared) {
     this.groupLogZ = prep.plans.map((gp) => new Float64Array(gp.group.copies));
     this.constantLogZ = new Float64Array(prep.structure.constants.length / 2);
     const { vars, nVars } = prep.nodes;
@@ -69,6 +86,14 @@ class Results {
     this.groupLogZ[this.group][copy] = x;
   }
 
+  /** the marginal of global variable `id` (a view) */
+  get(id: number): Float64Array {
+    const ni = this.varNode[id];
+    const v = this.prep.nodes.vars[ni];
+    const base = (id - v.offset) * v.card;
+    return this.marginals[ni].subarray(base, base + v.card);
+  }
+
   addLogZ(x: number): void {
     if (x === Number.NEGATIVE_INFINITY || Number.isNaN(x)) {
       throw userError(
@@ -80,28 +105,44 @@ class Results {
   }
 }
 
-/** The batched table of group factor `f` for the copies `ids` (rows in the order of ids). */
+/**
+ * The batched table of group factor `f` for the copies `ids` (rows in the order of ids); the
+ * elements a probe names get the probe's table instead.
+ */
 function tablesFor(
   gp: GroupPlan,
   f: number,
   elems: Int32Array,
   prep: Prepared,
   tables: Tables,
+  probe?: Probe,
 ): LogTable {
   const p = gp.group.factors[f];
   const node = prep.nodes.factors[p.node];
-  return groupTable(p, gp.group, elems, tables, prep.noisyOr[p.node], node.slotCards.length);
+  const nSlots = node.slotCards.length;
+  const base = groupTable(p, gp.group, elems, tables, prep.noisyOr[p.node], nSlots);
+  if (probe?.node !== p.node) return base;
+  const hit = Float32Array.from(elems, (e) => (probe.elems.has(e) ? 1 : 0));
+  if (!hit.includes(1)) return base;
+  const alt = probeTable(probe, p, gp.group, elems, tables, prep, base);
+  const t = tf.tidy(
+    () => tf.where(tf.cast(tf.tensor2d(hit, [hit.length, 1]), 'bool'), alt, base.t) as tf.Tensor2D,
+  );
+  base.t.dispose();
+  alt.dispose();
+  return { ...base, t };
 }
 
-function solveGeneric(
+export function solveGeneric(
   gp: GroupPlan,
   copies: Int32Array,
   prep: Prepared,
   tables: Tables,
-  res: Results,
+  res: Sink,
+  probe?: Probe,
 ): void {
   if (gp.partition) {
-    solveConditioned(gp, gp.partition, copies, prep, tables, res);
+    solveConditioned(gp, gp.partition, copies, prep, tables, res, probe);
     return;
   }
   const { group } = gp;
@@ -122,6 +163,7 @@ function solveGeneric(
         Int32Array.from(ids, (c) => group.copyElems[c * nF + i]),
         prep,
         tables,
+        probe,
       ),
     );
     try {
@@ -148,7 +190,8 @@ function solveConditioned(
   copies: Int32Array,
   prep: Prepared,
   tables: Tables,
-  res: Results,
+  res: Sink,
+  probe?: Probe,
 ): void {
   const { group } = gp;
   const n = group.cards.length;
@@ -175,6 +218,7 @@ function solveConditioned(
         Int32Array.from(ids, (c) => group.copyElems[c * nF + f]),
         prep,
         tables,
+        probe,
       );
       const flat = tf.tidy(() =>
         tf.reshape(tf.add(tf.zeros([C, split.s1, split.s2]), aligned(t, split)), [C * R]),
@@ -193,7 +237,7 @@ function solveConditioned(
           const f = pt.factors[q];
           for (let j = 0; j < C; j++) elems[k * C + j] = group.copyElems[ids[j] * nF + f];
         });
-        const full = tablesFor(gp, g.parts[0].factors[q], elems, prep, tables);
+        const full = tablesFor(gp, g.parts[0].factors[q], elems, prep, tables, probe);
         const t = tf.tidy(() => conditionTable(full, cut, cutCards, cutSet) as tf.Tensor2D);
         full.t.dispose();
         return { vars: scope, cards: scope.map((l) => g.cards[l]), t };
@@ -252,11 +296,24 @@ function solveConditioned(
   }
 }
 
-function solveQuickscore(gp: GroupPlan, prep: Prepared, tables: Tables, res: Results): Int32Array {
+/**
+ * Quickscore per copy. A missing finding sums out of the evidence; its predictive is
+ * P(s = 0 | evidence) = P(evidence, s = 0) / P(evidence), one more Quickscore sum with s as a
+ * negative finding (negatives cost O(K) each). Returns the copies Quickscore could not solve
+ * within MAX_CONDITION, and those whose predictives it could not.
+ */
+function solveQuickscore(
+  gp: GroupPlan,
+  prep: Prepared,
+  tables: Tables,
+  res: Results,
+  leaves: LeafResults,
+): { failed: Int32Array; unprobed: Int32Array } {
   const { group } = gp;
   const n = group.cards.length;
   const nF = group.factors.length;
   const failed: number[] = [];
+  const unprobed: number[] = [];
   const logPi0 = new Float64Array(n);
   const logPi1 = new Float64Array(n);
   const one = new Float64Array(2);
@@ -265,6 +322,7 @@ function solveQuickscore(gp: GroupPlan, prep: Prepared, tables: Tables, res: Res
     logPi1.fill(0);
     const negatives: Finding[] = [];
     const positives: Finding[] = [];
+    const missing: { node: number; e: number; finding: Finding }[] = [];
     group.factors.forEach((p, i) => {
       const e = group.copyElems[c * nF + i];
       const params = prep.noisyOr[p.node];
@@ -275,7 +333,8 @@ function solveQuickscore(gp: GroupPlan, prep: Prepared, tables: Tables, res: Res
           vars: Int32Array.from(p.scope),
           w: Float64Array.from(p.slots, (s) => params.w[e * nSlots + s]),
         };
-        (params.value[e] === 1 ? positives : negatives).push(finding);
+        if (Number.isNaN(params.value[e])) missing.push({ node: p.node, e, finding });
+        else (params.value[e] === 1 ? positives : negatives).push(finding);
         return;
       }
       // a unary table (one slot of two states)
@@ -295,8 +354,21 @@ function solveQuickscore(gp: GroupPlan, prep: Prepared, tables: Tables, res: Res
       one[1] = sol.p1[v];
       res.set(group.copyVars[c * n + v], one, 0);
     }
+    let probed = true;
+    for (const m of missing) {
+      const q = quickscore({
+        K: n,
+        logPi0,
+        logPi1,
+        negatives: [...negatives, m.finding],
+        positives,
+      });
+      if (!(q.condition <= MAX_CONDITION) || Number.isNaN(q.logZ)) probed = false;
+      else leaves.setFinite(m.node, m.e, [Math.exp(q.logZ - sol.logZ)], true);
+    }
+    if (!probed) unprobed.push(c);
   }
-  return Int32Array.from(failed);
+  return { failed: Int32Array.from(failed), unprobed: Int32Array.from(unprobed) };
 }
 
 /** Solve every group and collect log Z and the marginals. */
@@ -308,14 +380,19 @@ export function solve(
 ): Solution {
   const tables = new Tables(model, plan, prep);
   const res = new Results(prep);
+  const leaves = leafResults(model, plan, prep);
   const methods: Solution['methods'] = [];
+  const marginal = (id: number) => res.get(id);
+  const run: ProbeRun = (gp, copies, sink, probe) =>
+    solveGeneric(gp, copies, prep, tables, sink, probe);
   try {
-    // factor elements that read no variable contribute constants
+    // factor elements that read no variable contribute constants (a missing finding: log 1)
     const { constants } = prep.structure;
     for (let i = 0; i < constants.length; i += 2) {
       const fi = constants[i];
       const e = constants[i + 1];
       const params = prep.noisyOr[fi];
+      if (params && Number.isNaN(params.value[e])) continue;
       const x = params
         ? params.value[e] === 1
           ? log1mexp64(params.logA[e])
@@ -329,20 +406,23 @@ export function solve(
       res.group = i;
       const all = Int32Array.from({ length: gp.group.copies }, (_, c) => c);
       if (gp.method === 'quickscore') {
-        const failed = solveQuickscore(gp, prep, tables, res);
+        const { failed, unprobed } = solveQuickscore(gp, prep, tables, res, leaves);
         methods.push({
           method: 'quickscore',
           copies: gp.group.copies - failed.length,
           variables: gp.group.cards.length,
         });
+        const cliques: GroupPlan = { ...gp, method: 'cliques' };
         if (failed.length > 0) {
-          solveGeneric({ ...gp, method: 'cliques' }, failed, prep, tables, res);
+          solveGeneric(cliques, failed, prep, tables, res);
           methods.push({
             method: 'cliques',
             copies: failed.length,
             variables: gp.group.cards.length,
           });
         }
+        const probe = Int32Array.from([...failed, ...unprobed]);
+        solveLeaves(cliques, all, probe, prep, leaves, marginal, run);
       } else {
         solveGeneric(gp, all, prep, tables, res);
         methods.push({
@@ -350,15 +430,19 @@ export function solve(
           copies: gp.group.copies,
           variables: gp.group.cards.length,
         });
+        solveLeaves(gp, all, all, prep, leaves, marginal, run);
       }
       onProgress?.(i + 1, total);
     });
+    leaves.finish();
   } finally {
     tables.dispose();
+    leaves.dispose();
   }
   return {
     logZ: res.logZ,
     marginals: res.marginals,
+    leaves,
     methods,
     groupLogZ: res.groupLogZ,
     constantLogZ: res.constantLogZ,

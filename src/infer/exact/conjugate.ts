@@ -7,6 +7,7 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { ancestors } from '../../graph/query.js';
 import { NotPositiveDefiniteError } from '../../linalg/dense64.js';
+import { withFloat64Probabilities } from '../discrete/precision.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
 import type { LatentPosterior, Posterior } from '../result.js';
 import { runGaussian } from './gaussian.js';
@@ -98,7 +99,12 @@ function knownLogProb(name: string, ev: ExprEvaluator): number {
     for (const a of ancestors(ev.model.graph, name)) {
       if (ev.model.graph.nodes[a].kind === 'deterministic') env[a] = ev.nodeValue(a, env);
     }
-    return ev.plan.logProb(name, env);
+    // probabilities given in float64 stay float64 (issue 7, item 15)
+    const x = ev.model.values[name]?.data;
+    const lp32 = ev.plan.logProb(name, env);
+    return withFloat64Probabilities(ev.model, ev.plan, name, env, lp32, (i) =>
+      x ? x[i] : Number.NaN,
+    );
   });
   const s = sum64(lp);
   lp.dispose();

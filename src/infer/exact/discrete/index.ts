@@ -19,7 +19,7 @@ import { type Method, type Prepared, prepare } from '../../discrete/prepare.js';
 import { solve } from '../../discrete/solve.js';
 import { type Applicability, type RunOptions, reasonAt, reasonsError } from '../../engine.js';
 import type { LatentPosterior, Posterior } from '../../result.js';
-import { discreteSummary } from './summary.js';
+import { discreteSummary, leafSummary } from './summary.js';
 
 export type { Method } from '../../discrete/prepare.js';
 
@@ -101,6 +101,10 @@ export async function runDiscreteWith(
     prep.nodes.vars.forEach((v, i) => {
       latents[v.name] = discreteSummary(v, sol.marginals[i]);
     });
+    for (const leaf of sol.leaves.entries()) {
+      const f = prep.nodes.factors[leaf.fi];
+      latents[f.name] = leafSummary(bound, f, leaf);
+    }
     const posterior: Posterior = {
       engine: 'exact',
       converged: true,
