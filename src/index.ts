@@ -8,65 +8,52 @@ import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
 import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
-import { buildGraph } from './graph/build.js';
-import type { ModelGraph } from './graph/ir.js';
-import { notApplicable, type RunOptions } from './infer/engine.js';
+import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
+import { resolveOptions } from './infer/options.js';
+import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
-import type { Program } from './lang/ast.js';
-import { frontend } from './lang/index.js';
-import { checkResult } from './report/check.js';
-import type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
+import type { CompiledModel } from './model.js';
+import type { EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
 export type { Diagnostic } from './diagnostics/diagnostics.js';
 export { PlatoError } from './diagnostics/diagnostics.js';
-export type { CheckResult, EnginesReport, Posterior, SampleResult } from './report/result.js';
-
-/** A parsed, checked model: the AST and the graph IR. */
-export interface CompiledModel {
-  readonly program: Program;
-  readonly graph: ModelGraph;
-}
-
-export interface CompileOptions {
-  readonly filename?: string;
-}
-
-/** Parse, check and build the graph; throws PlatoError with every diagnostic found. */
-export function compile(source: string, options: CompileOptions = {}): CompiledModel {
-  const filename = options.filename ?? '<model>';
-  if (typeof source !== 'string')
-    throw userError(`the model source must be a string, got ${typeof source}`, 'unsupported');
-  const front = frontend(source, filename);
-  const errors = front.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0 || !front.program)
-    throw new PlatoError(front.diagnostics, source, filename);
-  const built = buildGraph(front.program, source, filename);
-  const all = [...front.diagnostics, ...built.diagnostics];
-  if (!built.graph || all.some((d) => d.severity === 'error')) {
-    throw new PlatoError(all, source, filename);
-  }
-  return { program: front.program, graph: built.graph };
-}
-
-/** `plato check --json` */
-export function check(model: CompiledModel): CheckResult {
-  return checkResult(model.graph);
-}
+export type {
+  LatentPosterior,
+  NumericArray,
+  Posterior,
+  RaggedAxis,
+  SampleResult,
+} from './infer/result.js';
+export { ResultArray } from './infer/result.js';
+export { type CompiledModel, type CompileOptions, check, compile } from './model.js';
+export type {
+  CheckResult,
+  EnginesReport,
+  LatentJson,
+  Nested,
+  PosteriorJson,
+  SampleJson,
+} from './report/result.js';
 
 export interface DataOptions {
   /** the data object (as read from JSON); sizes, hypers, covariates and observations */
   readonly data?: DataInput;
   /** the data file's name, for messages */
   readonly dataFile?: string;
+  /** without a data file, how messages name the place to give data (default: the `data` option) */
+  readonly dataWhere?: string;
   readonly backend?: BackendName;
   /** called with each non-fatal finding of data binding (e.g. a key the model does not declare) */
   readonly onWarning?: (warning: Diagnostic) => void;
 }
 
 function bindData(model: CompiledModel, options: DataOptions): BoundModel {
-  const bound = bind(model.graph, options.data ?? {}, { dataFile: options.dataFile });
+  const bound = bind(model.graph, options.data ?? {}, {
+    dataFile: options.dataFile,
+    dataWhere: options.dataWhere,
+  });
   for (const w of bound.warnings) options.onWarning?.(w);
   return bound;
 }
@@ -81,25 +68,13 @@ export interface SampleOptions extends DataOptions {
 /** A seed is any integer (`--seed -1` is fine); 1.5 or NaN would silently change the stream. */
 function checkSeed(seed: number): void {
   if (!Number.isSafeInteger(seed))
-    throw userError(`--seed must be an integer, got ${seed}`, 'unsupported');
+    throw userError(`seed must be an integer, got ${seed}`, 'unsupported');
 }
 
-/** The numeric options, as the CLI's flag parsers check them (src/cli/flags.ts). */
-function checkRunOptions(options: Partial<RunOptions>): void {
-  const counts = ['iters', 'batchSize', 'epochs', 'restarts', 'particles'] as const;
-  for (const k of counts) {
-    const v = options[k];
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
-      throw userError(`${k} must be a positive integer, got ${v}`, 'unsupported');
-  }
-  for (const k of ['tol', 'lr'] as const) {
-    const v = options[k];
-    if (v !== undefined && !(Number.isFinite(v) && v > 0))
-      throw userError(`${k} must be a positive number, got ${v}`, 'unsupported');
-  }
-}
-
-/** `plato sample --json`: n joint ancestral draws of every node. */
+/**
+ * n joint ancestral draws of every node: typed arrays with their shapes; `JSON.stringify` of
+ * the result is what `plato sample --json` prints.
+ */
 export async function sample(
   model: CompiledModel,
   options: SampleOptions = {},
@@ -109,7 +84,7 @@ export async function sample(
   const n = options.n ?? 1000;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(n) || n < 1)
-    throw userError(`-n must be a positive integer, got ${n}`, 'unsupported');
+    throw userError(`n must be a positive integer, got ${n}`, 'unsupported');
   checkSeed(seed);
   const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
   try {
@@ -119,35 +94,81 @@ export async function sample(
   }
 }
 
-export interface InferOptions extends DataOptions, Partial<RunOptions> {
-  readonly engine?: string;
-}
-
-/** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */
-export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
-  await initBackend(options.backend ?? 'wasm');
-  const bound = bindData(model, options);
-  if (options.seed !== undefined) checkSeed(options.seed);
-  checkRunOptions(options);
-  const name = options.engine ?? 'auto';
-  const engine = name === 'auto' ? chooseAuto(bound) : getEngine(name);
-  const app = engine.applicability(bound);
-  if (!app.ok) {
-    throw notApplicable(bound, engine.name, app.reasons);
-  }
-  // arguments fixed by the data and the model must lie in their domains (argDomains.ts)
+/** Arguments fixed by the data and the model must lie in their domains (argDomains.ts). */
+function checkFixedArgs(bound: BoundModel): void {
   const plan = compileModel(bound);
   try {
     plan.checkFixedArgs();
   } finally {
     plan.dispose();
   }
-  return engine.run(bound, { ...options, seed: options.seed ?? 0 });
+}
+
+export interface InferOptions extends DataOptions {
+  /** `auto` (default) or a registered inference engine */
+  readonly engine?: string;
+  /** every engine takes a seed (default 0) */
+  readonly seed?: number;
+  /** called with (done, total) for progress bars */
+  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The options of the chosen engine (`iters`, `tol`, … as it declares them). Checked when the
+   * engine is known: a name it does not read, or a bad value, is a PlatoError naming it.
+   */
+  readonly [option: string]: unknown;
+}
+
+/** What infer takes itself; everything else is an option of the engine. */
+const INFER_KEYS = [
+  'data',
+  'dataFile',
+  'dataWhere',
+  'backend',
+  'onWarning',
+  'engine',
+  'onProgress',
+] as const;
+
+/** The chosen engine's options, defaults filled in; an OptionError for a bad one. */
+function engineOptions(
+  engine: Engine,
+  options: InferOptions,
+  auto: boolean,
+): RunOptions<Engine['options']> {
+  const given: Record<string, unknown> = { ...options };
+  for (const k of INFER_KEYS) delete given[k];
+  const values = resolveOptions(engine, given, {
+    registered: listEngines(),
+    accepted: INFER_KEYS,
+    auto,
+  });
+  // checked against the engine's declarations: each value has its declared type
+  return { ...values, seed: values.seed as number, onProgress: options.onProgress };
+}
+
+/** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */
+export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
+  await initBackend(options.backend ?? 'wasm');
+  const name = options.engine ?? 'auto';
+  // a named engine's options are checked before the data is read; auto's once it has picked
+  const named = name === 'auto' ? undefined : getEngine(name);
+  const checked = named && engineOptions(named, options, false);
+  const bound = bindData(model, options);
+  const engine = named ?? chooseAuto(bound);
+  const runOptions = checked ?? engineOptions(engine, options, true);
+  const app = engine.applicability(bound);
+  if (!app.ok) {
+    throw notApplicable(bound, engine.name, app.reasons);
+  }
+  checkFixedArgs(bound);
+  return engine.run(bound, runOptions);
 }
 
 /** `plato engines --json`: which engines apply, and why the others do not. */
 export function engines(model: CompiledModel, options: DataOptions = {}): EnginesReport {
   const bound = bindData(model, options);
+  // the same domain checks as `infer`: a model no engine can run is an error, not a list
+  checkFixedArgs(bound);
   const list = listEngines().map((e) => {
     const app = e.applicability(bound);
     return { name: e.name, applies: app.ok, reasons: app.ok ? [] : [...app.reasons] };

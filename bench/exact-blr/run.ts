@@ -122,12 +122,12 @@ async function main(): Promise<number> {
     const post = await exactEngine.run(bound, { seed: 0 });
     const seconds = (performance.now() - t0) / 1000;
     const beta = post.latents.beta;
-    const sd = beta.sd as number[];
+    const sd = Array.from(beta.sd.data);
     return {
       seconds,
       checks: {
         ...errors(
-          beta.mean as number[],
+          Array.from(beta.mean.data),
           sd.map((s) => s * s),
           d,
         ),

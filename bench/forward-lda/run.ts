@@ -1,6 +1,7 @@
 // bench/forward-lda: one ancestral draw of LDA (K=20, V=5000, D=2000, N=100, alpha=0.1,
 // eta=0.01), Plato beside hand-vectorised numpy and WebPPL (peers.md, Workload 1).
-// Metric: tokens/s = D·N / seconds for one complete draw of beta, theta, z and w.
+// Metric: tokens/s = D·N / seconds for one complete draw of beta, theta, z and w; for Plato
+// through the public `sample()` a library user calls (its result: typed arrays with shapes).
 // Targets (issue "Foundation", Speed): Plato >= 20x WebPPL and >= 0.5x numpy.
 //
 //   bash bench/setup.sh && npx tsx bench/forward-lda/run.ts [--quick] [--profile]
@@ -151,7 +152,7 @@ async function main(): Promise<number> {
   const contenders: Contender[] = [];
   if (plato) {
     const p = plato;
-    contenders.push({ name: 'plato', warmup: 2, repeats, run: async (i) => p.run(i) });
+    contenders.push({ name: 'plato', warmup: 2, repeats, run: (i) => p.run(i) });
   }
   contenders.push({
     name: 'numpy',
@@ -193,7 +194,7 @@ async function main(): Promise<number> {
       system: r.name,
       variant:
         r.name === 'plato'
-          ? 'forwardSample, wasm'
+          ? 'public sample(), wasm'
           : r.name === 'numpy'
             ? 'hand-vectorised'
             : 'discrete (Infer forward)',
@@ -209,11 +210,11 @@ async function main(): Promise<number> {
   const vsWebppl = rate('plato') / rate('webppl');
   const vsNumpy = rate('plato') / rate('numpy');
 
-  // Information beside the comparison: the end-to-end library call, and where the time goes.
-  let endToEnd: number[] = [];
+  // Information beside the comparison: the sampler inside sample(), and where the time goes.
+  let inner: number[] = [];
   let profile: { nodes: ProfileRow[]; kernels: ProfileRow[] } | undefined;
   if (plato && platoMod) {
-    endToEnd = await platoMod.timeEndToEnd(plato, sizes, quick ? 1 : 2);
+    inner = platoMod.timeInner(plato, quick ? 3 : 5);
     const missed = vsWebppl < TARGET_VS_WEBPPL || vsNumpy < TARGET_VS_NUMPY; // NaN: not measured
     if (opt.profile || missed) {
       log('profiling Plato (per node, then per kernel)…');
@@ -270,7 +271,7 @@ async function main(): Promise<number> {
     );
     console.log(
       `Plato compile ${secs(plato.compileSeconds)}, bind ${secs(plato.bindSeconds)}, ` +
-        `end-to-end sample() incl. JSON ${secs(median(endToEnd))} (median of ${endToEnd.length})`,
+        `inner forwardSample + reading the draws ${secs(median(inner))} (median of ${inner.length})`,
     );
   } else {
     console.log(`Plato not run${platoError ? `: ${platoError.split('\n')[0]}` : ''}`);
@@ -344,7 +345,7 @@ async function main(): Promise<number> {
       ? {
           compileSeconds: plato.compileSeconds,
           bindSeconds: plato.bindSeconds,
-          endToEndSampleSeconds: endToEnd,
+          innerForwardSampleSeconds: inner,
           profile: profile ?? null,
         }
       : { error: platoError ?? 'not run' },

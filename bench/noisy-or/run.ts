@@ -154,7 +154,7 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 }, { method });
     const seconds = (performance.now() - t0) / 1000;
-    const p = posterior.latents.d.mean as number[];
+    const p = Array.from(posterior.latents.d.mean.data);
     return {
       seconds,
       checks: {

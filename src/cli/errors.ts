@@ -1,7 +1,7 @@
 // Errors to text and exit codes (DESIGN.md §6): 1 for a user error (message, never a stack
 // trace), 2 for an internal error (message; the stack only with PLATO_DEBUG=1).
 import { CommanderError } from 'commander';
-import { PlatoError, renderDiagnostic } from '../diagnostics/diagnostics.js';
+import { type Diagnostic, PlatoError, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import { CliError } from './io.js';
 
 export const EXIT_OK = 0;
@@ -17,7 +17,7 @@ export function renderPlatoError(e: PlatoError): string {
   if (e.diagnostics.length === 0) return `error: ${e.message}`;
   return e.diagnostics
     .map((d) => {
-      const file = d.file ?? e.filename;
+      const file = fileOf(d, e);
       if (file !== undefined || (d.range && e.source !== undefined)) {
         return renderDiagnostic(d, e.source, file);
       }
@@ -25,6 +25,16 @@ export function renderPlatoError(e: PlatoError): string {
       return [`${sev}: ${d.message}`, ...(d.hints ?? []).map((h) => `  = ${h}`)].join('\n');
     })
     .join('\n\n');
+}
+
+/**
+ * The file a diagnostic belongs to: its own, else the error's (the model file), except that a
+ * data problem with neither range nor file came from data handed over as an object, which is
+ * no file at all.
+ */
+function fileOf(d: Diagnostic, e: PlatoError): string | undefined {
+  if (d.file !== undefined) return d.file;
+  return d.kind === 'data' && !d.range ? undefined : e.filename;
 }
 
 /** What to print on stderr for an error, and the exit code. */

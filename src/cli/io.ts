@@ -23,12 +23,32 @@ function reason(e: unknown): string {
   }
 }
 
-/** Read a text file; failures become `cannot read <what> 'path': no such file`. */
+/**
+ * Read a text file; failures become `cannot read <what> 'path': no such file`. A file that is
+ * not UTF-8 text (a binary, a Latin-1 file) is one error, not a parse of replacement characters
+ * and NUL bytes.
+ */
 export async function readText(path: string, what: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     throw new CliError(`cannot read ${what} '${path}': ${reason(e)}`);
+  }
+  const text = decodeText(bytes);
+  if (text === undefined)
+    throw new CliError(`cannot read ${what} '${path}': not a text file (it is not UTF-8 text)`);
+  return text;
+}
+
+/** The UTF-8 text of `bytes` (without a byte-order mark), or undefined if it is not text. */
+export function decodeText(bytes: Uint8Array): string | undefined {
+  // text files hold no NUL bytes; UTF-16 and binaries do
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,15 +1,24 @@
 // The `plato` command line (DESIGN.md §6), a thin shell over the library in src/index.ts.
-// The library (and with it tfjs) is imported only inside the actions, so `--help` and flag
-// errors answer at once.
+// The library is imported only inside the actions, so `--help` and flag errors answer at once.
+// `check` needs no tensor: it loads only the tensor-free src/model.ts; the other commands load
+// src/index.ts and with it TensorFlow.js (test/cli/startup.test.ts holds `check` to this).
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
-import type { CompiledModel } from '../index.js';
+import { BUILTIN_ENGINES } from '../infer/builtin.js';
+import {
+  describeOptionProblem,
+  type EngineInfo,
+  flagOf,
+  OptionError,
+  SEED,
+} from '../infer/options.js';
+import type { CompiledModel } from '../model.js';
 import { writeJsonChunks } from '../report/jsonStream.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';
-import { integer, positiveInt, positiveNumber } from './flags.js';
+import { engineFlags, positiveInt, sharedFlag } from './flags.js';
 import { CliError, openOutput, readText, writeStream } from './io.js';
 import { progressBar } from './progress.js';
 
@@ -27,6 +36,7 @@ interface DataOpts {
 }
 
 const library = () => import('../index.js');
+const models = () => import('../model.js');
 
 function version(): string {
   try {
@@ -39,7 +49,7 @@ function version(): string {
 
 async function loadModel(path: string): Promise<CompiledModel> {
   const source = await readText(path, 'model file');
-  const { compile } = await library();
+  const { compile } = await models();
   return compile(source, { filename: path });
 }
 
@@ -50,6 +60,9 @@ async function loadData(path: string | undefined): Promise<DataInput | undefined
   const data = readDataText(text, path);
   return data;
 }
+
+/** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
+const NO_DATA_FILE = 'a data file (--data FILE)';
 
 /** Non-fatal findings of data binding (DESIGN.md §3: undeclared keys) go to stderr. */
 function warn(d: Diagnostic): void {
@@ -80,13 +93,13 @@ const outputOption = () =>
   new Option('-o, --output <file>', 'also write the JSON result to <file>');
 const dataOption = () =>
   new Option('--data <file>', 'data: JSON (an object keyed by variable name) or CSV');
-const seedOption = () =>
-  new Option(
-    '--seed <int>',
-    'random seed; the same seed gives the same result (default 0)',
-  ).argParser(integer);
+const seedOption = () => sharedFlag(SEED);
 
-export function buildProgram(): Command {
+/**
+ * The command line. `engines` are the registered engines whose options become flags of
+ * `plato infer` (the built-in ones; tests add stand-ins).
+ */
+export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): Command {
   const program = new Command('plato')
     .description('Plato: a probabilistic programming language for Bayesian networks')
     .version(version(), '-V, --version')
@@ -111,7 +124,7 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (modelPath: string, opts: OutputOpts) => {
       const model = await loadModel(modelPath);
-      const { check } = await library();
+      const { check } = await models();
       await emit(check(model), checkText, { json: opts.json });
     });
 
@@ -142,96 +155,73 @@ export function buildProgram(): Command {
       const result = await sample(model, {
         data,
         dataFile: opts.data,
+        dataWhere: NO_DATA_FILE,
         onWarning: warn,
         n: g.n,
         seed: g.seed,
         conditional: g.conditional,
         backend: g.backend,
       });
-      await emit(result, sampleText, opts);
+      // state frequencies, not mean state indices, for Categorical nodes (issue 7 item 13)
+      const categorical = Object.values(model.graph.nodes)
+        .filter((n) => n.kind === 'stochastic' && n.distribution === 'Categorical')
+        .map((n) => n.name);
+      await emit(result, (r) => sampleText(r, { categorical }), opts);
     });
 
-  program
+  const inferCommand = program
     .command('infer')
     .description('run an inference engine on a model and its data; print the posterior')
     .argument('<model>', 'the model file (.plato)')
     .addOption(dataOption().makeOptionMandatory())
     .addOption(
-      new Option('--engine <name>', 'auto, exact, em, cavi or avi (see `plato engines`)').default(
-        'auto',
-      ),
-    )
-    .addOption(seedOption())
-    .addOption(new Option('--iters <n>', 'maximum number of iterations').argParser(positiveInt))
-    .addOption(
       new Option(
-        '--tol <t>',
-        'stop when the relative change of the objective is below t',
-      ).argParser(positiveNumber),
+        '--engine <name>',
+        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
+      ).default('auto'),
     )
-    .addOption(
-      new Option('--batch-size <n>', 'avi: minibatch size over the outer plate').argParser(
-        positiveInt,
-      ),
-    )
-    .addOption(new Option('--epochs <n>', 'avi: passes over the data').argParser(positiveInt))
-    .addOption(
-      new Option('--lr <rate>', 'avi, gradient M-steps: Adam learning rate').argParser(
-        positiveNumber,
-      ),
-    )
-    .addOption(
-      new Option('--restarts <n>', 'em, cavi: random restarts, best kept').argParser(positiveInt),
-    )
-    .addOption(
-      new Option('--particles <n>', 'avi: Monte Carlo samples per ELBO estimate').argParser(
-        positiveInt,
-      ),
-    )
+    .addOption(seedOption());
+  for (const flag of engineFlags(engines)) inferCommand.addOption(flag);
+  inferCommand
     .addOption(outputOption())
     .addOption(jsonOption())
     .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<
-        GlobalOpts & {
-          engine: string;
-          seed?: number;
-          iters?: number;
-          tol?: number;
-          batchSize?: number;
-          epochs?: number;
-          lr?: number;
-          restarts?: number;
-          particles?: number;
-        }
-      >();
+      const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
       await checkEngineName(g.engine);
+      // the engine options given on the command line; the library checks them against the
+      // engine that runs and fills in its defaults
+      const given: Record<string, unknown> = {};
+      for (const e of engines)
+        for (const o of e.options)
+          if (cmd.getOptionValueSource(o.name) === 'cli')
+            given[o.name] = cmd.getOptionValue(o.name);
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
       const { infer } = await library();
       const progress = await progressBar(!opts.json, g.engine);
       try {
         const result = await infer(model, {
+          ...given,
           data,
           dataFile: opts.data,
           onWarning: warn,
           engine: g.engine,
           seed: g.seed,
-          iters: g.iters,
-          tol: g.tol,
-          batchSize: g.batchSize,
-          epochs: g.epochs,
-          lr: g.lr,
-          restarts: g.restarts,
-          particles: g.particles,
           backend: g.backend,
           onProgress: progress.onProgress,
+        }).catch((e: unknown) => {
+          // the library names options as the library does; here they are flags
+          throw e instanceof OptionError
+            ? new CliError(describeOptionProblem(e.problem, 'flags'))
+            : e;
         });
         progress.stop();
         await emit(result, inferText, opts);
       } finally {
         progress.stop();
       }
-    });
+    })
+    .addHelpText('after', () => enginesHelp(engines));
 
   program
     .command('engines')
@@ -240,18 +230,29 @@ export function buildProgram(): Command {
     )
     .argument('<model>', 'the model file (.plato)')
     .addOption(dataOption())
+    .addOption(new Option('--verbose', 'list every reason, not only the first of each engine'))
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
-      const model = await loadModel(modelPath);
-      const data = await loadData(opts.data);
-      const { engines } = await library();
-      // some applicability checks evaluate the model's expressions: on the chosen backend
-      const { initBackend } = await import('../backend/index.js');
-      await initBackend(cmd.optsWithGlobals<GlobalOpts>().backend);
-      await emit(engines(model, { data, dataFile: opts.data, onWarning: warn }), enginesText, {
-        json: opts.json,
-      });
-    });
+    .action(
+      async (
+        modelPath: string,
+        opts: OutputOpts & DataOpts & { verbose?: boolean },
+        cmd: Command,
+      ) => {
+        const model = await loadModel(modelPath);
+        const data = await loadData(opts.data);
+        const { engines } = await library();
+        // some applicability checks evaluate the model's expressions: on the chosen backend
+        const { initBackend } = await import('../backend/index.js');
+        await initBackend(cmd.optsWithGlobals<GlobalOpts>().backend);
+        const report = engines(model, {
+          data,
+          dataFile: opts.data,
+          dataWhere: NO_DATA_FILE,
+          onWarning: warn,
+        });
+        await emit(report, (r) => enginesText(r, { verbose: opts.verbose }), { json: opts.json });
+      },
+    );
 
   program
     .command('graph')
@@ -263,6 +264,36 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+function inferenceEngines(engines: readonly EngineInfo[]): string[] {
+  return engines.filter((e) => e.inference).map((e) => e.name);
+}
+
+/** The registered inference engines and the options each reads, after `plato infer --help`. */
+function enginesHelp(engines: readonly EngineInfo[]): string {
+  const lines = ['', 'Engines (every engine reads --seed, and only its own options):'];
+  for (const e of engines.filter((x) => x.inference)) {
+    const own = e.options.map((o) => flagOf(o.name));
+    lines.push(...wrap(`${e.name}: ${e.description}`, 78, '  ', '    '));
+    lines.push(`    options: ${own.length > 0 ? own.join(', ') : 'none of its own'}`);
+  }
+  return lines.join('\n');
+}
+
+/** Words into lines of at most `width` characters, the first indented by `first`, the rest by `rest`. */
+function wrap(text: string, width: number, first: string, rest: string): string[] {
+  const out: string[] = [];
+  let line = first;
+  for (const word of text.split(' ')) {
+    const fresh = line === first || line === rest;
+    if (!fresh && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = rest + word;
+    } else line = fresh ? line + word : `${line} ${word}`;
+  }
+  out.push(line);
+  return out;
 }
 
 /** Unknown `--engine` names are a user error that lists the known ones. */
@@ -284,8 +315,11 @@ async function checkEngineName(name: string): Promise<void> {
 }
 
 /** Run the command line on `argv` (without node and the script); resolves to the exit code. */
-export async function run(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+export async function run(
+  argv: readonly string[],
+  engines: readonly EngineInfo[] = BUILTIN_ENGINES,
+): Promise<number> {
+  const program = buildProgram(engines);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;

@@ -5,37 +5,27 @@
 // wrong numbers (Gamma(-0.5) draws positive values, Bernoulli(1.5) always 1). Checked before
 // drawing, with the argument named and a caret under it.
 import * as tf from '@tensorflow/tfjs';
+import {
+  ARG_DOMAINS,
+  type Domain,
+  float32SimplexTolerance,
+  NON_NEGATIVE,
+  POSITIVE,
+  SIMPLEX_ARGS,
+} from '../distributions/domains.js';
 import type { BoundModel } from '../graph/bound.js';
 import type { StochasticNode } from '../graph/ir.js';
 import { planError } from './errors.js';
 
-type Domain = { readonly text: string; readonly ok: (x: tf.Tensor) => tf.Tensor };
-
-const positive: Domain = { text: '> 0', ok: (x) => tf.greater(x, 0) };
-const nonNegative: Domain = { text: '≥ 0', ok: (x) => tf.greaterEqual(x, 0) };
-const probability: Domain = {
-  text: 'in [0, 1]',
-  ok: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
-};
-const count: Domain = {
-  text: 'to be a non-negative integer',
-  ok: (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.equal(x, tf.round(x))),
-};
-
-/** Per family and argument name; arguments not listed need only not be NaN. */
-const DOMAINS: Readonly<Record<string, Readonly<Record<string, Domain>>>> = {
-  Normal: { sigma: positive },
-  LogNormal: { sigma: positive },
-  Bernoulli: { p: probability },
-  Categorical: { p: nonNegative },
-  Binomial: { n: count, p: probability },
-  Multinomial: { n: count, p: nonNegative },
-  Poisson: { rate: nonNegative },
-  Beta: { a: positive, b: positive },
-  Gamma: { shape: positive, rate: positive },
-  Exponential: { rate: positive },
-  Dirichlet: { alpha: positive },
-};
+/** The domain as a tfjs predicate (true where an entry lies inside it). */
+function inside(d: Domain, x: tf.Tensor): tf.Tensor {
+  let ok: tf.Tensor = tf.logicalNot(tf.isNaN(x));
+  if (d.lo !== undefined)
+    ok = tf.logicalAnd(ok, d.loOpen ? tf.greater(x, d.lo) : tf.greaterEqual(x, d.lo));
+  if (d.hi !== undefined) ok = tf.logicalAnd(ok, tf.lessEqual(x, d.hi));
+  if (d.integer) ok = tf.logicalAnd(ok, tf.equal(x, tf.round(x)));
+  return ok;
+}
 
 /** The first entry where `bad` holds, as the value of `x` there (a small download, only on error). */
 function firstBad(bad: tf.Tensor, x: tf.Tensor): number | undefined {
@@ -57,7 +47,7 @@ export function checkArgDomains(
   args: Readonly<Record<string, tf.Tensor>>,
   fromDraws: boolean,
 ): void {
-  const domains = DOMAINS[node.distribution] ?? {};
+  const domains = ARG_DOMAINS[node.distribution] ?? {};
   const fail = (arg: string, message: string) => {
     throw planError(
       model,
@@ -72,10 +62,23 @@ export function checkArgDomains(
     const found = domains[name];
     if (!found) continue;
     // a float32 draw may underflow to exactly 0 (Gamma with a small shape): from draws, 0 passes
-    const d = fromDraws && found === positive ? nonNegative : found;
-    const v = firstBad(tf.logicalNot(d.ok(x)), x);
+    const d = fromDraws && found === POSITIVE ? NON_NEGATIVE : found;
+    const v = firstBad(tf.logicalNot(inside(d, x)), x);
     if (v !== undefined)
       fail(name, `the argument ${name} = ${v} is outside its domain: expected ${name} ${d.text}`);
+  }
+  // a probability vector fixed before running must be a simplex: nothing renormalises it
+  const simplex = SIMPLEX_ARGS[node.distribution];
+  const p = simplex ? args[simplex] : undefined;
+  if (p && !fromDraws && p.rank > 0) {
+    const k = p.shape[p.rank - 1];
+    const sums = tf.sum(p, -1);
+    const off = firstBad(tf.greater(tf.abs(tf.sub(sums, 1)), float32SimplexTolerance(k)), sums);
+    if (off !== undefined)
+      fail(
+        simplex,
+        `the argument ${simplex} is not a simplex: its entries sum to ${off}; a probability vector must sum to 1 (nothing renormalises it)`,
+      );
   }
   if (node.distribution === 'Uniform' && args.lo && args.hi) {
     const bad = tf.greaterEqual(args.lo, args.hi);

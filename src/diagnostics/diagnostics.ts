@@ -57,9 +57,10 @@ export class PlatoError extends Error {
 
   /** The full human-readable text, with code frames where there is a range. */
   render(): string {
-    return this.diagnostics
-      .map((d) => renderDiagnostic(d, this.source, d.file ?? this.filename))
-      .join('\n\n');
+    // a data problem with neither range nor file came from an object, not from the model file
+    const fileOf = (d: Diagnostic) =>
+      d.file ?? (d.kind === 'data' && !d.range ? undefined : this.filename);
+    return this.diagnostics.map((d) => renderDiagnostic(d, this.source, fileOf(d))).join('\n\n');
   }
 }
 
@@ -78,10 +79,10 @@ export function userError(
  *       |                             ^^^^^^
  */
 export function renderDiagnostic(d: Diagnostic, source?: string, filename?: string): string {
-  const file = filename ?? d.file ?? '<input>';
+  const file = filename ?? d.file;
   const sev = d.severity === 'warning' ? 'warning' : 'error';
   if (!d.range || source === undefined) {
-    const head = `${file}: ${sev}: ${d.message}`;
+    const head = `${file === undefined ? '' : `${file}: `}${sev}: ${d.message}`;
     return [head, ...(d.hints ?? []).map((h) => `  = ${h}`)].join('\n');
   }
   const { start, end } = d.range;
@@ -94,7 +95,7 @@ export function renderDiagnostic(d: Diagnostic, source?: string, filename?: stri
       : Math.max(1, text.length - start.column + 1);
   const pad = ' '.repeat(gutter);
   const frame = [
-    `${file}:${start.line}:${start.column}: ${sev}: ${d.message}`,
+    `${file ?? '<input>'}:${start.line}:${start.column}: ${sev}: ${d.message}`,
     `${pad} |`,
     `${start.line} | ${text.replace(/\t/g, ' ')}`,
     `${pad} | ${' '.repeat(Math.max(0, start.column - 1))}${'^'.repeat(caretLen)}`,

@@ -2,7 +2,8 @@
 // logProb(1) = 0 and logProb(0) = -Inf (the deterministic nodes of logical networks).
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
+import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import { log1p } from './special.js';
@@ -58,7 +59,19 @@ export class Bernoulli extends BaseDistribution {
   }
 }
 
-/** eta = [logit p], T(x) = [x], A = softplus(eta), h = 1. */
+/**
+ * A Bernoulli child's message to a Beta parent p (Bernoulli(p = theta)):
+ *   log p(x | theta) = x log theta + (1 - x) log(1 - theta) = <[x, 1 - x], [log theta, log(1 - theta)]>.
+ */
+function bernoulliMessageToParent(arg: string, child: ChildStats): ConjugateMessage {
+  if (arg !== 'p') throw noConjugateParent('Bernoulli', arg);
+  return tf.tidy(() => {
+    const [x] = childMoments(child, (v) => [f32(v)]) as tf.Tensor[];
+    return { eta: [tf.clone(x!), tf.sub(1, x!)], rest: tf.zerosLike(x!) };
+  });
+}
+
+/** eta = [logit p], T(x) = [x], A = softplus(eta), h = 1; E[T] = [sigmoid(eta)]. */
 export const bernoulliExpFamily: ExpFamily = {
   family: 'Bernoulli',
   naturalParams: (args) =>
@@ -70,4 +83,6 @@ export const bernoulliExpFamily: ExpFamily = {
   expectedStats: (eta) => tf.tidy(() => [tf.sigmoid(eta[0]!)]),
   logNormalizer: (eta) => tf.softplus(eta[0]!),
   logBaseMeasure: (x) => tf.zerosLike(f32(x)),
+  expectedLogBaseMeasure: (eta) => tf.zerosLike(eta[0]!),
+  messageToParent: bernoulliMessageToParent,
 };

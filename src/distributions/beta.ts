@@ -9,6 +9,7 @@ import type { Rng } from './rng.js';
 import { gammaKernelData, gammaKernelParam, gammaRatioConstant } from './saddle.js';
 import { HALF_ULP_ONE, TINY } from './sampling.js';
 import { addAll, digamma, lbeta, log1p } from './special.js';
+import { lbeta64 } from './special64.js';
 import { f32, mask, maskOutside } from './support.js';
 
 export class Beta extends BaseDistribution {
@@ -125,7 +126,11 @@ export function betaLogDensity(x: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Ten
   });
 }
 
-/** eta = [a - 1, b - 1], T(x) = [log x, log(1 - x)], A = lbeta(a, b), h = 1. */
+/**
+ * eta = [a - 1, b - 1], T(x) = [log x, log(1 - x)], A = lbeta(a, b), h = 1;
+ * E[T] = [psi(a) - psi(a + b), psi(b) - psi(a + b)]. The conjugate prior of a Bernoulli or
+ * Binomial p (their messages: bernoulli.ts, binomial.ts).
+ */
 export const betaExpFamily: ExpFamily = {
   family: 'Beta',
   naturalParams: (args) => tf.tidy(() => [tf.sub(args.a!, 1), tf.sub(args.b!, 1)]),
@@ -140,4 +145,10 @@ export const betaExpFamily: ExpFamily = {
     }),
   logNormalizer: (eta) => tf.tidy(() => lbeta(tf.add(eta[0]!, 1), tf.add(eta[1]!, 1))),
   logBaseMeasure: (x) => tf.zerosLike(f32(x)),
+  expectedLogBaseMeasure: (eta) => tf.zerosLike(eta[0]!),
+  float64: {
+    naturalParams: (args) => [args.a!.map((a) => a - 1), args.b!.map((b) => b - 1)],
+    fromNatural: (eta) => ({ a: eta[0]!.map((e) => e + 1), b: eta[1]!.map((e) => e + 1) }),
+    logNormalizer: (eta) => eta[0]!.map((e, i) => lbeta64(e + 1, eta[1]![i]! + 1)),
+  },
 };

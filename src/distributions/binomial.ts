@@ -9,7 +9,8 @@
 // relative error ~1e-7, i.e. a bias of order n p 1e-7 in log density (negligible below that).
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
+import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { binomialLogPmf } from './saddle.js';
 import {
@@ -236,9 +237,19 @@ export function sampleBinomial(
 /**
  * Binomial with FIXED n as an exponential family in p: eta = [logit p], T(x) = [x],
  * A = n softplus(eta), log h = log C(n, x) = -log(n + 1) - lbeta(n - x + 1, x + 1).
+ * Its message to a Beta parent p (Binomial(n, p = theta)):
+ *   log p(x | theta) = <[x, n - x], [log theta, log(1 - theta)]> + log h(x).
  */
 export function binomialExpFamily(n: tf.Tensor): ExpFamily {
+  const messageToParent = (arg: string, child: ChildStats): ConjugateMessage => {
+    if (arg !== 'p') throw noConjugateParent('Binomial', arg);
+    return tf.tidy(() => {
+      const [x] = childMoments(child, (v) => [f32(v)]) as tf.Tensor[];
+      return { eta: [tf.clone(x!), tf.sub(f32(n), x!)], rest: tf.zerosLike(x!) };
+    });
+  };
   return {
+    messageToParent,
     family: 'Binomial',
     naturalParams: (args) =>
       tf.tidy(() =>

@@ -10,7 +10,8 @@
 // V = 5000 (gathering the rows instead would copy 10^9 floats).
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
+import { noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { countTrue, indicesWhere, readBack, uniform } from './sampling.js';
 import { numel } from './shapes.js';
@@ -73,6 +74,11 @@ export class Categorical extends BaseDistribution {
   }
 }
 
+/**
+ * Removes only float32 rounding: a p known before running is checked to be a simplex within
+ * 1e-8 (domains.ts; src/graph/argChecks.ts, src/compile/argDomains.ts), and a drawn one (a
+ * Dirichlet draw) is one up to rounding, so no user's row is silently renormalised here.
+ */
 function normalize(p: tf.Tensor): tf.Tensor {
   return tf.div(p, tf.sum(p, -1, true));
 }
@@ -291,9 +297,29 @@ export function sampleCategoricalRows(table: tf.Tensor, rows: tf.Tensor, rng: Rn
 /**
  * The Categorical over K states as an exponential family (K must be given for the one-hot
  * sufficient statistic): eta = log p (not minimal), T(x) = onehot(x), A = logsumexp(eta), h = 1.
+ * Its message to a Dirichlet parent p (Categorical(p = theta)):
+ *   log p(x | theta) = <onehot(x), log theta>;
+ * for an observed x the one-hot rows stay indices (`oneHot: K`), for a latent one E[onehot(x)].
  */
 export function categoricalExpFamily(K?: number): ExpFamily {
+  const messageToParent = (arg: string, child: ChildStats): ConjugateMessage => {
+    if (arg !== 'p') throw noConjugateParent('Categorical', arg);
+    if ('moments' in child) {
+      const q = child.moments[0]!;
+      return { eta: [tf.clone(q)], rest: tf.zeros(q.shape.slice(0, -1)) };
+    }
+    if (K === undefined) {
+      throw new Error("Categorical messages need K: use expFamilyOf('Categorical', { K })");
+    }
+    return tf.tidy(() => ({
+      eta: [tf.cast(child.value, 'int32')],
+      rest: tf.zeros(child.value.shape),
+      oneHot: K,
+    }));
+  };
   return {
+    messageToParent,
+    expectedLogBaseMeasure: (eta) => tf.zeros(eta[0]!.shape.slice(0, -1)),
     family: 'Categorical',
     naturalParams: (args) => tf.tidy(() => [categoricalLogProbs(args)]),
     fromNatural: (eta) => tf.tidy(() => ({ p: softmaxStable(eta[0]!) })),

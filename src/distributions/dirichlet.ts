@@ -11,6 +11,7 @@ import type { Rng } from './rng.js';
 import { gammaRatioConstant } from './saddle.js';
 import { TINY } from './sampling.js';
 import { digamma, lgamma, logSumExp } from './special.js';
+import { lgamma64 } from './special64.js';
 import { f32, mask, maskOutside } from './support.js';
 
 export class Dirichlet extends BaseDistribution {
@@ -89,7 +90,10 @@ export function dirichletLogDensity(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
   });
 }
 
-/** eta = alpha - 1, T(x) = log x, A = sum lgamma(alpha) - lgamma(sum alpha), h = 1. */
+/**
+ * eta = alpha - 1, T(x) = log x, A = sum lgamma(alpha) - lgamma(sum alpha), h = 1;
+ * E[T] = psi(alpha) - psi(sum alpha). The conjugate prior of a Categorical or Multinomial p.
+ */
 export const dirichletExpFamily: ExpFamily = {
   family: 'Dirichlet',
   naturalParams: (args) => tf.tidy(() => [tf.sub(args.alpha!, 1)]),
@@ -106,4 +110,23 @@ export const dirichletExpFamily: ExpFamily = {
       return tf.sub(tf.sum(lgamma(alpha), -1), lgamma(tf.sum(alpha, -1)));
     }),
   logBaseMeasure: (x) => tf.tidy(() => tf.zeros(x.shape.slice(0, -1))),
+  expectedLogBaseMeasure: (eta) => tf.zeros(eta[0]!.shape.slice(0, -1)),
+  float64: {
+    naturalParams: (args) => [args.alpha!.map((a) => a - 1)],
+    fromNatural: (eta) => ({ alpha: eta[0]!.map((e) => e + 1) }),
+    logNormalizer: (eta, K) => {
+      const e = eta[0]!;
+      const out = new Float64Array(e.length / K);
+      for (let m = 0; m < out.length; m++) {
+        let s = 0;
+        let sum = 0;
+        for (let k = 0; k < K; k++) {
+          s += lgamma64(e[m * K + k]! + 1);
+          sum += e[m * K + k]! + 1;
+        }
+        out[m] = s - lgamma64(sum);
+      }
+      return out;
+    },
+  },
 };

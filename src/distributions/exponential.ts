@@ -1,7 +1,14 @@
 // Exponential(rate) on x >= 0.
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type {
+  ChildStats,
+  ConjugateMessage,
+  CoParents,
+  DistArgs,
+  ExpFamily,
+} from './distribution.js';
+import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import { f32, mask, maskOutside } from './support.js';
@@ -45,6 +52,25 @@ export class Exponential extends BaseDistribution {
   }
 }
 
+/**
+ * An Exponential child's message to a Gamma parent lambda in its rate c × lambda (c known, 1
+ * unless scaled):
+ *   log p(x | lambda) = log(c lambda) - c lambda x = <[1, -c x], [log lambda, lambda]> + log c.
+ */
+function exponentialMessageToParent(
+  arg: string,
+  child: ChildStats,
+  co: CoParents,
+): ConjugateMessage {
+  if (arg !== 'rate') throw noConjugateParent('Exponential', arg);
+  return tf.tidy(() => {
+    const [x] = childMoments(child, (v) => [f32(v)]) as tf.Tensor[];
+    if (!co.coefficient) return { eta: [tf.onesLike(x!), tf.neg(x!)], rest: tf.zerosLike(x!) };
+    const c = tf.broadcastTo(f32(co.coefficient), x!.shape);
+    return { eta: [tf.onesLike(x!), tf.neg(tf.mul(c, x!))], rest: tf.log(c) };
+  });
+}
+
 /** eta = [-rate], T(x) = [x], A = -log(-eta), h = 1. */
 export const exponentialExpFamily: ExpFamily = {
   family: 'Exponential',
@@ -54,4 +80,6 @@ export const exponentialExpFamily: ExpFamily = {
   expectedStats: (eta) => tf.tidy(() => [tf.div(-1, eta[0]!)]),
   logNormalizer: (eta) => tf.tidy(() => tf.neg(tf.log(tf.neg(eta[0]!)))),
   logBaseMeasure: (x) => tf.zerosLike(f32(x)),
+  expectedLogBaseMeasure: (eta) => tf.zerosLike(eta[0]!),
+  messageToParent: exponentialMessageToParent,
 };

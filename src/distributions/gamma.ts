@@ -4,12 +4,20 @@
 // zeros for a third of the draws in float32; `sampleLogGamma` is shared by Beta and Dirichlet.
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type {
+  ChildStats,
+  ConjugateMessage,
+  CoParents,
+  DistArgs,
+  ExpFamily,
+} from './distribution.js';
+import { childMoments, coValue, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { gammaKernelData, gammaKernelParam } from './saddle.js';
 import { normal, type Proposal, readBack, rejectionSample, TINY, uniform } from './sampling.js';
 import { numel } from './shapes.js';
 import { addAll, digamma, lgamma, log1p, polyval } from './special.js';
+import { lgamma64 } from './special64.js';
 import { f32, mask, maskOutside } from './support.js';
 
 /** log1p(w) - w, accurate also for small |w| (series below 0.1). */
@@ -174,7 +182,31 @@ export function gammaLogDensity(x: tf.Tensor, a: tf.Tensor, rate: tf.Tensor): tf
   });
 }
 
-/** eta = [shape - 1, -rate], T(x) = [log x, x], A = lgamma(shape) - shape log(rate), h = 1. */
+/**
+ * A Gamma child's message to a conjugate Gamma parent lambda in its rate c × lambda (c known,
+ * 1 unless scaled), the shape s known:
+ *   log p(x | lambda) = s log(c lambda) + (s - 1) log x - c lambda x - lgamma(s)
+ *                     = <[s, -c x], [log lambda, lambda]> + [s log c + (s - 1) log x - lgamma(s)].
+ */
+function gammaMessageToParent(arg: string, child: ChildStats, co: CoParents): ConjugateMessage {
+  if (arg !== 'rate') throw noConjugateParent('Gamma', arg);
+  return tf.tidy(() => {
+    const [logX, x] = childMoments(child, (v) => gammaExpFamily.sufficientStats(v)) as tf.Tensor[];
+    const s = f32(coValue(co, 'shape', 'Gamma'));
+    const c = co.coefficient ? f32(co.coefficient) : undefined;
+    const rest = tf.sub(tf.mul(tf.sub(s, 1), logX!), lgamma(s));
+    return {
+      eta: [tf.mul(s, tf.onesLike(x!)), tf.neg(c ? tf.mul(c, x!) : x!)],
+      rest: c ? tf.add(tf.mul(s, tf.log(c)), rest) : tf.mul(rest, tf.onesLike(x!)),
+    };
+  });
+}
+
+/**
+ * eta = [shape - 1, -rate], T(x) = [log x, x], A = lgamma(shape) - shape log(rate), h = 1;
+ * E[T] = [psi(shape) - log(rate), shape / rate]. The conjugate prior of a Poisson, Exponential
+ * or Gamma rate and of a Normal precision (their messages are in those family files).
+ */
 export const gammaExpFamily: ExpFamily = {
   family: 'Gamma',
   naturalParams: (args) => tf.tidy(() => [tf.sub(args.shape!, 1), tf.neg(args.rate!)]),
@@ -192,4 +224,12 @@ export const gammaExpFamily: ExpFamily = {
       return tf.sub(lgamma(a), tf.mul(a, tf.log(tf.neg(eta[1]!))));
     }),
   logBaseMeasure: (x) => tf.zerosLike(f32(x)),
+  expectedLogBaseMeasure: (eta) => tf.zerosLike(eta[0]!),
+  messageToParent: gammaMessageToParent,
+  float64: {
+    naturalParams: (args) => [args.shape!.map((a) => a - 1), args.rate!.map((r) => -r)],
+    fromNatural: (eta) => ({ shape: eta[0]!.map((e) => e + 1), rate: eta[1]!.map((e) => -e) }),
+    logNormalizer: (eta) =>
+      eta[0]!.map((e, i) => lgamma64(e + 1) - (e + 1) * Math.log(-eta[1]![i]!)),
+  },
 };

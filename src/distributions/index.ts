@@ -59,8 +59,26 @@ export function makeDistribution(
 
 export { sampleBinomial } from './binomial.js';
 export { gatherLogProb, sampleCategorical, sampleCategoricalRows } from './categorical.js';
-export type { DistArgs, Distribution, ExpFamily } from './distribution.js';
-export { type ExpFamilyOptions, expFamilyLogProb, expFamilyOf } from './expfamily.js';
+export * from './conjugacy.js';
+export type {
+  ChildStats,
+  ConjugateMessage,
+  CoParents,
+  DistArgs,
+  Distribution,
+  ExpFamily,
+  ExpFamily64,
+  Moments,
+} from './distribution.js';
+export {
+  type ConjugateUpdate64,
+  conjugateUpdate64,
+  type ExpFamilyOptions,
+  entropy,
+  expectedLogProb,
+  expFamilyLogProb,
+  expFamilyOf,
+} from './expfamily.js';
 export { sampleLogGamma } from './gamma.js';
 export { samplePoisson } from './poisson.js';
 export { Rng } from './rng.js';

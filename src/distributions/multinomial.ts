@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
 import { sampleBinomial } from './binomial.js';
 import { rowLayout, sampleCategorical } from './categorical.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
+import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { binomialLogPmf } from './saddle.js';
 import { readBack } from './sampling.js';
@@ -168,9 +169,19 @@ function sampleByBinomials(
 /**
  * Multinomial with FIXED n as an exponential family in p: eta = log p (not minimal), T(x) = x,
  * A = n logsumexp(eta), log h = lgamma(n + 1) - sum lgamma(x_k + 1).
+ * Its message to a Dirichlet parent p (Multinomial(n, p = theta)):
+ *   log p(x | theta) = <x, log theta> + log h(x).
  */
 export function multinomialExpFamily(n: tf.Tensor): ExpFamily {
+  const messageToParent = (arg: string, child: ChildStats): ConjugateMessage => {
+    if (arg !== 'p') throw noConjugateParent('Multinomial', arg);
+    return tf.tidy(() => {
+      const [x] = childMoments(child, (v) => [f32(v)]) as tf.Tensor[];
+      return { eta: [tf.clone(x!)], rest: tf.zeros(x!.shape.slice(0, -1)) };
+    });
+  };
   return {
+    messageToParent,
     family: 'Multinomial',
     naturalParams: (args) =>
       tf.tidy(() => [tf.sub(tf.log(args.p!), tf.log(tf.sum(args.p!, -1, true)))]),

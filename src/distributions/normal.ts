@@ -1,7 +1,14 @@
 // Normal(mu, sigma) with sigma the standard deviation (Stan's parameterisation).
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type {
+  ChildStats,
+  ConjugateMessage,
+  CoParents,
+  DistArgs,
+  ExpFamily,
+} from './distribution.js';
+import { childMoments, coMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { normal } from './sampling.js';
 import { f32 } from './support.js';
@@ -64,8 +71,50 @@ export function normalLogDensity(x: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor):
 }
 
 /**
+ * A Normal child's messages, with tau = sigma^-2 its precision and T(x) = [x, x^2]:
+ * - to a Gamma precision tau in sigma = (c tau)^-1/2 (c known, 1 unless scaled), mu known or
+ *   with moments [E mu, E mu^2]:
+ *     log p(x | tau) = (log c + log tau)/2 - c tau (x - mu)^2 / 2 - log sqrt(2 pi)
+ *                    = <[1/2, -c E(x - mu)^2 / 2], [log tau, tau]> + log(c) / 2 + log h,
+ *   E(x - mu)^2 = E x^2 - 2 E x E mu + E mu^2 ((x - mu)^2 itself when both are known);
+ * - to a Normal mean mu (T(mu) = [mu, mu^2]), sigma known or with precision moments
+ *   [E log tau, E tau]:
+ *     log p(x | mu) = <[E tau E x, -E tau / 2], [mu, mu^2]> + E log tau / 2 - E tau E x^2 / 2 + log h.
+ */
+function normalMessageToParent(arg: string, child: ChildStats, co: CoParents): ConjugateMessage {
+  return tf.tidy(() => {
+    const [x, x2] = childMoments(child, (v) => normalExpFamily.sufficientStats(v)) as tf.Tensor[];
+    if (arg === 'sigma') {
+      let sq: tf.Tensor;
+      if ('value' in child && co.values?.mu && !co.moments?.mu) {
+        sq = tf.square(tf.sub(f32(child.value), f32(co.values.mu)));
+      } else {
+        const [m, m2] = coMoments(co, 'mu', (v) => [f32(v), tf.square(f32(v))]);
+        sq = tf.add(tf.sub(x2!, tf.mul(tf.mul(2, x!), m!)), m2!);
+      }
+      const half = tf.fill(sq.shape, 0.5);
+      if (!co.coefficient) return { eta: [half, tf.mul(sq, -0.5)], rest: tf.zerosLike(sq) };
+      const c = tf.broadcastTo(f32(co.coefficient), sq.shape);
+      return { eta: [half, tf.mul(tf.mul(c, sq), -0.5)], rest: tf.mul(tf.log(c), 0.5) };
+    }
+    if (arg === 'mu') {
+      const [logTau, tau] = coMoments(co, 'sigma', (s) => [
+        tf.mul(-2, tf.log(f32(s))),
+        tf.pow(f32(s), -2),
+      ]);
+      return {
+        eta: [tf.mul(tau!, x!), tf.broadcastTo(tf.mul(tau!, -0.5), x!.shape)],
+        rest: tf.sub(tf.mul(logTau!, 0.5), tf.mul(tf.mul(tau!, x2!), 0.5)),
+      };
+    }
+    throw noConjugateParent('Normal', arg);
+  });
+}
+
+/**
  * Both parameters unknown: eta = [mu / sigma^2, -1 / (2 sigma^2)], T(x) = [x, x^2],
- * A = -eta1^2 / (4 eta2) - log(-2 eta2) / 2, log h = -log sqrt(2 pi).
+ * A = -eta1^2 / (4 eta2) - log(-2 eta2) / 2, log h = -log sqrt(2 pi);
+ * E[T] = [mu, mu^2 + sigma^2]. The conjugate prior of a Normal mean (known precision).
  */
 export const normalExpFamily: ExpFamily = {
   family: 'Normal',
@@ -94,6 +143,20 @@ export const normalExpFamily: ExpFamily = {
       ),
     ),
   logBaseMeasure: (x) => tf.fill(x.shape, -LOG_SQRT_2PI),
+  expectedLogBaseMeasure: (eta) => tf.fill(eta[0]!.shape, -LOG_SQRT_2PI),
+  messageToParent: normalMessageToParent,
+  float64: {
+    naturalParams: (args) => {
+      const prec = args.sigma!.map((s) => 1 / (s * s));
+      return [args.mu!.map((m, i) => m * prec[i]!), prec.map((p) => -0.5 * p)];
+    },
+    fromNatural: (eta) => {
+      const v = eta[1]!.map((e) => -0.5 / e);
+      return { mu: eta[0]!.map((e, i) => e * v[i]!), sigma: v.map(Math.sqrt) };
+    },
+    logNormalizer: (eta) =>
+      eta[0]!.map((e, i) => (e * e) / (-4 * eta[1]![i]!) - 0.5 * Math.log(-2 * eta[1]![i]!)),
+  },
 };
 
 /**
@@ -124,5 +187,14 @@ export function normalKnownSigmaExpFamily(sigma: tf.Tensor): ExpFamily {
           tf.add(tf.log(sigma), LOG_SQRT_2PI),
         ),
       ),
+    // E[x^2] = mu^2 + sigma^2
+    expectedLogBaseMeasure: (eta) =>
+      tf.tidy(() => {
+        const s2 = tf.square(sigma);
+        const ex2 = tf.add(tf.square(tf.mul(eta[0]!, s2)), s2);
+        return tf.sub(tf.div(ex2, tf.mul(-2, s2)), tf.add(tf.log(sigma), LOG_SQRT_2PI));
+      }),
+    messageToParent: (arg, child, co) =>
+      normalMessageToParent(arg, child, { ...co, values: { sigma, ...co.values } }),
   };
 }

@@ -7,7 +7,14 @@
 // Counts are float32, exact up to 2^24.
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistribution } from './base.js';
-import type { DistArgs, ExpFamily } from './distribution.js';
+import type {
+  ChildStats,
+  ConjugateMessage,
+  CoParents,
+  DistArgs,
+  ExpFamily,
+} from './distribution.js';
+import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { poissonLogPmf } from './saddle.js';
 import {
@@ -158,6 +165,24 @@ export function samplePoisson(
   return res;
 }
 
+/**
+ * A Poisson child's message to a Gamma parent lambda in its rate c × lambda (c known, 1 unless
+ * scaled; an exposure):
+ *   log p(x | lambda) = x log(c lambda) - c lambda - lgamma(x + 1)
+ *                     = <[x, -c], [log lambda, lambda]> + x log c + log h(x)   (x log c = 0 at x = 0).
+ */
+function poissonMessageToParent(arg: string, child: ChildStats, co: CoParents): ConjugateMessage {
+  if (arg !== 'rate') throw noConjugateParent('Poisson', arg);
+  return tf.tidy(() => {
+    const [x] = childMoments(child, (v) => [f32(v)]) as tf.Tensor[];
+    if (!co.coefficient)
+      return { eta: [tf.clone(x!), tf.fill(x!.shape, -1)], rest: tf.zerosLike(x!) };
+    const c = tf.broadcastTo(f32(co.coefficient), x!.shape);
+    const xlogc = tf.where(tf.equal(x!, 0), tf.zerosLike(x!), tf.mul(x!, tf.log(c)));
+    return { eta: [tf.clone(x!), tf.neg(c)], rest: xlogc };
+  });
+}
+
 /** eta = [log rate], T(x) = [x], A = exp(eta), log h = -lgamma(x + 1). */
 export const poissonExpFamily: ExpFamily = {
   family: 'Poisson',
@@ -167,4 +192,5 @@ export const poissonExpFamily: ExpFamily = {
   expectedStats: (eta) => tf.tidy(() => [tf.exp(eta[0]!)]),
   logNormalizer: (eta) => tf.exp(eta[0]!),
   logBaseMeasure: (x) => tf.tidy(() => tf.neg(lgamma(tf.add(f32(x), 1)))),
+  messageToParent: poissonMessageToParent,
 };

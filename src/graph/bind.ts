@@ -5,6 +5,8 @@
 import { freeze } from 'immer';
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import { DISTRIBUTIONS } from '../distributions/signatures.js';
+import { closest } from '../lang/suggest.js';
+import { checkKnownValues } from './argChecks.js';
 import type {
   BoundModel,
   DataInput,
@@ -29,16 +31,21 @@ import {
 } from './shapes.js';
 import { resolveSizes } from './sizes.js';
 import { checkSupport, checkType, type Entries } from './support.js';
-import { apparentShape, readValue } from './values.js';
+import { apparentShape, isDenseInput, readValue } from './values.js';
 
 export interface BindOptions {
   /** the data file's name, for messages */
   readonly dataFile?: string;
+  /** how messages name the place data is given when there is no data file (`a data file (--data FILE)`) */
+  readonly dataWhere?: string;
 }
 
 /** Bind `graph` to `data`. Throws PlatoError listing every problem found. */
 export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = {}): BoundModel {
-  const problems = new Problems(options.dataFile);
+  const problems = new Problems(
+    options.dataFile,
+    options.dataFile === undefined ? options.dataWhere : undefined,
+  );
   // a key holding `undefined` (from a program, not JSON) is treated as absent
   const input: Readonly<Record<string, unknown>> = Object.fromEntries(
     Object.entries(data).filter(([, v]) => v !== undefined),
@@ -57,10 +64,22 @@ export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = 
   const concrete = inferShapes(graph, sizes!);
   for (const d of allDiagnostics(concrete)) problems.add(d);
   const layout = computeLayout(graph, concrete, sizes!, problems);
+  checkUnfed(graph, input, layout, problems);
   problems.throwIfAny(graph);
 
   const binder = new ValueBinder(graph, sizes!, concrete, layout, input, problems);
   binder.run();
+  if (!problems.failed) {
+    checkKnownValues({
+      graph,
+      sizes: sizes!,
+      analysis: symbolic, // size names for messages; states resolve through sizes
+      ...layout,
+      values: binder.values,
+      given: new Set(Object.keys(input)),
+      problems,
+    });
+  }
   problems.throwIfAny(graph);
 
   const bound: BoundModel = {
@@ -87,11 +106,19 @@ function checkKeys(
   problems: Problems,
 ): void {
   const guideNames = new Set(Object.keys(graph.guide?.nodes ?? {}));
+  // a misspelt key most likely stands for a name the data does not give yet
+  const open = Object.values(graph.nodes)
+    .filter((n) => n.kind !== 'deterministic' && n.kind !== 'net' && !Object.hasOwn(input, n.name))
+    .map((n) => n.name);
   for (const key of Object.keys(input)) {
     const node = graph.nodes[key];
     if (!node) {
-      if (!guideNames.has(key))
-        problems.warning(`"${key}" is not declared in model ${graph.name}; ignored`);
+      if (!guideNames.has(key)) {
+        const like = closest(key, open, key.length >= 2 ? 1 : 0.5);
+        problems.warning(
+          `"${key}" is not declared in model ${graph.name}; ignored${like ? `; did you mean '${like}'?` : ''}`,
+        );
+      }
       continue;
     }
     if (node.kind === 'deterministic') {
@@ -103,6 +130,49 @@ function checkKeys(
       problems.error(`net ${key} has learned weights and cannot be given in the data`, key);
     }
   }
+}
+
+/**
+ * A stochastic node given no data is latent, and the result is its prior (or posterior from
+ * other nodes): when the data holds an undeclared key of exactly its shape, the user most
+ * likely meant that key for it, so say so whatever else happens.
+ */
+function checkUnfed(
+  graph: ModelGraph,
+  input: Readonly<Record<string, unknown>>,
+  layout: Layout,
+  problems: Problems,
+): void {
+  const undeclared = Object.keys(input).filter(
+    (k) => !graph.nodes[k] && !Object.hasOwn(graph.guide?.nodes ?? {}, k),
+  );
+  if (!undeclared.length) return;
+  for (const name of graph.order) {
+    const node = graph.nodes[name];
+    const shape = layout.shapes[name];
+    if (node.kind !== 'stochastic' || Object.hasOwn(input, name) || !shape) continue;
+    if ((layout.axes[name] ?? []).some((a) => a.plates.length > 1)) continue;
+    const full = [...shape.batch, ...shape.event];
+    // a scalar key matches any scalar node, so there the names must be close too
+    const same = undeclared.filter((k) => {
+      const s = apparentShape(input[k]);
+      if (!numeric(input[k]) || s.length !== full.length || s.some((d, i) => d !== full[i]))
+        return false;
+      return full.length > 0 || closest(k, [name], 1) === name;
+    });
+    if (!same.length) continue;
+    const keys = same.map((k) => `"${k}"`).join(', ');
+    problems.warning(
+      `${name} receives no data, so it is latent and reported as unobserved, but the data has the undeclared key${same.length > 1 ? 's' : ''} ${keys} of its shape [${full.join(', ')}]: to observe ${name}, name the key "${name}"`,
+    );
+  }
+}
+
+/** A number, or nested arrays whose first entry that is not null is a number. */
+function numeric(v: unknown): boolean {
+  let cur = v;
+  while (Array.isArray(cur)) cur = cur.find((x) => x !== null);
+  return typeof cur === 'number' || isDenseInput(v);
 }
 
 interface Layout {
@@ -214,7 +284,7 @@ class ValueBinder {
         else if (node.default) written = this.evalDefault(node, shape);
         else if (node.kind === 'hyper') {
           this.problems.error(
-            `hyper ${node.name} has no default and is not given in the data: give "${node.name}" in the data file`,
+            `hyper ${node.name} has no default and is not given in the data: ${this.problems.giveIn(node.name)}`,
             node.name,
           );
         }
@@ -234,7 +304,7 @@ class ValueBinder {
       case 'data': {
         if (!given) {
           this.problems.error(
-            `data ${node.name} is missing: give "${node.name}" in the data file`,
+            `data ${node.name} is missing: ${this.problems.giveIn(node.name)}`,
             node.name,
           );
           return;

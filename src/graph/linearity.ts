@@ -1,5 +1,5 @@
 // Symbolic analysis of how an expression depends on a set of latent nodes, for the conjugacy
-// analysis (conjugacy.ts) and the exact engine:
+// facts (conjugacy.ts) and the engines that use them:
 //   - affine: expr = offset + (linear map)(latents) through `+ - * / @`, `dot`, `sum`, `rep`,
 //     vector literals and indexing by known values (data, plate indices, observed nodes);
 //     the *linear part* (known additive terms multiplied by 0, deterministic nodes inlined)

@@ -12,7 +12,19 @@ export class Problems {
   private readonly counts = new Map<string, number>();
   private readonly seen = new Set<string>();
 
-  constructor(readonly file: string | undefined) {}
+  /**
+   * `file`: the data file's name; `where`: how messages name the place data is given
+   * (`give "N" in the data file`), by default the data file, else the library's `data` option.
+   */
+  constructor(
+    readonly file: string | undefined,
+    readonly where = file !== undefined ? 'the data file' : 'the data (the `data` option)',
+  ) {}
+
+  /** `give "N" in the data file` */
+  giveIn(name: string): string {
+    return `give "${name}" in ${this.where}`;
+  }
 
   /** A data error; `variable` groups messages for the per-variable cap. */
   error(message: string, variable?: string): void {
@@ -43,7 +55,8 @@ export class Problems {
   /** Throw everything found so far, if anything. */
   throwIfAny(graph: ModelGraph): void {
     if (!this.errors.length) return;
-    const all = [...this.errors];
+    // warnings first: a misspelt key explains the error that follows it
+    const all = [...this.warnings, ...this.errors];
     for (const [v, n] of this.counts) {
       if (n > PER_VARIABLE) {
         all.push({

@@ -245,7 +245,7 @@ export function resolveSizes(
     if (!s.raggedOver) {
       if (out[s.name] === undefined) {
         problems.error(
-          `size ${s.name} is not given and cannot be inferred from the data: give "${s.name}" in the data file`,
+          `size ${s.name} is not given and cannot be inferred from the data: ${problems.giveIn(s.name)}`,
           s.name,
         );
       }
@@ -266,7 +266,7 @@ export function resolveSizes(
       const d = k.counts.findIndex(Number.isNaN);
       if (d >= 0 && !u) {
         problems.error(
-          `size ${s.name}[${d}] cannot be inferred (${k.source}[${d}] is null): give "${s.name}" in the data file`,
+          `size ${s.name}[${d}] cannot be inferred (${k.source}[${d}] is null): ${problems.giveIn(s.name)}`,
           s.name,
         );
       }
@@ -274,7 +274,7 @@ export function resolveSizes(
     } else if (u && typeof outer === 'number') out[s.name] = new Array<number>(outer).fill(u.value);
     else if (!u) {
       problems.error(
-        `size ${s.name}[${s.raggedOver}] is not given and cannot be inferred from the data: give "${s.name}" in the data file`,
+        `size ${s.name}[${s.raggedOver}] is not given and cannot be inferred from the data: ${problems.giveIn(s.name)}`,
         s.name,
       );
     }

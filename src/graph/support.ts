@@ -2,6 +2,7 @@
 // the support of each observed stochastic node's family. Loops over entries run once at
 // binding, not in an engine's hot path; the nested index is computed only for messages.
 
+import { SIMPLEX_TOLERANCE } from '../distributions/domains.js';
 import { DISTRIBUTIONS } from '../distributions/signatures.js';
 import type { Expr } from '../lang/ast.js';
 import type { NDArray } from './bound.js';
@@ -21,8 +22,6 @@ export interface Entries {
   readonly indexOf: (i: number) => number[];
   readonly problems: Problems;
 }
-
-const SIMPLEX_TOL = 1e-5;
 
 function at(e: Entries, i: number): string {
   return `${e.prefix}${indexedName(e.name, e.indexOf(i))}`;
@@ -91,8 +90,11 @@ function checkSimplexRows(e: Entries, what: string): void {
         `${at(e, negative)} = ${data[negative]} is negative, so ${rowAt(e, r)} is not ${what}`,
         e.name,
       );
-    } else if (complete && Math.abs(sum - 1) > SIMPLEX_TOL) {
-      e.problems.error(`${rowAt(e, r)} is not ${what}: its entries sum to ${sum}`, e.name);
+    } else if (complete && Math.abs(sum - 1) > SIMPLEX_TOLERANCE) {
+      e.problems.error(
+        `${rowAt(e, r)} is not ${what}: its entries sum to ${sum} (expected 1 within ${SIMPLEX_TOLERANCE})`,
+        e.name,
+      );
     }
   }
 }

@@ -39,7 +39,8 @@ export function describe(v: unknown): string {
 /**
  * The shape of a (possibly ragged) nested array read along first entries: [2, 3] for
  * [[1, 2, 3], [4, 5, 6]]. Nulls and empty rows are passed over to the first non-empty
- * entry; `open` is true when every row at some depth is empty, so deeper axes are unseen.
+ * entry; `open` is true when every row at some depth is empty (or null), so deeper axes are
+ * unseen.
  */
 export function apparentShape(v: unknown): number[] {
   return apparent(v).shape;
@@ -53,6 +54,8 @@ function apparent(v: unknown): { shape: number[]; open: boolean } {
     shape.push(cur.length);
     if (cur.length === 0) return { shape, open: true };
     const rows: unknown[] = cur;
+    // every row null: whole rows missing (a stochastic node's), the deeper axes unseen
+    if (rows.every((x) => x === null)) return { shape, open: true };
     cur =
       rows.find((x) => Array.isArray(x) && x.length > 0) ?? rows.find((x) => x !== null) ?? null;
   }

@@ -1,35 +1,29 @@
 // The engine interface of DESIGN.md §4. Engines are registered in `registry.ts`; the model
-// file never changes when the engine does.
+// file never changes when the engine does. Each declares its options (options.ts).
 
 import { PlatoError } from '../diagnostics/diagnostics.js';
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
-import type { Posterior } from '../report/result.js';
+import type { EngineInfo, OptionSpec, OptionValues, SharedRunOptions } from './options.js';
+import type { Posterior } from './result.js';
 
 export type Applicability =
   | { readonly ok: true }
   | { readonly ok: false; readonly reasons: readonly Reason[] };
 
-/** Options shared by every engine; each reads the ones it understands (camelCase CLI flags). */
-export interface RunOptions {
-  readonly seed: number;
-  readonly iters?: number;
-  readonly tol?: number;
-  readonly batchSize?: number;
-  readonly epochs?: number;
-  readonly lr?: number;
-  readonly restarts?: number;
-  readonly particles?: number;
-  /** called with (done, total) for progress bars; never required */
-  readonly onProgress?: (done: number, total: number) => void;
-}
+/**
+ * What `run` receives: the shared options (seed, onProgress) and the engine's own, each given
+ * or defaulted, already checked against the declarations (options.ts).
+ */
+export type RunOptions<S extends readonly OptionSpec[] = readonly []> = SharedRunOptions &
+  OptionValues<S>;
 
-export interface Engine {
-  readonly name: string;
-  readonly description: string;
+/** An engine declares the options it reads (`options`); the library and the CLI check them. */
+export interface Engine<S extends readonly OptionSpec[] = readonly OptionSpec[]>
+  extends EngineInfo<S> {
   /** does the engine handle this model and data? If not, each reason points at a node */
   applicability(model: BoundModel): Applicability;
-  run(model: BoundModel, options: RunOptions): Promise<Posterior>;
+  run(model: BoundModel, options: RunOptions<S>): Promise<Posterior>;
 }
 
 export function reasonAt(model: BoundModel, node: string, message: string): Reason {

@@ -3,22 +3,40 @@
 //   params or nets to learn (not fixed by the data): em, cavi, avi
 //   nothing to learn:                                exact, cavi, avi
 // Engines not registered yet are skipped. `sample` is registered but is not an inference
-// engine: auto never picks it and `infer` should refuse it.
+// engine (`inference: false`): auto never picks it and `infer` should refuse it.
 
 import { PlatoError, userError } from '../diagnostics/diagnostics.js';
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
 import type { Engine } from './engine.js';
+import { accepts, type EngineInfo, type OptionSpec, SHARED_OPTIONS } from './options.js';
 
 const engines = new Map<string, Engine>();
-/** engines that do not condition on data (draw from the prior) */
-const samplers = new Set<string>();
 
-/** Register (or replace) an engine. `inference: false` marks a sampler such as `sample`. */
-export function registerEngine(engine: Engine, options: { inference?: boolean } = {}): void {
-  engines.set(engine.name, engine);
-  if (options.inference === false) samplers.add(engine.name);
-  else samplers.delete(engine.name);
+/**
+ * Register (or replace) an engine. Its option names must be camelCase, declared once, and
+ * distinct from the shared ones (`seed`), so that each maps to one flag.
+ */
+export function registerEngine<S extends readonly OptionSpec[]>(engine: Engine<S>): void {
+  checkDeclarations(engine);
+  // stored without its option types: infer hands each engine only options resolved against its
+  // own declarations (options.ts resolveOptions), so `run` gets the values its type promises
+  engines.set(engine.name, engine as unknown as Engine);
+}
+
+function checkDeclarations(engine: EngineInfo): void {
+  const seen = new Set<string>(SHARED_OPTIONS.map((s) => s.name));
+  for (const o of engine.options) {
+    if (!/^[a-z][a-zA-Z0-9]*$/.test(o.name) || seen.has(o.name))
+      throw new Error(
+        `engine '${engine.name}': option '${o.name}' is not camelCase or declared twice`,
+      );
+    if (!accepts(o, o.default))
+      throw new Error(
+        `engine '${engine.name}': option '${o.name}' has a default outside its bounds`,
+      );
+    seen.add(o.name);
+  }
 }
 
 /** The engine of that name; a user error listing the known ones otherwise. */
@@ -40,7 +58,7 @@ export function listEngines(): Engine[] {
 
 /** false for engines that only draw from the prior (`sample`). */
 export function isInferenceEngine(name: string): boolean {
-  return engines.has(name) && !samplers.has(name);
+  return engines.get(name)?.inference ?? false;
 }
 
 /** Params not fixed by the data, and nets: what an engine would have to learn. */

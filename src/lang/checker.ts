@@ -39,6 +39,23 @@ interface ExprCtx {
   readonly owner?: string;
   /** set for values that must be constant (defaults, bounds): describes the place */
   readonly constant?: string;
+  /** the name being checked is read at an earlier or later step (`x[t - 1]`): the index text */
+  readonly lag?: string;
+}
+
+/** `x[t - 1]`: the index text of the first plate index shifted by an integer, if any. */
+function lagOf(
+  e: Extract<Expr, { kind: 'index' }>,
+  plates: readonly PlateStmt[],
+): string | undefined {
+  for (const i of e.indices) {
+    const x = i.kind === 'at' ? i.expr : undefined;
+    if (x?.kind !== 'binary' || (x.op !== '-' && x.op !== '+')) continue;
+    if (x.left.kind !== 'name' || x.right.kind !== 'num') continue;
+    const index = x.left.name;
+    if (plates.some((p) => p.index.name === index)) return `${index} ${x.op} ${x.right.value}`;
+  }
+  return undefined;
 }
 
 export function checkProgram(program: Program): Diagnostic[] {
@@ -91,11 +108,11 @@ class Checker implements CallHost, PlateHost {
     return names;
   }
 
-  private addEdge(owner: string | undefined, sym: Sym, range: Range): void {
+  private addEdge(owner: string | undefined, sym: Sym, range: Range, lag?: string): void {
     if (owner === undefined || sym.kind === 'size') return;
     if ((sym.block === 'guide') !== this.inGuide) return;
     const list = this.edges.get(owner) ?? [];
-    list.push({ to: sym.name, range });
+    list.push({ to: sym.name, range, ...(lag ? { lag } : {}) });
     this.edges.set(owner, list);
   }
 
@@ -452,7 +469,7 @@ class Checker implements CallHost, PlateHost {
         this.checkExpr(e.right, ctx);
         return;
       case 'index':
-        this.checkExpr(e.target, ctx);
+        this.checkExpr(e.target, { ...ctx, lag: lagOf(e, ctx.plates) });
         for (const i of e.indices) {
           if (i.kind === 'at') this.checkExpr(i.expr, ctx);
           else {
@@ -526,7 +543,7 @@ class Checker implements CallHost, PlateHost {
       );
       return;
     }
-    this.addEdge(ctx.owner, sym, range);
+    this.addEdge(ctx.owner, sym, range, ctx.lag);
   }
 
   private unknownName(name: string, range: Range, ctx: ExprCtx): void {

@@ -1,5 +1,5 @@
 // The text of src/lang/cst.ts, generated from the grammar (see grammar/cst-dts.ts).
-import { generateCstDts } from 'chevrotain';
+import { generateCstDts } from './chevrotain.js';
 import { platoParser } from './parser.js';
 
 export function cstDtsSource(): string {

@@ -9,6 +9,8 @@ export interface Edge {
   readonly to: string;
   /** where the name `to` is used in the definition of the edge's source */
   readonly range: Range;
+  /** `to` is read at a shifted plate index (`t - 1`): the index text */
+  readonly lag?: string;
 }
 
 export function findCycles(
@@ -29,11 +31,20 @@ export function findCycles(
       path.length === 2 && path[0] === path[1]
         ? `cycle: '${start}' is defined from itself`
         : `cycle: '${start}' depends on itself (${shown.join(' -> ')})`;
-    out.push(
-      error('cycle', message, first.range, [
-        'a model is a directed acyclic graph: no node may depend on its own value, directly or through others',
-      ]),
-    );
+    const hints = [
+      'a model is a directed acyclic graph: no node may depend on its own value, directly or through others',
+    ];
+    // x[t] ~ Normal(x[t - 1], 1): a chain over the plate, which needs sequences
+    const lagged = path
+      .slice(1)
+      .map((to, i) => (edges.get(path[i]!) ?? []).find((e) => e.to === to && e.lag !== undefined));
+    const lag = lagged.find((e) => e !== undefined);
+    if (lag) {
+      hints.push(
+        `reading '${lag.to}' at '${lag.lag}' makes the plate a sequence (a chain over its steps); sequences are not supported yet: write the chain out as separate nodes, e.g. x0 ~ Normal(0, 1); x1 ~ Normal(x0, 1); x2 ~ Normal(x1, 1)`,
+      );
+    }
+    out.push(error('cycle', message, (lag ?? first).range, hints));
   }
   return out;
 }

@@ -1,9 +1,10 @@
 // The language frontend: source text → AST → checked AST, as values. For any input string
 // these functions return diagnostics; they do not throw and do not hang.
-import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
+import type { IRecognitionException, IToken } from 'chevrotain';
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Program, Range } from './ast.js';
 import { checkProgram as checkAst } from './checker.js';
+import { EOF } from './chevrotain.js';
 import { tooDeep } from './depth.js';
 import { endOfSource, lex, tokenRange } from './lexer.js';
 import { layoutNewlines, MAX_NESTING } from './newlines.js';

@@ -1,9 +1,10 @@
 // Plato's tokens (chevrotain) and the lexing step. Comments and blanks are skipped; newlines
 // are tokens because they end statements. Which newlines survive is decided afterwards by
 // `layoutNewlines` (newlines.ts), which drops those inside ( ) and [ ].
-import { createToken, type ILexingError, type IToken, Lexer, type TokenType } from 'chevrotain';
+import type { ILexingError, IToken, TokenType } from 'chevrotain';
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Pos, Range } from './ast.js';
+import { createToken, Lexer } from './chevrotain.js';
 
 /** A statement separator: newline or ';' (a token category, never produced by itself). */
 export const Sep = createToken({ name: 'Sep', label: "a newline or ';'", pattern: Lexer.NA });

@@ -2,13 +2,8 @@
 // Normal at 3:14, found newline"). chevrotain hands us the expected token, the offending one
 // and the rule; the token vector (set before each parse) lets us find the bracket that a
 // missing closer belongs to. Hints ride along after HINT_SEP and are split off by index.ts.
-import {
-  EOF,
-  type IParserErrorMessageProvider,
-  type IToken,
-  type TokenType,
-  tokenLabel,
-} from 'chevrotain';
+import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { EOF, tokenLabel } from './chevrotain.js';
 import {
   Comma,
   Equals,

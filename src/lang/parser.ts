@@ -2,7 +2,8 @@
 // built by the CST visitor in toAst.ts). Recovery is on so that one run reports several
 // syntax errors. The statement separators (newline or ';') come from newlines.ts, which has
 // already removed the newlines inside ( ) and [ ].
-import { CstParser, type IToken, type TokenType } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import {
   Arrow,
   At,

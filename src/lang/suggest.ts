@@ -29,11 +29,17 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `name`, if it is close enough to be a plausible typo. A match that
- * differs only in case always wins. Ties go to the earlier candidate.
+ * differs only in case always wins. Ties go to the earlier candidate. `minEdits` lowers the bar
+ * where the candidates are few and a miss is cheap (a data key among the names not yet given:
+ * 'yy' for 'y').
  */
-export function closest(name: string, candidates: Iterable<string>): string | undefined {
+export function closest(
+  name: string,
+  candidates: Iterable<string>,
+  minEdits = 0.5,
+): string | undefined {
   const lower = name.toLowerCase();
-  const limit = Math.max(0.5, Math.floor(name.length / 3));
+  const limit = Math.max(minEdits, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const c of candidates) {

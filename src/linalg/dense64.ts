@@ -1,13 +1,27 @@
-// float64 linear algebra for the small P x P systems of closed-form updates (conjugate Normal
-// posteriors, M-steps), as thin wrappers over ml-matrix with clear errors. Matrices are plain
-// row-major number[][]; vectors number[].
-import { CholeskyDecomposition, LuDecomposition, Matrix } from 'ml-matrix';
+// Float64 linear algebra for the closed-form updates (conjugate Gaussian posteriors, M-steps):
+// symmetric positive-definite systems, either many small ones (one per plate element) or one of
+// up to a thousand dimensions. One Cholesky factorisation serves both forms:
+//  - blocks: row-major Float64Arrays holding `count` blocks of n × n one after another
+//    (`choleskyBlocks`, `solveBlocks`, …): no allocation per block, for the engines' hot loops;
+//  - matrices: number[][] (`Cholesky64`, `solveSPD64`, …) for small one-off systems.
+// Cholesky–Banachiewicz, O(n³/3) per block (Golub & Van Loan, Matrix Computations, §4.2).
+// General (non-symmetric) solves and products go to ml-matrix (LU with partial pivoting).
+import { LuDecomposition, Matrix } from 'ml-matrix';
 
 export type Mat64 = number[][];
 
+/** A matrix (or one block of a batch) that is not symmetric positive definite. */
 export class NotPositiveDefiniteError extends Error {
-  constructor(what: string) {
-    super(`${what}: matrix is not symmetric positive definite`);
+  constructor(
+    what: string,
+    /** the failing block of a batch */
+    readonly block?: number,
+  ) {
+    super(
+      block === undefined
+        ? `${what}: matrix is not symmetric positive definite`
+        : `${what}: block ${block} is not symmetric positive definite`,
+    );
     this.name = 'NotPositiveDefiniteError';
   }
 }
@@ -19,6 +33,118 @@ export class SingularMatrixError extends Error {
   }
 }
 
+// ------------------------------------------------------------------ blocks (Float64Array)
+
+/**
+ * Lower Cholesky factors L (A = L Lᵀ) of `count` SPD blocks: a new array whose upper triangles
+ * are 0. Only the lower triangle of A is read. Throws NotPositiveDefiniteError naming `what`.
+ */
+export function choleskyBlocks(
+  a: Float64Array,
+  n: number,
+  count = 1,
+  what = 'cholesky',
+): Float64Array {
+  const out = new Float64Array(count * n * n);
+  for (let b = 0; b < count; b++) {
+    const o = b * n * n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = a[o + i * n + j];
+        for (let k = 0; k < j; k++) s -= out[o + i * n + k] * out[o + j * n + k];
+        if (i === j) {
+          if (!(s > 0)) throw new NotPositiveDefiniteError(what, b);
+          out[o + i * n + i] = Math.sqrt(s);
+        } else out[o + i * n + j] = s / out[o + j * n + j];
+      }
+    }
+  }
+  return out;
+}
+
+/** log|A| of each block from its Cholesky factor: 2 Σ log L_ii. */
+export function logDetBlocks(l: Float64Array, n: number, count = 1): Float64Array {
+  const out = new Float64Array(count);
+  for (let b = 0; b < count; b++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Math.log(l[b * n * n + i * n + i]);
+    out[b] = 2 * s;
+  }
+  return out;
+}
+
+/** Solve A x = y per block given A's Cholesky factor (y: count × n): L z = y, then Lᵀ x = z. */
+export function solveBlocks(l: Float64Array, y: Float64Array, n: number, count = 1): Float64Array {
+  const x = new Float64Array(count * n);
+  for (let b = 0; b < count; b++) {
+    const o = b * n * n;
+    const v = b * n;
+    for (let i = 0; i < n; i++) {
+      let s = y[v + i];
+      for (let k = 0; k < i; k++) s -= l[o + i * n + k] * x[v + k];
+      x[v + i] = s / l[o + i * n + i];
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = x[v + i];
+      for (let k = i + 1; k < n; k++) s -= l[o + k * n + i] * x[v + k];
+      x[v + i] = s / l[o + i * n + i];
+    }
+  }
+  return x;
+}
+
+/** L⁻¹ per block of lower-triangular factors, by forward substitution column by column. */
+export function lowerInverseBlocks(l: Float64Array, n: number, count = 1): Float64Array {
+  const out = new Float64Array(count * n * n);
+  for (let b = 0; b < count; b++) {
+    const o = b * n * n;
+    for (let j = 0; j < n; j++) {
+      out[o + j * n + j] = 1 / l[o + j * n + j];
+      for (let i = j + 1; i < n; i++) {
+        let s = 0;
+        for (let k = j; k < i; k++) s -= l[o + i * n + k] * out[o + k * n + j];
+        out[o + i * n + j] = s / l[o + i * n + i];
+      }
+    }
+  }
+  return out;
+}
+
+/** A⁻¹ per block from A's Cholesky factor: (L⁻¹)ᵀ L⁻¹ (exactly symmetric). */
+export function inverseBlocks(l: Float64Array, n: number, count = 1): Float64Array {
+  const linv = lowerInverseBlocks(l, n, count);
+  const out = new Float64Array(count * n * n);
+  for (let b = 0; b < count; b++) {
+    const o = b * n * n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let k = i; k < n; k++) s += linv[o + k * n + i] * linv[o + k * n + j];
+        out[o + i * n + j] = s;
+        out[o + j * n + i] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Symmetrise each block in place: (A + Aᵀ) / 2 (sums accumulated in float32 drift apart). */
+export function symmetrizeBlocks(a: Float64Array, n: number, count = 1): Float64Array {
+  for (let b = 0; b < count; b++) {
+    const o = b * n * n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        const m = (a[o + i * n + j] + a[o + j * n + i]) / 2;
+        a[o + i * n + j] = m;
+        a[o + j * n + i] = m;
+      }
+    }
+  }
+  return a;
+}
+
+// ------------------------------------------------------------------ matrices (number[][])
+
 function checkSquare(what: string, A: Mat64): number {
   const n = A.length;
   for (const row of A) {
@@ -29,14 +155,13 @@ function checkSquare(what: string, A: Mat64): number {
 }
 
 /**
- * (A + A^T)/2 after checking that A is symmetric to a relative tolerance (accumulated
- * covariance matrices are symmetric only up to rounding; ml-matrix demands exact symmetry).
+ * (A + Aᵀ)/2, row-major, after checking that A is finite and symmetric to a relative tolerance
+ * (accumulated covariance matrices are symmetric only up to rounding).
  */
-function symmetrize(what: string, A: Mat64, tol = 1e-8): Mat64 {
+function symmetricFlat(what: string, A: Mat64, tol = 1e-8): Float64Array {
   const n = checkSquare(what, A);
-  const out: Mat64 = [];
+  const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    const row: number[] = [];
     for (let j = 0; j < n; j++) {
       const a = A[i]![j]!;
       const b = A[j]![i]!;
@@ -46,54 +171,71 @@ function symmetrize(what: string, A: Mat64, tol = 1e-8): Mat64 {
           `${what}: matrix is not symmetric ([${i}][${j}] = ${a} but [${j}][${i}] = ${b})`,
         );
       }
-      row.push(0.5 * (a + b));
+      out[i * n + j] = 0.5 * (a + b);
     }
-    out.push(row);
   }
   return out;
 }
 
-/** A Cholesky factorisation A = L L^T, reusable for solves, the inverse and the log-determinant. */
+function toMat(flat: Float64Array, rows: number, cols: number): Mat64 {
+  return Array.from({ length: rows }, (_, i) =>
+    Array.from(flat.subarray(i * cols, (i + 1) * cols)),
+  );
+}
+
+/** A Cholesky factorisation A = L Lᵀ, reusable for solves, the inverse and the log-determinant. */
 export class Cholesky64 {
   readonly n: number;
-  private readonly dec: CholeskyDecomposition;
+  /** row-major lower factor */
+  private readonly l: Float64Array;
 
   constructor(A: Mat64, what = 'cholesky') {
-    const S = symmetrize(what, A);
-    this.n = S.length;
-    this.dec = new CholeskyDecomposition(S);
-    if (!this.dec.isPositiveDefinite()) throw new NotPositiveDefiniteError(what);
-    const L = this.dec.lowerTriangularMatrix;
-    for (let i = 0; i < this.n; i++)
-      if (!(L.get(i, i) > 0)) throw new NotPositiveDefiniteError(what);
+    const S = symmetricFlat(what, A);
+    this.n = A.length;
+    try {
+      this.l = choleskyBlocks(S, this.n, 1, what);
+    } catch (e) {
+      // one matrix: the block number says nothing
+      if (e instanceof NotPositiveDefiniteError) throw new NotPositiveDefiniteError(what);
+      throw e;
+    }
   }
 
   /** the lower factor L */
   get L(): Mat64 {
-    return this.dec.lowerTriangularMatrix.to2DArray();
+    return toMat(this.l, this.n, this.n);
   }
 
-  /** A^-1 b for a vector b */
+  /** A⁻¹ b for a vector b */
   solve(b: readonly number[]): number[] {
     if (b.length !== this.n) throw new Error(`solve: b has length ${b.length}, expected ${this.n}`);
-    return this.dec.solve(Matrix.columnVector(b as number[])).getColumn(0);
+    return Array.from(solveBlocks(this.l, Float64Array.from(b), this.n));
   }
 
-  /** A^-1 B for a matrix B (n x m) */
+  /** A⁻¹ B for a matrix B (n × m), column by column */
   solveMatrix(B: Mat64): Mat64 {
-    return this.dec.solve(new Matrix(B)).to2DArray();
+    if (B.length !== this.n)
+      throw new Error(`solveMatrix: B has ${B.length} rows, expected ${this.n}`);
+    const m = B[0]?.length ?? 0;
+    const out: Mat64 = Array.from({ length: this.n }, () => new Array<number>(m));
+    for (let j = 0; j < m; j++) {
+      const x = solveBlocks(
+        this.l,
+        Float64Array.from(B, (r) => r[j]!),
+        this.n,
+      );
+      for (let i = 0; i < this.n; i++) out[i]![j] = x[i];
+    }
+    return out;
   }
 
   inverse(): Mat64 {
-    return this.dec.solve(Matrix.eye(this.n)).to2DArray();
+    return toMat(inverseBlocks(this.l, this.n), this.n, this.n);
   }
 
-  /** log det A = 2 sum log L_ii */
+  /** log det A = 2 Σ log L_ii */
   logDet(): number {
-    const L = this.dec.lowerTriangularMatrix;
-    let s = 0;
-    for (let i = 0; i < this.n; i++) s += Math.log(L.get(i, i));
-    return 2 * s;
+    return logDetBlocks(this.l, this.n)[0];
   }
 }
 
@@ -102,12 +244,12 @@ export function cholesky64(A: Mat64): Mat64 {
   return new Cholesky64(A, 'cholesky64').L;
 }
 
-/** A^-1 b for symmetric positive-definite A */
+/** A⁻¹ b for symmetric positive-definite A */
 export function solveSPD64(A: Mat64, b: readonly number[]): number[] {
   return new Cholesky64(A, 'solveSPD64').solve(b);
 }
 
-/** A^-1 for symmetric positive-definite A */
+/** A⁻¹ for symmetric positive-definite A */
 export function inverseSPD64(A: Mat64): Mat64 {
   return new Cholesky64(A, 'inverseSPD64').inverse();
 }
@@ -117,7 +259,7 @@ export function logDetSPD64(A: Mat64): number {
   return new Cholesky64(A, 'logDetSPD64').logDet();
 }
 
-/** A^-1 b for a general square A (LU with partial pivoting); throws SingularMatrixError */
+/** A⁻¹ b for a general square A (LU with partial pivoting); throws SingularMatrixError */
 export function solve64(A: Mat64, b: readonly number[]): number[] {
   const n = checkSquare('solve64', A);
   if (b.length !== n) throw new Error(`solve64: b has length ${b.length}, expected ${n}`);
@@ -126,7 +268,7 @@ export function solve64(A: Mat64, b: readonly number[]): number[] {
   return lu.solve(Matrix.columnVector(b as number[])).getColumn(0);
 }
 
-/** A^-1 for a general square A; throws SingularMatrixError */
+/** A⁻¹ for a general square A; throws SingularMatrixError */
 export function inverse64(A: Mat64): Mat64 {
   const n = checkSquare('inverse64', A);
   const lu = new LuDecomposition(new Matrix(A));

@@ -1,6 +1,6 @@
 // Numbers and nested arrays as short text for the human-readable reports. Pure functions of
 // the JSON result objects (no tensors), so they are unit-testable on hand-made values.
-import type { Nested } from './result.js';
+import type { Nested } from '../util/nested.js';
 
 /** How a missing (`null`) entry prints. */
 export const MISSING = 'NA';
@@ -64,14 +64,14 @@ export function flatten(v: Nested): (number | null)[] {
   return out;
 }
 
-/** `[100, 20]`; a scalar's shape is `[]`. */
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+/** How a shape prints: `100×20`, `5`, and `scalar` for `[]` (never `[100, 20]`, which reads as a value). */
+export function formatShape(shape: readonly (number | string)[]): string {
+  return shape.length === 0 ? 'scalar' : shape.join('×');
 }
 
 /**
- * The shape of a possibly ragged nested array: `[10, 5]`, or `[10, 7..20]` when the rows
- * of an axis differ in length (a ragged plate, such as LDA's `N[d]` words per document).
+ * The shape of a possibly ragged nested array: `10×5`, or `10×7..20` when the rows of an axis
+ * differ in length (a ragged plate, such as LDA's `N[d]` words per document); `scalar`.
  */
 export function describeShape(v: Nested): string {
   const lo: number[] = [];
@@ -83,7 +83,7 @@ export function describeShape(v: Nested): string {
     for (const x of a) walk(x, depth + 1);
   };
   walk(v, 0);
-  return `[${lo.map((l, i) => (l === hi[i] ? String(l) : `${l}..${hi[i]}`)).join(', ')}]`;
+  return formatShape(lo.map((l, i) => (l === hi[i] ? String(l) : `${l}..${hi[i]}`)));
 }
 
 export interface SummaryOptions {

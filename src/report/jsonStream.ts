@@ -1,7 +1,10 @@
 // JSON text of a result, produced in pieces. `JSON.stringify` builds one string, and V8 caps a
 // string at about 2^29 characters: `plato sample --json` on a model with a large plate (1000
 // draws of a 1000 × 50 matrix) exceeds it. The output is byte-identical to JSON.stringify for
-// the plain values results hold (objects, arrays, numbers, strings, booleans, null).
+// the values results hold (objects, arrays, numbers, strings, booleans, null, ResultArrays):
+// a ResultArray is written one outer row at a time, never nested all at once.
+import { ResultArray } from '../infer/result.js';
+import { nestedRows } from '../util/nested.js';
 
 /** True when no entry is an object or array, so JSON.stringify handles the array in one go. */
 function isFlat(a: readonly unknown[]): boolean {
@@ -11,6 +14,20 @@ function isFlat(a: readonly unknown[]): boolean {
 
 /** The pieces of `JSON.stringify(value)`, in order; rows of numbers come out as one piece. */
 export function* jsonChunks(value: unknown): Generator<string> {
+  if (value instanceof ResultArray) {
+    if (value.shape.length === 0) {
+      yield JSON.stringify(value);
+      return;
+    }
+    yield '[';
+    let i = 0;
+    for (const row of nestedRows(value.data, value.nestAxes(), value.jsonLeaf())) {
+      if (i++ > 0) yield ',';
+      yield* jsonChunks(row);
+    }
+    yield ']';
+    return;
+  }
   if (value === null || typeof value !== 'object') {
     // numbers (non-finite → null), strings, booleans; undefined and functions → null as in arrays
     yield JSON.stringify(value) ?? 'null';

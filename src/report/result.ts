@@ -1,34 +1,33 @@
-// The JSON results of DESIGN.md §5. These are the exact objects `--json` prints.
+// The JSON results of DESIGN.md §5: the exact objects `--json` prints. Engines and the sampler
+// return typed results (src/infer/result.ts) whose JSON.stringify is PosteriorJson / SampleJson.
 import type { Reason } from '../diagnostics/reason.js';
+import type { Nested } from '../util/nested.js';
 
-/** A nested array of numbers, of any rank (a scalar is a number). */
-export type Nested = number | null | Nested[];
+export type { Nested } from '../util/nested.js';
 
-export interface LatentSummary {
-  /** the posterior (or variational) family, e.g. 'Beta', 'Normal', 'Bernoulli' */
+/** A latent's posterior as JSON: LatentPosterior with nested arrays. */
+export interface LatentJson {
   family: string;
-  /** the node's full shape (batch then event) */
   shape: number[];
-  /** the family's parameters under the argument names of DESIGN.md §2 */
   params: Record<string, Nested>;
   mean: Nested;
   sd: Nested;
 }
 
-/** What `plato infer --json` prints. */
-export interface Posterior {
+/** What `plato infer --json` prints: `JSON.stringify` of a Posterior. */
+export interface PosteriorJson {
   engine: string;
   converged: boolean;
   iterations: number;
   seconds: number;
   logEvidence: number | null;
-  elbo?: number[];
-  latents: Record<string, LatentSummary>;
+  elbo?: (number | null)[];
+  latents: Record<string, LatentJson>;
   params: Record<string, Nested>;
 }
 
-/** What `plato sample --json` prints. */
-export interface SampleResult {
+/** What `plato sample --json` prints: `JSON.stringify` of a SampleResult. */
+export interface SampleJson {
   engine: 'sample';
   n: number;
   seed: number;

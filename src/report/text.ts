@@ -1,5 +1,9 @@
 // The human-readable reports of `plato check|sample|infer|engines` (DESIGN.md §5): the same
-// content as the `--json` objects, aligned for a person. Pure functions of those objects.
+// content as the `--json` objects, aligned for a person. Pure functions of the results (typed,
+// or already in their JSON form).
+
+import type { Posterior, SampleResult } from '../infer/result.js';
+import { ResultArray } from '../infer/result.js';
 import {
   describeShape,
   flatten,
@@ -9,13 +13,14 @@ import {
   summarizeMeanSd,
   summarizeNested,
 } from './format.js';
+import { jsonValue } from './json.js';
 import type {
   CheckResult,
   EnginesReport,
-  LatentSummary,
+  LatentJson,
   Nested,
-  Posterior,
-  SampleResult,
+  PosteriorJson,
+  SampleJson,
 } from './result.js';
 import { renderFields, renderTable } from './table.js';
 
@@ -53,16 +58,33 @@ export function checkText(r: CheckResult): string {
   return out.join('\n');
 }
 
-/** `plato sample`: per node its shape and the mean and sd over the draws. */
-export function sampleText(r: SampleResult): string {
+export interface SampleTextOptions {
+  /** the Categorical nodes: their mean cell shows state frequencies, not a mean state index */
+  readonly categorical?: readonly string[];
+}
+
+/**
+ * `plato sample`: per node its shape and the mean and sd over the draws. A Categorical node's
+ * states are labels, so its mean cell lists how often each state was drawn (over every draw
+ * and, for a node in plates, every entry) instead of the mean of the state indices.
+ */
+export function sampleText(r: SampleResult | SampleJson, options: SampleTextOptions = {}): string {
   // the shape column gives the number of entries, so the cells do not repeat it
   const opts = { maxFull: 4, head: 2, count: false };
-  const rows = Object.entries(r.summary).map(([name, s]) => [
-    name,
-    describeShape(s.mean), // the node's shape: one draw's
-    summarizeNested(s.mean, opts),
-    summarizeNested(s.sd, opts),
-  ]);
+  const categorical = new Set(options.categorical ?? []);
+  const rows = Object.entries(r.summary).map(([name, s]) => {
+    const mean = jsonValue(s.mean) as Nested;
+    const shape = describeShape(mean); // the node's shape: one draw's
+    if (categorical.has(name) && r.draws[name] !== undefined) {
+      return [name, shape, frequencyCell(r.draws[name]!, shape !== 'scalar'), NONE];
+    }
+    return [
+      name,
+      shape,
+      summarizeNested(mean, opts),
+      summarizeNested(jsonValue(s.sd) as Nested, opts),
+    ];
+  });
   return [
     `${r.engine}  n = ${r.n}  seed = ${r.seed}`,
     '',
@@ -70,13 +92,38 @@ export function sampleText(r: SampleResult): string {
   ].join('\n');
 }
 
-/** One family parameter as a short cell: scalars and small arrays in full, else its shape. */
-function paramCell(name: string, v: Nested): string {
-  if (!Array.isArray(v) || flatten(v).length <= 4) return `${name} ${summarizeNested(v)}`;
-  return `${name} ${describeShape(v)}`;
+/** States shown by their frequency; more than this many: the most frequent ones. */
+const STATES_MAX = 6;
+
+/**
+ * How often each state 0, 1, … was drawn: `freq 0: 0.31, 1: 0.45, 2: 0.24`; with many states
+ * the most frequent first and how many states were drawn at all.
+ */
+function frequencyCell(draws: ResultArray | Nested, pooled: boolean): string {
+  const values = draws instanceof ResultArray ? draws.data : flatten(draws);
+  const counts: number[] = [];
+  let total = 0;
+  for (const v of values) {
+    if (v === null || !Number.isInteger(v) || v < 0) continue;
+    counts[v] = (counts[v] ?? 0) + 1;
+    total++;
+  }
+  const freqs = Array.from(counts, (c, state) => ({ state, f: (c ?? 0) / total }));
+  const label = pooled ? 'freq (all entries)' : 'freq';
+  const pair = (x: { state: number; f: number }) => `${x.state}: ${formatNumber(x.f, 3)}`;
+  if (freqs.length <= STATES_MAX) return `${label} ${freqs.map(pair).join(', ')}`;
+  const drawn = freqs.filter((x) => x.f > 0);
+  const top = [...drawn].sort((a, b) => b.f - a.f || a.state - b.state).slice(0, STATES_MAX - 2);
+  return `${label} ${top.map(pair).join(', ')}, … (${drawn.length} states drawn)`;
 }
 
-function elboLine(elbo: readonly number[]): string {
+/** One family parameter as a short cell: scalars and small arrays in full, else how many values (`p (100×2 values)`). */
+function paramCell(name: string, v: Nested): string {
+  if (!Array.isArray(v) || flatten(v).length <= 4) return `${name} ${summarizeNested(v)}`;
+  return `${name} (${describeShape(v)} values)`;
+}
+
+function elboLine(elbo: readonly (number | null)[]): string {
   if (elbo.length === 0) return '(empty)';
   const first = formatNumber(elbo[0]);
   const last = formatNumber(elbo[elbo.length - 1]);
@@ -117,7 +164,7 @@ function entryLabels(
   });
 }
 
-function latentRows(name: string, l: LatentSummary): string[][] {
+function latentRows(name: string, l: LatentJson): string[][] {
   const params = Object.entries(l.params)
     .map(([k, v]) => paramCell(k, v))
     .join(', ');
@@ -155,7 +202,8 @@ function paramRows(name: string, v: Nested): string[][] {
  * `plato infer`: the run, then each latent's family, parameters and mean ± sd, then the
  * params. Small arrays (up to 20 entries) are listed entry by entry, larger ones summarised.
  */
-export function inferText(r: Posterior): string {
+export function inferText(result: Posterior | PosteriorJson): string {
+  const r = jsonValue(result) as PosteriorJson;
   const fields: [string, string][] = [
     ['engine', r.engine],
     ['converged', r.converged ? 'yes' : 'no'],
@@ -190,13 +238,21 @@ export function inferText(r: Posterior): string {
   return out.join('\n');
 }
 
-/** `plato engines`: ✓ or ✗ per engine with every reason, and the engine `auto` picks. */
-export function enginesText(r: EnginesReport): string {
+/**
+ * `plato engines`: ✓ or ✗ per engine with its first reason and how many more (a plate of
+ * observed nodes would otherwise fill the screen), and the engine `auto` picks. `verbose`:
+ * every reason on a line of its own.
+ */
+export function enginesText(r: EnginesReport, options: { verbose?: boolean } = {}): string {
   const rows: string[][] = [];
   for (const e of r.engines) {
     const reasons = e.reasons.map((x) => `${x.node} (line ${x.line}:${x.column}): ${x.message}`);
-    rows.push([e.name, e.applies ? '✓' : '✗', reasons[0] ?? '']);
-    for (const more of reasons.slice(1)) rows.push(['', '', more]);
+    const shown =
+      options.verbose || reasons.length <= 1
+        ? reasons
+        : [`${reasons[0]} … and ${reasons.length - 1} more; --verbose`];
+    rows.push([e.name, e.applies ? '✓' : '✗', shown[0] ?? '']);
+    for (const more of shown.slice(1)) rows.push(['', '', more]);
   }
   return [
     renderTable(['engine', 'applies', 'reasons'], rows),

@@ -19,3 +19,14 @@ export function prod(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** Row-major strides of a shape: element (i0, i1, …) sits at Σ i_k · strides[k]. */
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}

@@ -1,10 +1,11 @@
 // Exit codes, error text and flag parsers, in process.
-import { CommanderError, InvalidArgumentError } from 'commander';
+import { CommanderError, InvalidArgumentError, type Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { describeError, renderPlatoError } from '../../src/cli/errors.js';
-import { integer, positiveInt, positiveNumber } from '../../src/cli/flags.js';
+import { engineFlags, positiveInt, sharedFlag } from '../../src/cli/flags.js';
 import { CliError } from '../../src/cli/io.js';
 import { PlatoError, userError } from '../../src/diagnostics/diagnostics.js';
+import { SEED } from '../../src/infer/options.js';
 import { STACK_LINE } from './helpers.js';
 
 const source = 'model coin {\n  theta ~ Beta(a, bb)\n}\n';
@@ -77,6 +78,21 @@ describe('describeError', () => {
 });
 
 describe('flag parsers', () => {
+  // the parsers of flags built from option declarations: `--seed` (an integer) and a positive
+  // number such as an engine's `--tol`
+  const parser = (o: Option) => (v: string) => o.parseArg!<unknown>(v, undefined) as number;
+  const integer = parser(sharedFlag(SEED));
+  const positiveNumber = parser(
+    engineFlags([
+      {
+        name: 'e',
+        description: 'stand-in',
+        inference: true,
+        options: [{ name: 'tol', type: 'number', default: 1, help: 'tol', exclusiveMinimum: 0 }],
+      },
+    ])[0],
+  );
+
   it('accept what they should', () => {
     expect(positiveInt('1000')).toBe(1000);
     expect(integer('-7')).toBe(-7);

@@ -8,7 +8,7 @@ import gammaln from '@stdlib/math-base-special-gammaln';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import type { Posterior } from '../../src/report/result.js';
+import type { PosteriorJson as Posterior } from '../../src/report/result.js';
 import { expectClose, expectLogEvidence, flat } from '../infer/exact/conjugateHelpers.js';
 import { prng } from '../support/prng.js';
 import { runInProcess } from './helpers.js';

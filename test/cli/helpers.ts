@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { run } from '../../src/cli/program.js';
+import type { EngineInfo } from '../../src/infer/options.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'plato.js');
@@ -17,8 +18,11 @@ export interface CliRun {
 
 type WriteCallback = (err?: Error | null) => void;
 
-/** `run(argv)` with stdout and stderr captured. */
-export async function runInProcess(args: readonly string[]): Promise<CliRun> {
+/** `run(argv)` with stdout and stderr captured; `engines`: the engines whose flags it has. */
+export async function runInProcess(
+  args: readonly string[],
+  engines?: readonly EngineInfo[],
+): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   const capture = (sink: string[]) =>
@@ -31,7 +35,7 @@ export async function runInProcess(args: readonly string[]): Promise<CliRun> {
   const o = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err));
   try {
-    const code = await run(args);
+    const code = await run(args, engines);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     o.mockRestore();

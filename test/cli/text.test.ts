@@ -1,5 +1,6 @@
 // The text renderers on hand-made result objects: no tensors, no processes.
 import { describe, expect, it } from 'vitest';
+import { ResultArray, type SampleResult } from '../../src/infer/result.js';
 import {
   describeShape,
   flatten,
@@ -12,8 +13,8 @@ import {
 import type {
   CheckResult,
   EnginesReport,
-  Posterior,
-  SampleResult,
+  PosteriorJson,
+  SampleJson,
 } from '../../src/report/result.js';
 import { renderFields, renderTable } from '../../src/report/table.js';
 import { checkText, enginesText, inferText, sampleText } from '../../src/report/text.js';
@@ -60,10 +61,10 @@ describe('nested arrays', () => {
   });
 
   it('describes ragged shapes by the range of each axis', () => {
-    expect(describeShape(3)).toBe('[]');
-    expect(describeShape(m)).toBe('[2, 3]');
-    expect(describeShape([[1, 2], [3], [4, 5, 6]])).toBe('[3, 1..3]');
-    expect(describeShape([[[1], [2]], [[3]]])).toBe('[2, 1..2, 1]');
+    expect(describeShape(3)).toBe('scalar');
+    expect(describeShape(m)).toBe('2×3');
+    expect(describeShape([[1, 2], [3], [4, 5, 6]])).toBe('3×1..3');
+    expect(describeShape([[[1], [2]], [[3]]])).toBe('2×1..2×1');
   });
 
   it('takes min, mean and max over the finite entries only', () => {
@@ -154,7 +155,7 @@ describe('reports', () => {
   });
 
   it('sample: node, the shape of one draw, mean and sd', () => {
-    const r: SampleResult = {
+    const r: SampleJson = {
       engine: 'sample',
       n: 2,
       seed: 1,
@@ -173,14 +174,59 @@ describe('reports', () => {
     const lines = sampleText(r).split('\n');
     expect(lines[0]).toBe('sample  n = 2  seed = 1');
     expect(lines[2]).toMatch(/^ {2}node +shape +mean +sd$/);
-    expect(lines[3]).toMatch(/^ {2}theta +\[\] +0\.5 +0\.25$/);
+    expect(lines[3]).toMatch(/^ {2}theta +scalar +0\.5 +0\.25$/);
     expect(lines[4]).toBe(
-      '  y      [5]    [0.5, 1, …] min 0 mean 0.6 max 1  [0.5, 0, …] min 0 mean 0.2 max 0.5',
+      '  y      5       [0.5, 1, …] min 0 mean 0.6 max 1  [0.5, 0, …] min 0 mean 0.2 max 0.5',
     );
   });
 
+  it('sample: a Categorical node shows its state frequencies, typed or in JSON form', () => {
+    // 2 draws of a node in a plate of 3: states 0 ×1, 1 ×3, 2 ×2 over all 6 entries
+    const z = [
+      [1, 2, 1],
+      [0, 1, 2],
+    ];
+    const json: SampleJson = {
+      engine: 'sample',
+      n: 2,
+      seed: 1,
+      draws: { z, s: [4, 4] },
+      summary: {
+        z: { mean: [0.5, 1.5, 1.5], sd: [0.75, 0.75, 0.75] },
+        s: { mean: 4, sd: 0 },
+      },
+    };
+    const typed: SampleResult = {
+      ...json,
+      draws: {
+        z: new ResultArray(Int32Array.from(z.flat()), [2, 3]),
+        s: new ResultArray(Int32Array.of(4, 4), [2]),
+      },
+      summary: {
+        z: {
+          mean: new ResultArray(Float32Array.of(0.5, 1.5, 1.5), [3]),
+          sd: new ResultArray(Float32Array.of(0.75, 0.75, 0.75), [3]),
+        },
+        s: {
+          mean: new ResultArray(Float32Array.of(4), []),
+          sd: new ResultArray(Float32Array.of(0), []),
+        },
+      },
+    };
+    for (const r of [json, typed]) {
+      const lines = sampleText(r, { categorical: ['z', 's'] }).split('\n');
+      expect(lines[3]).toBe('  z     3       freq (all entries) 0: 0.167, 1: 0.5, 2: 0.333  -');
+      // a scalar node: state 4 drawn twice, states 0 to 3 never
+      expect(lines[4]).toBe('  s     scalar  freq 0: 0, 1: 0, 2: 0, 3: 0, 4: 1              -');
+      // without the option, the summary's mean and sd
+      expect(sampleText(r).split('\n')[3]).toMatch(
+        /^ {2}z +3 +\[0\.5, 1\.5, 1\.5\] +\[0\.75, 0\.75, 0\.75\]$/,
+      );
+    }
+  });
+
   it('infer: run fields, latents with family, parameters and mean ± sd, then params', () => {
-    const r: Posterior = {
+    const r: PosteriorJson = {
       engine: 'cavi',
       converged: true,
       iterations: 57,
@@ -205,17 +251,17 @@ describe('reports', () => {
     );
     expect(text).toContain('log evidence  -1234.57\n');
     expect(text).toContain('elbo          -2000 → -1235 (3 values)');
-    expect(text).toMatch(/\n {2}theta +Beta +\[\] +a 15, b 7 +0\.6818 ± 0\.0971\n/);
+    expect(text).toMatch(/\n {2}theta +Beta +scalar +a 15, b 7 +0\.6818 ± 0\.0971\n/);
     expect(text).toMatch(
-      /\n {2}z +Categorical +\[100\] +p \[100, 2\] +\[0\.5 ± 0\.5, 0\.5 ± 0\.5, … 198 more\]/,
+      /\n {2}z +Categorical +100 +p \(100×2 values\) +\[0\.5 ± 0\.5, 0\.5 ± 0\.5, … 198 more\]/,
     );
     expect(text).toMatch(
-      /\nparams\n {2}param +shape +value\n {2}rho +\[2\]\n {4}rho\[0\] +0\.05\n {4}rho\[1\] +0\.1$/,
+      /\nparams\n {2}param +shape +value\n {2}rho +2\n {4}rho\[0\] +0\.05\n {4}rho\[1\] +0\.1$/,
     );
   });
 
   it('infer: small latents are listed entry by entry; a Categorical entry is one state', () => {
-    const r: Posterior = {
+    const r: PosteriorJson = {
       engine: 'exact',
       converged: true,
       iterations: 1,
@@ -264,13 +310,13 @@ describe('reports', () => {
     const rows = inferText(r).split('\n').slice(7);
     expect(rows).toEqual([
       '  node       family       shape   parameters                                   mean ± sd',
-      '  d          Bernoulli    [2]     p [0.1, 0.9]',
+      '  d          Bernoulli    2       p [0.1, 0.9]',
       `    d[0]${' '.repeat(71)}0.1 ± 0.3`,
       `    d[1]${' '.repeat(71)}0.9 ± 0.3`,
-      '  z          Categorical  []      p [0.2, 0.8]',
+      '  z          Categorical  scalar  p [0.2, 0.8]',
       `    z = 0${' '.repeat(70)}0.2 ± 0.4`,
       `    z = 1${' '.repeat(70)}0.8 ± 0.4`,
-      '  x          Normal       [2, 2]  mu [[1, 2], [3, 4]], sigma [[1, 1], [1, 1]]',
+      '  x          Normal       2×2     mu [[1, 2], [3, 4]], sigma [[1, 1], [1, 1]]',
       `    x[0, 0]${' '.repeat(68)}1 ± 1`,
       `    x[0, 1]${' '.repeat(68)}2 ± 1`,
       `    x[1, 0]${' '.repeat(68)}3 ± 1`,
@@ -279,7 +325,7 @@ describe('reports', () => {
   });
 
   it('infer: exact results without elbo and a null log evidence print as such', () => {
-    const r: Posterior = {
+    const r: PosteriorJson = {
       engine: 'em',
       converged: false,
       iterations: 3,
@@ -295,7 +341,7 @@ describe('reports', () => {
     expect(text).not.toContain('latents');
   });
 
-  it('engines: ✓/✗, every reason with node and line:column, and the auto choice', () => {
+  it('engines: ✓/✗, the first reason with node and line:column and a count, the auto choice', () => {
     const r: EnginesReport = {
       auto: 'exact',
       engines: [
@@ -312,6 +358,16 @@ describe('reports', () => {
       ],
     };
     expect(enginesText(r)).toBe(
+      [
+        '  engine  applies  reasons',
+        '  sample  ✓',
+        '  exact   ✓',
+        '  em      ✗        theta (line 5:3): no param to learn … and 1 more; --verbose',
+        '',
+        'auto picks: exact',
+      ].join('\n'),
+    );
+    expect(enginesText(r, { verbose: true })).toBe(
       [
         '  engine  applies  reasons',
         '  sample  ✓',

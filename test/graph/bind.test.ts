@@ -325,7 +325,7 @@ describe('bind: errors, each with its message', () => {
       'g[0] = -0.1 is outside the support of Gamma ([0, ∞))',
       'u[1] = 2 is outside the support of Uniform ([-1, 1])',
       'b[0] = 6 is outside the support of Binomial ({0, …, 5})',
-      's[0] is not a point of the simplex (Dirichlet): its entries sum to 1.1',
+      's[0] is not a point of the simplex (Dirichlet): its entries sum to 1.1 (expected 1 within 1e-8)',
       's[1, 0] = -0.1 is negative, so s[1] is not a point of the simplex (Dirichlet)',
       'm[0] sums to 5, but Multinomial draws 4 counts',
     ]);
@@ -348,7 +348,7 @@ describe('bind: errors, each with its message', () => {
 }`);
     expect(bindMessages(g, { c: [1, -2, 3], n: [1, 2.5, 11], pi: [0.5, 0.6, 0] })).toEqual([
       'hyper c[1] = -2 is outside real(lo,)',
-      'param pi is not a simplex: its entries sum to 1.1',
+      'param pi is not a simplex: its entries sum to 1.1 (expected 1 within 1e-8)',
       'data n[1] = 2.5 is not an integer (n is int(0, 10))',
       'data n[2] = 11 is outside int(0, 10)',
     ]);

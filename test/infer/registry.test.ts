@@ -19,6 +19,8 @@ function fake(name: string, applies: (m: BoundModel) => boolean): Engine {
   return {
     name,
     description: `stand-in ${name}`,
+    inference: true,
+    options: [],
     applicability(m): Applicability {
       return applies(m)
         ? { ok: true }

@@ -6,6 +6,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { logJoint } from '../../src/compile/index.js';
 import type { BoundModel } from '../../src/graph/bound.js';
 import { forwardSample, sampleResult, summarize } from '../../src/infer/sample/index.js';
+import { sampleJson } from '../../src/report/json.js';
 import { boundModel, MODELS } from '../support/models.js';
 
 beforeAll(async () => {
@@ -341,10 +342,16 @@ describe('the sample result', () => {
     const start = tf.memory().numTensors;
     const draws = forwardSample(model, { n: 4, seed: 1 });
     const flatW = Array.from(draws.w.dataSync());
-    const r = sampleResult(model, draws, { n: 4, seed: 1 });
+    const typed = sampleResult(model, draws, { n: 4, seed: 1 });
     const summary = summarize(draws);
     for (const t of Object.values(draws)) t.dispose();
     expect(tf.memory().numTensors).toBe(start);
+    // the typed arrays carry the tensor layout: ragged pairs flattened to one axis
+    expect(typed.draws.w.shape).toEqual([4, 5]);
+    expect(Array.from(typed.draws.w.data)).toEqual(flatW);
+    // JSON: ragged nodes nested back by document; no NaN, no Infinity
+    const r = JSON.parse(JSON.stringify(typed));
+    expect(r).toEqual(sampleJson(typed));
     expect(r.engine).toBe('sample');
     expect(r.n).toBe(4);
     const w = r.draws.w as number[][][];
@@ -354,7 +361,6 @@ describe('the sample result', () => {
     expect((r.summary.w.mean as number[][]).map((doc) => doc.length)).toEqual(N);
     expect((r.draws.theta as number[][][])[0].length).toBe(3);
     expect(summary.theta.mean.shape).toEqual([3, 2]);
-    // JSON round trip: no NaN, no Infinity
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     // the summary is the mean and the (n - 1) sd of the draws
     const t0 = (r.draws.theta as number[][][]).map((s) => s[0][0]);

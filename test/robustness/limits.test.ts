@@ -122,14 +122,22 @@ describe('library options are checked like the CLI flags', () => {
   };
 
   it('a seed that is not an integer', async () => {
-    await rejects(sample(coin, { data, n: 2, seed: 1.5 }), '--seed must be an integer, got 1.5');
-    await rejects(infer(coin, { data, seed: Number.NaN }), '--seed must be an integer, got NaN');
+    await rejects(sample(coin, { data, n: 2, seed: 1.5 }), 'seed must be an integer, got 1.5');
+    await rejects(
+      infer(coin, { data, seed: Number.NaN }),
+      "option 'seed' must be an integer, got NaN",
+    );
   });
 
-  it('iteration counts and tolerances', async () => {
-    await rejects(infer(coin, { data, iters: 0 }), 'iters must be a positive integer, got 0');
-    await rejects(infer(coin, { data, tol: Number.NaN }), 'tol must be a positive number, got NaN');
-    await rejects(infer(coin, { data, lr: -1 }), 'lr must be a positive number, got -1');
+  it('options no registered engine reads (iterations, tolerances) are unknown options', async () => {
+    await rejects(
+      infer(coin, { data, iters: 0 }),
+      "unknown option 'iters' for engine 'exact' (the engine auto picked)",
+    );
+    await rejects(
+      infer(coin, { data, engine: 'exact', tol: 1e-6 }),
+      "unknown option 'tol' for engine 'exact'",
+    );
   });
 
   it('a model source that is not a string', () => {

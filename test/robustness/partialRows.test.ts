@@ -62,7 +62,7 @@ describe('vector values with some entries missing', () => {
       n: 3,
       conditional: true,
     });
-    const th = r.draws.th as number[][][];
+    const th = r.draws.th.toJSON() as number[][][];
     for (const draw of th) {
       expect(draw[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(draw[1]).toEqual([0.2, 0.3, 0.5]);

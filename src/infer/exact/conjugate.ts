@@ -1,16 +1,17 @@
-// The conjugate half of the exact engine: run the plan of conjugacy.ts step by step (each
+// The conjugate half of the exact engine: run the plan of plan.ts step by step (each
 // step a closed-form posterior over its latents, with its share of the log evidence), add
 // the log-probability of observed nodes that no latent touches, and report per DESIGN.md §5.
 import * as tf from '@tensorflow/tfjs';
+import { ExprEvaluator, sum64 } from '../../compile/evaluator.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
-import { analyzeConjugacy, type ConjugacyPlan } from '../../graph/conjugacy.js';
 import { ancestors } from '../../graph/query.js';
-import type { LatentSummary, Posterior } from '../../report/result.js';
+import { NotPositiveDefiniteError } from '../../linalg/dense64.js';
+import { withFloat64Probabilities } from '../discrete/precision.js';
 import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
-import { ExprEvaluator, sum64 } from './evaluate.js';
+import type { LatentPosterior, Posterior } from '../result.js';
 import { runGaussian } from './gaussian.js';
-import { NotPositiveDefinite } from './linalg64.js';
+import { type ConjugacyPlan, planConjugate } from './plan.js';
 import { knownPredictive } from './predictive.js';
 import { priorSummary } from './prior.js';
 import { runScaled } from './scaled.js';
@@ -21,7 +22,7 @@ const plans = new WeakMap<BoundModel, ConjugacyPlan>();
 export function conjugacyPlan(bound: BoundModel): ConjugacyPlan {
   let p = plans.get(bound);
   if (!p) {
-    p = analyzeConjugacy(bound);
+    p = planConjugate(bound);
     plans.set(bound, p);
   }
   return p;
@@ -32,14 +33,24 @@ export function conjugateApplicability(bound: BoundModel): Applicability {
   return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
 }
 
-export async function runConjugate(bound: BoundModel, options: RunOptions): Promise<Posterior> {
+/** Options of the conjugate half beyond the engine's (tests and benchmarks). */
+export interface ConjugateOptions {
+  /** the linear-Gaussian accumulation's host/device threshold (0: everything through tfjs) */
+  readonly hostFlops?: number;
+}
+
+export async function runConjugate(
+  bound: BoundModel,
+  options: RunOptions,
+  conjugate: ConjugateOptions = {},
+): Promise<Posterior> {
   const t0 = performance.now();
   const plan = conjugacyPlan(bound);
   if (!plan.ok) {
     throw notApplicable(bound, 'exact', plan.reasons);
   }
   const ev = new ExprEvaluator(bound);
-  const latents: Record<string, LatentSummary> = {};
+  const latents: Record<string, LatentPosterior> = {};
   let logEvidence = 0;
   const total = plan.steps.length + plan.known.length;
   let done = 0;
@@ -47,7 +58,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
     for (const step of plan.steps) {
       if (step.rule === 'prior') latents[step.latent] = priorSummary(step.latent, ev);
       else {
-        const r = step.rule === 'gaussian' ? runGaussian(step, ev) : runScaled(step, ev);
+        const r = step.rule === 'gaussian' ? runGaussian(step, ev, conjugate) : runScaled(step, ev);
         Object.assign(latents, r.latents);
         logEvidence += r.logEvidence;
       }
@@ -59,7 +70,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
       options.onProgress?.(++done, total);
     }
   } catch (e) {
-    if (e instanceof NotPositiveDefinite) {
+    if (e instanceof NotPositiveDefiniteError) {
       throw userError(
         `exact inference failed: ${e.message}; check that every sd in the model is positive and finite`,
         'unsupported',
@@ -70,7 +81,7 @@ export async function runConjugate(bound: BoundModel, options: RunOptions): Prom
     ev.dispose();
   }
   // order the latents as the model declares them
-  const ordered: Record<string, LatentSummary> = {};
+  const ordered: Record<string, LatentPosterior> = {};
   for (const n of bound.graph.order) if (latents[n]) ordered[n] = latents[n];
   return {
     engine: 'exact',
@@ -90,7 +101,12 @@ function knownLogProb(name: string, ev: ExprEvaluator): number {
     for (const a of ancestors(ev.model.graph, name)) {
       if (ev.model.graph.nodes[a].kind === 'deterministic') env[a] = ev.nodeValue(a, env);
     }
-    return ev.plan.logProb(name, env);
+    // probabilities given in float64 stay float64 (issue 7, item 15)
+    const x = ev.model.values[name]?.data;
+    const lp32 = ev.plan.logProb(name, env);
+    return withFloat64Probabilities(ev.model, ev.plan, name, env, lp32, (i) =>
+      x ? x[i] : Number.NaN,
+    );
   });
   const s = sum64(lp);
   lp.dispose();

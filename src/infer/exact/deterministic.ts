@@ -4,36 +4,12 @@
 // marginals otherwise; Student t under a Normal–Gamma precision. Deterministic nodes of other
 // latents, non-affine ones (`exp(mu)`) and ones mixing latents of several blocks or the
 // precision itself are not reported (docs/engines/exact.md).
-import type { BoundModel } from '../../graph/bound.js';
-import type { GaussianStep } from '../../graph/conjugacy.js';
-import { affine, type LinearityScope, unknownDeps } from '../../graph/linearity.js';
-import type { LatentSummary } from '../../report/result.js';
-import { type ExprEvaluator, fullShape } from './evaluate.js';
+import { type ExprEvaluator, fullShape } from '../../compile/evaluator.js';
+import { type GaussianStep, modelFacts } from '../../graph/conjugacy.js';
+import { affine, unknownDeps } from '../../graph/linearity.js';
+import type { LatentPosterior } from '../result.js';
 import { affineMarginal, type BlockPosterior } from './marginal.js';
 import { mvNormalSummary, mvStudentTSummary, normalSummary, studentTSummary } from './summary.js';
-
-/** Is the value of a (non-latent) node known from the data and defaults? */
-export function knownIn(model: BoundModel): (name: string) => boolean {
-  const known = (name: string): boolean => {
-    const node = model.graph.nodes[name];
-    if (!node) return true;
-    switch (node.kind) {
-      case 'size':
-      case 'hyper':
-      case 'data':
-        return true;
-      case 'param':
-        return model.values[name] !== undefined;
-      case 'stochastic':
-        return model.observation[name]?.kind === 'observed';
-      case 'net':
-        return false;
-      case 'deterministic':
-        return node.parents.every(known);
-    }
-  };
-  return known;
-}
 
 /**
  * The Gaussian posterior of a block reported in its family: Normal/MvNormal, or t marginals
@@ -47,7 +23,7 @@ export function gaussianSummary(
   vector: boolean,
   nu: number | undefined,
   scale: number,
-): LatentSummary {
+): LatentPosterior {
   const scaled = cov.map((v) => v * scale);
   if (vector) {
     return nu === undefined
@@ -64,15 +40,15 @@ export function deterministicSummaries(
   nu: number | undefined,
   scale: number,
   ev: ExprEvaluator,
-): Record<string, LatentSummary> {
+): Record<string, LatentPosterior> {
   const model = ev.model;
-  const isKnown = knownIn(model);
+  const facts = modelFacts(model);
   const latents = new Set(step.latents);
-  const out: Record<string, LatentSummary> = {};
+  const out: Record<string, LatentPosterior> = {};
   for (const name of model.graph.order) {
     const node = model.graph.nodes[name];
     if (node.kind !== 'deterministic') continue;
-    const scope: LinearityScope = { graph: model.graph, latents, isKnown, plates: node.plates };
+    const scope = facts.scope(latents, node);
     const deps = unknownDeps(node.value, scope);
     if (deps.size === 0 || [...deps].some((d) => !latents.has(d))) continue;
     const res = affine(node.value, scope);

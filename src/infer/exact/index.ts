@@ -1,25 +1,25 @@
 // The `exact` engine (DESIGN.md §4): answers with no approximation whenever the model allows
 // it. Two halves: closed-form conjugate posteriors (conjugate.ts, planned by
-// src/graph/conjugacy.ts) and exact discrete inference (discrete/). Applies when either does;
+// plan.ts from the graph's conjugacy facts) and exact discrete inference (discrete/). Applies when either does;
 // otherwise its reasons point at the blocking nodes.
 
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
-import type { Posterior } from '../../report/result.js';
+import { FINITE_FAMILIES } from '../discrete/analysis.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
+import type { Posterior } from '../result.js';
 import { conjugateApplicability, runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
+import { exactInfo } from './info.js';
 
 export { conjugacyPlan, conjugateApplicability, runConjugate } from './conjugate.js';
-
-const FINITE = new Set(['Bernoulli', 'Categorical', 'Binomial']);
 
 /** Are all latents (and partially observed nodes) of finite support? Then the discrete reasons matter. */
 function allFinite(bound: BoundModel): boolean {
   return bound.graph.order.every((n) => {
     const node = bound.graph.nodes[n];
     if (node.kind !== 'stochastic' || bound.observation[n]?.kind === 'observed') return true;
-    return FINITE.has(node.distribution);
+    return FINITE_FAMILIES.has(node.distribution);
   });
 }
 
@@ -34,10 +34,8 @@ function which(
   return { reasons: allFinite(bound) ? d.reasons : c.reasons };
 }
 
-export const exactEngine: Engine = {
-  name: 'exact',
-  description:
-    'closed-form conjugate posteriors and exact discrete inference (variable elimination), with the exact log evidence',
+export const exactEngine: Engine<typeof exactInfo.options> = {
+  ...exactInfo,
 
   applicability(bound: BoundModel): Applicability {
     const w = which(bound);

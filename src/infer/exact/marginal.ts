@@ -13,13 +13,14 @@
 // entry of the expression to read a single element (found by evaluating the reference with
 // the latent replaced by element ids).
 import * as tf from '@tensorflow/tfjs';
+import { download, type ExprEvaluator } from '../../compile/evaluator.js';
 import { type LatentRef, refIndexKey } from '../../graph/linearity.js';
 import type { Expr } from '../../lang/ast.js';
-import { download, type ExprEvaluator, prod } from './evaluate.js';
-import type { BlockLayout } from './pinned.js';
+import { prod } from '../../util/shape.js';
+import type { GaussianLayout } from '../gaussian/index.js';
 
 /** The posterior of a Gaussian block: mean and covariance (dense D × D, or one E × E per plate element). */
-export interface BlockPosterior extends BlockLayout {
+export interface BlockPosterior extends GaussianLayout {
   readonly m: Float64Array;
   readonly S: Float64Array;
 }

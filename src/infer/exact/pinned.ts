@@ -10,14 +10,7 @@
 // covariance are then set to 0 (an observed entry is itself, sd 0).
 import * as tf from '@tensorflow/tfjs';
 import type { BoundModel } from '../../graph/bound.js';
-
-/** Where the block's latents sit in θ (gaussian.ts `Layout`). */
-export interface BlockLayout {
-  readonly blocked: boolean;
-  readonly latents: readonly { name: string; shape: number[]; offset: number; size: number }[];
-  readonly cols: number;
-  readonly blocks: number;
-}
+import type { FactorRows, GaussianLayout } from '../gaussian/index.js';
 
 export interface Pins {
   /** [blocks × cols]: 1 where the coordinate is observed */
@@ -30,7 +23,7 @@ export interface Pins {
 }
 
 /** The pinned coordinates of a block, or undefined when no latent of it is partially observed. */
-export function blockPins(model: BoundModel, layout: BlockLayout): Pins | undefined {
+export function blockPins(model: BoundModel, layout: GaussianLayout): Pins | undefined {
   const size = layout.blocks * layout.cols;
   const mask = new Float32Array(size);
   const values = new Float32Array(size);
@@ -54,26 +47,24 @@ export function blockPins(model: BoundModel, layout: BlockLayout): Pins | undefi
 }
 
 /**
- * Rows with the pinned coordinates moved into b: b − A_O v and A with those columns zeroed.
- * A [T, cols], b [T]; blocked rows read the block `seg[t]`. Disposes nothing it is given.
+ * A factor's rows with the pinned coordinates moved into b: b − A_O v and A with those columns
+ * zeroed (the scale common to the rows multiplies both, so it stays). Blocked rows read the
+ * block `seg[t]`. The given A and b are disposed.
  */
-export function pinRows(
-  A: tf.Tensor,
-  b: tf.Tensor,
-  seg: tf.Tensor | undefined,
-  layout: BlockLayout,
-  pins: Pins,
-): { A: tf.Tensor; b: tf.Tensor } {
-  return tf.tidy(() => {
+export function pinRows(r: FactorRows, layout: GaussianLayout, pins: Pins): FactorRows {
+  const p = tf.tidy(() => {
     const D = layout.cols;
     let v: tf.Tensor = tf.tensor2d(pins.values, [layout.blocks, D]);
     let m: tf.Tensor = tf.tensor2d(pins.mask, [layout.blocks, D]);
-    if (layout.blocked && seg) {
-      v = tf.gather(v, seg);
-      m = tf.gather(m, seg);
+    if (layout.blocked && r.seg) {
+      v = tf.gather(v, r.seg);
+      m = tf.gather(m, r.seg);
     }
-    return { A: tf.mul(A, tf.sub(1, m)), b: tf.sub(b, tf.sum(tf.mul(A, v), 1)) };
+    return { A: tf.mul(r.A, tf.sub(1, m)), b: tf.sub(r.b, tf.sum(tf.mul(r.A, v), 1)) };
   });
+  r.A.dispose();
+  r.b.dispose();
+  return { ...r, A: p.A, b: p.b };
 }
 
 /** The unit equations of the pinned coordinates: J_ii += 1, h_i += v_i. */

@@ -21,12 +21,14 @@
 // Where a family cannot express a point mass, an observed entry's parameters are null
 // (counts such as n are kept); Normal/StudentT report mu = x, sigma = 0, Bernoulli p = x.
 import * as tf from '@tensorflow/tfjs';
-import type { GaussianStep, ScaledChild, ScaledStep } from '../../graph/conjugacy.js';
+import { download, type ExprEvaluator, fullShape } from '../../compile/evaluator.js';
+import type { GaussianStep } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { LatentSummary, Nested } from '../../report/result.js';
+import { prod } from '../../util/shape.js';
+import { float64, type LatentPosterior, type ResultArray } from '../result.js';
 import { gaussianSummary } from './deterministic.js';
-import { download, type ExprEvaluator, fullShape, prod } from './evaluate.js';
 import { affineMarginal, type BlockPosterior } from './marginal.js';
+import type { ScaledChild, ScaledStep } from './plan.js';
 import { priorSummary } from './prior.js';
 import { familySummary } from './summary.js';
 
@@ -46,9 +48,9 @@ export function gaussianPredictive(
   nu: number | undefined,
   scale: number,
   ev: ExprEvaluator,
-): Record<string, LatentSummary> {
+): Record<string, LatentPosterior> {
   const model = ev.model;
-  const out: Record<string, LatentSummary> = {};
+  const out: Record<string, LatentPosterior> = {};
   for (const f of step.factors) {
     if (f.target !== 'observed' || model.observation[f.node]?.kind !== 'partial') continue;
     const node = model.graph.nodes[f.node] as StochasticNode;
@@ -85,10 +87,14 @@ export function gaussianPredictive(
 
 // ------------------------------------------------------------------ Beta, Gamma, Dirichlet
 
-export type ScaledPosterior =
-  | { readonly a: Float64Array; readonly b: Float64Array }
-  | { readonly shape: Float64Array; readonly rate: Float64Array }
-  | { readonly alpha: Float64Array };
+/** The latent's posterior parameters under their §2 names (Beta a, b; Gamma shape, rate; Dirichlet alpha). */
+export type ScaledPosterior = Readonly<Record<string, Float64Array>>;
+
+function param64(post: ScaledPosterior, name: string): Float64Array {
+  const v = post[name];
+  if (!v) throw new Error(`internal: the conjugate posterior has no ${name}`);
+  return v;
+}
 
 /**
  * Missing entries of the partially observed children of a scaled step (not Bernoulli or
@@ -101,11 +107,11 @@ export function scaledPredictive(
   ev: ExprEvaluator,
   segments: (c: ScaledChild) => tf.Tensor,
   K: number,
-): Record<string, LatentSummary> {
-  const out: Record<string, LatentSummary> = {};
+): Record<string, LatentPosterior> {
+  const out: Record<string, LatentPosterior> = {};
   for (const c of step.children) {
     if (ev.model.observation[c.child]?.kind !== 'partial') continue;
-    if (c.likelihood === 'Bernoulli' || c.likelihood === 'Categorical') continue;
+    if (c.pair.child === 'Bernoulli' || c.pair.child === 'Categorical') continue;
     const seg = download(() => tf.cast(segments(c), 'float32'));
     out[c.child] = childPredictive(c, step, post, ev, seg, K);
   }
@@ -119,7 +125,7 @@ function childPredictive(
   ev: ExprEvaluator,
   seg: Float64Array,
   K: number,
-): LatentSummary {
+): LatentPosterior {
   const model = ev.model;
   const child = model.graph.nodes[c.child] as StochasticNode;
   const F = fullShape(model, c.child);
@@ -130,11 +136,11 @@ function childPredictive(
     download(() => ev.inLayout(child.args[name], c.child, {}, shape));
   // the known multiple of the latent: the argument at latent = 1 (sd^-2 for a precision)
   const coef = () =>
-    c.scaled || c.likelihood === 'NormalPrecision'
+    c.role !== 'identity'
       ? download(() => {
           const ones = tf.ones([1, ...fullShape(model, step.latent)]);
           const v = ev.inLayout(child.args[c.arg], c.child, { [step.latent]: ones }, event);
-          return c.likelihood === 'NormalPrecision' ? tf.pow(v, -2) : v;
+          return c.role === 'precision' ? tf.pow(v, -2) : v;
         })
       : new Float64Array(T).fill(1);
   const mean = new Float64Array(T);
@@ -154,7 +160,8 @@ function childPredictive(
   const sq = (v: number) => (Number.isFinite(v) && v >= 0 ? Math.sqrt(v) : Number.NaN);
   const full = (name: string) => ({ data: params[name], shape: F });
 
-  if ('alpha' in post) {
+  if (c.pair.prior === 'Dirichlet') {
+    const alpha1 = param64(post, 'alpha');
     // Multinomial: whole vectors, row r reads element seg[r]
     const n = arg('n', event.slice(0, -1));
     const alpha = new Float64Array(T).fill(Number.NaN);
@@ -165,9 +172,9 @@ function childPredictive(
         continue;
       }
       let a0 = 0;
-      for (let k = 0; k < K; k++) a0 += post.alpha[seg[r] * K + k];
+      for (let k = 0; k < K; k++) a0 += alpha1[seg[r] * K + k];
       for (let k = 0; k < K; k++) {
-        const a = post.alpha[seg[r] * K + k];
+        const a = alpha1[seg[r] * K + k];
         const p = a / a0;
         alpha[o + k] = a;
         mean[o + k] = n[r] * p;
@@ -182,12 +189,13 @@ function childPredictive(
       sd,
     );
   }
-  if ('a' in post) {
+  if (c.pair.prior === 'Beta') {
+    const [a1, b1] = [param64(post, 'a'), param64(post, 'b')];
     // Binomial(n, p), p ~ Beta(a', b')
     const n = arg('n');
     const [pa, pb] = [param('a'), param('b')];
     fill((t, m) => {
-      const [a, b] = [post.a[m], post.b[m]];
+      const [a, b] = [a1[m], b1[m]];
       pa[t] = a;
       pb[t] = b;
       const s = a + b;
@@ -202,8 +210,8 @@ function childPredictive(
     );
   }
   const cf = coef();
-  const { shape: A1, rate: B1 } = post;
-  switch (c.likelihood) {
+  const [A1, B1] = [param64(post, 'shape'), param64(post, 'rate')];
+  switch (c.pair.child) {
     case 'Poisson': {
       const [al, be] = [param('alpha'), param('beta')];
       fill((t, m) => {
@@ -251,7 +259,8 @@ function childPredictive(
         sd,
       );
     }
-    case 'NormalPrecision': {
+    case 'Normal': {
+      // Normal(mu, (c tau)^-1/2)
       const mu = arg('mu');
       const [pn, pm, ps] = [param('nu'), param('mu'), param('sigma')];
       fill((t, m) => {
@@ -280,13 +289,13 @@ function childPredictive(
       );
     }
   }
-  throw new Error(`internal: no posterior predictive for a ${c.likelihood} child`);
+  throw new Error(`internal: no posterior predictive for a ${c.pair.child} child`);
 }
 
 // ------------------------------------------------------------------ known parents
 
 /** A partially observed node whose parents are all known: its own distribution for the missing entries. */
-export function knownPredictive(name: string, ev: ExprEvaluator): LatentSummary {
+export function knownPredictive(name: string, ev: ExprEvaluator): LatentPosterior {
   const s = priorSummary(name, ev);
   const { x, mask } = observedData(ev, name);
   const T = x.length;
@@ -300,16 +309,19 @@ export function knownPredictive(name: string, ev: ExprEvaluator): LatentSummary 
     'Uniform.hi': (t) => x[t],
     'Bernoulli.p': (t) => x[t],
   };
-  const entry = (field: Nested, f: (t: number, k: number, old: number) => number): Nested => {
-    const v = flatten(field);
+  const entry = (
+    field: ResultArray,
+    f: (t: number, k: number, old: number) => number,
+  ): ResultArray => {
+    const v = Float64Array.from(field.data);
     const w = v.length / T;
     for (let t = 0; t < T; t++) {
       if (!mask[t]) continue;
       for (let k = 0; k < w; k++) v[t * w + k] = f(t, k, v[t * w + k]);
     }
-    return renest(v, field);
+    return float64(v, field.shape);
   };
-  const params: Record<string, Nested> = {};
+  const params: Record<string, ResultArray> = {};
   for (const [p, field] of Object.entries(s.params)) {
     const keep = p === 'n'; // a number of trials is known for observed entries too
     const f = point[`${s.family}.${p}`];
@@ -322,25 +334,4 @@ export function knownPredictive(name: string, ev: ExprEvaluator): LatentSummary 
       ? entry(s.mean, (t, k) => (k === x[t] ? 1 : 0))
       : entry(s.mean, (t) => x[t]);
   return { ...s, params, mean, sd: entry(s.sd, () => 0) };
-}
-
-function flatten(x: Nested): Float64Array {
-  const out: number[] = [];
-  const walk = (v: Nested) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else out.push(v === null ? Number.NaN : v);
-  };
-  walk(x);
-  return Float64Array.from(out);
-}
-
-/** `data` in the nesting of `like` (same number of leaves). */
-function renest(data: Float64Array, like: Nested): Nested {
-  let i = 0;
-  const build = (v: Nested): Nested => {
-    if (Array.isArray(v)) return v.map(build);
-    const d = data[i++];
-    return Number.isFinite(d) ? d : null;
-  };
-  return build(like);
 }

@@ -1,9 +1,9 @@
 // Latents with known arguments and no children: the posterior is the prior. Reported in its
 // own family with its parameters under the §2 names, mean and sd.
+
+import { download, type ExprEvaluator, fullShape } from '../../compile/evaluator.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import { nest } from '../../report/nested.js';
-import type { LatentSummary } from '../../report/result.js';
-import { download, type ExprEvaluator, fullShape } from './evaluate.js';
+import { float64, type LatentPosterior } from '../result.js';
 import {
   betaSummary,
   dirichletSummary,
@@ -12,7 +12,7 @@ import {
   normalSummary,
 } from './summary.js';
 
-export function priorSummary(name: string, ev: ExprEvaluator): LatentSummary {
+export function priorSummary(name: string, ev: ExprEvaluator): LatentPosterior {
   const model = ev.model;
   const node = model.graph.nodes[name] as StochasticNode;
   const F = fullShape(model, name);
@@ -30,9 +30,9 @@ export function priorSummary(name: string, ev: ExprEvaluator): LatentSummary {
   ) => ({
     family,
     shape: [...shape],
-    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, nest(v, shape)])),
-    mean: nest(mean, shape),
-    sd: nest(sd, shape),
+    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, float64(v, shape)])),
+    mean: float64(mean, shape),
+    sd: float64(sd, shape),
   });
   switch (node.distribution) {
     case 'Normal':
@@ -125,7 +125,7 @@ export function priorSummary(name: string, ev: ExprEvaluator): LatentSummary {
       const sd = p.map((x, i) => Math.sqrt(n[Math.floor(i / K)] * x * (1 - x)));
       return {
         ...simple('Multinomial', { p }, mean, sd),
-        params: { n: nest(n, F.slice(0, -1)), p: nest(p, F) },
+        params: { n: float64(n, F.slice(0, -1)), p: float64(p, F) },
       };
     }
   }

@@ -1,26 +1,26 @@
-// Closed-form posteriors of the scalar conjugate pairs (conjugacy.ts `beta`, `gamma`,
-// `dirichlet`), vectorised over the plates: every child element finds the latent element it
-// reads (its reference evaluated with the latent replaced by element ids), its sufficient
-// statistics are added into that element with one scatterND per statistic, and the updates
-// and log evidence are done in float64 (Bernardo & Smith, Bayesian Theory, App. A):
-//   Beta(a, b)      + Bernoulli x / Binomial(n, x):  a + Σx, b + Σ(n − x)
-//   Gamma(a, b)     + Poisson(c λ) x:                a + Σx,   b + Σc
-//                   + Exponential(c λ) x:            a + 1,    b + Σ c x        (per element)
-//                   + Gamma(s, c λ) x:               a + Σs,   b + Σ c x
-//                   + Normal(μ, (c τ)^-½) x:         a + n/2,  b + Σ c (x − μ)² / 2
-//   Dirichlet(α)    + Categorical / Multinomial:     α + counts
-//   log Z = Σ over latent elements of (log normaliser of the prior − that of the posterior):
-//   Beta: ln B(a', b') − ln B(a, b); Gamma: a ln b − lnΓ(a) − a' ln b' + lnΓ(a');
-//   Dirichlet: ln B(α') − ln B(α); plus the base measures of the children
-//   (−ln x!, ln C(n, x), x ln c, ½ ln(c / 2π), …) summed over observed entries.
+// Closed-form posteriors of the conjugate pairs of the registry (src/distributions/conjugacy.ts),
+// one generic loop over the children's messages, vectorised over the plates: every child
+// element finds the latent element it reads (its reference evaluated with the latent replaced by
+// element ids); each child family's `messageToParent` gives per element the increment to the
+// prior's natural parameters, added into that element in float64 (float32 sums of N ≈ 10⁵
+// terms lose the digits that a + Σs and lnΓ(a') need); then, in float64 (Bernardo & Smith, Bayesian Theory, App. A; expfamily.ts `conjugateUpdate64`):
+//   eta_post = eta_prior + Σ messages,
+//   log Z    = Σ over latent elements of [A(eta_post) − A(eta_prior)]
+//              + Σ over observed child entries of (rest + log h(x)),
+// rest and log h being the terms of each child's log density free of the latent (−ln x!,
+// ln C(n, x), x ln c, ½ ln(c / 2π), …). No family names here: a new pair is one family file
+// edit and one registry entry.
 import * as tf from '@tensorflow/tfjs';
-import { lgamma } from '../../distributions/special.js';
-import { lbeta64, lgamma64 } from '../../distributions/special64.js';
-import type { ScaledChild, ScaledStep } from '../../graph/conjugacy.js';
+import { download, type ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
+import type { ConjugateMessage } from '../../distributions/distribution.js';
+import { conjugateUpdate64, expFamilyOf } from '../../distributions/expfamily.js';
+import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
+import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { LatentSummary } from '../../report/result.js';
-import { download, type ExprEvaluator, fullShape, prod, sum64 } from './evaluate.js';
+import { prod } from '../../util/shape.js';
+import type { LatentPosterior } from '../result.js';
 import type { StepResult } from './gaussian.js';
+import type { ScaledChild, ScaledStep } from './plan.js';
 import { scaledPredictive } from './predictive.js';
 import {
   bernoulliSummary,
@@ -30,7 +30,15 @@ import {
   gammaSummary,
 } from './summary.js';
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+type Params64 = Record<string, Float64Array>;
+
+/** How each conjugate prior family's posterior is reported (its §5 parameters, mean and sd). */
+const SUMMARIES: Partial<Record<DistName, (p: Params64, F: readonly number[]) => LatentPosterior>> =
+  {
+    Beta: (p, F) => betaSummary(p.a, p.b, F),
+    Gamma: (p, F) => gammaSummary(p.shape, p.rate, F),
+    Dirichlet: (p, F) => dirichletSummary(p.alpha, F),
+  };
 
 export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   const model = ev.model;
@@ -38,120 +46,82 @@ export function runScaled(step: ScaledStep, ev: ExprEvaluator): StepResult {
   const node = model.graph.nodes[L] as StochasticNode;
   const F = fullShape(model, L);
   const event = model.shapes[L].event;
-  const dirichlet = step.rule === 'dirichlet';
-  const K = dirichlet ? F[F.length - 1] : 1;
+  const family = step.view.as;
+  const prior = expFamilyOf(family);
+  const summary = SUMMARIES[family];
+  if (!prior?.float64 || !summary) throw new Error(`internal: ${family} is not a conjugate prior`);
+  const K = DISTRIBUTIONS[family].eventRank === 1 ? F[F.length - 1] : 1;
   const M = prod(F) / K;
 
-  // prior parameters in the latent's layout (float64)
-  const param = (name: string) => download(() => ev.inLayout(node.args[name], L, {}, event));
-  let p1: Float64Array; // a, shape or alpha
-  let p2: Float64Array = new Float64Array(M); // b or rate
-  if (step.prior === 'Uniform') {
-    p1 = new Float64Array(M).fill(1);
-    p2.fill(1);
-  } else if (step.prior === 'Exponential') {
-    p1 = new Float64Array(M).fill(1);
-    p2 = param('rate');
-  } else if (step.prior === 'Dirichlet') p1 = param('alpha');
-  else if (step.prior === 'Beta') {
-    p1 = param('a');
-    p2 = param('b');
-  } else {
-    p1 = param('shape');
-    p2 = param('rate');
+  // the prior's parameters in the conjugate family's terms (float64, in the latent's layout)
+  const args: Params64 = {};
+  for (const name of DISTRIBUTIONS[family].params[0]) {
+    const v = step.view.args[name] ?? name;
+    const size = PARAM_EVENT_RANK[family][name] === 1 ? M * K : M;
+    args[name] =
+      typeof v === 'number'
+        ? new Float64Array(size).fill(v)
+        : download(() => ev.inLayout(node.args[v], L, {}, event));
   }
-
-  const s1 = new Float64Array(M * K);
-  const s2 = new Float64Array(M);
+  const eta0 = prior.float64.naturalParams(args);
+  const sums = eta0.map((e) => new Float64Array(e.length));
   let constant = 0;
   for (const c of step.children) {
-    const r = childStats(c, step, ev, M, K);
-    // the sums over the child's elements are finished in float64 (float32 sums of N ≈ 10⁵
-    // terms lose the digits that a + Σs and lnΓ(a') need)
-    const at = r.at.dataSync();
-    segmentSum64(r.s1, at, s1);
-    if (r.s2) segmentSum64(r.s2, at, s2);
+    const r = childMessage(c, step, ev, M, K);
+    r.blocks.forEach((b, i) => {
+      segmentSum64(b.value, b.at, sums[i]);
+    });
     constant += r.constant;
-    r.s1.dispose();
-    r.s2?.dispose();
-    r.at.dispose();
+    tf.dispose(r.blocks.flatMap((b) => [b.value, b.at]));
   }
-
-  let logEvidence = constant;
+  const up = conjugateUpdate64(prior, eta0, sums, K);
+  const post = prior.float64.fromNatural(up.eta);
+  const latents: Record<string, LatentPosterior> = { [L]: summary(post, F) };
+  for (const c of reported(step, model))
+    latents[c.child] = predictiveSummary(c, step, ev, post, M, K);
+  // missing entries of the other partially observed children: their posterior predictive
   const seg = (c: ScaledChild) => segments(c, step, ev, M, K);
-  if (step.rule === 'dirichlet') {
-    const post = p1.map((a, i) => a + s1[i]);
-    for (let m = 0; m < M; m++) logEvidence += lmvbeta(post, m * K, K) - lmvbeta(p1, m * K, K);
-    const latents: Record<string, LatentSummary> = { [L]: dirichletSummary(post, F) };
-    for (const c of reported(step, model))
-      latents[c.child] = predictiveSummary(c, step, ev, { alpha: post }, M, K);
-    Object.assign(latents, scaledPredictive(step, { alpha: post }, ev, seg, K));
-    return { latents, logEvidence };
-  }
-  const a1 = p1.map((a, i) => a + s1[i]);
-  const b1 = p2.map((b, i) => b + s2[i]);
-  if (step.rule === 'beta') {
-    for (let m = 0; m < M; m++) logEvidence += lbeta64(a1[m], b1[m]) - lbeta64(p1[m], p2[m]);
-    const latents: Record<string, LatentSummary> = { [L]: betaSummary(a1, b1, F) };
-    for (const c of reported(step, model))
-      latents[c.child] = predictiveSummary(c, step, ev, { a: a1, b: b1 }, M, K);
-    Object.assign(latents, scaledPredictive(step, { a: a1, b: b1 }, ev, seg, K));
-    return { latents, logEvidence };
-  }
-  for (let m = 0; m < M; m++) {
-    logEvidence +=
-      p1[m] * Math.log(p2[m]) - lgamma64(p1[m]) - (a1[m] * Math.log(b1[m]) - lgamma64(a1[m]));
-  }
-  const predictive = scaledPredictive(step, { shape: a1, rate: b1 }, ev, seg, K);
-  return { latents: { [L]: gammaSummary(a1, b1, F), ...predictive }, logEvidence };
+  Object.assign(latents, scaledPredictive(step, post, ev, seg, K));
+  return { latents, logEvidence: constant + up.logNormalizerGain };
 }
 
 /** Children reported as latents: predictive leaves, and Bernoulli/Categorical children with missing entries. */
 function reported(step: ScaledStep, model: ExprEvaluator['model']): ScaledChild[] {
   const partial = step.children.filter(
-    (c) =>
-      model.observation[c.child]?.kind === 'partial' &&
-      (c.likelihood === 'Bernoulli' || c.likelihood === 'Categorical'),
+    (c) => model.observation[c.child]?.kind === 'partial' && predictiveFamily(c, model),
   );
   return [...step.predictive, ...partial];
 }
 
-/** out[at[t]] += v[t] for every element t, in float64 (v is per element, or [T, K] rows added at at[t]·K). */
-function segmentSum64(v: tf.Tensor, at: ArrayLike<number>, out: Float64Array): void {
-  const d = v.dataSync();
-  const w = d.length / at.length;
-  for (let t = 0; t < at.length; t++) {
-    const o = at[t] * w;
+/** A child whose posterior predictive is reported: a binary or one-hot statistic of its parent's mean. */
+function predictiveFamily(c: ScaledChild, model: ExprEvaluator['model']): boolean {
+  const d = (model.graph.nodes[c.child] as StochasticNode).distribution;
+  return d === 'Bernoulli' || d === 'Categorical';
+}
+
+/**
+ * out[at[t]·w + k] += value[t, k] for every element t (w = 1, or K for a vector of counts), in
+ * float64.
+ */
+function segmentSum64(value: tf.Tensor, at: tf.Tensor, out: Float64Array): void {
+  const d = value.dataSync();
+  const a = at.dataSync();
+  const w = d.length / a.length;
+  for (let t = 0; t < a.length; t++) {
+    const o = a[t] * w;
     for (let k = 0; k < w; k++) out[o + k] += d[t * w + k];
   }
 }
 
-/** ln B(α) of the K-vector starting at `o`: Σ lnΓ(α_k) − lnΓ(Σ α_k). */
-function lmvbeta(alpha: Float64Array, o: number, K: number): number {
-  let s = 0;
-  let sum = 0;
-  for (let k = 0; k < K; k++) {
-    s += lgamma64(alpha[o + k]);
-    sum += alpha[o + k];
-  }
-  return s - lgamma64(sum);
-}
-
-interface ChildStats {
-  /** per child element [T] (or per vector [T, K]): successes, shape increments or counts */
-  readonly s1: tf.Tensor;
-  /** per child element [T]: failures or rate increments */
-  readonly s2?: tf.Tensor;
-  /** int32 [T]: where each element's statistics go in the latent's layout (element, or element·K + state) */
-  readonly at: tf.Tensor;
-  /** the children's base-measure terms, summed */
-  readonly constant: number;
+/** The argument of the child the latent enters is a vector over the latent's event (a Dirichlet's p). */
+function vectorArg(c: ScaledChild): boolean {
+  return PARAM_EVENT_RANK[c.pair.child][c.arg] === 1;
 }
 
 /**
- * The latent element each element of the child reads, int32 [T] (for a Categorical or
- * Multinomial child, one per vector): its reference evaluated with the latent replaced by
- * element ids. Call inside tf.tidy.
+ * The latent element each element of the child reads, int32 [T] (for a child whose argument is
+ * a vector, one per vector): its reference evaluated with the latent replaced by element ids.
+ * Call inside tf.tidy.
  */
 function segments(
   c: ScaledChild,
@@ -164,15 +134,16 @@ function segments(
   const F = fullShape(model, step.latent);
   const event = model.shapes[c.child].event;
   const ids =
-    step.rule === 'dirichlet'
+    K > 1
       ? tf.broadcastTo(tf.reshape(tf.range(0, M, 1, 'float32'), [1, ...F.slice(0, -1), 1]), [
           1,
           ...F,
         ])
       : tf.reshape(tf.range(0, M, 1, 'float32'), [1, ...F]);
-  const refShape = c.likelihood === 'Categorical' ? [...event, K] : event;
+  const vectors = vectorArg(c);
+  const childRank = DISTRIBUTIONS[c.pair.child].eventRank;
+  const refShape = vectors ? [...event.slice(0, event.length - childRank), K] : event;
   const refVal = ev.inLayout(c.ref, c.child, { [step.latent]: ids }, refShape);
-  const vectors = c.likelihood === 'Categorical' || c.likelihood === 'Multinomial';
   const seg = vectors ? tf.slice(tf.reshape(refVal, [-1, K]), [0, 0], [-1, 1]) : refVal;
   return tf.cast(tf.round(tf.reshape(seg, [-1])), 'int32');
 }
@@ -186,10 +157,10 @@ function predictiveSummary(
   c: ScaledChild,
   step: ScaledStep,
   ev: ExprEvaluator,
-  post: { a: Float64Array; b: Float64Array } | { alpha: Float64Array },
+  post: Params64,
   M: number,
   K: number,
-): LatentSummary {
+): LatentPosterior {
   const model = ev.model;
   const F = fullShape(model, c.child);
   const seg = download(() => tf.cast(segments(c, step, ev, M, K), 'float32'));
@@ -216,121 +187,88 @@ function predictiveSummary(
   return categoricalSummary(p, F, K);
 }
 
-function childStats(
+interface ChildSums {
+  /**
+   * per block of the prior's eta: the child's message per element (value [R], or [R, K] for a
+   * vector) and where it goes in the latent's layout (at, int32 [R]: the latent element, or
+   * element · K + state for a one-hot message)
+   */
+  readonly blocks: { readonly value: tf.Tensor; readonly at: tf.Tensor }[];
+  /** the child's terms free of the latent (rest + log h(x)), summed in float64 */
+  readonly constant: number;
+}
+
+/**
+ * One child's messages to the latent per element, with the latent element each goes to
+ * (observed entries only: missing entries of a partially observed leaf, or whole missing
+ * vectors, carry no message and no evidence).
+ */
+function childMessage(
   c: ScaledChild,
   step: ScaledStep,
   ev: ExprEvaluator,
   M: number,
   K: number,
-): ChildStats {
+): ChildSums {
   const model = ev.model;
   const L = step.latent;
   const child = model.graph.nodes[c.child] as StochasticNode;
   const shape = model.shapes[c.child];
-  const T = prod(shape.batch) * prod(shape.event);
   const F = fullShape(model, L);
+  const childRank = DISTRIBUTIONS[child.distribution].eventRank;
+  const rowEvent = shape.event.slice(0, shape.event.length - childRank);
+  const R = prod(shape.batch) * prod(rowEvent);
   const obs = model.observation[c.child];
-  const mask = obs?.kind === 'partial' ? obs.mask : undefined;
+  // per row (a vector child's rows are wholly observed or wholly missing: plan.ts)
+  const E = prod(shape.event) / prod(rowEvent);
+  const mask =
+    obs?.kind === 'partial'
+      ? Float32Array.from({ length: R }, (_, r) => obs.mask[r * E])
+      : undefined;
 
   const out = tf.tidy(() => {
-    const arg = (name: string) =>
-      tf.reshape(ev.inLayout(child.args[name], c.child, {}, shape.event), [T]);
-    const xRaw = tf.reshape(ev.observed(c.child), [T]);
-    const w = mask ? tf.tensor1d(Float32Array.from(mask)) : tf.ones([T]);
-    const x = tf.where(tf.isNaN(xRaw), tf.zerosLike(xRaw), xRaw);
-
-    const seg = segments(c, step, ev, M, K);
-
-    // c: the argument at latent = 1 (for a precision: sd^-2 there)
-    const coef = () => {
-      const v = tf.reshape(
-        ev.inLayout(child.args[c.arg], c.child, { [L]: tf.ones([1, ...F]) }, shape.event),
-        [T],
-      );
-      return c.likelihood === 'NormalPrecision' ? tf.pow(v, -2) : v;
-    };
-
-    switch (c.likelihood) {
-      case 'Bernoulli':
-        return {
-          s1: tf.mul(w, x),
-          s2: tf.mul(w, tf.sub(1, x)),
-          k: tf.scalar(0),
-          at: seg,
-        };
-      case 'Binomial': {
-        const n = arg('n');
-        const k = tf.sub(
-          tf.sub(lgamma(tf.add(n, 1)), lgamma(tf.add(x, 1))),
-          lgamma(tf.add(tf.sub(n, x), 1)),
-        );
-        return {
-          s1: tf.mul(w, x),
-          s2: tf.mul(w, tf.sub(n, x)),
-          k: tf.mul(w, k),
-          at: seg,
-        };
-      }
-      case 'Poisson': {
-        const cf = c.scaled ? coef() : tf.ones([T]);
-        const xlogc = tf.where(tf.equal(x, 0), tf.zerosLike(x), tf.mul(x, tf.log(cf)));
-        return {
-          s1: tf.mul(w, x),
-          s2: tf.mul(w, cf),
-          k: tf.mul(w, tf.sub(xlogc, lgamma(tf.add(x, 1)))),
-          at: seg,
-        };
-      }
-      case 'Exponential': {
-        const cf = c.scaled ? coef() : tf.ones([T]);
-        return {
-          s1: w,
-          s2: tf.mul(w, tf.mul(cf, x)),
-          k: tf.mul(w, tf.log(cf)),
-          at: seg,
-        };
-      }
-      case 'Gamma': {
-        const cf = c.scaled ? coef() : tf.ones([T]);
-        const s = arg('shape');
-        const k = tf.sub(
-          tf.add(
-            tf.mul(s, tf.log(cf)),
-            tf.mul(tf.sub(s, 1), tf.log(tf.where(tf.equal(w, 0), tf.onesLike(x), x))),
-          ),
-          lgamma(s),
-        );
-        return {
-          s1: tf.mul(w, s),
-          s2: tf.mul(w, tf.mul(cf, x)),
-          k: tf.mul(w, k),
-          at: seg,
-        };
-      }
-      case 'NormalPrecision': {
-        const cf = coef();
-        const mu = arg('mu');
-        const sq = tf.square(tf.sub(x, mu));
-        return {
-          s1: tf.mul(w, 0.5),
-          s2: tf.mul(w, tf.mul(tf.mul(cf, sq), 0.5)),
-          k: tf.mul(w, tf.sub(tf.mul(tf.log(cf), 0.5), HALF_LOG_2PI)),
-          at: seg,
-        };
-      }
-      case 'Categorical': {
-        const at = tf.add(tf.mul(seg, tf.scalar(K, 'int32')), tf.cast(tf.round(x), 'int32'));
-        return { s1: w, s2: undefined, k: tf.scalar(0), at };
-      }
-      case 'Multinomial': {
-        const rows = tf.reshape(x, [-1, K]);
-        const n = tf.sum(rows, 1);
-        const k = tf.sub(lgamma(tf.add(n, 1)), tf.sum(lgamma(tf.add(rows, 1)), 1));
-        return { s1: rows, s2: undefined, k, at: seg };
-      }
+    // the child's other scalar arguments (known: the planner checked), one value per row
+    const values: Record<string, tf.Tensor> = {};
+    for (const [a, e] of Object.entries(child.args)) {
+      if (a === c.arg || PARAM_EVENT_RANK[child.distribution][a] !== 0) continue;
+      values[a] = tf.reshape(ev.inLayout(e, c.child, {}, rowEvent), [R]);
     }
+    // c: the argument at latent = 1 (for a precision: sd^-2 there)
+    let coefficient: tf.Tensor | undefined;
+    if (c.role !== 'identity') {
+      const v = tf.reshape(
+        ev.inLayout(child.args[c.arg], c.child, { [L]: tf.ones([1, ...F]) }, rowEvent),
+        [R],
+      );
+      coefficient = c.role === 'precision' ? tf.pow(v, -2) : v;
+    }
+    const xRaw = tf.reshape(ev.observed(c.child), childRank === 1 ? [R, -1] : [R]);
+    const x = tf.where(tf.isNaN(xRaw), tf.zerosLike(xRaw), xRaw);
+    const keep = mask ? tf.greater(tf.tensor1d(mask), 0) : undefined;
+    const kept = (t: tf.Tensor) =>
+      keep
+        ? tf.where(
+            t.rank > 1 ? tf.broadcastTo(tf.reshape(keep, [R, 1]), t.shape) : keep,
+            t,
+            tf.zerosLike(t),
+          )
+        : t;
+
+    const ef = expFamilyOf(child.distribution, { n: values.n, K });
+    if (!ef?.messageToParent) throw new Error(`internal: ${child.distribution} sends no message`);
+    const msg: ConjugateMessage = ef.messageToParent(c.arg, { value: x }, { values, coefficient });
+    const seg = segments(c, step, ev, M, K);
+    const blocks = msg.eta.map((b) => {
+      if (msg.oneHot) {
+        // a count of 1 at state b of the element read
+        const at = tf.add(tf.mul(seg, tf.scalar(K, 'int32')), tf.cast(b, 'int32'));
+        return { value: keep ? tf.cast(keep, 'float32') : tf.ones([R]), at };
+      }
+      return { value: kept(b), at: seg };
+    });
+    return { blocks, k: kept(tf.add(msg.rest, ef.logBaseMeasure(x))) };
   });
   const constant = sum64(out.k);
   out.k.dispose();
-  return { s1: out.s1, s2: out.s2, at: out.at, constant };
+  return { blocks: out.blocks, constant };
 }

@@ -1,8 +1,7 @@
 // Posterior summaries in the form of DESIGN.md §5: family, params under the §2 argument names,
-// mean and sd, all nested to the node's full shape. Inputs are flat row-major float64 arrays.
-// Non-finite values (an sd that does not exist) become null: JSON has no Infinity.
-import { nest } from '../../report/nested.js';
-import type { LatentSummary } from '../../report/result.js';
+// mean and sd, all with the node's full shape. Inputs are flat row-major float64 arrays.
+// Non-finite values (an sd that does not exist) stay as they are; JSON writes them as null.
+import { float64, type LatentPosterior } from '../result.js';
 
 const map = (a: ArrayLike<number>, f: (x: number, i: number) => number): Float64Array => {
   const out = new Float64Array(a.length);
@@ -11,14 +10,14 @@ const map = (a: ArrayLike<number>, f: (x: number, i: number) => number): Float64
 };
 
 /** A Bernoulli latent: P(x = 1) per element as p and mean, sd sqrt(p (1 - p)). */
-export function bernoulliSummary(p: Float64Array, shape: readonly number[]): LatentSummary {
+export function bernoulliSummary(p: Float64Array, shape: readonly number[]): LatentPosterior {
   const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
   return {
     family: 'Bernoulli',
     shape: [...shape],
-    params: { p: nest(p, shape) },
-    mean: nest(p, shape),
-    sd: nest(sd, shape),
+    params: { p: float64(p, shape) },
+    mean: float64(p, shape),
+    sd: float64(sd, shape),
   };
 }
 
@@ -27,15 +26,15 @@ export function categoricalSummary(
   p: Float64Array,
   shape: readonly number[],
   K: number,
-): LatentSummary {
+): LatentPosterior {
   const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
   const pShape = [...shape, K];
   return {
     family: 'Categorical',
     shape: [...shape],
-    params: { p: nest(p, pShape) },
-    mean: nest(p, pShape),
-    sd: nest(sd, pShape),
+    params: { p: float64(p, pShape) },
+    mean: float64(p, pShape),
+    sd: float64(sd, pShape),
   };
 }
 
@@ -43,7 +42,7 @@ export function betaSummary(
   a: Float64Array,
   b: Float64Array,
   shape: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   const mean = map(a, (x, i) => x / (x + b[i]));
   const sd = map(a, (x, i) => {
     const s = x + b[i];
@@ -52,9 +51,9 @@ export function betaSummary(
   return {
     family: 'Beta',
     shape: [...shape],
-    params: { a: nest(a, shape), b: nest(b, shape) },
-    mean: nest(mean, shape),
-    sd: nest(sd, shape),
+    params: { a: float64(a, shape), b: float64(b, shape) },
+    mean: float64(mean, shape),
+    sd: float64(sd, shape),
   };
 }
 
@@ -62,16 +61,16 @@ export function gammaSummary(
   alpha: Float64Array,
   beta: Float64Array,
   shape: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   return {
     family: 'Gamma',
     shape: [...shape],
-    params: { shape: nest(alpha, shape), rate: nest(beta, shape) },
-    mean: nest(
+    params: { shape: float64(alpha, shape), rate: float64(beta, shape) },
+    mean: float64(
       map(alpha, (a, i) => a / beta[i]),
       shape,
     ),
-    sd: nest(
+    sd: float64(
       map(alpha, (a, i) => Math.sqrt(a) / beta[i]),
       shape,
     ),
@@ -79,7 +78,7 @@ export function gammaSummary(
 }
 
 /** `shape` ends with the number of categories K. */
-export function dirichletSummary(alpha: Float64Array, shape: readonly number[]): LatentSummary {
+export function dirichletSummary(alpha: Float64Array, shape: readonly number[]): LatentPosterior {
   const k = shape[shape.length - 1];
   const mean = new Float64Array(alpha.length);
   const sd = new Float64Array(alpha.length);
@@ -95,9 +94,9 @@ export function dirichletSummary(alpha: Float64Array, shape: readonly number[]):
   return {
     family: 'Dirichlet',
     shape: [...shape],
-    params: { alpha: nest(alpha, shape) },
-    mean: nest(mean, shape),
-    sd: nest(sd, shape),
+    params: { alpha: float64(alpha, shape) },
+    mean: float64(mean, shape),
+    sd: float64(sd, shape),
   };
 }
 
@@ -105,13 +104,13 @@ export function normalSummary(
   mu: Float64Array,
   sigma: Float64Array,
   shape: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   return {
     family: 'Normal',
     shape: [...shape],
-    params: { mu: nest(mu, shape), sigma: nest(sigma, shape) },
-    mean: nest(mu, shape),
-    sd: nest(sigma, shape),
+    params: { mu: float64(mu, shape), sigma: float64(sigma, shape) },
+    mean: float64(mu, shape),
+    sd: float64(sigma, shape),
   };
 }
 
@@ -120,7 +119,7 @@ export function mvNormalSummary(
   mu: Float64Array,
   Sigma: Float64Array,
   shape: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   const e = shape[shape.length - 1];
   const sd = map(mu, (_, i) => {
     const b = Math.floor(i / e);
@@ -130,9 +129,9 @@ export function mvNormalSummary(
   return {
     family: 'MvNormal',
     shape: [...shape],
-    params: { mu: nest(mu, shape), Sigma: nest(Sigma, [...shape, e]) },
-    mean: nest(mu, shape),
-    sd: nest(sd, shape),
+    params: { mu: float64(mu, shape), Sigma: float64(Sigma, [...shape, e]) },
+    mean: float64(mu, shape),
+    sd: float64(sd, shape),
   };
 }
 
@@ -146,21 +145,21 @@ export function studentTSummary(
   mu: Float64Array,
   sigma: Float64Array,
   shape: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   const sdf = nu > 2 ? Math.sqrt(nu / (nu - 2)) : Number.POSITIVE_INFINITY;
   return {
     family: 'StudentT',
     shape: [...shape],
     params: {
-      nu: nest(
+      nu: float64(
         map(mu, () => nu),
         shape,
       ),
-      mu: nest(mu, shape),
-      sigma: nest(sigma, shape),
+      mu: float64(mu, shape),
+      sigma: float64(sigma, shape),
     },
-    mean: nest(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
-    sd: nest(
+    mean: float64(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
+    sd: float64(
       map(sigma, (s) => s * sdf),
       shape,
     ),
@@ -173,7 +172,7 @@ export function mvStudentTSummary(
   mu: Float64Array,
   Sigma: Float64Array,
   shape: readonly number[],
-): LatentSummary {
+): LatentPosterior {
   const e = shape[shape.length - 1];
   const sdf = nu > 2 ? Math.sqrt(nu / (nu - 2)) : Number.POSITIVE_INFINITY;
   const sd = map(mu, (_, i) => {
@@ -185,15 +184,15 @@ export function mvStudentTSummary(
     family: 'MvStudentT',
     shape: [...shape],
     params: {
-      nu: nest(
+      nu: float64(
         map(mu, () => nu),
         shape,
       ),
-      mu: nest(mu, shape),
-      Sigma: nest(Sigma, [...shape, e]),
+      mu: float64(mu, shape),
+      Sigma: float64(Sigma, [...shape, e]),
     },
-    mean: nest(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
-    sd: nest(sd, shape),
+    mean: float64(nu > 1 ? mu : map(mu, () => Number.NaN), shape),
+    sd: float64(sd, shape),
   };
 }
 
@@ -205,12 +204,14 @@ export function familySummary(
   mean: Float64Array,
   sd: Float64Array,
   valueShape: readonly number[] = shape,
-): LatentSummary {
+): LatentPosterior {
   return {
     family,
     shape: [...shape],
-    params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, nest(v.data, v.shape)])),
-    mean: nest(mean, valueShape),
-    sd: nest(sd, valueShape),
+    params: Object.fromEntries(
+      Object.entries(params).map(([k, v]) => [k, float64(v.data, v.shape)]),
+    ),
+    mean: float64(mean, valueShape),
+    sd: float64(sd, valueShape),
   };
 }

@@ -5,14 +5,14 @@
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { stochasticNodes } from '../../graph/query.js';
-import type { Posterior } from '../../report/result.js';
 import { type Applicability, type Engine, reasonAt } from '../engine.js';
+import type { Posterior } from '../result.js';
+import { sampleInfo } from './info.js';
 
 const NOT_INFERENCE = 'sample draws from the prior; it does not condition on data';
 
-export const sampleEngine: Engine = {
-  name: 'sample',
-  description: 'ancestral sampling of any model, vectorised over samples and plates (plato sample)',
+export const sampleEngine: Engine<typeof sampleInfo.options> = {
+  ...sampleInfo,
   applicability(model: BoundModel): Applicability {
     // observed and partially observed nodes alike: sampling ignores (or clamps) their data
     const observed = stochasticNodes(model.graph)

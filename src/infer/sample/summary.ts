@@ -1,10 +1,11 @@
-// Summaries of draws and the `plato sample --json` object (DESIGN.md §5). Ragged nodes,
-// stored on one flattened axis, become nested ragged arrays again (d-major, per the
-// RaggedSegments), exactly as they appear in data files.
+// Summaries of draws and the `plato sample` result (DESIGN.md §5). Every array is the draws'
+// own typed data (read once from the tensor) with its shape; ragged nodes, stored on one
+// flattened axis, carry their rows (RaggedSegments) so that their JSON nests them again
+// (d-major), exactly as they appear in data files.
 import * as tf from '@tensorflow/tfjs';
+import { DISTRIBUTIONS, isDistName } from '../../distributions/signatures.js';
 import type { BoundModel, NDArray, PlateAxis, RaggedSegments } from '../../graph/bound.js';
-import { type NestAxis, toNested } from '../../report/nested.js';
-import type { Nested, SampleResult } from '../../report/result.js';
+import { type RaggedAxis, ResultArray, type SampleResult } from '../result.js';
 
 export interface NodeSummary {
   /** mean over the sample axis: [...batch, ...event] */
@@ -13,69 +14,101 @@ export interface NodeSummary {
   readonly sd: NDArray;
 }
 
+/**
+ * Mean and sd over the leading sample axis (centred, in float32), as float32 data; `data` is
+ * the tensor's data when already read.
+ */
+function meanSd(d: tf.Tensor, data?: ArrayLike<number>): [Float32Array, Float32Array] {
+  const n = d.shape[0];
+  // one draw is its own mean (a copy: the draws keep theirs), with sd 0: no kernels (forward
+  // LDA draws 540,000 values once)
+  if (n === 1) return [Float32Array.from(data ?? d.dataSync()), new Float32Array(d.size)];
+  const [mean, sd] = tf.tidy(() => {
+    const m = tf.mean(d, 0);
+    const ss = tf.sum(tf.square(tf.sub(d, m)), 0);
+    const s = n > 1 ? tf.sqrt(tf.div(ss, n - 1)) : tf.zerosLike(m);
+    return [m, s];
+  });
+  try {
+    return [mean.dataSync() as Float32Array, sd.dataSync() as Float32Array];
+  } finally {
+    mean.dispose();
+    sd.dispose();
+  }
+}
+
 /** Mean and sd of every node's draws over the leading sample axis (centred, in float32). */
 export function summarize(draws: Readonly<Record<string, tf.Tensor>>): Record<string, NodeSummary> {
   const out: Record<string, NodeSummary> = {};
   for (const [name, d] of Object.entries(draws)) {
-    const n = d.shape[0];
     const shape = d.shape.slice(1);
-    const [mean, sd] = tf.tidy(() => {
-      const m = tf.mean(d, 0);
-      const ss = tf.sum(tf.square(tf.sub(d, m)), 0);
-      const s = n > 1 ? tf.sqrt(tf.div(ss, n - 1)) : tf.zerosLike(m);
-      return [m, s];
-    });
+    const [mean, sd] = meanSd(d);
     out[name] = {
-      mean: { shape, data: Float64Array.from(mean.dataSync()) },
-      sd: { shape, data: Float64Array.from(sd.dataSync()) },
+      mean: { shape, data: Float64Array.from(mean) },
+      sd: { shape, data: Float64Array.from(sd) },
     };
-    mean.dispose();
-    sd.dispose();
   }
   return out;
 }
 
-function nestAxes(
+/** The ragged axes of a node's layout (no sample axis): its flattened ragged pairs. */
+function raggedAxes(
   axes: readonly PlateAxis[],
-  event: readonly number[],
   ragged: Readonly<Record<string, RaggedSegments>>,
-): NestAxis[] {
-  const out: NestAxis[] = axes.map((a) => {
+): RaggedAxis[] {
+  const out: RaggedAxis[] = [];
+  axes.forEach((a, axis) => {
     const seg = a.plates.length === 2 ? ragged[a.plates[1]] : undefined;
-    return seg ? { kind: 'ragged', seg } : { kind: 'fixed', length: a.length };
+    if (seg) out.push({ axis, offsets: seg.offsets });
   });
-  for (const length of event) out.push({ kind: 'fixed', length });
   return out;
 }
 
-/** The nested (JSON) form of a node's array (no sample axis). */
-export function nodeToNested(model: BoundModel, name: string, data: ArrayLike<number>): Nested {
-  const shape = model.shapes[name];
-  return toNested(data, nestAxes(model.axes[name] ?? [], shape?.event ?? [], model.ragged));
+/**
+ * The data of a draws tensor: Int32Array for a family with integer values (DISTRIBUTIONS'
+ * `discrete`) when every draw is a finite integer, else the tensor's float32 (or int32) data.
+ */
+function typedData(t: tf.Tensor, integer: boolean): Float32Array | Int32Array {
+  const d = t.dataSync();
+  if (d instanceof Int32Array) return d;
+  if (!(d instanceof Float32Array)) return Int32Array.from(d as Uint8Array); // bool
+  if (!integer) return d;
+  const out = new Int32Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (!Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) return d;
+    out[i] = v;
+  }
+  return out;
 }
 
-/** What `plato sample --json` prints: draws with a leading axis of n, and their summary. */
+function integerValued(model: BoundModel, name: string): boolean {
+  const node = model.graph.nodes[name];
+  return node?.kind === 'stochastic' && isDistName(node.distribution)
+    ? DISTRIBUTIONS[node.distribution].discrete
+    : false;
+}
+
+/** The result of `sample()`: draws with a leading axis of n, and their summary. */
 export function sampleResult(
   model: BoundModel,
   draws: Readonly<Record<string, tf.Tensor>>,
   options: { n: number; seed: number },
 ): SampleResult {
-  const summary = summarize(draws);
-  const result: SampleResult = {
-    engine: 'sample',
-    n: options.n,
-    seed: options.seed,
-    draws: {},
-    summary: {},
-  };
+  const out: Record<string, ResultArray> = {};
+  const summary: Record<string, { mean: ResultArray; sd: ResultArray }> = {};
   for (const [name, d] of Object.entries(draws)) {
-    const shape = model.shapes[name];
-    const axes = nestAxes(model.axes[name] ?? [], shape?.event ?? [], model.ragged);
-    result.draws[name] = toNested(d.dataSync(), [{ kind: 'fixed', length: d.shape[0] }, ...axes]);
-    result.summary[name] = {
-      mean: toNested(summary[name].mean.data, axes),
-      sd: toNested(summary[name].sd.data, axes),
+    const s = model.shapes[name];
+    const shape = [...s.batch, ...s.event];
+    const ragged = raggedAxes(model.axes[name] ?? [], model.ragged);
+    const shifted = ragged.map((r) => ({ axis: r.axis + 1, offsets: r.offsets }));
+    const data = typedData(d, integerValued(model, name));
+    out[name] = new ResultArray(data, [d.shape[0], ...shape], shifted);
+    const [mean, sd] = meanSd(d, data);
+    summary[name] = {
+      mean: new ResultArray(mean, shape, ragged),
+      sd: new ResultArray(sd, shape, ragged),
     };
   }
-  return result;
+  return { engine: 'sample', n: options.n, seed: options.seed, draws: out, summary };
 }

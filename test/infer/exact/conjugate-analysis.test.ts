@@ -1,12 +1,8 @@
-// The conjugacy analysis itself (src/graph/conjugacy.ts, linearity.ts): which rule each latent
-// gets, the children's roles, the block layout of Gaussian blocks, and the symbolic forms
-// (affine, scaled, precision) recognised in expressions. No tensors.
+// The exact engine's conjugate planner (src/infer/exact/plan.ts) over the graph's conjugacy facts
+// (src/graph/conjugacy.ts, linearity.ts): which step each latent gets, the children's registry
+// pairs and roles, the block layout of Gaussian blocks, and the symbolic forms (affine, scaled,
+// precision) recognised in expressions. No tensors.
 import { describe, expect, it } from 'vitest';
-import {
-  analyzeConjugacy,
-  type GaussianStep,
-  type ScaledStep,
-} from '../../../src/graph/conjugacy.js';
 import {
   affine,
   type LinearityScope,
@@ -14,10 +10,14 @@ import {
   scaledRef,
 } from '../../../src/graph/linearity.js';
 import { exprToString } from '../../../src/graph/print.js';
+import {
+  type GaussianStep,
+  planConjugate,
+  type ScaledStep,
+} from '../../../src/infer/exact/plan.js';
 import { boundModel } from '../../support/models.js';
 
-const plan = (src: string, data: Record<string, unknown>) =>
-  analyzeConjugacy(boundModel(src, data));
+const plan = (src: string, data: Record<string, unknown>) => planConjugate(boundModel(src, data));
 
 /** Two rows of a two-column design and their responses. */
 const REGRESSION_DATA = {
@@ -40,9 +40,10 @@ describe('plans', () => {
     );
     expect(p.ok).toBe(true);
     const s = p.steps[0] as ScaledStep;
-    expect(s.rule).toBe('beta');
+    expect(s.rule).toBe('conjugate');
+    expect(s.view.as).toBe('Beta');
     expect(s.children).toMatchObject([
-      { child: 'y', likelihood: 'Bernoulli', arg: 'p', scaled: false },
+      { child: 'y', pair: { id: 'Beta–Bernoulli.p' }, arg: 'p', role: 'identity' },
     ]);
   });
 
@@ -58,10 +59,10 @@ describe('plans', () => {
       { N: 2, e: [1, 2], y: [1, 0], t: [0.5, 1] },
     );
     const s = p.steps[0] as ScaledStep;
-    expect(s.rule).toBe('gamma');
-    expect(s.children.map((c) => [c.child, c.likelihood, c.scaled])).toEqual([
-      ['y', 'Poisson', true],
-      ['t', 'Exponential', false],
+    expect(s.view.as).toBe('Gamma');
+    expect(s.children.map((c) => [c.child, c.pair.child, c.role])).toEqual([
+      ['y', 'Poisson', 'scaled'],
+      ['t', 'Exponential', 'identity'],
     ]);
   });
 
@@ -166,7 +167,7 @@ describe('plans', () => {
         } }`,
       { N: 2, y: [1, 0], x: [0.1, 0.2] },
     );
-    expect(p.steps.map((s) => s.rule)).toEqual(['beta', 'prior']);
+    expect(p.steps.map((s) => s.rule)).toEqual(['conjugate', 'prior']);
     expect(p.known).toEqual(['x']);
   });
 });

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { inverse, Matrix } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
-import type { Nested, Posterior } from '../../../src/report/result.js';
+import type { Nested, PosteriorJson as Posterior } from '../../../src/report/result.js';
 import {
   expectClose,
   expectLogEvidence,

@@ -6,9 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { determinant, inverse, Matrix } from 'ml-matrix';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
-import { accumulation } from '../../../src/infer/exact/gaussian.js';
 import { MODELS } from '../../support/models.js';
 import {
   expectClose,
@@ -19,7 +18,7 @@ import {
   mvnLogPdf,
   normal,
   prng,
-  runExact,
+  runExact as runExactWith,
 } from './conjugateHelpers.js';
 
 beforeAll(async () => {
@@ -27,7 +26,6 @@ beforeAll(async () => {
 });
 
 const RUNS = { seed: 42, numRuns: 15 };
-const HOST_FLOPS = accumulation.hostFlops;
 const pos = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true });
 
 /** Posterior means to 1e-4 relative, plus 1e-4 of the posterior sd where the mean is near 0. */
@@ -49,12 +47,8 @@ const diagSd = (cov: number[][]) => cov.map((r, i) => Math.sqrt(r[i]));
 for (const mode of ['host', 'device'] as const) {
   describe(`${mode} accumulation`, () => {
     // host: small factors are accumulated in float64 JS; device: every factor through tfjs
-    beforeAll(() => {
-      accumulation.hostFlops = mode === 'host' ? HOST_FLOPS : 0;
-    });
-    afterAll(() => {
-      accumulation.hostFlops = HOST_FLOPS;
-    });
+    const runExact = (source: string, data: Parameters<typeof runExactWith>[1]) =>
+      runExactWith(source, data, mode === 'host' ? undefined : { hostFlops: 0 });
 
     describe('Normal–Normal with known sd', () => {
       it('group means with data offsets, grouped by observed data', async () => {

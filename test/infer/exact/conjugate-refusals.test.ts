@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { PlatoError } from '../../../src/diagnostics/diagnostics.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
+import { posteriorJson } from '../../../src/report/json.js';
 import { boundModel } from '../../support/models.js';
 import { refusal } from './conjugateHelpers.js';
 
@@ -178,7 +179,7 @@ describe('refusals', () => {
 }`;
     const bound = boundModel(src, { b: 1 });
     expect(exactEngine.applicability(bound)).toEqual({ ok: true });
-    const r = await exactEngine.run(bound, { seed: 0 });
+    const r = posteriorJson(await exactEngine.run(bound, { seed: 0 }));
     const z = 0.3 * 0.7 + 0.7 * 0.2;
     expect(r.logEvidence).toBeCloseTo(Math.log(z), 6);
     expect(r.latents.a.mean as number).toBeCloseTo((0.3 * 0.7) / z, 6);

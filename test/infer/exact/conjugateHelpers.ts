@@ -5,22 +5,33 @@ import * as tf from '@tensorflow/tfjs';
 import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
 import { expect } from 'vitest';
 import type { DataInput } from '../../../src/graph/bound.js';
+import { type ConjugateOptions, runConjugate } from '../../../src/infer/exact/conjugate.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
-import type { Nested, Posterior } from '../../../src/report/result.js';
+import { posteriorJson } from '../../../src/report/json.js';
+import type { Nested, PosteriorJson } from '../../../src/report/result.js';
 import { boundModel } from '../../support/models.js';
 
 export { prng } from '../../support/prng.js';
 export { gammaln };
 
-/** Run the exact engine; asserts it applies and leaves no tensor behind. */
-export async function runExact(source: string, data: DataInput): Promise<Posterior> {
+/**
+ * Run the exact engine (with `conjugate` options: its conjugate half with them); asserts it
+ * applies and leaves no tensor behind.
+ */
+export async function runExact(
+  source: string,
+  data: DataInput,
+  conjugate?: ConjugateOptions,
+): Promise<PosteriorJson> {
   const bound = boundModel(source, data);
   const app = exactEngine.applicability(bound);
   if (!app.ok) throw new Error(`exact does not apply: ${JSON.stringify(app.reasons)}`);
   const before = tf.memory().numTensors;
-  const r = await exactEngine.run(bound, { seed: 0 });
+  const r = conjugate
+    ? await runConjugate(bound, { seed: 0 }, conjugate)
+    : await exactEngine.run(bound, { seed: 0 });
   expect(tf.memory().numTensors).toBe(before);
-  return r;
+  return posteriorJson(r);
 }
 
 /** The reasons exact gives for not applying (fails the test if it applies). */

@@ -15,6 +15,7 @@ import {
   type Method,
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
+import { posteriorJson } from '../../../src/report/json.js';
 import { boundModel } from '../../support/models.js';
 
 beforeAll(async () => {
@@ -210,7 +211,9 @@ describe('random Bayesian networks vs brute-force enumeration', () => {
         const tol = 8 * EPS32 * (bf.budget + Math.abs(bf.logZ) + 1);
         for (const method of ['auto', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
           const before = tf.memory().numTensors;
-          const { posterior } = await runDiscreteWith(bound, { seed: 0 }, { method });
+          const posterior = posteriorJson(
+            (await runDiscreteWith(bound, { seed: 0 }, { method })).posterior,
+          );
           expect(tf.memory().numTensors).toBe(before);
           expect(Math.abs((posterior.logEvidence as number) - bf.logZ)).toBeLessThan(tol);
           net.nodes.forEach((nd, i) => {
@@ -276,7 +279,9 @@ describe('Asia (Lauritzen & Spiegelhalter 1988)', () => {
       const bf = brute(evidence as Record<string, number>);
       for (const method of ['auto', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
         const before = tf.memory().numTensors;
-        const { posterior } = await runDiscreteWith(bound, { seed: 0 }, { method });
+        const posterior = posteriorJson(
+          (await runDiscreteWith(bound, { seed: 0 }, { method })).posterior,
+        );
         expect(tf.memory().numTensors).toBe(before);
         expect(Math.abs((posterior.logEvidence as number) - bf.logZ)).toBeLessThan(1e-5);
         for (const n of names) {
@@ -352,7 +357,9 @@ describe('plates', () => {
     }
     for (const method of ['auto', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
       const before = tf.memory().numTensors;
-      const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const run = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const { methods } = run;
+      const posterior = posteriorJson(run.posterior);
       expect(tf.memory().numTensors).toBe(before);
       // every case is a separate component; they share one structure
       expect(methods.reduce((a, m) => a + m.copies, 0)).toBe(N);
@@ -424,7 +431,9 @@ describe('shared latents over many cases (conditioning on the hubs)', () => {
     const logZ = m + Math.log(Z);
     const w = lw.map((l) => Math.exp(l - logZ));
     const before = tf.memory().numTensors;
-    const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 });
+    const run = await runDiscreteWith(bound, { seed: 0 });
+    const { methods } = run;
+    const posterior = posteriorJson(run.posterior);
     expect(tf.memory().numTensors).toBe(before);
     expect(methods).toEqual([{ method: 'conditioned', copies: 1, variables: N + 2 }]);
     // each case's terms carry float32 rounding of their own size (about 1), and they add up
@@ -560,7 +569,9 @@ describe('random hub networks vs brute force (conditioning with several part str
         const bound = boundModel(src, data, 'hubs.plato');
         const bf = brute(items);
         const before = tf.memory().numTensors;
-        const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 });
+        const run = await runDiscreteWith(bound, { seed: 0 });
+        const { methods } = run;
+        const posterior = posteriorJson(run.posterior);
         expect(tf.memory().numTensors).toBe(before);
         // items that read no hub are components of their own
         expect(methods[0].method).toBe('conditioned');

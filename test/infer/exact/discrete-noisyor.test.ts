@@ -13,7 +13,9 @@ import {
   type Method,
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
+import { posteriorJson } from '../../../src/report/json.js';
 import { boundModel, MODELS } from '../../support/models.js';
+import { bruteNoisyOr } from '../../support/noisyOr.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -28,38 +30,6 @@ function lcg(seed: number): () => number {
     s = (s * 1103515245 + 12345) % 2147483648;
     return s / 2147483648;
   };
-}
-
-/** float64 brute force over 2^K cause states, as in the data set's reference */
-function bruteNoisyOr(
-  rho: number[],
-  leak: number,
-  W: number[][],
-  s: number[],
-): { logZ: number; p1: number[] } {
-  const K = rho.length;
-  const lw = new Float64Array(2 ** K);
-  let max = Number.NEGATIVE_INFINITY;
-  for (let st = 0; st < 2 ** K; st++) {
-    let w = 0;
-    for (let k = 0; k < K; k++) w += Math.log((st >> k) & 1 ? rho[k] : 1 - rho[k]);
-    s.forEach((sj, j) => {
-      let x = 0;
-      for (let k = 0; k < K; k++) if ((st >> k) & 1) x += W[k][j];
-      const logNeg = Math.log1p(-leak) - x;
-      w += sj ? Math.log(-Math.expm1(logNeg)) : logNeg;
-    });
-    lw[st] = w;
-    max = Math.max(max, w);
-  }
-  let Z = 0;
-  const p1 = new Array<number>(K).fill(0);
-  for (let st = 0; st < 2 ** K; st++) {
-    const q = Math.exp(lw[st] - max);
-    Z += q;
-    for (let k = 0; k < K; k++) if ((st >> k) & 1) p1[k] += q;
-  }
-  return { logZ: max + Math.log(Z), p1: p1.map((x) => x / Z) };
 }
 
 describe('noisy-OR 16 × 40 data set', () => {
@@ -79,7 +49,9 @@ describe('noisy-OR 16 × 40 data set', () => {
   for (const method of ['auto', 'quickscore', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
     it(`${method}: marginals and log evidence within 1e-5 of the float64 enumeration`, async () => {
       const before = tf.memory().numTensors;
-      const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const run = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const { methods } = run;
+      const posterior = posteriorJson(run.posterior);
       expect(tf.memory().numTensors).toBe(before);
       if (method !== 'auto') expect(methods[0].method).toBe(method);
       expect(Math.abs((posterior.logEvidence as number) - exact.log_evidence)).toBeLessThan(1e-5);
@@ -108,7 +80,9 @@ describe('noisy-OR 16 × 40 data set', () => {
   }
 }`;
     const b = boundModel(src, data, 'det.plato');
-    const { posterior, methods } = await runDiscreteWith(b, { seed: 0 });
+    const run = await runDiscreteWith(b, { seed: 0 });
+    const { methods } = run;
+    const posterior = posteriorJson(run.posterior);
     expect(methods[0].method).toBe('quickscore');
     expect(Math.abs((posterior.logEvidence as number) - exact.log_evidence)).toBeLessThan(1e-5);
   });
@@ -142,14 +116,14 @@ describe('noisy-OR beyond enumeration', () => {
     // inputs pass through float32 (W, rho): relative 2^-24 each
     const tol = 8 * EPS32 * (1 + Math.abs(bf.logZ));
     expect(Math.abs((qs.posterior.logEvidence as number) - bf.logZ)).toBeLessThan(tol);
-    (qs.posterior.latents.d.mean as number[]).forEach((p, k) => {
+    Array.from(qs.posterior.latents.d.mean.data).forEach((p, k) => {
       expect(Math.abs(p - bf.p1[k])).toBeLessThan(tol);
     });
     const ct = await runDiscreteWith(bound, { seed: 0 }, { method: 'cliques' });
     expect(ct.methods[0].method).toBe('cliques');
     const tolCt = 8 * EPS32 * (1 + Math.abs(bf.logZ) * M);
     expect(Math.abs((ct.posterior.logEvidence as number) - bf.logZ)).toBeLessThan(tolCt);
-    (ct.posterior.latents.d.mean as number[]).forEach((p, k) => {
+    Array.from(ct.posterior.latents.d.mean.data).forEach((p, k) => {
       expect(Math.abs(p - bf.p1[k])).toBeLessThan(tolCt);
     });
   });
@@ -207,7 +181,9 @@ describe('a plate of 10,000 independent noisy-OR cases', () => {
   for (const method of ['auto', 'quickscore', 'enumerate', 'cliques'] as (Method | 'auto')[]) {
     it(`${method}: batched over the cases, each case as brute force`, async () => {
       const before = tf.memory().numTensors;
-      const { posterior, methods } = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const run = await runDiscreteWith(bound, { seed: 0 }, { method });
+      const { methods } = run;
+      const posterior = posteriorJson(run.posterior);
       expect(tf.memory().numTensors).toBe(before);
       // one structure for all cases, solved as one batch
       expect(methods.reduce((a, m) => a + m.copies, 0)).toBe(N);

@@ -1,28 +1,39 @@
 // Exact inference for models whose latents all have finite support (Bernoulli, Categorical,
 // Binomial with fixed n): posterior marginals of every latent and the log evidence.
 //
+// The machinery is engine-neutral and lives in src/infer/discrete:
 //   factors   one per element of every stochastic node, tables from ONE compiled evaluation per
 //             node with the sample axis enumerating the factor's joint states (tables.ts)
 //   structure connected components of the factor graph, identical ones batched (structure.ts)
 //   methods   Quickscore for noisy-OR findings (quickscore.ts), chunked enumeration
 //             (enumerate.ts), a min-fill clique tree with two-pass calibration (calibrate.ts),
 //             after conditioning on hub variables that join many small parts (generic.ts)
-//
+// Here: the exact engine's applicability (cached per model), its wording, and its report.
 // The combined `exact` engine (../index.ts) calls discreteApplicability and runDiscrete.
 import { compileModel } from '../../../compile/model.js';
 import { PlatoError } from '../../../diagnostics/diagnostics.js';
 import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import type { LatentSummary, Posterior } from '../../../report/result.js';
-import { type Applicability, type RunOptions, reasonsError } from '../../engine.js';
-import type { Analysed } from './analysis.js';
-import { type Method, type Prepared, prepare } from './prepare.js';
-import { solve } from './solve.js';
-import { discreteSummary } from './summary.js';
+import type { Analysed, UnknownValueReason } from '../../discrete/analysis.js';
+import { type Method, type Prepared, prepare } from '../../discrete/prepare.js';
+import { solve } from '../../discrete/solve.js';
+import { type Applicability, type RunOptions, reasonAt, reasonsError } from '../../engine.js';
+import type { LatentPosterior, Posterior } from '../../result.js';
+import { discreteSummary, leafSummary } from './summary.js';
 
-export type { Method } from './prepare.js';
+export type { Method } from '../../discrete/prepare.js';
 
 const cache = new WeakMap<BoundModel, Analysed<Prepared>>();
+
+/** Exact inference uses the values it is given: it learns no param and no net. */
+const unknown: UnknownValueReason = (model, name, kind) =>
+  reasonAt(
+    model,
+    name,
+    kind === 'param'
+      ? `param ${name} has no value: exact inference does not learn params; give it in the data or a default`
+      : `net ${name} has weights to learn: exact inference does not learn nets`,
+  );
 
 function analyse(bound: BoundModel, method: Method | 'auto' = 'auto'): Analysed<Prepared> {
   const hit = method === 'auto' ? cache.get(bound) : undefined;
@@ -30,7 +41,7 @@ function analyse(bound: BoundModel, method: Method | 'auto' = 'auto'): Analysed<
   const plan = compileModel(bound);
   let result: Analysed<Prepared>;
   try {
-    result = prepare(bound, plan, { method });
+    result = prepare(bound, plan, { method, unknown });
   } catch (e) {
     if (!(e instanceof PlatoError)) throw e;
     result = {
@@ -86,10 +97,14 @@ export async function runDiscreteWith(
   const plan = compileModel(bound);
   try {
     const sol = solve(bound, plan, prep, options.onProgress);
-    const latents: Record<string, LatentSummary> = {};
+    const latents: Record<string, LatentPosterior> = {};
     prep.nodes.vars.forEach((v, i) => {
       latents[v.name] = discreteSummary(v, sol.marginals[i]);
     });
+    for (const leaf of sol.leaves.entries()) {
+      const f = prep.nodes.factors[leaf.fi];
+      latents[f.name] = leafSummary(bound, f, leaf);
+    }
     const posterior: Posterior = {
       engine: 'exact',
       converged: true,

@@ -1,0 +1,128 @@
+// Accumulating whitened rows into the information form of a Gaussian over θ (Bishop, PRML
+// eq. 3.50–3.51 generalised to any set of factors):
+//   J = Σ AᵀA,  h = Σ Aᵀb,  m = J⁻¹h,  S = J⁻¹,  R = Σ ‖b − A m‖²,
+// per block of a blocked layout (rows carry their block in `seg`). Small factors are summed in
+// float64 on the host; large ones as tfjs matMuls whose results are added in float64.
+import * as tf from '@tensorflow/tfjs';
+import { sum64 } from '../../compile/evaluator.js';
+import type { GaussianLayout } from './layout.js';
+import type { FactorRows } from './rows.js';
+
+/** Default rows × cols² up to which a factor is accumulated in float64 on the host. */
+export const HOST_FLOPS = 3e7;
+
+export interface AccumulateOptions {
+  /** rows × cols² up to which a factor is accumulated on the host (0: always through tfjs) */
+  readonly hostFlops?: number;
+}
+
+/** Add the rows' AᵀA and Aᵀb (times scale²) into J and h. */
+export function accumulate(
+  r: FactorRows,
+  layout: GaussianLayout,
+  J: Float64Array,
+  h: Float64Array,
+  options: AccumulateOptions = {},
+): void {
+  const hostFlops = options.hostFlops ?? HOST_FLOPS;
+  const T = r.b.shape[0] ?? 0;
+  const D = layout.cols;
+  const s2 = r.scale * r.scale;
+  if (T === 0) return;
+  if (T * D * D <= hostFlops) {
+    const A = r.A.dataSync();
+    const b = r.b.dataSync();
+    const seg = r.seg?.dataSync();
+    const touched = new Set<number>();
+    for (let t = 0; t < T; t++) {
+      const blk = seg ? seg[t] : 0;
+      touched.add(blk);
+      const oJ = blk * D * D;
+      const oh = blk * D;
+      const row = t * D;
+      const bt = b[t] * s2;
+      for (let i = 0; i < D; i++) {
+        const ai = A[row + i];
+        if (ai === 0) continue;
+        h[oh + i] += ai * bt;
+        const ais = ai * s2;
+        for (let j = 0; j <= i; j++) J[oJ + i * D + j] += ais * A[row + j];
+      }
+    }
+    // the loop filled the lower triangles
+    for (const blk of touched) {
+      const o = blk * D * D;
+      for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) J[o + j * D + i] = J[o + i * D + j];
+    }
+    return;
+  }
+  const [Jt, ht] = tf.tidy(() => {
+    if (!layout.blocked || !r.seg || layout.blocks === 1) {
+      // AᵀA as transpose + matMul: the wasm kernel is several times slower with transposeA
+      const At = tf.transpose(r.A);
+      return [tf.matMul(At, r.A), tf.matMul(At, tf.expandDims(r.b, 1))];
+    }
+    const M = layout.blocks;
+    const per = T / M;
+    const contiguous =
+      Number.isInteger(per) &&
+      tf
+        .all(tf.equal(r.seg, tf.floorDiv(tf.range(0, T, 1, 'int32'), tf.scalar(per, 'int32'))))
+        .dataSync()[0] === 1;
+    if (contiguous) {
+      const A3 = tf.reshape(r.A, [M, per, D]);
+      const A3t = tf.transpose(A3, [0, 2, 1]);
+      return [tf.matMul(A3t, A3), tf.matMul(A3t, tf.reshape(r.b, [M, per, 1]))];
+    }
+    const outer = tf.reshape(tf.mul(tf.expandDims(r.A, 2), tf.expandDims(r.A, 1)), [T, D * D]);
+    const idx = tf.expandDims(r.seg, 1);
+    return [
+      tf.scatterND(idx, outer, [M, D * D]),
+      tf.scatterND(idx, tf.mul(r.A, tf.expandDims(r.b, 1)), [M, D]),
+    ];
+  });
+  const jd = Jt.dataSync();
+  const hd = ht.dataSync();
+  for (let i = 0; i < J.length; i++) J[i] += s2 * jd[i];
+  for (let i = 0; i < h.length; i++) h[i] += s2 * hd[i];
+  Jt.dispose();
+  ht.dispose();
+}
+
+/** Σ_t (b_t − a_t · m_block(t))² over the factor's rows. */
+export function residualSS(
+  r: FactorRows,
+  layout: GaussianLayout,
+  m: Float64Array,
+  options: AccumulateOptions = {},
+): number {
+  const hostFlops = options.hostFlops ?? HOST_FLOPS;
+  const T = r.b.shape[0] ?? 0;
+  const D = layout.cols;
+  if (T === 0) return 0;
+  if (T * D * D <= hostFlops) {
+    const A = r.A.dataSync();
+    const b = r.b.dataSync();
+    const seg = r.seg?.dataSync();
+    let s = 0;
+    for (let t = 0; t < T; t++) {
+      const o = (seg ? seg[t] : 0) * D;
+      let fit = 0;
+      for (let i = 0; i < D; i++) fit += A[t * D + i] * m[o + i];
+      const e = b[t] - fit;
+      s += e * e;
+    }
+    return s * r.scale * r.scale;
+  }
+  const sq = tf.tidy(() => {
+    const mt = tf.tensor2d(Float32Array.from(m), [layout.blocks, D]);
+    const fit =
+      layout.blocked && r.seg && layout.blocks > 1
+        ? tf.sum(tf.mul(r.A, tf.gather(mt, r.seg)), 1)
+        : tf.reshape(tf.matMul(r.A, tf.transpose(mt)), [T]);
+    return tf.square(tf.sub(r.b, fit));
+  });
+  const s = sum64(sq);
+  sq.dispose();
+  return s * r.scale * r.scale;
+}

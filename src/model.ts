@@ -1,0 +1,46 @@
+// The tensor-free half of the library facade: parse, check and build a model, and the
+// `plato check` report. Nothing here (or below it) imports TensorFlow.js, so `plato check`
+// and a program that only compiles models start without loading it; src/index.ts re-exports
+// these next to the tensor-using operations (sample, infer, engines).
+import { PlatoError, userError } from './diagnostics/diagnostics.js';
+import { checkConstantArgs } from './graph/argChecks.js';
+import { buildGraph } from './graph/build.js';
+import type { ModelGraph } from './graph/ir.js';
+import type { Program } from './lang/ast.js';
+import { frontend } from './lang/index.js';
+import { checkResult } from './report/check.js';
+import type { CheckResult } from './report/result.js';
+
+/** A parsed, checked model: the AST and the graph IR. */
+export interface CompiledModel {
+  readonly program: Program;
+  readonly graph: ModelGraph;
+}
+
+export interface CompileOptions {
+  readonly filename?: string;
+}
+
+/** Parse, check and build the graph; throws PlatoError with every diagnostic found. */
+export function compile(source: string, options: CompileOptions = {}): CompiledModel {
+  const filename = options.filename ?? '<model>';
+  if (typeof source !== 'string')
+    throw userError(`the model source must be a string, got ${typeof source}`, 'unsupported');
+  const front = frontend(source, filename);
+  const errors = front.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !front.program)
+    throw new PlatoError(front.diagnostics, source, filename);
+  const built = buildGraph(front.program, source, filename);
+  // arguments that are constants of the model alone must lie in their domains (argChecks.ts)
+  const constant = built.graph ? checkConstantArgs(built.graph) : [];
+  const all = [...front.diagnostics, ...built.diagnostics, ...constant];
+  if (!built.graph || all.some((d) => d.severity === 'error')) {
+    throw new PlatoError(all, source, filename);
+  }
+  return { program: front.program, graph: built.graph };
+}
+
+/** `plato check --json` */
+export function check(model: CompiledModel): CheckResult {
+  return checkResult(model.graph);
+}

@@ -1,0 +1,106 @@
+// The engine-neutral linear-Gaussian accumulation (src/infer/gaussian) called as CAVI would:
+// a regression whose noise precision τ is fixed from outside (E[τ]), against the information
+// form written here in float64: J = t (k0 I + XᵀX), h = t Xᵀy, log|W| = ½ log|Λ|, and the
+// residual ‖b − A m‖² = t (k0 ‖m‖² + ‖y − X m‖²) — through the host and the tfjs paths alike.
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/backend/index.js';
+import { ExprEvaluator } from '../../../src/compile/evaluator.js';
+import type { GaussianStep } from '../../../src/graph/conjugacy.js';
+import { planConjugate } from '../../../src/infer/exact/plan.js';
+import {
+  accumulateFactors,
+  gaussianLayout,
+  residualSumOfSquares,
+  solveSystem,
+} from '../../../src/infer/gaussian/index.js';
+import { boundModel } from '../../support/models.js';
+import { prng } from '../../support/prng.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+const SRC = `model m {
+  size N
+  size P
+  hyper k0: real(0,) = 1
+  data X: real[N, P]
+  tau ~ Gamma(2, 2)
+  beta ~ Normal(zeros(P), 1 / sqrt(k0 * tau))
+  plate i in N { y[i] ~ Normal(dot(X[i], beta), 1 / sqrt(tau)) }
+}`;
+
+/** |a − e| ≤ rel (|e| + scale): float32 rows, float64 sums */
+function near(a: number, e: number, rel: number, scale: number): void {
+  if (!(Math.abs(a - e) <= rel * (Math.abs(e) + scale))) throw new Error(`${a} is not ${e}`);
+}
+
+describe('linear-Gaussian accumulation with the noise precision as an input', () => {
+  it('J, h, log|W|, n and the residual match the float64 information form', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.double({ min: 0.05, max: 20, noNaN: true }),
+        fc.double({ min: 0.1, max: 10, noNaN: true }),
+        fc.integer(),
+        fc.constantFrom(undefined, 0),
+        (N, P, t, k0, seed, hostFlops) => {
+          const rand = prng(seed);
+          const X = Array.from({ length: N }, () =>
+            Array.from({ length: P }, () => 4 * rand() - 2),
+          );
+          const y = X.map((r) => r.reduce((s, v) => s + v, 0) + rand() - 0.5);
+          const bound = boundModel(SRC, { N, P, k0, X, y });
+          const plan = planConjugate(bound);
+          const step = plan.steps.find((s) => s.rule === 'gaussian') as GaussianStep;
+          expect(step.precision).toBe('tau');
+          const before = tf.memory().numTensors;
+          const ev = new ExprEvaluator(bound);
+          const layout = gaussianLayout(bound, step.latents, step.blocked);
+          const sys = accumulateFactors(step.factors, layout, ev, {
+            fixed: { tau: t },
+            hostFlops,
+          });
+          let m: Float64Array;
+          let R: number;
+          try {
+            expect(sys.n).toBe(N);
+            // ½ log|Λ| of every factor: N rows of precision t, P prior rows of precision k0 t
+            near(sys.logDetW, (N / 2) * Math.log(t) + (P / 2) * Math.log(k0 * t), 1e-6, 1);
+            const J = sys.J;
+            const h = sys.h;
+            const scale = t * (k0 + N * 4);
+            for (let a = 0; a < P; a++) {
+              let hr = 0;
+              for (let i = 0; i < N; i++) hr += X[i][a] * y[i];
+              near(h[a], t * hr, 1e-5, t * N * 8);
+              for (let b = 0; b < P; b++) {
+                let jr = a === b ? k0 : 0;
+                for (let i = 0; i < N; i++) jr += X[i][a] * X[i][b];
+                near(J[a * P + b], t * jr, 1e-5, scale);
+              }
+            }
+            m = solveSystem(sys).m;
+            R = residualSumOfSquares(sys, m);
+          } finally {
+            sys.dispose();
+            ev.dispose();
+          }
+          expect(tf.memory().numTensors).toBe(before);
+          let rr = 0;
+          for (const v of m) rr += k0 * v * v;
+          for (let i = 0; i < N; i++) {
+            let fit = 0;
+            for (let a = 0; a < P; a++) fit += X[i][a] * m[a];
+            rr += (y[i] - fit) ** 2;
+          }
+          near(R, t * rr, 1e-4, t);
+        },
+      ),
+      { seed: 3, numRuns: 30 },
+    );
+  });
+});
