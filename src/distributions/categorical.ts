@@ -187,7 +187,8 @@ export function sampleCategoricalLogits(
   rng: Rng,
 ): tf.Tensor {
   const { K, batch, Bn, Sn } = rowLayout(logits, sampleShape);
-  if (Sn > MULTINOMIAL_MAX_SAMPLES || Bn * Sn === 0) {
+  // tf.multinomial needs at least 2 outcomes; one category is drawn by the inverse CDF (always 0)
+  if (K < 2 || Sn > MULTINOMIAL_MAX_SAMPLES || Bn * Sn === 0) {
     const w = tf.tidy(() => tf.exp(tf.sub(logits, tf.max(logits, -1, true))));
     const out = sampleCategorical(w, sampleShape, rng);
     w.dispose();

@@ -164,3 +164,20 @@ describe('an empty simplex', () => {
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 });
+
+describe('one category', () => {
+  it('Categorical over K = 1 categories always draws 0 (tf.multinomial needs 2 outcomes)', async () => {
+    const r = await sampleModel(
+      '  size N = 4\n  plate i in N {\n    z[i] ~ Categorical([1.0])\n    w[i] ~ Categorical(logits = [0.5])\n  }',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const draws = JSON.parse(r.stdout).draws;
+    expect(draws.z).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
+    expect(draws.w).toEqual(draws.z);
+  });
+});
