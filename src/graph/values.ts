@@ -173,7 +173,7 @@ export function readValue(
   }
   const total = layoutSize(axes);
   const fast = readFixed(value, axes, total);
-  if (fast) return { array: { shape: flatShape(axes), data: fast }, missing: 0 };
+  if (fast) return { array: fast, missing: 0 };
   const data = new Float64Array(total);
   const mask = spec.allowMissing ? new Uint8Array(total) : undefined;
   const index = new Array<number>(axes.length).fill(0);
@@ -248,51 +248,88 @@ export function readValue(
   };
 }
 
+/** From this many entries, nested numbers that float32 holds exactly are stored as float32. */
+const FLOAT32_FROM = 1 << 12;
+
 /**
  * Nested arrays along fixed axes, every entry a finite number: the row-major values, read by a
  * tight loop per innermost row. Undefined at the first anything else (a null, a wrong length, a
  * non-finite number, a ragged axis): the caller's walk then reads it again and names the problem.
+ * A large array whose numbers are all float32 values (data written from float32, as much
+ * covariate data is) is kept as float32, as a Float32Array input is: the same numbers in half
+ * the memory, with no conversion when its tensor is made. At the first number float32 cannot
+ * hold exactly the values read so far move to float64.
  */
 function readFixed(
   value: unknown,
   axes: readonly NestedAxis[],
   total: number,
-): Float64Array | undefined {
+): NDArray | undefined {
   if (!axes.every((a) => a.kind === 'fixed')) return undefined;
-  const lengths = axes.map(
+  const shape = axes.map(
     (a) => (a as Extract<NestedAxis, { kind: 'fixed' }>).length,
   ) as readonly number[];
-  const data = new Float64Array(total);
-  const last = lengths.length - 1;
+  const last = shape.length - 1;
   if (last < 0) {
     if (typeof value !== 'number' || value - value !== 0) return undefined;
-    data[0] = value;
-    return data;
+    return { shape, data: Float64Array.of(value) };
   }
+  let f32 = total >= FLOAT32_FROM ? new Float32Array(total) : undefined;
+  let f64 = f32 ? undefined : new Float64Array(total);
   let k = 0;
   const fill = (v: unknown, depth: number): boolean => {
-    const len = lengths[depth];
+    const len = shape[depth];
     if (!Array.isArray(v) || v.length !== len) return false;
     if (depth < last) {
       for (let i = 0; i < len; i++) if (!fill(v[i], depth + 1)) return false;
       return true;
     }
-    const end = copyFinite(v, data, k);
-    if (end < 0) return false;
+    if (f32) {
+      const end = copyExact32(v, f32, k);
+      if (end === NOT_FINITE) return false;
+      if (end >= 0) {
+        k = end;
+        return true;
+      }
+      f64 = new Float64Array(total);
+      f64.set(f32.subarray(0, k));
+      f32 = undefined;
+    }
+    const end = copyFinite(v, f64 as Float64Array, k);
+    if (end === NOT_FINITE) return false;
     k = end;
     return true;
   };
-  return fill(value, 0) ? data : undefined;
+  if (!fill(value, 0)) return undefined;
+  return f32 ? new Float32Values(shape, f32) : { shape, data: f64 as Float64Array };
 }
 
-/** Copy a row of finite numbers into `data` from `k`; the end, or −1 at anything else. */
+/** copyFinite / copyExact32: an entry is not a finite number */
+const NOT_FINITE = -1;
+/** copyExact32: an entry float32 does not hold exactly */
+const NOT_FLOAT32 = -2;
+
+/** Copy a row of finite numbers into `data` from `k`: the end, or NOT_FINITE. */
 function copyFinite(row: readonly unknown[], data: Float64Array, k: number): number {
   const n = row.length;
   for (let i = 0; i < n; i++) {
     const x = row[i];
     // x − x is 0 exactly for a finite number (NaN for NaN and ±Infinity)
-    if (typeof x !== 'number' || x - x !== 0) return -1;
+    if (typeof x !== 'number' || x - x !== 0) return NOT_FINITE;
     data[k + i] = x;
+  }
+  return k + n;
+}
+
+/** Copy a row of finite float32 values into `data` from `k`: the end, NOT_FINITE or NOT_FLOAT32. */
+function copyExact32(row: readonly unknown[], data: Float32Array, k: number): number {
+  const n = row.length;
+  for (let i = 0; i < n; i++) {
+    const x = row[i];
+    if (typeof x !== 'number' || x - x !== 0) return NOT_FINITE;
+    const y = Math.fround(x);
+    if (y !== x) return NOT_FLOAT32;
+    data[k + i] = y;
   }
   return k + n;
 }
