@@ -57,9 +57,11 @@ function boundArray(x: Expr | undefined, e: Entries, env: ConstEnv): Float64Arra
 
 /** Integrality, bounds (inclusive, as in Stan) and the simplex constraint of a declared type. */
 export function checkType(type: ValueType, e: Entries, env: ConstEnv): void {
-  const { data } = e.array;
   const lo = boundArray(type.lower, e, env);
   const hi = boundArray(type.upper, e, env);
+  // an unbounded real admits every (finite) value read: nothing to check entry by entry
+  if (type.base === 'real' && !lo && !hi) return;
+  const { data } = e.array;
   const text = baseTypeToString(type);
   for (let i = 0; i < data.length; i++) {
     if (!present(e, i)) continue;

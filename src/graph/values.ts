@@ -1,6 +1,10 @@
 // Reading one variable's value from the data into the dense row-major layout: nested JSON
 // arrays (ragged where the plate is ragged) or an already dense `{ shape, data }` array.
 // Every problem names the variable and the nested index (`y[3, 1]`).
+//
+// Large values are read in one pass: a typed array by one native conversion and one finiteness
+// scan; nested arrays of fixed axes by a tight loop per innermost row, falling back to the
+// entry-by-entry walk (which names every problem) at the first entry that is not a finite number.
 import type { NDArray } from './bound.js';
 import { size } from './evaluate.js';
 import type { NestedAxis } from './layout.js';
@@ -21,8 +25,33 @@ export function isDenseInput(v: unknown): v is DenseInput {
     Array.isArray(o.shape) &&
     o.shape.every((d) => Number.isInteger(d) && d >= 0) &&
     ArrayBuffer.isView(o.data) &&
-    !(o.data instanceof DataView)
+    !(o.data instanceof DataView) &&
+    !(o.data instanceof BigInt64Array) &&
+    !(o.data instanceof BigUint64Array)
   );
+}
+
+/**
+ * A bound value given as a Float32Array: kept as it is (not copied, so it must not change while
+ * the call that binds it runs), with its float64 form made only if something reads `data`.
+ * The tensors made from it take the float32 values directly (`float32Of`).
+ */
+class Float32Values implements NDArray {
+  private f64?: Float64Array;
+  constructor(
+    readonly shape: readonly number[],
+    readonly float32: Float32Array,
+  ) {}
+
+  get data(): Float64Array {
+    this.f64 ??= new Float64Array(this.float32);
+    return this.f64;
+  }
+}
+
+/** The values of a bound array as float32: the array given, if it was a Float32Array, else converted. */
+export function float32Of(a: NDArray): Float32Array {
+  return a instanceof Float32Values ? a.float32 : new Float32Array(a.data);
 }
 
 /** A short description of a wrong value for messages. */
@@ -143,6 +172,8 @@ export function readValue(
     return undefined;
   }
   const total = layoutSize(axes);
+  const fast = readFixed(value, axes, total);
+  if (fast) return { array: fast, missing: 0 };
   const data = new Float64Array(total);
   const mask = spec.allowMissing ? new Uint8Array(total) : undefined;
   const index = new Array<number>(axes.length).fill(0);
@@ -217,7 +248,96 @@ export function readValue(
   };
 }
 
-/** A dense input must have the flattened layout shape exactly; NaN marks a missing entry. */
+/** From this many entries, nested numbers that float32 holds exactly are stored as float32. */
+const FLOAT32_FROM = 1 << 12;
+
+/**
+ * Nested arrays along fixed axes, every entry a finite number: the row-major values, read by a
+ * tight loop per innermost row. Undefined at the first anything else (a null, a wrong length, a
+ * non-finite number, a ragged axis): the caller's walk then reads it again and names the problem.
+ * A large array whose numbers are all float32 values (data written from float32, as much
+ * covariate data is) is kept as float32, as a Float32Array input is: the same numbers in half
+ * the memory, with no conversion when its tensor is made. At the first number float32 cannot
+ * hold exactly the values read so far move to float64.
+ */
+function readFixed(
+  value: unknown,
+  axes: readonly NestedAxis[],
+  total: number,
+): NDArray | undefined {
+  if (!axes.every((a) => a.kind === 'fixed')) return undefined;
+  const shape = axes.map(
+    (a) => (a as Extract<NestedAxis, { kind: 'fixed' }>).length,
+  ) as readonly number[];
+  const last = shape.length - 1;
+  if (last < 0) {
+    if (typeof value !== 'number' || value - value !== 0) return undefined;
+    return { shape, data: Float64Array.of(value) };
+  }
+  let f32 = total >= FLOAT32_FROM ? new Float32Array(total) : undefined;
+  let f64 = f32 ? undefined : new Float64Array(total);
+  let k = 0;
+  const fill = (v: unknown, depth: number): boolean => {
+    const len = shape[depth];
+    if (!Array.isArray(v) || v.length !== len) return false;
+    if (depth < last) {
+      for (let i = 0; i < len; i++) if (!fill(v[i], depth + 1)) return false;
+      return true;
+    }
+    if (f32) {
+      const end = copyExact32(v, f32, k);
+      if (end === NOT_FINITE) return false;
+      if (end >= 0) {
+        k = end;
+        return true;
+      }
+      f64 = new Float64Array(total);
+      f64.set(f32.subarray(0, k));
+      f32 = undefined;
+    }
+    const end = copyFinite(v, f64 as Float64Array, k);
+    if (end === NOT_FINITE) return false;
+    k = end;
+    return true;
+  };
+  if (!fill(value, 0)) return undefined;
+  return f32 ? new Float32Values(shape, f32) : { shape, data: f64 as Float64Array };
+}
+
+/** copyFinite / copyExact32: an entry is not a finite number */
+const NOT_FINITE = -1;
+/** copyExact32: an entry float32 does not hold exactly */
+const NOT_FLOAT32 = -2;
+
+/** Copy a row of finite numbers into `data` from `k`: the end, or NOT_FINITE. */
+function copyFinite(row: readonly unknown[], data: Float64Array, k: number): number {
+  const n = row.length;
+  for (let i = 0; i < n; i++) {
+    const x = row[i];
+    // x − x is 0 exactly for a finite number (NaN for NaN and ±Infinity)
+    if (typeof x !== 'number' || x - x !== 0) return NOT_FINITE;
+    data[k + i] = x;
+  }
+  return k + n;
+}
+
+/** Copy a row of finite float32 values into `data` from `k`: the end, NOT_FINITE or NOT_FLOAT32. */
+function copyExact32(row: readonly unknown[], data: Float32Array, k: number): number {
+  const n = row.length;
+  for (let i = 0; i < n; i++) {
+    const x = row[i];
+    if (typeof x !== 'number' || x - x !== 0) return NOT_FINITE;
+    const y = Math.fround(x);
+    if (y !== x) return NOT_FLOAT32;
+    data[k + i] = y;
+  }
+  return k + n;
+}
+
+/**
+ * A dense input must have the flattened layout shape exactly; NaN marks a missing entry. One
+ * native conversion to float64 and one scan for non-finite values.
+ */
 function readDense(value: DenseInput, spec: ReadSpec, problems: Problems): ReadResult | undefined {
   const shape = flatShape(spec.axes);
   const { name } = spec;
@@ -233,21 +353,40 @@ function readDense(value: DenseInput, spec: ReadSpec, problems: Problems): ReadR
     );
     return undefined;
   }
-  const data = Float64Array.from(value.data);
+  // a float64 or float32 array is used as it is; other typed arrays are converted natively
+  const src = value.data;
+  const given: Float64Array | Float32Array =
+    src instanceof Float64Array || src instanceof Float32Array
+      ? src
+      : new Float64Array(src as unknown as ArrayLike<number>);
   let mask: Uint8Array | undefined;
   let missing = 0;
   for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (Number.isFinite(v)) continue;
+    const v = given[i];
+    // v − v is 0 exactly for a finite number (NaN for NaN and ±Infinity)
+    if (v - v === 0) continue;
     if (Number.isNaN(v) && spec.allowMissing) {
       mask ??= new Uint8Array(n).fill(1);
       mask[i] = 0;
       missing++;
     } else
       problems.error(
-        `${spec.prefix}${name} (entry ${i} of the dense array) = ${v} is not a finite number`,
+        `${spec.prefix}${denseEntry(name, i, shape)} = ${v} is not a finite number`,
         name,
       );
   }
-  return { array: { shape, data }, ...(mask ? { mask } : {}), missing };
+  const array: NDArray =
+    given instanceof Float32Array ? new Float32Values(shape, given) : { shape, data: given };
+  return { array, ...(mask ? { mask } : {}), missing };
+}
+
+/** `X[2, 1] (entry 5 of the dense array)`: the row-major index of flat entry i of `shape`. */
+function denseEntry(name: string, i: number, shape: readonly number[]): string {
+  const index = new Array<number>(shape.length);
+  let rest = i;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    index[a] = rest % shape[a];
+    rest = Math.floor(rest / shape[a]);
+  }
+  return `${indexedName(name, index)} (entry ${i} of the dense array)`;
 }

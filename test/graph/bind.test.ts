@@ -481,7 +481,7 @@ describe('bind: missing values, warnings, CSV, dense arrays', () => {
         X: { shape: [1, 2], data: new Float64Array([1, Infinity]) },
         y: [1],
       }),
-    ).toEqual(['data X (entry 1 of the dense array) = Infinity is not a finite number']);
+    ).toEqual(['data X[0, 1] (entry 1 of the dense array) = Infinity is not a finite number']);
   });
 });
 

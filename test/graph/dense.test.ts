@@ -1,0 +1,113 @@
+// The fast data paths of binding (src/graph/values.ts): a typed array with its shape bound as
+// given (one finiteness scan), and nested arrays of fixed axes read by a tight loop, kept as
+// float32 when every number is a float32 value. Whatever the path, the bound values are the
+// numbers given, exactly, and every data error names the variable and the index.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bind } from '../../src/graph/bind.js';
+import type { BoundModel, DataInput } from '../../src/graph/bound.js';
+import type { ModelGraph } from '../../src/graph/ir.js';
+import { float32Of } from '../../src/graph/values.js';
+import { MODELS } from '../support/models.js';
+import { prng } from '../support/prng.js';
+import { graphOf, thrownMessages } from './helpers.js';
+
+const blr = graphOf(MODELS.blr);
+const values = (b: BoundModel, name: string) => Array.from(b.values[name].data);
+const bindMessages = (g: ModelGraph, data: DataInput) =>
+  thrownMessages(() => bind(g, data, { dataFile: 'd.json' }));
+
+/** N × P nested rows of float32 values (as a JSON file written from float32 data holds them) */
+function rows32(N: number, P: number, seed: number): number[][] {
+  const rand = prng(seed);
+  return Array.from({ length: N }, () =>
+    Array.from({ length: P }, () => Math.fround(8 * rand() - 4)),
+  );
+}
+
+describe('bind: typed arrays with their shape', () => {
+  it('Float32Array and Float64Array inputs bind to the same values as nested arrays', () => {
+    const X = rows32(300, 20, 1); // 6000 entries: past the float32 threshold of nested reading
+    const y = X.map((r) => r[0] - r[1]);
+    const flat = X.flat();
+    const nested = bind(blr, { X, y });
+    const f32 = bind(blr, { X: { shape: [300, 20], data: Float32Array.from(flat) }, y });
+    const f64 = bind(blr, { X: { shape: [300, 20], data: Float64Array.from(flat) }, y });
+    for (const b of [nested, f32, f64]) {
+      expect(b.sizes).toEqual({ N: 300, P: 20 });
+      expect(b.values.X.shape).toEqual([300, 20]);
+      expect(values(b, 'X')).toEqual(flat);
+      expect(Array.from(float32Of(b.values.X))).toEqual(flat);
+    }
+    // integer typed arrays are converted natively
+    const ints = bind(blr, {
+      X: { shape: [3, 2], data: Int32Array.of(1, -2, 3, 4, 5, 6) },
+      y: [1, 2, 3],
+    });
+    expect(values(ints, 'X')).toEqual([1, -2, 3, 4, 5, 6]);
+  });
+
+  it('a wrong shape, a wrong length, NaN or Infinity is an error naming the variable and index', () => {
+    const y = [1, 2, 3];
+    expect(
+      bindMessages(blr, { N: 3, P: 2, X: { shape: [3, 3], data: new Float32Array(9) }, y }),
+    ).toEqual(['size P: the data says 2 but X has 3 entries along axis 1']);
+    expect(bindMessages(blr, { P: 2, X: { shape: [3, 2], data: new Float32Array(5) }, y })).toEqual(
+      ['X: the array has 5 numbers but shape [3, 2] needs 6'],
+    );
+    const bad = Float32Array.of(1, 2, 3, Number.NaN, 5, Number.NEGATIVE_INFINITY);
+    expect(bindMessages(blr, { X: { shape: [3, 2], data: bad }, y })).toEqual([
+      'data X[1, 1] (entry 3 of the dense array) = NaN is not a finite number',
+      'data X[2, 1] (entry 5 of the dense array) = -Infinity is not a finite number',
+    ]);
+    // for an observed node NaN is a missing entry
+    const b = bind(blr, {
+      X: { shape: [3, 2], data: new Float32Array(6) },
+      y: { shape: [3], data: Float32Array.of(1, Number.NaN, 2) },
+    });
+    const obs = b.observation.y;
+    expect(obs.kind === 'partial' && Array.from(obs.mask)).toEqual([1, 0, 1]);
+  });
+});
+
+describe('bind: nested arrays read by the fast path', () => {
+  it('any mix of float32 and general float64 numbers binds to exactly the numbers given', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer(),
+        fc.option(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })),
+        fc.nat(),
+        (N, P, seed, odd, at) => {
+          const X = rows32(N, P, seed);
+          // one number float32 may not hold, anywhere: the values read so far move to float64
+          if (odd !== null) X[at % N][(at >> 8) % P] = odd;
+          const b = bind(blr, { X, y: X.map((r) => r[0]) });
+          expect(b.values.X.shape).toEqual([N, P]);
+          expect(values(b, 'X')).toEqual(X.flat());
+          expect(Array.from(float32Of(b.values.X))).toEqual(X.flat().map(Math.fround));
+        },
+      ),
+      { seed: 8, numRuns: 40 },
+    );
+  });
+
+  it('large nested data keeps every error of the entry-by-entry reading', () => {
+    const X: unknown[][] = rows32(100, 50, 2);
+    const y = X.map(() => 0);
+    X[70][3] = Number.NaN;
+    expect(bindMessages(blr, { X, y })).toEqual(['data X[70, 3] = NaN is not a number']);
+    X[70][3] = null;
+    expect(bindMessages(blr, { X, y })).toEqual([
+      'data X[70, 3] is missing (null): data must be complete',
+    ]);
+    X[70][3] = '1';
+    expect(bindMessages(blr, { X, y })).toEqual([
+      'data X[70, 3] is the string "1": expected a number',
+    ]);
+    X[70][3] = 1;
+    X[99] = X[99].slice(1);
+    expect(bindMessages(blr, { X, y })).toEqual(['X[99]: expected 50 entries, got 49']);
+  });
+});
