@@ -14,6 +14,15 @@ if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
     "${sudo_cmd[@]}" apt-get install -y -q python3-numpy
   fi
 fi
+# numpy links whatever libblas.so.3 Debian's alternatives select; without OpenBLAS that is the
+# reference BLAS, several times slower than the peers' figures (peers.md: OpenBLAS 0.3.21).
+if ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
+  echo "setup: installing libopenblas0-pthread (Debian) for numpy's BLAS"
+  if ! "${sudo_cmd[@]}" apt-get install -y -q libopenblas0-pthread; then
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q libopenblas0-pthread
+  fi
+fi
 echo "setup: numpy $(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
 
 webppl_version=0.9.15

@@ -8,6 +8,18 @@ import { createInterface, type Interface } from 'node:readline';
 
 export type Json = Record<string, unknown>;
 
+/**
+ * The environment of a peer process: this one's, less OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE.
+ * This workplace sets both for older OpenBLAS builds; they slow a current numpy several-fold,
+ * and the peers' reference figures (peers.md) were measured with both unset.
+ */
+export function peerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 function lastJsonLine(text: string): Json | undefined {
   const lines = text.split('\n').filter((l) => l.trim().startsWith('{'));
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -27,7 +39,11 @@ export function runJson(
   opts: { cwd?: string } = {},
 ): Promise<Json> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: peerEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
@@ -78,7 +94,9 @@ export class PeerServer {
     cmd: string,
     args: readonly string[],
   ): Promise<{ server: PeerServer; hello: Json }> {
-    const server = new PeerServer(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const server = new PeerServer(
+      spawn(cmd, args, { env: peerEnv(), stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
     const hello = await server.next();
     return { server, hello };
   }
