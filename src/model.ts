@@ -1,20 +1,15 @@
 // The tensor-free half of the library facade: parse, check and build a model, and the
 // `plato check` report. Nothing here (or below it) imports TensorFlow.js, so `plato check`
 // and a program that only compiles models start without loading it; src/index.ts re-exports
-// these next to the tensor-using operations (sample, infer, engines). `plato engines` binds the
-// data here and answers here too when no check needs a tensor (enginesWithoutTensors).
-import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
+// these next to the tensor-using operations (sample, infer, engines).
+import { PlatoError, userError } from './diagnostics/diagnostics.js';
 import { checkConstantArgs } from './graph/argChecks.js';
-import { bind } from './graph/bind.js';
-import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
-import { fixedArgsPassWithoutTensors } from './graph/fixedArgs.js';
 import type { ModelGraph } from './graph/ir.js';
-import { appliesWithoutTensors } from './infer/applicability.js';
 import type { Program } from './lang/ast.js';
 import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
-import type { CheckResult, EnginesReport } from './report/result.js';
+import type { CheckResult } from './report/result.js';
 
 /** A parsed, checked model: the AST and the graph IR. */
 export interface CompiledModel {
@@ -48,32 +43,4 @@ export function compile(source: string, options: CompileOptions = {}): CompiledM
 /** `plato check --json` */
 export function check(model: CompiledModel): CheckResult {
   return checkResult(model.graph);
-}
-
-export interface BindOptions {
-  readonly data?: DataInput;
-  readonly dataFile?: string;
-  readonly dataWhere?: string;
-  readonly onWarning?: (warning: Diagnostic) => void;
-}
-
-/** Read the data against the model (graph/bind.ts); warnings go to `onWarning`. */
-export function bindModel(model: CompiledModel, options: BindOptions = {}): BoundModel {
-  const bound = bind(model.graph, options.data ?? {}, {
-    dataFile: options.dataFile,
-    dataWhere: options.dataWhere,
-  });
-  for (const w of bound.warnings) options.onWarning?.(w);
-  return bound;
-}
-
-/**
- * The `plato engines` report when nothing in it needs an evaluated expression: the fixed
- * arguments' domain checks (graph/fixedArgs.ts) and every engine's applicability
- * (infer/applicability.ts) decided from the bound data. Undefined otherwise: src/index.ts's
- * engines() then answers with tensors (the same report).
- */
-export function enginesWithoutTensors(bound: BoundModel): EnginesReport | undefined {
-  if (!fixedArgsPassWithoutTensors(bound)) return undefined;
-  return appliesWithoutTensors(bound);
 }

@@ -1,7 +1,7 @@
 // The `plato` command line (DESIGN.md §6), a thin shell over the library in src/index.ts.
 // The library is imported only inside the actions, so `--help` and flag errors answer at once.
-// `check` needs no tensor: it loads only the tensor-free src/model.ts, and so does `engines`
-// unless a check evaluates an expression; the other commands load src/index.ts and with it
+// `check` needs no tensor: it loads only the tensor-free src/model.ts; `engines` adds
+// src/applies.ts and loads tfjs only when a check evaluates an expression; the other commands load src/index.ts and with it
 // TensorFlow.js (test/cli/startup.test.ts holds `check` and `engines` to this).
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -244,7 +244,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         const data = await loadData(opts.data);
         const given = { data, dataFile: opts.data, dataWhere: NO_DATA_FILE };
         // most reports need no tensor (issue 8): tfjs loads only when a check evaluates an expression
-        const { bindModel, enginesWithoutTensors } = await models();
+        const { bindModel, enginesWithoutTensors } = await import('../applies.js');
         const report =
           enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
           (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend));
