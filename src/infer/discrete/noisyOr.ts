@@ -5,7 +5,8 @@
 // `sum(w * d)`, `sum(d)`, `w * d`, `W @ d` — has P(s = 0 | d) = A exp(-L(0)) · exp(-Σ_k w_k d_k), which is
 // what Quickscore needs. Because L is affine in binary variables, its value at the all-zero
 // state and at the K unit vectors determines it exactly: the weights come from ONE compiled
-// evaluation with K + 1 samples. A's log is taken in float64 (evaluated in float64 when A is a
+// evaluation with K + 1 samples (extractNoisyOr in values.ts; the matching here is tensor-free).
+// A's log is taken in float64 (evaluated in float64 when A is a
 // constant expression such as `1 - leak`). The factor tables built from these parameters use
 // log P(s = 0 | d) = log A - L and log P(s = 1 | d) = log(-expm1(log A - L)), which keeps float32
 // precision where 1 - p is tiny (the compiled Bernoulli computes log1p(-p) from p).

@@ -1,7 +1,9 @@
 // The `exact` engine (DESIGN.md §4): answers with no approximation whenever the model allows
 // it. Two halves: closed-form conjugate posteriors (conjugate.ts, planned by
 // plan.ts from the graph's conjugacy facts) and exact discrete inference (discrete/). Applies when either does;
-// otherwise its reasons point at the blocking nodes.
+// otherwise its reasons point at the blocking nodes. Which half applies is decided in
+// applicability.ts (tensor-free, so `plato engines` can answer without tfjs); here the discrete
+// half reads its values from the compiled plan.
 
 import type { BoundModel } from '../../graph/bound.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
