@@ -1,7 +1,8 @@
 // The `plato` command line (DESIGN.md §6), a thin shell over the library in src/index.ts.
 // The library is imported only inside the actions, so `--help` and flag errors answer at once.
-// `check` needs no tensor: it loads only the tensor-free src/model.ts; the other commands load
-// src/index.ts and with it TensorFlow.js (test/cli/startup.test.ts holds `check` to this).
+// `check` needs no tensor: it loads only the tensor-free src/model.ts; `engines` adds
+// src/applies.ts and loads tfjs only when a check evaluates an expression; the other commands load src/index.ts and with it
+// TensorFlow.js (test/cli/startup.test.ts holds `check` and `engines` to this).
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
@@ -16,6 +17,7 @@ import {
 } from '../infer/options.js';
 import type { CompiledModel } from '../model.js';
 import { writeJsonChunks } from '../report/jsonStream.js';
+import type { EnginesReport } from '../report/result.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';
 import { engineFlags, positiveInt, sharedFlag } from './flags.js';
@@ -240,16 +242,12 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
       ) => {
         const model = await loadModel(modelPath);
         const data = await loadData(opts.data);
-        const { engines } = await library();
-        // some applicability checks evaluate the model's expressions: on the chosen backend
-        const { initBackend } = await import('../backend/index.js');
-        await initBackend(cmd.optsWithGlobals<GlobalOpts>().backend);
-        const report = engines(model, {
-          data,
-          dataFile: opts.data,
-          dataWhere: NO_DATA_FILE,
-          onWarning: warn,
-        });
+        const given = { data, dataFile: opts.data, dataWhere: NO_DATA_FILE };
+        // most reports need no tensor (issue 8): tfjs loads only when a check evaluates an expression
+        const { bindModel, enginesWithoutTensors } = await import('../applies.js');
+        const report =
+          enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
+          (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend));
         await emit(report, (r) => enginesText(r, { verbose: opts.verbose }), { json: opts.json });
       },
     );
@@ -264,6 +262,21 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     });
 
   return program;
+}
+
+/**
+ * The library's engines(): it binds the data again (its warnings were printed by the first
+ * binding) and evaluates the checks that need tensors, on the chosen backend.
+ */
+async function enginesWithTensors(
+  model: CompiledModel,
+  given: { data?: DataInput; dataFile?: string; dataWhere: string },
+  backend: BackendFlag,
+): Promise<EnginesReport> {
+  const { engines } = await library();
+  const { initBackend } = await import('../backend/index.js');
+  await initBackend(backend);
+  return engines(model, given);
 }
 
 function inferenceEngines(engines: readonly EngineInfo[]): string[] {

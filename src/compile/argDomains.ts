@@ -90,19 +90,5 @@ export function checkArgDomains(
   }
 }
 
-/**
- * The nodes whose value depends on a latent node (or on a param the engine initialises): their
- * children's arguments are known only from draws. The others are fixed by the data and model.
- */
-export function latentDependent(model: BoundModel): Set<string> {
-  const out = new Set<string>();
-  for (const name of model.graph.order) {
-    const node = model.graph.nodes[name];
-    const own =
-      (node.kind === 'stochastic' && model.observation[name]?.kind !== 'observed') ||
-      (node.kind === 'param' && !model.values[name]) ||
-      node.kind === 'net';
-    if (own || node.parents.some((p) => out.has(p))) out.add(name);
-  }
-  return out;
-}
+// the fixed/latent-dependent split is tensor-free (graph/fixedArgs.ts): `plato engines` reads it
+export { latentDependent } from '../graph/fixedArgs.js';

@@ -82,9 +82,20 @@ export interface AutoAttempt {
 
 /** What auto tried and why each candidate was rejected; `engine` is the choice, if any. */
 export function explainAuto(model: BoundModel): { engine?: Engine; attempts: AutoAttempt[] } {
+  return explainAutoWith(model, (name) => engines.get(name));
+}
+
+/**
+ * explainAuto over any engines known by name (`find`: undefined for one not available): the
+ * registered ones, or applicability checks that need no tensors (applicability.ts).
+ */
+export function explainAutoWith<E extends Pick<Engine, 'applicability'>>(
+  model: BoundModel,
+  find: (name: string) => E | undefined,
+): { engine?: E; attempts: AutoAttempt[] } {
   const attempts: AutoAttempt[] = [];
   for (const name of autoOrder(model)) {
-    const e = engines.get(name);
+    const e = find(name);
     if (!e) {
       attempts.push({ name, registered: false, reasons: [] });
       continue;

@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['compile'],
   ['infer'],
   ['report'],
-  ['model.ts', 'index.ts'], // the library facade: compile and check (tensor-free), sample, infer, engines
+  ['model.ts', 'applies.ts', 'index.ts'], // the library facade: compile and check (tensor-free), the tensor-free engines report, sample, infer, engines
   ['cli'], // the `plato` command, a client of the library
 ];
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { userError } from '../../src/diagnostics/diagnostics.js';
+import { BUILTIN_APPLICABILITY } from '../../src/infer/applicability.js';
 import { BUILTIN_ENGINES } from '../../src/infer/builtin.js';
 import type { Engine } from '../../src/infer/engine.js';
 import { listEngines, registerEngine } from '../../src/infer/engines.js';
@@ -68,6 +69,8 @@ describe('the built-in engines', () => {
       options: e.options,
     });
     expect(listEngines().map(strip)).toEqual(BUILTIN_ENGINES.map(strip));
+    // plato engines' tensor-free checks cover the same engines, in the same order
+    expect(BUILTIN_APPLICABILITY.map((c) => c.name)).toEqual(BUILTIN_ENGINES.map((e) => e.name));
   });
 
   it('plato infer --help lists only registered engines and the flags they read', async () => {

@@ -1,6 +1,6 @@
-// Start-up: commands that need no tensor (`check`, `--help`, `--version`) must not load
-// TensorFlow.js (~0.3 s of a `plato check` that should answer in well under half a second);
-// `infer` loads it, one copy. Each command runs as a child process through bin/plato.js with an
+// Start-up: commands that need no tensor (`check`, `--help`, `--version`, and `engines` unless a
+// check evaluates an expression) must not load TensorFlow.js (~0.3 s of a `plato check` that
+// should answer in well under half a second); `infer` loads it, one copy. Each command runs as a child process through bin/plato.js with an
 // ESM loader hook (test/support/traceResolve.mjs) that records every module URL it resolves.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,8 @@ describe('start-up: which commands load TensorFlow.js', () => {
     expect(r.urls.some((u) => u.endsWith('/dist/cli/program.js'))).toBe(true);
     expect(r.urls.some((u) => u.includes('/node_modules/chevrotain/'))).toBe(true);
     expect(r.urls.filter((u) => TFJS.test(u))).toEqual([]);
+    // nor the engines report (src/applies.ts): check binds no data
+    expect(r.urls.filter((u) => u.endsWith('/dist/applies.js'))).toEqual([]);
     // chevrotain as its one-file bundle (src/lang/chevrotain.ts), not ~650 modules of lodash-es
     expect(r.urls.filter((u) => u.includes('/node_modules/lodash-es/'))).toEqual([]);
   });
@@ -53,6 +55,28 @@ describe('start-up: which commands load TensorFlow.js', () => {
     expect(r.stdout).not.toBe('');
     expect(r.urls.some((u) => u.includes('/node_modules/commander/'))).toBe(true);
     expect(r.urls.filter((u) => TFJS.test(u) || u.includes('/chevrotain/'))).toEqual([]);
+  });
+
+  it.concurrent.each([
+    ['with its data', COIN, 0],
+    ['without data (a missing size is an error)', ['examples/coin/coin.plato'], 1],
+    ['asia with its data', ['examples/asia/asia.plato', '--data', 'examples/asia/asia.json'], 0],
+  ] as const)('engines %s loads no tfjs', async (_, model, code) => {
+    const r = await traced(`engines-${model.length}-${code}`, ['engines', ...model, '--json']);
+    expect(r.code).toBe(code);
+    if (code === 0) expect(JSON.parse(r.stdout).auto).toBe('exact');
+    else expect(r.stderr).toContain('size N is not given');
+    // the hook saw the tensor-free report's modules: an empty trace would pass vacuously
+    expect(r.urls.some((u) => u.endsWith('/dist/infer/exact/applicability.js'))).toBe(true);
+    expect(r.urls.filter((u) => TFJS.test(u))).toEqual([]);
+  });
+
+  it.concurrent('engines loads tfjs when a check needs an evaluation (noisy-OR weights)', async () => {
+    const args = ['examples/noisy_or/noisy_or.plato', '--data', 'examples/noisy_or/noisy_or.json'];
+    const r = await traced('engines-noisy', ['engines', ...args, '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).auto).toBe('exact');
+    expect(r.urls.some((u) => TFJS.test(u))).toBe(true);
   });
 
   it.concurrent('infer loads tfjs and the wasm backend, each from one file', async () => {

@@ -2,8 +2,6 @@
 // many states each has, and for every stochastic node the template of its factor — the latent
 // elements ("slots") one plate element of it reads. Reasons are collected, never thrown, so that
 // `plato engines` can list all of them; a caller words the reason for a missing param value.
-import * as tf from '@tensorflow/tfjs';
-import type { ModelPlan } from '../../compile/model.js';
 import type { Reason } from '../../diagnostics/reason.js';
 import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
@@ -167,71 +165,17 @@ function familyReason(model: BoundModel, node: StochasticNode): Reason {
   return reasonAt(model, node.name, `${node.name} has a ${node.distribution} prior: ${why}`);
 }
 
-/** Values of the deterministic ancestors of `name` given the variables in env (call inside tidy). */
-export function withDeterministic(
-  plan: ModelPlan,
-  model: BoundModel,
-  name: string,
-  env: Record<string, tf.Tensor>,
-): Record<string, tf.Tensor> {
-  const out = { ...env };
-  for (const a of ancestors(model.graph, name)) {
-    if (model.graph.nodes[a]?.kind === 'deterministic' && !out[a])
-      out[a] = plan.deterministic(a, out);
-  }
-  return out;
-}
-
-/** Zeros for every variable `name` reads, [1, ...shape]: enough to learn argument shapes. */
-function dummyEnv(
-  plan: ModelPlan,
-  model: BoundModel,
-  name: string,
-  deps: DepAnalysis,
-): Record<string, tf.Tensor> {
-  const env: Record<string, tf.Tensor> = {};
-  for (const y of deps.of(name).keys()) {
-    const s = model.shapes[y];
-    env[y] = tf.zeros([1, ...s.batch, ...s.event]);
-  }
-  return withDeterministic(plan, model, name, env);
-}
-
-/** Number of states of a variable node (Categorical: K of its argument; Binomial: max n + 1). */
-function cardinality(
-  plan: ModelPlan,
-  model: BoundModel,
-  node: StochasticNode,
-  deps: DepAnalysis,
-): number | Reason {
-  if (node.distribution === 'Bernoulli') return 2;
-  let values: Float32Array | undefined;
-  let K = 0;
-  tf.tidy(() => {
-    const { args } = plan.distArgs(node.name, dummyEnv(plan, model, node.name, deps));
-    const p = args.p ?? args.logits;
-    if (node.distribution === 'Categorical') K = p.shape[p.rank - 1];
-    else values = args.n.dataSync() as Float32Array;
-  });
-  if (!values) return K;
-  let max = 0;
-  for (const v of values) {
-    if (!Number.isInteger(v) || v < 0) {
-      return reasonAt(
-        model,
-        node.name,
-        `${node.name} ~ Binomial(n, …) needs a non-negative integer n, got ${v}`,
-      );
-    }
-    max = Math.max(max, v);
-  }
-  return max + 1;
-}
+/**
+ * The number of states of a variable node (Categorical: K of its argument; Binomial: max n + 1),
+ * or the reason it has none. Evaluating arguments needs the compiled plan (values.ts); a
+ * tensor-free caller answers from the bound data where it can (hostValues.ts).
+ */
+export type Cardinality = (node: StochasticNode, deps: DepAnalysis) => number | Reason;
 
 /** Decide whether the model's latents are all finite and describe every factor's template. */
 export function analyseNodes(
   model: BoundModel,
-  plan: ModelPlan,
+  cardinality: Cardinality,
   unknown: UnknownValueReason = unknownValue,
 ): Analysed<NodeAnalysis> {
   const g = model.graph;
@@ -270,7 +214,7 @@ export function analyseNodes(
   const varByName = new Map<string, VarNode>();
   let offset = 0;
   for (const n of variables) {
-    const card = cardinality(plan, model, n, deps);
+    const card = cardinality(n, deps);
     if (typeof card !== 'number') {
       reasons.push(card);
       continue;
@@ -304,7 +248,7 @@ export function analyseNodes(
     const own = varByName.has(n.name);
     let leaf: Pick<FactorNode, 'missing' | 'leafCard'> = {};
     if (leaves.has(n.name)) {
-      const card = FINITE_FAMILIES.has(n.distribution) ? cardinality(plan, model, n, deps) : 0;
+      const card = FINITE_FAMILIES.has(n.distribution) ? cardinality(n, deps) : 0;
       if (typeof card !== 'number') {
         reasons.push(card);
         continue;

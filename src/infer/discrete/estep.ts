@@ -21,6 +21,7 @@ import { reasonsError } from '../engine.js';
 import { type Method, type Prepared, prepare } from './prepare.js';
 import { solve } from './solve.js';
 import { plateIndexOf } from './structure.js';
+import { planValues } from './values.js';
 
 /** A value for a param or hyper: a number (broadcast) or the full array, row-major. */
 export type ValueInput = number | ArrayLike<number>;
@@ -198,7 +199,7 @@ export class DiscreteEStep {
     try {
       let hit = this.cached;
       if (!hit) {
-        const a = prepare(model, plan, { method: this.method });
+        const a = prepare(model, planValues(model, plan), { method: this.method });
         if (!a.ok)
           throw reasonsError(model, a.reasons, (r) => `E-step over discrete latents: ${r.message}`);
         hit = { prep: a.value, cases: caseMap(model, a.value, this.plate) };

@@ -5,19 +5,15 @@
 // `sum(w * d)`, `sum(d)`, `w * d`, `W @ d` — has P(s = 0 | d) = A exp(-L(0)) · exp(-Σ_k w_k d_k), which is
 // what Quickscore needs. Because L is affine in binary variables, its value at the all-zero
 // state and at the K unit vectors determines it exactly: the weights come from ONE compiled
-// evaluation with K + 1 samples. A's log is taken in float64 (evaluated in float64 when A is a
+// evaluation with K + 1 samples (extractNoisyOr in values.ts; the matching here is tensor-free).
+// A's log is taken in float64 (evaluated in float64 when A is a
 // constant expression such as `1 - leak`). The factor tables built from these parameters use
 // log P(s = 0 | d) = log A - L and log P(s = 1 | d) = log(-expm1(log A - L)), which keeps float32
 // precision where 1 - p is tiny (the compiled Bernoulli computes log1p(-p) from p).
-import * as tf from '@tensorflow/tfjs';
-import { nodeContext } from '../../compile/context.js';
-import { lower } from '../../compile/expr.js';
-import type { ModelPlan } from '../../compile/model.js';
 import type { BoundModel } from '../../graph/bound.js';
-import { ConstEvalError, evalConst } from '../../graph/evaluate.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { Expr, Range } from '../../lang/ast.js';
-import { type FactorNode, type NodeAnalysis, withDeterministic } from './analysis.js';
+import type { NodeAnalysis } from './analysis.js';
 
 /** The structural form of a noisy-OR finding node. */
 export interface NoisyOrForm {
@@ -159,81 +155,4 @@ export function matchNoisyOr(
   const a = aFactors.reduce<Expr>((acc, f) => mul(acc, f), num(1, p.range));
   const l = exponents.reduce<Expr>((acc, f) => add(acc, f), num(0, p.range));
   return { a, l };
-}
-
-/**
- * Evaluate A and the weights of L for every element of the finding node `f` (one compiled
- * evaluation of L at the zero state and at each slot's unit state). Undefined when the values
- * do not describe a proper noisy-OR (A outside (0, 1], a negative weight, non-finite values).
- */
-export function extractNoisyOr(
-  model: BoundModel,
-  plan: ModelPlan,
-  f: FactorNode,
-  form: NoisyOrForm,
-): NoisyOrParams | undefined {
-  const nSlots = f.slotCards.length;
-  const E = f.elements;
-  const ctx = nodeContext(model, f.name);
-  const m = ctx.axes.length;
-  const batch = model.shapes[f.name].batch;
-  const scope = {
-    model,
-    consts: plan.consts,
-    owner: f.name,
-    nodeValue: (n: string, env: Readonly<Record<string, tf.Tensor>>) => plan.nodeValue(n, env),
-  };
-  const lowerA = lower(form.a, ctx, scope);
-  const lowerL = lower(form.l, ctx, scope);
-  const toElements = (t: tf.Tensor, S: number) => {
-    // PAV [s, c1..cm] (scalar value) → [S, E]
-    if (t.rank !== 1 + m) throw new Error('a noisy-OR term is not a scalar per element');
-    return tf.reshape(tf.broadcastTo(t, [S, ...batch]), [S, E]);
-  };
-  const [Lv, Av] = tf.tidy(() => {
-    // sample 0: every variable 0; sample i + 1: slot i set to 1
-    const basis = tf.concat([tf.zeros([1, nSlots]), tf.eye(nSlots)], 0);
-    const env: Record<string, tf.Tensor> = {};
-    for (const g of f.groups) {
-      const v = model.shapes[g.node];
-      const full = [...v.batch, ...v.event];
-      const slots = tf.slice(basis, [0, g.first], [nSlots + 1, g.count]);
-      const shape = full.map((len, ax) => (g.freeAxes.includes(ax) ? len : 1));
-      env[g.node] = tf.broadcastTo(tf.reshape(slots, [nSlots + 1, ...shape]), [
-        nSlots + 1,
-        ...full,
-      ]);
-    }
-    const full = withDeterministic(plan, model, f.name, env);
-    return [toElements(lowerL.run(full), nSlots + 1), toElements(lowerA.run(full), 1)];
-  });
-  const L = Lv.dataSync();
-  const A32 = Av.dataSync();
-  Lv.dispose();
-  Av.dispose();
-  // A in float64 when it is a constant expression (e.g. `1 - leak`)
-  let aConst: number | undefined;
-  try {
-    const c = evalConst(form.a, { sizes: model.sizes, values: model.values });
-    if (c.data.length === 1) aConst = c.data[0];
-  } catch (e) {
-    if (!(e instanceof ConstEvalError)) throw e;
-  }
-  const logA = new Float64Array(E);
-  const w = new Float64Array(E * nSlots);
-  for (let e = 0; e < E; e++) {
-    const A = aConst ?? A32[e];
-    const L0 = L[e];
-    if (!(A > 0 && A <= 1) || !Number.isFinite(L0)) return undefined;
-    logA[e] = Math.log(A) - L0;
-    for (let i = 0; i < nSlots; i++) {
-      const wi = L[(i + 1) * E + e] - L0;
-      if (!(wi >= 0) || !Number.isFinite(wi)) return undefined;
-      w[e * nSlots + i] = wi;
-    }
-    if (logA[e] > 0) return undefined;
-  }
-  const value = model.values[f.name]?.data;
-  if (!value) return undefined;
-  return { logA, w, value: Float64Array.from(value) };
 }

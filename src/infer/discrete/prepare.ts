@@ -1,7 +1,8 @@
 // Everything about a discrete model that needs no factor table: the node analysis, noisy-OR
 // parameters, the element-level structure, and a method per group of components with its cost.
-// Computed once per bound model (applicability and run share it).
-import type { ModelPlan } from '../../compile/model.js';
+// Computed once per bound model (applicability and run share it). Tensor-free: the values it
+// needs evaluated (cardinalities, noisy-OR weights) come from a DiscreteValues — the compiled
+// plan's (values.ts) or, where the bound data decide them, the host's (hostValues.ts).
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
@@ -9,14 +10,16 @@ import { reasonAt } from '../engine.js';
 import {
   type Analysed,
   analyseNodes,
+  type Cardinality,
   describeSlots,
+  type FactorNode,
   MAX_LOG2_STATES,
   MAX_LOG2_TABLE,
   type NodeAnalysis,
   type UnknownValueReason,
 } from './analysis.js';
-import { chooseCutset, type Partition, partition } from './generic.js';
-import { extractNoisyOr, matchNoisyOr, type NoisyOrParams } from './noisyOr.js';
+import { chooseCutset, type Partition, partition } from './cutset.js';
+import { matchNoisyOr, type NoisyOrForm, type NoisyOrParams } from './noisyOr.js';
 import { type CliqueTree, cliqueTree } from './order.js';
 import { buildStructure, type Group, type Structure, slotIds } from './structure.js';
 
@@ -45,6 +48,13 @@ export interface Prepared {
   readonly noisyOr: readonly (NoisyOrParams | undefined)[];
   readonly structure: Structure;
   readonly plans: readonly GroupPlan[];
+}
+
+/** What the analysis reads from evaluated arguments. */
+export interface DiscreteValues {
+  readonly cardinality: Cardinality;
+  /** the parameters of a noisy-OR finding; undefined when its values are not a proper noisy-OR */
+  readonly noisyOr: (f: FactorNode, form: NoisyOrForm) => NoisyOrParams | undefined;
 }
 
 export interface PrepareOptions {
@@ -133,13 +143,13 @@ function planGroup(
   return { group, method, tree, log2Cost: method === 'enumerate' ? totalLog2 : cliqueLog2 };
 }
 
-/** Analyse `model` for exact discrete inference (the plan is used for shapes and noisy-OR weights). */
+/** Analyse `model` for exact discrete inference (`values`: cardinalities and noisy-OR weights). */
 export function prepare(
   model: BoundModel,
-  plan: ModelPlan,
+  values: DiscreteValues,
   options: PrepareOptions = {},
 ): Analysed<Prepared> {
-  const analysed = analyseNodes(model, plan, options.unknown);
+  const analysed = analyseNodes(model, values.cardinality, options.unknown);
   if (!analysed.ok) return analysed;
   const nodes = analysed.value;
   const reasons: Reason[] = [];
@@ -147,7 +157,7 @@ export function prepare(
   const noisyOr = nodes.factors.map((f) => {
     const node = model.graph.nodes[f.name] as StochasticNode;
     const form = matchNoisyOr(model, node, nodes);
-    return form ? extractNoisyOr(model, plan, f, form) : undefined;
+    return form ? values.noisyOr(f, form) : undefined;
   });
   // tables are evaluated for every factor node that is not a noisy-OR finding
   nodes.factors.forEach((f, i) => {

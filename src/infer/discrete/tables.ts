@@ -8,8 +8,9 @@ import type { ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
-import { type FactorNode, type NodeAnalysis, withDeterministic } from './analysis.js';
+import type { FactorNode, NodeAnalysis } from './analysis.js';
 import { withFloat64Probabilities } from './precision.js';
+import { withDeterministic } from './values.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
 const CHUNK_ENTRIES = 1 << 22;

@@ -8,30 +8,15 @@ import type { BoundModel } from '../../graph/bound.js';
 import { ancestors } from '../../graph/query.js';
 import { NotPositiveDefiniteError } from '../../linalg/dense64.js';
 import { withFloat64Probabilities } from '../discrete/precision.js';
-import { type Applicability, notApplicable, type RunOptions } from '../engine.js';
+import { notApplicable, type RunOptions } from '../engine.js';
 import type { LatentPosterior, Posterior } from '../result.js';
+import { conjugacyPlan } from './applicability.js';
 import { runGaussian } from './gaussian.js';
-import { type ConjugacyPlan, planConjugate } from './plan.js';
 import { knownPredictive } from './predictive.js';
 import { priorSummary } from './prior.js';
 import { runScaled } from './scaled.js';
 
-const plans = new WeakMap<BoundModel, ConjugacyPlan>();
-
-/** The conjugacy plan of a bound model (computed once per model). */
-export function conjugacyPlan(bound: BoundModel): ConjugacyPlan {
-  let p = plans.get(bound);
-  if (!p) {
-    p = planConjugate(bound);
-    plans.set(bound, p);
-  }
-  return p;
-}
-
-export function conjugateApplicability(bound: BoundModel): Applicability {
-  const p = conjugacyPlan(bound);
-  return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
-}
+export { conjugacyPlan, conjugateApplicability } from './applicability.js';
 
 /** Options of the conjugate half beyond the engine's (tests and benchmarks). */
 export interface ConjugateOptions {

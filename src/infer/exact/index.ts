@@ -1,38 +1,21 @@
 // The `exact` engine (DESIGN.md §4): answers with no approximation whenever the model allows
 // it. Two halves: closed-form conjugate posteriors (conjugate.ts, planned by
 // plan.ts from the graph's conjugacy facts) and exact discrete inference (discrete/). Applies when either does;
-// otherwise its reasons point at the blocking nodes.
+// otherwise its reasons point at the blocking nodes. Which half applies is decided in
+// applicability.ts (tensor-free, so `plato engines` can answer without tfjs); here the discrete
+// half reads its values from the compiled plan.
 
-import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
-import { FINITE_FAMILIES } from '../discrete/analysis.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import type { Posterior } from '../result.js';
-import { conjugateApplicability, runConjugate } from './conjugate.js';
+import { whichHalf } from './applicability.js';
+import { runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
 import { exactInfo } from './info.js';
 
 export { conjugacyPlan, conjugateApplicability, runConjugate } from './conjugate.js';
 
-/** Are all latents (and partially observed nodes) of finite support? Then the discrete reasons matter. */
-function allFinite(bound: BoundModel): boolean {
-  return bound.graph.order.every((n) => {
-    const node = bound.graph.nodes[n];
-    if (node.kind !== 'stochastic' || bound.observation[n]?.kind === 'observed') return true;
-    return FINITE_FAMILIES.has(node.distribution);
-  });
-}
-
-function which(
-  bound: BoundModel,
-): { half: 'conjugate' | 'discrete' } | { reasons: readonly Reason[] } {
-  const c = conjugateApplicability(bound);
-  if (c.ok) return { half: 'conjugate' };
-  const d = discreteApplicability(bound);
-  if (d.ok) return { half: 'discrete' };
-  // explain with the half that was meant to handle this kind of model
-  return { reasons: allFinite(bound) ? d.reasons : c.reasons };
-}
+const which = (bound: BoundModel) => whichHalf(bound, discreteApplicability);
 
 export const exactEngine: Engine<typeof exactInfo.options> = {
   ...exactInfo,

@@ -14,26 +14,18 @@ import { compileModel } from '../../../compile/model.js';
 import { PlatoError } from '../../../diagnostics/diagnostics.js';
 import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import type { Analysed, UnknownValueReason } from '../../discrete/analysis.js';
+import type { Analysed } from '../../discrete/analysis.js';
 import { type Method, type Prepared, prepare } from '../../discrete/prepare.js';
 import { solve } from '../../discrete/solve.js';
-import { type Applicability, type RunOptions, reasonAt, reasonsError } from '../../engine.js';
+import { planValues } from '../../discrete/values.js';
+import { type Applicability, type RunOptions, reasonsError } from '../../engine.js';
 import type { LatentPosterior, Posterior } from '../../result.js';
+import { errorReasons, exactUnknown } from '../applicability.js';
 import { discreteSummary, leafSummary } from './summary.js';
 
 export type { Method } from '../../discrete/prepare.js';
 
 const cache = new WeakMap<BoundModel, Analysed<Prepared>>();
-
-/** Exact inference uses the values it is given: it learns no param and no net. */
-const unknown: UnknownValueReason = (model, name, kind) =>
-  reasonAt(
-    model,
-    name,
-    kind === 'param'
-      ? `param ${name} has no value: exact inference does not learn params; give it in the data or a default`
-      : `net ${name} has weights to learn: exact inference does not learn nets`,
-  );
 
 function analyse(bound: BoundModel, method: Method | 'auto' = 'auto'): Analysed<Prepared> {
   const hit = method === 'auto' ? cache.get(bound) : undefined;
@@ -41,18 +33,10 @@ function analyse(bound: BoundModel, method: Method | 'auto' = 'auto'): Analysed<
   const plan = compileModel(bound);
   let result: Analysed<Prepared>;
   try {
-    result = prepare(bound, plan, { method, unknown });
+    result = prepare(bound, planValues(bound, plan), { method, unknown: exactUnknown });
   } catch (e) {
     if (!(e instanceof PlatoError)) throw e;
-    result = {
-      ok: false,
-      reasons: e.diagnostics.map((d) => ({
-        node: '',
-        line: d.range?.start.line ?? 0,
-        column: d.range?.start.column ?? 0,
-        message: d.message,
-      })),
-    };
+    result = { ok: false, reasons: errorReasons(e) };
   } finally {
     plan.dispose();
   }

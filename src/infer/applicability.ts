@@ -1,0 +1,51 @@
+// The built-in engines' applicability without tensors (issue 8): `plato engines` answers with
+// these when they decide, and loads tfjs and the engines (engines.ts) only when one of them needs
+// an evaluated expression. Each gives the same answer as its engine's `applicability`, or
+// undefined; the list is builtin.ts's, in its order (a test keeps them equal).
+import type { Reason } from '../diagnostics/reason.js';
+import type { BoundModel } from '../graph/bound.js';
+import type { Applicability } from './engine.js';
+import { exactApplicabilityWithoutTensors } from './exact/applicability.js';
+import { explainAutoWith } from './registry.js';
+import { sampleEngine } from './sample/engine.js';
+
+export interface TensorFreeCheck {
+  readonly name: string;
+  /** the engine's applicability, or undefined when only evaluated tensors tell */
+  readonly applicability: (model: BoundModel) => Applicability | undefined;
+}
+
+export const BUILTIN_APPLICABILITY: readonly TensorFreeCheck[] = [
+  { name: 'sample', applicability: (m) => sampleEngine.applicability(m) },
+  { name: 'exact', applicability: exactApplicabilityWithoutTensors },
+];
+
+export interface EngineApplies {
+  readonly name: string;
+  readonly applies: boolean;
+  readonly reasons: Reason[];
+}
+
+/**
+ * Each built-in engine's applicability and auto's choice (registry.ts's order), when every check
+ * decides without tensors; undefined otherwise.
+ */
+export function appliesWithoutTensors(
+  model: BoundModel,
+): { auto: string | null; engines: EngineApplies[] } | undefined {
+  const decided = new Map<string, Applicability>();
+  for (const c of BUILTIN_APPLICABILITY) {
+    const app = c.applicability(model);
+    if (!app) return undefined;
+    decided.set(c.name, app);
+  }
+  const engines = BUILTIN_APPLICABILITY.map((c) => {
+    const app = decided.get(c.name) as Applicability;
+    return { name: c.name, applies: app.ok, reasons: app.ok ? [] : [...app.reasons] };
+  });
+  const { engine } = explainAutoWith(model, (name) => {
+    const app = decided.get(name);
+    return app && { name, applicability: () => app };
+  });
+  return { auto: engine?.name ?? null, engines };
+}
