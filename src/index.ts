@@ -6,14 +6,13 @@
 import { type BackendName, initBackend } from './backend/index.js';
 import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
-import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { resolveOptions } from './infer/options.js';
 import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
-import type { CompiledModel } from './model.js';
+import { bindModel, type CompiledModel } from './model.js';
 import type { EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
@@ -49,15 +48,6 @@ export interface DataOptions {
   readonly onWarning?: (warning: Diagnostic) => void;
 }
 
-function bindData(model: CompiledModel, options: DataOptions): BoundModel {
-  const bound = bind(model.graph, options.data ?? {}, {
-    dataFile: options.dataFile,
-    dataWhere: options.dataWhere,
-  });
-  for (const w of bound.warnings) options.onWarning?.(w);
-  return bound;
-}
-
 export interface SampleOptions extends DataOptions {
   readonly n?: number;
   readonly seed?: number;
@@ -80,7 +70,7 @@ export async function sample(
   options: SampleOptions = {},
 ): Promise<SampleResult> {
   await initBackend(options.backend ?? 'wasm');
-  const bound = bindData(model, options);
+  const bound = bindModel(model, options);
   const n = options.n ?? 1000;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(n) || n < 1)
@@ -153,7 +143,7 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
   // a named engine's options are checked before the data is read; auto's once it has picked
   const named = name === 'auto' ? undefined : getEngine(name);
   const checked = named && engineOptions(named, options, false);
-  const bound = bindData(model, options);
+  const bound = bindModel(model, options);
   const engine = named ?? chooseAuto(bound);
   const runOptions = checked ?? engineOptions(engine, options, true);
   const app = engine.applicability(bound);
@@ -166,7 +156,7 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
 
 /** `plato engines --json`: which engines apply, and why the others do not. */
 export function engines(model: CompiledModel, options: DataOptions = {}): EnginesReport {
-  const bound = bindData(model, options);
+  const bound = bindModel(model, options);
   // the same domain checks as `infer`: a model no engine can run is an error, not a list
   checkFixedArgs(bound);
   const list = listEngines().map((e) => {

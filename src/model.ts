@@ -2,8 +2,10 @@
 // `plato check` report. Nothing here (or below it) imports TensorFlow.js, so `plato check`
 // and a program that only compiles models start without loading it; src/index.ts re-exports
 // these next to the tensor-using operations (sample, infer, engines).
-import { PlatoError, userError } from './diagnostics/diagnostics.js';
+import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
 import { checkConstantArgs } from './graph/argChecks.js';
+import { bind } from './graph/bind.js';
+import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
 import type { Program } from './lang/ast.js';
@@ -43,4 +45,23 @@ export function compile(source: string, options: CompileOptions = {}): CompiledM
 /** `plato check --json` */
 export function check(model: CompiledModel): CheckResult {
   return checkResult(model.graph);
+}
+
+export interface ModelDataOptions {
+  readonly data?: DataInput;
+  /** the data file's name, for messages */
+  readonly dataFile?: string;
+  /** without a data file, how messages name the place to give data */
+  readonly dataWhere?: string;
+  readonly onWarning?: (warning: Diagnostic) => void;
+}
+
+/** Read the data against the model (graph/bind.ts), warnings go to `onWarning`. */
+export function bindModel(model: CompiledModel, options: ModelDataOptions = {}): BoundModel {
+  const bound = bind(model.graph, options.data ?? {}, {
+    dataFile: options.dataFile,
+    dataWhere: options.dataWhere,
+  });
+  for (const w of bound.warnings) options.onWarning?.(w);
+  return bound;
 }
