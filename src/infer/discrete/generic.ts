@@ -13,7 +13,7 @@
 // the node tables, batched, and combines the results.
 import * as tf from '@tensorflow/tfjs';
 import { prod } from '../../util/shape.js';
-import { calibrate } from './calibrate.js';
+import { calibrate, smallestClique, subStateMap } from './calibrate.js';
 import { enumerateJoint } from './enumerate.js';
 import { type CliqueTree, cliqueTree } from './order.js';
 import { type LogTable, permute, stateMap } from './table.js';
@@ -25,6 +25,26 @@ export interface Solved {
   readonly logZ: Float64Array;
   /** per variable: [copies × card] posterior probabilities */
   readonly marginals: Float64Array[];
+  /**
+   * per factor of `TableProblem.beliefs` (same order): the posterior of its scope, as the
+   * calibrated belief of a clique containing it; undefined when the method gives none
+   * (enumeration)
+   */
+  readonly beliefs?: FactorBelief[];
+}
+
+/**
+ * P(S | evidence) of a factor's scope S for every copy, given as the normalised belief of a
+ * clique containing S: copy j's probability of factor state x is the sum of
+ * `clique[j · states + s]` over the clique states s with `map[s] = x`.
+ */
+export interface FactorBelief {
+  /** [copies × states] (shared by the factors read off the same clique) */
+  readonly clique: Float32Array;
+  readonly states: number;
+  /** clique state → state of the factor's table (row-major over its variables) */
+  readonly map: Int32Array;
+  readonly factorStates: number;
 }
 
 export interface TableProblem {
@@ -34,6 +54,8 @@ export interface TableProblem {
   readonly copies: number;
   readonly method: 'enumerate' | 'cliques';
   readonly tree?: CliqueTree;
+  /** factors (with distinct variables) whose posterior over their scope is wanted (cliques only) */
+  readonly beliefs?: readonly number[];
 }
 
 /** Table entries per batched chunk of copies. */
@@ -57,6 +79,14 @@ export function solveTables(p: TableProblem): Solved {
   const chunk = Math.max(1, Math.floor(CHUNK_ENTRIES / (factorStates + work)));
   const logZ = new Float64Array(copies);
   const marginals = cards.map((c) => new Float64Array(copies * c));
+  // the cliques the asked-for factor beliefs are read from: the smallest containing each scope
+  const wanted = tree ? (p.beliefs ?? []) : [];
+  const cliqueOf = wanted.map((f) => (tree ? smallestClique(tree, tables[f].vars) : -1));
+  if (cliqueOf.some((ci) => ci < 0)) throw new Error('internal: a factor in no clique');
+  const cliques = [...new Set(cliqueOf)];
+  const cliqueData = cliques.map(
+    (ci) => new Float32Array(copies * prod((tree as CliqueTree).cliques[ci].cards)),
+  );
   for (let c0 = 0; c0 < copies; c0 += chunk) {
     const C = Math.min(chunk, copies - c0);
     const ts =
@@ -68,13 +98,17 @@ export function solveTables(p: TableProblem): Solved {
           }));
     try {
       if (tree) {
-        const r = calibrate(tree, ts, C);
+        const r = calibrate(tree, ts, C, cliques);
         logZ.set(r.logZ.dataSync(), c0);
         r.marginals.forEach((m, v) => {
           marginals[v].set(m.dataSync(), c0 * cards[v]);
         });
+        r.beliefs.forEach((b, j) => {
+          cliqueData[j].set(b.dataSync(), c0 * b.shape[1]);
+        });
         r.logZ.dispose();
         for (const m of r.marginals) m.dispose();
+        for (const b of r.beliefs) b.dispose();
       } else {
         const r = enumerateJoint(cards, ts, C);
         logZ.set(r.logZ, c0);
@@ -86,7 +120,17 @@ export function solveTables(p: TableProblem): Solved {
       if (ts !== tables) for (const t of ts) t.t.dispose();
     }
   }
-  return { logZ, marginals };
+  if (!tree) return { logZ, marginals };
+  const beliefs = wanted.map((f, q): FactorBelief => {
+    const c = tree.cliques[cliqueOf[q]];
+    return {
+      clique: cliqueData[cliques.indexOf(cliqueOf[q])],
+      states: prod(c.cards),
+      map: subStateMap(c.scope, c.cards, tables[f].vars),
+      factorStates: tables[f].t.shape[1],
+    };
+  });
+  return { logZ, marginals, beliefs };
 }
 
 /** A factor with the cutset fixed to each of its joint states: [B·R, states of the rest]. */

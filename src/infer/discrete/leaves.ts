@@ -4,11 +4,14 @@
 //
 //   P(x | data) = Σ_s P(S = s | data) p(x | s),   S the variables its factor reads,
 //
-// found in one of three ways, cheapest first:
+// found in one of four ways, cheapest first:
 //  - S is one variable: its posterior marginal is P(S | data);
 //  - a noisy-OR finding of a copy solved by Quickscore: one more Quickscore sum with the finding
 //    negative gives P(s = 0, data) / P(data) (solve.ts);
-//  - otherwise probes: the copy is solved again with the element's table replaced by
+//  - a copy solved by the clique tree: the element's factor is assigned to a clique, so the
+//    calibrated belief of that clique gives P(S | data) in the same pass (calibrate.ts), and
+//    the sum above is done here in float64 (for noisy-OR, P(s = 0 | S) = A e^{-w·S});
+//  - otherwise (enumeration, conditioning on a cutset) probes: the copy is solved again with the element's table replaced by
 //    log p(x | S) for each state x (finite leaves), or by the indicator of each state s of S
 //    (leaves of infinite support, whose mean and variance are then mixed in float64). Since
 //    Σ_x p(x | S) = 1, Z_x / Σ_x' Z_x' = P(x | data); likewise Z_s / Σ Z = P(S = s | data).
@@ -87,9 +90,22 @@ interface LeafState {
   moments?: { readonly mean: Float32Array; readonly variance: Float32Array };
 }
 
+/** How many missing elements each way of answering filled (tests and reports). */
+export interface PredictivePaths {
+  /** from the posterior marginal of the one variable the element reads */
+  marginal: number;
+  /** by one more Quickscore sum */
+  quickscore: number;
+  /** from the calibrated clique beliefs, in the same pass */
+  beliefs: number;
+  /** by probe solves */
+  probes: number;
+}
+
 /** The reported values of every barren leaf: observed entries as themselves, missing ones filled by the solve. */
 export class LeafResults {
   private readonly byFactor = new Map<number, LeafState>();
+  readonly paths: PredictivePaths = { marginal: 0, quickscore: 0, beliefs: 0, probes: 0 };
 
   constructor(
     private readonly model: BoundModel,
@@ -154,6 +170,51 @@ export class LeafResults {
 
   has(fi: number): boolean {
     return this.byFactor.has(fi);
+  }
+
+  /** whether element e of factor node fi already has its predictive */
+  answered(fi: number, e: number): boolean {
+    const st = this.byFactor.get(fi);
+    if (!st) return false;
+    return st.p ? !Number.isNaN(st.p[e * st.card]) : !Number.isNaN(st.mean?.[e] ?? Number.NaN);
+  }
+
+  /**
+   * The predictive of element e of group factor `p` from the posterior of its scope, `b[at …
+   * at + states)` in the order of the factor's table (groupTables.ts): for a noisy-OR finding the
+   * states are the bits of `p.slots` (first slot most significant) and
+   *   P(s = 0 | data) = Σ_S P(S | data) A e^{-w·S},  P(s = 1 | data) = Σ_S P(S | data) (1 - A e^{-w·S});
+   * otherwise they are the node's template states, mixed by setMixture. Float64 sums.
+   */
+  setFromBelief(p: GroupFactor, e: number, b: ArrayLike<number>, at: number, states: number): void {
+    const params = this.prep.noisyOr[p.node];
+    if (params) {
+      const nSlots = this.prep.nodes.factors[p.node].slotCards.length;
+      const k = p.slots.length;
+      let q0 = 0;
+      let q1 = 0;
+      for (let s = 0; s < states; s++) {
+        const w = b[at + s];
+        if (!(w > 0)) continue;
+        let x = params.logA[e];
+        for (let i = 0; i < k; i++)
+          if ((s >> (k - 1 - i)) & 1) x -= params.w[e * nSlots + p.slots[i]];
+        q0 += w * Math.exp(x);
+        q1 += w * -Math.expm1(x);
+      }
+      const z = q0 + q1;
+      this.setFinite(p.node, e, [q0 / z, q1 / z]);
+    } else {
+      const w = new Float64Array(states);
+      let z = 0;
+      for (let s = 0; s < states; s++) {
+        w[s] = b[at + s];
+        z += w[s];
+      }
+      for (let s = 0; s < states; s++) w[s] /= z;
+      this.setMixture(p.node, e, w);
+    }
+    this.paths.beliefs++;
   }
 
   /** P(x) of element e; with `zeroOnly`, p holds P(s = 0) of a Bernoulli finding */
@@ -253,7 +314,8 @@ export function leafResults(model: BoundModel, plan: ModelPlan, prep: Prepared):
 
 /**
  * The predictives of the missing leaf elements of a solved group: from the marginals where the
- * element reads one variable (all `copies`), by probes where it reads more (`probeCopies`). The
+ * element reads one variable (all `copies`), by probes where it reads more (`probeCopies`) and
+ * the solve has not answered it already (Quickscore, clique beliefs). The
  * probes of one leaf node run in rounds: round r probes the r-th missing element of every copy
  * that has one, all copies in one batched solve per state.
  */
@@ -287,6 +349,7 @@ export function solveLeaves(
           const q = m[0] * Math.exp(params.logA[e]) + m[1] * Math.exp(params.logA[e] - w);
           leaves.setFinite(p.node, e, [q], true);
         } else leaves.setMixture(p.node, e, m);
+        leaves.paths.marginal++;
       }
       return;
     }
@@ -297,7 +360,7 @@ export function solveLeaves(
     }
     probeCopies.forEach((c, j) => {
       const e = group.copyElems[c * nF + f];
-      if (missing[e]) (lists as number[][])[j].push(e);
+      if (missing[e] && !leaves.answered(p.node, e)) (lists as number[][])[j].push(e);
     });
   });
   for (const [fi, lists] of probed) {
@@ -341,6 +404,7 @@ export function solveLeaves(
         for (let k = 0; k < K; k++) w[k] /= z;
         if (card > 0) leaves.setFinite(fi, elemsOf[j], w);
         else leaves.setMixture(fi, elemsOf[j], w);
+        leaves.paths.probes++;
       });
     }
   }

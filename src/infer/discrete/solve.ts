@@ -9,6 +9,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
 import {
   conditionTable,
+  type FactorBelief,
   type PartGroup,
   type Partition,
   type Solved,
@@ -133,6 +134,26 @@ function tablesFor(
   return { ...base, t };
 }
 
+/**
+ * The group factors whose missing leaf elements the clique tree answers from its beliefs: a
+ * barren leaf reading more than one variable (one variable: its marginal suffices), all distinct.
+ */
+function beliefFactors(gp: GroupPlan, prep: Prepared, leaves: LeafResults): number[] {
+  const out: number[] = [];
+  gp.group.factors.forEach((p, f) => {
+    const fn = prep.nodes.factors[p.node];
+    if (!fn.missing || !leaves.has(p.node) || p.scope.length < 2) return;
+    if (new Set(p.scope).size !== p.scope.length) return;
+    out.push(f);
+  });
+  return out;
+}
+
+/**
+ * Solve `copies` of a group by its generic method. With `leaves` (the model's solve, not a
+ * probe), a clique-tree solve also fills the predictives of the missing leaf elements from the
+ * calibrated beliefs (leaves.ts); what it leaves open is probed afterwards.
+ */
 export function solveGeneric(
   gp: GroupPlan,
   copies: Int32Array,
@@ -140,6 +161,7 @@ export function solveGeneric(
   tables: Tables,
   res: Sink,
   probe?: Probe,
+  leaves?: LeafResults,
 ): void {
   if (gp.partition) {
     solveConditioned(gp, gp.partition, copies, prep, tables, res, probe);
@@ -153,9 +175,16 @@ export function solveGeneric(
     0,
   );
   const chunk = Math.max(1, Math.floor(CHUNK_ENTRIES / factorStates));
+  const method = gp.method === 'enumerate' ? 'enumerate' : 'cliques';
+  const leafFactors = leaves && method === 'cliques' ? beliefFactors(gp, prep, leaves) : [];
   for (let c0 = 0; c0 < copies.length; c0 += chunk) {
     const ids = copies.subarray(c0, Math.min(copies.length, c0 + chunk));
     const C = ids.length;
+    // only the factors with a missing element in this chunk
+    const wanted = leafFactors.filter((f) => {
+      const missing = prep.nodes.factors[group.factors[f].node].missing as Uint8Array;
+      return ids.some((c) => missing[group.copyElems[c * nF + f]]);
+    });
     const ts = group.factors.map((_, i) =>
       tablesFor(
         gp,
@@ -167,12 +196,35 @@ export function solveGeneric(
       ),
     );
     try {
-      const method = gp.method === 'enumerate' ? 'enumerate' : 'cliques';
-      const r = solveTables({ cards: group.cards, tables: ts, copies: C, method, tree: gp.tree });
+      const r = solveTables({
+        cards: group.cards,
+        tables: ts,
+        copies: C,
+        method,
+        tree: gp.tree,
+        beliefs: wanted,
+      });
       for (let j = 0; j < C; j++) {
         res.addCopyLogZ(ids[j], r.logZ[j]);
         for (let v = 0; v < n; v++)
           res.set(group.copyVars[ids[j] * n + v], r.marginals[v], j * group.cards[v]);
+      }
+      if (leaves && r.beliefs) {
+        wanted.forEach((f, q) => {
+          const p = group.factors[f];
+          const missing = prep.nodes.factors[p.node].missing as Uint8Array;
+          const b = (r.beliefs as FactorBelief[])[q];
+          const m = new Float64Array(b.factorStates);
+          for (let j = 0; j < C; j++) {
+            const e = group.copyElems[ids[j] * nF + f];
+            if (!missing[e]) continue;
+            // the clique's belief marginalised onto the factor's scope (float64)
+            m.fill(0);
+            const at = j * b.states;
+            for (let s = 0; s < b.states; s++) m[b.map[s]] += b.clique[at + s];
+            leaves.setFromBelief(p, e, m, 0, b.factorStates);
+          }
+        });
       }
     } finally {
       for (const t of ts) t.t.dispose();
@@ -364,7 +416,10 @@ function solveQuickscore(
         positives,
       });
       if (!(q.condition <= MAX_CONDITION) || Number.isNaN(q.logZ)) probed = false;
-      else leaves.setFinite(m.node, m.e, [Math.exp(q.logZ - sol.logZ)], true);
+      else {
+        leaves.setFinite(m.node, m.e, [Math.exp(q.logZ - sol.logZ)], true);
+        leaves.paths.quickscore++;
+      }
     }
     if (!probed) unprobed.push(c);
   }
@@ -414,7 +469,7 @@ export function solve(
         });
         const cliques: GroupPlan = { ...gp, method: 'cliques' };
         if (failed.length > 0) {
-          solveGeneric(cliques, failed, prep, tables, res);
+          solveGeneric(cliques, failed, prep, tables, res, undefined, leaves);
           methods.push({
             method: 'cliques',
             copies: failed.length,
@@ -424,7 +479,7 @@ export function solve(
         const probe = Int32Array.from([...failed, ...unprobed]);
         solveLeaves(cliques, all, probe, prep, leaves, marginal, run);
       } else {
-        solveGeneric(gp, all, prep, tables, res);
+        solveGeneric(gp, all, prep, tables, res, undefined, leaves);
         methods.push({
           method: gp.partition ? 'conditioned' : gp.method,
           copies: gp.group.copies,

@@ -15,6 +15,7 @@ import { PlatoError } from '../../../diagnostics/diagnostics.js';
 import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import type { Analysed } from '../../discrete/analysis.js';
+import type { PredictivePaths } from '../../discrete/leaves.js';
 import { type Method, type Prepared, prepare } from '../../discrete/prepare.js';
 import { solve } from '../../discrete/solve.js';
 import { planValues } from '../../discrete/values.js';
@@ -59,6 +60,8 @@ export interface DiscreteOptions {
 export interface DiscreteRun {
   readonly posterior: Posterior;
   readonly methods: readonly { method: string; copies: number; variables: number }[];
+  /** how many missing leaf entries got their predictive each way (leaves.ts) */
+  readonly predictives: Readonly<PredictivePaths>;
 }
 
 function refuse(bound: BoundModel, reasons: readonly Reason[]): PlatoError {
@@ -98,7 +101,7 @@ export async function runDiscreteWith(
       latents,
       params: {},
     };
-    return { posterior, methods: sol.methods };
+    return { posterior, methods: sol.methods, predictives: { ...sol.leaves.paths } };
   } finally {
     plan.dispose();
   }
