@@ -10,6 +10,8 @@
 // float64 brute-force enumeration of each patient's 2^10 disease states: the disease marginals,
 // the predictive P(s = 1) of every missing symptom, and the log evidence.
 import { parseArgs } from 'node:util';
+import { prng } from '../../test/support/prng.js';
+import { TRIAGE } from '../../test/support/triage.js';
 import {
   type Contender,
   describeMachine,
@@ -43,35 +45,6 @@ const FRACTIONS = [0, 0.001, 0.1];
 /** accuracy demanded (float32 tables, float64 Quickscore): marginals, and log Z relative */
 const TOL = 1e-5;
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-const SOURCE = `model triage {
-  size N
-  size K
-  size M
-  hyper leak: real(0,1) = 0.01
-  hyper rho: real(0,1)[K]
-  hyper W: real(0,)[K, M]
-  plate i in N {
-    plate k in K {
-      d[i, k] ~ Bernoulli(rho[k])
-    }
-    plate j in M {
-      s[i, j] ~ Bernoulli(1 - (1 - leak) * exp(-dot(W[:, j], d[i])))
-    }
-  }
-}`;
-
-/** mulberry32: uniform on [0, 1) from a 32-bit seed */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Triage {
   rho: number[];
@@ -188,7 +161,7 @@ async function main(): Promise<number> {
   log(`noisy-or-missing${quick ? ' --quick' : ''} N=${N}: ${machineLine(machine)}`);
   const { compile, infer } = await import('../../src/index.js');
   const tf = await import('@tensorflow/tfjs');
-  const model = compile(SOURCE, { filename: 'triage.plato' });
+  const model = compile(TRIAGE, { filename: 'triage.plato' });
   const t = generate(1);
   const cases = FRACTIONS.map((fraction, i) => {
     const s = withMissing(t.s, fraction, 100 + i);

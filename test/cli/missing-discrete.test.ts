@@ -12,6 +12,7 @@ import { bind } from '../../src/graph/bind.js';
 import { compile } from '../../src/index.js';
 import { runDiscreteWith } from '../../src/infer/exact/discrete/index.js';
 import { prng } from '../support/prng.js';
+import { TRIAGE } from '../support/triage.js';
 import { spawnCli } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'plato-missing-'));
@@ -33,23 +34,6 @@ async function inferCli(name: string, model: string, data: unknown) {
     latents: Record<string, { family: string; mean: unknown; sd: unknown }>;
   };
 }
-
-const TRIAGE = `model triage {
-  size N
-  size K
-  size M
-  hyper leak: real(0,1) = 0.01
-  hyper rho: real(0,1)[K]
-  hyper W: real(0,)[K, M]
-  plate i in N {
-    plate k in K {
-      d[i, k] ~ Bernoulli(rho[k])
-    }
-    plate j in M {
-      s[i, j] ~ Bernoulli(1 - (1 - leak) * exp(-dot(W[:, j], d[i])))
-    }
-  }
-}`;
 
 describe('item 7: missing noisy-OR findings', () => {
   const N = 40;
