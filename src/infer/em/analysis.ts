@@ -113,16 +113,15 @@ export function planEm(
   const reasons: Reason[] = [];
   const learn = learnables(bound);
   const learnSet = new Set(learn);
-  if (learn.length === 0)
-    reasons.push({
-      node: '',
-      line: 0,
-      column: 0,
-      message: 'the model has no param to learn: em estimates params',
-    });
   const stochastic = graph.order
     .map((n) => graph.nodes[n])
     .filter((n): n is StochasticNode => n.kind === 'stochastic');
+  if (learn.length === 0) {
+    const at = stochastic[0]?.name ?? graph.order[0] ?? '';
+    const message =
+      'nothing to learn: em estimates params, and this model has none without a value';
+    return { ok: false, reasons: [reasonAt(bound, at, message)] };
+  }
   // the plate of cases: every stochastic node lives in the same single, unnested plate
   const plateIds = new Set(stochastic.flatMap((n) => n.plates));
   const plates = [...plateIds].map((id) => graph.plates[id]);
@@ -261,7 +260,7 @@ export function planEm(
         p,
         slotted.has(p)
           ? `param ${p} is used in more than one place: em's closed-form M-steps need it in one slot; not supported yet`
-          : `param ${p}: no closed-form M-step for this use (it needs a gradient M-step, not supported yet); em maximises mixture weights, Bernoulli probabilities, and Normal/MvNormal means and scales indexed by a discrete latent`,
+          : `param ${p}: em has no M-step for this use yet (factor loadings and gradient M-steps such as noisy-OR weights are not supported yet); it maximises mixture weights, Bernoulli probabilities, and Normal/MvNormal means and scales indexed by a discrete latent`,
       ),
     );
   }
