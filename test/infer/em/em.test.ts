@@ -200,11 +200,39 @@ describe('em on Gaussian mixtures', () => {
     expect(two.latents.z.family).toBe('Bernoulli');
   });
 
-  it('leaves no tensor behind over a run with restarts', async () => {
+  it('leaves no tensor behind over a run with restarts; reports progress up to the total', async () => {
     const { x } = drawMixture({ pi: [0.5, 0.5], mu: [0, 4], Sigma: [1, 1] }, 50, 1, 5);
+    const progress: [number, number][] = [];
     const before = tf.memory().numTensors;
-    await infer(FULL, { data: { N: 50, D: 1, K: 2, x }, engine: 'em', iters: 5, restarts: 2 });
+    await infer(FULL, {
+      data: { N: 50, D: 1, K: 2, x },
+      engine: 'em',
+      iters: 5,
+      restarts: 2,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
     expect(tf.memory().numTensors).toBe(before);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.every(([, total]) => total === 10)).toBe(true);
+    expect(progress.every(([d], t) => t === 0 || d >= progress[t - 1][0])).toBe(true);
+    expect(progress[progress.length - 1]).toEqual([10, 10]);
+  });
+
+  it('an observed Categorical: the weights are the frequencies, logEvidence Σ_i log π_{y_i}', async () => {
+    const CAT = compile(`model cat {
+  size N
+  size K
+  param pi: simplex[K]
+  plate i in N {
+    y[i] ~ Categorical(pi)
+  }
+}`);
+    const y = [0, 2, 2, 1, 2, 0, 2, 2];
+    const r = await infer(CAT, { data: { N: 8, K: 3, y }, engine: 'em' });
+    expect(flat(r.params.pi.data)).toEqual([2 / 8, 1 / 8, 5 / 8]);
+    const ref = y.reduce((s, k) => s + Math.log([2 / 8, 1 / 8, 5 / 8][k]), 0);
+    expect(Math.abs((r.logEvidence as number) - ref)).toBeLessThan(8 * 8 * EPS32 * Math.abs(ref));
+    expect(r.converged).toBe(true);
   });
 });
 
