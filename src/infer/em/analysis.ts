@@ -96,14 +96,13 @@ function indexedByLatent(e: Expr, index: string): { param: string; latent: strin
   return { param: e.target.name, latent: a.expr.target.name };
 }
 
-const isNum = (e: Expr | undefined, v: number) =>
-  e?.kind === 'num' || (e?.kind === 'unary' && e.arg.kind === 'num')
-    ? (e.kind === 'num'
-        ? e.value
-        : e.op === '-'
-          ? -(e.arg as { value: number }).value
-          : (e.arg as { value: number }).value) === v
-    : false;
+/** Is the expression the literal v (`0`, `1`, `-1`)? For a param's declared bounds. */
+function isNum(e: Expr | undefined, v: number): boolean {
+  if (e?.kind === 'num') return e.value === v;
+  if (e?.kind === 'unary' && e.arg.kind === 'num')
+    return (e.op === '-' ? -1 : 1) * e.arg.value === v;
+  return false;
+}
 
 /** The plan, or the reasons em does not apply (each at its node). */
 export function planEm(
@@ -222,6 +221,10 @@ export function planEm(
         if (!m || !s) continue;
         const mi = indexedByLatent(m, index);
         if (!mi || !learnSet.has(mi.param) || !latentCategorical(mi.latent)) continue;
+        // the weighted mean may lie anywhere: the mean param must be unbounded
+        const mp = graph.nodes[mi.param];
+        if (mp.kind !== 'param' || mp.type.base !== 'real' || mp.type.lower || mp.type.upper)
+          continue;
         const si = indexedByLatent(s, index);
         if (si && learnSet.has(si.param) && si.latent === mi.latent && si.param !== mi.param) {
           const sp = graph.nodes[si.param];
