@@ -133,7 +133,12 @@ function engineOptions(
     auto,
   });
   // checked against the engine's declarations: each value has its declared type
-  return { ...values, seed: values.seed as number, onProgress: options.onProgress };
+  return {
+    ...values,
+    seed: values.seed as number,
+    onProgress: options.onProgress,
+    onWarning: options.onWarning,
+  };
 }
 
 /** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */

@@ -4,6 +4,7 @@
 // undefined; the list is builtin.ts's, in its order (a test keeps them equal).
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
+import { planEm } from './em/analysis.js';
 import type { Applicability } from './engine.js';
 import { exactApplicabilityWithoutTensors } from './exact/applicability.js';
 import { explainAutoWith } from './registry.js';
@@ -18,6 +19,13 @@ export interface TensorFreeCheck {
 export const BUILTIN_APPLICABILITY: readonly TensorFreeCheck[] = [
   { name: 'sample', applicability: (m) => sampleEngine.applicability(m) },
   { name: 'exact', applicability: exactApplicabilityWithoutTensors },
+  {
+    name: 'em',
+    applicability: (m) => {
+      const p = planEm(m);
+      return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
+    },
+  },
 ];
 
 export interface EngineApplies {

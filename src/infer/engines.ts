@@ -2,12 +2,14 @@
 // registerEngine line here, and its info (name, options) to builtin.ts, which the command line
 // reads without loading the engines; a test keeps the two lists equal.
 
+import { emEngine } from './em/index.js';
 import { exactEngine } from './exact/index.js';
 import { registerEngine } from './registry.js';
 import { sampleEngine } from './sample/index.js';
 
 registerEngine(sampleEngine);
 registerEngine(exactEngine);
+registerEngine(emEngine);
 
 export {
   autoOrder,

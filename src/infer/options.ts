@@ -6,7 +6,7 @@
 //
 // This module loads no tensors: the command line reads it to build its flags before tfjs.
 
-import { PlatoError } from '../diagnostics/diagnostics.js';
+import { type Diagnostic, PlatoError } from '../diagnostics/diagnostics.js';
 import { closest } from '../lang/suggest.js';
 
 export type OptionValue = number | string | boolean;
@@ -73,6 +73,8 @@ export const SHARED_OPTIONS = [SEED] as const;
 export type SharedRunOptions = OptionValues<typeof SHARED_OPTIONS> & {
   /** called with (done, total) for progress bars; never required */
   readonly onProgress?: (done: number, total: number) => void;
+  /** non-fatal findings of the run (em: a log-likelihood that decreased); never required */
+  readonly onWarning?: (warning: Diagnostic) => void;
 };
 
 /** An engine's name and the options it reads: what the command line needs before tfjs loads. */

@@ -202,7 +202,7 @@ describe('example data', () => {
 });
 
 describe('user errors exit 1 with a message and no stack trace', () => {
-  it('bad flags: -n -3, --seed 1.5, --tol (no registered engine reads it), an unknown engine', async () => {
+  it('bad flags: -n -3, --seed 1.5, --rtol (no registered engine reads it), --tol 0, an unknown engine', async () => {
     const coin = [modelPath('coin'), '--data', 'examples/coin/coin.json'];
     const n = await runInProcess(['sample', ...coin, '-n', '-3']);
     expect(n.code).toBe(1);
@@ -212,16 +212,22 @@ describe('user errors exit 1 with a message and no stack trace', () => {
     expect(seed.stderr).toBe(
       "error: option '--seed <int>' argument '1.5' is invalid. expected an integer.\n",
     );
+    const rtol = await runInProcess(['infer', ...coin, '--rtol', '0']);
+    expect(rtol.code).toBe(1);
+    expect(rtol.stderr).toMatch(/^error: unknown option '--rtol'/);
+    // em's --tol must be positive
     const tol = await runInProcess(['infer', ...coin, '--tol', '0']);
     expect(tol.code).toBe(1);
-    expect(tol.stderr).toMatch(/^error: unknown option '--tol'/);
+    expect(tol.stderr).toBe(
+      "error: option '--tol <number>' argument '0' is invalid. expected a positive number.\n",
+    );
     const engine = await runInProcess(['infer', ...coin, '--engine', 'gibbs']);
     expect(engine.code).toBe(1);
     expect(engine.stderr).toMatch(/^error: unknown engine 'gibbs'; known engines: auto, .*exact/);
     const missing = await runInProcess(['infer', modelPath('coin')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("required option '--data <file>' not specified");
-    for (const r of [n, seed, tol, engine, missing]) {
+    for (const r of [n, seed, rtol, tol, engine, missing]) {
       expect(r.stdout).toBe('');
       expect(r.stderr).not.toMatch(STACK_LINE);
     }

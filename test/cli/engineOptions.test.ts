@@ -1,7 +1,8 @@
 // `plato infer`'s flags come from the registered engines' option declarations, and `plato
 // engines` prints one line per engine (issue 6 item 5, issue 7 item 12). In process; stand-in
-// engines with options (em, cavi and avi are not built yet) are registered for some tests and
-// passed to the command line with the built-in ones.
+// engines with options (cavi and avi are not built yet; their option names are ones no built-in
+// engine declares) are registered for some tests and passed to the command line with the
+// built-in ones.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +17,17 @@ import type { EngineInfo, OptionSpec } from '../../src/infer/options.js';
 import { runInProcess, STACK_LINE } from './helpers.js';
 
 const coin = ['examples/coin/coin.plato', '--data', 'examples/coin/coin.json'];
-/** gmm has params to learn: auto tries em (not registered), then cavi */
-const gmm = ['examples/gmm/gmm.plato', '--data', 'examples/gmm/gmm.json'];
+/** factor analysis has params to learn: auto tries em (which refuses its continuous latents), then cavi */
+const fa = [
+  'examples/factor_analysis/factor_analysis.plato',
+  '--data',
+  'examples/factor_analysis/fa.json',
+];
 
 const CAVI = [
-  { name: 'iters', type: 'int', default: 100, help: 'at most this many iterations', minimum: 1 },
+  { name: 'sweeps', type: 'int', default: 100, help: 'at most this many sweeps', minimum: 1 },
   {
-    name: 'tol',
+    name: 'rtol',
     type: 'number',
     default: 1e-6,
     help: 'stop below this relative change',
@@ -76,27 +81,24 @@ describe('the built-in engines', () => {
   it('plato infer --help lists only registered engines and the flags they read', async () => {
     const r = await runInProcess(['infer', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('--engine <name>      auto, or one of: exact (see `plato engines`)');
+    expect(r.stdout).toContain(
+      '--engine <name>      auto, or one of: exact, em (see `plato engines`)',
+    );
     expect(r.stdout).toContain('--seed <int>');
     expect(r.stdout).toMatch(/\n {2}exact: closed-form conjugate/);
     expect(r.stdout).toContain('    options: none of its own');
+    expect(r.stdout).toContain('Engine options (each engine reads its own):');
+    expect(r.stdout).toMatch(/--iters <int> +em: maximum number of EM iterations/);
+    expect(r.stdout).toContain('    options: --iters, --tol, --restarts');
     // nothing of engines that are not registered
-    for (const absent of [
-      'em',
-      'cavi',
-      'avi',
-      '--iters',
-      '--tol',
-      '--batch-size',
-      'Engine options',
-    ])
+    for (const absent of ['cavi', 'avi', '--sweeps', '--rtol', '--batch-size'])
       expect(r.stdout).not.toMatch(new RegExp(`(^|[^\\w-])${absent}([^\\w-]|$)`));
   });
 
   it('a flag no registered engine reads is an unknown option', async () => {
-    const r = await runInProcess(['infer', ...coin, '--iters', '5']);
+    const r = await runInProcess(['infer', ...coin, '--burn-in', '5']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("error: unknown option '--iters'\n");
+    expect(r.stderr).toBe("error: unknown option '--burn-in'\n");
     expect(r.stdout).toBe('');
   });
 
@@ -135,6 +137,7 @@ describe('plato engines: one line per engine', () => {
         '  engine  applies  reasons',
         `  sample  ✗        y0 (line 3:3): sample draws from the prior; it does not condition on data … and ${K - 1} more; --verbose`,
         '  exact   ✓',
+        '  em      ✗        theta (line 2:3): nothing to learn: em estimates params, and this model has none without a value',
         '',
         'auto picks: exact',
         '',
@@ -165,43 +168,43 @@ describe('with stand-in engines that declare options', () => {
   it('--help lists their flags, which engines read each, and their defaults', async () => {
     const r = await infer(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('auto, or one of: exact, cavi, avi');
+    expect(r.stdout).toContain('auto, or one of: exact, em, cavi, avi');
     expect(r.stdout).toContain('Engine options (each engine reads its own):');
-    expect(r.stdout).toMatch(/--iters <int> +cavi: at most this many iterations \(default 100\)/);
+    expect(r.stdout).toMatch(/--sweeps <int> +cavi: at most this many sweeps \(default 100\)/);
     expect(r.stdout).toMatch(/--batch-size <int> +avi: minibatch size \(default 64\)/);
-    expect(r.stdout).toContain('    options: --iters, --tol');
+    expect(r.stdout).toContain('    options: --sweeps, --rtol');
   });
 
   it('the chosen engine runs with the flags given and its defaults', async () => {
-    const r = await infer([...coin, '--engine', 'cavi', '--iters', '7']);
+    const r = await infer([...coin, '--engine', 'cavi', '--sweeps', '7']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: cavi ran with {"seed":0,"iters":7,"tol":0.000001}\n');
+    expect(r.stderr).toBe('error: cavi ran with {"seed":0,"sweeps":7,"rtol":0.000001}\n');
   });
 
   it('a flag of another engine says which engine reads it, in flags', async () => {
-    const r = await infer([...coin, '--engine', 'exact', '--tol', '0.01']);
+    const r = await infer([...coin, '--engine', 'exact', '--rtol', '0.01']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      "error: option '--tol' is read by engine 'cavi', not by 'exact'; the options of engine 'exact': --seed\n",
+      "error: option '--rtol' is read by engine 'cavi', not by 'exact'; the options of engine 'exact': --seed\n",
     );
   });
 
   it('under --engine auto, against the engine auto picks', async () => {
-    const bad = await infer([...gmm, '--batch-size', '8']);
+    const bad = await infer([...fa, '--batch-size', '8']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
       "error: option '--batch-size' is read by engine 'avi', not by 'cavi' (the engine auto picked); " +
-        "the options of engine 'cavi': --seed, --iters, --tol\n",
+        "the options of engine 'cavi': --seed, --sweeps, --rtol\n",
     );
-    const good = await infer([...gmm, '--tol', '0.5', '--seed', '3']);
-    expect(good.stderr).toBe('error: cavi ran with {"seed":3,"iters":100,"tol":0.5}\n');
+    const good = await infer([...fa, '--rtol', '0.5', '--seed', '3']);
+    expect(good.stderr).toBe('error: cavi ran with {"seed":3,"sweeps":100,"rtol":0.5}\n');
   });
 
   it('a value out of bounds is rejected before the model is read', async () => {
-    const r = await infer(['no-such-model.plato', '--data', 'x.json', '--iters', '0']);
+    const r = await infer(['no-such-model.plato', '--data', 'x.json', '--sweeps', '0']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      "error: option '--iters <int>' argument '0' is invalid. expected a positive integer.\n",
+      "error: option '--sweeps <int>' argument '0' is invalid. expected a positive integer.\n",
     );
     expect(r.stderr).not.toMatch(STACK_LINE);
   });

@@ -36,9 +36,9 @@ function standIn(info: EngineInfo): Engine {
 }
 
 const CAVI = [
-  { name: 'iters', type: 'int', default: 100, help: 'at most this many iterations', minimum: 1 },
+  { name: 'sweeps', type: 'int', default: 100, help: 'at most this many iterations', minimum: 1 },
   {
-    name: 'tol',
+    name: 'rtol',
     type: 'number',
     default: 1e-6,
     help: 'stop below this relative change',
@@ -46,7 +46,7 @@ const CAVI = [
   },
 ] as const satisfies readonly OptionSpec[];
 const AVI = [
-  { name: 'iters', type: 'int', default: 1000, help: 'at most this many steps', minimum: 1 },
+  { name: 'sweeps', type: 'int', default: 1000, help: 'at most this many steps', minimum: 1 },
   { name: 'batchSize', type: 'int', default: 64, help: 'minibatch size', minimum: 1 },
   { name: 'particles', type: 'int', default: 1, help: 'samples per estimate', minimum: 1 },
 ] as const satisfies readonly OptionSpec[];
@@ -61,9 +61,9 @@ const aviInfo: EngineInfo = { name: 'avi', description: 'stand-in', inference: t
 
 const coin = compile(MODELS.coin, { filename: 'coin.plato' });
 const coinData = { N: 2, y: [1, 0] };
-/** gmm has params to learn: auto tries em (not registered), then cavi */
-const gmm = compile(MODELS.gmm, { filename: 'gmm.plato' });
-const gmmData = { N: 2, D: 1, x: [[0], [1]] };
+/** factor analysis has params to learn: auto tries em (which refuses its continuous latents), then cavi */
+const fa = compile(MODELS.factor_analysis, { filename: 'factor_analysis.plato' });
+const faData = { N: 2, P: 1, K: 1, x: [[0], [1]] };
 
 /** What `run` received, or the error infer threw before running. */
 async function outcome(
@@ -127,8 +127,8 @@ describe('option names', () => {
 
 describe('infer checks the options against the engine that runs', () => {
   it('a named engine gets its declared options, given or defaulted, and the seed', async () => {
-    const r = await outcome(infer(coin, { data: coinData, engine: 'cavi', iters: 7 }));
-    expect(r).toEqual({ ran: { seed: 0, iters: 7, tol: 1e-6 } });
+    const r = await outcome(infer(coin, { data: coinData, engine: 'cavi', sweeps: 7 }));
+    expect(r).toEqual({ ran: { seed: 0, sweeps: 7, rtol: 1e-6 } });
   });
 
   it('an option another registered engine reads names that engine', async () => {
@@ -136,14 +136,14 @@ describe('infer checks the options against the engine that runs', () => {
     expect(e).toBeInstanceOf(OptionError);
     expect(e.message).toBe(
       "option 'particles' is read by engine 'avi', not by 'cavi'; the options of engine 'cavi': " +
-        'seed, iters, tol (infer also takes data, dataFile, dataWhere, backend, onWarning, engine, onProgress)',
+        'seed, sweeps, rtol (infer also takes data, dataFile, dataWhere, backend, onWarning, engine, onProgress)',
     );
   });
 
   it('an option no engine reads is unknown, with the options that exist and a suggestion', async () => {
-    const e = await rejected(infer(coin, { data: coinData, engine: 'cavi', iter: 5 }));
+    const e = await rejected(infer(coin, { data: coinData, engine: 'cavi', sweep: 5 }));
     expect(e.message).toMatch(
-      /^unknown option 'iter' for engine 'cavi'; did you mean 'iters'\?; the options of engine 'cavi': seed, iters, tol/,
+      /^unknown option 'sweep' for engine 'cavi'; did you mean 'sweeps'\?; the options of engine 'cavi': seed, sweeps, rtol/,
     );
     expect(e.message).not.toContain('--');
   });
@@ -151,24 +151,28 @@ describe('infer checks the options against the engine that runs', () => {
   it('a wrong type or a value out of bounds names the option, the value and what it must be', async () => {
     const bad = async (options: Record<string, unknown>) =>
       (await rejected(infer(coin, { data: coinData, engine: 'cavi', ...options }))).message;
-    expect(await bad({ iters: 0 })).toBe("option 'iters' must be a positive integer, got 0");
-    expect(await bad({ iters: '5' })).toBe('option \'iters\' must be a positive integer, got "5"');
-    expect(await bad({ tol: Number.NaN })).toBe("option 'tol' must be a positive number, got NaN");
+    expect(await bad({ sweeps: 0 })).toBe("option 'sweeps' must be a positive integer, got 0");
+    expect(await bad({ sweeps: '5' })).toBe(
+      'option \'sweeps\' must be a positive integer, got "5"',
+    );
+    expect(await bad({ rtol: Number.NaN })).toBe(
+      "option 'rtol' must be a positive number, got NaN",
+    );
     expect(await bad({ seed: 1.5 })).toBe("option 'seed' must be an integer, got 1.5");
-    expect(await bad({ tol: null })).toBe("option 'tol' must be a positive number, got null");
+    expect(await bad({ rtol: null })).toBe("option 'rtol' must be a positive number, got null");
   });
 
   it('under auto, against the engine auto picks', async () => {
     // exact takes coin: cavi's options are not exact's
-    const coinAuto = await rejected(infer(coin, { data: coinData, iters: 5 }));
+    const coinAuto = await rejected(infer(coin, { data: coinData, sweeps: 5 }));
     expect(coinAuto.message).toMatch(
-      /^option 'iters' is read by engine 'cavi', 'avi', not by 'exact' \(the engine auto picked\)/,
+      /^option 'sweeps' is read by engine 'cavi', 'avi', not by 'exact' \(the engine auto picked\)/,
     );
-    // gmm has a param to learn: auto skips em (not registered) and picks cavi
-    expect(await outcome(infer(gmm, { data: gmmData, tol: 0.01 }))).toEqual({
-      ran: { seed: 0, iters: 100, tol: 0.01 },
+    // factor analysis has params to learn: em refuses it, auto picks cavi
+    expect(await outcome(infer(fa, { data: faData, rtol: 0.01 }))).toEqual({
+      ran: { seed: 0, sweeps: 100, rtol: 0.01 },
     });
-    const e = await rejected(infer(gmm, { data: gmmData, batchSize: 8 }));
+    const e = await rejected(infer(fa, { data: faData, batchSize: 8 }));
     expect(e.message).toMatch(
       /^option 'batchSize' is read by engine 'avi', not by 'cavi' \(the engine auto picked\)/,
     );
@@ -363,7 +367,7 @@ const caseArb = fc
     // rarely, an option this engine does not declare: unknown, or read by cavi
     const extra = fc.oneof(
       { weight: 6, arbitrary: fc.constant(null) },
-      { weight: 1, arbitrary: fc.constantFrom('bogus', 'tol', 'iterz') },
+      { weight: 1, arbitrary: fc.constantFrom('bogus', 'rtol', 'iterz') },
     );
     return fc.tuple(fc.constant(specs), fc.tuple(...entries), extra, anything);
   })
@@ -406,10 +410,10 @@ describe('property: random declarations, random options', () => {
         const message = (e as OptionError).message;
         const [name] = bad;
         if (!declared.some((s) => s.name === name)) {
-          seen[name === 'tol' ? 'other' : 'unknown']++;
+          seen[name === 'rtol' ? 'other' : 'unknown']++;
           expect(message).toMatch(
-            name === 'tol'
-              ? /^option 'tol' is read by engine 'cavi', not by 'hmc'/
+            name === 'rtol'
+              ? /^option 'rtol' is read by engine 'cavi', not by 'hmc'/
               : new RegExp(`^unknown option '${name}' for engine 'hmc'`),
           );
         } else {
@@ -432,12 +436,17 @@ describe('declarations → commander flags', () => {
   it('one flag per name, its help naming the engines that read it and their defaults', () => {
     const flags = engineFlags([caviInfo, aviInfo]);
     expect(flags.map((f) => f.flags)).toEqual([
-      '--iters <int>',
-      '--tol <number>',
+      '--sweeps <int>',
+      '--rtol <number>',
       '--batch-size <int>',
       '--particles <int>',
     ]);
-    expect(flags.map((f) => f.attributeName())).toEqual(['iters', 'tol', 'batchSize', 'particles']);
+    expect(flags.map((f) => f.attributeName())).toEqual([
+      'sweeps',
+      'rtol',
+      'batchSize',
+      'particles',
+    ]);
     expect(flags[0].description).toBe(
       'cavi, avi: at most this many iterations (default cavi 100, avi 1000)',
     );

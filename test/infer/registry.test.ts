@@ -79,7 +79,10 @@ describe('registry', () => {
     );
     const err = thrown(() => chooseAuto(noisyOr()));
     expect(err.message).toMatch(/no engine can learn 'rho', 'W'/);
-    expect(err.diagnostics[0].hints?.join('\n')).toMatch(/em: not available in this version/);
+    const hints = err.diagnostics[0].hints?.join('\n');
+    // em is registered and says why (noisy-OR weights need a gradient M-step); cavi is not
+    expect(hints).toMatch(/em: .*W \(line \d+\): param W: em has no M-step for this use yet/);
+    expect(hints).toMatch(/cavi: not available in this version/);
   });
 
   it('auto follows the order of DESIGN.md §4, skipping engines that do not apply', () => {

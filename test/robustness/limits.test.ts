@@ -129,14 +129,18 @@ describe('library options are checked like the CLI flags', () => {
     );
   });
 
-  it('options no registered engine reads (iterations, tolerances) are unknown options', async () => {
+  it('options no registered engine reads are unknown options; those of em name it', async () => {
     await rejects(
-      infer(coin, { data, iters: 0 }),
-      "unknown option 'iters' for engine 'exact' (the engine auto picked)",
+      infer(coin, { data, sweeps: 0 }),
+      "unknown option 'sweeps' for engine 'exact' (the engine auto picked)",
     );
     await rejects(
-      infer(coin, { data, engine: 'exact', tol: 1e-6 }),
-      "unknown option 'tol' for engine 'exact'",
+      infer(coin, { data, engine: 'exact', rtol: 1e-6 }),
+      "unknown option 'rtol' for engine 'exact'",
+    );
+    await rejects(
+      infer(coin, { data, iters: 0 }),
+      "option 'iters' is read by engine 'em', not by 'exact' (the engine auto picked)",
     );
   });
 

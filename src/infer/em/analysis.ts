@@ -1,0 +1,272 @@
+// Which models em handles in this increment (issue 9, first part), read from the graph alone
+// (no tensors, so `plato engines` answers without tfjs): one plate of independent cases whose
+// latents are discrete (Categorical, Bernoulli), every observed node fully observed, and every
+// learnable param in one of the slots that have a closed-form M-step:
+//   z[i] ~ Categorical(pi)                 pi: simplex[K]     mixture weights
+//   z[i] ~ Bernoulli(p)                    p: real(0,1)       a Bernoulli probability
+//   x[i] ~ Normal(mu[z[i]], sigma[z[i]])   mu, sigma          per-component means and sds
+//   x[i] ~ MvNormal(mu[z[i]], Sigma[z[i]]) mu, Sigma          per-component means, covariances
+// (the scale may instead be free of learnables; the mean is then learned alone). Everything
+// else — continuous latents (factor analysis), params that need a gradient M-step (noisy-OR
+// weights), missing data — is refused with a reason at the node, as not supported yet.
+import type { Reason } from '../../diagnostics/reason.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import type { Expr } from '../../lang/ast.js';
+import { reasonAt } from '../engine.js';
+import { learnables } from '../registry.js';
+
+/** `z[i] ~ Categorical(pi)` or `z[i] ~ Bernoulli(p)`: a learnable probability. */
+export interface WeightsSlot {
+  readonly kind: 'weights';
+  readonly param: string;
+  /** the discrete node (latent or observed) it is the probability of */
+  readonly node: string;
+  readonly family: 'Categorical' | 'Bernoulli';
+}
+
+/** `x[i] ~ Normal|MvNormal(mu[z[i]], scale[z[i]])`: per-component Gaussian params. */
+export interface GaussianSlot {
+  readonly kind: 'gaussian';
+  readonly node: string;
+  readonly family: 'Normal' | 'MvNormal';
+  /** the discrete latent indexing the params */
+  readonly latent: string;
+  /** the learnable mean param, [K, ...event of x] */
+  readonly mean: string;
+  /** the learnable scale param (sigma [K, ...event] or Sigma [K, D, D]); absent when fixed */
+  readonly scale?: string;
+}
+
+export type Slot = WeightsSlot | GaussianSlot;
+
+export interface EmPlan {
+  /** the index of the plate of cases */
+  readonly plate: string;
+  readonly learn: readonly string[];
+  readonly slots: readonly Slot[];
+}
+
+const SCOPE = 'em handles discrete latents in one plate with closed-form M-steps in this version';
+
+/** Every name an expression mentions, with repetitions. */
+function names(e: Expr, out: string[] = []): string[] {
+  switch (e.kind) {
+    case 'name':
+      out.push(e.name);
+      break;
+    case 'vector':
+      for (const x of e.items) names(x, out);
+      break;
+    case 'unary':
+      names(e.arg, out);
+      break;
+    case 'binary':
+      names(e.left, out);
+      names(e.right, out);
+      break;
+    case 'index':
+      names(e.target, out);
+      for (const a of e.indices) {
+        if (a.kind === 'at') names(a.expr, out);
+        else {
+          if (a.lo) names(a.lo, out);
+          if (a.hi) names(a.hi, out);
+        }
+      }
+      break;
+    case 'call':
+      for (const a of e.args) names(a.value, out);
+      break;
+    case 'num':
+      break;
+  }
+  return out;
+}
+
+/** `P[z[i]]`: the param P and latent z when the expression has that form, with i the plate index. */
+function indexedByLatent(e: Expr, index: string): { param: string; latent: string } | undefined {
+  if (e.kind !== 'index' || e.target.kind !== 'name' || e.indices.length !== 1) return undefined;
+  const a = e.indices[0];
+  if (a.kind !== 'at' || a.expr.kind !== 'index' || a.expr.target.kind !== 'name') return undefined;
+  const inner = a.expr.indices;
+  if (inner.length !== 1 || inner[0].kind !== 'at') return undefined;
+  const i = inner[0].expr;
+  if (i.kind !== 'name' || i.name !== index) return undefined;
+  return { param: e.target.name, latent: a.expr.target.name };
+}
+
+/** Is the expression the literal v (`0`, `1`, `-1`)? For a param's declared bounds. */
+function isNum(e: Expr | undefined, v: number): boolean {
+  if (e?.kind === 'num') return e.value === v;
+  if (e?.kind === 'unary' && e.arg.kind === 'num')
+    return (e.op === '-' ? -1 : 1) * e.arg.value === v;
+  return false;
+}
+
+/** The plan, or the reasons em does not apply (each at its node). */
+export function planEm(
+  bound: BoundModel,
+): { ok: true; plan: EmPlan } | { ok: false; reasons: Reason[] } {
+  const { graph } = bound;
+  const reasons: Reason[] = [];
+  const learn = learnables(bound);
+  const learnSet = new Set(learn);
+  const stochastic = graph.order
+    .map((n) => graph.nodes[n])
+    .filter((n): n is StochasticNode => n.kind === 'stochastic');
+  if (learn.length === 0) {
+    const at = stochastic[0]?.name ?? graph.order[0] ?? '';
+    const message =
+      'nothing to learn: em estimates params, and this model has none without a value';
+    return { ok: false, reasons: [reasonAt(bound, at, message)] };
+  }
+  // the plate of cases: every stochastic node lives in the same single, unnested plate
+  const plateIds = new Set(stochastic.flatMap((n) => n.plates));
+  const plates = [...plateIds].map((id) => graph.plates[id]);
+  const indexNames = new Set(plates.map((p) => p.index));
+  let index: string | undefined;
+  if (
+    indexNames.size === 1 &&
+    plates.every((p) => !p.parent && !p.raggedBy && p.size === plates[0].size)
+  )
+    index = plates[0].index;
+  for (const n of stochastic) {
+    const obs = bound.observation[n.name]?.kind;
+    if (!index || n.plates.length !== 1 || n.indices.length !== 1)
+      reasons.push(
+        reasonAt(
+          bound,
+          n.name,
+          `${n.name} is not in a single plate of independent cases: ${SCOPE}; other structures are not supported yet`,
+        ),
+      );
+    else if (obs === 'partial')
+      reasons.push(
+        reasonAt(
+          bound,
+          n.name,
+          `${n.name} has missing entries (null): em does not integrate out missing data yet`,
+        ),
+      );
+    else if (obs === 'latent' && n.distribution !== 'Categorical' && n.distribution !== 'Bernoulli')
+      reasons.push(
+        reasonAt(
+          bound,
+          n.name,
+          `${n.name} is a continuous (${n.distribution}) latent: em's linear-Gaussian E-step (factor analysis) is not supported yet; ${SCOPE}`,
+        ),
+      );
+    else if (
+      obs === 'observed' &&
+      !['Categorical', 'Bernoulli', 'Normal', 'MvNormal'].includes(n.distribution)
+    )
+      reasons.push(
+        reasonAt(
+          bound,
+          n.name,
+          `${n.name}: observed ${n.distribution} nodes are not supported by em yet`,
+        ),
+      );
+  }
+  for (const name of graph.order) {
+    const node = graph.nodes[name];
+    if (node.kind === 'net')
+      reasons.push(reasonAt(bound, name, `net ${name}: em does not learn nets`));
+  }
+  // where each learnable param occurs
+  const uses = new Map<string, number>();
+  const count = (e: Expr | undefined) => {
+    if (!e) return;
+    for (const x of names(e)) if (learnSet.has(x)) uses.set(x, (uses.get(x) ?? 0) + 1);
+  };
+  for (const name of graph.order) {
+    const node = graph.nodes[name];
+    if (node.kind === 'stochastic') for (const a of Object.values(node.args)) count(a);
+    else if (node.kind === 'deterministic') count(node.value);
+    else if (node.kind === 'param' || node.kind === 'hyper') count(node.default);
+  }
+  const slots: Slot[] = [];
+  const slotted = new Set<string>();
+  const latentCategorical = (z: string) => {
+    const n = graph.nodes[z];
+    return (
+      n?.kind === 'stochastic' &&
+      bound.observation[z]?.kind === 'latent' &&
+      (n.distribution === 'Categorical' || n.distribution === 'Bernoulli')
+    );
+  };
+  const free = (e: Expr) => names(e).every((x) => !learnSet.has(x));
+  if (index)
+    for (const n of stochastic) {
+      if (n.distribution === 'Categorical' || n.distribution === 'Bernoulli') {
+        const p = n.args.p;
+        if (p?.kind === 'name' && learnSet.has(p.name)) {
+          const param = graph.nodes[p.name];
+          const ok =
+            param.kind === 'param' &&
+            (n.distribution === 'Categorical'
+              ? param.type.base === 'simplex'
+              : param.type.shape.length === 0 &&
+                isNum(param.type.lower, 0) &&
+                isNum(param.type.upper, 1));
+          if (ok) {
+            slots.push({ kind: 'weights', param: p.name, node: n.name, family: n.distribution });
+            slotted.add(p.name);
+          }
+        }
+      } else if (n.distribution === 'Normal' || n.distribution === 'MvNormal') {
+        const m = n.args.mu;
+        const s = n.distribution === 'Normal' ? n.args.sigma : n.args.Sigma;
+        if (!m || !s) continue;
+        const mi = indexedByLatent(m, index);
+        if (!mi || !learnSet.has(mi.param) || !latentCategorical(mi.latent)) continue;
+        // the weighted mean may lie anywhere: the mean param must be unbounded
+        const mp = graph.nodes[mi.param];
+        if (mp.kind !== 'param' || mp.type.base !== 'real' || mp.type.lower || mp.type.upper)
+          continue;
+        const si = indexedByLatent(s, index);
+        if (si && learnSet.has(si.param) && si.latent === mi.latent && si.param !== mi.param) {
+          const sp = graph.nodes[si.param];
+          const ok =
+            sp.kind === 'param' &&
+            (n.distribution === 'MvNormal' || (isNum(sp.type.lower, 0) && !sp.type.upper));
+          if (!ok) continue;
+          slots.push({
+            kind: 'gaussian',
+            node: n.name,
+            family: n.distribution,
+            latent: mi.latent,
+            mean: mi.param,
+            scale: si.param,
+          });
+          slotted.add(mi.param);
+          slotted.add(si.param);
+        } else if (free(s)) {
+          slots.push({
+            kind: 'gaussian',
+            node: n.name,
+            family: n.distribution,
+            latent: mi.latent,
+            mean: mi.param,
+          });
+          slotted.add(mi.param);
+        }
+      }
+    }
+  for (const p of learn) {
+    if (graph.nodes[p].kind !== 'param') continue;
+    if (slotted.has(p) && uses.get(p) === 1) continue;
+    reasons.push(
+      reasonAt(
+        bound,
+        p,
+        slotted.has(p)
+          ? `param ${p} is used in more than one place: em's closed-form M-steps need it in one slot; not supported yet`
+          : `param ${p}: em has no M-step for this use yet (factor loadings and gradient M-steps such as noisy-OR weights are not supported yet); it maximises mixture weights, Bernoulli probabilities, and Normal/MvNormal means and scales indexed by a discrete latent`,
+      ),
+    );
+  }
+  if (reasons.length > 0 || !index) return { ok: false, reasons };
+  return { ok: true, plan: { plate: index, learn, slots } };
+}

@@ -1,0 +1,47 @@
+// em through the command line on the example of examples/gmm (2000 points, D = 8, K = 10):
+// `--engine em --json` and `auto`, which now picks em for the mixture.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/backend/index.js';
+import { runInProcess } from '../../cli/helpers.js';
+
+const gmm = ['examples/gmm/gmm.plato', '--data', 'examples/gmm/gmm.json'];
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('plato infer on examples/gmm', () => {
+  it('--engine em --json: params with full shapes, responsibilities, the log-likelihood trace', async () => {
+    const r = await runInProcess(['infer', ...gmm, '--engine', 'em', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.engine).toBe('em');
+    expect(j.converged).toBe(true);
+    expect(j.elbo).toHaveLength(j.iterations + 1);
+    expect(j.logEvidence).toBe(j.elbo[j.elbo.length - 1]);
+    for (let t = 1; t < j.elbo.length; t++)
+      expect(j.elbo[t] - j.elbo[t - 1]).toBeGreaterThanOrEqual(-1e-6 * Math.abs(j.elbo[t - 1]));
+    expect(j.params.pi).toHaveLength(10);
+    expect(j.params.pi.reduce((s: number, p: number) => s + p, 0)).toBeCloseTo(1, 12);
+    expect(j.params.mu).toHaveLength(10);
+    expect(j.params.mu[0]).toHaveLength(8);
+    expect(j.params.Sigma[0][0]).toHaveLength(8);
+    expect(j.latents.z.family).toBe('Categorical');
+    expect(j.latents.z.params.p).toHaveLength(2000);
+    const row = j.latents.z.params.p[0] as number[];
+    expect(row.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('auto picks em for the mixture (plato engines and plato infer)', async () => {
+    const e = await runInProcess(['engines', ...gmm]);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/\n {2}em {6}✓/);
+    expect(e.stdout).toContain('auto picks: em');
+    const r = await runInProcess(['infer', ...gmm, '--json', '--iters', '1']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.engine).toBe('em');
+    expect(j.iterations).toBe(1);
+  });
+});
