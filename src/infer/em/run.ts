@@ -8,6 +8,7 @@
 // beyond 1e-6 relative (the E-step's tables are float32) is reported as a warning naming the
 // iteration: it signals a numerical problem. `restarts` runs from seeds seed, seed+1, … and
 // keeps the best final ℓ.
+import { fullShape } from '../../compile/evaluator.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { prod } from '../../util/shape.js';
@@ -31,11 +32,6 @@ import {
 export const DECREASE_TOLERANCE = 1e-6;
 
 type Values = Record<string, Float64Array>;
-
-const fullShape = (bound: BoundModel, name: string): number[] => {
-  const s = bound.shapes[name];
-  return [...s.batch, ...s.event];
-};
 
 interface Run {
   readonly values: Values;
