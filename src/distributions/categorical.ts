@@ -9,6 +9,7 @@
 // draw (LDA's w[d, n] ~ Categorical(beta[z[d, n]])): ~85 ms for 200,000 draws from 20 rows of
 // V = 5000 (gathering the rows instead would copy 10^9 floats).
 import * as tf from '@tensorflow/tfjs';
+import { maxOf } from '../util/array.js';
 import { BaseDistribution } from './base.js';
 import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
 import { noConjugateParent } from './moments.js';
@@ -242,7 +243,7 @@ export function sampleCategoricalRows(table: tf.Tensor, rows: tf.Tensor, rng: Rn
     flat.dispose();
     throw new Error(`sampleCategoricalRows: row indices must lie in [0, ${R})`);
   }
-  const M = Math.max(...counts);
+  const M = maxOf(counts);
   const starts: number[] = [];
   let acc = 0;
   for (const c of counts) {

@@ -265,8 +265,13 @@ function leadingCases(bound: BoundModel, name: string, plate: CasePlate, cases: 
  * r_i the posterior of `latent`'s elements in case i flattened to L = elements × states and x_i
  * the observed values of `observed` in case i. A Gaussian mixture's M-step reads
  * (count, sum, sumSq) of (z, x); a noisy-OR's expected counts are those of (d, s): Σ_i P(d_ik)
- * and Σ_i P(d_ik) s_ij. The products are tfjs matMuls over the cases (float32 accumulation).
+ * and Σ_i P(d_ik) s_ij. Each block of cases is one tfjs matMul; the blocks are summed in float64.
  */
+/** Floats of one block of cases' weights and values (≈ 1 MB in float32). */
+const BLOCK_FLOATS = 1 << 18;
+/** At most this many cases per block: the float32 part of each sum runs over no more. */
+const BLOCK_ROWS = 4096;
+
 export function expectedStats(
   bound: BoundModel,
   e: EStepResult,
@@ -283,29 +288,37 @@ export function expectedStats(
   const N = e.cases;
   const L = leadingCases(bound, latent, plate, N) * post.card;
   const D = leadingCases(bound, observed, plate, N);
-  const [count, sum, sumSq, outer] = tf.tidy(() => {
-    const r = tf.tensor2d(Float32Array.from(post.probs), [N, L]);
-    const xv = tf.tensor2d(Float32Array.from(x.data), [N, D]);
-    const rt = tf.transpose(r);
-    const out = [tf.sum(r, 0), tf.matMul(rt, xv), tf.matMul(rt, tf.square(xv))];
-    if (options.outer) {
-      const xx = tf.reshape(tf.mul(tf.expandDims(xv, 2), tf.expandDims(xv, 1)), [N, D * D]);
-      out.push(tf.matMul(rt, xx));
-    }
-    return out;
-  });
-  const read = (t: tf.Tensor | undefined) => {
-    if (!t) return undefined;
-    const d = new Float64Array(t.dataSync());
-    t.dispose();
-    return d;
-  };
-  return {
-    L,
-    D,
-    count: read(count) as Float64Array,
-    sum: read(sum) as Float64Array,
-    sumSq: read(sumSq) as Float64Array,
-    sumOuter: read(outer),
-  };
+  const r = post.probs;
+  const xs = x.data;
+  const count = new Float64Array(L);
+  const sum = new Float64Array(L * D);
+  const sumSq = new Float64Array(L * D);
+  const sumOuter = options.outer ? new Float64Array(L * D * D) : undefined;
+  // one float32 matMul per block of cases, the block sums finished in float64: a float32 sum
+  // runs over one block (relative error ~ √rows · 2⁻²⁴), never over all N cases
+  const rows = Math.min(
+    BLOCK_ROWS,
+    Math.max(64, Math.floor(BLOCK_FLOATS / Math.max(1, L + D * (sumOuter ? D : 1)))),
+  );
+  for (let i0 = 0; i0 < N; i0 += rows) {
+    const n = Math.min(rows, N - i0);
+    const parts = tf.tidy(() => {
+      const rb = tf.tensor2d(Float32Array.from(r.subarray(i0 * L, (i0 + n) * L)), [n, L]);
+      const xb = tf.tensor2d(Float32Array.from(xs.subarray(i0 * D, (i0 + n) * D)), [n, D]);
+      const rt = tf.transpose(rb);
+      const out = [tf.sum(rb, 0), tf.matMul(rt, xb), tf.matMul(rt, tf.square(xb))];
+      if (sumOuter) {
+        const xx = tf.reshape(tf.mul(tf.expandDims(xb, 2), tf.expandDims(xb, 1)), [n, D * D]);
+        out.push(tf.matMul(rt, xx));
+      }
+      return out;
+    });
+    [count, sum, sumSq, sumOuter].forEach((acc, k) => {
+      if (!acc) return;
+      const d = parts[k]!.dataSync();
+      for (let j = 0; j < acc.length; j++) acc[j] += d[j];
+    });
+    tf.dispose(parts);
+  }
+  return { L, D, count, sum, sumSq, sumOuter };
 }

@@ -6,6 +6,7 @@
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
+import { maxOf } from '../../util/array.js';
 import { reasonAt } from '../engine.js';
 import {
   type Analysed,
@@ -92,7 +93,7 @@ function planGroup(
   options: PrepareOptions,
 ): GroupPlan | Reason {
   const positives = quickscorePositives(group, noisyOr);
-  const maxPos = positives ? Math.max(0, ...positives) : Number.POSITIVE_INFINITY;
+  const maxPos = positives ? maxOf(positives, 0) : Number.POSITIVE_INFINITY;
   const qsOk = maxPos <= MAX_POSITIVES;
   const n = group.cards.length;
   const want = options.method ?? 'auto';

@@ -162,6 +162,39 @@ describe('Gaussian mixture: z[i] ~ Categorical(pi), x[i] ~ Normal(mu[z[i]], sigm
   });
 });
 
+describe('a plate of 200,000 cases', () => {
+  it('runs (no argument spread over the cases) and finishes Σ r, Σ r x, Σ r x² in float64', () => {
+    const rand = prng(11);
+    const N = 200_000;
+    const K = 2;
+    // values near 1000: a float32 sum over all N cases loses ~√N · 2⁻²⁴ relative
+    const x = Array.from({ length: N }, (_, i) => 1000 + (i % 2 ? 1 : -1) + rand());
+    const bound = boundModel(GMM, { N, K, x });
+    const e = estep(() =>
+      discreteEStep(bound, { plate: 'i', values: { pi: [0.5, 0.5], mu: [999, 1001] } }),
+    );
+    const before = tf.memory().numTensors;
+    const st = expectedStats(bound, e, 'z', 'x', { plate: 'i' });
+    expect(tf.memory().numTensors).toBe(before);
+    // the reference sums, in float64, exactly the float32 values the products read
+    const r = e.posterior.z.probs;
+    const want = { count: [0, 0], sum: [0, 0], sumSq: [0, 0] };
+    for (let i = 0; i < N; i++) {
+      const xf = Math.fround(x[i]);
+      for (let k = 0; k < K; k++) {
+        const w = Math.fround(r[i * K + k]);
+        want.count[k] += w;
+        want.sum[k] += w * xf;
+        want.sumSq[k] += w * xf * xf;
+      }
+    }
+    // blocks of at most 4096 cases in float32: relative error ~ ½ √4096 · 2⁻²⁴, whatever N
+    const tol = 0.5 * Math.sqrt(4096) * 2 ** -24;
+    for (const key of ['count', 'sum', 'sumSq'] as const)
+      for (let k = 0; k < K; k++) near(st[key][k] / want[key][k], 1, tol, `${key}[${k}]`);
+  });
+});
+
 const NOISY_OR = `model nor_cases {
   size N
   size K
