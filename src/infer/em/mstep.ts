@@ -5,9 +5,9 @@
 //   means                 μ_k = Σ_i r_ik x_i / N_k,             N_k = Σ_i r_ik
 //   covariances           Σ_k = Σ_i r_ik (x_i − μ_k)(x_i − μ_k)ᵀ / N_k
 //   per-dimension sds     σ_kd = sqrt(Σ_i r_ik (x_id − μ_kd)² / N_k)
-// The sums are float64 loops over the cases (two passes: centred, so no cancellation of
-// Σ r x xᵀ − N μ μᵀ); expectedStats' tfjs products accumulate in float32, too coarse for a
-// log-likelihood that must not decrease. A component with N_k below 1e-10 keeps its old
+// The sums are float64 loops over the cases, two passes: the second-order sums are centred on
+// the new means, so Σ r x xᵀ − N μ μᵀ (what the raw moments of discrete/estep.ts expectedStats
+// would give) never cancels; a log-likelihood that must not decrease needs that. A component with N_k below 1e-10 keeps its old
 // params (nothing to estimate them from). A covariance that is not positive definite (a
 // component on fewer than D+1 distinct points) gets a ridge 1e-6·trace/D·I, repeated ×10
 // until its Cholesky factorisation succeeds — only then, so ordinary steps are exact EM.
@@ -18,10 +18,7 @@ export const EMPTY_COMPONENT = 1e-10;
 
 /** Σ_i r_ik / N over the cases: r is [N × K] row-major. */
 export function weightsUpdate(r: Float64Array, N: number, K: number): Float64Array {
-  const out = new Float64Array(K);
-  for (let i = 0; i < N; i++) for (let k = 0; k < K; k++) out[k] += r[i * K + k];
-  for (let k = 0; k < K; k++) out[k] /= N;
-  return out;
+  return counts(r, N, K).map((n) => n / N);
 }
 
 /** N_k = Σ_i r_ik. */
