@@ -32,7 +32,7 @@ import {
   ratio,
   secs,
   textTable,
-  waitForQuiet,
+  waitIfAsked,
   writeResults,
 } from '../lib/index.js';
 
@@ -94,14 +94,7 @@ async function main(): Promise<number> {
   }
   if (!existsSync(opt.python as string))
     throw new Error(`${opt.python} not found; run: bash bench/setup.sh`);
-  if (opt['wait-quiet']) {
-    const minutes = Number(opt['wait-minutes']);
-    log(`waiting up to ${minutes} min for other processes to use < 0.2 cores…`);
-    const q = await waitForQuiet({ timeoutSeconds: minutes * 60 }, (l) =>
-      log(`  other load ${l} cores`),
-    );
-    log(q.quiet ? `quiet (${q.load} cores)` : `still busy (${q.load} cores); running anyway`);
-  }
+  await waitIfAsked(opt, log);
   const machine = describeMachine();
   log(`exact-blr${quick ? ' --quick' : ''}: ${machineLine(machine)}`);
 

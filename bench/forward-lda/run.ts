@@ -33,7 +33,7 @@ import {
   secs,
   si,
   textTable,
-  waitForQuiet,
+  waitIfAsked,
   writeResults,
 } from '../lib/index.js';
 import { type Checks, judge, type Reference, type Verdict } from './checks.js';
@@ -103,14 +103,7 @@ async function main(): Promise<number> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found; run: bash bench/setup.sh`);
   if (webpplRepeats > 0 && !existsSync(WEBPPL_BIN))
     throw new Error('WebPPL not installed; run: bash bench/setup.sh');
-  if (opt['wait-quiet']) {
-    const minutes = Number(opt['wait-minutes']);
-    log(`waiting up to ${minutes} min for other processes to use < 0.2 cores…`);
-    const q = await waitForQuiet({ timeoutSeconds: minutes * 60 }, (l) =>
-      log(`  other load ${l} cores`),
-    );
-    log(q.quiet ? `quiet (${q.load} cores)` : `still busy (${q.load} cores); running anyway`);
-  }
+  await waitIfAsked(opt, log);
   const machine = describeMachine();
   log(`forward-lda${quick ? ' --quick' : ''}: ${machineLine(machine)}`);
 

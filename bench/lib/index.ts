@@ -5,6 +5,7 @@ export {
   machineLine,
   OtherLoad,
   waitForQuiet,
+  waitIfAsked,
 } from './machine.js';
 export { type Json, PeerServer, runJson } from './peer.js';
 export {

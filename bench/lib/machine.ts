@@ -130,3 +130,20 @@ export async function waitForQuiet(
     onWait?.(load);
   }
 }
+
+/**
+ * The `--wait-quiet [--wait-minutes M]` flags every run.ts offers: when asked, wait up to M
+ * minutes for a quiet machine, saying so through `log`; run anyway when it stays busy.
+ */
+export async function waitIfAsked(
+  opt: { 'wait-quiet'?: boolean; 'wait-minutes'?: string },
+  log: (line: string) => void,
+): Promise<void> {
+  if (!opt['wait-quiet']) return;
+  const minutes = Number(opt['wait-minutes']);
+  log(`waiting up to ${minutes} min for other processes to use < 0.2 cores…`);
+  const q = await waitForQuiet({ timeoutSeconds: minutes * 60 }, (l) =>
+    log(`  other load ${l} cores`),
+  );
+  log(q.quiet ? `quiet (${q.load} cores)` : `still busy (${q.load} cores); running anyway`);
+}

@@ -22,7 +22,7 @@ import {
   OtherLoad,
   secs,
   textTable,
-  waitForQuiet,
+  waitIfAsked,
   writeResults,
 } from '../lib/index.js';
 
@@ -149,14 +149,7 @@ function maxDiff(a: number[][], b: number[][]): number {
 }
 
 async function main(): Promise<number> {
-  if (opt['wait-quiet']) {
-    const minutes = Number(opt['wait-minutes']);
-    log(`waiting up to ${minutes} min for other processes to use < 0.2 cores…`);
-    const q = await waitForQuiet({ timeoutSeconds: minutes * 60 }, (l) =>
-      log(`  other load ${l} cores`),
-    );
-    log(q.quiet ? `quiet (${q.load} cores)` : `still busy (${q.load} cores); running anyway`);
-  }
+  await waitIfAsked(opt, log);
   const machine = describeMachine();
   log(`noisy-or-missing${quick ? ' --quick' : ''} N=${N}: ${machineLine(machine)}`);
   const { compile, infer } = await import('../../src/index.js');

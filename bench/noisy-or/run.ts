@@ -29,7 +29,7 @@ import {
   runJson,
   secs,
   textTable,
-  waitForQuiet,
+  waitIfAsked,
   writeResults,
 } from '../lib/index.js';
 
@@ -111,14 +111,7 @@ interface Row {
 async function main(): Promise<number> {
   if (webpplRepeats > 0 && !existsSync(WEBPPL_BIN))
     throw new Error('WebPPL not installed; run: bash bench/setup.sh');
-  if (opt['wait-quiet']) {
-    const minutes = Number(opt['wait-minutes']);
-    log(`waiting up to ${minutes} min for other processes to use < 0.2 cores…`);
-    const q = await waitForQuiet({ timeoutSeconds: minutes * 60 }, (l) =>
-      log(`  other load ${l} cores`),
-    );
-    log(q.quiet ? `quiet (${q.load} cores)` : `still busy (${q.load} cores); running anyway`);
-  }
+  await waitIfAsked(opt, log);
   const machine = describeMachine();
   log(`noisy-or${quick ? ' --quick' : ''} K=${K}: ${machineLine(machine)}`);
 
