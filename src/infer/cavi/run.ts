@@ -41,7 +41,14 @@ import {
 } from './state.js';
 import { TermRt } from './terms.js';
 
-/** A decrease of the ELBO beyond this (relative) after an update is a warning. */
+/**
+ * A decrease of the ELBO after an update beyond this, relative to |ELBO| plus the magnitude of
+ * the float32 pieces its expected log-likelihoods are summed from (Σ |<η_msg, E[T]>|, |rest|,
+ * |log h| over rows, weighted), is a warning: those pieces carry float32 rounding and the
+ * tensor digamma/lgamma's ~1e-6 relative error before they cancel (a Normal term's
+ * τx·E[μ] − τx²/2 − τE[μ²]/2 is O(1) from pieces O(x²)), so the ELBO is known to about that
+ * much; the variational factors' own terms (−KL) are exact float64.
+ */
 export const DECREASE_TOLERANCE = 1e-6;
 
 /** rows per block of the float64-finished segment sums */
@@ -94,6 +101,8 @@ class Cavi {
   readonly terms: TermRt[] = [];
   /** the ELBO's parts, by node: a term's E_q[log p], a discrete latent's term + entropy, −KL */
   readonly parts = new Map<string, number>();
+  /** per part, the magnitude of the float32 pieces it sums (see DECREASE_TOLERANCE) */
+  readonly scales = new Map<string, number>();
   constant = 0;
 
   constructor(
@@ -117,7 +126,7 @@ class Cavi {
     }
     for (const k of plan.known) this.constant += knownLogProb(k, ev);
     for (const q of this.qs.values()) if (q.kind === 'continuous') this.parts.set(q.name, negKl(q));
-    for (const t of this.terms) this.parts.set(t.node.name, this.termPart(t));
+    for (const t of this.terms) this.setTerm(t);
   }
 
   elbo(): number {
@@ -126,22 +135,39 @@ class Cavi {
     return s;
   }
 
+  /** Σ of the magnitudes of the float32 pieces the ELBO is summed from. */
+  scale(): number {
+    let s = 0;
+    for (const v of this.scales.values()) s += v;
+    return s;
+  }
+
+  private setTerm(t: TermRt): void {
+    const { value, scale } = this.termPart(t);
+    this.parts.set(t.node.name, value);
+    this.scales.set(t.node.name, scale);
+  }
+
   /** E_q[log p(x | args)] of a term (+ H[q] for a discrete latent's own term), float64. */
-  private termPart(t: TermRt): number {
+  private termPart(t: TermRt): { value: number; scale: number } {
     const own = this.qs.get(t.node.name);
-    const v = tf.tidy(() => {
-      const l = t.logLik(this.qs); // [S, B]
+    const [v, m] = tf.tidy(() => {
+      const { l, scale } = t.logLikScale(this.qs); // [S, B]
       const W = t.weightsPerElement(this.qs);
-      let s = W ? tf.mul(W, tf.where(tf.greater(W, 0), l, tf.zerosLike(l))) : l;
+      const weighted = (x: tf.Tensor) =>
+        W ? tf.mul(W, tf.where(tf.greater(W, 0), x, tf.zerosLike(x))) : x;
+      let s = weighted(l);
+      let mag = weighted(scale);
       if (own?.kind === 'discrete') {
         const q = own.q;
         const ent = tf.where(tf.greater(q, 0), tf.mul(q, tf.log(q)), tf.zerosLike(q));
         s = tf.concat([tf.reshape(s, [-1]), tf.neg(tf.reshape(ent, [-1]))]);
+        mag = tf.concat([tf.reshape(mag, [-1]), tf.abs(tf.reshape(ent, [-1]))]);
       }
-      return s;
+      return [s, mag];
     });
-    const out = sum64(v);
-    v.dispose();
+    const out = { value: sum64(v), scale: sum64(m) };
+    tf.dispose([v, m]);
     return out;
   }
 
@@ -186,7 +212,7 @@ class Cavi {
     else this.updateDiscrete(q);
     for (const t of this.terms) {
       const reads = t.weightBy === name || t.uses.some((u) => u.use.latent === name);
-      if (reads) this.parts.set(t.node.name, this.termPart(t));
+      if (reads) this.setTerm(t);
     }
   }
 
@@ -217,7 +243,7 @@ export async function runCavi(
       for (const l of plan.latents) {
         c.update(l.name);
         const next = c.elbo();
-        if (next - current < -DECREASE_TOLERANCE * Math.abs(current))
+        if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
           options.onWarning?.({
             kind: 'data',
             severity: 'warning',

@@ -126,13 +126,13 @@ export function discreteQ(
 export function negKl(q: ContinuousQ): number {
   const a = q.f64.logNormalizer(q.eta, q.K);
   const a0 = q.f64.logNormalizer(q.eta0, q.K);
+  const m = (q.f64.expectedStats as NonNullable<ExpFamily64['expectedStats']>)(q.eta, q.K);
   let s = 0;
-  for (let m = 0; m < a.length; m++) s += a[m] - a0[m];
-  q.moments.forEach((t, b) => {
-    const m = t.dataSync();
+  for (let i = 0; i < a.length; i++) s += a[i] - a0[i];
+  m.forEach((mb, b) => {
     const e = q.eta[b];
     const e0 = q.eta0[b];
-    for (let i = 0; i < m.length; i++) s += (e0[i] - e[i]) * m[i];
+    for (let i = 0; i < mb.length; i++) s += (e0[i] - e[i]) * mb[i];
   });
   return s;
 }

@@ -262,12 +262,24 @@ export class TermRt {
 
   /** ℓ[s, b] = E_q[log p(x_b | args) | w = s], summed over the element's rows: [S, B]. */
   logLik(qs: ReadonlyMap<string, Q>): tf.Tensor {
-    if (this.fixed) return tf.clone(this.fixed);
+    const { l, scale } = this.logLikScale(qs);
+    scale.dispose();
+    return l;
+  }
+
+  /**
+   * ℓ (as logLik) and, per state and element, Σ over its rows of the absolute values of the
+   * pieces ℓ is summed from (|<η_msg, E[T]>| per block, |rest|, |log h|): the magnitude that
+   * float32 rounding is relative to, before the pieces cancel.
+   */
+  logLikScale(qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+    if (this.fixed) return { l: tf.clone(this.fixed), scale: tf.abs(this.fixed) };
     return tf.tidy(() => {
       const u = this.uses[0];
       const msg = this.message(u, qs);
       const lq = qs.get(u.use.latent) as ContinuousQ;
       let dot: tf.Tensor;
+      let mag: tf.Tensor;
       if (msg.oneHot) {
         // <onehot(x), E[T(θ_seg)]> = E[T(θ)][seg, x]: one gather, never S × R × K
         const flat = tf.reshape(lq.moments[0], [-1]);
@@ -276,26 +288,25 @@ export class TermRt {
           tf.reshape(tf.cast(tf.broadcastTo(msg.eta[0], [this.S, this.R]), 'int32'), [-1]),
         );
         dot = tf.reshape(tf.gather(flat, idx), [this.S, this.R]);
+        mag = tf.abs(dot);
       } else {
         const m = this.gathered(u, qs);
         dot = tf.zeros([this.S, this.R]);
+        mag = tf.zeros([this.S, this.R]);
         msg.eta.forEach((b, i) => {
           const p = tf.mul(b, m[i]);
-          dot = tf.add(
-            dot,
-            p.rank > 2
-              ? tf.sum(
-                  p,
-                  Array.from({ length: p.rank - 2 }, (_, j) => 2 + j),
-                )
-              : p,
-          );
+          const axes = Array.from({ length: p.rank - 2 }, (_, j) => 2 + j);
+          dot = tf.add(dot, axes.length ? tf.sum(p, axes) : p);
+          mag = tf.add(mag, tf.abs(axes.length ? tf.sum(p, axes) : p));
         });
       }
       const x = this.x as tf.Tensor;
       const h = (this.ef as ExpFamily).logBaseMeasure(x);
       const l = tf.add(tf.add(dot, msg.rest), h);
-      return tf.sum(tf.reshape(tf.broadcastTo(l, [this.S, this.R]), [this.S, this.B, this.E]), 2);
+      const all = tf.add(tf.add(mag, tf.abs(msg.rest)), tf.abs(h));
+      const perElement = (t: tf.Tensor) =>
+        tf.sum(tf.reshape(tf.broadcastTo(t, [this.S, this.R]), [this.S, this.B, this.E]), 2);
+      return { l: perElement(l), scale: perElement(all) };
     });
   }
 
