@@ -9,7 +9,7 @@ import type { Rng } from './rng.js';
 import { gammaKernelData, gammaKernelParam, gammaRatioConstant } from './saddle.js';
 import { HALF_ULP_ONE, TINY } from './sampling.js';
 import { addAll, digamma, lbeta, log1p } from './special.js';
-import { lbeta64 } from './special64.js';
+import { digamma64, lbeta64 } from './special64.js';
 import { f32, mask, maskOutside } from './support.js';
 
 export class Beta extends BaseDistribution {
@@ -150,5 +150,13 @@ export const betaExpFamily: ExpFamily = {
     naturalParams: (args) => [args.a!.map((a) => a - 1), args.b!.map((b) => b - 1)],
     fromNatural: (eta) => ({ a: eta[0]!.map((e) => e + 1), b: eta[1]!.map((e) => e + 1) }),
     logNormalizer: (eta) => eta[0]!.map((e, i) => lbeta64(e + 1, eta[1]![i]! + 1)),
+    // E[log p] = psi(a) - psi(a + b), E[log(1 - p)] = psi(b) - psi(a + b)
+    expectedStats: (eta) => {
+      const s = eta[0]!.map((e, i) => digamma64(e + eta[1]![i]! + 2));
+      return [
+        eta[0]!.map((e, i) => digamma64(e + 1) - s[i]!),
+        eta[1]!.map((e, i) => digamma64(e + 1) - s[i]!),
+      ];
+    },
   },
 };

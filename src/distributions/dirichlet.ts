@@ -11,7 +11,7 @@ import type { Rng } from './rng.js';
 import { gammaRatioConstant } from './saddle.js';
 import { TINY } from './sampling.js';
 import { digamma, lgamma, logSumExp } from './special.js';
-import { lgamma64 } from './special64.js';
+import { digamma64, lgamma64 } from './special64.js';
 import { f32, mask, maskOutside } from './support.js';
 
 export class Dirichlet extends BaseDistribution {
@@ -127,6 +127,18 @@ export const dirichletExpFamily: ExpFamily = {
         out[m] = s - lgamma64(sum);
       }
       return out;
+    },
+    // E[log x_k] = psi(alpha_k) - psi(sum alpha)
+    expectedStats: (eta, K) => {
+      const e = eta[0]!;
+      const out = new Float64Array(e.length);
+      for (let m = 0; m < e.length / K; m++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += e[m * K + k]! + 1;
+        const ps = digamma64(sum);
+        for (let k = 0; k < K; k++) out[m * K + k] = digamma64(e[m * K + k]! + 1) - ps;
+      }
+      return [out];
     },
   },
 };

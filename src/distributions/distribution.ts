@@ -82,6 +82,11 @@ export interface ExpFamily64 {
   fromNatural(eta: readonly Float64Array[]): Record<string, Float64Array>;
   /** A(eta) per element ([M] for M elements of `size` entries each) */
   logNormalizer(eta: readonly Float64Array[], size: number): Float64Array;
+  /**
+   * E[T(x)] = ∇A(eta), laid out as eta (the ELBO's <eta, E[T]> terms in float64: in float32 they
+   * lose the digits that cancel between a prior and a posterior of large precision)
+   */
+  expectedStats?(eta: readonly Float64Array[], size: number): Float64Array[];
 }
 
 /**

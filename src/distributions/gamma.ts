@@ -17,7 +17,7 @@ import { gammaKernelData, gammaKernelParam } from './saddle.js';
 import { normal, type Proposal, readBack, rejectionSample, TINY, uniform } from './sampling.js';
 import { numel } from './shapes.js';
 import { addAll, digamma, lgamma, log1p, polyval } from './special.js';
-import { lgamma64 } from './special64.js';
+import { digamma64, lgamma64 } from './special64.js';
 import { f32, mask, maskOutside } from './support.js';
 
 /** log1p(w) - w, accurate also for small |w| (series below 0.1). */
@@ -231,5 +231,10 @@ export const gammaExpFamily: ExpFamily = {
     fromNatural: (eta) => ({ shape: eta[0]!.map((e) => e + 1), rate: eta[1]!.map((e) => -e) }),
     logNormalizer: (eta) =>
       eta[0]!.map((e, i) => lgamma64(e + 1) - (e + 1) * Math.log(-eta[1]![i]!)),
+    // E[log x] = psi(a) - log(rate), E[x] = a / rate
+    expectedStats: (eta) => [
+      eta[0]!.map((e, i) => digamma64(e + 1) - Math.log(-eta[1]![i]!)),
+      eta[0]!.map((e, i) => (e + 1) / -eta[1]![i]!),
+    ],
   },
 };

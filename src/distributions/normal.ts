@@ -156,6 +156,12 @@ export const normalExpFamily: ExpFamily = {
     },
     logNormalizer: (eta) =>
       eta[0]!.map((e, i) => (e * e) / (-4 * eta[1]![i]!) - 0.5 * Math.log(-2 * eta[1]![i]!)),
+    // E[x] = mu, E[x^2] = mu^2 + sigma^2
+    expectedStats: (eta) => {
+      const v = eta[1]!.map((e) => -0.5 / e);
+      const mu = eta[0]!.map((e, i) => e * v[i]!);
+      return [mu, mu.map((m, i) => m * m + v[i]!)];
+    },
   },
 };
 

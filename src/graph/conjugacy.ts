@@ -301,7 +301,7 @@ export function conjugateRelation(
  * scalar families any reference does (the reference's value broadcasts to the child); for a
  * Dirichlet it must select one plate element and keep its whole event vector.
  */
-function selectsElements(n: StochasticNode, ref: LatentRef, wholeEvent: boolean): boolean {
+export function selectsElements(n: StochasticNode, ref: LatentRef, wholeEvent: boolean): boolean {
   if (!wholeEvent) return true;
   const k = n.plates.length;
   const e = ref.expr;

@@ -2,6 +2,7 @@
 // registerEngine line here, and its info (name, options) to builtin.ts, which the command line
 // reads without loading the engines; a test keeps the two lists equal.
 
+import { caviEngine } from './cavi/index.js';
 import { emEngine } from './em/index.js';
 import { exactEngine } from './exact/index.js';
 import { registerEngine } from './registry.js';
@@ -10,6 +11,7 @@ import { sampleEngine } from './sample/index.js';
 registerEngine(sampleEngine);
 registerEngine(exactEngine);
 registerEngine(emEngine);
+registerEngine(caviEngine);
 
 export {
   autoOrder,

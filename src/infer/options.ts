@@ -215,8 +215,12 @@ export function describeOptionProblem(
   const known = { ...p, accepted: words === 'flags' ? [] : p.accepted };
   const chosen = p.auto ? `'${p.engine}' (the engine auto picked)` : `'${p.engine}'`;
   if (p.kind === 'other-engine') {
-    const readers = p.readers.map((r) => `'${r}'`).join(', ');
-    return `option ${o} is read by engine ${readers}, not by ${chosen}; ${listOptions(known, spell)}`;
+    const names = p.readers.map((r) => `'${r}'`);
+    const readers =
+      names.length === 1
+        ? `engine ${names[0]}`
+        : `engines ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+    return `option ${o} is read by ${readers}, not by ${chosen}; ${listOptions(known, spell)}`;
   }
   const near = closest(p.option, [...known.accepted, ...p.options]);
   const hint = near === undefined ? '' : `; did you mean '${spell(near)}'?`;

@@ -49,7 +49,8 @@ const aviInfo: EngineInfo = {
   inference: true,
   options: AVI,
 };
-const WITH_STAND_INS = [...BUILTIN_ENGINES, caviInfo, aviInfo];
+// the stand-in cavi (other options) replaces the built-in one
+const WITH_STAND_INS = [...BUILTIN_ENGINES.filter((e) => e.name !== 'cavi'), caviInfo, aviInfo];
 
 /** Applies to every model; its run stops with a user error that shows the options it got. */
 function standIn(info: EngineInfo): Engine {
@@ -82,16 +83,16 @@ describe('the built-in engines', () => {
     const r = await runInProcess(['infer', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      '--engine <name>      auto, or one of: exact, em (see `plato engines`)',
+      '--engine <name>      auto, or one of: exact, em, cavi (see `plato engines`)',
     );
     expect(r.stdout).toContain('--seed <int>');
     expect(r.stdout).toMatch(/\n {2}exact: closed-form conjugate/);
     expect(r.stdout).toContain('    options: none of its own');
     expect(r.stdout).toContain('Engine options (each engine reads its own):');
-    expect(r.stdout).toMatch(/--iters <int> +em: maximum number of EM iterations/);
+    expect(r.stdout).toMatch(/--iters <int> +em, cavi: maximum number of EM iterations/);
     expect(r.stdout).toContain('    options: --iters, --tol, --restarts');
     // nothing of engines that are not registered
-    for (const absent of ['cavi', 'avi', '--sweeps', '--rtol', '--batch-size'])
+    for (const absent of ['avi', '--sweeps', '--rtol', '--batch-size'])
       expect(r.stdout).not.toMatch(new RegExp(`(^|[^\\w-])${absent}([^\\w-]|$)`));
   });
 
@@ -138,6 +139,7 @@ describe('plato engines: one line per engine', () => {
         `  sample  ✗        y0 (line 3:3): sample draws from the prior; it does not condition on data … and ${K - 1} more; --verbose`,
         '  exact   ✓',
         '  em      ✗        theta (line 2:3): nothing to learn: em estimates params, and this model has none without a value',
+        '  cavi    ✓',
         '',
         'auto picks: exact',
         '',

@@ -166,7 +166,7 @@ describe('infer checks the options against the engine that runs', () => {
     // exact takes coin: cavi's options are not exact's
     const coinAuto = await rejected(infer(coin, { data: coinData, sweeps: 5 }));
     expect(coinAuto.message).toMatch(
-      /^option 'sweeps' is read by engine 'cavi', 'avi', not by 'exact' \(the engine auto picked\)/,
+      /^option 'sweeps' is read by engines 'cavi' and 'avi', not by 'exact' \(the engine auto picked\)/,
     );
     // factor analysis has params to learn: em refuses it, auto picks cavi
     expect(await outcome(infer(fa, { data: faData, rtol: 0.01 }))).toEqual({

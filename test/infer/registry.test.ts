@@ -72,17 +72,18 @@ describe('registry', () => {
   });
 
   it('with nothing registered that applies, auto says why', () => {
-    // stand in for the real exact engine (which handles coin) with one that refuses
+    // stand in for the real exact and cavi engines (which handle coin) with ones that refuse
     registerEngine(fake('exact', () => false));
+    registerEngine(fake('cavi', () => false));
     expect(() => chooseAuto(coin())).toThrow(
       /no inference engine applies to this model \(tried exact, cavi, avi\)/,
     );
     const err = thrown(() => chooseAuto(noisyOr()));
     expect(err.message).toMatch(/no engine can learn 'rho', 'W'/);
     const hints = err.diagnostics[0].hints?.join('\n');
-    // em is registered and says why (noisy-OR weights need a gradient M-step); cavi is not
+    // em is registered and says why (noisy-OR weights need a gradient M-step); avi is not
     expect(hints).toMatch(/em: .*W \(line \d+\): param W: em has no M-step for this use yet/);
-    expect(hints).toMatch(/cavi: not available in this version/);
+    expect(hints).toMatch(/avi: not available in this version/);
   });
 
   it('auto follows the order of DESIGN.md §4, skipping engines that do not apply', () => {

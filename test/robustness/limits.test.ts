@@ -140,7 +140,7 @@ describe('library options are checked like the CLI flags', () => {
     );
     await rejects(
       infer(coin, { data, iters: 0 }),
-      "option 'iters' is read by engine 'em', not by 'exact' (the engine auto picked)",
+      "option 'iters' is read by engines 'em' and 'cavi', not by 'exact' (the engine auto picked)",
     );
   });
 

@@ -80,7 +80,7 @@ export async function runConjugate(
 }
 
 /** log p(x) of an observed node whose parents are all known (missing entries contribute 0). */
-function knownLogProb(name: string, ev: ExprEvaluator): number {
+export function knownLogProb(name: string, ev: ExprEvaluator): number {
   const lp = tf.tidy(() => {
     const env: Record<string, tf.Tensor> = {};
     for (const a of ancestors(ev.model.graph, name)) {

@@ -52,7 +52,7 @@ export function summarize(draws: Readonly<Record<string, tf.Tensor>>): Record<st
 }
 
 /** The ragged axes of a node's layout (no sample axis): its flattened ragged pairs. */
-function raggedAxes(
+export function raggedAxes(
   axes: readonly PlateAxis[],
   ragged: Readonly<Record<string, RaggedSegments>>,
 ): RaggedAxis[] {

@@ -1,0 +1,320 @@
+// The CAVI loop (mean-field coordinate ascent; variational message passing, Winn & Bishop 2005):
+// each sweep updates every latent's factor once, in the plan's order, to its optimum given the
+// others (Bishop, PRML §10.1.1: log q*(x) = E_{−x}[log p(everything)] + const):
+//   continuous x (conjugate prior):  η_q(x) = η_prior + Σ_terms Σ_rows W · η_msg(E[T(child)], E[co])
+//   discrete z:                      log q(z = s) = ℓ_self[s] + Σ_terms selected by z ℓ_term[s] + c
+// (terms.ts gives the messages and ℓ). The ELBO
+//   L = Σ_terms E_q[log p(x | args)] + Σ_latents H[q]
+// is kept as a sum of per-node parts, and after each latent's update the parts that depend on
+// it are recomputed, so every update is checked: coordinate ascent never decreases L, and a
+// decrease beyond DECREASE_TOLERANCE (relative; the terms are float32 tensors summed in float64)
+// is reported with the sweep and the node — it signals a wrong update. The sweep's L goes to the
+// trace `elbo`; the run stops when its relative change falls below `tol`.
+import * as tf from '@tensorflow/tfjs';
+import { ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
+import { Rng } from '../../distributions/rng.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import type { RunOptions } from '../engine.js';
+import { knownLogProb } from '../exact/conjugate.js';
+import {
+  bernoulliSummary,
+  betaSummary,
+  categoricalSummary,
+  dirichletSummary,
+  gammaSummary,
+  normalSummary,
+} from '../exact/summary.js';
+import { type LatentPosterior, type Posterior, ResultArray } from '../result.js';
+import { raggedAxes } from '../sample/summary.js';
+import type { caviInfo } from './info.js';
+import type { CaviPlan, CaviTerm } from './plan.js';
+import {
+  type ContinuousQ,
+  continuousQ,
+  type DiscreteQ,
+  discreteQ,
+  disposeQ,
+  negKl,
+  type Q,
+  setEta,
+} from './state.js';
+import { TermRt } from './terms.js';
+
+/**
+ * A decrease of the ELBO after an update beyond this, relative to |ELBO| plus the magnitude of
+ * the float32 pieces its expected log-likelihoods are summed from (Σ |<η_msg, E[T]>|, |rest|,
+ * |log h| over rows, weighted), is a warning: those pieces carry float32 rounding and the
+ * tensor digamma/lgamma's ~1e-6 relative error before they cancel (a Normal term's
+ * τx·E[μ] − τx²/2 − τE[μ²]/2 is O(1) from pieces O(x²)), so the ELBO is known to about that
+ * much; the variational factors' own terms (−KL) are exact float64.
+ */
+export const DECREASE_TOLERANCE = 1e-6;
+
+/** rows per block of the float64-finished segment sums */
+const BLOCK = 4096;
+
+/**
+ * out[at[i] · w + k] += value[i, k] (value [N, w]): per block of BLOCK rows on the device, the
+ * blocks' partial sums added in float64 on the host when that costs at most a few passes over
+ * the rows; otherwise (many elements, few rows each: LDA's topic-word counts) one float32
+ * segment sum, whose per-element sums have few terms.
+ */
+function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
+  const n = at.size;
+  if (n === 0) return;
+  const w = value.size / n;
+  const nb = Math.ceil(n / BLOCK);
+  const blocked = nb > 1 && nb * size * w <= 4 * n * w + 65536;
+  const parts = tf.tidy(() => {
+    const v = tf.reshape(value, w === 1 ? [n] : [n, w]);
+    if (!blocked) return tf.unsortedSegmentSum(v, at as tf.Tensor1D, size);
+    const blk = tf.floorDiv(tf.range(0, n, 1, 'int32'), tf.scalar(BLOCK, 'int32'));
+    const id = tf.add(tf.mul(blk, tf.scalar(size, 'int32')), at) as tf.Tensor1D;
+    return tf.unsortedSegmentSum(v, id, nb * size);
+  });
+  const d = parts.dataSync();
+  parts.dispose();
+  const len = size * w;
+  for (let b = 0; b < d.length / len; b++) {
+    const o = b * len;
+    for (let i = 0; i < len; i++) out[i] += d[o + i];
+  }
+}
+
+/** The number of states of a discrete latent: 2, or the length of its probability vector. */
+function statesOf(name: string, ev: ExprEvaluator, qs: ReadonlyMap<string, Q>): number {
+  const node = ev.model.graph.nodes[name] as StochasticNode;
+  if (node.distribution === 'Bernoulli') return 2;
+  const arg = node.args.p ?? node.args.logits;
+  // a latent Dirichlet it reads fixes K; else the known argument's last axis
+  for (const parent of node.parents) {
+    const q = qs.get(parent);
+    if (q?.kind === 'continuous' && q.K > 1) return q.K;
+  }
+  const s = ev.valueShape(arg, name, {});
+  return s[s.length - 1];
+}
+
+class Cavi {
+  readonly qs = new Map<string, Q>();
+  readonly terms: TermRt[] = [];
+  /** the ELBO's parts, by node: a term's E_q[log p], a discrete latent's term + entropy, −KL */
+  readonly parts = new Map<string, number>();
+  /** per part, the magnitude of the float32 pieces it sums (see DECREASE_TOLERANCE) */
+  readonly scales = new Map<string, number>();
+  constant = 0;
+
+  constructor(
+    readonly plan: CaviPlan,
+    readonly ev: ExprEvaluator,
+    seed: number,
+  ) {
+    const rng = new Rng(seed);
+    for (const l of plan.latents)
+      if (l.kind === 'continuous') this.qs.set(l.name, continuousQ(l, ev));
+    for (const l of plan.latents)
+      if (l.kind === 'discrete')
+        this.qs.set(l.name, discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng));
+    const byNode = new Map(plan.terms.map((t) => [t.node, t]));
+    for (const t of plan.terms) this.terms.push(new TermRt(t, ev, this.qs));
+    // a discrete latent with known arguments still has its own term (its prior)
+    for (const l of plan.latents) {
+      if (l.kind !== 'discrete' || byNode.has(l.name)) continue;
+      const t: CaviTerm = { node: l.name, observed: false, uses: [] };
+      this.terms.push(new TermRt(t, ev, this.qs));
+    }
+    for (const k of plan.known) this.constant += knownLogProb(k, ev);
+    for (const q of this.qs.values()) if (q.kind === 'continuous') this.parts.set(q.name, negKl(q));
+    for (const t of this.terms) this.setTerm(t);
+  }
+
+  elbo(): number {
+    let s = this.constant;
+    for (const v of this.parts.values()) s += v;
+    return s;
+  }
+
+  /** Σ of the magnitudes of the float32 pieces the ELBO is summed from. */
+  scale(): number {
+    let s = 0;
+    for (const v of this.scales.values()) s += v;
+    return s;
+  }
+
+  private setTerm(t: TermRt): void {
+    const { value, scale } = this.termPart(t);
+    this.parts.set(t.node.name, value);
+    this.scales.set(t.node.name, scale);
+  }
+
+  /** E_q[log p(x | args)] of a term (+ H[q] for a discrete latent's own term), float64. */
+  private termPart(t: TermRt): { value: number; scale: number } {
+    const own = this.qs.get(t.node.name);
+    const [v, m] = tf.tidy(() => {
+      const { l, scale } = t.logLikScale(this.qs); // [S, B]
+      const W = t.weightsPerElement(this.qs);
+      const weighted = (x: tf.Tensor) =>
+        W ? tf.mul(W, tf.where(tf.greater(W, 0), x, tf.zerosLike(x))) : x;
+      let s = weighted(l);
+      let mag = weighted(scale);
+      if (own?.kind === 'discrete') {
+        const q = own.q;
+        const ent = tf.where(tf.greater(q, 0), tf.mul(q, tf.log(q)), tf.zerosLike(q));
+        s = tf.concat([tf.reshape(s, [-1]), tf.neg(tf.reshape(ent, [-1]))]);
+        mag = tf.concat([tf.reshape(mag, [-1]), tf.abs(tf.reshape(ent, [-1]))]);
+      }
+      return [s, mag];
+    });
+    const out = { value: sum64(v), scale: sum64(m) };
+    tf.dispose([v, m]);
+    return out;
+  }
+
+  /** The continuous factor's optimum given the others: η = η_prior + Σ weighted messages. */
+  private updateContinuous(q: ContinuousQ): void {
+    const sums = q.eta0.map((e) => new Float64Array(e.length));
+    for (const t of this.terms) {
+      const inc = t.increments(q.name, this.qs);
+      inc.forEach((b, i) => {
+        // one block per message block, except a one-hot message (one block of counts)
+        segmentSum64(b.value, b.at, b.size, sums[i]);
+      });
+      tf.dispose(inc.flatMap((b) => [b.value, b.at]));
+    }
+    setEta(
+      q,
+      q.eta0.map((e, i) => e.map((v, j) => v + sums[i][j])),
+    );
+    this.parts.set(q.name, negKl(q));
+  }
+
+  /** The discrete factor's optimum: q(z = s) ∝ exp(ℓ_self[s] + Σ ℓ of the terms it selects). */
+  private updateDiscrete(q: DiscreteQ): void {
+    const next = tf.tidy(() => {
+      let logits: tf.Tensor = tf.zeros([q.M, q.S]);
+      for (const t of this.terms) {
+        if (t.weightBy !== q.name) continue;
+        const l = tf.transpose(t.logLik(this.qs)); // [B, S]
+        const seg = t.selectorSegments;
+        logits = tf.add(logits, seg ? tf.unsortedSegmentSum(l, seg as tf.Tensor1D, q.M) : l);
+      }
+      return tf.softmax(logits, 1);
+    });
+    q.q.dispose();
+    q.q = next;
+  }
+
+  /** Update one latent; recompute the ELBO parts that depend on it. */
+  update(name: string): void {
+    const q = this.qs.get(name) as Q;
+    if (q.kind === 'continuous') this.updateContinuous(q);
+    else this.updateDiscrete(q);
+    for (const t of this.terms) {
+      const reads = t.weightBy === name || t.uses.some((u) => u.use.latent === name);
+      if (reads) this.setTerm(t);
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.terms) t.dispose();
+    for (const q of this.qs.values()) disposeQ(q);
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function runCavi(
+  bound: BoundModel,
+  plan: CaviPlan,
+  options: RunOptions<typeof caviInfo.options>,
+): Promise<Posterior> {
+  const start = performance.now();
+  const ev = new ExprEvaluator(bound);
+  let c: Cavi | undefined;
+  try {
+    c = new Cavi(plan, ev, options.seed);
+    const trace: number[] = [];
+    let converged = false;
+    let t = 0;
+    let current = c.elbo();
+    while (t < options.iters) {
+      t++;
+      for (const l of plan.latents) {
+        c.update(l.name);
+        const next = c.elbo();
+        if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
+          options.onWarning?.({
+            kind: 'data',
+            severity: 'warning',
+            message: `cavi: the ELBO decreased at sweep ${t}, updating ${l.name} (from ${current} to ${next}); coordinate ascent never decreases it, so an update is wrong or numerically unstable`,
+          });
+        current = next;
+      }
+      const prev = trace[trace.length - 1];
+      trace.push(current);
+      options.onProgress?.(t, options.iters);
+      if (prev !== undefined && Math.abs(current - prev) < options.tol * Math.abs(current)) {
+        converged = true;
+        break;
+      }
+      await tick();
+    }
+    options.onProgress?.(options.iters, options.iters);
+    return {
+      engine: 'cavi',
+      converged,
+      iterations: t,
+      seconds: (performance.now() - start) / 1000,
+      logEvidence: current,
+      elbo: trace,
+      latents: summaries(bound, c),
+      params: {},
+    };
+  } finally {
+    c?.dispose();
+    ev.dispose();
+  }
+}
+
+/** Each latent's variational factor as DESIGN.md §5 reports it (model order, ragged axes kept). */
+function summaries(bound: BoundModel, c: Cavi): Record<string, LatentPosterior> {
+  const out: Record<string, LatentPosterior> = {};
+  for (const name of bound.graph.order) {
+    const q = c.qs.get(name);
+    if (!q) continue;
+    const F = fullShape(bound, name);
+    let s: LatentPosterior;
+    if (q.kind === 'discrete') {
+      const p = new Float64Array(q.q.dataSync());
+      if (q.family === 'Bernoulli') {
+        const p1 = new Float64Array(q.M);
+        for (let i = 0; i < q.M; i++) p1[i] = p[2 * i + 1];
+        s = bernoulliSummary(p1, F);
+      } else s = categoricalSummary(p, F, q.S);
+    } else {
+      const p = q.f64.fromNatural(q.eta);
+      s =
+        q.family === 'Beta'
+          ? betaSummary(p.a, p.b, F)
+          : q.family === 'Gamma'
+            ? gammaSummary(p.shape, p.rate, F)
+            : q.family === 'Dirichlet'
+              ? dirichletSummary(p.alpha, F)
+              : normalSummary(p.mu, p.sigma, F);
+    }
+    out[name] = withRagged(s, raggedAxes(bound.axes[name] ?? [], bound.ragged));
+  }
+  return out;
+}
+
+function withRagged(s: LatentPosterior, ragged: ReturnType<typeof raggedAxes>): LatentPosterior {
+  if (ragged.length === 0) return s;
+  const r = (a: ResultArray) => new ResultArray(a.data, a.shape, ragged);
+  return {
+    ...s,
+    params: Object.fromEntries(Object.entries(s.params).map(([k, v]) => [k, r(v)])),
+    mean: r(s.mean),
+    sd: r(s.sd),
+  };
+}

@@ -1,0 +1,143 @@
+// The variational factors of cavi: one exponential-family q per latent, one factor per plate
+// element. A continuous latent keeps its natural parameters η in float64 on the host (the
+// update η = η_prior + Σ messages is finished there) and its expected statistics E_q[T(x)] as
+// tensors for the messages; a discrete latent keeps q as probabilities [M, S] (M elements, S
+// states) on the device.
+import * as tf from '@tensorflow/tfjs';
+import { download, type ExprEvaluator, fullShape } from '../../compile/evaluator.js';
+import type { ExpFamily, ExpFamily64 } from '../../distributions/distribution.js';
+import { expFamilyOf } from '../../distributions/expfamily.js';
+import type { Rng } from '../../distributions/rng.js';
+import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
+import { DISTRIBUTIONS } from '../../distributions/signatures.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import { prod } from '../../util/shape.js';
+import type { CaviLatent, ContinuousFamily, DiscreteFamily } from './plan.js';
+
+export interface ContinuousQ {
+  readonly kind: 'continuous';
+  readonly name: string;
+  readonly family: ContinuousFamily;
+  readonly ef: ExpFamily;
+  readonly f64: ExpFamily64;
+  /** the node's full shape */
+  readonly F: readonly number[];
+  /** entries per element: K for a Dirichlet, else 1 */
+  readonly K: number;
+  /** elements (factors) */
+  readonly M: number;
+  readonly eta0: readonly Float64Array[];
+  eta: Float64Array[];
+  /** E_q[T(x)] per block: [M] or [M, K] */
+  moments: tf.Tensor[];
+}
+
+export interface DiscreteQ {
+  readonly kind: 'discrete';
+  readonly name: string;
+  readonly family: DiscreteFamily;
+  readonly F: readonly number[];
+  readonly M: number;
+  /** states: 2 for a Bernoulli, K for a Categorical */
+  readonly S: number;
+  /** q(x = s) per element: [M, S] */
+  q: tf.Tensor;
+}
+
+export type Q = ContinuousQ | DiscreteQ;
+
+/** A continuous latent's factor, started at its prior (η = η_prior). */
+export function continuousQ(
+  l: Extract<CaviLatent, { kind: 'continuous' }>,
+  ev: ExprEvaluator,
+): ContinuousQ {
+  const model = ev.model;
+  const node = model.graph.nodes[l.name] as StochasticNode;
+  const F = fullShape(model, l.name);
+  const event = model.shapes[l.name].event;
+  const ef = expFamilyOf(l.family) as ExpFamily;
+  const f64 = ef.float64 as ExpFamily64;
+  const K = DISTRIBUTIONS[l.family].eventRank === 1 ? F[F.length - 1] : 1;
+  const M = prod(F) / K;
+  // the prior's parameters in the conjugate family's terms, in the latent's layout
+  const args: Record<string, Float64Array> = {};
+  for (const name of DISTRIBUTIONS[l.family].params[0]) {
+    const v = l.view.args[name] ?? name;
+    const size = PARAM_EVENT_RANK[l.family][name] === 1 ? M * K : M;
+    args[name] =
+      typeof v === 'number'
+        ? new Float64Array(size).fill(v)
+        : download(() => ev.inLayout(node.args[v], l.name, {}, event));
+  }
+  const eta0 = f64.naturalParams(args);
+  const q: ContinuousQ = {
+    kind: 'continuous',
+    name: l.name,
+    family: l.family,
+    ef,
+    f64,
+    F,
+    K,
+    M,
+    eta0,
+    eta: eta0.map((e) => Float64Array.from(e)),
+    moments: [],
+  };
+  setEta(q, q.eta);
+  return q;
+}
+
+/** Set a continuous factor's η (float64) and recompute its expected statistics. */
+export function setEta(q: ContinuousQ, eta: Float64Array[]): void {
+  q.eta = eta;
+  const shape = q.K > 1 ? [q.M, q.K] : [q.M];
+  const next = tf.tidy(() =>
+    q.ef.expectedStats(eta.map((e) => tf.tensor(Float32Array.from(e), shape, 'float32'))),
+  );
+  tf.dispose(q.moments);
+  q.moments = next;
+}
+
+/**
+ * A discrete latent's factor, started at random probabilities (rows of Dirichlet(1) draws,
+ * seeded): random responsibilities break the symmetry of mixture components, which would
+ * otherwise all receive the same updates.
+ */
+export function discreteQ(
+  l: Extract<CaviLatent, { kind: 'discrete' }>,
+  S: number,
+  ev: ExprEvaluator,
+  rng: Rng,
+): DiscreteQ {
+  const F = fullShape(ev.model, l.name);
+  const M = prod(F);
+  const q = tf.tidy(() => {
+    const e = tf.neg(tf.log(tf.randomUniform([M, S], 1e-6, 1, 'float32', rng.nextSeed())));
+    return tf.div(e, tf.sum(e, 1, true));
+  });
+  return { kind: 'discrete', name: l.name, family: l.family, F, M, S, q };
+}
+
+/**
+ * The ELBO's terms of a continuous factor with a known prior, in float64:
+ *   E_q[log p(x)] + H[q] = Σ_elements <η_prior − η, E_q[T(x)]> + A(η) − A(η_prior)
+ * (the base measures cancel), i.e. −KL(q ‖ prior).
+ */
+export function negKl(q: ContinuousQ): number {
+  const a = q.f64.logNormalizer(q.eta, q.K);
+  const a0 = q.f64.logNormalizer(q.eta0, q.K);
+  const m = (q.f64.expectedStats as NonNullable<ExpFamily64['expectedStats']>)(q.eta, q.K);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] - a0[i];
+  m.forEach((mb, b) => {
+    const e = q.eta[b];
+    const e0 = q.eta0[b];
+    for (let i = 0; i < mb.length; i++) s += (e0[i] - e[i]) * mb[i];
+  });
+  return s;
+}
+
+export function disposeQ(q: Q): void {
+  if (q.kind === 'continuous') tf.dispose(q.moments);
+  else q.q.dispose();
+}

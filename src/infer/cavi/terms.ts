@@ -1,0 +1,334 @@
+// One density term p(x | args) of the model as cavi sees it, vectorised over its plate elements
+// and over the states of the discrete latent that weights it (Winn & Bishop 2005, VMP):
+//
+//   rows r = the node's elements (× the event axes its scalar family broadcasts over),
+//   states s = the states of the weighting discrete latent w (S = 1 without one), with weight
+//     W[s, r] = q(w_r = s): w is the mixture selector (`beta[z[d, n]]`: q(z[d, n] = k)), or the
+//     node itself when it is a discrete latent (E_q[log p(z | θ)] = Σ_s q(z = s) log p(s | θ),
+//     linear in T(z), so a discrete latent's own term is a mixture over its values).
+//
+// For every state the arguments are evaluated with w = s, so each row reads the element
+// seg[s, r] of every continuous latent parent (its reference evaluated with element ids). With
+// the child's statistics and the co-parents' expected statistics gathered at those elements, the
+// child family's messageToParent (src/distributions) gives, per row and state,
+//   E[log p(x_r | θ, co)] = <η_msg, E_q[T(θ_seg)]> + rest + log h(x_r),
+// whose η_msg summed with the weights W over the rows that read an element is that element's
+// update (weighted by q(z = k) for a mixture), and whose value, summed over a row's event axes,
+// is the per-state log-likelihood ℓ[s, b] a selector's update adds to its logits.
+import * as tf from '@tensorflow/tfjs';
+import type { ExprEvaluator } from '../../compile/evaluator.js';
+import { fullShape } from '../../compile/evaluator.js';
+import type {
+  ChildStats,
+  ConjugateMessage,
+  ExpFamily,
+  Moments,
+} from '../../distributions/distribution.js';
+import { expFamilyOf } from '../../distributions/expfamily.js';
+import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
+import { DISTRIBUTIONS } from '../../distributions/signatures.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import { ancestors } from '../../graph/query.js';
+import { prod } from '../../util/shape.js';
+import type { CaviTerm, ParentUse } from './plan.js';
+import type { ContinuousQ, DiscreteQ, Q } from './state.js';
+
+interface UseRt {
+  readonly use: ParentUse;
+  /** the latent element each (state, row) reads: int32 [S · R] */
+  readonly seg: tf.Tensor;
+  /** c of a scaled or precision role: [S, R] */
+  readonly coef?: tf.Tensor;
+}
+
+export class TermRt {
+  readonly node: StochasticNode;
+  /** the latent whose q weights the states (selector or the node itself), if any */
+  readonly weightBy?: string;
+  readonly S: number;
+  /** plate elements of the node */
+  readonly B: number;
+  /** rows per element (event axes of a scalar family) */
+  readonly E: number;
+  readonly R: number;
+  /** the weighting latent's element per plate element: int32 [B] (absent: the identity) */
+  private readonly wseg?: tf.Tensor;
+  private readonly ef?: ExpFamily;
+  /** the node's value per state and row: [S, R] or [S, R, C] */
+  private readonly x?: tf.Tensor;
+  private readonly values: Record<string, tf.Tensor> = {};
+  readonly uses: UseRt[] = [];
+  /** log p per state for a term with no continuous latent: [S, B] (fixed) */
+  private readonly fixed?: tf.Tensor;
+
+  constructor(
+    readonly term: CaviTerm,
+    ev: ExprEvaluator,
+    qs: ReadonlyMap<string, Q>,
+  ) {
+    const model = ev.model;
+    const node = model.graph.nodes[term.node] as StochasticNode;
+    this.node = node;
+    const self = qs.get(term.node);
+    const w = term.selector?.latent ?? (self?.kind === 'discrete' ? term.node : undefined);
+    this.weightBy = w;
+    const wq = w ? (qs.get(w) as DiscreteQ) : undefined;
+    const S = wq?.S ?? 1;
+    this.S = S;
+    const shape = model.shapes[term.node];
+    const childRank = DISTRIBUTIONS[node.distribution].eventRank;
+    const rowEvent = shape.event.slice(0, shape.event.length - childRank);
+    this.B = prod(shape.batch);
+    this.E = prod(rowEvent);
+    this.R = this.B * this.E;
+    const R = this.R;
+    const B = this.B;
+    const states = wq
+      ? tf.tidy(() =>
+          tf.broadcastTo(tf.reshape(tf.range(0, S, 1, 'float32'), [S, ...wq.F.map(() => 1)]), [
+            S,
+            ...wq.F,
+          ]),
+        )
+      : undefined;
+    const env: Record<string, tf.Tensor> = w && states ? { [w]: states } : {};
+    const toSR = (t: tf.Tensor, trail: number[] = []) =>
+      tf.reshape(tf.broadcastTo(t, [S, ...t.shape.slice(1)]), [S, R, ...trail]);
+    try {
+      if (term.selector) {
+        this.wseg = tf.tidy(() => {
+          const wn = wq as DiscreteQ;
+          const ids = tf.reshape(tf.range(0, wn.M, 1, 'float32'), [1, ...wn.F]);
+          const v = ev.inLayout(term.selector!.ref, term.node, { [w as string]: ids }, []);
+          return tf.cast(tf.round(tf.reshape(v, [B])), 'int32');
+        });
+      }
+      if (term.uses.length === 0) {
+        // p(x | args) with every argument known once w is fixed: the compiled log density
+        this.fixed = tf.tidy(() => {
+          const e: Record<string, tf.Tensor> = { ...env };
+          for (const a of ancestors(model.graph, term.node))
+            if (model.graph.nodes[a].kind === 'deterministic') e[a] = ev.nodeValue(a, e);
+          const lp = ev.plan.logProb(term.node, e);
+          return tf.reshape(tf.broadcastTo(lp, [S, ...lp.shape.slice(1)]), [S, B]);
+        });
+        return;
+      }
+      const first = qs.get(term.uses[0].latent) as ContinuousQ;
+      const K = first.K > 1 ? first.K : undefined;
+      for (const u of term.uses) {
+        const lq = qs.get(u.latent) as ContinuousQ;
+        const seg = tf.tidy(() => this.segments(u, lq, ev, env, rowEvent));
+        const coef =
+          u.role === 'identity'
+            ? undefined
+            : tf.tidy(() => {
+                const ones = tf.ones([1, ...fullShape(model, u.latent)]);
+                const at = { ...env, [u.latent]: ones };
+                const v = toSR(ev.inLayout(node.args[u.arg], term.node, at, rowEvent));
+                return u.role === 'precision' ? tf.pow(v, -2) : v;
+              });
+        this.uses.push({ use: u, seg, coef });
+      }
+      const used = new Set(term.uses.map((u) => u.arg));
+      for (const [a, e] of Object.entries(node.args)) {
+        if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
+        this.values[a] = tf.tidy(() => toSR(ev.inLayout(e, term.node, env, rowEvent)));
+      }
+      this.ef = expFamilyOf(node.distribution, { n: this.values.n, K });
+      this.x = tf.tidy(() => {
+        if (!term.observed)
+          return tf.broadcastTo(tf.reshape(tf.range(0, S, 1, 'float32'), [S, 1]), [S, R]);
+        const v = ev.observed(term.node);
+        return childRank === 1
+          ? toSR(tf.reshape(v, [1, R, -1]), [v.shape[v.rank - 1]])
+          : toSR(tf.reshape(v, [1, R]));
+      });
+    } finally {
+      states?.dispose();
+    }
+  }
+
+  /** seg[s, r]: the element of latent u.latent that row r reads in state s (int32 [S · R]). */
+  private segments(
+    u: ParentUse,
+    lq: ContinuousQ,
+    ev: ExprEvaluator,
+    env: Record<string, tf.Tensor>,
+    rowEvent: readonly number[],
+  ): tf.Tensor {
+    const F = lq.F;
+    const K = lq.K;
+    const ids =
+      K > 1
+        ? tf.broadcastTo(tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...F.slice(0, -1), 1]), [
+            1,
+            ...F,
+          ])
+        : tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...F]);
+    const vector = PARAM_EVENT_RANK[this.node.distribution][u.arg] === 1;
+    const refShape = vector ? [...rowEvent, K] : [...rowEvent];
+    const v = ev.inLayout(u.ref, this.node.name, { ...env, [u.latent]: ids }, refShape);
+    const full = tf.broadcastTo(v, [this.S, ...v.shape.slice(1)]);
+    const seg = vector
+      ? tf.slice(tf.reshape(full, [-1, K]), [0, 0], [-1, 1])
+      : tf.reshape(full, [-1]);
+    return tf.cast(tf.round(tf.reshape(seg, [-1])), 'int32');
+  }
+
+  /** W[s, r] = q(w = s) for the weighting latent's element of each row: [S, R]. */
+  weights(qs: ReadonlyMap<string, Q>): tf.Tensor | undefined {
+    if (!this.weightBy) return undefined;
+    const q = (qs.get(this.weightBy) as DiscreteQ).q;
+    return tf.tidy(() => {
+      const perB = this.wseg ? tf.gather(q, this.wseg) : q; // [B, S]
+      const t = tf.transpose(perB); // [S, B]
+      if (this.E === 1) return t;
+      return tf.reshape(
+        tf.broadcastTo(tf.reshape(t, [this.S, this.B, 1]), [this.S, this.B, this.E]),
+        [this.S, this.R],
+      );
+    });
+  }
+
+  /** A parent's expected statistics at the elements the rows read: [S, R] or [S, R, K] per block. */
+  private gathered(u: UseRt, qs: ReadonlyMap<string, Q>): Moments {
+    const lq = qs.get(u.use.latent) as ContinuousQ;
+    return lq.moments.map((m) =>
+      tf.reshape(tf.gather(m, u.seg), [this.S, this.R, ...m.shape.slice(1)]),
+    );
+  }
+
+  /**
+   * The statistics of co-parent u as its argument reads them: a precision c × τ has
+   * E[log cτ] = log c + E[log τ] and E[cτ] = c E[τ] (a scaled Gamma rate likewise).
+   */
+  private coMoments(u: UseRt, qs: ReadonlyMap<string, Q>): Moments {
+    const m = this.gathered(u, qs);
+    if (!u.coef) return m;
+    return [tf.add(tf.log(u.coef), m[0]), tf.mul(u.coef, m[1])];
+  }
+
+  /** The message of this term's child family to the latent of use `u`, per state and row. */
+  private message(u: UseRt, qs: ReadonlyMap<string, Q>): ConjugateMessage {
+    const moments: Record<string, Moments> = {};
+    for (const o of this.uses) if (o !== u) moments[o.use.arg] = this.coMoments(o, qs);
+    const child: ChildStats = { value: this.x as tf.Tensor };
+    return (this.ef as ExpFamily).messageToParent!(u.use.arg, child, {
+      values: this.values,
+      moments,
+      coefficient: u.coef,
+    });
+  }
+
+  /**
+   * This term's increments to the natural parameters of `latent` (the sum, over the rows that
+   * read each element, of W · η_msg), one [N, w] tensor per block with the element each row of
+   * it goes to (int32 [N]): the caller sums them per element in float64.
+   */
+  increments(
+    latent: string,
+    qs: ReadonlyMap<string, Q>,
+  ): { value: tf.Tensor; at: tf.Tensor; size: number }[] {
+    const out: { value: tf.Tensor; at: tf.Tensor; size: number }[] = [];
+    for (const u of this.uses) {
+      if (u.use.latent !== latent) continue;
+      const lq = qs.get(latent) as ContinuousQ;
+      out.push(
+        ...tf.tidy(() => {
+          const W = this.weights(qs);
+          const msg = this.message(u, qs);
+          const n = this.S * this.R;
+          if (msg.oneHot) {
+            // an observed Categorical: a count W at (element, category)
+            const at = tf.add(
+              tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
+              tf.reshape(tf.cast(tf.broadcastTo(msg.eta[0], [this.S, this.R]), 'int32'), [n]),
+            );
+            const value = W ? tf.reshape(W, [n]) : tf.ones([n]);
+            return [{ value, at, size: lq.M * lq.K }];
+          }
+          return msg.eta.map((b) => {
+            const trail = b.shape.length > 2 ? b.shape.slice(2) : [];
+            const full = tf.broadcastTo(b, [this.S, this.R, ...trail]);
+            const wv = W ? tf.mul(full, trail.length ? tf.expandDims(W, 2) : W) : full;
+            return { value: tf.reshape(wv, [n, prod(trail)]), at: tf.clone(u.seg), size: lq.M };
+          });
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** ℓ[s, b] = E_q[log p(x_b | args) | w = s], summed over the element's rows: [S, B]. */
+  logLik(qs: ReadonlyMap<string, Q>): tf.Tensor {
+    const { l, scale } = this.logLikScale(qs);
+    scale.dispose();
+    return l;
+  }
+
+  /**
+   * ℓ (as logLik) and, per state and element, Σ over its rows of the absolute values of the
+   * pieces ℓ is summed from (|<η_msg, E[T]>| per block, |rest|, |log h|): the magnitude that
+   * float32 rounding is relative to, before the pieces cancel.
+   */
+  logLikScale(qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+    if (this.fixed) return { l: tf.clone(this.fixed), scale: tf.abs(this.fixed) };
+    return tf.tidy(() => {
+      const u = this.uses[0];
+      const msg = this.message(u, qs);
+      const lq = qs.get(u.use.latent) as ContinuousQ;
+      let dot: tf.Tensor;
+      let mag: tf.Tensor;
+      if (msg.oneHot) {
+        // <onehot(x), E[T(θ_seg)]> = E[T(θ)][seg, x]: one gather, never S × R × K
+        const flat = tf.reshape(lq.moments[0], [-1]);
+        const idx = tf.add(
+          tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
+          tf.reshape(tf.cast(tf.broadcastTo(msg.eta[0], [this.S, this.R]), 'int32'), [-1]),
+        );
+        dot = tf.reshape(tf.gather(flat, idx), [this.S, this.R]);
+        mag = tf.abs(dot);
+      } else {
+        const m = this.gathered(u, qs);
+        dot = tf.zeros([this.S, this.R]);
+        mag = tf.zeros([this.S, this.R]);
+        msg.eta.forEach((b, i) => {
+          const p = tf.mul(b, m[i]);
+          const axes = Array.from({ length: p.rank - 2 }, (_, j) => 2 + j);
+          dot = tf.add(dot, axes.length ? tf.sum(p, axes) : p);
+          mag = tf.add(mag, tf.abs(axes.length ? tf.sum(p, axes) : p));
+        });
+      }
+      const x = this.x as tf.Tensor;
+      const h = (this.ef as ExpFamily).logBaseMeasure(x);
+      const l = tf.add(tf.add(dot, msg.rest), h);
+      const all = tf.add(tf.add(mag, tf.abs(msg.rest)), tf.abs(h));
+      const perElement = (t: tf.Tensor) =>
+        tf.sum(tf.reshape(tf.broadcastTo(t, [this.S, this.R]), [this.S, this.B, this.E]), 2);
+      return { l: perElement(l), scale: perElement(all) };
+    });
+  }
+
+  /** ℓ[s, b] with its weights W[s, b] (per element, not per row), or undefined weights. */
+  weightsPerElement(qs: ReadonlyMap<string, Q>): tf.Tensor | undefined {
+    if (!this.weightBy) return undefined;
+    const q = (qs.get(this.weightBy) as DiscreteQ).q;
+    return tf.tidy(() => tf.transpose(this.wseg ? tf.gather(q, this.wseg) : q));
+  }
+
+  /** The weighting latent's element of each plate element (undefined: the identity). */
+  get selectorSegments(): tf.Tensor | undefined {
+    return this.wseg;
+  }
+
+  dispose(): void {
+    tf.dispose([
+      ...this.uses.flatMap((u) => (u.coef ? [u.seg, u.coef] : [u.seg])),
+      ...Object.values(this.values),
+      ...(this.x ? [this.x] : []),
+      ...(this.fixed ? [this.fixed] : []),
+      ...(this.wseg ? [this.wseg] : []),
+    ]);
+  }
+}
