@@ -207,6 +207,13 @@ function isValid(spec: OptionSpec, v: unknown): boolean {
       return v === true || v === false;
     case 'enum':
       return spec.values.some((x) => x === v);
+    case 'values':
+      return (
+        typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
+        [Object.prototype, null].includes(Object.getPrototypeOf(v))
+      );
   }
 }
 
@@ -263,6 +270,7 @@ function specArb(name: string): fc.Arbitrary<OptionSpec> {
     fc
       .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 3 })
       .map((values): OptionSpec => ({ name, type: 'enum', help, values, default: values[0] })),
+    fc.constant<OptionSpec>({ name, type: 'values', help, default: {} }),
   );
 }
 
@@ -293,6 +301,8 @@ function validArb(spec: OptionSpec): fc.Arbitrary<unknown> {
       return fc.boolean();
     case 'enum':
       return fc.constantFrom(...spec.values);
+    case 'values':
+      return fc.dictionary(fc.string(), fc.array(fc.double()));
   }
 }
 
@@ -303,7 +313,7 @@ function invalidArb(spec: OptionSpec): fc.Arbitrary<unknown> {
       ? [1, true]
       : ['1', spec.type === 'boolean' ? 1 : true]),
     null,
-    {},
+    spec.type === 'values' ? [] : {},
   );
   if (spec.type !== 'int' && spec.type !== 'number') return wrongType;
   const outside: number[] = [];
