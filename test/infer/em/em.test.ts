@@ -237,17 +237,6 @@ describe('em on Gaussian mixtures', () => {
 });
 
 describe('what em refuses in this increment', () => {
-  it('factor analysis: its continuous latents, at z; its params, at each', () => {
-    const bound = boundModel(MODELS.factor_analysis, { N: 2, P: 1, K: 1, x: [[0], [1]] });
-    const app = getEngine('em').applicability(bound);
-    expect(app.ok).toBe(false);
-    if (app.ok) return;
-    const z = app.reasons.find((r) => r.node === 'z');
-    expect(z?.message).toMatch(/continuous \(Normal\) latent: .*not supported yet/);
-    expect(z?.line).toBe(9);
-    expect(app.reasons.map((r) => r.node)).toEqual(expect.arrayContaining(['W', 'mu', 'psi']));
-  });
-
   it('noisy-OR with W as a param: W needs a gradient M-step, not supported yet', () => {
     const bound = boundModel(MODELS.noisy_or, { K: 2, M: 2, s: [1, 0], rho: [0.1, 0.2] });
     const app = getEngine('em').applicability(bound);

@@ -156,8 +156,8 @@ const SCOPE =
   'em handles one Gaussian latent z[i] and one observed x[i] ~ Normal(W @ z[i] + mu, sqrt(psi)) in a plate of cases (factor analysis)';
 
 /**
- * undefined when the model has no continuous latent (the discrete analysis decides); else the
- * plan, or the reasons em does not apply (each at its node).
+ * undefined when the model has no continuous latent or nothing to learn (the discrete analysis
+ * decides); else the plan, or the reasons em does not apply (each at its node).
  */
 export function planLinearGaussian(
   bound: BoundModel,
@@ -170,10 +170,11 @@ export function planLinearGaussian(
   const continuous = latents.filter(
     (n) => n.distribution !== 'Categorical' && n.distribution !== 'Bernoulli',
   );
-  if (continuous.length === 0) return undefined;
+  const learn = learnables(bound);
+  // nothing to learn is the discrete analysis's first reason, whatever the latents
+  if (continuous.length === 0 || learn.length === 0) return undefined;
   const reasons: Reason[] = [];
   const at = (node: string, message: string) => reasons.push(reasonAt(bound, node, message));
-  const learn = learnables(bound);
   const learnSet = new Set(learn);
   for (const name of graph.order)
     if (graph.nodes[name].kind === 'net') at(name, `net ${name}: em does not learn nets`);
