@@ -61,9 +61,9 @@ const aviInfo: EngineInfo = { name: 'avi', description: 'stand-in', inference: t
 
 const coin = compile(MODELS.coin, { filename: 'coin.plato' });
 const coinData = { N: 2, y: [1, 0] };
-/** factor analysis has params to learn: auto tries em (which refuses its continuous latents), then cavi */
-const fa = compile(MODELS.factor_analysis, { filename: 'factor_analysis.plato' });
-const faData = { N: 2, P: 1, K: 1, x: [[0], [1]] };
+/** the VAE has a net to learn: auto tries em (which does not learn nets), then cavi */
+const vae = compile(MODELS.vae, { filename: 'vae.plato' });
+const vaeData = { N: 2, P: 1, x: [[0], [1]] };
 
 /** What `run` received, or the error infer threw before running. */
 async function outcome(
@@ -168,11 +168,11 @@ describe('infer checks the options against the engine that runs', () => {
     expect(coinAuto.message).toMatch(
       /^option 'sweeps' is read by engines 'cavi' and 'avi', not by 'exact' \(the engine auto picked\)/,
     );
-    // factor analysis has params to learn: em refuses it, auto picks cavi
-    expect(await outcome(infer(fa, { data: faData, rtol: 0.01 }))).toEqual({
+    // the VAE has a net to learn: em refuses it, auto picks cavi
+    expect(await outcome(infer(vae, { data: vaeData, rtol: 0.01 }))).toEqual({
       ran: { seed: 0, sweeps: 100, rtol: 0.01 },
     });
-    const e = await rejected(infer(fa, { data: faData, batchSize: 8 }));
+    const e = await rejected(infer(vae, { data: vaeData, batchSize: 8 }));
     expect(e.message).toMatch(
       /^option 'batchSize' is read by engine 'avi', not by 'cavi' \(the engine auto picked\)/,
     );
