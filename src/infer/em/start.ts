@@ -8,7 +8,6 @@ import { fullShape } from '../../compile/evaluator.js';
 import { PlatoError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { broadcastTo } from '../../graph/evaluate.js';
-import { indexedName } from '../../graph/print.js';
 import { Problems } from '../../graph/problems.js';
 import { checkType } from '../../graph/support.js';
 import { apparentShape, readValue } from '../../graph/values.js';
@@ -89,9 +88,4 @@ export function startValues(
   }
   if (problems.failed) throw new PlatoError(problems.errors);
   return out;
-}
-
-/** `W[2, 0]`: an entry of a param, for messages. */
-export function entryName(name: string, i: number, shape: readonly number[]): string {
-  return indexedName(name, indexOf(i, shape));
 }
