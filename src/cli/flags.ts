@@ -41,11 +41,11 @@ export function engineFlags(engines: readonly EngineInfo[]): Option[] {
     if (types.size > 1)
       throw new Error(`engines declare '${list[0].spec.name}' with different types`);
     const who = list.map((r) => r.engine).join(', ');
-    const defaults = [...new Set(list.map((r) => String(r.spec.default)))];
+    const defaults = [...new Set(list.map((r) => defaultText(r.spec)))];
     const dflt =
       defaults.length === 1
         ? defaults[0]
-        : list.map((r) => `${r.engine} ${String(r.spec.default)}`).join(', ');
+        : list.map((r) => `${r.engine} ${defaultText(r.spec)}`).join(', ');
     return specFlag(
       list.map((r) => r.spec),
       `${who}: ${list[0].spec.help} (default ${dflt})`,
@@ -55,7 +55,12 @@ export function engineFlags(engines: readonly EngineInfo[]): Option[] {
 
 /** The flag of a shared option such as `seed`. */
 export function sharedFlag(spec: OptionSpec): Option {
-  return specFlag([spec], `${spec.help} (default ${String(spec.default)})`);
+  return specFlag([spec], `${spec.help} (default ${defaultText(spec)})`);
+}
+
+/** A default as `--help` shows it (named values: none given). */
+function defaultText(spec: OptionSpec): string {
+  return spec.type === 'values' ? 'none' : String(spec.default);
 }
 
 const PLACEHOLDER: Record<OptionSpec['type'], string> = {
@@ -64,6 +69,7 @@ const PLACEHOLDER: Record<OptionSpec['type'], string> = {
   string: '<string>',
   boolean: '',
   enum: '<name>',
+  values: '<file>',
 };
 
 function specFlag(specs: readonly OptionSpec[], help: string): Option {
@@ -78,6 +84,8 @@ function specFlag(specs: readonly OptionSpec[], help: string): Option {
     const values = new Set(specs.flatMap((s) => (s.type === 'enum' ? s.values : [])));
     return option.choices([...values]);
   }
+  // named values: the flag names a JSON file, which the command reads (readValuesFlags)
+  if (spec.type === 'values') return option;
   return option.argParser((text: string) => {
     const value = parseText(spec.type, text);
     if (specs.some((s) => accepts(s, value))) return value;

@@ -63,6 +63,13 @@ async function loadData(path: string | undefined): Promise<DataInput | undefined
   return data;
 }
 
+/** A named-values flag's file (`--init start.json`): read as a data file is (JSON, or CSV by extension). */
+async function loadValues(path: string, flag: string): Promise<DataInput> {
+  const text = await readText(path, `${flag} file`);
+  const { readDataText } = await import('../graph/data.js');
+  return readDataText(text, path);
+}
+
 /** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
 const NO_DATA_FILE = 'a data file (--data FILE)';
 
@@ -196,7 +203,10 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
       for (const e of engines)
         for (const o of e.options)
           if (cmd.getOptionValueSource(o.name) === 'cli')
-            given[o.name] = cmd.getOptionValue(o.name);
+            given[o.name] =
+              o.type === 'values'
+                ? await loadValues(cmd.getOptionValue(o.name) as string, flagOf(o.name))
+                : cmd.getOptionValue(o.name);
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
       const { infer } = await library();

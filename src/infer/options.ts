@@ -9,7 +9,10 @@
 import { type Diagnostic, PlatoError } from '../diagnostics/diagnostics.js';
 import { closest } from '../lang/suggest.js';
 
-export type OptionValue = number | string | boolean;
+/** Named values (`init: { W: [[…]], psi: […] }`): an object keyed by name; its entries are the engine's to check. */
+export type NamedValues = { readonly [name: string]: unknown };
+
+export type OptionValue = number | string | boolean | NamedValues;
 
 /** Bounds in JSON Schema's words: minimum ≤ x, exclusiveMinimum < x, x ≤ maximum, x < exclusiveMaximum. */
 export interface Bounds {
@@ -38,8 +41,20 @@ export interface BooleanOption extends Declared<'boolean', boolean> {}
 export interface EnumOption extends Declared<'enum', string> {
   readonly values: readonly string[];
 }
+/**
+ * Named values, such as starting values of params: an object keyed by name in the library; on
+ * the command line a JSON file (`--init start.json`) read into that object. The engine checks
+ * the names and values (each against the model); the default is `{}`.
+ */
+export interface ValuesOption extends Declared<'values', NamedValues> {}
 
-export type OptionSpec = IntOption | NumberOption | StringOption | BooleanOption | EnumOption;
+export type OptionSpec =
+  | IntOption
+  | NumberOption
+  | StringOption
+  | BooleanOption
+  | EnumOption
+  | ValuesOption;
 
 type ValueOf<S extends OptionSpec> = S extends { readonly type: 'int' | 'number' }
   ? number
@@ -47,7 +62,9 @@ type ValueOf<S extends OptionSpec> = S extends { readonly type: 'int' | 'number'
     ? boolean
     : S extends { readonly type: 'enum'; readonly values: readonly (infer V)[] }
       ? V
-      : string;
+      : S extends { readonly type: 'values' }
+        ? NamedValues
+        : string;
 
 /**
  * The values an engine receives for its declarations, each given or defaulted:
@@ -123,7 +140,16 @@ export function accepts(spec: OptionSpec, value: unknown): boolean {
       return typeof value === 'boolean';
     case 'enum':
       return typeof value === 'string' && spec.values.includes(value);
+    case 'values':
+      return isNamedValues(value);
   }
+}
+
+/** A plain object (not an array, not null): what a `values` option takes. */
+export function isNamedValues(value: unknown): value is NamedValues {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** `a positive integer`, `a number in (0, 1]`, `one of 'a', 'b'`: what `accepts` wants. */
@@ -131,6 +157,7 @@ export function expectation(spec: OptionSpec): string {
   if (!isNumeric(spec)) {
     if (spec.type === 'string') return 'a string';
     if (spec.type === 'boolean') return 'true or false';
+    if (spec.type === 'values') return 'an object keyed by name';
     return `one of ${spec.values.map((v) => `'${v}'`).join(', ')}`;
   }
   const what = spec.type === 'int' ? 'an integer' : 'a number';

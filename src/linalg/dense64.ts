@@ -6,7 +6,7 @@
 //  - matrices: number[][] (`Cholesky64`, `solveSPD64`, …) for small one-off systems.
 // Cholesky–Banachiewicz, O(n³/3) per block (Golub & Van Loan, Matrix Computations, §4.2).
 // General (non-symmetric) solves and products go to ml-matrix (LU with partial pivoting).
-import { LuDecomposition, Matrix } from 'ml-matrix';
+import { EigenvalueDecomposition, LuDecomposition, Matrix } from 'ml-matrix';
 
 export type Mat64 = number[][];
 
@@ -279,4 +279,27 @@ export function inverse64(A: Mat64): Mat64 {
 /** C = A B */
 export function matMul64(A: Mat64, B: Mat64): Mat64 {
   return new Matrix(A).mmul(new Matrix(B)).to2DArray();
+}
+
+/**
+ * Eigen-decomposition of a symmetric n × n matrix (row-major; only symmetry up to rounding is
+ * assumed): eigenvalues in decreasing order and the matching unit eigenvectors as the columns of
+ * `vectors` (row-major n × n). Householder tridiagonalisation and the QL method (ml-matrix's
+ * EigenvalueDecomposition, from JAMA; Golub & Van Loan §8.3). For principal components.
+ */
+export function symmetricEigen64(
+  a: Float64Array,
+  n: number,
+): { values: Float64Array; vectors: Float64Array } {
+  const m = new Matrix(n, n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) m.set(i, j, (a[i * n + j] + a[j * n + i]) / 2);
+  const e = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  const raw = e.realEigenvalues;
+  const V = e.eigenvectorMatrix;
+  const order = raw.map((_, i) => i).sort((x, y) => raw[y] - raw[x]);
+  const values = Float64Array.from(order, (i) => raw[i]);
+  const vectors = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) vectors[i * n + k] = V.get(i, order[k]);
+  return { values, vectors };
 }

@@ -17,12 +17,8 @@ import type { EngineInfo, OptionSpec } from '../../src/infer/options.js';
 import { runInProcess, STACK_LINE } from './helpers.js';
 
 const coin = ['examples/coin/coin.plato', '--data', 'examples/coin/coin.json'];
-/** factor analysis has params to learn: auto tries em (which refuses its continuous latents), then cavi */
-const fa = [
-  'examples/factor_analysis/factor_analysis.plato',
-  '--data',
-  'examples/factor_analysis/fa.json',
-];
+/** the VAE has a net to learn: auto tries em (which does not learn nets), then cavi */
+const vae = ['examples/vae/vae.plato', '--data', 'examples/vae/digits-small.json'];
 
 const CAVI = [
   { name: 'sweeps', type: 'int', default: 100, help: 'at most this many sweeps', minimum: 1 },
@@ -192,13 +188,13 @@ describe('with stand-in engines that declare options', () => {
   });
 
   it('under --engine auto, against the engine auto picks', async () => {
-    const bad = await infer([...fa, '--batch-size', '8']);
+    const bad = await infer([...vae, '--batch-size', '8']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
       "error: option '--batch-size' is read by engine 'avi', not by 'cavi' (the engine auto picked); " +
         "the options of engine 'cavi': --seed, --sweeps, --rtol\n",
     );
-    const good = await infer([...fa, '--rtol', '0.5', '--seed', '3']);
+    const good = await infer([...vae, '--rtol', '0.5', '--seed', '3']);
     expect(good.stderr).toBe('error: cavi ran with {"seed":3,"sweeps":100,"rtol":0.5}\n');
   });
 

@@ -61,9 +61,9 @@ const aviInfo: EngineInfo = { name: 'avi', description: 'stand-in', inference: t
 
 const coin = compile(MODELS.coin, { filename: 'coin.plato' });
 const coinData = { N: 2, y: [1, 0] };
-/** factor analysis has params to learn: auto tries em (which refuses its continuous latents), then cavi */
-const fa = compile(MODELS.factor_analysis, { filename: 'factor_analysis.plato' });
-const faData = { N: 2, P: 1, K: 1, x: [[0], [1]] };
+/** the VAE has a net to learn: auto tries em (which does not learn nets), then cavi */
+const vae = compile(MODELS.vae, { filename: 'vae.plato' });
+const vaeData = { N: 2, P: 1, x: [[0], [1]] };
 
 /** What `run` received, or the error infer threw before running. */
 async function outcome(
@@ -168,11 +168,11 @@ describe('infer checks the options against the engine that runs', () => {
     expect(coinAuto.message).toMatch(
       /^option 'sweeps' is read by engines 'cavi' and 'avi', not by 'exact' \(the engine auto picked\)/,
     );
-    // factor analysis has params to learn: em refuses it, auto picks cavi
-    expect(await outcome(infer(fa, { data: faData, rtol: 0.01 }))).toEqual({
+    // the VAE has a net to learn: em refuses it, auto picks cavi
+    expect(await outcome(infer(vae, { data: vaeData, rtol: 0.01 }))).toEqual({
       ran: { seed: 0, sweeps: 100, rtol: 0.01 },
     });
-    const e = await rejected(infer(fa, { data: faData, batchSize: 8 }));
+    const e = await rejected(infer(vae, { data: vaeData, batchSize: 8 }));
     expect(e.message).toMatch(
       /^option 'batchSize' is read by engine 'avi', not by 'cavi' \(the engine auto picked\)/,
     );
@@ -207,6 +207,13 @@ function isValid(spec: OptionSpec, v: unknown): boolean {
       return v === true || v === false;
     case 'enum':
       return spec.values.some((x) => x === v);
+    case 'values':
+      return (
+        typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
+        [Object.prototype, null].includes(Object.getPrototypeOf(v))
+      );
   }
 }
 
@@ -263,6 +270,7 @@ function specArb(name: string): fc.Arbitrary<OptionSpec> {
     fc
       .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 3 })
       .map((values): OptionSpec => ({ name, type: 'enum', help, values, default: values[0] })),
+    fc.constant<OptionSpec>({ name, type: 'values', help, default: {} }),
   );
 }
 
@@ -293,6 +301,8 @@ function validArb(spec: OptionSpec): fc.Arbitrary<unknown> {
       return fc.boolean();
     case 'enum':
       return fc.constantFrom(...spec.values);
+    case 'values':
+      return fc.dictionary(fc.string(), fc.array(fc.double()));
   }
 }
 
@@ -303,7 +313,7 @@ function invalidArb(spec: OptionSpec): fc.Arbitrary<unknown> {
       ? [1, true]
       : ['1', spec.type === 'boolean' ? 1 : true]),
     null,
-    {},
+    spec.type === 'values' ? [] : {},
   );
   if (spec.type !== 'int' && spec.type !== 'number') return wrongType;
   const outside: number[] = [];

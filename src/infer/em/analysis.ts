@@ -6,15 +6,17 @@
 //   z[i] ~ Bernoulli(p)                    p: real(0,1)       a Bernoulli probability
 //   x[i] ~ Normal(mu[z[i]], sigma[z[i]])   mu, sigma          per-component means and sds
 //   x[i] ~ MvNormal(mu[z[i]], Sigma[z[i]]) mu, Sigma          per-component means, covariances
-// (the scale may instead be free of learnables; the mean is then learned alone). Everything
-// else — continuous latents (factor analysis), params that need a gradient M-step (noisy-OR
-// weights), missing data — is refused with a reason at the node, as not supported yet.
+// (the scale may instead be free of learnables; the mean is then learned alone). A model with
+// a continuous latent goes to fa/analysis.ts (factor analysis). Everything else — params that
+// need a gradient M-step (noisy-OR weights), missing data — is refused with a reason at the
+// node, as not supported yet.
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { Expr } from '../../lang/ast.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
+import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
 
 /** `z[i] ~ Categorical(pi)` or `z[i] ~ Bernoulli(p)`: a learnable probability. */
 export interface WeightsSlot {
@@ -107,7 +109,11 @@ function isNum(e: Expr | undefined, v: number): boolean {
 /** The plan, or the reasons em does not apply (each at its node). */
 export function planEm(
   bound: BoundModel,
-): { ok: true; plan: EmPlan } | { ok: false; reasons: Reason[] } {
+): { ok: true; plan: EmPlan | LinearGaussianPlan } | { ok: false; reasons: Reason[] } {
+  // ---- models with a continuous latent: the linear-Gaussian analysis decides (fa/analysis.ts)
+  const linear = planLinearGaussian(bound);
+  if (linear) return linear;
+  // ----
   const { graph } = bound;
   const reasons: Reason[] = [];
   const learn = learnables(bound);
@@ -147,14 +153,6 @@ export function planEm(
           bound,
           n.name,
           `${n.name} has missing entries (null): em does not integrate out missing data yet`,
-        ),
-      );
-    else if (obs === 'latent' && n.distribution !== 'Categorical' && n.distribution !== 'Bernoulli')
-      reasons.push(
-        reasonAt(
-          bound,
-          n.name,
-          `${n.name} is a continuous (${n.distribution}) latent: em's linear-Gaussian E-step (factor analysis) is not supported yet; ${SCOPE}`,
         ),
       );
     else if (

@@ -1,11 +1,14 @@
 // The `em` engine (DESIGN.md §4, issue 9): maximum-likelihood params by expectation–
 // maximisation. This version: discrete latents in one plate of cases (E-step: the exact
 // engine's DiscreteEStep), closed-form M-steps for mixture weights, Bernoulli probabilities and
-// per-component Normal/MvNormal means and scales (analysis.ts says which models; run.ts runs).
+// per-component Normal/MvNormal means and scales (analysis.ts says which models; run.ts runs);
+// and linear-Gaussian latents — factor analysis, probabilistic PCA (fa/: analysis, run).
 import type { BoundModel } from '../../graph/bound.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import type { Posterior } from '../result.js';
 import { planEm } from './analysis.js';
+import { isLinearGaussian } from './fa/analysis.js';
+import { runLinearGaussian } from './fa/run.js';
 import { emInfo } from './info.js';
 import { runEm } from './run.js';
 
@@ -22,6 +25,7 @@ export const emEngine: Engine<typeof emInfo.options> = {
   async run(bound: BoundModel, options: RunOptions<typeof emInfo.options>): Promise<Posterior> {
     const p = planEm(bound);
     if (!p.ok) throw notApplicable(bound, 'em', p.reasons);
+    if (isLinearGaussian(p.plan)) return runLinearGaussian(bound, p.plan, options);
     return runEm(bound, p.plan, options);
   },
 };

@@ -1,11 +1,11 @@
 // The em engine's name and options, apart from its implementation (which loads tfjs): the
-// command line builds `--iters`, `--tol` and `--restarts` from these declarations.
+// command line builds `--iters`, `--tol`, `--restarts` and `--init` from these declarations.
 import type { EngineInfo } from '../options.js';
 
 export const emInfo = {
   name: 'em',
   description:
-    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents, closed-form M-steps (mixtures)',
+    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents (mixtures) or linear-Gaussian latents (factor analysis), closed-form M-steps',
   inference: true,
   options: [
     {
@@ -28,6 +28,12 @@ export const emInfo = {
       default: 1,
       minimum: 1,
       help: 'independent restarts (seeds seed, seed+1, …); the best final log-likelihood is kept',
+    },
+    {
+      name: 'init',
+      type: 'values',
+      default: {},
+      help: 'starting values of params to learn, keyed by name (on the command line a JSON file); they are still learned',
     },
   ],
 } as const satisfies EngineInfo;

@@ -27,6 +27,7 @@ import {
   sdsUpdate,
   weightsUpdate,
 } from './mstep.js';
+import { startValues } from './start.js';
 
 /** A decrease of ℓ beyond this (relative) is a warning. */
 export const DECREASE_TOLERANCE = 1e-6;
@@ -68,13 +69,15 @@ function initialValues(
   plan: EmPlan,
   N: number,
   seed: number,
+  start: Values,
 ): { values: Values; random: boolean } {
   const values: Values = {};
   let random = false;
   const rand = uniform(seed);
   for (const p of plan.learn) {
-    const v = bound.values[p];
-    if (v) values[p] = Float64Array.from(v.data);
+    // the init option's value (start.ts), else the declared default
+    const v = start[p] ?? bound.values[p]?.data;
+    if (v) values[p] = Float64Array.from(v);
   }
   for (const slot of plan.slots) {
     if (slot.kind === 'weights') {
@@ -147,10 +150,11 @@ export async function runEm(
   const plate = Object.values(bound.graph.plates).find((p) => p.index === plan.plate);
   const N = bound.sizes[plate?.size ?? ''] as number;
   const total = options.iters * options.restarts;
+  const given = startValues(bound, plan.learn, options.init);
   let done = 0;
   let best: Run | undefined;
   for (let r = 0; r < options.restarts; r++) {
-    const { values, random } = initialValues(bound, plan, N, options.seed + r);
+    const { values, random } = initialValues(bound, plan, N, options.seed + r, given);
     const trace: number[] = [];
     let e = estep.run(values);
     if (r === 0)

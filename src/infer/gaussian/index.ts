@@ -131,3 +131,4 @@ export function residualSumOfSquares(sys: GaussianSystem, m: Float64Array): numb
   for (const r of sys.rows) R += residualSS(r, sys.layout, m, sys.options);
   return R;
 }
+export { centredMoments, projectRows } from './moments.js';

@@ -145,6 +145,46 @@ describe('em on Gaussian mixtures', () => {
     }
   });
 
+  it('the init option: a mixture starts from the given values (ℓ₀ there)', async () => {
+    const D = 3;
+    const K = 2;
+    const N = 200;
+    const truth: Mixture = {
+      pi: [0.5, 0.5],
+      mu: [0, 0, 0, 3, 1, -1],
+      Sigma: [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1],
+    };
+    const { x } = drawMixture(truth, N, D, 5);
+    const init = {
+      pi: [0.3, 0.7],
+      mu: [
+        [0.5, 0, 0],
+        [2, 1, 0],
+      ],
+      Sigma: [
+        [
+          [2, 0, 0],
+          [0, 2, 0],
+          [0, 0, 2],
+        ],
+      ],
+    };
+    const r = await infer(FULL, {
+      data: { N, D, K, x },
+      engine: 'em',
+      iters: 5,
+      restarts: 3,
+      init,
+    });
+    // Sigma [1, D, D] broadcasts to every component
+    const Sigma = [...init.Sigma[0].flat(), ...init.Sigma[0].flat()];
+    const ref = mvnMixtureLogLik(x.flat(), N, D, init.pi, init.mu.flat(), Sigma);
+    const l0 = (r.elbo as number[])[0];
+    expect(Math.abs(l0 - ref.logLik)).toBeLessThan(8 * D * EPS32 * ref.magnitude);
+    expect(r.elbo).toHaveLength(6);
+    expect(flat(r.params.pi.data)).not.toEqual(init.pi);
+  });
+
   it('logEvidence is Σ_i log Σ_k π_k N(x_i; μ_k, Σ_k) at the returned params (float64 reference)', async () => {
     const D = 3;
     const K = 2;
@@ -237,17 +277,6 @@ describe('em on Gaussian mixtures', () => {
 });
 
 describe('what em refuses in this increment', () => {
-  it('factor analysis: its continuous latents, at z; its params, at each', () => {
-    const bound = boundModel(MODELS.factor_analysis, { N: 2, P: 1, K: 1, x: [[0], [1]] });
-    const app = getEngine('em').applicability(bound);
-    expect(app.ok).toBe(false);
-    if (app.ok) return;
-    const z = app.reasons.find((r) => r.node === 'z');
-    expect(z?.message).toMatch(/continuous \(Normal\) latent: .*not supported yet/);
-    expect(z?.line).toBe(9);
-    expect(app.reasons.map((r) => r.node)).toEqual(expect.arrayContaining(['W', 'mu', 'psi']));
-  });
-
   it('noisy-OR with W as a param: W needs a gradient M-step, not supported yet', () => {
     const bound = boundModel(MODELS.noisy_or, { K: 2, M: 2, s: [1, 0], rho: [0.1, 0.2] });
     const app = getEngine('em').applicability(bound);
