@@ -326,12 +326,10 @@ export class ModelPlan {
         if (lead && xs.shape[0] !== dist.batchShape[0])
           xs = tf.broadcastTo(xs, [dist.batchShape[0], ...xs.shape.slice(1)]);
         if (mask && p.distEvent.length > 0 && this.mixedEvents(name, obs)) {
+          // bind keeps Dirichlet and Multinomial rows whole (wholeRows): only MvNormal gets here
           if (!dist.logProbObserved)
-            throw planError(
-              this.model,
-              p.node.range,
-              `${name} has missing entries inside its ${p.node.distribution} vectors: the density of the observed entries alone is not available for ${p.node.distribution}`,
-              'unsupported',
+            throw new Error(
+              `internal: ${name} has ${p.node.distribution} vectors observed in part`,
             );
           lp = dist.logProbObserved(xs, tf.squeeze(mask, [0]));
           scored = tf.any(mask, -1);

@@ -173,7 +173,6 @@ export function mvnMissingUpdate(
   x: ArrayLike<number>,
   patterns: readonly Pattern[],
   r: Float64Array,
-  N: number,
   K: number,
   D: number,
   nk: Float64Array,
@@ -313,6 +312,6 @@ export function missingGaussianUpdate(
     // analysis.ts refuses a fixed covariance with missing entries
     if (!scale)
       throw new Error(`internal: ${slot.node} has missing entries and no learnable Sigma`);
-    mvnMissingUpdate(x, missingPatterns(mask, N, D), r, N, K, D, nk, mu, scale);
+    mvnMissingUpdate(x, missingPatterns(mask, N, D), r, K, D, nk, mu, scale);
   } else normalMissingUpdate(x, mask, r, N, K, D, nk, mu, scale);
 }
