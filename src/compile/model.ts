@@ -20,7 +20,7 @@ import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Index } from '../lang/ast.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext } from './context.js';
-import { makeDistribution } from './dists.js';
+import { logProbObserved, makeDistribution } from './dists.js';
 import { planError } from './errors.js';
 import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
 import type { RowGather } from './gather.js';
@@ -295,7 +295,7 @@ export class ModelPlan {
    * of a scalar family (the event axes are batch axes of the distribution, independent given
    * the parents) contributes its own log density or 0; a vector of a family with a closed-form
    * marginal (MvNormal) contributes log p(x_o | parents) of its observed sub-vector
-   * (Distribution.logProbObserved); an event wholly missing contributes 0.
+   * (distributions/index.ts logProbObserved); an event wholly missing contributes 0.
    */
   logProb(name: string, env: Env, x?: tf.Tensor): tf.Tensor {
     const p = this.stoch(name);
@@ -319,25 +319,24 @@ export class ModelPlan {
           if (mask) scored = mask;
         }
       }
+      if (!lp && mask && p.distEvent.length > 0 && this.mixedEvents(name, obs)) {
+        // vectors observed in part: the density of the observed sub-vectors from the
+        // arguments, factorising no full covariance (bind keeps Dirichlet and Multinomial
+        // rows whole, so this is MvNormal)
+        const { args } = this.distArgs(name, env);
+        const xs = tf.where(mask, xv, tf.zerosLike(xv));
+        lp = logProbObserved(p.node.distribution, args, xs, tf.squeeze(mask, [0]));
+        scored = tf.any(mask, -1);
+      }
       if (!lp) {
         const { dist, lead } = this.distribution(name, env);
         let xs = xv;
         if (mask) xs = tf.where(mask, xv, this.fillValue(p, dist, xv.shape));
         if (lead && xs.shape[0] !== dist.batchShape[0])
           xs = tf.broadcastTo(xs, [dist.batchShape[0], ...xs.shape.slice(1)]);
-        if (mask && p.distEvent.length > 0 && this.mixedEvents(name, obs)) {
-          // bind keeps Dirichlet and Multinomial rows whole (wholeRows): only MvNormal gets here
-          if (!dist.logProbObserved)
-            throw new Error(
-              `internal: ${name} has ${p.node.distribution} vectors observed in part`,
-            );
-          lp = dist.logProbObserved(xs, tf.squeeze(mask, [0]));
-          scored = tf.any(mask, -1);
-        } else {
-          lp = dist.logProb(xs);
-          // a vector event is scored when all of it is observed (mixed ones took the branch above)
-          if (mask) scored = p.distEvent.length > 0 ? tf.all(mask, -1) : mask;
-        }
+        lp = dist.logProb(xs);
+        // a vector event is scored when all of it is observed
+        if (mask) scored = p.distEvent.length > 0 ? tf.all(mask, -1) : mask;
       }
       if (scored) lp = tf.where(scored, lp, tf.zerosLike(lp));
       // sum the event axes that are batch axes of the distribution (Normal with event [K])

@@ -22,12 +22,6 @@ export interface Distribution {
    * the support give -Infinity (never NaN). `x` is [...any, ...batchShape, ...eventShape].
    */
   logProb(x: tf.Tensor): tf.Tensor;
-  /**
-   * A vector family with a closed-form marginal (MvNormal): the log density of the observed
-   * entries of each event of x, the missing ones integrated out; `observed` is a bool mask
-   * [...batchShape without a leading sample axis of x, ...eventShape]. Shape as logProb.
-   */
-  logProbObserved?(x: tf.Tensor, observed: tf.Tensor): tf.Tensor;
   mean(): tf.Tensor;
   variance(): tf.Tensor;
   /** release the tensors the distribution holds (its broadcast parameters, derived factors) */

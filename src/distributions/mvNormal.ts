@@ -48,39 +48,6 @@ export class MvNormal extends BaseDistribution {
     return gaussianLogDensity(this.scaleTril, this.mu, x, this.batchShape, this.D);
   }
 
-  /**
-   * log N(x_o; μ_o, Σ_oo) of each event: the density of its observed entries with the missing
-   * ones integrated out (a Gaussian's marginal is the Gaussian of the sub-vector; Little &
-   * Rubin 2002, §11.2). `observed` is a bool mask [...batch, D] (the batch without a leading
-   * sample axis of x); an event with no observed entry scores 0 (log 1). One batched density:
-   * with m the 0/1 mask, Σ' = Σ ∘ m mᵀ + diag(1 − m) is, with the observed entries first,
-   * blockdiag(Σ_oo, I), so its Cholesky factor is blockdiag(L_oo, I) exactly (the zero blocks
-   * stay zero), log det Σ' = log det Σ_oo, and (m∘(x − μ))ᵀ Σ'⁻¹ (m∘(x − μ)) is the
-   * observed entries' Mahalanobis distance; the constant counts the observed entries only.
-   */
-  logProbObserved(x: tf.Tensor, observed: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const D = this.D;
-      const m = tf.cast(observed, 'float32'); // [...batch, D]
-      const outer = tf.mul(tf.expandDims(m, -1), tf.expandDims(m, -2));
-      const eye = tf.eye(D);
-      const pad = tf.mul(tf.expandDims(tf.sub(1, m), -1), eye); // diag(1 − m)
-      const sigma = tf.add(tf.mul(this.params.Sigma!, outer), pad);
-      const L = cholesky(sigma);
-      const B = L.shape.slice(0, L.rank - 2);
-      const xf = f32(x);
-      // missing entries: x − μ is 0 there (and a NaN in x never reaches the sum)
-      const xs = tf.where(
-        tf.broadcastTo(observed, xf.shape),
-        xf,
-        tf.broadcastTo(this.mu, xf.shape),
-      );
-      const nObs = tf.sum(m, -1); // [...batch]
-      const lp = gaussianLogDensity(L, tf.broadcastTo(this.mu, [...B, D]), xs, B, D, nObs);
-      return tf.where(tf.greater(nObs, 0), lp, tf.zerosLike(lp));
-    });
-  }
-
   mean(): tf.Tensor {
     return tf.clone(this.mu);
   }
@@ -92,8 +59,49 @@ export class MvNormal extends BaseDistribution {
 }
 
 /**
+ * log N(x_o; μ_o, Σ_oo) of each event of an MvNormal(mu, Sigma): the density of its observed
+ * entries with the missing ones integrated out (a Gaussian's marginal is the Gaussian of the
+ * sub-vector; Little & Rubin 2002, §11.2). `args` as the constructor takes them, x [...any,
+ * ...batch, D], `observed` a bool mask broadcastable to [...batch, D]; an event with no
+ * observed entry scores 0 (log 1). One batched density, factorising Σ' alone (never Σ): with m
+ * the 0/1 mask, Σ' = Σ ∘ m mᵀ + diag(1 − m) is, with the observed entries first,
+ * blockdiag(Σ_oo, I), so its Cholesky factor is blockdiag(L_oo, I) exactly (the zero blocks
+ * stay zero), log det Σ' = log det Σ_oo, and with the missing entries of x set to μ the
+ * Mahalanobis term is the observed entries'; the constant counts the observed entries only.
+ */
+export function mvNormalLogProbObserved(
+  args: DistArgs,
+  x: tf.Tensor,
+  observed: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const mu = f32(args.mu as tf.Tensor);
+    const Sigma = f32(args.Sigma as tf.Tensor);
+    const D = Sigma.shape[Sigma.rank - 1] as number;
+    const m = tf.cast(observed, 'float32');
+    const outer = tf.mul(tf.expandDims(m, -1), tf.expandDims(m, -2));
+    const pad = tf.mul(tf.expandDims(tf.sub(1, m), -1), tf.eye(D)); // diag(1 − m)
+    const L = cholesky(tf.add(tf.mul(Sigma, outer), pad));
+    const B = L.shape.slice(0, L.rank - 2);
+    const muB = tf.broadcastTo(mu, [...B, D]);
+    const nObs = tf.broadcastTo(tf.sum(m, -1), B);
+    let xf = f32(x);
+    if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, D]);
+    // missing entries: x − μ is 0 there (and a NaN in x never reaches the sum)
+    const full = tf.broadcast_util.assertAndGetBroadcastShape(xf.shape, muB.shape);
+    const xs = tf.where(
+      tf.broadcastTo(observed, full),
+      tf.broadcastTo(xf, full),
+      tf.broadcastTo(muB, full),
+    );
+    const lp = gaussianLogDensity(L, muB, xs, B, D, nObs);
+    return tf.where(tf.greater(nObs, 0), lp, tf.zerosLike(lp));
+  });
+}
+
+/**
  * log N(x; μ, L Lᵀ) = −|L⁻¹(x − μ)|²/2 − Σ log L_ii − (n/2) log 2π for x [...any, ...B, D],
- * with n = D, or `count` [...B] (the observed entries of a marginal, logProbObserved).
+ * with n = D, or `count` [...B] (the observed entries of a marginal, mvNormalLogProbObserved).
  */
 function gaussianLogDensity(
   scaleTril: tf.Tensor,

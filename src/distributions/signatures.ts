@@ -85,7 +85,7 @@ export const DISTRIBUTIONS: Readonly<Record<DistName, DistSignature>> = {
  * Can an event observed in part be scored by its observed entries alone, the missing ones
  * integrated out? A scalar family's event axes are batch entries of the distribution
  * (independent given the arguments), so each entry is scored on its own; MvNormal has the
- * Gaussian marginal of the observed sub-vector (its class's logProbObserved). Dirichlet and
+ * Gaussian marginal of the observed sub-vector (index.ts logProbObserved). Dirichlet and
  * Multinomial do not: their entries are tied by the simplex or the count.
  */
 export function scoresPartialEvents(name: DistName): boolean {

@@ -4,7 +4,7 @@
 //
 // E-step: the discrete E-step (discrete/estep.ts) scores each case by the density of its
 // observed entries, p(x_o | z = k) = N(x_o; μ_k,o, Σ_k,oo) (compile/model.ts logProb, with
-// MvNormal.logProbObserved), so the responsibilities r_ik and the log-likelihood ℓ =
+// distributions' logProbObserved), so the responsibilities r_ik and the log-likelihood ℓ =
 // Σ_i log Σ_k π_k N(x_i,o; μ_k,o, Σ_k,oo) are those of the observed data. A missing value of a
 // discrete node is a latent of that E-step (its posterior), or, in a leaf, sums out.
 //
@@ -71,10 +71,32 @@ export function missingMask(bound: BoundModel, node: string): Uint8Array | undef
 }
 
 /**
- * The rows with each missing entry replaced by its column's observed mean (0 for a column with
- * none): a starting point for k-means++ and the data's covariance (init.ts), never a statistic.
+ * Rows to start from (init.ts: k-means++ centres, the data's covariance), never a statistic:
+ * the complete cases when there are at least `need` of them; otherwise every row with each
+ * missing entry replaced by its column's observed mean (0 for a column with none). Complete
+ * cases are actual points; filled ones are pulled to the column means, which would seed
+ * k-means++ with centres between the clusters and shrink the starting covariance.
  */
-export function filledRows(x: ArrayLike<number>, mask: Uint8Array, N: number, D: number) {
+export function initialRows(
+  x: ArrayLike<number>,
+  mask: Uint8Array,
+  N: number,
+  D: number,
+  need: number,
+): { x: Float64Array; n: number } {
+  const complete: number[] = [];
+  for (let i = 0; i < N; i++) {
+    let all = true;
+    for (let d = 0; all && d < D; d++) all = mask[i * D + d] === 1;
+    if (all) complete.push(i);
+  }
+  if (complete.length >= need) {
+    const out = new Float64Array(complete.length * D);
+    complete.forEach((i, j) => {
+      for (let d = 0; d < D; d++) out[j * D + d] = x[i * D + d];
+    });
+    return { x: out, n: complete.length };
+  }
   const sum = new Float64Array(D);
   const n = new Float64Array(D);
   for (let i = 0; i < N; i++)
@@ -86,7 +108,7 @@ export function filledRows(x: ArrayLike<number>, mask: Uint8Array, N: number, D:
   const out = Float64Array.from(x);
   for (let i = 0; i < N; i++)
     for (let d = 0; d < D; d++) if (!mask[i * D + d]) out[i * D + d] = n[d] > 0 ? sum[d] / n[d] : 0;
-  return out;
+  return { x: out, n: N };
 }
 
 /**

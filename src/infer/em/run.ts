@@ -19,7 +19,7 @@ import { float64, type LatentPosterior, type Posterior, type ResultArray } from 
 import type { EmPlan, GaussianSlot } from './analysis.js';
 import type { emInfo } from './info.js';
 import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
-import { filledRows, missingGaussianUpdate, missingMask, observedWeights } from './missing.js';
+import { initialRows, missingGaussianUpdate, missingMask, observedWeights } from './missing.js';
 import {
   counts,
   covariancesUpdate,
@@ -94,18 +94,18 @@ function initialValues(
     }
     const data = rows(bound, slot.node, N);
     const { D } = data;
-    // missing entries: the column means stand in for them here (missing.ts)
-    const mask = missingMask(bound, slot.node);
-    const x = mask ? filledRows(data.x, mask, N, D) : data.x;
     const K = slot.latent ? fullShape(bound, slot.mean)[0] : 1;
+    // missing entries: start from the complete cases (missing.ts)
+    const mask = missingMask(bound, slot.node);
+    const { x, n } = mask ? initialRows(data.x, mask, N, D, Math.max(K, D + 1)) : { ...data, n: N };
     if (!values[slot.mean]) {
       if (slot.latent) {
-        values[slot.mean] = kmeansPlusPlus(x, N, D, K, rand);
+        values[slot.mean] = kmeansPlusPlus(x, n, D, K, rand);
         random = true;
-      } else values[slot.mean] = dataMoments(x, N, D).mean;
+      } else values[slot.mean] = dataMoments(x, n, D).mean;
     }
     if (slot.scale && !values[slot.scale]) {
-      const { cov } = dataMoments(x, N, D);
+      const { cov } = dataMoments(x, n, D);
       const one =
         slot.family === 'MvNormal'
           ? positiveDefinite(cov, D)
