@@ -5,7 +5,7 @@ import type { EngineInfo } from '../options.js';
 export const emInfo = {
   name: 'em',
   description:
-    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents, closed-form M-steps (mixtures)',
+    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents and missing entries, closed-form M-steps (mixtures)',
   inference: true,
   options: [
     {
