@@ -207,6 +207,37 @@ describe('the discrete E-step over rows observed in part', () => {
   });
 });
 
+describe('the exact engine on a vector observed in part', () => {
+  it('a known-parent Normal vector scores the observed entries of a row observed in part (they were dropped)', async () => {
+    const src = `model m {
+  size N
+  size D
+  theta ~ Normal(0, 1)
+  plate i in N {
+    y[i] ~ Normal(theta, 1)
+    x[i]: real[D] ~ Normal(0, 1)
+  }
+}`;
+    const y = [0.5, -0.2];
+    const data = {
+      N: 2,
+      D: 2,
+      y,
+      x: [
+        [1.0, null],
+        [0.5, 2.0],
+      ],
+    };
+    const r = await infer(compile(src), { data, engine: 'exact' });
+    // y ~ N(0, I + 1 1ᵀ): covariance [[2, 1], [1, 2]], det 3, inverse [[2, −1], [−1, 2]] / 3
+    const q = (2 * y[0] * y[0] - 2 * y[0] * y[1] + 2 * y[1] * y[1]) / 3;
+    const ly = -0.5 * q - 0.5 * Math.log(3) - Math.log(2 * Math.PI);
+    const ln = (v: number) => -0.5 * Math.log(2 * Math.PI) - 0.5 * v * v;
+    const ref = ly + ln(1) + ln(0.5) + ln(2);
+    expect(Math.abs((r.logEvidence as number) - ref)).toBeLessThan(64 * EPS32 * 10);
+  });
+});
+
 describe('what the shared code refuses', () => {
   it('exact: a vector leaf with missing entries gets a reason at the node (its predictive is scalar-only), the E-step takes it', async () => {
     const u = prng(6);
