@@ -291,6 +291,31 @@ describe('Gaussian mixtures with missing entries', () => {
     expectEvidence(r, ref, N);
   });
 
+  it('a fixed sd, the means learned: logEvidence is the observed-data ℓ, the trace never decreases', async () => {
+    const FIXED = compile(`model fixed_sd {
+  size N
+  size D
+  size K
+  param pi: simplex[K]
+  param mu: real[K, D]
+  plate i in N {
+    z[i] ~ Categorical(pi)
+    x[i]: real[D] ~ Normal(mu[z[i]], 1.5)
+  }
+}`);
+    const r = await infer(FIXED, { data: { N, D, K, x: asData(x) }, ...options });
+    const sigma = new Float64Array(K * D).fill(1.5);
+    const ref = observedMixture(
+      x.flat(),
+      N,
+      D,
+      flat(r.params.pi.data),
+      flat(r.params.mu.data),
+      diagonal(sigma, K, D),
+    );
+    expectEvidence(r, ref, N);
+  });
+
   it('labels known for some cases (z observed in part): those rows keep their label, ℓ counts it', async () => {
     const z = drawMixture(truth, N, D, 21).z;
     const u = prng(23);
