@@ -20,7 +20,7 @@ import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Index } from '../lang/ast.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext } from './context.js';
-import { makeDistribution } from './dists.js';
+import { logProbObserved, makeDistribution } from './dists.js';
 import { planError } from './errors.js';
 import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
 import type { RowGather } from './gather.js';
@@ -70,6 +70,8 @@ export class ModelPlan {
   /** nodes whose values come from draws (see latentDependent) */
   private readonly fromDraws: ReadonlySet<string>;
   private readonly deterministicPlans = new Map<string, { run: Evaluator; m: number }>();
+  /** per partially observed vector node: has it an event both observed and missing in part? */
+  private readonly mixed = new Map<string, boolean>();
 
   constructor(model: BoundModel) {
     this.model = model;
@@ -289,7 +291,11 @@ export class ModelPlan {
   /**
    * log p(x | parents) per plate element: [s, ...plateBatch] (summed over the node's event).
    * x defaults to the node's value in env, else its data; a partially observed node taken
-   * from the data scores its observed entries only (missing ones contribute 0).
+   * from the data scores its observed entries only, the missing ones integrated out: an entry
+   * of a scalar family (the event axes are batch axes of the distribution, independent given
+   * the parents) contributes its own log density or 0; a vector of a family with a closed-form
+   * marginal (MvNormal) contributes log p(x_o | parents) of its observed sub-vector
+   * (distributions/index.ts logProbObserved); an event wholly missing contributes 0.
    */
   logProb(name: string, env: Env, x?: tf.Tensor): tf.Tensor {
     const p = this.stoch(name);
@@ -302,13 +308,25 @@ export class ModelPlan {
       );
       const mask =
         fromData && obs?.kind === 'partial' ? this.maskTensor(name, obs.mask) : undefined;
+      // which distribution batch entries [1, ...plateBatch, ...extra] have data to score
+      let scored: tf.Tensor | undefined;
       let lp: tf.Tensor | undefined;
       if (p.table) {
         const g = p.table.run(env);
         if (g && g.flat.rank === 2) {
           const xs = mask ? tf.where(mask, xv, tf.zerosLike(xv)) : xv;
           lp = logProbTable(g, p.table.param, xs);
+          if (mask) scored = mask;
         }
+      }
+      if (!lp && mask && p.distEvent.length > 0 && this.mixedEvents(name, obs)) {
+        // vectors observed in part: the density of the observed sub-vectors from the
+        // arguments, factorising no full covariance (bind keeps Dirichlet and Multinomial
+        // rows whole, so this is MvNormal)
+        const { args } = this.distArgs(name, env);
+        const xs = tf.where(mask, xv, tf.zerosLike(xv));
+        lp = logProbObserved(p.node.distribution, args, xs, tf.squeeze(mask, [0]));
+        scored = tf.any(mask, -1);
       }
       if (!lp) {
         const { dist, lead } = this.distribution(name, env);
@@ -317,18 +335,30 @@ export class ModelPlan {
         if (lead && xs.shape[0] !== dist.batchShape[0])
           xs = tf.broadcastTo(xs, [dist.batchShape[0], ...xs.shape.slice(1)]);
         lp = dist.logProb(xs);
-        // sum the event axes that are batch axes of the distribution (Normal with event [K])
-        if (p.extra.length > 0) {
-          const r = lp.rank;
-          lp = tf.sum(lp, range(r - p.extra.length, r));
-        }
+        // a vector event is scored when all of it is observed
+        if (mask) scored = p.distEvent.length > 0 ? tf.all(mask, -1) : mask;
       }
-      if (mask) {
-        const m = this.eventMask(p, mask);
-        lp = tf.where(m, lp, tf.zerosLike(lp));
-      }
+      if (scored) lp = tf.where(scored, lp, tf.zerosLike(lp));
+      // sum the event axes that are batch axes of the distribution (Normal with event [K])
+      const perElement = 1 + p.plateBatch.length;
+      if (lp.rank > perElement) lp = tf.sum(lp, range(perElement, lp.rank));
       return lp;
     });
+  }
+
+  /** Does a partially observed vector node have an event with both observed and missing entries? */
+  private mixedEvents(name: string, obs: BoundModel['observation'][string]): boolean {
+    let hit = this.mixed.get(name);
+    if (hit === undefined) {
+      hit = false;
+      if (obs?.kind === 'partial') {
+        const D = this.stoch(name).distEvent[0] ?? 1;
+        for (let e = 0; !hit && e < obs.mask.length; e += D)
+          for (let k = 1; k < D; k++) if (obs.mask[e + k] !== obs.mask[e]) hit = true;
+      }
+      this.mixed.set(name, hit);
+    }
+    return hit;
   }
 
   /** sum over every stochastic node and plate element of logProb: [S] */
@@ -349,14 +379,6 @@ export class ModelPlan {
     return this.consts.get(`mask:${name}`, () =>
       tf.cast(tf.tensor(mask, [1, ...shape.batch, ...shape.event], 'int32'), 'bool'),
     );
-  }
-
-  private eventMask(p: StochasticPlan, mask: tf.Tensor): tf.Tensor {
-    // an element is scored when its whole event (the distribution's event axes) is observed,
-    // and a node-level entry when all its distribution batch entries along `extra` are:
-    // the extra axes were summed, so reduce them too
-    const drop = p.distEvent.length + p.extra.length;
-    return drop === 0 ? mask : tf.all(mask, range(mask.rank - drop, mask.rank));
   }
 
   private fillValue(p: StochasticPlan, dist: Distribution, shape0: readonly number[]): tf.Tensor {

@@ -13,7 +13,7 @@ import { Exponential } from './exponential.js';
 import { Gamma } from './gamma.js';
 import { LogNormal } from './logNormal.js';
 import { Multinomial } from './multinomial.js';
-import { MvNormal } from './mvNormal.js';
+import { MvNormal, mvNormalLogProbObserved } from './mvNormal.js';
 import { Normal } from './normal.js';
 import { Poisson } from './poisson.js';
 import type { DistName } from './signatures.js';
@@ -55,6 +55,21 @@ export function makeDistribution(
   const C = FAMILIES[family];
   if (!C) throw new Error(`unknown distribution family '${family}'`);
   return new C(args);
+}
+
+/**
+ * log p(x_o | args) of each event of a vector family observed in part (`observed`: a bool mask
+ * broadcastable to [...batch, ...event]), the missing entries integrated out; only the
+ * families of `scoresPartialEvents` (signatures.ts) with a vector event: MvNormal.
+ */
+export function logProbObserved(
+  family: DistName,
+  args: Readonly<Record<string, tf.Tensor>>,
+  x: tf.Tensor,
+  observed: tf.Tensor,
+): tf.Tensor {
+  if (family === 'MvNormal') return mvNormalLogProbObserved(args, x, observed);
+  throw new Error(`internal: ${family} has no density of the observed entries of an event`);
 }
 
 export { sampleBinomial } from './binomial.js';

@@ -45,27 +45,7 @@ export class MvNormal extends BaseDistribution {
   }
 
   protected logDensity(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const D = this.D;
-      const B = this.batchShape;
-      const Bn = numel(B);
-      let xf = f32(x);
-      if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, D]);
-      const diffFull = tf.sub(xf, this.mu);
-      const lead = diffFull.shape.slice(0, diffFull.rank - B.length - 1);
-      const An = numel(lead);
-      const diff = tf.reshape(diffFull, [An, Bn, D]);
-      const rhs = tf.transpose(diff, [1, 2, 0]); // [Bn, D, An]
-      const L = tf.reshape(this.scaleTril, [Bn, D, D]);
-      const w = triangularSolve(L, rhs); // L^-1 (x - mu)
-      const maha = tf.transpose(tf.sum(tf.square(w), 1)); // [An, Bn]
-      const halfLogDet = tf.sum(tf.log(diagPart(L)), -1); // [Bn]
-      const lp = tf.sub(tf.mul(-0.5, maha), tf.add(halfLogDet, 0.5 * D * LOG_2PI));
-      // a non-finite x gives -Inf (not NaN)
-      const finite = mask((d) => tf.all(tf.isFinite(d), -1), diff);
-      const out = tf.where(finite, lp, tf.fill(lp.shape, Number.NEGATIVE_INFINITY));
-      return tf.reshape(out, [...lead, ...B]);
-    });
+    return gaussianLogDensity(this.scaleTril, this.mu, x, this.batchShape, this.D);
   }
 
   mean(): tf.Tensor {
@@ -76,4 +56,81 @@ export class MvNormal extends BaseDistribution {
   variance(): tf.Tensor {
     return diagPart(this.params.Sigma!);
   }
+}
+
+/**
+ * log N(x_o; μ_o, Σ_oo) of each event of an MvNormal(mu, Sigma): the density of its observed
+ * entries with the missing ones integrated out (a Gaussian's marginal is the Gaussian of the
+ * sub-vector; Little & Rubin 2002, §11.2). `args` as the constructor takes them, x [...any,
+ * ...batch, D], `observed` a bool mask broadcastable to [...batch, D]; an event with no
+ * observed entry scores 0 (log 1). One batched density, factorising Σ' alone (never Σ): with m
+ * the 0/1 mask, Σ' = Σ ∘ m mᵀ + diag(1 − m) is, with the observed entries first,
+ * blockdiag(Σ_oo, I), so its Cholesky factor is blockdiag(L_oo, I) exactly (the zero blocks
+ * stay zero), log det Σ' = log det Σ_oo, and with the missing entries of x set to μ the
+ * Mahalanobis term is the observed entries'; the constant counts the observed entries only.
+ */
+export function mvNormalLogProbObserved(
+  args: DistArgs,
+  x: tf.Tensor,
+  observed: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const mu = f32(args.mu as tf.Tensor);
+    const Sigma = f32(args.Sigma as tf.Tensor);
+    const D = Sigma.shape[Sigma.rank - 1] as number;
+    const m = tf.cast(observed, 'float32');
+    const outer = tf.mul(tf.expandDims(m, -1), tf.expandDims(m, -2));
+    const pad = tf.mul(tf.expandDims(tf.sub(1, m), -1), tf.eye(D)); // diag(1 − m)
+    const L = cholesky(tf.add(tf.mul(Sigma, outer), pad));
+    const B = L.shape.slice(0, L.rank - 2);
+    const muB = tf.broadcastTo(mu, [...B, D]);
+    const nObs = tf.broadcastTo(tf.sum(m, -1), B);
+    let xf = f32(x);
+    if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, D]);
+    // missing entries: x − μ is 0 there (and a NaN in x never reaches the sum)
+    const full = tf.broadcast_util.assertAndGetBroadcastShape(xf.shape, muB.shape);
+    const xs = tf.where(
+      tf.broadcastTo(observed, full),
+      tf.broadcastTo(xf, full),
+      tf.broadcastTo(muB, full),
+    );
+    const lp = gaussianLogDensity(L, muB, xs, B, D, nObs);
+    return tf.where(tf.greater(nObs, 0), lp, tf.zerosLike(lp));
+  });
+}
+
+/**
+ * log N(x; μ, L Lᵀ) = −|L⁻¹(x − μ)|²/2 − Σ log L_ii − (n/2) log 2π for x [...any, ...B, D],
+ * with n = D, or `count` [...B] (the observed entries of a marginal, mvNormalLogProbObserved).
+ */
+function gaussianLogDensity(
+  scaleTril: tf.Tensor,
+  mu: tf.Tensor,
+  x: tf.Tensor,
+  B: readonly number[],
+  D: number,
+  count?: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const Bn = numel(B);
+    let xf = f32(x);
+    if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, D]);
+    const diffFull = tf.sub(xf, mu);
+    const lead = diffFull.shape.slice(0, diffFull.rank - B.length - 1);
+    const An = numel(lead);
+    const diff = tf.reshape(diffFull, [An, Bn, D]);
+    const rhs = tf.transpose(diff, [1, 2, 0]); // [Bn, D, An]
+    const L = tf.reshape(scaleTril, [Bn, D, D]);
+    const w = triangularSolve(L, rhs); // L^-1 (x - mu)
+    const maha = tf.transpose(tf.sum(tf.square(w), 1)); // [An, Bn]
+    const halfLogDet = tf.sum(tf.log(diagPart(L)), -1); // [Bn]
+    const norm = count
+      ? tf.add(halfLogDet, tf.mul(tf.reshape(tf.broadcastTo(count, [...B]), [Bn]), 0.5 * LOG_2PI))
+      : tf.add(halfLogDet, 0.5 * D * LOG_2PI);
+    const lp = tf.sub(tf.mul(-0.5, maha), norm);
+    // a non-finite x gives -Inf (not NaN)
+    const finite = mask((d) => tf.all(tf.isFinite(d), -1), diff);
+    const out = tf.where(finite, lp, tf.fill(lp.shape, Number.NEGATIVE_INFINITY));
+    return tf.reshape(out, [...lead, ...B]);
+  });
 }

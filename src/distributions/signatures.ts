@@ -81,6 +81,17 @@ export const DISTRIBUTIONS: Readonly<Record<DistName, DistSignature>> = {
   LogNormal: sig('LogNormal', [['mu', 'sigma']], 0, 'positive'),
 };
 
+/**
+ * Can an event observed in part be scored by its observed entries alone, the missing ones
+ * integrated out? A scalar family's event axes are batch entries of the distribution
+ * (independent given the arguments), so each entry is scored on its own; MvNormal has the
+ * Gaussian marginal of the observed sub-vector (index.ts logProbObserved). Dirichlet and
+ * Multinomial do not: their entries are tied by the simplex or the count.
+ */
+export function scoresPartialEvents(name: DistName): boolean {
+  return DISTRIBUTIONS[name].eventRank === 0 || name === 'MvNormal';
+}
+
 export function isDistName(name: string): name is DistName {
   return Object.hasOwn(DISTRIBUTIONS, name);
 }

@@ -3,7 +3,11 @@
 // elements ("slots") one plate element of it reads. Reasons are collected, never thrown, so that
 // `plato engines` can list all of them; a caller words the reason for a missing param value.
 import type { Reason } from '../../diagnostics/reason.js';
-import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
+import {
+  DISTRIBUTIONS,
+  type DistName,
+  scoresPartialEvents,
+} from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import { ancestors, descendants, stochasticNodes } from '../../graph/query.js';
@@ -114,6 +118,9 @@ const barrenCache = new WeakMap<BoundModel, ReadonlySet<string>>();
  * the other factors: an observed element is evidence like any observed node, and a missing one is
  * reported by its predictive, Σ_s P(parents = s | data) p(x | s). Latent leaves of finite support
  * stay variables (a leaf of a clique tree costs little, and gives its marginal directly).
+ * An element observed in part is evidence too when its family scores the observed entries alone
+ * (scoresPartialEvents: a Normal with a vector event, an MvNormal's observed sub-vector): its
+ * factor is p(x_o | parents), the missing entries integrated out (compile/model.ts logProb).
  */
 export function barrenLeaves(model: BoundModel): ReadonlySet<string> {
   const hit = barrenCache.get(model);
@@ -134,7 +141,7 @@ export function barrenLeaves(model: BoundModel): ReadonlySet<string> {
       for (let e = 0; uniform && e < obs.mask.length; e += event) {
         for (let k = 1; k < event; k++) if (obs.mask[e + k] !== obs.mask[e]) uniform = false;
       }
-      if (!uniform) continue;
+      if (!uniform && !scoresPartialEvents(n.distribution)) continue;
     } else if (prod(model.shapes[n.name].event) !== 1) continue;
     out.add(n.name);
   }
@@ -257,8 +264,13 @@ export function analyseNodes(
       const s = model.shapes[n.name];
       const missing = new Uint8Array(prod(s.batch)).fill(1);
       if (obs?.kind === 'partial') {
+        // missing: no entry of the element observed (one observed in part is evidence)
         const event = prod(s.event);
-        for (let e = 0; e < missing.length; e++) missing[e] = obs.mask[e * event] ? 0 : 1;
+        for (let e = 0; e < missing.length; e++) {
+          let any = 0;
+          for (let k = 0; k < event; k++) any |= obs.mask[e * event + k];
+          missing[e] = any ? 0 : 1;
+        }
       }
       leaf = { missing, leafCard: card };
     }

@@ -199,7 +199,11 @@ export class DiscreteEStep {
     try {
       let hit = this.cached;
       if (!hit) {
-        const a = prepare(model, planValues(model, plan), { method: this.method });
+        // the latents' posterior and log Z only: no predictive of missing leaf entries
+        const a = prepare(model, planValues(model, plan), {
+          method: this.method,
+          predictives: false,
+        });
         if (!a.ok)
           throw reasonsError(model, a.reasons, (r) => `E-step over discrete latents: ${r.message}`);
         hit = { prep: a.value, cases: caseMap(model, a.value, this.plate) };

@@ -7,6 +7,7 @@ import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import { maxOf } from '../../util/array.js';
+import { prod } from '../../util/shape.js';
 import { reasonAt } from '../engine.js';
 import {
   type Analysed,
@@ -49,6 +50,8 @@ export interface Prepared {
   readonly noisyOr: readonly (NoisyOrParams | undefined)[];
   readonly structure: Structure;
   readonly plans: readonly GroupPlan[];
+  /** does the solve report the predictives of missing leaf entries (PrepareOptions)? */
+  readonly predictives: boolean;
 }
 
 /** What the analysis reads from evaluated arguments. */
@@ -63,6 +66,11 @@ export interface PrepareOptions {
   readonly method?: Method | 'auto';
   /** the caller's wording for a param without a value (or a net) the model reads */
   readonly unknown?: UnknownValueReason;
+  /**
+   * Will the solve report the predictive of every missing leaf entry (leaves.ts)? Default true
+   * (the exact engine). An E-step (estep.ts) needs only the latents' posterior and log Z.
+   */
+  readonly predictives?: boolean;
 }
 
 /** Positive findings of each copy of a group (-1 when a factor is neither unary nor noisy-OR). */
@@ -161,9 +169,26 @@ export function prepare(
     return form ? values.noisyOr(f, form) : undefined;
   });
   // tables are evaluated for every factor node that is not a noisy-OR finding
+  const predictives = options.predictives ?? true;
   nodes.factors.forEach((f, i) => {
+    // leaves.ts reports one predictive per element: a scalar one
+    if (predictives && f.missing) {
+      const s = model.shapes[f.name];
+      const obs = model.observation[f.name];
+      if (prod(s.event) > 1 && obs?.kind === 'partial' && obs.mask.includes(0)) {
+        reasons.push(
+          reasonAt(
+            model,
+            f.name,
+            `${f.name} has missing entries in its [${s.event.join(', ')}] values: the predictive of a missing entry is reported for scalar nodes only`,
+          ),
+        );
+        return;
+      }
+    }
     // a missing entry of a leaf of infinite support mixes over its parents' joint states (leaves.ts)
     if (
+      predictives &&
       f.missing &&
       f.leafCard === 0 &&
       f.slotCards.length > 1 &&
@@ -206,5 +231,5 @@ export function prepare(
     else if (!reasons.some((r) => r.message === p.message)) reasons.push(p);
   }
   if (reasons.length > 0) return { ok: false, reasons };
-  return { ok: true, value: { nodes, noisyOr, structure, plans } };
+  return { ok: true, value: { nodes, noisyOr, structure, plans, predictives } };
 }

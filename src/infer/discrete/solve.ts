@@ -32,8 +32,11 @@ export interface Solution {
   readonly logZ: number;
   /** per variable node (in `nodes.vars` order): posterior probabilities [size × card] */
   readonly marginals: Float64Array[];
-  /** per barren leaf (by factor index): observed entries as themselves, missing ones' predictive */
-  readonly leaves: LeafResults;
+  /**
+   * per barren leaf (by factor index): observed entries as themselves, missing ones' predictive;
+   * absent when the model was prepared without predictives (an E-step)
+   */
+  readonly leaves?: LeafResults;
   /** the method used for each group, with its number of copies (for reports and tests) */
   readonly methods: { method: string; copies: number; variables: number }[];
   /** per group plan (`prep.plans` order): log Z of each copy, i.e. of each component */
@@ -359,7 +362,7 @@ function solveQuickscore(
   prep: Prepared,
   tables: Tables,
   res: Results,
-  leaves: LeafResults,
+  leaves: LeafResults | undefined,
 ): { failed: Int32Array; unprobed: Int32Array } {
   const { group } = gp;
   const n = group.cards.length;
@@ -407,20 +410,21 @@ function solveQuickscore(
       res.set(group.copyVars[c * n + v], one, 0);
     }
     let probed = true;
-    for (const m of missing) {
-      const q = quickscore({
-        K: n,
-        logPi0,
-        logPi1,
-        negatives: [...negatives, m.finding],
-        positives,
-      });
-      if (!(q.condition <= MAX_CONDITION) || Number.isNaN(q.logZ)) probed = false;
-      else {
-        leaves.setFinite(m.node, m.e, [Math.exp(q.logZ - sol.logZ)], true);
-        leaves.paths.quickscore++;
+    if (leaves)
+      for (const m of missing) {
+        const q = quickscore({
+          K: n,
+          logPi0,
+          logPi1,
+          negatives: [...negatives, m.finding],
+          positives,
+        });
+        if (!(q.condition <= MAX_CONDITION) || Number.isNaN(q.logZ)) probed = false;
+        else {
+          leaves.setFinite(m.node, m.e, [Math.exp(q.logZ - sol.logZ)], true);
+          leaves.paths.quickscore++;
+        }
       }
-    }
     if (!probed) unprobed.push(c);
   }
   return { failed: Int32Array.from(failed), unprobed: Int32Array.from(unprobed) };
@@ -435,7 +439,7 @@ export function solve(
 ): Solution {
   const tables = new Tables(model, plan, prep);
   const res = new Results(prep);
-  const leaves = leafResults(model, plan, prep);
+  const leaves = prep.predictives ? leafResults(model, plan, prep) : undefined;
   const methods: Solution['methods'] = [];
   const marginal = (id: number) => res.get(id);
   const run: ProbeRun = (gp, copies, sink, probe) =>
@@ -477,7 +481,7 @@ export function solve(
           });
         }
         const probe = Int32Array.from([...failed, ...unprobed]);
-        solveLeaves(cliques, all, probe, prep, leaves, marginal, run);
+        if (leaves) solveLeaves(cliques, all, probe, prep, leaves, marginal, run);
       } else {
         solveGeneric(gp, all, prep, tables, res, undefined, leaves);
         methods.push({
@@ -485,14 +489,14 @@ export function solve(
           copies: gp.group.copies,
           variables: gp.group.cards.length,
         });
-        solveLeaves(gp, all, all, prep, leaves, marginal, run);
+        if (leaves) solveLeaves(gp, all, all, prep, leaves, marginal, run);
       }
       onProgress?.(i + 1, total);
     });
-    leaves.finish();
+    leaves?.finish();
   } finally {
     tables.dispose();
-    leaves.dispose();
+    leaves?.dispose();
   }
   return {
     logZ: res.logZ,

@@ -6,10 +6,12 @@
 //   z[i] ~ Bernoulli(p)                    p: real(0,1)       a Bernoulli probability
 //   x[i] ~ Normal(mu[z[i]], sigma[z[i]])   mu, sigma          per-component means and sds
 //   x[i] ~ MvNormal(mu[z[i]], Sigma[z[i]]) mu, Sigma          per-component means, covariances
-// (the scale may instead be free of learnables; the mean is then learned alone). A model with
-// a continuous latent goes to fa/analysis.ts (factor analysis). Everything else — params that
-// need a gradient M-step (noisy-OR weights), missing data — is refused with a reason at the
-// node, as not supported yet.
+//   x[i] ~ Normal|MvNormal(mu, scale)      mu, scale          one component (no latent)
+// (the scale may instead be free of learnables; the mean is then learned alone). Missing
+// entries (null) of a Normal, MvNormal, Categorical or Bernoulli node are integrated out in the
+// E-step (missing.ts). A model with a continuous latent goes to fa/analysis.ts (factor
+// analysis). Everything else — params that need a gradient M-step (noisy-OR weights) — is
+// refused with a reason at the node, as not supported yet.
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
@@ -32,9 +34,9 @@ export interface GaussianSlot {
   readonly kind: 'gaussian';
   readonly node: string;
   readonly family: 'Normal' | 'MvNormal';
-  /** the discrete latent indexing the params */
-  readonly latent: string;
-  /** the learnable mean param, [K, ...event of x] */
+  /** the discrete latent indexing the params; absent: `Normal|MvNormal(mu, scale)`, one component */
+  readonly latent?: string;
+  /** the learnable mean param, [K, ...event of x] ([...event of x] without a latent) */
   readonly mean: string;
   /** the learnable scale param (sigma [K, ...event] or Sigma [K, D, D]); absent when fixed */
   readonly scale?: string;
@@ -48,6 +50,9 @@ export interface EmPlan {
   readonly learn: readonly string[];
   readonly slots: readonly Slot[];
 }
+
+/** Families whose observed nodes em reads, and whose missing entries it integrates out. */
+const MISSING_FAMILIES: readonly string[] = ['Categorical', 'Bernoulli', 'Normal', 'MvNormal'];
 
 const SCOPE = 'em handles discrete latents in one plate with closed-form M-steps in this version';
 
@@ -147,18 +152,15 @@ export function planEm(
           `${n.name} is not in a single plate of independent cases: ${SCOPE}; other structures are not supported yet`,
         ),
       );
-    else if (obs === 'partial')
+    else if (obs === 'partial' && !MISSING_FAMILIES.includes(n.distribution))
       reasons.push(
         reasonAt(
           bound,
           n.name,
-          `${n.name} has missing entries (null): em does not integrate out missing data yet`,
+          `${n.name} has missing entries (null): em integrates out missing entries of ${MISSING_FAMILIES.join(', ')} nodes; ${n.distribution} is not supported yet`,
         ),
       );
-    else if (
-      obs === 'observed' &&
-      !['Categorical', 'Bernoulli', 'Normal', 'MvNormal'].includes(n.distribution)
-    )
+    else if (obs === 'observed' && !MISSING_FAMILIES.includes(n.distribution))
       reasons.push(
         reasonAt(
           bound,
@@ -186,15 +188,33 @@ export function planEm(
   }
   const slots: Slot[] = [];
   const slotted = new Set<string>();
+  // a latent, or one with missing entries (labels known for some cases)
   const latentCategorical = (z: string) => {
     const n = graph.nodes[z];
+    const obs = bound.observation[z]?.kind;
     return (
       n?.kind === 'stochastic' &&
-      bound.observation[z]?.kind === 'latent' &&
+      (obs === 'latent' || obs === 'partial') &&
       (n.distribution === 'Categorical' || n.distribution === 'Bernoulli')
     );
   };
   const free = (e: Expr) => names(e).every((x) => !learnSet.has(x));
+  const unboundedReal = (p: string) => {
+    const node = graph.nodes[p];
+    return (
+      node.kind === 'param' && node.type.base === 'real' && !node.type.lower && !node.type.upper
+    );
+  };
+  const unindexedSlot = (n: StochasticNode, m: Expr, s: Expr): GaussianSlot | undefined => {
+    if (m.kind !== 'name' || !learnSet.has(m.name) || !unboundedReal(m.name)) return undefined;
+    const family = n.distribution as 'Normal' | 'MvNormal';
+    if (free(s)) return { kind: 'gaussian', node: n.name, family, mean: m.name };
+    if (s.kind !== 'name' || !learnSet.has(s.name) || s.name === m.name) return undefined;
+    const sp = graph.nodes[s.name];
+    const ok =
+      sp.kind === 'param' && (family === 'MvNormal' || (isNum(sp.type.lower, 0) && !sp.type.upper));
+    return ok ? { kind: 'gaussian', node: n.name, family, mean: m.name, scale: s.name } : undefined;
+  };
   if (index)
     for (const n of stochastic) {
       if (n.distribution === 'Categorical' || n.distribution === 'Bernoulli') {
@@ -217,6 +237,14 @@ export function planEm(
         const m = n.args.mu;
         const s = n.distribution === 'Normal' ? n.args.sigma : n.args.Sigma;
         if (!m || !s) continue;
+        // one component: Normal|MvNormal(mu, scale) with mu a learnable (missing.ts)
+        const one = unindexedSlot(n, m, s);
+        if (one) {
+          slots.push(one);
+          slotted.add(one.mean);
+          if (one.scale) slotted.add(one.scale);
+          continue;
+        }
         const mi = indexedByLatent(m, index);
         if (!mi || !learnSet.has(mi.param) || !latentCategorical(mi.latent)) continue;
         // the weighted mean may lie anywhere: the mean param must be unbounded
@@ -252,6 +280,21 @@ export function planEm(
         }
       }
     }
+  // the conditional mean of missing MvNormal entries needs the covariance (missing.ts)
+  for (const slot of slots)
+    if (
+      slot.kind === 'gaussian' &&
+      slot.family === 'MvNormal' &&
+      !slot.scale &&
+      bound.observation[slot.node]?.kind === 'partial'
+    )
+      reasons.push(
+        reasonAt(
+          bound,
+          slot.node,
+          `${slot.node} has missing entries and a fixed covariance: em integrates out missing MvNormal entries when the covariance is a learnable param; not supported yet`,
+        ),
+      );
   for (const p of learn) {
     if (graph.nodes[p].kind !== 'param') continue;
     if (slotted.has(p) && uses.get(p) === 1) continue;

@@ -1,8 +1,9 @@
 // The `em` engine (DESIGN.md §4, issue 9): maximum-likelihood params by expectation–
 // maximisation. This version: discrete latents in one plate of cases (E-step: the exact
 // engine's DiscreteEStep), closed-form M-steps for mixture weights, Bernoulli probabilities and
-// per-component Normal/MvNormal means and scales (analysis.ts says which models; run.ts runs);
-// and linear-Gaussian latents — factor analysis, probabilistic PCA (fa/: analysis, run).
+// per-component Normal/MvNormal means and scales, missing entries integrated out (missing.ts)
+// (analysis.ts says which models; run.ts runs); and linear-Gaussian latents — factor analysis,
+// probabilistic PCA (fa/: analysis, run).
 import type { BoundModel } from '../../graph/bound.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import type { Posterior } from '../result.js';

@@ -5,7 +5,7 @@ import type { EngineInfo } from '../options.js';
 export const emInfo = {
   name: 'em',
   description:
-    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents (mixtures) or linear-Gaussian latents (factor analysis), closed-form M-steps',
+    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents and missing entries (mixtures) or linear-Gaussian latents (factor analysis), closed-form M-steps',
   inference: true,
   options: [
     {

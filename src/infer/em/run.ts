@@ -19,6 +19,7 @@ import { float64, type LatentPosterior, type Posterior, type ResultArray } from 
 import type { EmPlan, GaussianSlot } from './analysis.js';
 import type { emInfo } from './info.js';
 import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
+import { initialRows, missingGaussianUpdate, missingMask, observedWeights } from './missing.js';
 import {
   counts,
   covariancesUpdate,
@@ -48,7 +49,14 @@ function rows(bound: BoundModel, node: string, N: number): { x: Float64Array; D:
   return { x, D: x.length / N };
 }
 
-/** Check the shapes of a Gaussian slot's params: [K, ...event of x], Sigma [K, D, D]. */
+/** The responsibilities [N × K] of a Gaussian slot's components: its latent's posterior, or one component. */
+function components(e: EStepResult, slot: GaussianSlot, N: number): { r: Float64Array; K: number } {
+  if (!slot.latent) return { r: new Float64Array(N).fill(1), K: 1 };
+  const post = e.posterior[slot.latent];
+  return { r: post.probs, K: post.card };
+}
+
+/** Check the shapes of a Gaussian slot's params: [K, ...event of x], Sigma [K, D, D] (no K without a latent). */
 function checkGaussian(bound: BoundModel, slot: GaussianSlot, K: number, D: number): void {
   const ev = bound.shapes[slot.node].event;
   const want = (p: string, shape: readonly number[]) => {
@@ -59,8 +67,9 @@ function checkGaussian(bound: BoundModel, slot: GaussianSlot, K: number, D: numb
         'unsupported',
       );
   };
-  want(slot.mean, [K, ...ev]);
-  if (slot.scale) want(slot.scale, slot.family === 'MvNormal' ? [K, D, D] : [K, ...ev]);
+  const k = slot.latent ? [K] : [];
+  want(slot.mean, [...k, ...ev]);
+  if (slot.scale) want(slot.scale, slot.family === 'MvNormal' ? [...k, D, D] : [...k, ...ev]);
 }
 
 /** Starting values of the learnable params (info in init.ts); `random`: whether the seed matters. */
@@ -86,14 +95,20 @@ function initialValues(
       values[slot.param] = new Float64Array(n).fill(slot.family === 'Bernoulli' ? 0.5 : 1 / n);
       continue;
     }
-    const { x, D } = rows(bound, slot.node, N);
-    const K = fullShape(bound, slot.mean)[0];
+    const data = rows(bound, slot.node, N);
+    const { D } = data;
+    const K = slot.latent ? fullShape(bound, slot.mean)[0] : 1;
+    // missing entries: start from the complete cases (missing.ts)
+    const mask = missingMask(bound, slot.node);
+    const { x, n } = mask ? initialRows(data.x, mask, N, D, Math.max(K, D + 1)) : { ...data, n: N };
     if (!values[slot.mean]) {
-      values[slot.mean] = kmeansPlusPlus(x, N, D, K, rand);
-      random = true;
+      if (slot.latent) {
+        values[slot.mean] = kmeansPlusPlus(x, n, D, K, rand);
+        random = true;
+      } else values[slot.mean] = dataMoments(x, n, D).mean;
     }
     if (slot.scale && !values[slot.scale]) {
-      const { cov } = dataMoments(x, N, D);
+      const { cov } = dataMoments(x, n, D);
       const one =
         slot.family === 'MvNormal'
           ? positiveDefinite(cov, D)
@@ -113,28 +128,26 @@ function mStep(bound: BoundModel, plan: EmPlan, e: EStepResult, values: Values):
     if (slot.kind === 'weights') {
       const post = e.posterior[slot.node];
       const K = slot.family === 'Bernoulli' ? 2 : values[slot.param].length;
-      let r: Float64Array;
-      if (post) r = post.probs;
-      else {
-        // an observed Categorical or Bernoulli: its data, one-hot
-        const y = bound.values[slot.node].data;
-        r = new Float64Array(N * K);
-        for (let i = 0; i < N; i++) r[i * K + y[i]] = 1;
-      }
+      // an observed Categorical or Bernoulli: its data, one-hot (missing entries: missing.ts)
+      const r = post ? post.probs : observedWeights(bound, slot, N, K, values[slot.param]);
       const w = weightsUpdate(r, N, K);
       values[slot.param] = slot.family === 'Bernoulli' ? Float64Array.of(w[1]) : w;
       continue;
     }
-    const post = e.posterior[slot.latent];
-    const K = post.card;
+    const { r, K } = components(e, slot, N);
+    const nk = counts(r, N, K);
+    const mask = missingMask(bound, slot.node);
+    if (mask) {
+      missingGaussianUpdate(bound, slot, mask, r, N, K, nk, values);
+      continue;
+    }
     const { x, D } = rows(bound, slot.node, N);
-    const nk = counts(post.probs, N, K);
     const mu = values[slot.mean];
-    meansUpdate(post.probs, x, N, K, D, nk, mu);
+    meansUpdate(r, x, N, K, D, nk, mu);
     if (!slot.scale) continue;
     const scale = values[slot.scale];
-    if (slot.family === 'MvNormal') covariancesUpdate(post.probs, x, N, K, D, nk, mu, scale);
-    else sdsUpdate(post.probs, x, N, K, D, nk, mu, scale);
+    if (slot.family === 'MvNormal') covariancesUpdate(r, x, N, K, D, nk, mu, scale);
+    else sdsUpdate(r, x, N, K, D, nk, mu, scale);
   }
 }
 
@@ -160,7 +173,7 @@ export async function runEm(
     if (r === 0)
       for (const slot of plan.slots)
         if (slot.kind === 'gaussian')
-          checkGaussian(bound, slot, e.posterior[slot.latent].card, rows(bound, slot.node, N).D);
+          checkGaussian(bound, slot, components(e, slot, N).K, rows(bound, slot.node, N).D);
     trace.push(e.logZ);
     let converged = false;
     let t = 0;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import type { Diagnostic } from '../../../src/diagnostics/diagnostics.js';
-import { compile, engines, infer } from '../../../src/index.js';
+import { compile, infer } from '../../../src/index.js';
 import { getEngine } from '../../../src/infer/engines.js';
 import { boundModel, MODELS } from '../../support/models.js';
 import { diagMixtureLogLik, drawMixture, type Mixture, mvnMixtureLogLik } from './reference.js';
@@ -286,13 +286,5 @@ describe('what em refuses in this increment', () => {
     expect(w?.message).toMatch(
       /param W: em has no M-step for this use yet .*noisy-OR weights are not supported yet/,
     );
-  });
-
-  it('missing data in an observed array is refused, located at the node', () => {
-    const report = engines(FULL, { data: { N: 2, D: 1, K: 2, x: [[0], [null]] } });
-    const em = report.engines.find((e) => e.name === 'em');
-    expect(em?.applies).toBe(false);
-    expect(em?.reasons[0].node).toBe('x');
-    expect(em?.reasons[0].message).toMatch(/missing entries .*not .* yet/);
   });
 });

@@ -88,7 +88,10 @@ export async function runDiscreteWith(
     prep.nodes.vars.forEach((v, i) => {
       latents[v.name] = discreteSummary(v, sol.marginals[i]);
     });
-    for (const leaf of sol.leaves.entries()) {
+    // prepared with predictives (the default): every missing leaf entry has one
+    const leaves = sol.leaves;
+    if (!leaves) throw new Error('internal: the exact engine solved without predictives');
+    for (const leaf of leaves.entries()) {
       const f = prep.nodes.factors[leaf.fi];
       latents[f.name] = leafSummary(bound, f, leaf);
     }
@@ -101,7 +104,7 @@ export async function runDiscreteWith(
       latents,
       params: {},
     };
-    return { posterior, methods: sol.methods, predictives: { ...sol.leaves.paths } };
+    return { posterior, methods: sol.methods, predictives: { ...leaves.paths } };
   } finally {
     plan.dispose();
   }
