@@ -1,11 +1,11 @@
 // The em engine's name and options, apart from its implementation (which loads tfjs): the
-// command line builds `--iters`, `--tol` and `--restarts` from these declarations.
+// command line builds `--iters`, `--tol`, `--restarts`, `--mstep-iters` and `--mstep-rate` from these declarations.
 import type { EngineInfo } from '../options.js';
 
 export const emInfo = {
   name: 'em',
   description:
-    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents, closed-form M-steps (mixtures)',
+    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents, closed-form M-steps (mixtures) or gradient M-steps (noisy-OR weights)',
   inference: true,
   options: [
     {
@@ -28,6 +28,20 @@ export const emInfo = {
       default: 1,
       minimum: 1,
       help: 'independent restarts (seeds seed, seed+1, …); the best final log-likelihood is kept',
+    },
+    {
+      name: 'mstepIters',
+      type: 'int',
+      default: 10,
+      minimum: 1,
+      help: 'Adam steps per gradient M-step (params without a closed-form M-step, e.g. noisy-OR weights)',
+    },
+    {
+      name: 'mstepRate',
+      type: 'number',
+      default: 0.5,
+      exclusiveMinimum: 0,
+      help: "the gradient M-step's Adam step size (unconstrained coordinates); halved when a step does not increase Q",
     },
   ],
 } as const satisfies EngineInfo;
