@@ -10,8 +10,9 @@
 // transforms.ts) is tfjs autodiff through the compiled log-probabilities of the nodes that read
 // the params, with the params passed in the env as tensors. Each M-step takes `iters` Adam
 // steps (adam.ts; its moments carry over between M-steps) and keeps them only if Q, summed in
-// float64 over the cases, increased; otherwise it returns to θ_old, halves the step size and
-// tries again, up to MAX_HALVINGS times (then θ stays: a stationary point to that resolution).
+// float64 over the cases, increased; otherwise it returns to θ_old, halves the step size,
+// restarts the moments and tries again, up to MAX_HALVINGS times (then θ stays: a stationary
+// point to that resolution).
 import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
@@ -225,8 +226,11 @@ export class GradientMStep {
           gain = Q1 - Q0;
           break;
         }
+        // back to θ_old; the moments may point the wrong way (they remember earlier M-steps):
+        // start them afresh, so that the first step follows the sign of the current gradient
+        // and a small enough one increases Q
         this.u.set(u0);
-        this.adam = saved;
+        this.adam = halvings === MAX_HALVINGS ? saved : adamState(this.u.length);
         if (halvings === MAX_HALVINGS) break;
         this.rate /= 2;
         halvings++;

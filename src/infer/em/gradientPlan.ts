@@ -46,7 +46,7 @@ export interface GradientPlan {
   readonly latents: readonly string[];
 }
 
-/** A bound: a number literal (signed) or a hyper with a scalar value; undefined: absent; NaN: unreadable. */
+/** A bound: a number (signed), a size or a scalar hyper; undefined: absent; NaN: unreadable. */
 function boundValue(bound: BoundModel, e: Expr | undefined): number | undefined {
   if (!e) return undefined;
   if (e.kind === 'num') return e.value;
@@ -55,6 +55,8 @@ function boundValue(bound: BoundModel, e: Expr | undefined): number | undefined 
     return v === undefined ? Number.NaN : e.op === '-' ? -v : v;
   }
   if (e.kind === 'name') {
+    const size = bound.sizes[e.name];
+    if (typeof size === 'number') return size;
     const v = bound.values[e.name];
     if (bound.graph.nodes[e.name]?.kind === 'hyper' && v?.data.length === 1) return v.data[0];
   }
@@ -98,7 +100,7 @@ function transformOf(bound: BoundModel, name: string): Transform | string {
   const lo = boundValue(bound, type.lower);
   const hi = boundValue(bound, type.upper);
   if (Number.isNaN(lo) || Number.isNaN(hi))
-    return `param ${name}: em's gradient M-step needs its bounds as numbers or hypers with a value`;
+    return `param ${name}: em's gradient M-step needs its bounds as numbers, sizes or scalar hypers`;
   const covariance = bound.graph.order.some((n) => {
     const x = bound.graph.nodes[n];
     return x.kind === 'stochastic' && x.distribution === 'MvNormal' && reads(x.args.Sigma, name);

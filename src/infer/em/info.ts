@@ -39,7 +39,7 @@ export const emInfo = {
     {
       name: 'mstepRate',
       type: 'number',
-      default: 0.5,
+      default: 1,
       exclusiveMinimum: 0,
       help: "the gradient M-step's Adam step size (unconstrained coordinates); halved when a step does not increase Q",
     },

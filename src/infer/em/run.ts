@@ -193,8 +193,11 @@ async function emLoop(
     let converged = false;
     let t = 0;
     while (t < options.iters) {
-      mStep(bound, plan, e, values);
+      // Q separates into the slots' terms and the gradient params' (a slot's param is used
+      // once): both M-steps read the same E-step; the gradient one first, as its joint
+      // posterior is evaluated at the values that E-step saw
       gradient?.step(values, e);
+      mStep(bound, plan, e, values);
       t++;
       e = estep.run(values);
       const prev = trace[trace.length - 1];
