@@ -49,6 +49,11 @@ export function uniqueCases(bound: BoundModel, plateIndex: string): UniqueCases 
     const node = graph.nodes[name];
     if (node.kind === 'size') continue;
     if (node.parents.includes(home.size)) return undefined;
+    if (node.kind === 'deterministic' && (node.plates.length === 0 || !ids.has(node.plates[0]))) {
+      // shared by all cases, unless it reads them (`sum(y)`)
+      if (node.parents.some((p) => inPlate.includes(p))) return undefined;
+      continue;
+    }
     if (node.kind === 'stochastic' || node.kind === 'deterministic') {
       if (node.plates.length === 0 || !ids.has(node.plates[0])) return undefined;
       inPlate.push(name);

@@ -38,7 +38,8 @@ export class CaseGrid {
 
   /**
    * `cards`: the number of states of each latent's elements (the E-step's posterior cards);
-   * `widest`: the most scalars per case of any node whose log-probability is evaluated.
+   * `widest`: the most scalars per case of any node whose log-probability is evaluated;
+   * `chunkFloats`: the budget of one chunk (tests use small ones).
    */
   constructor(
     bound: BoundModel,
@@ -46,6 +47,7 @@ export class CaseGrid {
     cards: Readonly<Record<string, number>>,
     readonly cases: number,
     widest: number,
+    chunkFloats = CHUNK_FLOATS,
   ) {
     let log2 = 0;
     const parts: string[] = [];
@@ -78,7 +80,7 @@ export class CaseGrid {
     this.states = stride;
     this.chunk = Math.max(
       1,
-      Math.min(this.states, Math.floor(CHUNK_FLOATS / (cases * Math.max(1, widest)))),
+      Math.min(this.states, Math.floor(chunkFloats / (cases * Math.max(1, widest)))),
     );
   }
 

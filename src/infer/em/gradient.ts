@@ -61,6 +61,25 @@ export function gradientStart(plan: GradientPlan, values: Values, rand: () => nu
   }
 }
 
+/** Floats of the state chunks' latent values and q kept through an M-step (64 MB). */
+const CACHE_FLOATS = 1 << 24;
+
+/** One chunk of joint states: the latents' values there and q_i(z), [n, N]. */
+interface ChunkData {
+  readonly latent: Record<string, tf.Tensor>;
+  readonly q: tf.Tensor;
+}
+
+/** What one M-step's passes share. */
+interface StepContext {
+  readonly fixed: Env;
+  readonly thetaOld: Env;
+  readonly logLik: tf.Tensor;
+  readonly counts: tf.Tensor;
+  /** every chunk, when they fit in CACHE_FLOATS */
+  cached?: ChunkData[];
+}
+
 /** What one M-step did. */
 export interface GradientStep {
   /** Q(θ_new) − Q(θ_old), float64 (0 when θ_old was kept) */
@@ -97,6 +116,8 @@ export class GradientMStep {
     private readonly iters: number,
     /** Adam's step size at the start of a run */
     private readonly initialRate: number,
+    /** memory budgets (tests use small ones to take the chunked and uncached paths) */
+    private readonly budget: { readonly chunkFloats?: number; readonly cacheFloats?: number } = {},
   ) {
     const p = Object.values(bound.graph.plates).find((x) => x.index === plate);
     this.cases = bound.sizes[p?.size ?? ''] as number;
@@ -138,11 +159,13 @@ export class GradientMStep {
 
   /** θ = T(u) of every gradient param, in the env's layout [1, ...shape]. */
   private theta(us: readonly tf.Tensor[]): Env {
-    const env: Record<string, tf.Tensor> = {};
-    this.plan.params.forEach((p, j) => {
-      env[p.name] = tf.expandDims(forward(p.transform, us[j]), 0);
+    return tf.tidy(() => {
+      const env: Record<string, tf.Tensor> = {};
+      this.plan.params.forEach((p, j) => {
+        env[p.name] = tf.expandDims(forward(p.transform, us[j]), 0);
+      });
+      return env;
     });
-    return env;
   }
 
   private uTensors(u: Float64Array): tf.Tensor[] {
@@ -151,60 +174,121 @@ export class GradientMStep {
     );
   }
 
+  /** log p of `nodes` summed over each case's elements, [s, N], deterministic nodes evaluated first. */
+  private caseLogProb(env: Env, nodes: readonly string[]): tf.Tensor {
+    return tf.tidy(() => {
+      const full = { ...env, ...this.model.evaluateDeterministic(env) };
+      return perCase((name) => this.model.logProb(name, full), nodes);
+    });
+  }
+
+  /** A chunk of joint states: the latents' values and q_i(z) there (new tensors). */
+  private chunkData(ctx: StepContext, s0: number, n: number): ChunkData {
+    const latent = (this.grid as CaseGrid).env(s0, n);
+    const q = tf.tidy(() =>
+      tf.exp(
+        tf.sub(
+          this.caseLogProb({ ...ctx.fixed, ...ctx.thetaOld, ...latent }, this.nodes),
+          ctx.logLik,
+        ),
+      ),
+    );
+    return { latent, q };
+  }
+
+  /** f on every chunk of states: cached, or built for the call and disposed after it. */
+  private eachChunk(ctx: StepContext, f: (c: ChunkData) => void): void {
+    if (ctx.cached) {
+      for (const c of ctx.cached) f(c);
+      return;
+    }
+    for (const [s0, n] of (this.grid as CaseGrid).chunks()) {
+      const c = this.chunkData(ctx, s0, n);
+      try {
+        f(c);
+      } finally {
+        tf.dispose([c.q, ...Object.values(c.latent)]);
+      }
+    }
+  }
+
   /** One M-step from the E-step `e` at `values`; updates the gradient params in `values`. */
   step(values: Values, e: EStepResult): GradientStep {
     const N = this.rows;
     if (!this.grid) {
       const cards: Record<string, number> = {};
       for (const l of this.plan.latents) cards[l] = e.posterior[l]?.card ?? 2;
-      this.grid = new CaseGrid(this.work, this.plan.latents, cards, N, this.widest);
+      this.grid = new CaseGrid(
+        this.work,
+        this.plan.latents,
+        cards,
+        N,
+        this.widest,
+        this.budget.chunkFloats,
+      );
     }
     const grid = this.grid;
     const gradientNames = new Set(this.plan.params.map((p) => p.name));
-    const kept: tf.Tensor[] = [];
-    const keep = <T extends tf.Tensor>(t: T): T => {
-      kept.push(t);
+    const owned: tf.Tensor[] = [];
+    const own = <T extends tf.Tensor>(t: T): T => {
+      owned.push(t);
       return t;
     };
+    const u0 = Float64Array.from(this.u);
     try {
-      // the other learnables at their current values
+      // the other learnables at their current values; θ_old; log p(x_i | θ_old) of each
+      // distinct case, and its count
       const fixed: Record<string, tf.Tensor> = {};
       for (const name of this.learn)
         if (!gradientNames.has(name)) {
           const s = this.work.shapes[name];
-          fixed[name] = keep(
+          fixed[name] = own(
             tf.tensor(Float32Array.from(values[name]), [1, ...s.batch, ...s.event]),
           );
         }
-      // log p(x_i | θ_old) of each distinct case, and its count
+      const us0 = this.uTensors(u0);
+      const thetaOld = this.theta(us0);
+      tf.dispose(us0);
+      owned.push(...Object.values(thetaOld));
       const first = this.unique?.first;
       const ll = first ? Float32Array.from(first, (i) => e.logLik[i]) : Float32Array.from(e.logLik);
-      const logLik = keep(tf.tensor2d(ll, [1, N]));
-      const counts = keep(
-        tf.tensor2d(
-          this.unique ? Float32Array.from(this.unique.counts) : new Float32Array(N).fill(1),
-          [1, N],
-        ),
-      );
-      const chunks = [...grid.chunks()].map(([s0, n]) => {
-        const latent: Record<string, tf.Tensor> = {};
-        for (const [k, t] of Object.entries(grid.env(s0, n))) latent[k] = keep(t);
-        return { latent, q: undefined as tf.Tensor | undefined };
-      });
-      // q_i(z) at θ_old on the grid; Q(θ_old) per case
-      const u0 = Float64Array.from(this.u);
+      const counts = this.unique
+        ? Float32Array.from(this.unique.counts)
+        : new Float32Array(N).fill(1);
+      const ctx: StepContext = {
+        fixed,
+        thetaOld,
+        logLik: own(tf.tensor2d(ll, [1, N])),
+        counts: own(tf.tensor2d(counts, [1, N])),
+      };
+      // the latents' values and q on every state chunk, kept for the M-step's passes when
+      // they fit in CACHE_FLOATS, else rebuilt in each pass
+      const latentWidth = this.plan.latents.reduce((a, l) => {
+        const sh = this.work.shapes[l];
+        return a + prod([...sh.batch, ...sh.event]) / N;
+      }, 0);
+      if (grid.states * N * (1 + latentWidth) <= (this.budget.cacheFloats ?? CACHE_FLOATS)) {
+        ctx.cached = [];
+        for (const [s0, n] of grid.chunks()) {
+          const c = this.chunkData(ctx, s0, n);
+          owned.push(c.q, ...Object.values(c.latent));
+          ctx.cached.push(c);
+        }
+      }
+      // q sums to 1 in every case; Q(θ_old)
       const sumQ = new Float64Array(N);
       const q0 = new Float64Array(N);
-      tf.tidy(() => {
-        const theta = this.theta(this.uTensors(u0));
-        for (const c of chunks) {
-          const env = { ...fixed, ...theta, ...c.latent };
-          const lp = (name: string) => this.model.logProb(name, env);
-          const q = tf.exp(tf.sub(perCase(lp, this.nodes), logLik));
-          c.q = keep(tf.keep(q));
-          add(sumQ, tf.sum(q, 0));
-          add(q0, weighted(q, perCase(lp, this.plan.factors)));
-        }
+      this.eachChunk(ctx, (c) => {
+        tf.tidy(() => {
+          add(sumQ, tf.sum(c.q, 0));
+          add(
+            q0,
+            weighted(
+              c.q,
+              this.caseLogProb({ ...fixed, ...thetaOld, ...c.latent }, this.plan.factors),
+            ),
+          );
+        });
       });
       let worst = 0;
       for (let i = 0; i < N; i++) worst = Math.max(worst, Math.abs(sumQ[i] - 1));
@@ -217,11 +301,9 @@ export class GradientMStep {
       let gain = 0;
       for (;;) {
         const saved = copyAdam(this.adam);
-        for (let t = 0; t < this.iters; t++) {
-          const g = this.gradient(chunks as { latent: Env; q: tf.Tensor }[], fixed, counts);
-          adamAscend(this.u, g, this.adam, this.rate);
-        }
-        const Q1 = this.value(chunks as { latent: Env; q: tf.Tensor }[], fixed);
+        for (let t = 0; t < this.iters; t++)
+          adamAscend(this.u, this.gradient(ctx), this.adam, this.rate);
+        const Q1 = this.value(ctx);
         if (Q1 > Q0) {
           gain = Q1 - Q0;
           break;
@@ -239,26 +321,27 @@ export class GradientMStep {
         values[p.name] = forward64(p.transform, Float64Array.from(this.slice(this.u, j)), p.shape);
       });
       return { gain, halvings };
+    } catch (err) {
+      this.u.set(u0);
+      throw err;
     } finally {
-      tf.dispose(kept);
+      tf.dispose(owned);
     }
   }
 
   /** ∂Q/∂u (float64 sums of the chunks' float32 gradients). */
-  private gradient(
-    chunks: readonly { latent: Env; q: tf.Tensor }[],
-    fixed: Env,
-    counts: tf.Tensor,
-  ): Float64Array {
+  private gradient(ctx: StepContext): Float64Array {
     const g = new Float64Array(this.u.length);
     const us = this.uTensors(this.u);
     try {
-      for (const c of chunks) {
+      this.eachChunk(ctx, (c) => {
         const f = (...xs: tf.Tensor[]) => {
-          const env = { ...fixed, ...this.theta(xs), ...c.latent };
-          const lp = perCase((name) => this.model.logProb(name, env), this.plan.factors);
+          const lp = this.caseLogProb(
+            { ...ctx.fixed, ...this.theta(xs), ...c.latent },
+            this.plan.factors,
+          );
           // per case: Σ_z q(z) log p; a state of probability 0 adds nothing (not 0 · −∞)
-          return tf.div(tf.sum(tf.mul(masked(c.q, lp), counts)), this.cases) as tf.Scalar;
+          return tf.div(tf.sum(tf.mul(masked(c.q, lp), ctx.counts)), this.cases) as tf.Scalar;
         };
         const { value, grads } = tf.valueAndGrads(f)(us);
         value.dispose();
@@ -268,7 +351,7 @@ export class GradientMStep {
           for (let i = 0; i < d.length; i++) g[o + i] += d[i];
         });
         tf.dispose(grads);
-      }
+      });
     } finally {
       tf.dispose(us);
     }
@@ -276,21 +359,25 @@ export class GradientMStep {
   }
 
   /** Q at the current u (the terms that read the gradient params), float64 over the cases. */
-  private value(chunks: readonly { latent: Env; q: tf.Tensor }[], fixed: Env): number {
+  private value(ctx: StepContext): number {
     const per = new Float64Array(this.rows);
-    tf.tidy(() => {
-      const theta = this.theta(this.uTensors(this.u));
-      for (const c of chunks) {
-        const env = { ...fixed, ...theta, ...c.latent };
-        add(
-          per,
-          weighted(
-            c.q,
-            perCase((n) => this.model.logProb(n, env), this.plan.factors),
-          ),
-        );
-      }
-    });
+    const us = this.uTensors(this.u);
+    const theta = this.theta(us);
+    try {
+      this.eachChunk(ctx, (c) => {
+        tf.tidy(() => {
+          add(
+            per,
+            weighted(
+              c.q,
+              this.caseLogProb({ ...ctx.fixed, ...theta, ...c.latent }, this.plan.factors),
+            ),
+          );
+        });
+      });
+    } finally {
+      tf.dispose([...us, ...Object.values(theta)]);
+    }
     return this.total(per);
   }
 

@@ -74,6 +74,22 @@ describe('uniqueCases', () => {
     expect(
       uniqueCases(boundModel(covariate, { N: 3, x: [0, 1, 2], y: [1, 1, 1] }), 'i'),
     ).toBeUndefined();
+    const readsCases = `model t {
+      size N
+      param p: real(0, 1)
+      plate i in N { y[i] ~ Bernoulli(p) }
+      total = sum(y)
+      c ~ Poisson(total + 1)
+    }`;
+    expect(uniqueCases(boundModel(readsCases, { N: 3, y: [1, 1, 0], c: 2 }), 'i')).toBeUndefined();
+    // a node outside the plate that the cases share does not stop it
+    const shared = `model s {
+      size N
+      param lam: real(0,)
+      r = 2 * lam
+      plate i in N { y[i] ~ Poisson(r) }
+    }`;
+    expect(uniqueCases(boundModel(shared, { N: 3, y: [1, 1, 0] }), 'i')?.unique).toBe(2);
     // nothing repeats: nothing to merge
     const distinct = `model d {
       size N
