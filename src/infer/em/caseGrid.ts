@@ -11,9 +11,9 @@
 // model) and the E-step's exact log p(x_i | θ_old) as its normaliser, so chunks of states are
 // independent. The grid is as large as 2^MAX_LOG2_CASE_STATES states (gradientPlan.ts).
 import * as tf from '@tensorflow/tfjs';
-import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { prod } from '../../util/shape.js';
+import { reasonAt, reasonsError } from '../engine.js';
 import { MAX_LOG2_CASE_STATES } from './gradientPlan.js';
 
 /** Floats of one chunk's largest tensor (states × cases × elements of a case), about 4 MB. */
@@ -60,9 +60,16 @@ export class CaseGrid {
       return { name, caseShape, elements, card: cards[name] };
     });
     if (log2 > MAX_LOG2_CASE_STATES)
-      throw userError(
-        `em's gradient M-step enumerates the joint states of each case's discrete latents (${parts.join('; ')}): 2^${log2.toFixed(1)} states per case, the limit is 2^${MAX_LOG2_CASE_STATES}`,
-        'unsupported',
+      throw reasonsError(
+        bound,
+        [
+          reasonAt(
+            bound,
+            names[0],
+            `em's gradient M-step enumerates the joint states of each case's discrete latents (${parts.join('; ')}): 2^${log2.toFixed(1)} states per case, the limit is 2^${MAX_LOG2_CASE_STATES}`,
+          ),
+        ],
+        (r) => r.message,
       );
     // the last element of the last latent runs fastest
     let stride = 1;

@@ -10,10 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
-import type { Diagnostic } from '../../../src/diagnostics/diagnostics.js';
+import { type Diagnostic, PlatoError } from '../../../src/diagnostics/diagnostics.js';
 import { compile, infer } from '../../../src/index.js';
 import { DiscreteEStep } from '../../../src/infer/discrete/estep.js';
 import { planEm } from '../../../src/infer/em/analysis.js';
+import { CaseGrid } from '../../../src/infer/em/caseGrid.js';
 import { GradientMStep } from '../../../src/infer/em/gradient.js';
 import type { Transform } from '../../../src/infer/em/gradientPlan.js';
 import { forward, forward64, inverse64 } from '../../../src/infer/em/transforms.js';
@@ -375,6 +376,32 @@ describe('the plan: nested case plates, transforms, refusals at the nodes', () =
     expect(app.reasons[0].message).toMatch(
       /enumerates the joint states of each case's discrete latents \(d: 13 × 2 states\): 2\^13\.0 states per case, the limit is 2\^12/,
     );
+  });
+
+  it('the run checks the joint states again with the evaluated numbers of states', () => {
+    const bound = boundModel(NOISY_OR_CASES, { N: 1, K: 13, M: 1, s: [[1]] });
+    expect(() => new CaseGrid(bound, ['d'], { d: 2 }, 1, 1)).toThrow(
+      /2\^13\.0 states per case, the limit is 2\^12/,
+    );
+    try {
+      new CaseGrid(bound, ['d'], { d: 2 }, 1, 1);
+    } catch (e) {
+      expect(e).toBeInstanceOf(PlatoError);
+      expect((e as PlatoError).diagnostics[0].range?.start.line).toBe(9);
+    }
+    const grid = new CaseGrid(
+      boundModel(NOISY_OR_CASES, { N: 2, K: 2, M: 1, s: [[1], [0]] }),
+      ['d'],
+      { d: 2 },
+      2,
+      1,
+    );
+    expect(grid.states).toBe(4);
+    // state s gives d[n, k] the k-th binary digit of s (the last element fastest), in every case
+    const env = grid.env(0, 4);
+    expect(env.d.shape).toEqual([4, 2, 2]);
+    expect(Array.from(env.d.dataSync())).toEqual([0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1]);
+    tf.dispose(env.d);
   });
 
   it('an integer param is refused at the param; a size as a bound is read', () => {
