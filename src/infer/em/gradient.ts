@@ -80,6 +80,12 @@ interface StepContext {
   cached?: ChunkData[];
 }
 
+/** Per-case sums of the first pass of an M-step. */
+interface Accumulators {
+  readonly sumQ: Float64Array;
+  readonly q0: Float64Array;
+}
+
 /** What one M-step did. */
 export interface GradientStep {
   /** Q(θ_new) − Q(θ_old), float64 (0 when θ_old was kept) */
@@ -182,17 +188,31 @@ export class GradientMStep {
     });
   }
 
-  /** A chunk of joint states: the latents' values and q_i(z) there (new tensors). */
-  private chunkData(ctx: StepContext, s0: number, n: number): ChunkData {
+  /**
+   * A chunk of joint states: the latents' values and q_i(z) there (new tensors). With `acc`, it
+   * also adds each case's Σ_z q_i(z) and Q_i(θ_old) = Σ_z q_i(z) log p(factors | z, θ_old) —
+   * the same log-probabilities, read once.
+   */
+  private chunkData(ctx: StepContext, s0: number, n: number, acc?: Accumulators): ChunkData {
     const latent = (this.grid as CaseGrid).env(s0, n);
-    const q = tf.tidy(() =>
-      tf.exp(
-        tf.sub(
-          this.caseLogProb({ ...ctx.fixed, ...ctx.thetaOld, ...latent }, this.nodes),
-          ctx.logLik,
-        ),
-      ),
-    );
+    const q = tf.tidy(() => {
+      const env: Env = { ...ctx.fixed, ...ctx.thetaOld, ...latent };
+      const full = { ...env, ...this.model.evaluateDeterministic(env) };
+      const per = new Map(
+        this.nodes.map((name) => [name, perCase((x) => this.model.logProb(x, full), [name])]),
+      );
+      const sum = (names: readonly string[]) =>
+        names.reduce(
+          (a: tf.Tensor, name) => tf.add(a, per.get(name) as tf.Tensor),
+          tf.zeros([1, 1]),
+        );
+      const q = tf.exp(tf.sub(sum(this.nodes), ctx.logLik));
+      if (acc) {
+        add(acc.sumQ, tf.sum(q, 0));
+        add(acc.q0, weighted(q, sum(this.plan.factors)));
+      }
+      return q;
+    });
     return { latent, q };
   }
 
@@ -262,34 +282,23 @@ export class GradientMStep {
         counts: own(tf.tensor2d(counts, [1, N])),
       };
       // the latents' values and q on every state chunk, kept for the M-step's passes when
-      // they fit in CACHE_FLOATS, else rebuilt in each pass
+      // they fit in CACHE_FLOATS, else rebuilt in each pass; Σ_z q_i(z) and Q(θ_old) per case
       const latentWidth = this.plan.latents.reduce((a, l) => {
         const sh = this.work.shapes[l];
         return a + prod([...sh.batch, ...sh.event]) / N;
       }, 0);
-      if (grid.states * N * (1 + latentWidth) <= (this.budget.cacheFloats ?? CACHE_FLOATS)) {
-        ctx.cached = [];
-        for (const [s0, n] of grid.chunks()) {
-          const c = this.chunkData(ctx, s0, n);
+      const acc: Accumulators = { sumQ: new Float64Array(N), q0: new Float64Array(N) };
+      const cache =
+        grid.states * N * (1 + latentWidth) <= (this.budget.cacheFloats ?? CACHE_FLOATS);
+      if (cache) ctx.cached = [];
+      for (const [s0, n] of grid.chunks()) {
+        const c = this.chunkData(ctx, s0, n, acc);
+        if (ctx.cached) {
           owned.push(c.q, ...Object.values(c.latent));
           ctx.cached.push(c);
-        }
+        } else tf.dispose([c.q, ...Object.values(c.latent)]);
       }
-      // q sums to 1 in every case; Q(θ_old)
-      const sumQ = new Float64Array(N);
-      const q0 = new Float64Array(N);
-      this.eachChunk(ctx, (c) => {
-        tf.tidy(() => {
-          add(sumQ, tf.sum(c.q, 0));
-          add(
-            q0,
-            weighted(
-              c.q,
-              this.caseLogProb({ ...fixed, ...thetaOld, ...c.latent }, this.plan.factors),
-            ),
-          );
-        });
-      });
+      const { sumQ, q0 } = acc;
       let worst = 0;
       for (let i = 0; i < N; i++) worst = Math.max(worst, Math.abs(sumQ[i] - 1));
       if (!(worst <= NORMALISATION_TOLERANCE))
