@@ -78,15 +78,18 @@ describe('the built-in engines', () => {
   it('plato infer --help lists only registered engines and the flags they read', async () => {
     const r = await runInProcess(['infer', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      '--engine <name>      auto, or one of: exact, em, cavi (see `plato engines`)',
+    expect(r.stdout).toMatch(
+      /--engine <name> +auto, or one of: exact, em, cavi \(see `plato engines`\)/,
     );
     expect(r.stdout).toContain('--seed <int>');
     expect(r.stdout).toMatch(/\n {2}exact: closed-form conjugate/);
     expect(r.stdout).toContain('    options: none of its own');
     expect(r.stdout).toContain('Engine options (each engine reads its own):');
     expect(r.stdout).toMatch(/--iters <int> +em, cavi: maximum number of EM iterations/);
-    expect(r.stdout).toContain('    options: --iters, --tol, --restarts');
+    expect(r.stdout).toMatch(/--mstep-iters <int> +em: Adam steps per gradient M-step/);
+    expect(r.stdout).toContain(
+      '    options: --iters, --tol, --restarts, --init, --mstep-iters, --mstep-rate',
+    );
     // nothing of engines that are not registered
     for (const absent of ['avi', '--sweeps', '--rtol', '--batch-size'])
       expect(r.stdout).not.toMatch(new RegExp(`(^|[^\\w-])${absent}([^\\w-]|$)`));

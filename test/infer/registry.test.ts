@@ -81,8 +81,8 @@ describe('registry', () => {
     const err = thrown(() => chooseAuto(noisyOr()));
     expect(err.message).toMatch(/no engine can learn 'rho', 'W'/);
     const hints = err.diagnostics[0].hints?.join('\n');
-    // em is registered and says why (noisy-OR weights need a gradient M-step); avi is not
-    expect(hints).toMatch(/em: .*W \(line \d+\): param W: em has no M-step for this use yet/);
+    // em is registered and says why (one patient: no plate of cases); avi is not
+    expect(hints).toMatch(/em: d \(line \d+\): d is not in a single plate of independent cases/);
     expect(hints).toMatch(/avi: not available in this version/);
   });
 

@@ -21,6 +21,7 @@ import { reasonsError } from '../engine.js';
 import { type Method, type Prepared, prepare } from './prepare.js';
 import { solve } from './solve.js';
 import { plateIndexOf } from './structure.js';
+import { type UniqueCases, uniqueCases } from './uniqueCases.js';
 import { planValues } from './values.js';
 
 /** A value for a param or hyper: a number (broadcast) or the full array, row-major. */
@@ -180,10 +181,14 @@ export function discreteEStep(bound: BoundModel, options: EStepOptions): EStepRe
   return new DiscreteEStep(bound, options.plate, options.method).run(options.values ?? {});
 }
 
-/** E-steps of one model and plate, keeping the structure between calls where it allows. */
+/**
+ * E-steps of one model and plate, keeping the structure between calls where it allows. Repeated
+ * cases (equal observed values) are solved once (uniqueCases.ts) and their results copied.
+ */
 export class DiscreteEStep {
   private readonly plate: CasePlate;
   private cached?: { prep: Prepared; cases: CaseMap };
+  private readonly unique?: UniqueCases;
 
   constructor(
     private readonly bound: BoundModel,
@@ -191,10 +196,16 @@ export class DiscreteEStep {
     private readonly method: Method | 'auto' = 'auto',
   ) {
     this.plate = casePlate(bound, plate);
+    this.unique = uniqueCases(bound, this.plate.index);
   }
 
   run(values: Readonly<Record<string, ValueInput>>): EStepResult {
-    const model = withValues(this.bound, values);
+    if (!this.unique) return this.solve(this.bound, values);
+    return expandCases(this.solve(this.unique.bound, values), this.unique);
+  }
+
+  private solve(bound: BoundModel, values: Readonly<Record<string, ValueInput>>): EStepResult {
+    const model = withValues(bound, values);
     const plan = compileModel(model);
     try {
       let hit = this.cached;
@@ -234,6 +245,28 @@ export class DiscreteEStep {
       plan.dispose();
     }
   }
+}
+
+/** The E-step of the distinct cases copied to every case (the case axis of each posterior leads). */
+function expandCases(e: EStepResult, u: UniqueCases): EStepResult {
+  const N = u.cases;
+  const logLik = new Float64Array(N);
+  let logZ = e.logLikRest;
+  for (let i = 0; i < N; i++) {
+    logLik[i] = e.logLik[u.caseOf[i]];
+    logZ += logLik[i];
+  }
+  const posterior: Record<string, DiscretePosterior> = {};
+  for (const [name, p] of Object.entries(e.posterior)) {
+    const per = p.probs.length / u.unique;
+    const probs = new Float64Array(N * per);
+    for (let i = 0; i < N; i++) {
+      const at = u.caseOf[i] * per;
+      probs.set(p.probs.subarray(at, at + per), i * per);
+    }
+    posterior[name] = { shape: [N, ...p.shape.slice(1)], card: p.card, probs };
+  }
+  return { cases: N, logLik, logLikRest: e.logLikRest, logZ, posterior };
 }
 
 /** Expected sufficient statistics of the observed node `x` weighted by a latent's posterior. */

@@ -7,11 +7,12 @@
 //   x[i] ~ Normal(mu[z[i]], sigma[z[i]])   mu, sigma          per-component means and sds
 //   x[i] ~ MvNormal(mu[z[i]], Sigma[z[i]]) mu, Sigma          per-component means, covariances
 //   x[i] ~ Normal|MvNormal(mu, scale)      mu, scale          one component (no latent)
-// (the scale may instead be free of learnables; the mean is then learned alone). Missing
-// entries (null) of a Normal, MvNormal, Categorical or Bernoulli node are integrated out in the
-// E-step (missing.ts). A model with a continuous latent goes to fa/analysis.ts (factor
-// analysis). Everything else — params that need a gradient M-step (noisy-OR weights) — is
-// refused with a reason at the node, as not supported yet.
+// (the scale may instead be free of learnables; the mean is then learned alone). Every other
+// learnable param gets a gradient M-step (gradientPlan.ts). Nodes may sit in plates nested
+// inside the plate of cases (d[n, k], s[n, j]); the closed-form slots are read on nodes of the
+// case plate alone. Missing entries (null) of a Normal, MvNormal, Categorical or Bernoulli node
+// are integrated out in the E-step (missing.ts). A model with a continuous latent goes to
+// fa/analysis.ts (factor analysis).
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
@@ -19,6 +20,7 @@ import type { Expr } from '../../lang/ast.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
 import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
+import { type GradientPlan, planGradient } from './gradientPlan.js';
 
 /** `z[i] ~ Categorical(pi)` or `z[i] ~ Bernoulli(p)`: a learnable probability. */
 export interface WeightsSlot {
@@ -49,12 +51,14 @@ export interface EmPlan {
   readonly plate: string;
   readonly learn: readonly string[];
   readonly slots: readonly Slot[];
+  /** the params without a closed-form slot: learned by gradient steps (gradientPlan.ts) */
+  readonly gradient?: GradientPlan;
 }
 
-/** Families whose observed nodes em reads, and whose missing entries it integrates out. */
+/** Families whose missing entries em integrates out. */
 const MISSING_FAMILIES: readonly string[] = ['Categorical', 'Bernoulli', 'Normal', 'MvNormal'];
 
-const SCOPE = 'em handles discrete latents in one plate with closed-form M-steps in this version';
+const SCOPE = 'em handles discrete latents in a plate of independent cases in this version';
 
 /** Every name an expression mentions, with repetitions. */
 function names(e: Expr, out: string[] = []): string[] {
@@ -132,19 +136,22 @@ export function planEm(
       'nothing to learn: em estimates params, and this model has none without a value';
     return { ok: false, reasons: [reasonAt(bound, at, message)] };
   }
-  // the plate of cases: every stochastic node lives in the same single, unnested plate
-  const plateIds = new Set(stochastic.flatMap((n) => n.plates));
-  const plates = [...plateIds].map((id) => graph.plates[id]);
-  const indexNames = new Set(plates.map((p) => p.index));
+  // the plate of cases: the outermost plate of every stochastic node, one index and size, not
+  // ragged; plates nested inside it (not ragged) hold a case's inner elements
+  const outer = stochastic.map((n) => graph.plates[n.plates[0] ?? '']);
+  const inner = stochastic.flatMap((n) => n.plates.slice(1).map((id) => graph.plates[id]));
   let index: string | undefined;
   if (
-    indexNames.size === 1 &&
-    plates.every((p) => !p.parent && !p.raggedBy && p.size === plates[0].size)
+    outer.every(
+      (p) =>
+        p && !p.parent && !p.raggedBy && p.index === outer[0].index && p.size === outer[0].size,
+    ) &&
+    inner.every((p) => !p.raggedBy)
   )
-    index = plates[0].index;
+    index = outer[0]?.index;
   for (const n of stochastic) {
     const obs = bound.observation[n.name]?.kind;
-    if (!index || n.plates.length !== 1 || n.indices.length !== 1)
+    if (!index || n.plates.length === 0)
       reasons.push(
         reasonAt(
           bound,
@@ -158,14 +165,6 @@ export function planEm(
           bound,
           n.name,
           `${n.name} has missing entries (null): em integrates out missing entries of ${MISSING_FAMILIES.join(', ')} nodes; ${n.distribution} is not supported yet`,
-        ),
-      );
-    else if (obs === 'observed' && !MISSING_FAMILIES.includes(n.distribution))
-      reasons.push(
-        reasonAt(
-          bound,
-          n.name,
-          `${n.name}: observed ${n.distribution} nodes are not supported by em yet`,
         ),
       );
   }
@@ -187,8 +186,6 @@ export function planEm(
     else if (node.kind === 'param' || node.kind === 'hyper') count(node.default);
   }
   const slots: Slot[] = [];
-  const slotted = new Set<string>();
-  // a latent, or one with missing entries (labels known for some cases)
   const latentCategorical = (z: string) => {
     const n = graph.nodes[z];
     const obs = bound.observation[z]?.kind;
@@ -217,6 +214,7 @@ export function planEm(
   };
   if (index)
     for (const n of stochastic) {
+      if (n.plates.length !== 1) continue; // closed forms: nodes of the case plate alone
       if (n.distribution === 'Categorical' || n.distribution === 'Bernoulli') {
         const p = n.args.p;
         if (p?.kind === 'name' && learnSet.has(p.name)) {
@@ -230,7 +228,6 @@ export function planEm(
                 isNum(param.type.upper, 1));
           if (ok) {
             slots.push({ kind: 'weights', param: p.name, node: n.name, family: n.distribution });
-            slotted.add(p.name);
           }
         }
       } else if (n.distribution === 'Normal' || n.distribution === 'MvNormal') {
@@ -241,8 +238,6 @@ export function planEm(
         const one = unindexedSlot(n, m, s);
         if (one) {
           slots.push(one);
-          slotted.add(one.mean);
-          if (one.scale) slotted.add(one.scale);
           continue;
         }
         const mi = indexedByLatent(m, index);
@@ -266,8 +261,6 @@ export function planEm(
             mean: mi.param,
             scale: si.param,
           });
-          slotted.add(mi.param);
-          slotted.add(si.param);
         } else if (free(s)) {
           slots.push({
             kind: 'gaussian',
@@ -276,7 +269,6 @@ export function planEm(
             latent: mi.latent,
             mean: mi.param,
           });
-          slotted.add(mi.param);
         }
       }
     }
@@ -295,19 +287,36 @@ export function planEm(
           `${slot.node} has missing entries and a fixed covariance: em integrates out missing MvNormal entries when the covariance is a learnable param; not supported yet`,
         ),
       );
-  for (const p of learn) {
-    if (graph.nodes[p].kind !== 'param') continue;
-    if (slotted.has(p) && uses.get(p) === 1) continue;
-    reasons.push(
-      reasonAt(
-        bound,
-        p,
-        slotted.has(p)
-          ? `param ${p} is used in more than one place: em's closed-form M-steps need it in one slot; not supported yet`
-          : `param ${p}: em has no M-step for this use yet (factor loadings and gradient M-steps such as noisy-OR weights are not supported yet); it maximises mixture weights, Bernoulli probabilities, and Normal/MvNormal means and scales indexed by a discrete latent`,
-      ),
-    );
+  // ── gradient M-step: every param without a closed-form slot used once (gradientPlan.ts)
+  const closed = slots.filter((slot) =>
+    (slot.kind === 'weights' ? [slot.param] : [slot.mean, slot.scale ?? slot.mean]).every(
+      (p) => uses.get(p) === 1,
+    ),
+  );
+  const inClosed = new Set(
+    closed.flatMap((s) => (s.kind === 'weights' ? [s.param] : [s.mean, s.scale ?? s.mean])),
+  );
+  const rest = learn.filter((p) => graph.nodes[p].kind === 'param' && !inClosed.has(p));
+  const plate = Object.values(graph.plates).find((p) => p.index === index);
+  const N = bound.sizes[plate?.size ?? ''];
+  let gradient: GradientPlan | undefined;
+  const partial = stochastic.filter((n) => bound.observation[n.name]?.kind === 'partial');
+  if (rest.length > 0 && partial.length > 0)
+    // Q's grid enumerates the same latent states in every case; missing entries differ per case
+    for (const n of partial)
+      reasons.push(
+        reasonAt(
+          bound,
+          n.name,
+          `${n.name} has missing entries (null) and param ${rest[0]} needs a gradient M-step: em does not combine them yet`,
+        ),
+      );
+  if (rest.length > 0 && index && typeof N === 'number' && reasons.length === 0) {
+    const g = planGradient(bound, rest, N);
+    if (g.ok) gradient = g.plan;
+    else reasons.push(...g.reasons);
   }
+  // ── end gradient M-step
   if (reasons.length > 0 || !index) return { ok: false, reasons };
-  return { ok: true, plan: { plate: index, learn, slots } };
+  return { ok: true, plan: { plate: index, learn, slots: closed, gradient } };
 }

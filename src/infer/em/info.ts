@@ -1,11 +1,12 @@
 // The em engine's name and options, apart from its implementation (which loads tfjs): the
-// command line builds `--iters`, `--tol`, `--restarts` and `--init` from these declarations.
+// command line builds `--iters`, `--tol`, `--restarts`, `--init`, `--mstep-iters` and
+// `--mstep-rate` from these declarations.
 import type { EngineInfo } from '../options.js';
 
 export const emInfo = {
   name: 'em',
   description:
-    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents and missing entries (mixtures) or linear-Gaussian latents (factor analysis), closed-form M-steps',
+    'maximum-likelihood params by expectation–maximisation: exact E-step over discrete latents and missing entries (mixtures, noisy-OR) or linear-Gaussian latents (factor analysis); closed-form M-steps, else gradient M-steps (noisy-OR weights)',
   inference: true,
   options: [
     {
@@ -34,6 +35,20 @@ export const emInfo = {
       type: 'values',
       default: {},
       help: 'starting values of params to learn, keyed by name (on the command line a JSON file); they are still learned',
+    },
+    {
+      name: 'mstepIters',
+      type: 'int',
+      default: 10,
+      minimum: 1,
+      help: 'Adam steps per gradient M-step (params without a closed-form M-step, e.g. noisy-OR weights)',
+    },
+    {
+      name: 'mstepRate',
+      type: 'number',
+      default: 1,
+      exclusiveMinimum: 0,
+      help: "the gradient M-step's Adam step size (unconstrained coordinates); halved when a step does not increase Q",
     },
   ],
 } as const satisfies EngineInfo;

@@ -1,6 +1,7 @@
 // The EM loop (Dempster, Laird & Rubin 1977): E-step (the exact discrete posterior of every
 // case's latents, DiscreteEStep — the exact engine's machinery), then the closed-form M-step of
-// each slot (mstep.ts), until the relative change of the log-likelihood
+// each slot (mstep.ts) and the gradient M-step of the other params (gradient.ts: generalised
+// EM), until the relative change of the log-likelihood
 //   ℓ(θ) = Σ_i log Σ_z p(z, x_i | θ)
 // falls below `tol` or `iters` M-steps were taken. ℓ is recorded at every E-step (`elbo`: for
 // em the bound is tight, it is the log-likelihood itself), so the last entry is ℓ at the
@@ -17,6 +18,7 @@ import type { RunOptions } from '../engine.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { float64, type LatentPosterior, type Posterior, type ResultArray } from '../result.js';
 import type { EmPlan, GaussianSlot } from './analysis.js';
+import { GradientMStep, gradientStart } from './gradient.js';
 import type { emInfo } from './info.js';
 import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
 import { initialRows, missingGaussianUpdate, missingMask, observedWeights } from './missing.js';
@@ -118,6 +120,11 @@ function initialValues(
       values[slot.scale] = all;
     }
   }
+  // ── gradient M-step params (gradient.ts): declared or neutral values, jittered
+  if (plan.gradient) {
+    gradientStart(plan.gradient, values, rand);
+    random = true;
+  }
   return { values, random };
 }
 
@@ -158,6 +165,30 @@ export async function runEm(
   plan: EmPlan,
   options: RunOptions<typeof emInfo.options>,
 ): Promise<Posterior> {
+  // ── gradient M-step (gradient.ts): one compiled model for every restart, disposed after
+  const gradient =
+    plan.gradient &&
+    new GradientMStep(
+      bound,
+      plan.gradient,
+      plan.learn,
+      plan.plate,
+      options.mstepIters,
+      options.mstepRate,
+    );
+  try {
+    return await emLoop(bound, plan, options, gradient);
+  } finally {
+    gradient?.dispose();
+  }
+}
+
+async function emLoop(
+  bound: BoundModel,
+  plan: EmPlan,
+  options: RunOptions<typeof emInfo.options>,
+  gradient: GradientMStep | undefined,
+): Promise<Posterior> {
   const start = performance.now();
   const estep = new DiscreteEStep(bound, plan.plate);
   const plate = Object.values(bound.graph.plates).find((p) => p.index === plan.plate);
@@ -168,6 +199,7 @@ export async function runEm(
   let best: Run | undefined;
   for (let r = 0; r < options.restarts; r++) {
     const { values, random } = initialValues(bound, plan, N, options.seed + r, given);
+    gradient?.start(values);
     const trace: number[] = [];
     let e = estep.run(values);
     if (r === 0)
@@ -178,6 +210,10 @@ export async function runEm(
     let converged = false;
     let t = 0;
     while (t < options.iters) {
+      // Q separates into the slots' terms and the gradient params' (a slot's param is used
+      // once): both M-steps read the same E-step; the gradient one first, as its joint
+      // posterior is evaluated at the values that E-step saw
+      gradient?.step(values, e);
       mStep(bound, plan, e, values);
       t++;
       e = estep.run(values);

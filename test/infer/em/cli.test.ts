@@ -1,12 +1,14 @@
 // em through the command line on the example of examples/gmm (2000 points, D = 8, K = 10):
-// `--engine em --json` and `auto`, which now picks em for the mixture; and on the same points
+// `--engine em --json` and `auto`, which now picks em for the mixture; on the same points
 // with 20% of the entries null (gmm-missing.json), whose log-likelihood is the observed-data
-// one, checked against a float64 reference.
+// one, checked against a float64 reference; and on examples/noisy_or_cases (2000 patients,
+// gradient M-steps), also through the library.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
+import { compile, infer } from '../../../src/index.js';
 import { ROOT, runInProcess } from '../../cli/helpers.js';
 import { observedMixture } from '../../support/observed.js';
 
@@ -76,5 +78,58 @@ describe('plato infer on examples/gmm with missing entries', () => {
     expect(Math.abs(j.logEvidence - ref.logLik)).toBeLessThan(
       64 * 2 ** -23 * (2000 + ref.magnitude),
     );
+  });
+});
+
+const noisyOr = [
+  'examples/noisy_or_cases/noisy_or_cases.plato',
+  '--data',
+  'examples/noisy_or_cases/noisy_or_cases.json',
+];
+
+describe('plato infer on examples/noisy_or_cases (gradient M-step, nested case plates)', () => {
+  it('--engine em --json: rho and W with their shapes, a non-decreasing trace', async () => {
+    const r = await runInProcess([
+      'infer',
+      ...noisyOr,
+      '--engine',
+      'em',
+      '--iters',
+      '3',
+      '--mstep-iters',
+      '4',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.engine).toBe('em');
+    expect(j.iterations).toBe(3);
+    expect(j.elbo).toHaveLength(4);
+    for (let t = 1; t < j.elbo.length; t++) expect(j.elbo[t]).toBeGreaterThan(j.elbo[t - 1]);
+    expect(j.params.rho).toHaveLength(4);
+    expect(j.params.W).toHaveLength(4);
+    expect(j.params.W[0]).toHaveLength(8);
+    expect(j.params.W.flat().every((w: number) => w > 0)).toBe(true);
+    expect(j.latents.d.family).toBe('Bernoulli');
+    expect(j.latents.d.params.p).toHaveLength(2000);
+  });
+
+  it('auto picks em (plato engines, plato infer and the library)', async () => {
+    const e = await runInProcess(['engines', ...noisyOr]);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain('auto picks: em');
+    const r = await runInProcess(['infer', ...noisyOr, '--json', '--iters', '1']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).engine).toBe('em');
+    const lib = await infer(
+      compile(readFileSync('examples/noisy_or_cases/noisy_or_cases.plato', 'utf8')),
+      {
+        data: JSON.parse(readFileSync('examples/noisy_or_cases/noisy_or_cases.json', 'utf8')),
+        iters: 1,
+      },
+    );
+    expect(lib.engine).toBe('em');
+    expect(lib.iterations).toBe(1);
   });
 });

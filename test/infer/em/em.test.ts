@@ -276,15 +276,15 @@ describe('em on Gaussian mixtures', () => {
   });
 });
 
-describe('what em refuses in this increment', () => {
-  it('noisy-OR with W as a param: W needs a gradient M-step, not supported yet', () => {
+describe('what em refuses', () => {
+  it('noisy-OR of one patient (no plate of cases): refused at its nodes', () => {
+    // with a plate of cases W is learned by the gradient M-step (gradient.test.ts)
     const bound = boundModel(MODELS.noisy_or, { K: 2, M: 2, s: [1, 0], rho: [0.1, 0.2] });
     const app = getEngine('em').applicability(bound);
     expect(app.ok).toBe(false);
     if (app.ok) return;
-    const w = app.reasons.find((r) => r.node === 'W');
-    expect(w?.message).toMatch(
-      /param W: em has no M-step for this use yet .*noisy-OR weights are not supported yet/,
-    );
+    expect(app.reasons.map((r) => r.node).sort()).toEqual(['d', 's']);
+    for (const r of app.reasons)
+      expect(r.message).toMatch(/is not in a single plate of independent cases/);
   });
 });
