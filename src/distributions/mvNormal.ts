@@ -51,6 +51,8 @@ export class MvNormal extends BaseDistribution {
       const Bn = numel(B);
       let xf = f32(x);
       if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, D]);
+      const xBatch = xf.shape.slice(xf.rank - B.length - 1, xf.rank - 1);
+      if (Bn > 1 && numel(xBatch) === 1) return this.logDensityShared(xf);
       const diffFull = tf.sub(xf, this.mu);
       const lead = diffFull.shape.slice(0, diffFull.rank - B.length - 1);
       const An = numel(lead);
@@ -66,6 +68,37 @@ export class MvNormal extends BaseDistribution {
       const out = tf.where(finite, lp, tf.fill(lp.shape, Number.NEGATIVE_INFINITY));
       return tf.reshape(out, [...lead, ...B]);
     });
+  }
+
+  /**
+   * Many values [...lead, 1 × batch rank, D] scored against every member of the batch: a
+   * mixture's cases against each component. w = (x − μ) L⁻ᵀ for all values at once is one
+   * batched matmul with L⁻¹ (D × D per member, by forward substitution on the identity), where
+   * the solve of logDensity would take D sequential steps over all the values. It is what
+   * scikit-learn computes with its precision Cholesky factors; in float32 both bound the error
+   * of w by a few ulp times |L⁻¹| |x − μ|.
+   */
+  private logDensityShared(xf: tf.Tensor): tf.Tensor {
+    const D = this.D;
+    const B = this.batchShape;
+    const Bn = numel(B);
+    const lead = xf.shape.slice(0, xf.rank - B.length - 1);
+    const An = numel(lead);
+    const x2 = tf.reshape(xf, [An, D]);
+    const diff = tf.sub(x2, tf.reshape(this.mu, [Bn, 1, D])); // [Bn, An, D]
+    const L = tf.reshape(this.scaleTril, [Bn, D, D]);
+    const Linv = triangularSolve(L, tf.eye(D));
+    const w = tf.matMul(diff, Linv, false, true); // rows (L^-1 (x - mu))^T
+    const maha = tf.sum(tf.square(w), -1); // [Bn, An]
+    const halfLogDet = tf.sum(tf.log(diagPart(L)), -1, true); // [Bn, 1]
+    const lp = tf.sub(tf.mul(-0.5, maha), tf.add(halfLogDet, 0.5 * D * LOG_2PI));
+    // a non-finite x − μ gives -Inf (not NaN), as in logDensity
+    const finite = tf.logicalAnd(
+      tf.reshape(tf.all(tf.isFinite(x2), -1), [1, An]),
+      tf.all(tf.isFinite(tf.reshape(this.mu, [Bn, D])), -1, true),
+    );
+    const out = tf.where(finite, lp, tf.fill(lp.shape, Number.NEGATIVE_INFINITY));
+    return tf.reshape(tf.transpose(out), [...lead, ...B]);
   }
 
   mean(): tf.Tensor {

@@ -10,6 +10,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 import { withFloat64Probabilities } from './precision.js';
+import { type SharedPlan, sharedLogProb, sharedPlan } from './shared.js';
 import { withDeterministic } from './values.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
@@ -26,13 +27,17 @@ function slotDigit(
   return tf.cast(i === 0 ? q : tf.mod(q, tf.scalar(cards[i], 'int32')), 'float32');
 }
 
-/** The variables `f` reads, for the template states `range` (len of them): [len, ...shape] each. */
+/**
+ * The variables `f` reads, for the template states `range` (len of them): [len, ...shape] each;
+ * with `collapse`, the tied axes (each element reads its own position) keep length 1.
+ */
 function templateEnv(
   nodes: NodeAnalysis,
   f: FactorNode,
   range: tf.Tensor,
   str: readonly number[],
   len: number,
+  collapse = false,
 ): Record<string, tf.Tensor> {
   const env: Record<string, tf.Tensor> = {};
   for (const g of f.groups) {
@@ -43,7 +48,8 @@ function templateEnv(
     );
     const slots = g.count === 1 ? tf.expandDims(digits[0], 1) : tf.stack(digits, 1);
     const shape = v.shape.map((len2, ax) => (g.freeAxes.includes(ax) ? len2 : 1));
-    env[g.node] = tf.broadcastTo(tf.reshape(slots, [len, ...shape]), [len, ...v.shape]);
+    const own = tf.reshape(slots, [len, ...shape]);
+    env[g.node] = collapse ? own : tf.broadcastTo(own, [len, ...v.shape]);
   }
   return env;
 }
@@ -110,6 +116,9 @@ export function nodeTable(
   const own = f.own ? nodes.varByName.get(f.name) : undefined;
   // a latent barren leaf has no observed element: nothing to evaluate
   if (model.observation[f.name]?.kind === 'latent' && f.missing) return tf.zeros([S, E]);
+  const shared = sharedPlan(model, f, (n) => nodes.varByName.has(n));
+  const fast = shared && sharedTable(model, plan, nodes, f, shared);
+  if (fast) return checkedTable(fast, f);
   const observed = own ? undefined : model.values[f.name]?.data;
   const parts: tf.Tensor[] = [];
   try {
@@ -154,15 +163,57 @@ export function nodeTable(
       );
     }
     const table = (parts.length === 1 ? tf.clone(parts[0]) : tf.concat(parts, 0)) as tf.Tensor2D;
-    const nan = tf.tidy(() => tf.any(tf.isNaN(table)).dataSync()[0]);
-    if (nan) {
-      table.dispose();
-      throw userError(
-        `the log-probability of ${f.name} is NaN for some values of the variables it depends on; check its arguments (probabilities in [0, 1], positive scales)`,
-        'unsupported',
-      );
+    return checkedTable(table, f);
+  } finally {
+    for (const p of parts) p.dispose();
+  }
+}
+
+/** `table` itself, or a PlatoError (the table disposed) when it holds a NaN. */
+function checkedTable(table: tf.Tensor2D, f: FactorNode): tf.Tensor2D {
+  const nan = tf.tidy(() => tf.any(tf.isNaN(table)).dataSync()[0]);
+  if (nan) {
+    table.dispose();
+    throw userError(
+      `the log-probability of ${f.name} is NaN for some values of the variables it depends on; check its arguments (probabilities in [0, 1], positive scales)`,
+      'unsupported',
+    );
+  }
+  return table;
+}
+
+/**
+ * The table [S, E] of a node whose elements share their distribution given the template's
+ * variables (shared.ts): one distribution per state, every element scored against it. Undefined
+ * when an argument turns out to vary along a plate axis (then the generic table is built).
+ */
+function sharedTable(
+  model: BoundModel,
+  plan: ModelPlan,
+  nodes: NodeAnalysis,
+  f: FactorNode,
+  shared: SharedPlan,
+): tf.Tensor2D | undefined {
+  const S = prod(f.slotCards);
+  const E = f.elements;
+  const str = strides(f.slotCards);
+  // per state: the element's values and the intermediates of scoring them (x − μ, solves)
+  const work = E * (8 + prod(model.shapes[f.name].event));
+  const chunk = Math.max(1, Math.min(S, Math.floor(CHUNK_ENTRIES / work)));
+  const parts: tf.Tensor[] = [];
+  try {
+    for (let s0 = 0; s0 < S; s0 += chunk) {
+      const len = Math.min(chunk, S - s0);
+      const part = tf.tidy(() => {
+        const range = tf.range(s0, s0 + len, 1, 'int32');
+        const env = templateEnv(nodes, f, range, str, len, true);
+        const own = f.own ? slotDigit(range, str, f.slotCards, f.slotCards.length - 1) : undefined;
+        return sharedLogProb(plan, f, shared, env, len, own);
+      });
+      if (!part) return undefined;
+      parts.push(part);
     }
-    return table;
+    return (parts.length === 1 ? tf.clone(parts[0]) : tf.concat(parts, 0)) as tf.Tensor2D;
   } finally {
     for (const p of parts) p.dispose();
   }
