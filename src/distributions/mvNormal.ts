@@ -52,7 +52,8 @@ export class MvNormal extends BaseDistribution {
       let xf = f32(x);
       if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, D]);
       const xBatch = xf.shape.slice(xf.rank - B.length - 1, xf.rank - 1);
-      if (Bn > 1 && numel(xBatch) === 1) return this.logDensityShared(xf);
+      const shared = Bn > 1 && numel(xBatch) === 1 ? this.logDensityShared(xf) : undefined;
+      if (shared) return shared;
       const diffFull = tf.sub(xf, this.mu);
       const lead = diffFull.shape.slice(0, diffFull.rank - B.length - 1);
       const An = numel(lead);
@@ -71,34 +72,36 @@ export class MvNormal extends BaseDistribution {
   }
 
   /**
-   * Many values [...lead, 1 × batch rank, D] scored against every member of the batch: a
-   * mixture's cases against each component. w = (x − μ) L⁻ᵀ for all values at once is one
-   * batched matmul with L⁻¹ (D × D per member, by forward substitution on the identity), where
-   * the solve of logDensity would take D sequential steps over all the values. It is what
-   * scikit-learn computes with its precision Cholesky factors; in float32 both bound the error
-   * of w by a few ulp times |L⁻¹| |x − μ|.
+   * Many values [...lead, 1 × batch rank, D] scored against every member of the batch (a
+   * mixture's cases against each component), or undefined when a value or a mean is not finite
+   * (logDensity's general path then gives -Inf where it should). As scikit-learn does with its
+   * precision Cholesky factors: with U_b = L_b⁻ᵀ (D × D per member, by forward substitution on
+   * the identity), w_b = (x − μ_b)ᵀ U_b = xᵀ U_b − μ_bᵀ U_b, and xᵀ [U_1 … U_B] is ONE matmul of
+   * all the values with a D × B·D matrix (the D-step solve over all values, or a batched matmul
+   * per member, is several times slower on wasm). Both terms are computed about the values' mean
+   * c (x − c, μ_b − c): the cancellation in their difference then costs a few ulp of
+   * |x − c| |U_b|, the spread of the data in member b's units, not of |x| |U_b|.
    */
-  private logDensityShared(xf: tf.Tensor): tf.Tensor {
+  private logDensityShared(xf: tf.Tensor): tf.Tensor | undefined {
     const D = this.D;
     const B = this.batchShape;
     const Bn = numel(B);
     const lead = xf.shape.slice(0, xf.rank - B.length - 1);
     const An = numel(lead);
     const x2 = tf.reshape(xf, [An, D]);
-    const diff = tf.sub(x2, tf.reshape(this.mu, [Bn, 1, D])); // [Bn, An, D]
+    const mu = tf.reshape(this.mu, [Bn, D]);
+    const finite = tf.logicalAnd(tf.all(tf.isFinite(x2)), tf.all(tf.isFinite(mu)));
+    if (!finite.dataSync()[0]) return undefined;
+    const c = tf.mean(x2, 0, true); // [1, D]
     const L = tf.reshape(this.scaleTril, [Bn, D, D]);
-    const Linv = triangularSolve(L, tf.eye(D));
-    const w = tf.matMul(diff, Linv, false, true); // rows (L^-1 (x - mu))^T
-    const maha = tf.sum(tf.square(w), -1); // [Bn, An]
-    const halfLogDet = tf.sum(tf.log(diagPart(L)), -1, true); // [Bn, 1]
+    const U = tf.transpose(triangularSolve(L, tf.eye(D)), [0, 2, 1]); // L^-T, [Bn, D, D]
+    const W = tf.reshape(tf.transpose(U, [1, 0, 2]), [D, Bn * D]); // [U_1 … U_B]
+    const muU = tf.reshape(tf.matMul(tf.expandDims(tf.sub(mu, c), 1), U), [1, Bn * D]);
+    const w = tf.sub(tf.matMul(tf.sub(x2, c), W), muU); // [An, Bn·D]
+    const maha = tf.sum(tf.reshape(tf.square(w), [An, Bn, D]), -1); // [An, Bn]
+    const halfLogDet = tf.reshape(tf.sum(tf.log(diagPart(L)), -1), [1, Bn]);
     const lp = tf.sub(tf.mul(-0.5, maha), tf.add(halfLogDet, 0.5 * D * LOG_2PI));
-    // a non-finite x − μ gives -Inf (not NaN), as in logDensity
-    const finite = tf.logicalAnd(
-      tf.reshape(tf.all(tf.isFinite(x2), -1), [1, An]),
-      tf.all(tf.isFinite(tf.reshape(this.mu, [Bn, D])), -1, true),
-    );
-    const out = tf.where(finite, lp, tf.fill(lp.shape, Number.NEGATIVE_INFINITY));
-    return tf.reshape(tf.transpose(out), [...lead, ...B]);
+    return tf.reshape(lp, [...lead, ...B]);
   }
 
   mean(): tf.Tensor {

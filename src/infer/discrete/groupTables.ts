@@ -63,8 +63,10 @@ export function groupTable(
   const C = elems.length;
   if (!params) {
     const T = probe?.node ?? tables.tensor(p.node);
+    // the copies often are the node's elements in order (one per case): no gather then
+    const all = C === T.shape[1] && elems.every((e, c) => e === c);
     const t = tf.tidy(
-      () => tf.transpose(tf.gather(T, tf.tensor1d(elems, 'int32'), 1)) as tf.Tensor2D,
+      () => tf.transpose(all ? T : tf.gather(T, tf.tensor1d(elems, 'int32'), 1)) as tf.Tensor2D,
     );
     return { vars: p.scope, cards, t };
   }

@@ -149,6 +149,13 @@ function beliefFactors(gp: GroupPlan, prep: Prepared, leaves: LeafResults): numb
   return out;
 }
 
+/** The element of group factor `f` in each of the copies `ids` (nF factors per copy). */
+function copyElems(all: Int32Array, ids: Int32Array, nF: number, f: number): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let j = 0; j < ids.length; j++) out[j] = all[ids[j] * nF + f];
+  return out;
+}
+
 /**
  * Solve `copies` of a group by its generic method. With `leaves` (the model's solve, not a
  * probe), a clique-tree solve also fills the predictives of the missing leaf elements from the
@@ -186,14 +193,7 @@ export function solveGeneric(
       return ids.some((c) => missing[group.copyElems[c * nF + f]]);
     });
     const ts = group.factors.map((_, i) =>
-      tablesFor(
-        gp,
-        i,
-        Int32Array.from(ids, (c) => group.copyElems[c * nF + i]),
-        prep,
-        tables,
-        probe,
-      ),
+      tablesFor(gp, i, copyElems(group.copyElems, ids, nF, i), prep, tables, probe),
     );
     try {
       const r = solveTables({
@@ -204,10 +204,11 @@ export function solveGeneric(
         tree: gp.tree,
         beliefs: wanted,
       });
-      for (let j = 0; j < C; j++) {
-        res.addCopyLogZ(ids[j], r.logZ[j]);
-        for (let v = 0; v < n; v++)
-          res.set(group.copyVars[ids[j] * n + v], r.marginals[v], j * group.cards[v]);
+      for (let j = 0; j < C; j++) res.addCopyLogZ(ids[j], r.logZ[j]);
+      for (let v = 0; v < n; v++) {
+        const src = r.marginals[v];
+        const card = group.cards[v];
+        for (let j = 0; j < C; j++) res.set(group.copyVars[ids[j] * n + v], src, j * card);
       }
       if (leaves && r.beliefs) {
         wanted.forEach((f, q) => {
@@ -459,7 +460,8 @@ export function solve(
     const total = prep.plans.length;
     prep.plans.forEach((gp, i) => {
       res.group = i;
-      const all = Int32Array.from({ length: gp.group.copies }, (_, c) => c);
+      const all = new Int32Array(gp.group.copies);
+      for (let c = 0; c < all.length; c++) all[c] = c;
       if (gp.method === 'quickscore') {
         const { failed, unprobed } = solveQuickscore(gp, prep, tables, res, leaves);
         methods.push({

@@ -19,14 +19,7 @@ import { float64, type LatentPosterior, type Posterior, type ResultArray } from 
 import type { EmPlan, GaussianSlot } from './analysis.js';
 import type { emInfo } from './info.js';
 import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
-import {
-  counts,
-  covariancesUpdate,
-  meansUpdate,
-  positiveDefinite,
-  sdsUpdate,
-  weightsUpdate,
-} from './mstep.js';
+import { CaseBlocks, gaussianUpdate, positiveDefinite, weightsUpdate } from './mstep.js';
 
 /** A decrease of ℓ beyond this (relative) is a warning. */
 export const DECREASE_TOLERANCE = 1e-6;
@@ -104,7 +97,13 @@ function initialValues(
 }
 
 /** One M-step: every slot's closed-form update from the E-step's responsibilities. */
-function mStep(bound: BoundModel, plan: EmPlan, e: EStepResult, values: Values): void {
+function mStep(
+  bound: BoundModel,
+  plan: EmPlan,
+  e: EStepResult,
+  values: Values,
+  blocks: ReadonlyMap<string, CaseBlocks>,
+): void {
   const N = e.cases;
   for (const slot of plan.slots) {
     if (slot.kind === 'weights') {
@@ -123,29 +122,25 @@ function mStep(bound: BoundModel, plan: EmPlan, e: EStepResult, values: Values):
       continue;
     }
     const post = e.posterior[slot.latent];
-    const K = post.card;
-    const { x, D } = rows(bound, slot.node, N);
-    const nk = counts(post.probs, N, K);
-    const mu = values[slot.mean];
-    meansUpdate(post.probs, x, N, K, D, nk, mu);
-    if (!slot.scale) continue;
-    const scale = values[slot.scale];
-    if (slot.family === 'MvNormal') covariancesUpdate(post.probs, x, N, K, D, nk, mu, scale);
-    else sdsUpdate(post.probs, x, N, K, D, nk, mu, scale);
+    const data = blocks.get(slot.node) as CaseBlocks;
+    const scale = slot.scale
+      ? { full: slot.family === 'MvNormal', values: values[slot.scale] }
+      : undefined;
+    gaussianUpdate(data, post.probs, post.card, values[slot.mean], scale);
   }
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function runEm(
+/** The restarts from seeds seed, seed + 1, …: the best final ℓ. */
+async function bestRun(
   bound: BoundModel,
   plan: EmPlan,
   options: RunOptions<typeof emInfo.options>,
-): Promise<Posterior> {
-  const start = performance.now();
-  const estep = new DiscreteEStep(bound, plan.plate);
-  const plate = Object.values(bound.graph.plates).find((p) => p.index === plan.plate);
-  const N = bound.sizes[plate?.size ?? ''] as number;
+  estep: DiscreteEStep,
+  N: number,
+  blocks: ReadonlyMap<string, CaseBlocks>,
+): Promise<Run> {
   const total = options.iters * options.restarts;
   let done = 0;
   let best: Run | undefined;
@@ -161,7 +156,7 @@ export async function runEm(
     let converged = false;
     let t = 0;
     while (t < options.iters) {
-      mStep(bound, plan, e, values);
+      mStep(bound, plan, e, values, blocks);
       t++;
       e = estep.run(values);
       const prev = trace[trace.length - 1];
@@ -185,8 +180,33 @@ export async function runEm(
     // from the declared defaults alone every restart is the same
     if (!random) break;
   }
+  return best as Run;
+}
+
+export async function runEm(
+  bound: BoundModel,
+  plan: EmPlan,
+  options: RunOptions<typeof emInfo.options>,
+): Promise<Posterior> {
+  const start = performance.now();
+  const estep = new DiscreteEStep(bound, plan.plate);
+  const plate = Object.values(bound.graph.plates).find((p) => p.index === plan.plate);
+  const N = bound.sizes[plate?.size ?? ''] as number;
+  // each Gaussian slot's observed values, uploaded once for every M-step of every restart
+  const blocks = new Map<string, CaseBlocks>();
+  let b: Run;
+  try {
+    for (const slot of plan.slots)
+      if (slot.kind === 'gaussian' && !blocks.has(slot.node)) {
+        const { x, D } = rows(bound, slot.node, N);
+        blocks.set(slot.node, new CaseBlocks(x, N, D));
+      }
+    b = await bestRun(bound, plan, options, estep, N, blocks);
+  } finally {
+    for (const d of blocks.values()) d.dispose();
+  }
+  const total = options.iters * options.restarts;
   options.onProgress?.(total, total);
-  const b = best as Run;
   const params: Record<string, ResultArray> = {};
   for (const p of plan.learn) params[p] = float64(b.values[p], fullShape(bound, p));
   const latents: Record<string, LatentPosterior> = {};

@@ -1,0 +1,11 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { enumerateJoint } from '../src/infer/discrete/enumerate.ts';
+await tf.setBackend('wasm'); await tf.ready();
+const C = 100000, K = 10;
+const t1 = tf.randomNormal([C, K]) as tf.Tensor2D; const t2 = tf.randomNormal([C, K]) as tf.Tensor2D;
+const tabs = [{ vars: [0], cards: [K], t: t1 }, { vars: [0], cards: [K], t: t2 }];
+for (let w = 0; w < 2; w++) enumerateJoint([K], tabs, C);
+const t0 = performance.now(); const R = 5;
+for (let r = 0; r < R; r++) enumerateJoint([K], tabs, C);
+console.log('enumerateJoint', ((performance.now() - t0) / R).toFixed(1), 'ms', tf.memory().numTensors);
