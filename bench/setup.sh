@@ -24,6 +24,15 @@ if ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
   fi
 fi
 echo "setup: numpy $(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
+# scikit-learn for the EM (GaussianMixture) and factor-analysis peers (peers.md §2)
+if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  echo "setup: installing python3-sklearn (Debian)"
+  if ! "${sudo_cmd[@]}" apt-get install -y -q python3-sklearn; then
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q python3-sklearn
+  fi
+fi
+echo "setup: scikit-learn $(/usr/bin/python3 -c 'import sklearn; print(sklearn.__version__)')"
 
 webppl_version=0.9.15
 installed="$(node -e "try{console.log(require('$here/.peers/node_modules/webppl/package.json').version)}catch{}" 2>/dev/null || true)"

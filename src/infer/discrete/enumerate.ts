@@ -11,6 +11,7 @@
 // scale of the total (ulp(20) ≈ 2e-6). The terms are added with Knuth's TwoSum, carrying the
 // rounding error in a second tensor (double-float accumulation).
 import * as tf from '@tensorflow/tfjs';
+import { expandTo } from '../../compile/value.js';
 import { prod, strides } from '../../util/shape.js';
 import { aligned, type LogTable, permute, splitScope } from './table.js';
 
@@ -96,7 +97,7 @@ export function enumerateJoint(
           );
           if (!hi) {
             const full = term.shape[1] === split.s1 && term.shape[2] === split.s2;
-            hi = full ? term : tf.add(term, tf.zeros([copies, split.s1, split.s2]));
+            hi = full ? term : expandTo(term, [copies, split.s1, split.s2]);
             continue;
           }
           const s = tf.add(hi, term);
@@ -170,4 +171,49 @@ export function enumerateJoint(
     }
   }
   return { logZ, marginals: marg };
+}
+
+/**
+ * The components of ONE variable of K states, per copy, on the host: the factors' log-potentials
+ * summed in float64 (a sum of float32 entries, exact where the batched enumeration needs
+ * TwoSum), log Z = m + log Σ_k exp(s_k − m) and the posterior exp(s_k − log Z). A mixture's
+ * cases are such components: this is one pass over the C × K entries instead of a dozen tensor
+ * operations on them. `tables[f]` is factor f's node table [K × E_f] (state-major, as
+ * tables.ts evaluates it), `elems[f][c]` the element of it that copy c reads.
+ */
+export function enumerateOne(
+  K: number,
+  tables: readonly Float32Array[],
+  elems: readonly Int32Array[],
+  copies: number,
+): Enumerated {
+  const nF = tables.length;
+  const sizes = tables.map((t) => t.length / K);
+  const logZ = new Float64Array(copies);
+  const p = new Float64Array(copies * K);
+  for (let c = 0; c < copies; c++) {
+    const o = c * K;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < K; k++) {
+      let v = 0;
+      for (let f = 0; f < nF; f++) v += tables[f][k * sizes[f] + elems[f][c]];
+      p[o + k] = v;
+      if (v > m) m = v;
+    }
+    if (m === Number.NEGATIVE_INFINITY || Number.isNaN(m)) {
+      // every state impossible (or a NaN table): log Z = -∞, the posterior undefined
+      logZ[c] = m;
+      for (let k = 0; k < K; k++) p[o + k] = Number.NaN;
+      continue;
+    }
+    let z = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(p[o + k] - m);
+      p[o + k] = e;
+      z += e;
+    }
+    for (let k = 0; k < K; k++) p[o + k] /= z;
+    logZ[c] = m + Math.log(z);
+  }
+  return { logZ, marginals: [p] };
 }

@@ -13,6 +13,7 @@
 // no argument has a plate axis longer than 1 and falls back to the generic table otherwise.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelPlan } from '../../compile/model.js';
+import { expandTo } from '../../compile/value.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { GraphNode } from '../../graph/ir.js';
 import type { Expr, IndexArg } from '../../lang/ast.js';
@@ -219,14 +220,14 @@ export function sharedLogProb(
   if (own) {
     // the same value for every element: score each state's own value once, then broadcast
     const lp = dist.logProb(tf.reshape(own, S === len ? [len, ...ones] : [len, 1, ...ones]));
-    return tf.mul(tf.reshape(lp, [len, 1]), tf.ones([len, E]));
+    return expandTo(tf.reshape(lp, [len, 1]), [len, E]);
   }
   // x as [E, 1, 1 × plate axes, ...event]: the elements are leading "sample" axes of the
   // distribution; MvNormal broadcasts x against its batch itself (one L⁻¹ per member), the
   // other families are given the full shape
   let x = tf.reshape(plan.nodeValue(f.name, {}), [E, 1, ...ones, ...p.event]);
   if (p.node.distribution !== 'MvNormal')
-    x = tf.mul(x, tf.ones([E, ...dist.batchShape, ...dist.eventShape]));
+    x = expandTo(x, [E, ...dist.batchShape, ...dist.eventShape]);
   let lp = dist.logProb(x); // [E, S, 1 × plate axes, ...extra]
   if (p.extra.length > 0) {
     const r = lp.rank;
@@ -236,5 +237,5 @@ export function sharedLogProb(
     );
   }
   const t = tf.transpose(tf.reshape(lp, [E, S]));
-  return S === len ? t : tf.mul(t, tf.ones([len, E]));
+  return S === len ? t : expandTo(t, [len, E]);
 }

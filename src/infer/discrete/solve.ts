@@ -7,6 +7,7 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import { log1mexp64 } from '../../distributions/special64.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
+import { enumerateOne } from './enumerate.js';
 import {
   conditionTable,
   type FactorBelief,
@@ -157,6 +158,41 @@ function copyElems(all: Int32Array, ids: Int32Array, nF: number, f: number): Int
 }
 
 /**
+ * A group of one variable whose factors are node tables over that variable alone (a mixture's
+ * cases: z[i] and x[i] given z[i]): solved on the host from the node tables (enumerateOne).
+ */
+function oneVariable(gp: GroupPlan, prep: Prepared): boolean {
+  const { group } = gp;
+  if (group.cards.length !== 1) return false;
+  return group.factors.every((p) => {
+    const f = prep.nodes.factors[p.node];
+    return (
+      !prep.noisyOr[p.node] &&
+      p.scope.length === 1 &&
+      f.slotCards.length === 1 &&
+      f.slotCards[0] === group.cards[0]
+    );
+  });
+}
+
+function solveOne(gp: GroupPlan, copies: Int32Array, tables: Tables, res: Sink): void {
+  const { group } = gp;
+  const nF = group.factors.length;
+  const K = group.cards[0];
+  const r = enumerateOne(
+    K,
+    group.factors.map((p) => tables.data(p.node)),
+    group.factors.map((_, f) => copyElems(group.copyElems, copies, nF, f)),
+    copies.length,
+  );
+  const p = r.marginals[0];
+  for (let j = 0; j < copies.length; j++) {
+    res.addCopyLogZ(copies[j], r.logZ[j]);
+    res.set(group.copyVars[copies[j]], p, j * K);
+  }
+}
+
+/**
  * Solve `copies` of a group by its generic method. With `leaves` (the model's solve, not a
  * probe), a clique-tree solve also fills the predictives of the missing leaf elements from the
  * calibrated beliefs (leaves.ts); what it leaves open is probed afterwards.
@@ -172,6 +208,10 @@ export function solveGeneric(
 ): void {
   if (gp.partition) {
     solveConditioned(gp, gp.partition, copies, prep, tables, res, probe);
+    return;
+  }
+  if (!probe && gp.method === 'enumerate' && oneVariable(gp, prep)) {
+    solveOne(gp, copies, tables, res);
     return;
   }
   const { group } = gp;

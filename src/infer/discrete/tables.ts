@@ -15,6 +15,8 @@ import { withDeterministic } from './values.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
 const CHUNK_ENTRIES = 1 << 22;
+/** The same for the shared path (shared.ts), whose intermediates are fewer (≈ 64 MB each). */
+const SHARED_CHUNK_ENTRIES = 1 << 24;
 
 /** float32 [len] digit of slot `i` for the states s0 … s0+len-1 */
 function slotDigit(
@@ -171,7 +173,10 @@ export function nodeTable(
 
 /** `table` itself, or a PlatoError (the table disposed) when it holds a NaN. */
 function checkedTable(table: tf.Tensor2D, f: FactorNode): tf.Tensor2D {
-  const nan = tf.tidy(() => tf.any(tf.isNaN(table)).dataSync()[0]);
+  // one reduction: a NaN makes the sum NaN (so does -∞ + ∞, then the entries are looked at)
+  const nan = tf.tidy(
+    () => Number.isNaN(tf.sum(table).dataSync()[0]) && tf.any(tf.isNaN(table)).dataSync()[0] !== 0,
+  );
   if (nan) {
     table.dispose();
     throw userError(
@@ -197,9 +202,11 @@ function sharedTable(
   const S = prod(f.slotCards);
   const E = f.elements;
   const str = strides(f.slotCards);
-  // per state: the element's values and the intermediates of scoring them (x − μ, solves)
-  const work = E * (8 + prod(model.shapes[f.name].event));
-  const chunk = Math.max(1, Math.min(S, Math.floor(CHUNK_ENTRIES / work)));
+  // per state: the elements' values and the intermediates of scoring them (an MvNormal's
+  // whitened values, E × D per state); each state's distribution is built once per chunk, so
+  // the chunks are larger than the generic path's
+  const work = E * (2 + prod(model.shapes[f.name].event));
+  const chunk = Math.max(1, Math.min(S, Math.floor(SHARED_CHUNK_ENTRIES / work)));
   const parts: tf.Tensor[] = [];
   try {
     for (let s0 = 0; s0 < S; s0 += chunk) {
