@@ -17,9 +17,10 @@ import type { RunOptions } from '../engine.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { float64, type LatentPosterior, type Posterior, type ResultArray } from '../result.js';
 import type { EmPlan, GaussianSlot } from './analysis.js';
+import { CaseBlocks } from './caseSums.js';
 import type { emInfo } from './info.js';
 import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
-import { CaseBlocks, gaussianUpdate, positiveDefinite, weightsUpdate } from './mstep.js';
+import { gaussianUpdate, positiveDefinite, weightsUpdate } from './mstep.js';
 
 /** A decrease of ℓ beyond this (relative) is a warning. */
 export const DECREASE_TOLERANCE = 1e-6;
