@@ -19,7 +19,7 @@ import { float64, type LatentPosterior, type Posterior, type ResultArray } from 
 import type { EmPlan, GaussianSlot } from './analysis.js';
 import { CaseBlocks } from './caseSums.js';
 import type { emInfo } from './info.js';
-import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
+import { dataMoments, kmeansPlusPlus, lloyd, uniform } from './init.js';
 import { gaussianUpdate, positiveDefinite, weightsUpdate } from './mstep.js';
 
 /** A decrease of ℓ beyond this (relative) is a warning. */
@@ -81,6 +81,7 @@ function initialValues(
     const K = fullShape(bound, slot.mean)[0];
     if (!values[slot.mean]) {
       values[slot.mean] = kmeansPlusPlus(x, N, D, K, rand);
+      lloyd(x, N, D, K, values[slot.mean]);
       random = true;
     }
     if (slot.scale && !values[slot.scale]) {
