@@ -33,6 +33,8 @@ export interface EStepOptions {
   readonly values?: Readonly<Record<string, ValueInput>>;
   /** force a method where it applies (tests); default: the cheapest per group */
   readonly method?: Method | 'auto';
+  /** no fast paths (prepare.ts's PrepareOptions.generic; tests) */
+  readonly generic?: boolean;
 }
 
 /** The posterior of one discrete node: probabilities of each element's states. */
@@ -177,7 +179,9 @@ function caseMap(bound: BoundModel, prep: Prepared, plate: CasePlate): CaseMap {
  * discrete latents of finite support (the reasons name the nodes).
  */
 export function discreteEStep(bound: BoundModel, options: EStepOptions): EStepResult {
-  return new DiscreteEStep(bound, options.plate, options.method).run(options.values ?? {});
+  return new DiscreteEStep(bound, options.plate, options.method, options.generic).run(
+    options.values ?? {},
+  );
 }
 
 /** E-steps of one model and plate, keeping the structure between calls where it allows. */
@@ -189,6 +193,7 @@ export class DiscreteEStep {
     private readonly bound: BoundModel,
     plate: string,
     private readonly method: Method | 'auto' = 'auto',
+    private readonly generic = false,
   ) {
     this.plate = casePlate(bound, plate);
   }
@@ -199,7 +204,10 @@ export class DiscreteEStep {
     try {
       let hit = this.cached;
       if (!hit) {
-        const a = prepare(model, planValues(model, plan), { method: this.method });
+        const a = prepare(model, planValues(model, plan), {
+          method: this.method,
+          generic: this.generic,
+        });
         if (!a.ok)
           throw reasonsError(model, a.reasons, (r) => `E-step over discrete latents: ${r.message}`);
         hit = { prep: a.value, cases: caseMap(model, a.value, this.plate) };

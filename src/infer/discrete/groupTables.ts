@@ -24,7 +24,8 @@ export class Tables {
   tensor(fi: number): tf.Tensor2D {
     let t = this.cache.get(fi);
     if (!t) {
-      t = nodeTable(this.model, this.plan, this.prep.nodes, this.prep.nodes.factors[fi]);
+      const f = this.prep.nodes.factors[fi];
+      t = nodeTable(this.model, this.plan, this.prep.nodes, f, !this.prep.generic);
       this.cache.set(fi, t);
     }
     return t;

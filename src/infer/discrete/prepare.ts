@@ -49,6 +49,8 @@ export interface Prepared {
   readonly noisyOr: readonly (NoisyOrParams | undefined)[];
   readonly structure: Structure;
   readonly plans: readonly GroupPlan[];
+  /** PrepareOptions.generic: no shared tables (shared.ts), no host pass for one-variable groups */
+  readonly generic: boolean;
 }
 
 /** What the analysis reads from evaluated arguments. */
@@ -63,6 +65,11 @@ export interface PrepareOptions {
   readonly method?: Method | 'auto';
   /** the caller's wording for a param without a value (or a net) the model reads */
   readonly unknown?: UnknownValueReason;
+  /**
+   * evaluate every table per element (tables.ts's generic path) and solve every group by the
+   * batched methods: the reference the fast paths are tested against; default false
+   */
+  readonly generic?: boolean;
 }
 
 /** Positive findings of each copy of a group (-1 when a factor is neither unary nor noisy-OR). */
@@ -206,5 +213,8 @@ export function prepare(
     else if (!reasons.some((r) => r.message === p.message)) reasons.push(p);
   }
   if (reasons.length > 0) return { ok: false, reasons };
-  return { ok: true, value: { nodes, noisyOr, structure, plans } };
+  return {
+    ok: true,
+    value: { nodes, noisyOr, structure, plans, generic: options.generic ?? false },
+  };
 }

@@ -210,7 +210,7 @@ export function solveGeneric(
     solveConditioned(gp, gp.partition, copies, prep, tables, res, probe);
     return;
   }
-  if (!probe && gp.method === 'enumerate' && oneVariable(gp, prep)) {
+  if (!probe && !prep.generic && gp.method === 'enumerate' && oneVariable(gp, prep)) {
     solveOne(gp, copies, tables, res);
     return;
   }

@@ -99,13 +99,16 @@ export function leafTables(
 /**
  * log-potential of every state of the template of `f` for every element: float32 [S, E].
  * A partially observed node's own factor carries its evidence (-∞ off the observed value).
- * A barren leaf's missing elements are identically 1 (log-potential 0).
+ * A barren leaf's missing elements are identically 1 (log-potential 0). `shared`: evaluate a
+ * node whose elements share their distribution once per state (shared.ts; default); false: per
+ * state and element, as every node (the reference the shared path is tested against).
  */
 export function nodeTable(
   model: BoundModel,
   plan: ModelPlan,
   nodes: NodeAnalysis,
   f: FactorNode,
+  shared = true,
 ): tf.Tensor2D {
   const nSlots = f.slotCards.length;
   const S = prod(f.slotCards);
@@ -118,8 +121,8 @@ export function nodeTable(
   const own = f.own ? nodes.varByName.get(f.name) : undefined;
   // a latent barren leaf has no observed element: nothing to evaluate
   if (model.observation[f.name]?.kind === 'latent' && f.missing) return tf.zeros([S, E]);
-  const shared = sharedPlan(model, f, (n) => nodes.varByName.has(n));
-  const fast = shared && sharedTable(model, plan, nodes, f, shared);
+  const sp = shared ? sharedPlan(model, f, (n) => nodes.varByName.has(n)) : undefined;
+  const fast = sp && sharedTable(model, plan, nodes, f, sp);
   if (fast) return checkedTable(fast, f);
   const observed = own ? undefined : model.values[f.name]?.data;
   const parts: tf.Tensor[] = [];
