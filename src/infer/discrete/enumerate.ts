@@ -179,27 +179,32 @@ export function enumerateJoint(
  * TwoSum), log Z = m + log Σ_k exp(s_k − m) and the posterior exp(s_k − log Z). A mixture's
  * cases are such components: this is one pass over the C × K entries instead of a dozen tensor
  * operations on them. `tables[f]` is factor f's node table [K × E_f] (state-major, as
- * tables.ts evaluates it), `elems[f][c]` the element of it that copy c reads.
+ * tables.ts evaluates it), `elems[f][c]` the element of it that copy c reads; the posteriors
+ * are written into `out` [copies × K] when given.
  */
 export function enumerateOne(
   K: number,
   tables: readonly Float32Array[],
   elems: readonly Int32Array[],
   copies: number,
+  out?: Float64Array,
 ): Enumerated {
-  const nF = tables.length;
-  const sizes = tables.map((t) => t.length / K);
   const logZ = new Float64Array(copies);
-  const p = new Float64Array(copies * K);
+  const p = out ?? new Float64Array(copies * K);
+  // s_ck = Σ_f T_f[k, e_f(c)], row by row of the state-major tables (sequential reads)
+  p.fill(0, 0, copies * K);
+  tables.forEach((T, f) => {
+    const E = T.length / K;
+    const el = elems[f];
+    for (let k = 0; k < K; k++) {
+      const row = k * E;
+      for (let c = 0; c < copies; c++) p[c * K + k] += T[row + el[c]];
+    }
+  });
   for (let c = 0; c < copies; c++) {
     const o = c * K;
     let m = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < K; k++) {
-      let v = 0;
-      for (let f = 0; f < nF; f++) v += tables[f][k * sizes[f] + elems[f][c]];
-      p[o + k] = v;
-      if (v > m) m = v;
-    }
+    for (let k = 0; k < K; k++) if (p[o + k] > m) m = p[o + k];
     if (m === Number.NEGATIVE_INFINITY || Number.isNaN(m)) {
       // every state impossible (or a NaN table): log Z = -∞, the posterior undefined
       logZ[c] = m;

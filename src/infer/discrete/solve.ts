@@ -88,6 +88,21 @@ export class Results implements Sink {
     this.groupLogZ[this.group][copy] = x;
   }
 
+  /**
+   * The marginals of the global variables `ids` as one writable view, [ids.length × card], when
+   * they are consecutive variables of one node (a plate's cases in order); else undefined.
+   */
+  slab(ids: ArrayLike<number>): Float64Array | undefined {
+    const n = ids.length;
+    if (n === 0) return undefined;
+    const ni = this.varNode[ids[0]];
+    const v = this.prep.nodes.vars[ni];
+    if (this.varNode[ids[n - 1]] !== ni) return undefined;
+    for (let j = 1; j < n; j++) if (ids[j] !== ids[0] + j) return undefined;
+    const base = (ids[0] - v.offset) * v.card;
+    return this.marginals[ni].subarray(base, base + n * v.card);
+  }
+
   /** the marginal of global variable `id` (a view) */
   get(id: number): Float64Array {
     const ni = this.varNode[id];
@@ -179,17 +194,21 @@ function solveOne(gp: GroupPlan, copies: Int32Array, tables: Tables, res: Sink):
   const { group } = gp;
   const nF = group.factors.length;
   const K = group.cards[0];
+  const C = copies.length;
+  const vars = copyElems(group.copyVars, copies, 1, 0);
+  // the posteriors straight into the results when the copies' variables lie in one block
+  const out = res instanceof Results ? res.slab(vars) : undefined;
   const r = enumerateOne(
     K,
     group.factors.map((p) => tables.data(p.node)),
     group.factors.map((_, f) => copyElems(group.copyElems, copies, nF, f)),
-    copies.length,
+    C,
+    out,
   );
+  for (let j = 0; j < C; j++) res.addCopyLogZ(copies[j], r.logZ[j]);
+  if (out) return;
   const p = r.marginals[0];
-  for (let j = 0; j < copies.length; j++) {
-    res.addCopyLogZ(copies[j], r.logZ[j]);
-    res.set(group.copyVars[copies[j]], p, j * K);
-  }
+  for (let j = 0; j < C; j++) res.set(vars[j], p, j * K);
 }
 
 /**

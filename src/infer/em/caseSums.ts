@@ -99,22 +99,24 @@ export class CaseBlocks {
     const m = this.mean;
     // row (k, a) of C: x_a − μ_ka from [x − m, 1] (one product and one addition: exact rounding)
     const C = new Float32Array(K * D * W);
-    // row (k, a) of E: picks r_k
-    const E = new Float32Array(K * D * K);
     for (let k = 0; k < K; k++)
       for (let a = 0; a < D; a++) {
         const row = k * D + a;
         C[row * W + a] = 1;
         C[row * W + D] = -(mu[k * D + a] - m[a]);
-        E[row * K + k] = 1;
       }
     const Ct = tf.tensor2d(C, [K * D, W]);
-    const Et = tf.tensor2d(E, [K * D, K]);
     try {
+      // the right-hand factors of the products are the blocks' values, the same in every
+      // M-step: tfjs-wasm keeps XNNPACK's packed copy of a right-hand factor it has seen
       const sums = blockSums(
         this.xaT.map((xaT, b) => () => {
+          const n = this.rows[b];
           const c = tf.matMul(Ct, xaT); // [K·D, rows]: x − μ_k, per component
-          const u = tf.mul(tf.matMul(Et, w.rt[b]), c); // r_k (x − μ_k)
+          const u = tf.reshape(tf.mul(tf.reshape(c, [K, D, n]), tf.reshape(w.rt[b], [K, 1, n])), [
+            K * D,
+            n,
+          ]); // r_k (x − μ_k)
           return full ? tf.matMul(u, this.xa[b]) : tf.sum(tf.mul(u, c), 1);
         }),
       );
@@ -130,7 +132,6 @@ export class CaseBlocks {
       return S;
     } finally {
       Ct.dispose();
-      Et.dispose();
     }
   }
 
