@@ -67,7 +67,8 @@ export class CaseBlocks {
     let i0 = 0;
     for (const n of this.rows) {
       const t = new Float32Array(K * n);
-      for (let j = 0; j < n; j++) for (let k = 0; k < K; k++) t[k * n + j] = r[(i0 + j) * K + k];
+      // one row of the transpose at a time: sequential writes, the block's r stays in cache
+      for (let k = 0; k < K; k++) for (let j = 0; j < n; j++) t[k * n + j] = r[(i0 + j) * K + k];
       rt.push(tf.tensor2d(t, [K, n]));
       i0 += n;
     }
