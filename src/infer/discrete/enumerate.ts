@@ -179,8 +179,8 @@ export function enumerateJoint(
  * TwoSum), log Z = m + log Σ_k exp(s_k − m) and the posterior exp(s_k − log Z). A mixture's
  * cases are such components: this is one pass over the C × K entries instead of a dozen tensor
  * operations on them. `tables[f]` is factor f's node table [K × E_f] (state-major, as
- * tables.ts evaluates it), `elems[f][c]` the element of it that copy c reads; the posteriors
- * are written into `out` [copies × K] when given.
+ * tables.ts evaluates it) or [K] when every element has the same column, `elems[f][c]` the
+ * element of it that copy c reads; the posteriors are written into `out` [copies × K] when given.
  */
 export function enumerateOne(
   K: number,
@@ -198,7 +198,10 @@ export function enumerateOne(
     const el = elems[f];
     for (let k = 0; k < K; k++) {
       const row = k * E;
-      for (let c = 0; c < copies; c++) p[c * K + k] += T[row + el[c]];
+      if (E === 1) {
+        const v = T[k];
+        for (let c = 0; c < copies; c++) p[c * K + k] += v;
+      } else for (let c = 0; c < copies; c++) p[c * K + k] += T[row + el[c]];
     }
   });
   for (let c = 0; c < copies; c++) {

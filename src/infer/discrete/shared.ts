@@ -27,6 +27,11 @@ export interface SharedPlan {
 
 const cache = new WeakMap<BoundModel, Map<string, SharedPlan | null>>();
 
+/** A shared own factor that reads no other variable: the same table column for every element. */
+export function constantAcrossElements(f: FactorNode, shared: SharedPlan | undefined): boolean {
+  return shared !== undefined && f.own && f.groups.length === 0;
+}
+
 /**
  * The plan of a fully observed factor node whose arguments vary along its plates only through
  * aligned reads of discrete variables, else undefined. `isVariable`: the nodes holding discrete
@@ -197,7 +202,9 @@ class Walker {
 /**
  * log-potential [len, E] of the template states whose variables are in `env` (each variable
  * with length-1 plate axes), or undefined when an argument turns out to vary along a plate axis.
- * `own`: for a variable's own factor, its state in each template state [len]. Call inside tidy.
+ * `own`: for a variable's own factor, its state in each template state [len]; with `compact`,
+ * an own factor that reads no other variable (the same for every element) is given as
+ * [len, 1]. Call inside tidy.
  */
 export function sharedLogProb(
   plan: ModelPlan,
@@ -206,6 +213,7 @@ export function sharedLogProb(
   env: Record<string, tf.Tensor>,
   len: number,
   own?: tf.Tensor,
+  compact = false,
 ): tf.Tensor | undefined {
   const full = { ...env };
   for (const d of shared.deterministic) full[d] = plan.deterministic(d, full);
@@ -220,7 +228,8 @@ export function sharedLogProb(
   if (own) {
     // the same value for every element: score each state's own value once, then broadcast
     const lp = dist.logProb(tf.reshape(own, S === len ? [len, ...ones] : [len, 1, ...ones]));
-    return expandTo(tf.reshape(lp, [len, 1]), [len, E]);
+    const column = tf.reshape(lp, [len, 1]);
+    return compact && f.groups.length === 0 ? column : expandTo(column, [len, E]);
   }
   // x as [E, 1, 1 × plate axes, ...event]: the elements are leading "sample" axes of the
   // distribution; MvNormal broadcasts x against its batch itself (one L⁻¹ per member), the

@@ -200,7 +200,7 @@ function solveOne(gp: GroupPlan, copies: Int32Array, tables: Tables, res: Sink):
   const out = res instanceof Results ? res.slab(vars) : undefined;
   const r = enumerateOne(
     K,
-    group.factors.map((p) => tables.data(p.node)),
+    group.factors.map((p) => tables.host(p.node).data),
     group.factors.map((_, f) => copyElems(group.copyElems, copies, nF, f)),
     C,
     out,

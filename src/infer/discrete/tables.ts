@@ -10,7 +10,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 import { withFloat64Probabilities } from './precision.js';
-import { type SharedPlan, sharedLogProb, sharedPlan } from './shared.js';
+import { constantAcrossElements, type SharedPlan, sharedLogProb, sharedPlan } from './shared.js';
 import { withDeterministic } from './values.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
@@ -174,6 +174,25 @@ export function nodeTable(
   }
 }
 
+/**
+ * The table of a node whose every element has the same table column (constantAcrossElements):
+ * float32 [S] on the host; undefined for any other node.
+ */
+export function nodeColumn(
+  model: BoundModel,
+  plan: ModelPlan,
+  nodes: NodeAnalysis,
+  f: FactorNode,
+): Float32Array | undefined {
+  const sp = sharedPlan(model, f, (n) => nodes.varByName.has(n));
+  if (!constantAcrossElements(f, sp)) return undefined;
+  const t = sharedTable(model, plan, nodes, f, sp as SharedPlan, true);
+  if (!t) return undefined;
+  const d = checkedTable(t, f).dataSync() as Float32Array;
+  t.dispose();
+  return d;
+}
+
 /** `table` itself, or a PlatoError (the table disposed) when it holds a NaN. */
 function checkedTable(table: tf.Tensor2D, f: FactorNode): tf.Tensor2D {
   // one reduction: a NaN makes the sum NaN (so does -∞ + ∞, then the entries are looked at)
@@ -201,6 +220,7 @@ function sharedTable(
   nodes: NodeAnalysis,
   f: FactorNode,
   shared: SharedPlan,
+  compact = false,
 ): tf.Tensor2D | undefined {
   const S = prod(f.slotCards);
   const E = f.elements;
@@ -218,7 +238,7 @@ function sharedTable(
         const range = tf.range(s0, s0 + len, 1, 'int32');
         const env = templateEnv(nodes, f, range, str, len, true);
         const own = f.own ? slotDigit(range, str, f.slotCards, f.slotCards.length - 1) : undefined;
-        return sharedLogProb(plan, f, shared, env, len, own);
+        return sharedLogProb(plan, f, shared, env, len, own, compact);
       });
       if (!part) return undefined;
       parts.push(part);

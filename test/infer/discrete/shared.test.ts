@@ -269,15 +269,15 @@ describe('the host pass over one-variable groups equals the batched enumeration'
         fc.integer(),
         (C, K, F, seed) => {
           const rand = prng(seed);
-          // node tables [K × E] (E = C + 3 elements, read in a shuffled order) and the
-          // batched [C, K] tables of the same entries
-          const E = C + 3;
-          const node = Array.from({ length: F }, () =>
+          // node tables [K × E] (E = C + 3 elements, read in a shuffled order; factor 0 given
+          // as one column [K] for every element) and the batched [C, K] tables of the entries
+          const sizes = Array.from({ length: F }, (_, f) => (f === 0 ? 1 : C + 3));
+          const node = sizes.map((E) =>
             Float32Array.from({ length: K * E }, () =>
               rand() < 0.1 && K > 1 ? Number.NEGATIVE_INFINITY : 40 * rand() - 30,
             ),
           );
-          const elems = Array.from({ length: F }, () =>
+          const elems = sizes.map((E) =>
             Int32Array.from({ length: C }, () => Math.floor(rand() * E)),
           );
           const host = enumerateOne(K, node, elems, C);
@@ -288,7 +288,7 @@ describe('the host pass over one-variable groups equals the batched enumeration'
             t: tf.tensor2d(
               Float32Array.from(
                 { length: C * K },
-                (_, j) => t[(j % K) * E + elems[f][(j / K) | 0]],
+                (_, j) => t[(j % K) * sizes[f] + elems[f][(j / K) | 0]],
               ),
               [C, K],
             ),
@@ -300,7 +300,7 @@ describe('the host pass over one-variable groups equals the batched enumeration'
             let scale = 1;
             for (let f = 0; f < F; f++)
               for (let k = 0; k < K; k++) {
-                const v = node[f][k * E + elems[f][c]];
+                const v = node[f][k * sizes[f] + elems[f][c]];
                 if (Number.isFinite(v)) scale += Math.abs(v);
               }
             const b = batched.logZ[c];
