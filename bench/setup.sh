@@ -24,7 +24,7 @@ if ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
   fi
 fi
 echo "setup: numpy $(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
-# scikit-learn (FactorAnalysis, GaussianMixture peers) from Debian too, for the same python3
+# scikit-learn (GaussianMixture, FactorAnalysis peers: peers.md §2, §4) from Debian, for the same python3
 if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
   echo "setup: installing python3-sklearn (Debian)"
   if ! "${sudo_cmd[@]}" apt-get install -y -q python3-sklearn; then

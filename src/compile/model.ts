@@ -199,11 +199,11 @@ export class ModelPlan {
     return out;
   }
 
-  /** Arguments broadcast to [S?, ...plateBatch, ...extra, ...paramAxes]; call inside tidy. */
-  distArgs(name: string, env: Env): { args: Record<string, tf.Tensor>; lead: boolean } {
+  /** Every argument's PAV lifted to the rank of `extra` and its parameter axes; call inside tidy. */
+  private argValues(name: string, env: Env): tf.Tensor[] {
     const p = this.stoch(name);
     const m = p.ctx.axes.length;
-    const vals = p.args.map((a) => {
+    return p.args.map((a) => {
       const t = toFloat(a.run(env));
       const v = valueShape(t, m);
       if (v.length > p.extra.length + a.rank) {
@@ -216,19 +216,24 @@ export class ModelPlan {
       }
       return liftRank(t, m, p.extra.length + a.rank);
     });
+  }
+
+  /** The parameter axes of argument `a` (value `t`): [], [K], [D] or [D, D]. */
+  private paramAxes(p: StochasticPlan, a: ArgPlan, t: tf.Tensor): number[] {
+    if (a.rank === 0) return [];
+    if (p.node.distribution === 'Categorical') return [t.shape[t.rank - 1]];
+    return a.rank === 1 ? [...p.distEvent] : [p.distEvent[0], p.distEvent[0]];
+  }
+
+  /** Arguments broadcast to [S?, ...plateBatch, ...extra, ...paramAxes]; call inside tidy. */
+  distArgs(name: string, env: Env): { args: Record<string, tf.Tensor>; lead: boolean } {
+    const p = this.stoch(name);
+    const vals = this.argValues(name, env);
     const S = Math.max(...vals.map((t) => t.shape[0]));
     const args: Record<string, tf.Tensor> = {};
     p.args.forEach((a, i) => {
       const t = vals[i];
-      const tail =
-        a.rank === 0
-          ? []
-          : p.node.distribution === 'Categorical'
-            ? [t.shape[t.rank - 1]]
-            : a.rank === 1
-              ? p.distEvent
-              : [p.distEvent[0], p.distEvent[0]];
-      const target = [S, ...p.plateBatch, ...p.extra, ...tail];
+      const target = [S, ...p.plateBatch, ...p.extra, ...this.paramAxes(p, a, t)];
       const b = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
       args[a.name] = S > 1 ? b : tf.reshape(b, target.slice(1));
     });
@@ -239,6 +244,28 @@ export class ModelPlan {
   distribution(name: string, env: Env): NodeDistribution {
     const { args, lead } = this.distArgs(name, env);
     return { dist: makeDistribution(this.stoch(name).node.distribution, args), lead };
+  }
+
+  /**
+   * The node's distribution when no argument varies along its plate axes: batch
+   * [S, 1 × plate axes, ...extra], one distribution per sample that every plate element shares
+   * (a mixture component's MvNormal is factored once per component, not once per case).
+   * Undefined when an argument does vary along a plate axis. Call inside tidy.
+   */
+  sharedDistribution(name: string, env: Env): Distribution | undefined {
+    const p = this.stoch(name);
+    const m = p.ctx.axes.length;
+    const vals = this.argValues(name, env);
+    if (vals.some((t) => t.shape.slice(1, 1 + m).some((d) => d !== 1))) return undefined;
+    const S = Math.max(...vals.map((t) => t.shape[0]));
+    const ones = new Array<number>(m).fill(1);
+    const args: Record<string, tf.Tensor> = {};
+    p.args.forEach((a, i) => {
+      const t = vals[i];
+      const target = [S, ...ones, ...p.extra, ...this.paramAxes(p, a, t)];
+      args[a.name] = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
+    });
+    return makeDistribution(p.node.distribution, args);
   }
 
   /**

@@ -68,9 +68,10 @@ export function toNodeLayout(
  * tf.broadcastTo, but float32 tensors are expanded as t · ones(shape): bit-identical (x · 1 = x
  * for every float, -0, ±Inf and NaN included) and far faster on the wasm backend, whose Tile
  * kernel (what broadcastTo runs) took ~8 ms for [1, 1, 5000] -> [1, 20, 5000] against
- * ~0.3 ms for the broadcasting multiply (measured, tfjs 4.22).
+ * ~0.3 ms for the broadcasting multiply (measured, tfjs 4.22). The ones come from tf.fill (the
+ * backend's Fill kernel): tf.ones builds them in JavaScript and uploads them, ~3 ms per million.
  */
 export function expandTo(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
   if (t.dtype !== 'float32') return tf.broadcastTo(t, [...shape]);
-  return tf.tidy(() => tf.mul(t, tf.ones([...shape])));
+  return tf.tidy(() => tf.mul(t, tf.fill([...shape], 1)));
 }

@@ -45,7 +45,60 @@ export class MvNormal extends BaseDistribution {
   }
 
   protected logDensity(x: tf.Tensor): tf.Tensor {
-    return gaussianLogDensity(this.scaleTril, this.mu, x, this.batchShape, this.D);
+    return tf.tidy(() => {
+      const B = this.batchShape;
+      let xf = f32(x);
+      if (xf.rank < B.length + 1) xf = tf.broadcastTo(xf, [...B, this.D]);
+      const xBatch = xf.shape.slice(xf.rank - B.length - 1, xf.rank - 1);
+      // many values against a few members (a mixture's components): one 2-D matmul
+      const shared = numel(B) > 1 && numel(xBatch) === 1 ? this.logDensityShared(xf) : undefined;
+      return shared ?? gaussianLogDensity(this.scaleTril, this.mu, xf, B, this.D);
+    });
+  }
+
+  /**
+   * Many values [...lead, 1 × batch rank, D] scored against every member of the batch (a
+   * mixture's cases against each component), or undefined when a value or a mean is not finite
+   * (logDensity's general path then gives -Inf where it should). As scikit-learn does with its
+   * precision Cholesky factors: with U_b = L_b⁻ᵀ (D × D per member, by forward substitution on
+   * the identity), w_b = (x − μ_b)ᵀ U_b = xᵀ U_b − μ_bᵀ U_b, and for all values and members at
+   * once that is ONE matmul [x, 1] · [[U_1 … U_B], [−μ_1ᵀU_1 … −μ_BᵀU_B]] of the values with a
+   * (D + 1) × B·D matrix (the D-step solve over all values, or a batched matmul per member, is
+   * several times slower on wasm, whose fast matmul is the 2-D one). The values and means are
+   * taken about the members' mean c (x − c, μ_b − c), which lies within the values' spread when
+   * the members fit them: the cancellation in xᵀU_b − μ_bᵀU_b then costs a few ulp of
+   * |x − c| |U_b| — the spread in member b's units — not of |x| |U_b|. U carries a factor √½, so
+   * Σ w² is the half Mahalanobis distance the density needs.
+   */
+  private logDensityShared(xf: tf.Tensor): tf.Tensor | undefined {
+    const D = this.D;
+    const B = this.batchShape;
+    const Bn = numel(B);
+    const lead = xf.shape.slice(0, xf.rank - B.length - 1);
+    const An = numel(lead);
+    const x2 = tf.reshape(xf, [An, D]);
+    const mu = tf.reshape(this.mu, [Bn, D]);
+    // one sum: finite unless a value or a mean is not (or the sum overflows: the general path)
+    if (!Number.isFinite(tf.add(tf.sum(x2), tf.sum(mu)).dataSync()[0])) return undefined;
+    const c = tf.mean(mu, 0, true); // [1, D]
+    const L = tf.reshape(this.scaleTril, [Bn, D, D]);
+    const U = tf.mul(tf.transpose(triangularSolve(L, tf.eye(D)), [0, 2, 1]), Math.SQRT1_2);
+    const W = tf.reshape(tf.transpose(U, [1, 0, 2]), [D, Bn * D]); // [U_1 … U_B]
+    const bias = tf.reshape(tf.matMul(tf.expandDims(tf.sub(c, mu), 1), U), [1, Bn * D]);
+    // [x − c, 1] (a pad, not a concatenation: tfjs-wasm concatenates columns in JavaScript)
+    const xa = tf.pad(
+      tf.sub(x2, c),
+      [
+        [0, 0],
+        [0, 1],
+      ],
+      1,
+    );
+    const w = tf.matMul(xa, tf.concat([W, bias], 0)); // [An, Bn·D]
+    const half = tf.sum(tf.reshape(tf.square(w), [An, Bn, D]), -1); // [An, Bn]
+    const logNorm = tf.add(tf.sum(tf.log(diagPart(L)), -1), 0.5 * D * LOG_2PI);
+    const lp = tf.sub(tf.neg(tf.reshape(logNorm, [1, Bn])), half);
+    return tf.reshape(lp, [...lead, ...B]);
   }
 
   mean(): tf.Tensor {

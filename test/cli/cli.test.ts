@@ -202,7 +202,7 @@ describe('example data', () => {
 });
 
 describe('user errors exit 1 with a message and no stack trace', () => {
-  it('bad flags: -n -3, --seed 1.5, --rtol (no registered engine reads it), --tol 0, an unknown engine', async () => {
+  it('bad flags: -n -3, --seed 1.5, --rtol (no registered engine reads it), --tol -1, an unknown engine', async () => {
     const coin = [modelPath('coin'), '--data', 'examples/coin/coin.json'];
     const n = await runInProcess(['sample', ...coin, '-n', '-3']);
     expect(n.code).toBe(1);
@@ -215,11 +215,11 @@ describe('user errors exit 1 with a message and no stack trace', () => {
     const rtol = await runInProcess(['infer', ...coin, '--rtol', '0']);
     expect(rtol.code).toBe(1);
     expect(rtol.stderr).toMatch(/^error: unknown option '--rtol'/);
-    // em's --tol must be positive
-    const tol = await runInProcess(['infer', ...coin, '--tol', '0']);
+    // em's --tol must not be negative (0: run every iteration)
+    const tol = await runInProcess(['infer', ...coin, '--tol=-1']);
     expect(tol.code).toBe(1);
     expect(tol.stderr).toBe(
-      "error: option '--tol <number>' argument '0' is invalid. expected a positive number.\n",
+      "error: option '--tol <number>' argument '-1' is invalid. expected a number ≥ 0.\n",
     );
     const engine = await runInProcess(['infer', ...coin, '--engine', 'gibbs']);
     expect(engine.code).toBe(1);

@@ -19,8 +19,8 @@ export const caviInfo = {
       name: 'tol',
       type: 'number',
       default: 1e-6,
-      exclusiveMinimum: 0,
-      help: 'stop when the relative change of the ELBO between sweeps falls below this',
+      minimum: 0,
+      help: 'stop when the relative change of the ELBO between sweeps falls below this (0: run all sweeps)',
     },
   ],
 } as const satisfies EngineInfo;

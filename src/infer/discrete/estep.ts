@@ -34,6 +34,8 @@ export interface EStepOptions {
   readonly values?: Readonly<Record<string, ValueInput>>;
   /** force a method where it applies (tests); default: the cheapest per group */
   readonly method?: Method | 'auto';
+  /** no fast paths (prepare.ts's PrepareOptions.generic; tests) */
+  readonly generic?: boolean;
 }
 
 /** The posterior of one discrete node: probabilities of each element's states. */
@@ -178,7 +180,9 @@ function caseMap(bound: BoundModel, prep: Prepared, plate: CasePlate): CaseMap {
  * discrete latents of finite support (the reasons name the nodes).
  */
 export function discreteEStep(bound: BoundModel, options: EStepOptions): EStepResult {
-  return new DiscreteEStep(bound, options.plate, options.method).run(options.values ?? {});
+  return new DiscreteEStep(bound, options.plate, options.method, options.generic).run(
+    options.values ?? {},
+  );
 }
 
 /**
@@ -194,6 +198,7 @@ export class DiscreteEStep {
     private readonly bound: BoundModel,
     plate: string,
     private readonly method: Method | 'auto' = 'auto',
+    private readonly generic = false,
   ) {
     this.plate = casePlate(bound, plate);
     this.unique = uniqueCases(bound, this.plate.index);
@@ -214,6 +219,7 @@ export class DiscreteEStep {
         const a = prepare(model, planValues(model, plan), {
           method: this.method,
           predictives: false,
+          generic: this.generic,
         });
         if (!a.ok)
           throw reasonsError(model, a.reasons, (r) => `E-step over discrete latents: ${r.message}`);

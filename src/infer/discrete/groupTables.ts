@@ -9,12 +9,13 @@ import type { NoisyOrParams } from './noisyOr.js';
 import type { Prepared } from './prepare.js';
 import type { Group, GroupFactor } from './structure.js';
 import type { LogTable } from './table.js';
-import { nodeTable } from './tables.js';
+import { nodeColumn, nodeTable } from './tables.js';
 
 /** The node tables, evaluated on first use; dispose when done. */
 export class Tables {
   private readonly cache = new Map<number, tf.Tensor2D>();
-  private readonly host = new Map<number, Float32Array>();
+  private readonly hostData = new Map<number, Float32Array>();
+  private readonly column = new Map<number, Float32Array | null>();
   constructor(
     private readonly model: BoundModel,
     private readonly plan: ModelPlan,
@@ -24,17 +25,35 @@ export class Tables {
   tensor(fi: number): tf.Tensor2D {
     let t = this.cache.get(fi);
     if (!t) {
-      t = nodeTable(this.model, this.plan, this.prep.nodes, this.prep.nodes.factors[fi]);
+      const f = this.prep.nodes.factors[fi];
+      t = nodeTable(this.model, this.plan, this.prep.nodes, f, !this.prep.generic);
       this.cache.set(fi, t);
     }
     return t;
   }
 
+  /**
+   * Node `fi`'s table on the host as [S × E] with E its elements, or [S] with E = 1 when every
+   * element has the same column (a mixture's weights: tables.ts nodeColumn).
+   */
+  host(fi: number): { readonly data: Float32Array; readonly E: number } {
+    let c = this.column.get(fi);
+    if (c === undefined) {
+      const f = this.prep.nodes.factors[fi];
+      c = this.prep.generic
+        ? null
+        : (nodeColumn(this.model, this.plan, this.prep.nodes, f) ?? null);
+      this.column.set(fi, c);
+    }
+    if (c) return { data: c, E: 1 };
+    return { data: this.data(fi), E: this.prep.nodes.factors[fi].elements };
+  }
+
   data(fi: number): Float32Array {
-    let d = this.host.get(fi);
+    let d = this.hostData.get(fi);
     if (!d) {
       d = this.tensor(fi).dataSync() as Float32Array;
-      this.host.set(fi, d);
+      this.hostData.set(fi, d);
     }
     return d;
   }
@@ -63,8 +82,10 @@ export function groupTable(
   const C = elems.length;
   if (!params) {
     const T = probe?.node ?? tables.tensor(p.node);
+    // the copies often are the node's elements in order (one per case): no gather then
+    const all = C === T.shape[1] && elems.every((e, c) => e === c);
     const t = tf.tidy(
-      () => tf.transpose(tf.gather(T, tf.tensor1d(elems, 'int32'), 1)) as tf.Tensor2D,
+      () => tf.transpose(all ? T : tf.gather(T, tf.tensor1d(elems, 'int32'), 1)) as tf.Tensor2D,
     );
     return { vars: p.scope, cards, t };
   }

@@ -52,6 +52,8 @@ export interface Prepared {
   readonly plans: readonly GroupPlan[];
   /** does the solve report the predictives of missing leaf entries (PrepareOptions)? */
   readonly predictives: boolean;
+  /** PrepareOptions.generic: no shared tables (shared.ts), no host pass for one-variable groups */
+  readonly generic: boolean;
 }
 
 /** What the analysis reads from evaluated arguments. */
@@ -71,6 +73,11 @@ export interface PrepareOptions {
    * (the exact engine). An E-step (estep.ts) needs only the latents' posterior and log Z.
    */
   readonly predictives?: boolean;
+  /**
+   * evaluate every table per element (tables.ts's generic path) and solve every group by the
+   * batched methods: the reference the fast paths are tested against; default false
+   */
+  readonly generic?: boolean;
 }
 
 /** Positive findings of each copy of a group (-1 when a factor is neither unary nor noisy-OR). */
@@ -231,5 +238,8 @@ export function prepare(
     else if (!reasons.some((r) => r.message === p.message)) reasons.push(p);
   }
   if (reasons.length > 0) return { ok: false, reasons };
-  return { ok: true, value: { nodes, noisyOr, structure, plans, predictives } };
+  return {
+    ok: true,
+    value: { nodes, noisyOr, structure, plans, predictives, generic: options.generic ?? false },
+  };
 }

@@ -7,6 +7,7 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import { log1mexp64 } from '../../distributions/special64.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
+import { enumerateOne } from './enumerate.js';
 import {
   conditionTable,
   type FactorBelief,
@@ -90,6 +91,21 @@ export class Results implements Sink {
     this.groupLogZ[this.group][copy] = x;
   }
 
+  /**
+   * The marginals of the global variables `ids` as one writable view, [ids.length × card], when
+   * they are consecutive variables of one node (a plate's cases in order); else undefined.
+   */
+  slab(ids: ArrayLike<number>): Float64Array | undefined {
+    const n = ids.length;
+    if (n === 0) return undefined;
+    const ni = this.varNode[ids[0]];
+    const v = this.prep.nodes.vars[ni];
+    if (this.varNode[ids[n - 1]] !== ni) return undefined;
+    for (let j = 1; j < n; j++) if (ids[j] !== ids[0] + j) return undefined;
+    const base = (ids[0] - v.offset) * v.card;
+    return this.marginals[ni].subarray(base, base + n * v.card);
+  }
+
   /** the marginal of global variable `id` (a view) */
   get(id: number): Float64Array {
     const ni = this.varNode[id];
@@ -152,6 +168,52 @@ function beliefFactors(gp: GroupPlan, prep: Prepared, leaves: LeafResults): numb
   return out;
 }
 
+/** The element of group factor `f` in each of the copies `ids` (nF factors per copy). */
+function copyElems(all: Int32Array, ids: Int32Array, nF: number, f: number): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let j = 0; j < ids.length; j++) out[j] = all[ids[j] * nF + f];
+  return out;
+}
+
+/**
+ * A group of one variable whose factors are node tables over that variable alone (a mixture's
+ * cases: z[i] and x[i] given z[i]): solved on the host from the node tables (enumerateOne).
+ */
+function oneVariable(gp: GroupPlan, prep: Prepared): boolean {
+  const { group } = gp;
+  if (group.cards.length !== 1) return false;
+  return group.factors.every((p) => {
+    const f = prep.nodes.factors[p.node];
+    return (
+      !prep.noisyOr[p.node] &&
+      p.scope.length === 1 &&
+      f.slotCards.length === 1 &&
+      f.slotCards[0] === group.cards[0]
+    );
+  });
+}
+
+function solveOne(gp: GroupPlan, copies: Int32Array, tables: Tables, res: Sink): void {
+  const { group } = gp;
+  const nF = group.factors.length;
+  const K = group.cards[0];
+  const C = copies.length;
+  const vars = copyElems(group.copyVars, copies, 1, 0);
+  // the posteriors straight into the results when the copies' variables lie in one block
+  const out = res instanceof Results ? res.slab(vars) : undefined;
+  const r = enumerateOne(
+    K,
+    group.factors.map((p) => tables.host(p.node).data),
+    group.factors.map((_, f) => copyElems(group.copyElems, copies, nF, f)),
+    C,
+    out,
+  );
+  for (let j = 0; j < C; j++) res.addCopyLogZ(copies[j], r.logZ[j]);
+  if (out) return;
+  const p = r.marginals[0];
+  for (let j = 0; j < C; j++) res.set(vars[j], p, j * K);
+}
+
 /**
  * Solve `copies` of a group by its generic method. With `leaves` (the model's solve, not a
  * probe), a clique-tree solve also fills the predictives of the missing leaf elements from the
@@ -168,6 +230,10 @@ export function solveGeneric(
 ): void {
   if (gp.partition) {
     solveConditioned(gp, gp.partition, copies, prep, tables, res, probe);
+    return;
+  }
+  if (!probe && !prep.generic && gp.method === 'enumerate' && oneVariable(gp, prep)) {
+    solveOne(gp, copies, tables, res);
     return;
   }
   const { group } = gp;
@@ -189,14 +255,7 @@ export function solveGeneric(
       return ids.some((c) => missing[group.copyElems[c * nF + f]]);
     });
     const ts = group.factors.map((_, i) =>
-      tablesFor(
-        gp,
-        i,
-        Int32Array.from(ids, (c) => group.copyElems[c * nF + i]),
-        prep,
-        tables,
-        probe,
-      ),
+      tablesFor(gp, i, copyElems(group.copyElems, ids, nF, i), prep, tables, probe),
     );
     try {
       const r = solveTables({
@@ -207,10 +266,11 @@ export function solveGeneric(
         tree: gp.tree,
         beliefs: wanted,
       });
-      for (let j = 0; j < C; j++) {
-        res.addCopyLogZ(ids[j], r.logZ[j]);
-        for (let v = 0; v < n; v++)
-          res.set(group.copyVars[ids[j] * n + v], r.marginals[v], j * group.cards[v]);
+      for (let j = 0; j < C; j++) res.addCopyLogZ(ids[j], r.logZ[j]);
+      for (let v = 0; v < n; v++) {
+        const src = r.marginals[v];
+        const card = group.cards[v];
+        for (let j = 0; j < C; j++) res.set(group.copyVars[ids[j] * n + v], src, j * card);
       }
       if (leaves && r.beliefs) {
         wanted.forEach((f, q) => {
@@ -463,7 +523,8 @@ export function solve(
     const total = prep.plans.length;
     prep.plans.forEach((gp, i) => {
       res.group = i;
-      const all = Int32Array.from({ length: gp.group.copies }, (_, c) => c);
+      const all = new Int32Array(gp.group.copies);
+      for (let c = 0; c < all.length; c++) all[c] = c;
       if (gp.method === 'quickscore') {
         const { failed, unprobed } = solveQuickscore(gp, prep, tables, res, leaves);
         methods.push({

@@ -10,10 +10,13 @@ import type { BoundModel } from '../../graph/bound.js';
 import { prod, strides } from '../../util/shape.js';
 import type { FactorNode, NodeAnalysis } from './analysis.js';
 import { withFloat64Probabilities } from './precision.js';
+import { constantAcrossElements, type SharedPlan, sharedLogProb, sharedPlan } from './shared.js';
 import { withDeterministic } from './values.js';
 
 /** Table entries (states × elements × work per entry) per evaluation chunk. */
 const CHUNK_ENTRIES = 1 << 22;
+/** The same for the shared path (shared.ts), whose intermediates are fewer (≈ 64 MB each). */
+const SHARED_CHUNK_ENTRIES = 1 << 24;
 
 /** float32 [len] digit of slot `i` for the states s0 … s0+len-1 */
 function slotDigit(
@@ -26,13 +29,17 @@ function slotDigit(
   return tf.cast(i === 0 ? q : tf.mod(q, tf.scalar(cards[i], 'int32')), 'float32');
 }
 
-/** The variables `f` reads, for the template states `range` (len of them): [len, ...shape] each. */
+/**
+ * The variables `f` reads, for the template states `range` (len of them): [len, ...shape] each;
+ * with `collapse`, the tied axes (each element reads its own position) keep length 1.
+ */
 function templateEnv(
   nodes: NodeAnalysis,
   f: FactorNode,
   range: tf.Tensor,
   str: readonly number[],
   len: number,
+  collapse = false,
 ): Record<string, tf.Tensor> {
   const env: Record<string, tf.Tensor> = {};
   for (const g of f.groups) {
@@ -43,7 +50,8 @@ function templateEnv(
     );
     const slots = g.count === 1 ? tf.expandDims(digits[0], 1) : tf.stack(digits, 1);
     const shape = v.shape.map((len2, ax) => (g.freeAxes.includes(ax) ? len2 : 1));
-    env[g.node] = tf.broadcastTo(tf.reshape(slots, [len, ...shape]), [len, ...v.shape]);
+    const own = tf.reshape(slots, [len, ...shape]);
+    env[g.node] = collapse ? own : tf.broadcastTo(own, [len, ...v.shape]);
   }
   return env;
 }
@@ -91,13 +99,16 @@ export function leafTables(
 /**
  * log-potential of every state of the template of `f` for every element: float32 [S, E].
  * A partially observed node's own factor carries its evidence (-∞ off the observed value).
- * A barren leaf's missing elements are identically 1 (log-potential 0).
+ * A barren leaf's missing elements are identically 1 (log-potential 0). `shared`: evaluate a
+ * node whose elements share their distribution once per state (shared.ts; default); false: per
+ * state and element, as every node (the reference the shared path is tested against).
  */
 export function nodeTable(
   model: BoundModel,
   plan: ModelPlan,
   nodes: NodeAnalysis,
   f: FactorNode,
+  shared = true,
 ): tf.Tensor2D {
   const nSlots = f.slotCards.length;
   const S = prod(f.slotCards);
@@ -110,6 +121,9 @@ export function nodeTable(
   const own = f.own ? nodes.varByName.get(f.name) : undefined;
   // a latent barren leaf has no observed element: nothing to evaluate
   if (model.observation[f.name]?.kind === 'latent' && f.missing) return tf.zeros([S, E]);
+  const sp = shared ? sharedPlan(model, f, (n) => nodes.varByName.has(n)) : undefined;
+  const fast = sp && sharedTable(model, plan, nodes, f, sp);
+  if (fast) return checkedTable(fast, f);
   const observed = own ? undefined : model.values[f.name]?.data;
   const parts: tf.Tensor[] = [];
   try {
@@ -154,15 +168,82 @@ export function nodeTable(
       );
     }
     const table = (parts.length === 1 ? tf.clone(parts[0]) : tf.concat(parts, 0)) as tf.Tensor2D;
-    const nan = tf.tidy(() => tf.any(tf.isNaN(table)).dataSync()[0]);
-    if (nan) {
-      table.dispose();
-      throw userError(
-        `the log-probability of ${f.name} is NaN for some values of the variables it depends on; check its arguments (probabilities in [0, 1], positive scales)`,
-        'unsupported',
-      );
+    return checkedTable(table, f);
+  } finally {
+    for (const p of parts) p.dispose();
+  }
+}
+
+/**
+ * The table of a node whose every element has the same table column (constantAcrossElements):
+ * float32 [S] on the host; undefined for any other node.
+ */
+export function nodeColumn(
+  model: BoundModel,
+  plan: ModelPlan,
+  nodes: NodeAnalysis,
+  f: FactorNode,
+): Float32Array | undefined {
+  const sp = sharedPlan(model, f, (n) => nodes.varByName.has(n));
+  if (!constantAcrossElements(f, sp)) return undefined;
+  const t = sharedTable(model, plan, nodes, f, sp as SharedPlan, true);
+  if (!t) return undefined;
+  const d = checkedTable(t, f).dataSync() as Float32Array;
+  t.dispose();
+  return d;
+}
+
+/** `table` itself, or a PlatoError (the table disposed) when it holds a NaN. */
+function checkedTable(table: tf.Tensor2D, f: FactorNode): tf.Tensor2D {
+  // one reduction: a NaN makes the sum NaN (so does -∞ + ∞, then the entries are looked at)
+  const nan = tf.tidy(
+    () => Number.isNaN(tf.sum(table).dataSync()[0]) && tf.any(tf.isNaN(table)).dataSync()[0] !== 0,
+  );
+  if (nan) {
+    table.dispose();
+    throw userError(
+      `the log-probability of ${f.name} is NaN for some values of the variables it depends on; check its arguments (probabilities in [0, 1], positive scales)`,
+      'unsupported',
+    );
+  }
+  return table;
+}
+
+/**
+ * The table [S, E] of a node whose elements share their distribution given the template's
+ * variables (shared.ts): one distribution per state, every element scored against it. Undefined
+ * when an argument turns out to vary along a plate axis (then the generic table is built).
+ */
+function sharedTable(
+  model: BoundModel,
+  plan: ModelPlan,
+  nodes: NodeAnalysis,
+  f: FactorNode,
+  shared: SharedPlan,
+  compact = false,
+): tf.Tensor2D | undefined {
+  const S = prod(f.slotCards);
+  const E = f.elements;
+  const str = strides(f.slotCards);
+  // per state: the elements' values and the intermediates of scoring them (an MvNormal's
+  // whitened values, E × D per state); each state's distribution is built once per chunk, so
+  // the chunks are larger than the generic path's
+  const work = E * (2 + prod(model.shapes[f.name].event));
+  const chunk = Math.max(1, Math.min(S, Math.floor(SHARED_CHUNK_ENTRIES / work)));
+  const parts: tf.Tensor[] = [];
+  try {
+    for (let s0 = 0; s0 < S; s0 += chunk) {
+      const len = Math.min(chunk, S - s0);
+      const part = tf.tidy(() => {
+        const range = tf.range(s0, s0 + len, 1, 'int32');
+        const env = templateEnv(nodes, f, range, str, len, true);
+        const own = f.own ? slotDigit(range, str, f.slotCards, f.slotCards.length - 1) : undefined;
+        return sharedLogProb(plan, f, shared, env, len, own, compact);
+      });
+      if (!part) return undefined;
+      parts.push(part);
     }
-    return table;
+    return (parts.length === 1 ? tf.clone(parts[0]) : tf.concat(parts, 0)) as tf.Tensor2D;
   } finally {
     for (const p of parts) p.dispose();
   }

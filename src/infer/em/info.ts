@@ -20,8 +20,8 @@ export const emInfo = {
       name: 'tol',
       type: 'number',
       default: 1e-6,
-      exclusiveMinimum: 0,
-      help: 'stop when the relative change of the log-likelihood falls below this',
+      minimum: 0,
+      help: 'stop when the relative change of the log-likelihood falls below this (0: run all iterations)',
     },
     {
       name: 'restarts',

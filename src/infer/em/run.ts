@@ -18,18 +18,12 @@ import type { RunOptions } from '../engine.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { float64, type LatentPosterior, type Posterior, type ResultArray } from '../result.js';
 import type { EmPlan, GaussianSlot } from './analysis.js';
+import { CaseBlocks } from './caseSums.js';
 import { GradientMStep, gradientStart } from './gradient.js';
 import type { emInfo } from './info.js';
-import { dataMoments, kmeansPlusPlus, uniform } from './init.js';
+import { dataMoments, kmeansPlusPlus, lloyd, uniform } from './init.js';
 import { initialRows, missingGaussianUpdate, missingMask, observedWeights } from './missing.js';
-import {
-  counts,
-  covariancesUpdate,
-  meansUpdate,
-  positiveDefinite,
-  sdsUpdate,
-  weightsUpdate,
-} from './mstep.js';
+import { counts, gaussianUpdate, positiveDefinite, weightsUpdate } from './mstep.js';
 import { startValues } from './start.js';
 
 /** A decrease of ℓ beyond this (relative) is a warning. */
@@ -105,7 +99,9 @@ function initialValues(
     const { x, n } = mask ? initialRows(data.x, mask, N, D, Math.max(K, D + 1)) : { ...data, n: N };
     if (!values[slot.mean]) {
       if (slot.latent) {
+        // scikit-learn's k-means start: greedy k-means++ seeds, then Lloyd's iterations
         values[slot.mean] = kmeansPlusPlus(x, n, D, K, rand);
+        lloyd(x, n, D, K, values[slot.mean]);
         random = true;
       } else values[slot.mean] = dataMoments(x, n, D).mean;
     }
@@ -129,7 +125,13 @@ function initialValues(
 }
 
 /** One M-step: every slot's closed-form update from the E-step's responsibilities. */
-function mStep(bound: BoundModel, plan: EmPlan, e: EStepResult, values: Values): void {
+function mStep(
+  bound: BoundModel,
+  plan: EmPlan,
+  e: EStepResult,
+  values: Values,
+  blocks: ReadonlyMap<string, CaseBlocks>,
+): void {
   const N = e.cases;
   for (const slot of plan.slots) {
     if (slot.kind === 'weights') {
@@ -142,19 +144,15 @@ function mStep(bound: BoundModel, plan: EmPlan, e: EStepResult, values: Values):
       continue;
     }
     const { r, K } = components(e, slot, N);
-    const nk = counts(r, N, K);
     const mask = missingMask(bound, slot.node);
     if (mask) {
-      missingGaussianUpdate(bound, slot, mask, r, N, K, nk, values);
+      missingGaussianUpdate(bound, slot, mask, r, N, K, counts(r, N, K), values);
       continue;
     }
-    const { x, D } = rows(bound, slot.node, N);
-    const mu = values[slot.mean];
-    meansUpdate(r, x, N, K, D, nk, mu);
-    if (!slot.scale) continue;
-    const scale = values[slot.scale];
-    if (slot.family === 'MvNormal') covariancesUpdate(r, x, N, K, D, nk, mu, scale);
-    else sdsUpdate(r, x, N, K, D, nk, mu, scale);
+    const scale = slot.scale
+      ? { full: slot.family === 'MvNormal', values: values[slot.scale] }
+      : undefined;
+    gaussianUpdate(blocks.get(slot.node) as CaseBlocks, r, K, values[slot.mean], scale);
   }
 }
 
@@ -176,11 +174,26 @@ export async function runEm(
       options.mstepIters,
       options.mstepRate,
     );
+  // each complete Gaussian slot's observed values, uploaded once for every M-step of every
+  // restart (caseSums.ts); a node with missing entries has its own M-step (missing.ts)
+  const blocks = new Map<string, CaseBlocks>();
   try {
-    return await emLoop(bound, plan, options, gradient);
+    const N = caseCount(bound, plan);
+    for (const slot of plan.slots)
+      if (slot.kind === 'gaussian' && !blocks.has(slot.node) && !missingMask(bound, slot.node)) {
+        const { x, D } = rows(bound, slot.node, N);
+        blocks.set(slot.node, new CaseBlocks(x, N, D));
+      }
+    return await emLoop(bound, plan, options, gradient, blocks);
   } finally {
     gradient?.dispose();
+    for (const d of blocks.values()) d.dispose();
   }
+}
+
+function caseCount(bound: BoundModel, plan: EmPlan): number {
+  const plate = Object.values(bound.graph.plates).find((p) => p.index === plan.plate);
+  return bound.sizes[plate?.size ?? ''] as number;
 }
 
 async function emLoop(
@@ -188,11 +201,11 @@ async function emLoop(
   plan: EmPlan,
   options: RunOptions<typeof emInfo.options>,
   gradient: GradientMStep | undefined,
+  blocks: ReadonlyMap<string, CaseBlocks>,
 ): Promise<Posterior> {
   const start = performance.now();
   const estep = new DiscreteEStep(bound, plan.plate);
-  const plate = Object.values(bound.graph.plates).find((p) => p.index === plan.plate);
-  const N = bound.sizes[plate?.size ?? ''] as number;
+  const N = caseCount(bound, plan);
   const total = options.iters * options.restarts;
   const given = startValues(bound, plan.learn, options.init);
   let done = 0;
@@ -214,7 +227,7 @@ async function emLoop(
       // once): both M-steps read the same E-step; the gradient one first, as its joint
       // posterior is evaluated at the values that E-step saw
       gradient?.step(values, e);
-      mStep(bound, plan, e, values);
+      mStep(bound, plan, e, values, blocks);
       t++;
       e = estep.run(values);
       const prev = trace[trace.length - 1];
