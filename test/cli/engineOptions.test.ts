@@ -88,7 +88,7 @@ describe('the built-in engines', () => {
     expect(r.stdout).toMatch(/--iters <int> +em, cavi: maximum number of EM iterations/);
     expect(r.stdout).toMatch(/--mstep-iters <int> +em: Adam steps per gradient M-step/);
     expect(r.stdout).toContain(
-      '    options: --iters, --tol, --restarts, --init, --mstep-iters, --mstep-rate',
+      '    options: --iters, --tol, --restarts, --reg-covar, --init, --mstep-iters, --mstep-rate',
     );
     // nothing of engines that are not registered
     for (const absent of ['avi', '--sweeps', '--rtol', '--batch-size'])

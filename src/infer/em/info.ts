@@ -31,6 +31,13 @@ export const emInfo = {
       help: 'independent restarts (seeds seed, seed+1, …); the best final log-likelihood is kept',
     },
     {
+      name: 'regCovar',
+      type: 'number',
+      default: 1e-6,
+      minimum: 0,
+      help: "added to every learned variance (covariance diagonal) after its M-step, as scikit-learn's reg_covar: keeps a component from collapsing onto a few points (0: plain EM)",
+    },
+    {
       name: 'init',
       type: 'values',
       default: {},

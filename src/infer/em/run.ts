@@ -23,7 +23,13 @@ import { GradientMStep, gradientStart } from './gradient.js';
 import type { emInfo } from './info.js';
 import { dataMoments, kmeansPlusPlus, lloyd, uniform } from './init.js';
 import { initialRows, missingGaussianUpdate, missingMask, observedWeights } from './missing.js';
-import { counts, gaussianUpdate, positiveDefinite, weightsUpdate } from './mstep.js';
+import {
+  counts,
+  EMPTY_COMPONENT,
+  gaussianUpdate,
+  positiveDefinite,
+  weightsUpdate,
+} from './mstep.js';
 import { startValues } from './start.js';
 
 /** A decrease of ℓ beyond this (relative) is a warning. */
@@ -131,6 +137,7 @@ function mStep(
   e: EStepResult,
   values: Values,
   blocks: ReadonlyMap<string, CaseBlocks>,
+  regCovar: number,
 ): void {
   const N = e.cases;
   for (const slot of plan.slots) {
@@ -145,14 +152,38 @@ function mStep(
     }
     const { r, K } = components(e, slot, N);
     const mask = missingMask(bound, slot.node);
-    if (mask) {
-      missingGaussianUpdate(bound, slot, mask, r, N, K, counts(r, N, K), values);
-      continue;
+    const nk = counts(r, N, K);
+    if (mask) missingGaussianUpdate(bound, slot, mask, r, N, K, nk, values);
+    else {
+      const scale = slot.scale
+        ? { full: slot.family === 'MvNormal', values: values[slot.scale] }
+        : undefined;
+      gaussianUpdate(blocks.get(slot.node) as CaseBlocks, r, K, values[slot.mean], scale);
     }
-    const scale = slot.scale
-      ? { full: slot.family === 'MvNormal', values: values[slot.scale] }
-      : undefined;
-    gaussianUpdate(blocks.get(slot.node) as CaseBlocks, r, K, values[slot.mean], scale);
+    if (slot.scale && regCovar > 0) regulariseScale(slot, values[slot.scale], nk, regCovar);
+  }
+}
+
+/**
+ * Σ_k + ε I (sds: √(σ² + ε)) for every component the M-step updated, as scikit-learn's
+ * `reg_covar` (default 1e-6 there and here): the likelihood of a mixture is unbounded as a
+ * component collapses onto fewer than D + 1 points (Bishop, PRML §9.2.1), and long before that
+ * its float32 tables lose the density's scale. Components with N_k ≤ EMPTY_COMPONENT kept
+ * their params and are left alone.
+ */
+function regulariseScale(slot: GaussianSlot, scale: Float64Array, nk: Float64Array, eps: number) {
+  const K = nk.length;
+  const per = scale.length / K;
+  for (let k = 0; k < K; k++) {
+    if (!(nk[k] > EMPTY_COMPONENT)) continue;
+    if (slot.family === 'MvNormal') {
+      const D = Math.round(Math.sqrt(per));
+      for (let d = 0; d < D; d++) scale[k * per + d * D + d] += eps;
+    } else
+      for (let d = 0; d < per; d++) {
+        const s = scale[k * per + d];
+        scale[k * per + d] = Math.sqrt(s * s + eps);
+      }
   }
 }
 
@@ -227,7 +258,7 @@ async function emLoop(
       // once): both M-steps read the same E-step; the gradient one first, as its joint
       // posterior is evaluated at the values that E-step saw
       gradient?.step(values, e);
-      mStep(bound, plan, e, values, blocks);
+      mStep(bound, plan, e, values, blocks, options.regCovar);
       t++;
       e = estep.run(values);
       const prev = trace[trace.length - 1];
