@@ -60,7 +60,7 @@ const BLOCK = 4096;
  * the rows; otherwise (many elements, few rows each: LDA's topic-word counts) one float32
  * segment sum, whose per-element sums have few terms.
  */
-function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
+export function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
   const n = at.size;
   if (n === 0) return;
   const w = value.size / n;
@@ -96,7 +96,7 @@ function statesOf(name: string, ev: ExprEvaluator, qs: ReadonlyMap<string, Q>): 
   return s[s.length - 1];
 }
 
-class Cavi {
+export class Cavi {
   readonly qs = new Map<string, Q>();
   readonly terms: TermRt[] = [];
   /** the ELBO's parts, by node: a term's E_q[log p], a discrete latent's term + entropy, −KL */
@@ -142,7 +142,7 @@ class Cavi {
     return s;
   }
 
-  private setTerm(t: TermRt): void {
+  setTerm(t: TermRt): void {
     const { value, scale } = this.termPart(t);
     this.parts.set(t.node.name, value);
     this.scales.set(t.node.name, scale);
@@ -278,7 +278,10 @@ export async function runCavi(
 }
 
 /** Each latent's variational factor as DESIGN.md §5 reports it (model order, ragged axes kept). */
-function summaries(bound: BoundModel, c: Cavi): Record<string, LatentPosterior> {
+export function summaries(
+  bound: BoundModel,
+  c: { readonly qs: ReadonlyMap<string, Q> },
+): Record<string, LatentPosterior> {
   const out: Record<string, LatentPosterior> = {};
   for (const name of bound.graph.order) {
     const q = c.qs.get(name);
