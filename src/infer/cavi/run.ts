@@ -60,7 +60,7 @@ const BLOCK = 4096;
  * the rows; otherwise (many elements, few rows each: LDA's topic-word counts) one float32
  * segment sum, whose per-element sums have few terms.
  */
-export function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
+function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
   const n = at.size;
   if (n === 0) return;
   const w = value.size / n;
@@ -321,3 +321,6 @@ function withRagged(s: LatentPosterior, ragged: ReturnType<typeof raggedAxes>): 
     sd: r(s.sd),
   };
 }
+
+/** the float64-finished segment sums, for stochastic VI (svi.ts) */
+export { segmentSum64 };

@@ -26,12 +26,7 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import { Rng } from '../../distributions/rng.js';
 import { bind } from '../../graph/bind.js';
 import type { BoundModel, DataInput } from '../../graph/bound.js';
-import {
-  metaOf,
-  minibatchData,
-  type OuterRecord,
-  recordOf,
-} from '../../graph/minibatch.js';
+import { metaOf, minibatchData, type OuterRecord, recordOf } from '../../graph/minibatch.js';
 import { readRecord } from '../../graph/stream.js';
 import { countLines, lineBlocks, type ReaderStats } from '../../util/jsonl.js';
 import type { RunOptions } from '../engine.js';
