@@ -7,6 +7,7 @@ import { type BackendName, initBackend } from './backend/index.js';
 import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
+import { streamProbe } from './graph/stream.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { resolveOptions } from './infer/options.js';
@@ -148,7 +149,16 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
   // a named engine's options are checked before the data is read; auto's once it has picked
   const named = name === 'auto' ? undefined : getEngine(name);
   const checked = named && engineOptions(named, options, false);
-  const bound = bindModel(model, options);
+  // `stream` (cavi's stochastic VI): the data file holds all but the outermost plate, whose
+  // elements are lines of a JSON-lines file; the model is bound with its first line as a plate of
+  // one element (graph/stream.ts) and the engine reads the file
+  const stream = typeof options.stream === 'string' && options.stream !== '' ? options.stream : '';
+  const bound = stream
+    ? bindModel(model, {
+        ...options,
+        data: await streamProbe(model.graph, options.data ?? {}, stream),
+      })
+    : bindModel(model, options);
   const engine = named ?? chooseAuto(bound);
   const runOptions = checked ?? engineOptions(engine, options, true);
   const app = engine.applicability(bound);

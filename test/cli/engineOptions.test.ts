@@ -90,8 +90,9 @@ describe('the built-in engines', () => {
     expect(r.stdout).toContain(
       '    options: --iters, --tol, --restarts, --reg-covar, --init, --mstep-iters, --mstep-rate',
     );
+    expect(r.stdout).toMatch(/--batch-size <int> +cavi: stochastic VI/);
     // nothing of engines that are not registered
-    for (const absent of ['avi', '--sweeps', '--rtol', '--batch-size'])
+    for (const absent of ['avi', '--sweeps', '--rtol', '--particles'])
       expect(r.stdout).not.toMatch(new RegExp(`(^|[^\\w-])${absent}([^\\w-]|$)`));
   });
 

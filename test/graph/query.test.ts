@@ -62,8 +62,10 @@ describe('the examples bind to their data files', () => {
       const files = readdirSync(join(root, dir));
       for (const m of files.filter((f) => f.endsWith('.plato'))) {
         const g = graphOf(readFileSync(join(root, dir, m), 'utf8'), m);
-        // *.init.json: starting values for em's --init, not data
-        for (const f of files.filter((x) => x.endsWith('.json') && !x.endsWith('.init.json'))) {
+        // *.init.json: starting values for em's --init, not data; *.meta.json: the data of a
+        // --stream (cavi's stochastic VI) without its streamed plate, which binds only with it
+        const aux = (x: string) => x.endsWith('.init.json') || x.endsWith('.meta.json');
+        for (const f of files.filter((x) => x.endsWith('.json') && !aux(x))) {
           const data = readDataText(readFileSync(join(root, dir, f), 'utf8'), f);
           // auxiliary files (reference answers, vocabularies) hold none of the model's names
           if (!Object.keys(data).some((k) => g.nodes[k])) continue;

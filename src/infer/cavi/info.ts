@@ -1,5 +1,5 @@
 // The cavi engine's name and options, apart from its implementation (which loads tfjs): the
-// command line builds `--iters` and `--tol` from these declarations.
+// command line builds its flags (`--iters`, `--batch-size`, …) from these declarations.
 import type { EngineInfo } from '../options.js';
 
 export const caviInfo = {
@@ -21,6 +21,48 @@ export const caviInfo = {
       default: 1e-6,
       minimum: 0,
       help: 'stop when the relative change of the ELBO between sweeps falls below this (0: run all sweeps)',
+    },
+    {
+      name: 'batchSize',
+      type: 'int',
+      default: 0,
+      minimum: 0,
+      help: 'stochastic VI (Hoffman et al. 2013) over the outermost plate with minibatches of this many elements (0: batch CAVI)',
+    },
+    {
+      name: 'epochs',
+      type: 'int',
+      default: 10,
+      minimum: 1,
+      help: 'stochastic VI: passes over the outermost plate',
+    },
+    {
+      name: 'tau0',
+      type: 'number',
+      default: 1,
+      minimum: 0,
+      help: 'stochastic VI: the delay tau0 of the step size rho_t = (tau0 + t)^-kappa',
+    },
+    {
+      name: 'kappa',
+      type: 'number',
+      default: 0.7,
+      exclusiveMinimum: 0.5,
+      maximum: 1,
+      help: 'stochastic VI: the forgetting rate kappa of the step size rho_t = (tau0 + t)^-kappa, in (0.5, 1]',
+    },
+    {
+      name: 'localIters',
+      type: 'int',
+      default: 100,
+      minimum: 1,
+      help: "stochastic VI: at most this many sweeps of a minibatch's local latents (they stop earlier at --tol)",
+    },
+    {
+      name: 'stream',
+      type: 'string',
+      default: '',
+      help: 'stochastic VI: read the outermost plate from this JSON-lines file, one element per line (--data holds the rest)',
     },
   ],
 } as const satisfies EngineInfo;

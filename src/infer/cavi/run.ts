@@ -96,7 +96,7 @@ function statesOf(name: string, ev: ExprEvaluator, qs: ReadonlyMap<string, Q>): 
   return s[s.length - 1];
 }
 
-class Cavi {
+export class Cavi {
   readonly qs = new Map<string, Q>();
   readonly terms: TermRt[] = [];
   /** the ELBO's parts, by node: a term's E_q[log p], a discrete latent's term + entropy, −KL */
@@ -142,7 +142,7 @@ class Cavi {
     return s;
   }
 
-  private setTerm(t: TermRt): void {
+  setTerm(t: TermRt): void {
     const { value, scale } = this.termPart(t);
     this.parts.set(t.node.name, value);
     this.scales.set(t.node.name, scale);
@@ -278,7 +278,10 @@ export async function runCavi(
 }
 
 /** Each latent's variational factor as DESIGN.md §5 reports it (model order, ragged axes kept). */
-function summaries(bound: BoundModel, c: Cavi): Record<string, LatentPosterior> {
+export function summaries(
+  bound: BoundModel,
+  c: { readonly qs: ReadonlyMap<string, Q> },
+): Record<string, LatentPosterior> {
   const out: Record<string, LatentPosterior> = {};
   for (const name of bound.graph.order) {
     const q = c.qs.get(name);
@@ -318,3 +321,6 @@ function withRagged(s: LatentPosterior, ragged: ReturnType<typeof raggedAxes>): 
     sd: r(s.sd),
   };
 }
+
+/** the float64-finished segment sums, for stochastic VI (svi.ts) */
+export { segmentSum64 };

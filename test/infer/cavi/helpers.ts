@@ -9,6 +9,19 @@ import { posteriorJson } from '../../../src/report/json.js';
 import type { PosteriorJson } from '../../../src/report/result.js';
 import { boundModel } from '../../support/models.js';
 
+/** Every cavi option at its declared default (a test overrides the ones it is about). */
+export const CAVI_DEFAULTS = {
+  seed: 0,
+  iters: 200,
+  tol: 1e-6,
+  batchSize: 0,
+  epochs: 10,
+  tau0: 1,
+  kappa: 0.7,
+  localIters: 100,
+  stream: '',
+};
+
 export interface CaviRun {
   readonly json: PosteriorJson;
   readonly posterior: Posterior;
@@ -26,6 +39,7 @@ export async function runCavi(
   const warnings: string[] = [];
   const before = tf.memory().numTensors;
   const posterior = await caviEngine.run(bound, {
+    ...CAVI_DEFAULTS,
     seed: options.seed ?? 0,
     iters: options.iters ?? 200,
     tol: options.tol ?? 1e-6,
