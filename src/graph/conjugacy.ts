@@ -24,6 +24,7 @@ import {
 } from '../distributions/conjugacy.js';
 import { DISTRIBUTIONS, type DistName } from '../distributions/signatures.js';
 import type { Expr } from '../lang/ast.js';
+import { subExprs } from '../lang/walk.js';
 import type { BoundModel } from './bound.js';
 import { evalConst } from './evaluate.js';
 import type { GraphNode, StochasticNode } from './ir.js';
@@ -329,28 +330,6 @@ export function discreteIndices(f: ModelFacts, e: Expr, scope: LinearityScope): 
   };
   visit(e);
   return [...out];
-}
-
-function subExprs(e: Expr): Expr[] {
-  switch (e.kind) {
-    case 'binary':
-      return [e.left, e.right];
-    case 'unary':
-      return [e.arg];
-    case 'call':
-      return e.args.map((a) => a.value);
-    case 'index':
-      return [
-        e.target,
-        ...e.indices.flatMap((a) =>
-          a.kind === 'at' ? [a.expr] : [a.lo, a.hi].filter((x): x is Expr => !!x),
-        ),
-      ];
-    case 'vector':
-      return [...e.items];
-    default:
-      return [];
-  }
 }
 
 /**

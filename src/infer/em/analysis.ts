@@ -17,6 +17,7 @@ import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { Expr } from '../../lang/ast.js';
+import { namesIn } from '../../lang/walk.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
 import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
@@ -59,41 +60,6 @@ export interface EmPlan {
 const MISSING_FAMILIES: readonly string[] = ['Categorical', 'Bernoulli', 'Normal', 'MvNormal'];
 
 const SCOPE = 'em handles discrete latents in a plate of independent cases in this version';
-
-/** Every name an expression mentions, with repetitions. */
-function names(e: Expr, out: string[] = []): string[] {
-  switch (e.kind) {
-    case 'name':
-      out.push(e.name);
-      break;
-    case 'vector':
-      for (const x of e.items) names(x, out);
-      break;
-    case 'unary':
-      names(e.arg, out);
-      break;
-    case 'binary':
-      names(e.left, out);
-      names(e.right, out);
-      break;
-    case 'index':
-      names(e.target, out);
-      for (const a of e.indices) {
-        if (a.kind === 'at') names(a.expr, out);
-        else {
-          if (a.lo) names(a.lo, out);
-          if (a.hi) names(a.hi, out);
-        }
-      }
-      break;
-    case 'call':
-      for (const a of e.args) names(a.value, out);
-      break;
-    case 'num':
-      break;
-  }
-  return out;
-}
 
 /** `P[z[i]]`: the param P and latent z when the expression has that form, with i the plate index. */
 function indexedByLatent(e: Expr, index: string): { param: string; latent: string } | undefined {
@@ -177,7 +143,7 @@ export function planEm(
   const uses = new Map<string, number>();
   const count = (e: Expr | undefined) => {
     if (!e) return;
-    for (const x of names(e)) if (learnSet.has(x)) uses.set(x, (uses.get(x) ?? 0) + 1);
+    for (const x of namesIn(e)) if (learnSet.has(x)) uses.set(x, (uses.get(x) ?? 0) + 1);
   };
   for (const name of graph.order) {
     const node = graph.nodes[name];
@@ -195,7 +161,7 @@ export function planEm(
       (n.distribution === 'Categorical' || n.distribution === 'Bernoulli')
     );
   };
-  const free = (e: Expr) => names(e).every((x) => !learnSet.has(x));
+  const free = (e: Expr) => namesIn(e).every((x) => !learnSet.has(x));
   const unboundedReal = (p: string) => {
     const node = graph.nodes[p];
     return (

@@ -15,6 +15,7 @@ import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import type { StochasticNode } from '../../../graph/ir.js';
 import type { Expr } from '../../../lang/ast.js';
+import { namesIn } from '../../../lang/walk.js';
 import { reasonAt } from '../../engine.js';
 import { learnables } from '../../registry.js';
 
@@ -58,41 +59,6 @@ export interface LinearGaussianPlan {
 /** Is this em plan the linear-Gaussian kind (the discrete plans of ../analysis.ts have no kind)? */
 export function isLinearGaussian(plan: object): plan is LinearGaussianPlan {
   return (plan as { kind?: unknown }).kind === 'linear-gaussian';
-}
-
-/** Every name an expression mentions (callees excluded), with repetitions. */
-function namesIn(e: Expr, out: string[] = []): string[] {
-  switch (e.kind) {
-    case 'name':
-      out.push(e.name);
-      break;
-    case 'vector':
-      for (const x of e.items) namesIn(x, out);
-      break;
-    case 'unary':
-      namesIn(e.arg, out);
-      break;
-    case 'binary':
-      namesIn(e.left, out);
-      namesIn(e.right, out);
-      break;
-    case 'index':
-      namesIn(e.target, out);
-      for (const a of e.indices) {
-        if (a.kind === 'at') namesIn(a.expr, out);
-        else {
-          if (a.lo) namesIn(a.lo, out);
-          if (a.hi) namesIn(a.hi, out);
-        }
-      }
-      break;
-    case 'call':
-      for (const a of e.args) namesIn(a.value, out);
-      break;
-    case 'num':
-      break;
-  }
-  return out;
 }
 
 /** `x` itself as a number literal (`0`, `-1`)? */
