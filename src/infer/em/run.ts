@@ -31,9 +31,9 @@ import {
   weightsUpdate,
 } from './mstep.js';
 import { startValues } from './start.js';
+import { recordStep } from './trace.js';
 
-/** A decrease of ℓ beyond this (relative) is a warning. */
-export const DECREASE_TOLERANCE = 1e-6;
+export { DECREASE_TOLERANCE } from './trace.js';
 
 type Values = Record<string, Float64Array>;
 
@@ -261,16 +261,8 @@ async function emLoop(
       mStep(bound, plan, e, values, blocks, options.regCovar);
       t++;
       e = estep.run(values);
-      const prev = trace[trace.length - 1];
-      trace.push(e.logZ);
       options.onProgress?.(++done, total);
-      if (e.logZ - prev < -DECREASE_TOLERANCE * Math.abs(prev))
-        options.onWarning?.({
-          kind: 'data',
-          severity: 'warning',
-          message: `em: the log-likelihood decreased at iteration ${t} (from ${prev} to ${e.logZ}${options.restarts > 1 ? `, restart ${r + 1}` : ''}); EM never decreases it, so this is a numerical problem`,
-        });
-      if (Math.abs(e.logZ - prev) < options.tol * Math.abs(e.logZ)) {
+      if (recordStep(trace, e.logZ, t, r, options)) {
         converged = true;
         break;
       }

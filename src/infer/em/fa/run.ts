@@ -28,8 +28,8 @@ import { centredMoments, projectRows } from '../../gaussian/moments.js';
 import { float64, type Posterior, type ResultArray } from '../../result.js';
 import type { emInfo } from '../info.js';
 import { uniform } from '../init.js';
-import { DECREASE_TOLERANCE } from '../run.js';
 import { startValues } from '../start.js';
+import { recordStep } from '../trace.js';
 import type { LinearGaussianPlan } from './analysis.js';
 import { pcaStart, perturbed, residualStart } from './init.js';
 import { type FaEStep, faEStep, loadingsUpdate, momentsAbout, residualVariances } from './step.js';
@@ -285,17 +285,9 @@ export async function runLinearGaussian(
       }
       // an offset not learned: m = offset + L v stays put (v = 0 when L is learned, analysis.ts)
       t++;
-      const prev = trace[trace.length - 1];
       e = faEStep(state.L, state.psi, M, N, P, K);
-      trace.push(e.logLik);
       options.onProgress?.(++done, total);
-      if (e.logLik - prev < -DECREASE_TOLERANCE * Math.abs(prev))
-        options.onWarning?.({
-          kind: 'data',
-          severity: 'warning',
-          message: `em: the log-likelihood decreased at iteration ${t} (from ${prev} to ${e.logLik}${options.restarts > 1 ? `, restart ${r + 1}` : ''}); EM never decreases it, so this is a numerical problem`,
-        });
-      if (Math.abs(e.logLik - prev) < options.tol * Math.abs(e.logLik)) {
+      if (recordStep(trace, e.logLik, t, r, options)) {
         converged = true;
         break;
       }
