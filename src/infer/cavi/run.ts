@@ -36,6 +36,7 @@ import {
   discreteQ,
   disposeQ,
   negKl,
+  pinned,
   type Q,
   setEta,
 } from './state.js';
@@ -199,7 +200,7 @@ class Cavi {
         const seg = t.selectorSegments;
         logits = tf.add(logits, seg ? tf.unsortedSegmentSum(l, seg as tf.Tensor1D, q.M) : l);
       }
-      return tf.softmax(logits, 1);
+      return pinned(q.pin, tf.softmax(logits, 1));
     });
     q.q.dispose();
     q.q = next;
