@@ -89,20 +89,21 @@ export function priorEta(
   env: Env = {},
 ): Float64Array[] {
   const f64 = (expFamilyOf(l.family) as ExpFamily).float64 as ExpFamily64;
-  const args = priorArgs(l, ev, env, (e) => download(() => e));
+  const args = priorArgs(l, ev, env, download);
   return f64.naturalParams(args);
 }
 
 /**
  * The prior's parameters in the conjugate family's terms, in the latent's layout ([M] or
  * [M · K] entries): a number of the view (Exponential's shape 1) or the node's argument
- * evaluated in `env`, passed through `as` (download, or keep as a tensor for autodiff).
+ * evaluated in `env` by the thunk `as` is given (download, or call it to keep the tensor for
+ * autodiff).
  */
 export function priorArgs<T>(
   l: Extract<CaviLatent, { kind: 'continuous' }>,
   ev: ExprEvaluator,
   env: Env,
-  as: (t: tf.Tensor) => T,
+  as: (evaluate: () => tf.Tensor) => T,
 ): Record<string, T | Float64Array> {
   const model = ev.model;
   const node = model.graph.nodes[l.name] as StochasticNode;
@@ -117,7 +118,7 @@ export function priorArgs<T>(
     args[name] =
       typeof v === 'number'
         ? new Float64Array(size).fill(v)
-        : as(ev.inLayout(node.args[v], l.name, env, event));
+        : as(() => ev.inLayout(node.args[v], l.name, env, event));
   }
   return args;
 }

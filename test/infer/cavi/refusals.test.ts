@@ -1,6 +1,10 @@
 // What cavi refuses, with the node and line `plato engines` shows: non-conjugate edges, families
 // with no variational factor here, hierarchies, missing entries of a continuous node.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runInProcess } from '../../cli/helpers.js';
 import { caviRefusal } from './helpers.js';
 
 describe('cavi refusals name the node and line', () => {
@@ -35,5 +39,39 @@ describe('cavi refusals name the node and line', () => {
     expect(nodes).toContain('a:4');
     expect(nodes).toContain('b:5');
     expect(r.find((x) => x.node === 'b')?.message).toMatch(/hierarchy/);
+  });
+
+  it('`plato engines` prints the non-conjugate edge with its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plato-cavi-'));
+    const model = join(dir, 'm.plato');
+    const data = join(dir, 'm.json');
+    writeFileSync(
+      model,
+      'model m {\n  size N\n  mu ~ Normal(0, 1)\n  plate i in N { y[i] ~ Poisson(exp(mu)) }\n}\n',
+    );
+    writeFileSync(data, JSON.stringify({ N: 2, y: [1, 2] }));
+    const r = await runInProcess(['engines', model, '--data', data]);
+    const line = r.stdout.split('\n').find((l) => l.trim().startsWith('cavi'));
+    expect(line).toMatch(/cavi\s+✗\s+y \(line 4:18\): .*non-conjugate edge/);
+  });
+
+  it('missing entries of a continuous node', () => {
+    const r = caviRefusal(
+      `model m {
+  size N
+  mu ~ Normal(0, 1)
+  plate i in N { y[i] ~ Normal(mu, 1) }
+}`,
+      { y: [1, null, 2] },
+    );
+    expect(r).toEqual([
+      {
+        node: 'y',
+        line: 4,
+        message: expect.stringMatching(
+          /missing entries: cavi fills in missing entries of discrete nodes/,
+        ),
+      },
+    ]);
   });
 });
