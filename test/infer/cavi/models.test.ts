@@ -48,8 +48,6 @@ const entropy = (r: readonly number[]) => -sum(r.map((v) => (v > 0 ? v * Math.lo
  * update are given by `comp`; returns the weights' Dirichlet, the responsibilities and the ELBO.
  */
 function mixtureCavi(
-  N: number,
-  K: number,
   a0: number[],
   y: readonly (number | null)[],
   comp: {
@@ -148,8 +146,6 @@ describe('naive Bayes with some labels null', () => {
     expectNonDecreasing(r.posterior.elbo ?? [], 1e-6);
     const comp = betaBernoulli(x, K);
     const ref = mixtureCavi(
-      N,
-      K,
       [1, 1, 1],
       labels,
       comp,
@@ -272,8 +268,6 @@ describe('mixtures at a float64 mean-field fixed point', () => {
     const q = r.json.latents.z.params.p as number[][];
     const comp = normalMeans(x, K, 0.7, 0, 10);
     const ref = mixtureCavi(
-      N,
-      K,
       [1, 1, 1],
       x.map(() => null),
       comp,
@@ -312,8 +306,6 @@ describe('mixtures at a float64 mean-field fixed point', () => {
     const q = r.json.latents.z.params.p as number[][];
     const comp = betaBernoulli(x, K);
     const ref = mixtureCavi(
-      N,
-      K,
       [1, 1],
       x.map(() => null),
       comp,
