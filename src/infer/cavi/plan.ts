@@ -40,6 +40,7 @@ import { exprToString } from '../../graph/print.js';
 import type { Expr } from '../../lang/ast.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
+import { type LinearBlock, linearBlocks } from './linearPlan.js';
 
 export type ContinuousFamily = 'Beta' | 'Gamma' | 'Dirichlet' | 'Normal';
 export type DiscreteFamily = 'Categorical' | 'Bernoulli';
@@ -109,6 +110,8 @@ export interface CaviPlan {
   readonly known: readonly string[];
   /** params to learn (variational EM), model order */
   readonly params: readonly CaviParam[];
+  /** Normal latents with a joint Gaussian factor and their linear-Gaussian children (linear.ts) */
+  readonly linear: readonly LinearBlock[];
 }
 
 export type PlanResult =
@@ -204,11 +207,25 @@ class Planner {
   }
 
   run(): PlanResult {
+    const lin = linearBlocks(this.f, (n) => this.unknown(n));
+    for (const r of lin.reasons) this.reason(r.node, r.message);
+    // a block's latent and children are the block's (linear.ts), not factors and terms here
+    const inBlock = new Set(
+      lin.blocks.flatMap((b) => [b.latent, ...b.children.map((c) => c.node)]),
+    );
+    for (const b of lin.blocks)
+      for (const c of b.children)
+        if (this.readsParam(this.node(c.node) as StochasticNode))
+          this.reason(
+            c.node,
+            `${c.node} is a linear-Gaussian child of ${b.latent} and reads a param to learn: not in this version of cavi`,
+          );
     const latents: CaviLatent[] = [];
     const discrete: CaviLatent[] = [];
     const terms: CaviTerm[] = [];
     const known: string[] = [];
     for (const n of this.f.stochastic) {
+      if (inBlock.has(n.name)) continue;
       const status = this.f.status(n.name);
       if (status === 'partial' && !this.partial.has(n.name)) {
         this.reason(
@@ -242,7 +259,10 @@ class Planner {
       if (t) terms.push(t);
     }
     if (this.reasons.length > 0) return { ok: false, reasons: this.reasons };
-    return { ok: true, plan: { latents: [...latents, ...discrete], terms, known, params: [] } };
+    return {
+      ok: true,
+      plan: { latents: [...latents, ...discrete], terms, known, params: [], linear: lin.blocks },
+    };
   }
 
   /** The variational factor of a latent, or a reason. */

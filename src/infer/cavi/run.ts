@@ -28,6 +28,7 @@ import {
 import { float64, type LatentPosterior, type Posterior, ResultArray } from '../result.js';
 import { raggedAxes } from '../sample/summary.js';
 import type { caviInfo } from './info.js';
+import { LinearBlockRt } from './linear.js';
 import {
   dirichletConcentrations,
   ParamState,
@@ -154,6 +155,29 @@ class Cavi {
     for (const k of plan.known) this.constant += knownLogProb(k, ev);
     for (const q of this.qs.values()) if (q.kind === 'continuous') this.parts.set(q.name, negKl(q));
     for (const t of this.terms) this.setTerm(t);
+    for (const b of plan.linear) {
+      const rt = new LinearBlockRt(b, ev);
+      this.blocks.set(b.latent, rt);
+      this.setBlock(rt);
+    }
+  }
+
+  /** the linear-Gaussian blocks (linear.ts), by latent */
+  readonly blocks = new Map<string, LinearBlockRt>();
+
+  /** E[log τ] and E[τ] of a block's noise precision (0 and 1 for a known sd). */
+  private precisionMoments(b: LinearBlockRt): [number, number] {
+    if (!b.block.precision) return [0, 1];
+    const q = this.qs.get(b.block.precision) as ContinuousQ;
+    const m = (q.f64.expectedStats as NonNullable<typeof q.f64.expectedStats>)(q.eta, 1);
+    return [m[0][0], m[1][0]];
+  }
+
+  /** A block's ELBO parts: −KL of q(w), and its children's expected log-likelihood (float64). */
+  private setBlock(b: LinearBlockRt): void {
+    const [eLog, e] = this.precisionMoments(b);
+    this.parts.set(b.block.latent, b.negKl());
+    this.parts.set(`${b.block.latent} → children`, b.logLik(eLog, e));
   }
 
   elbo(): number {
@@ -209,6 +233,13 @@ class Cavi {
       });
       tf.dispose(inc.flatMap((b) => [b.value, b.at]));
     }
+    // a linear-Gaussian block's message to its noise precision τ (natural parameters log τ, τ)
+    for (const b of this.blocks.values()) {
+      if (b.block.precision !== q.name) continue;
+      const [a, r] = b.precisionMessage();
+      sums[0][0] += a;
+      sums[1][0] += r;
+    }
     setEta(
       q,
       q.eta0.map((e, i) => e.map((v, j) => v + sums[i][j])),
@@ -234,6 +265,12 @@ class Cavi {
 
   /** Update one latent; recompute the ELBO parts that depend on it. */
   update(name: string): void {
+    const block = this.blocks.get(name);
+    if (block) {
+      block.update(this.precisionMoments(block)[1]);
+      this.setBlock(block);
+      return;
+    }
     const q = this.qs.get(name) as Q;
     if (q.kind === 'continuous') this.updateContinuous(q);
     else this.updateDiscrete(q);
@@ -241,6 +278,7 @@ class Cavi {
       const reads = t.weightBy === name || t.uses.some((u) => u.use.latent === name);
       if (reads) this.setTerm(t);
     }
+    for (const b of this.blocks.values()) if (b.block.precision === name) this.setBlock(b);
   }
 
   /**
@@ -330,7 +368,8 @@ export async function runCavi(
     let current = c.elbo();
     while (t < options.iters) {
       t++;
-      for (const l of plan.latents) {
+      // the linear-Gaussian blocks' joint factors first, then the others (plan order)
+      for (const l of [...plan.linear.map((b) => ({ name: b.latent })), ...plan.latents]) {
         c.update(l.name);
         const next = c.elbo();
         if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
@@ -390,6 +429,12 @@ function summaries(bound: BoundModel, c: Cavi): Record<string, LatentPosterior> 
   const out: Record<string, LatentPosterior> = {};
   for (const name of bound.graph.order) {
     const q = c.qs.get(name);
+    const block = c.blocks.get(name);
+    if (block) {
+      // q(w) = N(m, S) reported by its marginals
+      out[name] = normalSummary(block.m, block.sds(), fullShape(bound, name));
+      continue;
+    }
     if (!q) continue;
     const F = fullShape(bound, name);
     let s: LatentPosterior;
