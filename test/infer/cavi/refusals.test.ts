@@ -74,4 +74,54 @@ describe('cavi refusals name the node and line', () => {
       },
     ]);
   });
+
+  it('a linear-Gaussian mean reading two latents, and per-group coefficients', () => {
+    const two = caviRefusal(
+      `model m {
+  size N
+  size P
+  data X: real[N, P]
+  w ~ Normal(zeros(P), 1)
+  b ~ Normal(0, 1)
+  plate i in N { y[i] ~ Normal(dot(X[i], w) + b, 1) }
+}`,
+      {
+        N: 2,
+        P: 2,
+        X: [
+          [1, 0],
+          [0, 1],
+        ],
+        y: [1, 2],
+      },
+    );
+    expect(two.map((r) => `${r.node}:${r.line}`)).toContain('y:7');
+    expect(two.find((r) => r.node === 'y')?.message).toMatch(/reads the latents w and b/);
+    const groups = caviRefusal(
+      `model m {
+  size G
+  size N
+  size P
+  data X: real[G, N, P]
+  plate g in G {
+    w[g] ~ Normal(zeros(P), 1)
+    plate i in N { y[g, i] ~ Normal(dot(X[g, i], w[g]), 1) }
+  }
+}`,
+      {
+        G: 1,
+        N: 2,
+        P: 2,
+        X: [
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ],
+        y: [[1, 2]],
+      },
+    );
+    expect(groups[0]).toMatchObject({ node: 'w', line: 7 });
+    expect(groups[0].message).toMatch(/has plates/);
+  });
 });
