@@ -19,6 +19,8 @@
 // known (their current value), and the run maximises the ELBO in them after each sweep.
 // Missing entries of an observed discrete node are latents with their own factor (naive Bayes
 // with some labels null): the node is a discrete latent whose observed entries are pinned.
+// A Normal latent read through a design (`dot(X[i], w)`) is a linear-Gaussian block with a joint
+// Gaussian factor (linearPlan.ts); its children are the block's, not terms here.
 // Refused, with the node and line: nets, missing entries of a continuous node, latent prior
 // arguments of a continuous latent (hierarchies), a latent node whose
 // term is selected by a discrete latent, two discrete latents in one term (chains), and every
