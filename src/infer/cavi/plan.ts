@@ -15,15 +15,21 @@
 //   - at most one discrete latent z, read through a whole-element reference `z[…]` anywhere in the
 //     arguments (a mixture `beta[z[d, n]]`, `mu[z[i]]`, or a known table `m[z[i]]`): the term is
 //     evaluated once per state of z and weighted by q(z).
-// Refused, with the node and line: params to learn and nets (variational EM comes later),
-// missing entries, latent prior arguments of a continuous latent (hierarchies), a latent node whose
+// Params to learn are point-estimated by variational EM (params.ts): the planner reads them as
+// known (their current value), and the run maximises the ELBO in them after each sweep.
+// Missing entries of an observed discrete node are latents with their own factor (naive Bayes
+// with some labels null): the node is a discrete latent whose observed entries are pinned.
+// A Normal latent read through a design (`dot(X[i], w)`) is a linear-Gaussian block with a joint
+// Gaussian factor (linearPlan.ts); its children are the block's, not terms here.
+// Refused, with the node and line: nets, missing entries of a continuous node, latent prior
+// arguments of a continuous latent (hierarchies), a latent node whose
 // term is selected by a discrete latent, two discrete latents in one term (chains), and every
 // non-conjugate edge.
 
 import type { Reason } from '../../diagnostics/reason.js';
 import { findPair, type PriorView, pairsOfChild } from '../../distributions/conjugacy.js';
 import { DISTRIBUTIONS, type DistName } from '../../distributions/signatures.js';
-import type { BoundModel } from '../../graph/bound.js';
+import type { BoundModel, NDArray } from '../../graph/bound.js';
 import { type ModelFacts, modelFacts, selectsElements } from '../../graph/conjugacy.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import {
@@ -34,7 +40,9 @@ import {
 } from '../../graph/linearity.js';
 import { exprToString } from '../../graph/print.js';
 import type { Expr } from '../../lang/ast.js';
+import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
+import { type LinearBlock, linearBlocks } from './linearPlan.js';
 
 export type ContinuousFamily = 'Beta' | 'Gamma' | 'Dirichlet' | 'Normal';
 export type DiscreteFamily = 'Categorical' | 'Bernoulli';
@@ -61,7 +69,21 @@ export type CaviLatent =
       /** the prior read as the conjugate family (Exponential as Gamma(1, rate), …) */
       readonly view: PriorView;
     }
-  | { readonly name: string; readonly kind: 'discrete'; readonly family: DiscreteFamily };
+  | {
+      readonly name: string;
+      readonly kind: 'discrete';
+      readonly family: DiscreteFamily;
+      /** an observed node with missing entries: q is pinned to the data where observed */
+      readonly partial?: boolean;
+    };
+
+/** A param learned by the variational M-step, in unconstrained coordinates θ = T(u). */
+export interface CaviParam {
+  readonly name: string;
+  /** the param's full shape */
+  readonly shape: readonly number[];
+  readonly transform: Transform;
+}
 
 /** A continuous latent read by one argument of a term. */
 export interface ParentUse {
@@ -86,8 +108,12 @@ export interface CaviPlan {
   readonly latents: readonly CaviLatent[];
   /** the terms of nodes reading some latent (observed nodes and latents alike) */
   readonly terms: readonly CaviTerm[];
-  /** observed nodes that read no latent: constant terms of the ELBO */
+  /** observed nodes that read no latent nor learned param: constant terms of the ELBO */
   readonly known: readonly string[];
+  /** params to learn (variational EM), model order */
+  readonly params: readonly CaviParam[];
+  /** Normal latents with a joint Gaussian factor and their linear-Gaussian children (linear.ts) */
+  readonly linear: readonly LinearBlock[];
 }
 
 export type PlanResult =
@@ -96,15 +122,74 @@ export type PlanResult =
 
 /** Plan cavi for a bound model (pure, no tensors). */
 export function planCavi(bound: BoundModel): PlanResult {
-  return new Planner(bound).run();
+  const learn = learnables(bound);
+  const reasons: Reason[] = [];
+  const params: CaviParam[] = [];
+  const placeholders: Record<string, NDArray> = {};
+  for (const p of learn) {
+    const node = bound.graph.nodes[p];
+    const at = { node: p, line: node.line ?? 0, column: node.column ?? 0 };
+    if (node.kind === 'net') {
+      reasons.push({
+        ...at,
+        message: `the net ${p} would have to be learned: cavi learns no nets (use avi)`,
+      });
+      continue;
+    }
+    const t = transformOf(bound, p, "cavi's M-step");
+    if (typeof t === 'string') {
+      reasons.push({ ...at, message: t });
+      continue;
+    }
+    const s = bound.shapes[p];
+    const shape = [...s.batch, ...s.event];
+    params.push({ name: p, shape, transform: t });
+    placeholders[p] = bound.values[p] ?? {
+      shape,
+      data: new Float64Array(shape.reduce((a, b) => a * b, 1)),
+    };
+  }
+  // the planner reads the learned params as known: each E-step holds them at their value
+  const known =
+    learn.length > 0 ? { ...bound, values: { ...bound.values, ...placeholders } } : bound;
+  const r = new Planner(known, new Set(params.map((p) => p.name))).run();
+  if (reasons.length > 0) return { ok: false, reasons: [...reasons, ...(r.ok ? [] : r.reasons)] };
+  return r.ok ? { ok: true, plan: { ...r.plan, params } } : r;
 }
 
 class Planner {
   private readonly f: ModelFacts;
   private readonly reasons: Reason[] = [];
 
-  constructor(private readonly bound: BoundModel) {
+  /** the discrete nodes with missing entries: latents whose observed entries are pinned */
+  private readonly partial = new Set<string>();
+
+  constructor(
+    private readonly bound: BoundModel,
+    private readonly learned: ReadonlySet<string>,
+  ) {
     this.f = modelFacts(bound);
+    for (const n of this.f.stochastic)
+      if (this.f.status(n.name) === 'partial' && DISCRETE.includes(n.distribution))
+        this.partial.add(n.name);
+  }
+
+  /** latent, or a discrete node with missing entries */
+  private unknown(name: string): boolean {
+    return this.f.latent.has(name) || this.partial.has(name);
+  }
+
+  /** Does node n's log-density read a learned param (directly or through deterministic nodes)? */
+  private readsParam(n: StochasticNode): boolean {
+    const seen = new Set<string>();
+    const visit = (name: string): boolean => {
+      if (seen.has(name)) return false;
+      seen.add(name);
+      if (this.learned.has(name)) return true;
+      const x = this.bound.graph.nodes[name];
+      return x?.kind === 'deterministic' && x.parents.some(visit);
+    };
+    return n.parents.some(visit);
   }
 
   private reason(node: string, message: string): void {
@@ -120,41 +205,48 @@ class Planner {
 
   private isDiscreteLatent(name: string): boolean {
     const n = this.node(name);
-    return !!n && this.f.latent.has(name) && DISTRIBUTIONS[n.distribution].finite;
+    return !!n && this.unknown(name) && DISTRIBUTIONS[n.distribution].finite;
   }
 
   run(): PlanResult {
-    for (const p of learnables(this.bound)) {
-      const kind = this.bound.graph.nodes[p].kind;
-      this.reason(
-        p,
-        kind === 'net'
-          ? `the net ${p} would have to be learned: cavi learns no nets (use avi)`
-          : `the param ${p} has no value: variational EM (learning params) is not in this version of cavi; give ${p} a value in the data or a default`,
-      );
-    }
+    const lin = linearBlocks(this.f, (n) => this.unknown(n));
+    for (const r of lin.reasons) this.reason(r.node, r.message);
+    // a block's latent and children are the block's (linear.ts), not factors and terms here
+    const inBlock = new Set(
+      lin.blocks.flatMap((b) => [b.latent, ...b.children.map((c) => c.node)]),
+    );
+    for (const b of lin.blocks)
+      for (const c of b.children)
+        if (this.readsParam(this.node(c.node) as StochasticNode))
+          this.reason(
+            c.node,
+            `${c.node} is a linear-Gaussian child of ${b.latent} and reads a param to learn: not in this version of cavi`,
+          );
     const latents: CaviLatent[] = [];
     const discrete: CaviLatent[] = [];
     const terms: CaviTerm[] = [];
     const known: string[] = [];
     for (const n of this.f.stochastic) {
+      if (inBlock.has(n.name)) continue;
       const status = this.f.status(n.name);
-      if (status === 'partial') {
+      if (status === 'partial' && !this.partial.has(n.name)) {
         this.reason(
           n.name,
-          `${n.name} has missing entries: missing values are not in this version of cavi`,
+          `${n.name} (${n.distribution}) has missing entries: cavi fills in missing entries of discrete nodes (Categorical, Bernoulli) only`,
         );
         continue;
       }
-      const latent = status === 'latent';
+      const latent = status !== 'observed';
       if (latent) {
-        const l = this.latent(n);
+        const l = this.latent(n, status === 'partial');
         if (l?.kind === 'discrete') discrete.push(l);
         else if (l) latents.push(l);
       }
       const deps = this.f.deps.get(n.name) ?? new Set<string>();
       if (deps.size === 0) {
-        if (!latent) known.push(n.name);
+        // a node reading a learned param is a term of the M-step's objective
+        if (!latent && !this.readsParam(n)) known.push(n.name);
+        else if (!latent) terms.push({ node: n.name, observed: true, uses: [] });
         continue;
       }
       if (latent && DISTRIBUTIONS[n.distribution].finite === false) {
@@ -169,13 +261,21 @@ class Planner {
       if (t) terms.push(t);
     }
     if (this.reasons.length > 0) return { ok: false, reasons: this.reasons };
-    return { ok: true, plan: { latents: [...latents, ...discrete], terms, known } };
+    return {
+      ok: true,
+      plan: { latents: [...latents, ...discrete], terms, known, params: [], linear: lin.blocks },
+    };
   }
 
   /** The variational factor of a latent, or a reason. */
-  private latent(n: StochasticNode): CaviLatent | undefined {
+  private latent(n: StochasticNode, partial: boolean): CaviLatent | undefined {
     if (DISCRETE.includes(n.distribution))
-      return { name: n.name, kind: 'discrete', family: n.distribution as DiscreteFamily };
+      return {
+        name: n.name,
+        kind: 'discrete',
+        family: n.distribution as DiscreteFamily,
+        ...(partial ? { partial: true } : {}),
+      };
     const view = this.f.priorView(n);
     if (view && CONTINUOUS.includes(view.as))
       return { name: n.name, kind: 'continuous', family: view.as as ContinuousFamily, view };
@@ -193,7 +293,7 @@ class Planner {
     latent: boolean,
   ): CaviTerm | undefined {
     const none = this.f.scope([], n);
-    const unknown = [...deps].filter((d) => !this.f.latent.has(d));
+    const unknown = [...deps].filter((d) => !this.unknown(d));
     if (unknown.length > 0)
       return void this.reason(n.name, `${n.name} reads ${unknown[0]}, which has no value`);
     const discrete = [...deps].filter((d) => this.isDiscreteLatent(d));

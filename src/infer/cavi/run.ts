@@ -11,7 +11,7 @@
 // is reported with the sweep and the node — it signals a wrong update. The sweep's L goes to the
 // trace `elbo`; the run stops when its relative change falls below `tol`.
 import * as tf from '@tensorflow/tfjs';
-import { ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
+import { type Env, ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
@@ -25,10 +25,18 @@ import {
   gammaSummary,
   normalSummary,
 } from '../exact/summary.js';
-import { type LatentPosterior, type Posterior, ResultArray } from '../result.js';
+import { float64, type LatentPosterior, type Posterior, ResultArray } from '../result.js';
 import { raggedAxes } from '../sample/summary.js';
 import type { caviInfo } from './info.js';
-import type { CaviPlan, CaviTerm } from './plan.js';
+import { LinearBlockRt } from './linear.js';
+import {
+  dirichletConcentrations,
+  ParamState,
+  priorObjective,
+  readsParams,
+  termObjective,
+} from './params.js';
+import type { CaviLatent, CaviPlan, CaviTerm } from './plan.js';
 import {
   type ContinuousQ,
   continuousQ,
@@ -36,6 +44,9 @@ import {
   discreteQ,
   disposeQ,
   negKl,
+  pinned,
+  priorArgs,
+  priorEta,
   type Q,
   setEta,
 } from './state.js';
@@ -92,41 +103,81 @@ function statesOf(name: string, ev: ExprEvaluator, qs: ReadonlyMap<string, Q>): 
     const q = qs.get(parent);
     if (q?.kind === 'continuous' && q.K > 1) return q.K;
   }
-  const s = ev.valueShape(arg, name, {});
+  // valueShape evaluates the argument: tidy disposes that value
+  let s: number[] = [];
+  tf.tidy(() => {
+    s = ev.valueShape(arg, name, {});
+  });
   return s[s.length - 1];
 }
 
 export class Cavi {
   readonly qs = new Map<string, Q>();
   readonly terms: TermRt[] = [];
+  /** indices in `terms` of the terms that read a learned param */
+  private readonly paramTerms: number[];
   /** the ELBO's parts, by node: a term's E_q[log p], a discrete latent's term + entropy, −KL */
   readonly parts = new Map<string, number>();
   /** per part, the magnitude of the float32 pieces it sums (see DECREASE_TOLERANCE) */
   readonly scales = new Map<string, number>();
   constant = 0;
+  /** the continuous latents whose prior reads a learned param (variational EM: params.ts) */
+  private readonly paramLatents: Extract<CaviLatent, { kind: 'continuous' }>[] = [];
 
   constructor(
     readonly plan: CaviPlan,
     readonly ev: ExprEvaluator,
     seed: number,
+    /** the learned params' current values (variational EM), as tensors */
+    penv: Env = {},
   ) {
     const rng = new Rng(seed);
+    const learned = new Set(plan.params.map((p) => p.name));
     for (const l of plan.latents)
-      if (l.kind === 'continuous') this.qs.set(l.name, continuousQ(l, ev));
+      if (l.kind === 'continuous') {
+        this.qs.set(l.name, continuousQ(l, ev, penv));
+        if (readsParams(ev.model, l.name, learned)) this.paramLatents.push(l);
+      }
     for (const l of plan.latents)
       if (l.kind === 'discrete')
         this.qs.set(l.name, discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng));
     const byNode = new Map(plan.terms.map((t) => [t.node, t]));
-    for (const t of plan.terms) this.terms.push(new TermRt(t, ev, this.qs));
+    for (const t of plan.terms) this.terms.push(new TermRt(t, ev, this.qs, penv));
     // a discrete latent with known arguments still has its own term (its prior)
     for (const l of plan.latents) {
       if (l.kind !== 'discrete' || byNode.has(l.name)) continue;
       const t: CaviTerm = { node: l.name, observed: false, uses: [] };
-      this.terms.push(new TermRt(t, ev, this.qs));
+      this.terms.push(new TermRt(t, ev, this.qs, penv));
     }
+    this.paramTerms = this.terms
+      .map((t, i) => (readsParams(ev.model, t.node.name, learned) ? i : -1))
+      .filter((i) => i >= 0);
     for (const k of plan.known) this.constant += knownLogProb(k, ev);
     for (const q of this.qs.values()) if (q.kind === 'continuous') this.parts.set(q.name, negKl(q));
     for (const t of this.terms) this.setTerm(t);
+    for (const b of plan.linear) {
+      const rt = new LinearBlockRt(b, ev);
+      this.blocks.set(b.latent, rt);
+      this.setBlock(rt);
+    }
+  }
+
+  /** the linear-Gaussian blocks (linear.ts), by latent */
+  readonly blocks = new Map<string, LinearBlockRt>();
+
+  /** E[log τ] and E[τ] of a block's noise precision (0 and 1 for a known sd). */
+  private precisionMoments(b: LinearBlockRt): [number, number] {
+    if (!b.block.precision) return [0, 1];
+    const q = this.qs.get(b.block.precision) as ContinuousQ;
+    const m = (q.f64.expectedStats as NonNullable<typeof q.f64.expectedStats>)(q.eta, 1);
+    return [m[0][0], m[1][0]];
+  }
+
+  /** A block's ELBO parts: −KL of q(w), and its children's expected log-likelihood (float64). */
+  private setBlock(b: LinearBlockRt): void {
+    const [eLog, e] = this.precisionMoments(b);
+    this.parts.set(b.block.latent, b.negKl());
+    this.parts.set(`${b.block.latent} → children`, b.logLik(eLog, e));
   }
 
   elbo(): number {
@@ -182,6 +233,13 @@ export class Cavi {
       });
       tf.dispose(inc.flatMap((b) => [b.value, b.at]));
     }
+    // a linear-Gaussian block's message to its noise precision τ (natural parameters log τ, τ)
+    for (const b of this.blocks.values()) {
+      if (b.block.precision !== q.name) continue;
+      const [a, r] = b.precisionMessage();
+      sums[0][0] += a;
+      sums[1][0] += r;
+    }
     setEta(
       q,
       q.eta0.map((e, i) => e.map((v, j) => v + sums[i][j])),
@@ -199,7 +257,7 @@ export class Cavi {
         const seg = t.selectorSegments;
         logits = tf.add(logits, seg ? tf.unsortedSegmentSum(l, seg as tf.Tensor1D, q.M) : l);
       }
-      return tf.softmax(logits, 1);
+      return pinned(q.pin, tf.softmax(logits, 1));
     });
     q.q.dispose();
     q.q = next;
@@ -207,12 +265,68 @@ export class Cavi {
 
   /** Update one latent; recompute the ELBO parts that depend on it. */
   update(name: string): void {
+    const block = this.blocks.get(name);
+    if (block) {
+      block.update(this.precisionMoments(block)[1]);
+      this.setBlock(block);
+      return;
+    }
     const q = this.qs.get(name) as Q;
     if (q.kind === 'continuous') this.updateContinuous(q);
     else this.updateDiscrete(q);
     for (const t of this.terms) {
       const reads = t.weightBy === name || t.uses.some((u) => u.use.latent === name);
       if (reads) this.setTerm(t);
+    }
+    for (const b of this.blocks.values()) if (b.block.precision === name) this.setBlock(b);
+  }
+
+  /**
+   * The M-step's objective: the parts of E_q[log p] that read the learned params, as a
+   * differentiable scalar of the params' tensors in `env` (params.ts).
+   */
+  paramObjective(env: Env): tf.Scalar {
+    return tf.tidy(() => {
+      let s: tf.Tensor = tf.scalar(0);
+      for (const l of this.paramLatents) {
+        const q = this.qs.get(l.name) as ContinuousQ;
+        s = tf.add(
+          s,
+          priorObjective(l, q, env, (e) => priorArgs(l, this.ev, e, (f) => f())),
+        );
+      }
+      for (const i of this.paramTerms) {
+        const term = this.terms[i].term;
+        s = tf.add(
+          s,
+          termObjective((e) => new TermRt(term, this.ev, this.qs, e), this.qs, env),
+        );
+      }
+      return s as tf.Scalar;
+    });
+  }
+
+  /** The mean over a Dirichlet latent's elements of E_q[log θ_e] (float64): Minka's statistic. */
+  meanLog(name: string): Float64Array {
+    const q = this.qs.get(name) as ContinuousQ;
+    const m = (q.f64.expectedStats as NonNullable<typeof q.f64.expectedStats>)(q.eta, q.K)[0];
+    const out = new Float64Array(q.K);
+    for (let i = 0; i < m.length; i++) out[i % q.K] += m[i] / q.M;
+    return out;
+  }
+
+  /** Recompute what reads the learned params (priors, terms, their ELBO parts) at θ in `env`. */
+  refreshParams(env: Env): void {
+    for (const l of this.paramLatents) {
+      const q = this.qs.get(l.name) as ContinuousQ;
+      q.eta0 = priorEta(l, this.ev, env);
+      this.parts.set(q.name, negKl(q));
+    }
+    for (const i of this.paramTerms) {
+      const old = this.terms[i];
+      this.terms[i] = new TermRt(old.term, this.ev, this.qs, env);
+      old.dispose();
+      this.setTerm(this.terms[i]);
     }
   }
 
@@ -230,17 +344,32 @@ export async function runCavi(
   options: RunOptions<typeof caviInfo.options>,
 ): Promise<Posterior> {
   const start = performance.now();
-  const ev = new ExprEvaluator(bound);
+  // variational EM: the learned params' start (their default, else neutral and jittered)
+  const params =
+    plan.params.length > 0
+      ? new ParamState(
+          plan.params,
+          bound,
+          new Rng(options.seed ^ 0x5bd1e995),
+          dirichletConcentrations(
+            bound,
+            plan.params,
+            new Set(plan.latents.filter((l) => l.kind === 'continuous').map((l) => l.name)),
+          ),
+        )
+      : undefined;
+  const ev = new ExprEvaluator(params ? params.withValues(bound) : bound);
   let c: Cavi | undefined;
   try {
-    c = new Cavi(plan, ev, options.seed);
+    c = new Cavi(plan, ev, options.seed, params?.env);
     const trace: number[] = [];
     let converged = false;
     let t = 0;
     let current = c.elbo();
     while (t < options.iters) {
       t++;
-      for (const l of plan.latents) {
+      // the linear-Gaussian blocks' joint factors first, then the others (plan order)
+      for (const l of [...plan.linear.map((b) => ({ name: b.latent })), ...plan.latents]) {
         c.update(l.name);
         const next = c.elbo();
         if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
@@ -250,6 +379,18 @@ export async function runCavi(
             message: `cavi: the ELBO decreased at sweep ${t}, updating ${l.name} (from ${current} to ${next}); coordinate ascent never decreases it, so an update is wrong or numerically unstable`,
           });
         current = next;
+      }
+      if (params && c) {
+        const cc = c;
+        // the M-step keeps its steps only if the ELBO did not decrease (params.ts)
+        current = params.mStep(
+          (env) => cc.paramObjective(env),
+          (env) => cc.refreshParams(env),
+          () => cc.elbo(),
+          () => DECREASE_TOLERANCE * (Math.abs(cc.elbo()) + cc.scale()),
+          options.tol,
+          (name) => cc.meanLog(name),
+        );
       }
       const prev = trace[trace.length - 1];
       trace.push(current);
@@ -269,10 +410,16 @@ export async function runCavi(
       logEvidence: current,
       elbo: trace,
       latents: summaries(bound, c),
-      params: {},
+      params: Object.fromEntries(
+        plan.params.map((p) => [
+          p.name,
+          float64(Float64Array.from(params?.values[p.name] ?? []), p.shape),
+        ]),
+      ),
     };
   } finally {
     c?.dispose();
+    params?.dispose();
     ev.dispose();
   }
 }
@@ -280,11 +427,17 @@ export async function runCavi(
 /** Each latent's variational factor as DESIGN.md §5 reports it (model order, ragged axes kept). */
 export function summaries(
   bound: BoundModel,
-  c: { readonly qs: ReadonlyMap<string, Q> },
+  c: { readonly qs: ReadonlyMap<string, Q>; readonly blocks?: ReadonlyMap<string, LinearBlockRt> },
 ): Record<string, LatentPosterior> {
   const out: Record<string, LatentPosterior> = {};
   for (const name of bound.graph.order) {
     const q = c.qs.get(name);
+    const block = c.blocks?.get(name);
+    if (block) {
+      // q(w) = N(m, S) reported by its marginals
+      out[name] = normalSummary(block.m, block.sds(), fullShape(bound, name));
+      continue;
+    }
     if (!q) continue;
     const F = fullShape(bound, name);
     let s: LatentPosterior;

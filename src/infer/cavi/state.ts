@@ -5,6 +5,7 @@
 // states) on the device.
 import * as tf from '@tensorflow/tfjs';
 import { download, type ExprEvaluator, fullShape } from '../../compile/evaluator.js';
+import type { Env } from '../../compile/model.js';
 import type { ExpFamily, ExpFamily64 } from '../../distributions/distribution.js';
 import { expFamilyOf } from '../../distributions/expfamily.js';
 import type { Rng } from '../../distributions/rng.js';
@@ -26,7 +27,8 @@ export interface ContinuousQ {
   readonly K: number;
   /** elements (factors) */
   readonly M: number;
-  readonly eta0: readonly Float64Array[];
+  /** the prior's η (changes only when a learned param in the prior's arguments moves: params.ts) */
+  eta0: readonly Float64Array[];
   eta: Float64Array[];
   /** E_q[T(x)] per block: [M] or [M, K] */
   moments: tf.Tensor[];
@@ -42,6 +44,11 @@ export interface DiscreteQ {
   readonly S: number;
   /** q(x = s) per element: [M, S] */
   q: tf.Tensor;
+  /**
+   * A discrete node with missing entries: its observed entries are point masses (mask [M, 1] is
+   * 1 there, onehot [M, S] the data), only the missing ones are free factors.
+   */
+  readonly pin?: { readonly mask: tf.Tensor; readonly onehot: tf.Tensor };
 }
 
 export type Q = ContinuousQ | DiscreteQ;
@@ -50,26 +57,14 @@ export type Q = ContinuousQ | DiscreteQ;
 export function continuousQ(
   l: Extract<CaviLatent, { kind: 'continuous' }>,
   ev: ExprEvaluator,
+  env: Env = {},
 ): ContinuousQ {
-  const model = ev.model;
-  const node = model.graph.nodes[l.name] as StochasticNode;
-  const F = fullShape(model, l.name);
-  const event = model.shapes[l.name].event;
+  const eta0 = priorEta(l, ev, env);
+  const F = fullShape(ev.model, l.name);
   const ef = expFamilyOf(l.family) as ExpFamily;
   const f64 = ef.float64 as ExpFamily64;
   const K = DISTRIBUTIONS[l.family].eventRank === 1 ? F[F.length - 1] : 1;
   const M = prod(F) / K;
-  // the prior's parameters in the conjugate family's terms, in the latent's layout
-  const args: Record<string, Float64Array> = {};
-  for (const name of DISTRIBUTIONS[l.family].params[0]) {
-    const v = l.view.args[name] ?? name;
-    const size = PARAM_EVENT_RANK[l.family][name] === 1 ? M * K : M;
-    args[name] =
-      typeof v === 'number'
-        ? new Float64Array(size).fill(v)
-        : download(() => ev.inLayout(node.args[v], l.name, {}, event));
-  }
-  const eta0 = f64.naturalParams(args);
   const q: ContinuousQ = {
     kind: 'continuous',
     name: l.name,
@@ -85,6 +80,47 @@ export function continuousQ(
   };
   setEta(q, q.eta);
   return q;
+}
+
+/** The prior's η of a continuous latent (float64), its arguments evaluated in `env`. */
+export function priorEta(
+  l: Extract<CaviLatent, { kind: 'continuous' }>,
+  ev: ExprEvaluator,
+  env: Env = {},
+): Float64Array[] {
+  const f64 = (expFamilyOf(l.family) as ExpFamily).float64 as ExpFamily64;
+  const args = priorArgs(l, ev, env, download);
+  return f64.naturalParams(args);
+}
+
+/**
+ * The prior's parameters in the conjugate family's terms, in the latent's layout ([M] or
+ * [M · K] entries): a number of the view (Exponential's shape 1) or the node's argument
+ * evaluated in `env` by the thunk `as` is given (download, or call it to keep the tensor for
+ * autodiff).
+ */
+export function priorArgs<T>(
+  l: Extract<CaviLatent, { kind: 'continuous' }>,
+  ev: ExprEvaluator,
+  env: Env,
+  as: (evaluate: () => tf.Tensor) => T,
+): Record<string, T | Float64Array> {
+  const model = ev.model;
+  const node = model.graph.nodes[l.name] as StochasticNode;
+  const F = fullShape(model, l.name);
+  const event = model.shapes[l.name].event;
+  const K = DISTRIBUTIONS[l.family].eventRank === 1 ? F[F.length - 1] : 1;
+  const M = prod(F) / K;
+  const args: Record<string, T | Float64Array> = {};
+  for (const name of DISTRIBUTIONS[l.family].params[0]) {
+    const v = l.view.args[name] ?? name;
+    const size = PARAM_EVENT_RANK[l.family][name] === 1 ? M * K : M;
+    args[name] =
+      typeof v === 'number'
+        ? new Float64Array(size).fill(v)
+        : as(() => ev.inLayout(node.args[v], l.name, env, event));
+  }
+  return args;
 }
 
 /** Set a continuous factor's η (float64) and recompute its expected statistics. */
@@ -111,11 +147,26 @@ export function discreteQ(
 ): DiscreteQ {
   const F = fullShape(ev.model, l.name);
   const M = prod(F);
+  const pin = l.partial
+    ? tf.tidy(() => {
+        // the data, NaN where missing: Categorical states 0…K−1, Bernoulli 0/1
+        const v = tf.reshape(ev.observed(l.name), [M]);
+        const seen = tf.logicalNot(tf.isNaN(v));
+        const at = tf.cast(tf.where(seen, v, tf.zerosLike(v)), 'int32') as tf.Tensor1D;
+        return { mask: tf.reshape(tf.cast(seen, 'float32'), [M, 1]), onehot: tf.oneHot(at, S) };
+      })
+    : undefined;
   const q = tf.tidy(() => {
     const e = tf.neg(tf.log(tf.randomUniform([M, S], 1e-6, 1, 'float32', rng.nextSeed())));
-    return tf.div(e, tf.sum(e, 1, true));
+    return pinned(pin, tf.div(e, tf.sum(e, 1, true)));
   });
-  return { kind: 'discrete', name: l.name, family: l.family, F, M, S, q };
+  return { kind: 'discrete', name: l.name, family: l.family, F, M, S, q, pin };
+}
+
+/** q with a partly observed node's observed entries set to their data (point masses). */
+export function pinned(pin: DiscreteQ['pin'], q: tf.Tensor): tf.Tensor {
+  if (!pin) return q;
+  return tf.tidy(() => tf.add(tf.mul(pin.mask, pin.onehot), tf.mul(tf.sub(1, pin.mask), q)));
 }
 
 /**
@@ -139,5 +190,5 @@ export function negKl(q: ContinuousQ): number {
 
 export function disposeQ(q: Q): void {
   if (q.kind === 'continuous') tf.dispose(q.moments);
-  else q.q.dispose();
+  else tf.dispose([q.q, ...(q.pin ? [q.pin.mask, q.pin.onehot] : [])]);
 }

@@ -62,6 +62,17 @@ export function sviSplit(bound: BoundModel, plan: CaviPlan): SviSplit {
       'unsupported',
     );
   const plate = top[0];
+  // not combined yet: SVI's global step blends the natural parameters of conjugate factors only
+  if (plan.linear.length > 0)
+    throw userError(
+      `cavi --batch-size (stochastic VI): ${plan.linear[0].latent} has a joint linear-Gaussian factor (a regression); stochastic VI does not update those yet: run batch cavi (no --batch-size)`,
+      'unsupported',
+    );
+  if (plan.params.length > 0)
+    throw userError(
+      `cavi --batch-size (stochastic VI): param ${plan.params[0].name} would be learned by variational EM, which stochastic VI does not do yet: give its value in the data, or run batch cavi (no --batch-size)`,
+      'unsupported',
+    );
   const inside = (n: string) => g.nodes[n].plates[0] === plate;
   const globals: string[] = [];
   const locals: string[] = [];

@@ -16,7 +16,7 @@
 // update (weighted by q(z = k) for a mixture), and whose value, summed over a row's event axes,
 // is the per-state log-likelihood ℓ[s, b] a selector's update adds to its logits.
 import * as tf from '@tensorflow/tfjs';
-import type { ExprEvaluator } from '../../compile/evaluator.js';
+import type { Env, ExprEvaluator } from '../../compile/evaluator.js';
 import { fullShape } from '../../compile/evaluator.js';
 import type {
   ChildStats,
@@ -65,6 +65,8 @@ export class TermRt {
     readonly term: CaviTerm,
     ev: ExprEvaluator,
     qs: ReadonlyMap<string, Q>,
+    /** values of the learned params (variational EM: params.ts) */
+    base: Env = {},
   ) {
     const model = ev.model;
     const node = model.graph.nodes[term.node] as StochasticNode;
@@ -91,7 +93,7 @@ export class TermRt {
           ]),
         )
       : undefined;
-    const env: Record<string, tf.Tensor> = w && states ? { [w]: states } : {};
+    const env: Record<string, tf.Tensor> = { ...base, ...(w && states ? { [w]: states } : {}) };
     const toSR = (t: tf.Tensor, trail: number[] = []) =>
       tf.reshape(tf.broadcastTo(t, [S, ...t.shape.slice(1)]), [S, R, ...trail]);
     try {

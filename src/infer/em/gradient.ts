@@ -21,10 +21,10 @@ import { NotPositiveDefiniteError } from '../../linalg/dense64.js';
 import { prod } from '../../util/shape.js';
 import type { EStepResult } from '../discrete/estep.js';
 import { type UniqueCases, uniqueCases } from '../discrete/uniqueCases.js';
-import { type AdamState, adamAscend, adamState, copyAdam } from './adam.js';
+import { type AdamState, adamAscend, adamState, copyAdam } from '../learn/adam.js';
+import { forward, forward64, inverse64, neutral } from '../learn/transforms.js';
 import { CaseGrid, perCase } from './caseGrid.js';
 import type { GradientPlan } from './gradientPlan.js';
-import { forward, forward64, inverse64, neutral } from './transforms.js';
 
 /** Step-size halvings an M-step tries before it keeps θ_old. */
 export const MAX_HALVINGS = 6;

@@ -16,20 +16,14 @@
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
-import type { Expr } from '../../lang/ast.js';
 import { prod } from '../../util/shape.js';
 import { reasonAt } from '../engine.js';
+import { type Transform, transformOf } from '../learn/transform.js';
+
+export type { Transform } from '../learn/transform.js';
 
 /** Largest number of joint states of one case's discrete latents the gradient M-step enumerates. */
 export const MAX_LOG2_CASE_STATES = 12;
-
-export type Transform =
-  | { readonly kind: 'identity' }
-  | { readonly kind: 'lower'; readonly lower: number }
-  | { readonly kind: 'upper'; readonly upper: number }
-  | { readonly kind: 'interval'; readonly lower: number; readonly upper: number }
-  | { readonly kind: 'simplex' }
-  | { readonly kind: 'cholesky' };
 
 export interface GradientParam {
   readonly name: string;
@@ -44,77 +38,6 @@ export interface GradientPlan {
   readonly factors: readonly string[];
   /** every latent (discrete) node of the cases: their joint states are enumerated per case */
   readonly latents: readonly string[];
-}
-
-/** A bound: a number (signed), a size or a scalar hyper; undefined: absent; NaN: unreadable. */
-function boundValue(bound: BoundModel, e: Expr | undefined): number | undefined {
-  if (!e) return undefined;
-  if (e.kind === 'num') return e.value;
-  if (e.kind === 'unary') {
-    const v = boundValue(bound, e.arg);
-    return v === undefined ? Number.NaN : e.op === '-' ? -v : v;
-  }
-  if (e.kind === 'name') {
-    const size = bound.sizes[e.name];
-    if (typeof size === 'number') return size;
-    const v = bound.values[e.name];
-    if (bound.graph.nodes[e.name]?.kind === 'hyper' && v?.data.length === 1) return v.data[0];
-  }
-  return Number.NaN;
-}
-
-/** Does `e` name `param` (itself or indexed)? */
-function reads(e: Expr | undefined, param: string): boolean {
-  if (!e) return false;
-  switch (e.kind) {
-    case 'name':
-      return e.name === param;
-    case 'vector':
-      return e.items.some((x) => reads(x, param));
-    case 'unary':
-      return reads(e.arg, param);
-    case 'binary':
-      return reads(e.left, param) || reads(e.right, param);
-    case 'index':
-      return (
-        reads(e.target, param) ||
-        e.indices.some((a) => (a.kind === 'at' ? reads(a.expr, param) : false))
-      );
-    case 'call':
-      return e.args.some((a) => reads(a.value, param));
-    default:
-      return false;
-  }
-}
-
-/** The transform of one param from its declared type and use, or why there is none. */
-function transformOf(bound: BoundModel, name: string): Transform | string {
-  const node = bound.graph.nodes[name];
-  if (node.kind !== 'param') return `${name} is not a param`;
-  const { type } = node;
-  const s = bound.shapes[name];
-  const shape = [...s.batch, ...s.event];
-  if (type.base === 'simplex') return { kind: 'simplex' };
-  if (type.base !== 'real')
-    return `param ${name}: em's gradient M-step learns real and simplex params, not ${type.base}`;
-  const lo = boundValue(bound, type.lower);
-  const hi = boundValue(bound, type.upper);
-  if (Number.isNaN(lo) || Number.isNaN(hi))
-    return `param ${name}: em's gradient M-step needs its bounds as numbers, sizes or scalar hypers`;
-  const covariance = bound.graph.order.some((n) => {
-    const x = bound.graph.nodes[n];
-    return x.kind === 'stochastic' && x.distribution === 'MvNormal' && reads(x.args.Sigma, name);
-  });
-  if (covariance && lo === undefined && hi === undefined) {
-    const D = shape[shape.length - 1];
-    if (shape.length < 2 || shape[shape.length - 2] !== D)
-      return `param ${name} is an MvNormal covariance but its shape [${shape.join(', ')}] does not end in two equal axes`;
-    return { kind: 'cholesky' };
-  }
-  if (lo !== undefined && hi !== undefined) return { kind: 'interval', lower: lo, upper: hi };
-  if (lo !== undefined) return { kind: 'lower', lower: lo };
-  if (hi !== undefined) return { kind: 'upper', upper: hi };
-  return { kind: 'identity' };
 }
 
 /** States of a discrete latent's elements, when the bound shapes tell (else undefined). */
@@ -142,7 +65,7 @@ export function planGradient(
   const reasons: Reason[] = [];
   const out: GradientParam[] = [];
   for (const name of params) {
-    const t = transformOf(bound, name);
+    const t = transformOf(bound, name, "em's gradient M-step");
     if (typeof t === 'string') reasons.push(reasonAt(bound, name, t));
     else {
       const s = bound.shapes[name];

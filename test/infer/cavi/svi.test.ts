@@ -104,4 +104,38 @@ describe('cavi stochastic VI', () => {
       /--batch-size/,
     );
   });
+
+  it('refuses what it does not combine yet: a learned param (variational EM), a regression block', async () => {
+    const learned = LDA.replace(/hyper alpha: real\(0,\) = [0-9.]+/, 'param alpha: real(0,)');
+    expect(learned).not.toBe(LDA);
+    const { alpha: _alpha, ...noAlpha } = sizes;
+    const bound = boundModel(learned, { ...noAlpha, w: words });
+    await expect(caviEngine.run(bound, { ...CAVI_DEFAULTS, batchSize: 20 })).rejects.toThrow(
+      /param alpha would be learned by variational EM/,
+    );
+    const blr = boundModel(
+      `model blr {
+        size N
+        size P
+        data X: real[N, P]
+        beta ~ Normal(zeros(P), 3)
+        tau ~ Gamma(2, 1)
+        plate i in N { y[i] ~ Normal(dot(X[i], beta), 1 / sqrt(tau)) }
+      }`,
+      {
+        N: 4,
+        P: 2,
+        X: [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+          [1, -1],
+        ],
+        y: [0.5, -0.2, 0.4, 0.9],
+      },
+    );
+    await expect(caviEngine.run(blr, { ...CAVI_DEFAULTS, batchSize: 2 })).rejects.toThrow(
+      /beta has a joint linear-Gaussian factor/,
+    );
+  });
 });

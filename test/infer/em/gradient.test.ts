@@ -17,8 +17,8 @@ import { type EmPlan, planEm } from '../../../src/infer/em/analysis.js';
 import { CaseGrid } from '../../../src/infer/em/caseGrid.js';
 import { GradientMStep } from '../../../src/infer/em/gradient.js';
 import type { Transform } from '../../../src/infer/em/gradientPlan.js';
-import { forward, forward64, inverse64 } from '../../../src/infer/em/transforms.js';
 import { getEngine } from '../../../src/infer/engines.js';
+import { forward, forward64, inverse64 } from '../../../src/infer/learn/transforms.js';
 import { boundModel } from '../../support/models.js';
 import { prng } from '../../support/prng.js';
 

@@ -1,5 +1,5 @@
-// Unconstrained coordinates of constrained params for em's gradient M-step (gradientPlan.ts
-// says which transform a param gets): gradient steps move u freely and θ = T(u) stays in the
+// Unconstrained coordinates of constrained params for em's gradient M-step and cavi's
+// variational M-step (transform.ts says which transform a param gets): gradient steps move u freely and θ = T(u) stays in the
 // param's domain (the bijections of Stan's reference manual, "Constraint transforms"):
 //   identity   θ = u
 //   lower      θ = lo + softplus(u)                    u = log(expm1(θ − lo))
@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1pexp64 } from '../../distributions/special64.js';
 import { choleskyBlocks } from '../../linalg/dense64.js';
-import type { Transform } from './gradientPlan.js';
+import type { Transform } from './transform.js';
 
 /** How far inside its domain a boundary value starts. */
 export const EDGE = 1e-6;

@@ -1,4 +1,4 @@
-// Adam (Kingma & Ba 2015) on the host in float64, for em's gradient M-step: the coordinates
+// Adam (Kingma & Ba 2015) on the host in float64, for em's gradient M-step and cavi's M-step: the coordinates
 // are few (a param's entries), and keeping the state here lets the M-step save it and go back
 // to it when a run of steps did not increase Q (gradient.ts).
 //   m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²,  x ← x + lr · m̂ / (√v̂ + ε)   (ascent)
