@@ -159,21 +159,17 @@ export class TermRt {
   ): tf.Tensor {
     const F = lq.F;
     const K = lq.K;
+    // a vector latent's element id stands in for its whole event axis (length 1, not K): the
+    // reference selects rows, so the ids come out per row without an S × R × K intermediate
     const ids =
       K > 1
-        ? tf.broadcastTo(tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...F.slice(0, -1), 1]), [
-            1,
-            ...F,
-          ])
+        ? tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...F.slice(0, -1), 1])
         : tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...F]);
     const vector = PARAM_EVENT_RANK[this.node.distribution][u.arg] === 1;
-    const refShape = vector ? [...rowEvent, K] : [...rowEvent];
+    const refShape = vector ? [...rowEvent, 1] : [...rowEvent];
     const v = ev.inLayout(u.ref, this.node.name, { ...env, [u.latent]: ids }, refShape);
     const full = tf.broadcastTo(v, [this.S, ...v.shape.slice(1)]);
-    const seg = vector
-      ? tf.slice(tf.reshape(full, [-1, K]), [0, 0], [-1, 1])
-      : tf.reshape(full, [-1]);
-    return tf.cast(tf.round(tf.reshape(seg, [-1])), 'int32');
+    return tf.cast(tf.round(tf.reshape(full, [-1])), 'int32');
   }
 
   /** W[s, r] = q(w = s) for the weighting latent's element of each row: [S, R]. */
