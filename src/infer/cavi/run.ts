@@ -5,11 +5,14 @@
 //   discrete z:                      log q(z = s) = ℓ_self[s] + Σ_terms selected by z ℓ_term[s] + c
 // (terms.ts gives the messages and ℓ). The ELBO
 //   L = Σ_terms E_q[log p(x | args)] + Σ_latents H[q]
-// is kept as a sum of per-node parts, and after each latent's update the parts that depend on
-// it are recomputed, so every update is checked: coordinate ascent never decreases L, and a
-// decrease beyond DECREASE_TOLERANCE (relative; the terms are float32 tensors summed in float64)
-// is reported with the sweep and the node — it signals a wrong update. The sweep's L goes to the
-// trace `elbo`; the run stops when its relative change falls below `tol`.
+// is kept as a sum of per-node parts, brought up to date once per sweep: coordinate ascent
+// never decreases L, so a decrease between sweeps beyond DECREASE_TOLERANCE (relative; the
+// terms are float32 tensors summed in float64) is reported with the sweep — it signals a wrong
+// update. The parts of the terms a discrete latent z weights come from z's own update: at
+// q = softmax(logits), Σ_those terms E_q[log p] + H[q(z)] = Σ_elements log Σ_s exp(logits)
+// (Bishop, PRML eq. 10.3 with q optimal), so no extra pass over the rows; the other parts are
+// recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
+// `elbo`; the run stops when its relative change falls below `tol`.
 import * as tf from '@tensorflow/tfjs';
 import { ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import { Rng } from '../../distributions/rng.js';
@@ -104,6 +107,10 @@ class Cavi {
   /** per part, the magnitude of the float32 pieces it sums (see DECREASE_TOLERANCE) */
   readonly scales = new Map<string, number>();
   constant = 0;
+  /** terms read by no discrete latent whose part is out of date (a latent they read changed) */
+  private readonly stale = new Set<TermRt>();
+  /** discrete latents whose weighted terms' parts are out of date */
+  private readonly staleGroups = new Set<string>();
 
   constructor(
     readonly plan: CaviPlan,
@@ -189,31 +196,65 @@ class Cavi {
     this.parts.set(q.name, negKl(q));
   }
 
-  /** The discrete factor's optimum: q(z = s) ∝ exp(ℓ_self[s] + Σ ℓ of the terms it selects). */
+  /**
+   * The discrete factor's optimum: q(z = s) ∝ exp(ℓ_self[s] + Σ ℓ of the terms it selects).
+   * Its ELBO part (the terms it weights + H[q]) is Σ_m log Σ_s exp(logits[m, s]), written
+   * logits[m, ŝ] − log q[m, ŝ] at ŝ = argmax (no second exp); their magnitude (see
+   * DECREASE_TOLERANCE) is Σ q · |pieces| + H[q], with H[q] = that part − Σ q · logits.
+   */
   private updateDiscrete(q: DiscreteQ): void {
-    const next = tf.tidy(() => {
-      let logits: tf.Tensor = tf.zeros([q.M, q.S]);
+    const [next, part, mag] = tf.tidy(() => {
+      let logits: tf.Tensor | undefined;
+      let scale: tf.Tensor | undefined;
       for (const t of this.terms) {
         if (t.weightBy !== q.name) continue;
-        const l = tf.transpose(t.logLik(this.qs)); // [B, S]
-        const seg = t.selectorSegments;
-        logits = tf.add(logits, seg ? tf.unsortedSegmentSum(l, seg as tf.Tensor1D, q.M) : l);
+        const { l, scale: s } = t.logLikByElement(this.qs); // [B, S]
+        const seg = t.selectorSegments as tf.Tensor1D | undefined;
+        const perM = (x: tf.Tensor) => (seg ? tf.unsortedSegmentSum(x, seg, q.M) : x);
+        logits = logits ? tf.add(logits, perM(l)) : perM(l);
+        scale = scale ? tf.add(scale, perM(s)) : perM(s);
       }
-      return tf.softmax(logits, 1);
+      const lg = logits ?? tf.zeros([q.M, q.S]);
+      const p = tf.softmax(lg, 1);
+      const lse = tf.sub(tf.max(lg, 1), tf.log(tf.max(p, 1)));
+      const m = tf.add(tf.sum(tf.mul(p, tf.sub(scale ?? tf.zerosLike(lg), lg)), 1), lse);
+      return [p, lse, m];
     });
     q.q.dispose();
     q.q = next;
+    this.parts.set(q.name, sum64(part));
+    this.scales.set(q.name, sum64(mag));
+    tf.dispose([part, mag]);
+    for (const t of this.terms) {
+      if (t.weightBy !== q.name || t.node.name === q.name) continue;
+      this.parts.delete(t.node.name);
+      this.scales.delete(t.node.name);
+    }
+    this.staleGroups.delete(q.name);
   }
 
-  /** Update one latent; recompute the ELBO parts that depend on it. */
+  /** Update one latent; mark the ELBO parts that depend on it out of date. */
   update(name: string): void {
     const q = this.qs.get(name) as Q;
-    if (q.kind === 'continuous') this.updateContinuous(q);
-    else this.updateDiscrete(q);
-    for (const t of this.terms) {
-      const reads = t.weightBy === name || t.uses.some((u) => u.use.latent === name);
-      if (reads) this.setTerm(t);
+    if (q.kind === 'discrete') {
+      this.updateDiscrete(q);
+      return;
     }
+    this.updateContinuous(q);
+    for (const t of this.terms) {
+      if (!t.uses.some((u) => u.use.latent === name)) continue;
+      if (t.weightBy) this.staleGroups.add(t.weightBy);
+      else this.stale.add(t);
+    }
+  }
+
+  /** The ELBO with every part up to date. */
+  refresh(): number {
+    for (const t of this.terms)
+      if (this.stale.has(t) || (t.weightBy && this.staleGroups.has(t.weightBy))) this.setTerm(t);
+    this.stale.clear();
+    this.staleGroups.clear();
+    return this.elbo();
   }
 
   dispose(): void {
@@ -240,17 +281,15 @@ export async function runCavi(
     let current = c.elbo();
     while (t < options.iters) {
       t++;
-      for (const l of plan.latents) {
-        c.update(l.name);
-        const next = c.elbo();
-        if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
-          options.onWarning?.({
-            kind: 'data',
-            severity: 'warning',
-            message: `cavi: the ELBO decreased at sweep ${t}, updating ${l.name} (from ${current} to ${next}); coordinate ascent never decreases it, so an update is wrong or numerically unstable`,
-          });
-        current = next;
-      }
+      for (const l of plan.latents) c.update(l.name);
+      const next = c.refresh();
+      if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
+        options.onWarning?.({
+          kind: 'data',
+          severity: 'warning',
+          message: `cavi: the ELBO decreased at sweep ${t} (from ${current} to ${next}); coordinate ascent never decreases it, so an update is wrong or numerically unstable`,
+        });
+      current = next;
       const prev = trace[trace.length - 1];
       trace.push(current);
       options.onProgress?.(t, options.iters);
