@@ -159,7 +159,7 @@ class Cavi {
   private termPart(t: TermRt): { value: number; scale: number } {
     const own = this.qs.get(t.node.name);
     const [v, m] = tf.tidy(() => {
-      const { l, scale } = t.logLikScale(this.qs); // [S, B]
+      const { l, scale } = t.logLikByElement(this.qs); // [B, S]
       const W = t.weightsPerElement(this.qs);
       const weighted = (x: tf.Tensor) =>
         W ? tf.mul(W, tf.where(tf.greater(W, 0), x, tf.zerosLike(x))) : x;

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExprEvaluator } from '../../compile/evaluator.js';
 import { fullShape } from '../../compile/evaluator.js';
+import { expandTo } from '../../compile/value.js';
 import type {
   ChildStats,
   ConjugateMessage,
@@ -39,6 +40,12 @@ import type { ContinuousQ, DiscreteQ, Q } from './state.js';
  */
 function gatherRows(t: tf.Tensor, at: tf.Tensor): tf.Tensor {
   return tf.gatherND(t, tf.reshape(at, [-1, 1]));
+}
+
+/** tf.broadcastTo without wasm's slow Tile kernel (compile/value.ts), and no op when it fits. */
+function bcast(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const same = t.rank === shape.length && t.shape.every((d, i) => d === shape[i]);
+  return same ? t : expandTo(t, shape);
 }
 
 interface UseRt {
@@ -102,15 +109,12 @@ export class TermRt {
     const B = this.B;
     const states = wq
       ? tf.tidy(() =>
-          tf.broadcastTo(tf.reshape(tf.range(0, S, 1, 'float32'), [S, ...wq.F.map(() => 1)]), [
-            S,
-            ...wq.F,
-          ]),
+          bcast(tf.reshape(tf.range(0, S, 1, 'float32'), [S, ...wq.F.map(() => 1)]), [S, ...wq.F]),
         )
       : undefined;
     const env: Record<string, tf.Tensor> = w && states ? { [w]: states } : {};
     const toSR = (t: tf.Tensor, trail: number[] = []) =>
-      tf.reshape(tf.broadcastTo(t, [S, ...t.shape.slice(1)]), [S, R, ...trail]);
+      tf.reshape(bcast(t, [S, ...t.shape.slice(1)]), [S, R, ...trail]);
     try {
       if (term.selector) {
         this.wseg = tf.tidy(() => {
@@ -133,7 +137,7 @@ export class TermRt {
           for (const a of ancestors(model.graph, term.node))
             if (model.graph.nodes[a].kind === 'deterministic') e[a] = ev.nodeValue(a, e);
           const lp = ev.plan.logProb(term.node, e);
-          return tf.reshape(tf.broadcastTo(lp, [S, ...lp.shape.slice(1)]), [S, B]);
+          return tf.reshape(bcast(lp, [S, ...lp.shape.slice(1)]), [S, B]);
         });
         return;
       }
@@ -160,8 +164,7 @@ export class TermRt {
       }
       this.ef = expFamilyOf(node.distribution, { n: this.values.n, K });
       this.x = tf.tidy(() => {
-        if (!term.observed)
-          return tf.broadcastTo(tf.reshape(tf.range(0, S, 1, 'float32'), [S, 1]), [S, R]);
+        if (!term.observed) return bcast(tf.reshape(tf.range(0, S, 1, 'float32'), [S, 1]), [S, R]);
         const v = ev.observed(term.node);
         return childRank === 1
           ? toSR(tf.reshape(v, [1, R, -1]), [v.shape[v.rank - 1]])
@@ -202,7 +205,7 @@ export class TermRt {
     const vector = PARAM_EVENT_RANK[this.node.distribution][u.arg] === 1;
     const refShape = vector ? [...rowEvent, 1] : [...rowEvent];
     const v = ev.inLayout(u.ref, this.node.name, { ...env, [u.latent]: ids }, refShape);
-    const full = tf.broadcastTo(v, [this.S, ...v.shape.slice(1)]);
+    const full = bcast(v, [this.S, ...v.shape.slice(1)]);
     return tf.cast(tf.round(tf.reshape(full, [-1])), 'int32');
   }
 
@@ -214,10 +217,10 @@ export class TermRt {
       const perB = this.wseg ? gatherRows(q, this.wseg) : q; // [B, S]
       const t = tf.transpose(perB); // [S, B]
       if (this.E === 1) return t;
-      return tf.reshape(
-        tf.broadcastTo(tf.reshape(t, [this.S, this.B, 1]), [this.S, this.B, this.E]),
-        [this.S, this.R],
-      );
+      return tf.reshape(bcast(tf.reshape(t, [this.S, this.B, 1]), [this.S, this.B, this.E]), [
+        this.S,
+        this.R,
+      ]);
     });
   }
 
@@ -283,14 +286,14 @@ export class TermRt {
             // an observed Categorical: a count W at (element, category)
             const at = tf.add(
               tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
-              tf.reshape(tf.cast(tf.broadcastTo(msg.eta[0], [this.S, this.R]), 'int32'), [n]),
+              tf.reshape(tf.cast(bcast(msg.eta[0], [this.S, this.R]), 'int32'), [n]),
             );
             const value = W ? tf.reshape(W, [n]) : tf.ones([n]);
             return [{ value, at, size: lq.M * lq.K }];
           }
           return msg.eta.map((b) => {
             const trail = b.shape.length > 2 ? b.shape.slice(2) : [];
-            const full = tf.broadcastTo(b, [this.S, this.R, ...trail]);
+            const full = bcast(b, [this.S, this.R, ...trail]);
             const wv = W ? tf.mul(full, trail.length ? tf.expandDims(W, 2) : W) : full;
             return { value: tf.reshape(wv, [n, prod(trail)]), at: tf.clone(u.seg), size: lq.M };
           });
@@ -325,7 +328,7 @@ export class TermRt {
         const flat = tf.reshape(lq.moments[0], [-1]);
         const idx = tf.add(
           tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
-          tf.reshape(tf.cast(tf.broadcastTo(msg.eta[0], [this.S, this.R]), 'int32'), [-1]),
+          tf.reshape(tf.cast(bcast(msg.eta[0], [this.S, this.R]), 'int32'), [-1]),
         );
         dot = tf.reshape(gatherRows(flat, idx), [this.S, this.R]);
         mag = tf.abs(dot);
@@ -345,7 +348,7 @@ export class TermRt {
       const l = tf.add(tf.add(dot, msg.rest), h);
       const all = tf.add(tf.add(mag, tf.abs(msg.rest)), tf.abs(h));
       const perElement = (t: tf.Tensor) =>
-        tf.sum(tf.reshape(tf.broadcastTo(t, [this.S, this.R]), [this.S, this.B, this.E]), 2);
+        tf.sum(tf.reshape(bcast(t, [this.S, this.R]), [this.S, this.B, this.E]), 2);
       return { l: perElement(l), scale: perElement(all) };
     });
   }
@@ -376,11 +379,11 @@ export class TermRt {
     return this.wseg ? gatherRows(q, this.wseg) : tf.clone(q);
   }
 
-  /** ℓ[s, b] with its weights W[s, b] (per element, not per row), or undefined weights. */
+  /** The weights W[b, s] of ℓ per element (not per row), as logLikByElement, or undefined. */
   weightsPerElement(qs: ReadonlyMap<string, Q>): tf.Tensor | undefined {
     if (!this.weightBy) return undefined;
     const q = (qs.get(this.weightBy) as DiscreteQ).q;
-    return tf.tidy(() => tf.transpose(this.wseg ? gatherRows(q, this.wseg) : q));
+    return this.wseg ? gatherRows(q, this.wseg) : tf.clone(q);
   }
 
   /** The weighting latent's element of each plate element (undefined: the identity). */
