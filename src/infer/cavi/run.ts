@@ -61,20 +61,37 @@ const BLOCK = 4096;
  * out[at[i] · w + k] += value[i, k] (value [N, w]): per block of BLOCK rows on the device, the
  * blocks' partial sums added in float64 on the host when that costs at most a few passes over
  * the rows; otherwise (many elements, few rows each: LDA's topic-word counts) one float32
- * segment sum, whose per-element sums have few terms.
+ * segment sum, whose per-element sums have few terms. `at` is a term's own fixed tensor, so
+ * its blocked ids (block · size + at) are computed once and kept in `cache` (the caller
+ * disposes them; int32 arithmetic is slow on the wasm backend).
  */
-function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
+function segmentSum64(
+  value: tf.Tensor,
+  at: tf.Tensor,
+  size: number,
+  out: Float64Array,
+  cache: Map<tf.Tensor, tf.Tensor>,
+): void {
   const n = at.size;
   if (n === 0) return;
   const w = value.size / n;
   const nb = Math.ceil(n / BLOCK);
   const blocked = nb > 1 && nb * size * w <= 4 * n * w + 65536;
+  let id = at;
+  if (blocked) {
+    const hit = cache.get(at);
+    if (hit) id = hit;
+    else {
+      id = tf.tidy(() => {
+        const blk = tf.floorDiv(tf.range(0, n, 1, 'int32'), tf.scalar(BLOCK, 'int32'));
+        return tf.add(tf.mul(blk, tf.scalar(size, 'int32')), tf.reshape(at, [n]));
+      });
+      cache.set(at, id);
+    }
+  }
   const parts = tf.tidy(() => {
     const v = tf.reshape(value, w === 1 ? [n] : [n, w]);
-    if (!blocked) return tf.unsortedSegmentSum(v, at as tf.Tensor1D, size);
-    const blk = tf.floorDiv(tf.range(0, n, 1, 'int32'), tf.scalar(BLOCK, 'int32'));
-    const id = tf.add(tf.mul(blk, tf.scalar(size, 'int32')), at) as tf.Tensor1D;
-    return tf.unsortedSegmentSum(v, id, nb * size);
+    return tf.unsortedSegmentSum(v, tf.reshape(id, [n]) as tf.Tensor1D, blocked ? nb * size : size);
   });
   const d = parts.dataSync();
   parts.dispose();
@@ -111,6 +128,8 @@ class Cavi {
   private readonly stale = new Set<TermRt>();
   /** discrete latents whose weighted terms' parts are out of date */
   private readonly staleGroups = new Set<string>();
+  /** the blocked segment ids of the terms' fixed element ids (segmentSum64) */
+  private readonly blockIds = new Map<tf.Tensor, tf.Tensor>();
 
   constructor(
     readonly plan: CaviPlan,
@@ -185,9 +204,9 @@ class Cavi {
       const inc = t.increments(q.name, this.qs);
       inc.forEach((b, i) => {
         // one block per message block, except a one-hot message (one block of counts)
-        segmentSum64(b.value, b.at, b.size, sums[i]);
+        segmentSum64(b.value, b.at, b.size, sums[i], this.blockIds);
       });
-      tf.dispose(inc.flatMap((b) => [b.value, b.at]));
+      tf.dispose(inc.map((b) => b.value));
     }
     setEta(
       q,
@@ -258,6 +277,7 @@ class Cavi {
   }
 
   dispose(): void {
+    tf.dispose([...this.blockIds.values()]);
     for (const t of this.terms) t.dispose();
     for (const q of this.qs.values()) disposeQ(q);
   }

@@ -84,6 +84,8 @@ export class TermRt {
    * no transposes and no S × R message tensors.
    */
   private readonly oneHotAt?: tf.Tensor;
+  /** per use, the flat (element, category) index of a one-hot message's counts (state-major) */
+  private readonly countAt = new Map<UseRt, tf.Tensor>();
 
   constructor(
     readonly term: CaviTerm,
@@ -257,7 +259,8 @@ export class TermRt {
   /**
    * This term's increments to the natural parameters of `latent` (the sum, over the rows that
    * read each element, of W · η_msg), one [N, w] tensor per block with the element each row of
-   * it goes to (int32 [N]): the caller sums them per element in float64.
+   * it goes to (int32, N entries: the term's own fixed tensor, not to be disposed by the
+   * caller): the caller sums them per element in float64.
    */
   increments(
     latent: string,
@@ -269,7 +272,7 @@ export class TermRt {
       const lq = qs.get(latent) as ContinuousQ;
       if (this.oneHotAt) {
         // a count q(w = s) at (element, category) for every (row, state), element-major like q
-        const at = tf.reshape(this.oneHotAt, [-1]);
+        const at = this.oneHotAt;
         const value = tf.tidy(() => {
           const W = this.weightsByElement(qs);
           return W ? tf.reshape(W, [-1]) : tf.ones([this.R]);
@@ -283,11 +286,17 @@ export class TermRt {
           const msg = this.message(u, qs);
           const n = this.S * this.R;
           if (msg.oneHot) {
-            // an observed Categorical: a count W at (element, category)
-            const at = tf.add(
-              tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
-              tf.reshape(tf.cast(bcast(msg.eta[0], [this.S, this.R]), 'int32'), [n]),
-            );
+            // an observed Categorical: a count W at (element, category); the flat index is fixed
+            let at = this.countAt.get(u);
+            if (!at) {
+              at = tf.keep(
+                tf.add(
+                  tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
+                  tf.reshape(tf.cast(bcast(msg.eta[0], [this.S, this.R]), 'int32'), [n]),
+                ),
+              );
+              this.countAt.set(u, at);
+            }
             const value = W ? tf.reshape(W, [n]) : tf.ones([n]);
             return [{ value, at, size: lq.M * lq.K }];
           }
@@ -295,7 +304,7 @@ export class TermRt {
             const trail = b.shape.length > 2 ? b.shape.slice(2) : [];
             const full = bcast(b, [this.S, this.R, ...trail]);
             const wv = W ? tf.mul(full, trail.length ? tf.expandDims(W, 2) : W) : full;
-            return { value: tf.reshape(wv, [n, prod(trail)]), at: tf.clone(u.seg), size: lq.M };
+            return { value: tf.reshape(wv, [n, prod(trail)]), at: u.seg, size: lq.M };
           });
         }),
       );
@@ -399,6 +408,7 @@ export class TermRt {
       ...(this.fixed ? [this.fixed] : []),
       ...(this.wseg ? [this.wseg] : []),
       ...(this.oneHotAt ? [this.oneHotAt] : []),
+      ...this.countAt.values(),
     ]);
   }
 }
