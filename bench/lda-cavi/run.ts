@@ -53,7 +53,7 @@ const { values: opt } = parseArgs({
 
 const HERE = join(BENCH_DIR, 'lda-cavi');
 const ROOT = join(BENCH_DIR, '..');
-const DATA_DIR = join(ROOT, '..', '..', 'shared', 'data', 'debian-descriptions');
+const DATA_DIR = join(BENCH_DIR, '..', '..', 'shared', 'data', 'debian-descriptions');
 const K = 20;
 const ALPHA = 0.1;
 const ETA = 0.01;
