@@ -236,7 +236,9 @@ class Cavi {
       const lg = logits ?? tf.zeros([q.M, q.S]);
       const p = tf.softmax(lg, 1);
       const lse = tf.sub(tf.max(lg, 1), tf.log(tf.max(p, 1)));
-      const m = tf.add(tf.sum(tf.mul(p, tf.sub(scale ?? tf.zerosLike(lg), lg)), 1), lse);
+      // q = 0 where a state is impossible (logits −∞): 0, not 0 · ∞
+      const d = tf.sub(scale ?? tf.zerosLike(lg), lg);
+      const m = tf.add(tf.sum(tf.mul(p, tf.where(tf.greater(p, 0), d, tf.zerosLike(d))), 1), lse);
       return [p, lse, m];
     });
     q.q.dispose();

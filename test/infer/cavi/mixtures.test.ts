@@ -107,6 +107,28 @@ describe('the ELBO never decreases', () => {
   }
 });
 
+describe('impossible states', () => {
+  it('a mixture whose known weights rule a state out: q = 0 there, a finite ELBO, no warning', async () => {
+    const src = `model m {
+  size N
+  size K = 3
+  data w: real[K]
+  plate k in K { theta[k] ~ Beta(1, 1) }
+  plate i in N {
+    z[i] ~ Categorical(w)
+    y[i] ~ Bernoulli(theta[z[i]])
+  }
+}`;
+    const y = [1, 0, 1, 1, 0, 1];
+    const r = await runCavi(src, { N: 6, w: [0.5, 0.5, 0], y }, { iters: 20, tol: 1e-12 });
+    expect(r.warnings).toEqual([]);
+    expectNonDecreasing(r.posterior.elbo ?? [], 1e-6);
+    expect(Number.isFinite(r.json.logEvidence)).toBe(true);
+    const p = flat(r.json.latents.z.mean);
+    for (let i = 0; i < y.length; i++) expect(p[3 * i + 2]).toBe(0);
+  });
+});
+
 describe('LDA', () => {
   it('recovers planted topics from a corpus drawn by sample() (best-match cosine ≥ 0.9)', async () => {
     const K = 4;
