@@ -54,6 +54,8 @@ interface UseRt {
   readonly seg: tf.Tensor;
   /** c of a scaled or precision role: [S, R] */
   readonly coef?: tf.Tensor;
+  /** log c, when c is not 1 everywhere (else the co-moments are the gathered ones) */
+  readonly logCoef?: tf.Tensor;
 }
 
 export class TermRt {
@@ -157,7 +159,9 @@ export class TermRt {
                 const v = toSR(ev.inLayout(node.args[u.arg], term.node, at, rowEvent));
                 return u.role === 'precision' ? tf.pow(v, -2) : v;
               });
-        this.uses.push({ use: u, seg, coef });
+        const unit = coef?.dataSync().every((c) => c === 1) ?? true;
+        const logCoef = coef && !unit ? tf.tidy(() => tf.log(coef)) : undefined;
+        this.uses.push({ use: u, seg, coef, logCoef });
       }
       const used = new Set(term.uses.map((u) => u.arg));
       for (const [a, e] of Object.entries(node.args)) {
@@ -240,8 +244,8 @@ export class TermRt {
    */
   private coMoments(u: UseRt, qs: ReadonlyMap<string, Q>): Moments {
     const m = this.gathered(u, qs);
-    if (!u.coef) return m;
-    return [tf.add(tf.log(u.coef), m[0]), tf.mul(u.coef, m[1])];
+    if (!u.coef || !u.logCoef) return m;
+    return [tf.add(u.logCoef, m[0]), tf.mul(u.coef, m[1])];
   }
 
   /** The message of this term's child family to the latent of use `u`, per state and row. */
@@ -402,7 +406,7 @@ export class TermRt {
 
   dispose(): void {
     tf.dispose([
-      ...this.uses.flatMap((u) => (u.coef ? [u.seg, u.coef] : [u.seg])),
+      ...this.uses.flatMap((u) => [u.seg, u.coef, u.logCoef].filter((t): t is tf.Tensor => !!t)),
       ...Object.values(this.values),
       ...(this.x ? [this.x] : []),
       ...(this.fixed ? [this.fixed] : []),
