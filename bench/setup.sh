@@ -33,6 +33,15 @@ if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
   fi
 fi
 echo "setup: scikit-learn $(/usr/bin/python3 -c 'import sklearn; print(sklearn.__version__)')"
+# gensim (bench/lda-cavi's second LDA peer, peers.md §1) from Debian too
+if ! /usr/bin/python3 -c 'import gensim' 2>/dev/null; then
+  echo "setup: installing python3-gensim (Debian)"
+  if ! "${sudo_cmd[@]}" apt-get install -y -q python3-gensim; then
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q python3-gensim
+  fi
+fi
+echo "setup: gensim $(/usr/bin/python3 -c 'import gensim; print(gensim.__version__)')"
 
 webppl_version=0.9.15
 installed="$(node -e "try{console.log(require('$here/.peers/node_modules/webppl/package.json').version)}catch{}" 2>/dev/null || true)"

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
+import { isVocabulary } from '../graph/vocab.js';
 import { BUILTIN_ENGINES } from '../infer/builtin.js';
 import {
   describeOptionProblem,
@@ -228,7 +229,8 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
             : e;
         });
         progress.stop();
-        await emit(result, inferText, opts);
+        const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
+        await emit(result, (r) => inferText(r, { vocab }), opts);
       } finally {
         progress.stop();
       }

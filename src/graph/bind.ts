@@ -32,6 +32,7 @@ import {
 import { resolveSizes } from './sizes.js';
 import { checkSupport, checkType, type Entries } from './support.js';
 import { apparentShape, isDenseInput, readValue } from './values.js';
+import { isVocabulary } from './vocab.js';
 
 export interface BindOptions {
   /** the data file's name, for messages */
@@ -113,6 +114,8 @@ function checkKeys(
   for (const key of Object.keys(input)) {
     const node = graph.nodes[key];
     if (!node) {
+      // the words of a topic model's vocabulary: the text report labels topics with them
+      if (key === 'vocab' && isVocabulary(input[key])) continue;
       if (!guideNames.has(key)) {
         const like = closest(key, open, key.length >= 2 ? 1 : 0.5);
         problems.warning(

@@ -198,11 +198,50 @@ function paramRows(name: string, v: Nested): string[][] {
   ];
 }
 
+/** Words shown per topic. */
+const TOP_WORDS = 10;
+
+/**
+ * Topic-model summaries: every Dirichlet latent whose entries are over the vocabulary (its last
+ * axis as long as `vocab`), one row per distribution (`beta[3]`) with the words of largest
+ * posterior mean, largest first (ties: vocabulary order).
+ */
+function topicRows(latents: [string, LatentJson][], vocab: readonly string[]): string[][] {
+  const rows: string[][] = [];
+  for (const [name, l] of latents) {
+    if (l.family !== 'Dirichlet' || l.shape.at(-1) !== vocab.length) continue;
+    const means = flatten(l.mean);
+    const V = vocab.length;
+    const lead = l.shape.slice(0, -1);
+    indices(lead).forEach((idx, row) => {
+      const m = means.slice(row * V, (row + 1) * V).map((x) => x ?? Number.NEGATIVE_INFINITY);
+      const top = m
+        .map((_, v) => v)
+        .sort((a, b) => m[b]! - m[a]! || a - b)
+        .slice(0, TOP_WORDS);
+      rows.push([
+        idx.length > 0 ? `${name}[${idx.join(', ')}]` : name,
+        top.map((v) => vocab[v]).join(' '),
+      ]);
+    });
+  }
+  return rows;
+}
+
+export interface InferTextOptions {
+  /** the words of a topic model's vocabulary (the data's `vocab`): adds the top words per topic */
+  readonly vocab?: readonly string[];
+}
+
 /**
  * `plato infer`: the run, then each latent's family, parameters and mean ± sd, then the
  * params. Small arrays (up to 20 entries) are listed entry by entry, larger ones summarised.
+ * With a vocabulary, the top words of every topic (a Dirichlet latent over the vocabulary).
  */
-export function inferText(result: Posterior | PosteriorJson): string {
+export function inferText(
+  result: Posterior | PosteriorJson,
+  options: InferTextOptions = {},
+): string {
   const r = jsonValue(result) as PosteriorJson;
   const fields: [string, string][] = [
     ['engine', r.engine],
@@ -222,6 +261,14 @@ export function inferText(result: Posterior | PosteriorJson): string {
         ['node', 'family', 'shape', 'parameters', 'mean ± sd'],
         latents.flatMap(([name, l]) => latentRows(name, l)),
       ),
+    );
+  }
+  const topics = options.vocab ? topicRows(latents, options.vocab) : [];
+  if (topics.length > 0) {
+    out.push(
+      '',
+      `topics (top ${TOP_WORDS} words by posterior mean)`,
+      renderTable(['topic', 'words'], topics),
     );
   }
   const params = Object.entries(r.params);

@@ -324,6 +324,53 @@ describe('reports', () => {
     ]);
   });
 
+  it('infer with a vocabulary: the top words of each Dirichlet latent over it, largest mean first', () => {
+    const vocab = Array.from({ length: 12 }, (_, v) => `w${v}`);
+    // topic k puts mean (v + 1) · (k + 1) mod 13 on word v: a known order per topic
+    const mean = [0, 1].map((k) => vocab.map((_, v) => ((v + 1) * (k + 1)) % 13));
+    const r: PosteriorJson = {
+      engine: 'cavi',
+      converged: true,
+      iterations: 10,
+      seconds: 0.1,
+      logEvidence: -10,
+      latents: {
+        beta: { family: 'Dirichlet', shape: [2, 12], params: { alpha: mean }, mean, sd: mean },
+        theta: {
+          family: 'Dirichlet',
+          shape: [3, 2],
+          params: {
+            alpha: [
+              [1, 1],
+              [1, 1],
+              [1, 1],
+            ],
+          },
+          mean: [
+            [0.5, 0.5],
+            [0.5, 0.5],
+            [0.5, 0.5],
+          ],
+          sd: [
+            [0.1, 0.1],
+            [0.1, 0.1],
+            [0.1, 0.1],
+          ],
+        },
+      },
+      params: {},
+    };
+    const lines = inferText(r, { vocab }).split('\n');
+    const at = lines.indexOf('topics (top 10 words by posterior mean)');
+    expect(lines.slice(at + 1)).toEqual([
+      '  topic    words',
+      '  beta[0]  w11 w10 w9 w8 w7 w6 w5 w4 w3 w2',
+      // 2(v + 1) mod 13: v = 5 → 12, 11 → 11, 4 → 10, 10 → 9, 3 → 8, 9 → 7, 2 → 6, 8 → 5, 1 → 4, 7 → 3
+      '  beta[1]  w5 w11 w4 w10 w3 w9 w2 w8 w1 w7',
+    ]);
+    expect(inferText(r)).not.toContain('topics');
+  });
+
   it('infer: exact results without elbo and a null log evidence print as such', () => {
     const r: PosteriorJson = {
       engine: 'em',

@@ -440,6 +440,15 @@ describe('bind: missing values, warnings, CSV, dense arrays', () => {
     ]);
   });
 
+  it('accepts a vocabulary (`vocab`, an array of strings) without declaring it', () => {
+    const ok = bind(graphs.coin, { y: [1], vocab: ['heads', 'tails'] }, { dataFile: 'c.json' });
+    expect(ok.warnings).toEqual([]);
+    const notWords = bind(graphs.coin, { y: [1], vocab: [1, 2] }, { dataFile: 'c.json' });
+    expect(notWords.warnings.map((w) => w.message)).toEqual([
+      '"vocab" is not declared in model coin; ignored',
+    ]);
+  });
+
   it('binds CSV columns of one plate, empty cells missing', () => {
     const g = graphOf(`model m {
   size N

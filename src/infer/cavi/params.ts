@@ -340,7 +340,8 @@ export function termObjective(
   env: Env,
 ): tf.Scalar {
   const t = build(env);
-  const l = t.logLik(qs); // [S, B]
+  const { l, scale } = t.logLikByElement(qs); // [B, S], as the weights
+  scale.dispose();
   const W = t.weightsPerElement(qs);
   return (
     W ? tf.sum(tf.mul(W, tf.where(tf.greater(W, 0), l, tf.zerosLike(l)))) : tf.sum(l)

@@ -5,11 +5,14 @@
 //   discrete z:                      log q(z = s) = ℓ_self[s] + Σ_terms selected by z ℓ_term[s] + c
 // (terms.ts gives the messages and ℓ). The ELBO
 //   L = Σ_terms E_q[log p(x | args)] + Σ_latents H[q]
-// is kept as a sum of per-node parts, and after each latent's update the parts that depend on
-// it are recomputed, so every update is checked: coordinate ascent never decreases L, and a
-// decrease beyond DECREASE_TOLERANCE (relative; the terms are float32 tensors summed in float64)
-// is reported with the sweep and the node — it signals a wrong update. The sweep's L goes to the
-// trace `elbo`; the run stops when its relative change falls below `tol`.
+// is kept as a sum of per-node parts, brought up to date once per sweep: coordinate ascent
+// never decreases L, so a decrease between sweeps beyond DECREASE_TOLERANCE (relative; the
+// terms are float32 tensors summed in float64) is reported with the sweep — it signals a wrong
+// update. The parts of the terms a discrete latent z weights come from z's own update: at
+// q = softmax(logits), Σ_those terms E_q[log p] + H[q(z)] = Σ_elements log Σ_s exp(logits)
+// (Bishop, PRML eq. 10.3 with q optimal), so no extra pass over the rows; the other parts are
+// recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
+// `elbo`; the run stops when its relative change falls below `tol`.
 import * as tf from '@tensorflow/tfjs';
 import { type Env, ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import { Rng } from '../../distributions/rng.js';
@@ -69,23 +72,42 @@ const BLOCK = 4096;
  * out[at[i] · w + k] += value[i, k] (value [N, w]): per block of BLOCK rows on the device, the
  * blocks' partial sums added in float64 on the host when that costs at most a few passes over
  * the rows; otherwise (many elements, few rows each: LDA's topic-word counts) one float32
- * segment sum, whose per-element sums have few terms.
+ * segment sum, whose per-element sums have few terms. `at` is a term's own fixed tensor, so
+ * its blocked ids (block · size + at) are computed once and kept in `cache` (the caller
+ * disposes them; int32 arithmetic is slow on the wasm backend); without a cache they are
+ * disposed here.
  */
-function segmentSum64(value: tf.Tensor, at: tf.Tensor, size: number, out: Float64Array): void {
+function segmentSum64(
+  value: tf.Tensor,
+  at: tf.Tensor,
+  size: number,
+  out: Float64Array,
+  cache?: Map<tf.Tensor, tf.Tensor>,
+): void {
   const n = at.size;
   if (n === 0) return;
   const w = value.size / n;
   const nb = Math.ceil(n / BLOCK);
   const blocked = nb > 1 && nb * size * w <= 4 * n * w + 65536;
+  let id = at;
+  if (blocked) {
+    const hit = cache?.get(at);
+    if (hit) id = hit;
+    else {
+      id = tf.tidy(() => {
+        const blk = tf.floorDiv(tf.range(0, n, 1, 'int32'), tf.scalar(BLOCK, 'int32'));
+        return tf.add(tf.mul(blk, tf.scalar(size, 'int32')), tf.reshape(at, [n]));
+      });
+      cache?.set(at, id);
+    }
+  }
   const parts = tf.tidy(() => {
     const v = tf.reshape(value, w === 1 ? [n] : [n, w]);
-    if (!blocked) return tf.unsortedSegmentSum(v, at as tf.Tensor1D, size);
-    const blk = tf.floorDiv(tf.range(0, n, 1, 'int32'), tf.scalar(BLOCK, 'int32'));
-    const id = tf.add(tf.mul(blk, tf.scalar(size, 'int32')), at) as tf.Tensor1D;
-    return tf.unsortedSegmentSum(v, id, nb * size);
+    return tf.unsortedSegmentSum(v, tf.reshape(id, [n]) as tf.Tensor1D, blocked ? nb * size : size);
   });
   const d = parts.dataSync();
   parts.dispose();
+  if (!cache && id !== at) id.dispose();
   const len = size * w;
   for (let b = 0; b < d.length / len; b++) {
     const o = b * len;
@@ -123,6 +145,12 @@ export class Cavi {
   constant = 0;
   /** the continuous latents whose prior reads a learned param (variational EM: params.ts) */
   private readonly paramLatents: Extract<CaviLatent, { kind: 'continuous' }>[] = [];
+  /** terms read by no discrete latent whose part is out of date (a latent they read changed) */
+  private readonly stale = new Set<TermRt>();
+  /** discrete latents whose weighted terms' parts are out of date */
+  private readonly staleGroups = new Set<string>();
+  /** the blocked segment ids of the terms' fixed element ids (segmentSum64) */
+  private readonly blockIds = new Map<tf.Tensor, tf.Tensor>();
 
   constructor(
     readonly plan: CaviPlan,
@@ -203,7 +231,7 @@ export class Cavi {
   private termPart(t: TermRt): { value: number; scale: number } {
     const own = this.qs.get(t.node.name);
     const [v, m] = tf.tidy(() => {
-      const { l, scale } = t.logLikScale(this.qs); // [S, B]
+      const { l, scale } = t.logLikByElement(this.qs); // [B, S]
       const W = t.weightsPerElement(this.qs);
       const weighted = (x: tf.Tensor) =>
         W ? tf.mul(W, tf.where(tf.greater(W, 0), x, tf.zerosLike(x))) : x;
@@ -229,9 +257,9 @@ export class Cavi {
       const inc = t.increments(q.name, this.qs);
       inc.forEach((b, i) => {
         // one block per message block, except a one-hot message (one block of counts)
-        segmentSum64(b.value, b.at, b.size, sums[i]);
+        segmentSum64(b.value, b.at, b.size, sums[i], this.blockIds);
       });
-      tf.dispose(inc.flatMap((b) => [b.value, b.at]));
+      tf.dispose(inc.map((b) => b.value));
     }
     // a linear-Gaussian block's message to its noise precision τ (natural parameters log τ, τ)
     for (const b of this.blocks.values()) {
@@ -247,23 +275,56 @@ export class Cavi {
     this.parts.set(q.name, negKl(q));
   }
 
-  /** The discrete factor's optimum: q(z = s) ∝ exp(ℓ_self[s] + Σ ℓ of the terms it selects). */
+  /**
+   * The discrete factor's optimum: q(z = s) ∝ exp(ℓ_self[s] + Σ ℓ of the terms it selects).
+   * Its ELBO part (the terms it weights + H[q]) is Σ_m log Σ_s exp(logits[m, s]), written
+   * logits[m, ŝ] − log q[m, ŝ] at ŝ = argmax (no second exp); their magnitude (see
+   * DECREASE_TOLERANCE) is Σ q · |pieces| + H[q], with H[q] = that part − Σ q · logits.
+   */
   private updateDiscrete(q: DiscreteQ): void {
-    const next = tf.tidy(() => {
-      let logits: tf.Tensor = tf.zeros([q.M, q.S]);
+    const [next, part, mag] = tf.tidy(() => {
+      let logits: tf.Tensor | undefined;
+      let scale: tf.Tensor | undefined;
       for (const t of this.terms) {
         if (t.weightBy !== q.name) continue;
-        const l = tf.transpose(t.logLik(this.qs)); // [B, S]
-        const seg = t.selectorSegments;
-        logits = tf.add(logits, seg ? tf.unsortedSegmentSum(l, seg as tf.Tensor1D, q.M) : l);
+        const { l, scale: s } = t.logLikByElement(this.qs); // [B, S]
+        const seg = t.selectorSegments as tf.Tensor1D | undefined;
+        const perM = (x: tf.Tensor) => (seg ? tf.unsortedSegmentSum(x, seg, q.M) : x);
+        logits = logits ? tf.add(logits, perM(l)) : perM(l);
+        scale = scale ? tf.add(scale, perM(s)) : perM(s);
       }
-      return pinned(q.pin, tf.softmax(logits, 1));
+      const lg = logits ?? tf.zeros([q.M, q.S]);
+      // a partly observed node's observed rows stay point masses at their data
+      const p = pinned(q.pin, tf.softmax(lg, 1));
+      // q = 0 where a state is impossible (logits −∞): 0, not 0 · ∞
+      const where = (x: tf.Tensor) => tf.where(tf.greater(p, 0), x, tf.zerosLike(x));
+      const lse = tf.sub(tf.max(lg, 1), tf.log(tf.max(p, 1)));
+      // a pinned row's part is Σ_s q · logits = logits[m, data] (H = 0), not log Σ exp logits
+      const part = q.pin
+        ? tf.where(
+            tf.greater(tf.reshape(q.pin.mask, [q.M]), 0),
+            tf.sum(tf.mul(p, where(lg)), 1),
+            lse,
+          )
+        : lse;
+      const d = tf.sub(scale ?? tf.zerosLike(lg), lg);
+      const m = tf.add(tf.sum(tf.mul(p, where(d)), 1), part);
+      return [p, part, m];
     });
     q.q.dispose();
     q.q = next;
+    this.parts.set(q.name, sum64(part));
+    this.scales.set(q.name, sum64(mag));
+    tf.dispose([part, mag]);
+    for (const t of this.terms) {
+      if (t.weightBy !== q.name || t.node.name === q.name) continue;
+      this.parts.delete(t.node.name);
+      this.scales.delete(t.node.name);
+    }
+    this.staleGroups.delete(q.name);
   }
 
-  /** Update one latent; recompute the ELBO parts that depend on it. */
+  /** Update one latent; mark the ELBO parts that depend on it out of date. */
   update(name: string): void {
     const block = this.blocks.get(name);
     if (block) {
@@ -272,11 +333,15 @@ export class Cavi {
       return;
     }
     const q = this.qs.get(name) as Q;
-    if (q.kind === 'continuous') this.updateContinuous(q);
-    else this.updateDiscrete(q);
+    if (q.kind === 'discrete') {
+      this.updateDiscrete(q);
+      return;
+    }
+    this.updateContinuous(q);
     for (const t of this.terms) {
-      const reads = t.weightBy === name || t.uses.some((u) => u.use.latent === name);
-      if (reads) this.setTerm(t);
+      if (!t.uses.some((u) => u.use.latent === name)) continue;
+      if (t.weightBy) this.staleGroups.add(t.weightBy);
+      else this.stale.add(t);
     }
     for (const b of this.blocks.values()) if (b.block.precision === name) this.setBlock(b);
   }
@@ -324,13 +389,35 @@ export class Cavi {
     }
     for (const i of this.paramTerms) {
       const old = this.terms[i];
-      this.terms[i] = new TermRt(old.term, this.ev, this.qs, env);
+      const next = new TermRt(old.term, this.ev, this.qs, env);
+      this.terms[i] = next;
+      this.stale.delete(old);
       old.dispose();
-      this.setTerm(this.terms[i]);
+      // a term weighted by a discrete latent z has its part inside z's (Σ log Σ exp logits,
+      // computed at the old params): recompute the whole group, not this term alone
+      if (next.weightBy) this.staleGroups.add(next.weightBy);
+      else this.stale.add(next);
     }
+    // the blocked ids of the replaced terms' element ids
+    for (const [at, id] of this.blockIds)
+      if (at.isDisposed) {
+        id.dispose();
+        this.blockIds.delete(at);
+      }
+    this.refresh();
+  }
+
+  /** The ELBO with every part up to date. */
+  refresh(): number {
+    for (const t of this.terms)
+      if (this.stale.has(t) || (t.weightBy && this.staleGroups.has(t.weightBy))) this.setTerm(t);
+    this.stale.clear();
+    this.staleGroups.clear();
+    return this.elbo();
   }
 
   dispose(): void {
+    tf.dispose([...this.blockIds.values()]);
     for (const t of this.terms) t.dispose();
     for (const q of this.qs.values()) disposeQ(q);
   }
@@ -369,25 +456,25 @@ export async function runCavi(
     while (t < options.iters) {
       t++;
       // the linear-Gaussian blocks' joint factors first, then the others (plan order)
-      for (const l of [...plan.linear.map((b) => ({ name: b.latent })), ...plan.latents]) {
-        c.update(l.name);
-        const next = c.elbo();
-        if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
-          options.onWarning?.({
-            kind: 'data',
-            severity: 'warning',
-            message: `cavi: the ELBO decreased at sweep ${t}, updating ${l.name} (from ${current} to ${next}); coordinate ascent never decreases it, so an update is wrong or numerically unstable`,
-          });
-        current = next;
-      }
-      if (params && c) {
+      for (const b of plan.linear) c.update(b.latent);
+      for (const l of plan.latents) c.update(l.name);
+      const next = c.refresh();
+      if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
+        options.onWarning?.({
+          kind: 'data',
+          severity: 'warning',
+          message: `cavi: the ELBO decreased at sweep ${t} (from ${current} to ${next}); coordinate ascent never decreases it, so an update is wrong or numerically unstable`,
+        });
+      current = next;
+      if (params) {
         const cc = c;
-        // the M-step keeps its steps only if the ELBO did not decrease (params.ts)
+        // the M-step keeps its steps only if the ELBO did not decrease (params.ts); its ELBO
+        // is refreshed after each change of the params (refreshParams marks what they move)
         current = params.mStep(
           (env) => cc.paramObjective(env),
           (env) => cc.refreshParams(env),
-          () => cc.elbo(),
-          () => DECREASE_TOLERANCE * (Math.abs(cc.elbo()) + cc.scale()),
+          () => cc.refresh(),
+          () => DECREASE_TOLERANCE * (Math.abs(cc.refresh()) + cc.scale()),
           options.tol,
           (name) => cc.meanLog(name),
         );

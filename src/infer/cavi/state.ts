@@ -123,12 +123,29 @@ export function priorArgs<T>(
   return args;
 }
 
-/** Set a continuous factor's η (float64) and recompute its expected statistics. */
+/** E_q[T(x)] in float64 of an η set by setEta (negKl reads them: computed once per update). */
+const moments64 = new WeakMap<Float64Array[], Float64Array[]>();
+/**
+ * A(η_prior) per element, keyed by the η_prior arrays themselves: variational EM replaces a
+ * prior's η (a new array, never mutated in place: Cavi.refreshParams) when it reads a learned
+ * param, so a moved prior gets its own entry.
+ */
+const priorA = new WeakMap<readonly Float64Array[], Float64Array>();
+
+/**
+ * Set a continuous factor's η (float64) and recompute its expected statistics: in float64 on the
+ * host when the family has them (one pass over the parameters, which −KL needs anyway; the
+ * device's float32 digamma was a second pass of several ops), else on the device.
+ */
 export function setEta(q: ContinuousQ, eta: Float64Array[]): void {
   q.eta = eta;
   const shape = q.K > 1 ? [q.M, q.K] : [q.M];
+  const m64 = q.f64.expectedStats?.(eta, q.K);
+  if (m64) moments64.set(eta, m64);
   const next = tf.tidy(() =>
-    q.ef.expectedStats(eta.map((e) => tf.tensor(Float32Array.from(e), shape, 'float32'))),
+    m64
+      ? m64.map((m) => tf.tensor(Float32Array.from(m), shape, 'float32'))
+      : q.ef.expectedStats(eta.map((e) => tf.tensor(Float32Array.from(e), shape, 'float32'))),
   );
   tf.dispose(q.moments);
   q.moments = next;
@@ -176,8 +193,14 @@ export function pinned(pin: DiscreteQ['pin'], q: tf.Tensor): tf.Tensor {
  */
 export function negKl(q: ContinuousQ): number {
   const a = q.f64.logNormalizer(q.eta, q.K);
-  const a0 = q.f64.logNormalizer(q.eta0, q.K);
-  const m = (q.f64.expectedStats as NonNullable<ExpFamily64['expectedStats']>)(q.eta, q.K);
+  let a0 = priorA.get(q.eta0);
+  if (!a0) {
+    a0 = q.f64.logNormalizer(q.eta0, q.K);
+    priorA.set(q.eta0, a0);
+  }
+  const m =
+    moments64.get(q.eta) ??
+    (q.f64.expectedStats as NonNullable<ExpFamily64['expectedStats']>)(q.eta, q.K);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] - a0[i];
   m.forEach((mb, b) => {

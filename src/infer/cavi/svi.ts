@@ -213,6 +213,8 @@ class Svi {
 
   /** Σ of the ELBO parts of nodes inside the plate (terms, local factors' −KL). */
   private localPart(c: Cavi): number {
+    // the parts of the terms an update left out of date (Cavi keeps them stale until asked)
+    c.refresh();
     let s = 0;
     for (const [name, v] of c.parts) if (this.inside(name)) s += v;
     return s;
@@ -220,6 +222,7 @@ class Svi {
 
   /** The parts outside the plate and inside it, known terms included. */
   parts(f: Fitted): { outside: number; inside: number } {
+    f.c.refresh();
     let outside = 0;
     let inside = 0;
     for (const [name, v] of f.c.parts) {
@@ -247,7 +250,8 @@ class Svi {
         segmentSum64(b.value, b.at, b.size, sums);
         for (let j = 0; j < sums.length; j++) out[i][j] += scale * sums[j];
       });
-      tf.dispose(inc.flatMap((b) => [b.value, b.at]));
+      // `at` is the term's own (kept) tensor
+      tf.dispose(inc.map((b) => b.value));
     }
     return out;
   }

@@ -5,6 +5,8 @@
 // the tolerance, 1e-6 relative, is ~10× the float32 rounding of the ELBO's terms summed in
 // float64 (plus, with Gamma precisions, the magnitude of the Normal terms' pieces: see there). LDA recovers planted topics from a corpus drawn by the library's sample().
 import { readFileSync } from 'node:fs';
+import digamma from '@stdlib/math-base-special-digamma';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
@@ -105,6 +107,28 @@ describe('the ELBO never decreases', () => {
   }
 });
 
+describe('impossible states', () => {
+  it('a mixture whose known weights rule a state out: q = 0 there, a finite ELBO, no warning', async () => {
+    const src = `model m {
+  size N
+  size K = 3
+  data w: real[K]
+  plate k in K { theta[k] ~ Beta(1, 1) }
+  plate i in N {
+    z[i] ~ Categorical(w)
+    y[i] ~ Bernoulli(theta[z[i]])
+  }
+}`;
+    const y = [1, 0, 1, 1, 0, 1];
+    const r = await runCavi(src, { N: 6, w: [0.5, 0.5, 0], y }, { iters: 20, tol: 1e-12 });
+    expect(r.warnings).toEqual([]);
+    expectNonDecreasing(r.posterior.elbo ?? [], 1e-6);
+    expect(Number.isFinite(r.json.logEvidence)).toBe(true);
+    const p = flat(r.json.latents.z.mean);
+    for (let i = 0; i < y.length; i++) expect(p[3 * i + 2]).toBe(0);
+  });
+});
+
 describe('LDA', () => {
   it('recovers planted topics from a corpus drawn by sample() (best-match cosine ≥ 0.9)', async () => {
     const K = 4;
@@ -143,6 +167,59 @@ describe('LDA', () => {
       const best = Math.max(...rows.map((f) => cos(t, f)));
       expect(best).toBeGreaterThanOrEqual(0.9);
     }
+  });
+
+  it('reports the ELBO of its final factors (float64 formula of Blei et al. 2003, appendix A.3)', async () => {
+    // the engine takes the ELBO of the terms z weights from z's own update (Σ log Σ_k exp
+    // logits); here it is summed term by term from the returned γ, λ, φ:
+    //   L = Σ_dn Σ_k φ_dnk (E[log θ_dk] + E[log β_k,w_dn] − log φ_dnk)
+    //       − Σ_d KL(Dir(γ_d) ‖ Dir(α)) − Σ_k KL(Dir(λ_k) ‖ Dir(η))
+    // tolerance: the ELBO is float32 terms (~1e-6 relative, digamma and rounding) summed in float64
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1 << 30 }),
+        fc.integer({ min: 2, max: 4 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (seed, K, iters) => {
+          const alpha = 0.3;
+          const eta = 0.05;
+          const data = { ...corpus(seed, 8, 12), K, alpha, eta };
+          const r = await runCavi(LDA, data, { iters, tol: 1e-12, seed });
+          const gamma = r.json.latents.theta.params.alpha as number[][];
+          const lambda = r.json.latents.beta.params.alpha as number[][];
+          const phi = r.json.latents.z.params.p as number[][][];
+          const elog = (a: number[]) => {
+            const s = digamma(a.reduce((u, v) => u + v, 0));
+            return a.map((v) => digamma(v) - s);
+          };
+          const negKl = (a: number[], prior: number) => {
+            const e = elog(a);
+            const sum = a.reduce((u, v) => u + v, 0);
+            let out = gammaln(sum) - gammaln(a.length * prior);
+            a.forEach((v, i) => {
+              out += gammaln(prior) - gammaln(v) + (v - prior) * e[i];
+            });
+            return -out;
+          };
+          const elogBeta = lambda.map(elog);
+          let L = 0;
+          data.w.forEach((doc, d) => {
+            const elogTheta = elog(gamma[d]);
+            doc.forEach((v, n) => {
+              phi[d][n].forEach((p, k) => {
+                if (p > 0) L += p * (elogTheta[k] + elogBeta[k][v] - Math.log(p));
+              });
+            });
+            L += negKl(gamma[d], alpha);
+          });
+          for (const l of lambda) L += negKl(l, eta);
+          expect(Math.abs((r.json.logEvidence as number) - L)).toBeLessThanOrEqual(
+            2e-6 * Math.abs(L),
+          );
+        },
+      ),
+      { numRuns: 8, seed: 5 },
+    );
   });
 
   it('runs on examples/lda (ragged documents as flat token arrays) and auto picks cavi', async () => {

@@ -9,6 +9,7 @@
 // relative (the runs reach 1e-6 or better). The ELBO traces may move by the engine's float
 // tolerance (an M-step is kept within it: params.ts).
 import digamma from '@stdlib/math-base-special-digamma';
+import gammaln from '@stdlib/math-base-special-gammaln';
 import trigamma from '@stdlib/math-base-special-trigamma';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
@@ -143,6 +144,30 @@ describe('variational EM', () => {
     }
     // and the components are the planted ones
     for (const c of centres) expect(Math.min(...mu.map((m) => Math.abs(m - c)))).toBeLessThan(0.4);
+    // the reported ELBO is the true one at the returned factors and params (the x terms, which
+    // read the params and are weighted by z, counted once after the M-step): in float64,
+    //   L = −KL(q(w) ‖ Dir(1)) + Σ_i Σ_k r_ik (E[log w_k] + log N(x_i; μ_k, s_k) − log r_ik),
+    // known to the engine's float tolerance, 1e-6 of |L| plus its float32 pieces
+    const alpha = flat(r.json.latents.weights.params.alpha);
+    const a0 = sum(alpha);
+    const eLogW = alpha.map((a) => digamma(a) - digamma(a0));
+    // E_q[log Dir(w; 1)] = log Γ(3), minus E_q[log q(w)]
+    let L = gammaln(3) - (gammaln(a0) - sum(alpha.map((a) => gammaln(a))));
+    alpha.forEach((a, k) => {
+      L -= (a - 1) * eLogW[k];
+    });
+    q.forEach((qi, i) => {
+      qi.forEach((v, k) => {
+        if (v === 0) return;
+        const logN =
+          -0.5 * Math.log(2 * Math.PI * s[k] ** 2) - (x[i] - mu[k]) ** 2 / (2 * s[k] ** 2);
+        L += v * (eLogW[k] + logN - Math.log(v));
+        pieces += v * Math.abs(eLogW[k]);
+      });
+    });
+    expect(Math.abs((r.json.logEvidence as number) - L)).toBeLessThan(
+      1e-6 * (Math.abs(L) + pieces),
+    );
   });
 
   it("a Categorical's simplex param beside Normal latent means", async () => {
