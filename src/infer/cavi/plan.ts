@@ -40,6 +40,7 @@ import {
 } from '../../graph/linearity.js';
 import { exprToString } from '../../graph/print.js';
 import type { Expr } from '../../lang/ast.js';
+import { subExprs } from '../../lang/walk.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
 import { type LinearBlock, linearBlocks } from './linearPlan.js';
@@ -405,7 +406,7 @@ class Planner {
     const visit = (e: Expr): void => {
       if (e.kind === 'name' && e.name === z) refs.push(e);
       else if (e.kind === 'index' && e.target.kind === 'name' && e.target.name === z) refs.push(e);
-      else for (const c of children(e)) visit(c);
+      else for (const c of subExprs(e)) visit(c);
     };
     for (const e of Object.values(n.args)) visit(e);
     const texts = new Set(refs.map(exprToString));
@@ -424,27 +425,5 @@ class Planner {
       );
     }
     return refs[0];
-  }
-}
-
-function children(e: Expr): Expr[] {
-  switch (e.kind) {
-    case 'binary':
-      return [e.left, e.right];
-    case 'unary':
-      return [e.arg];
-    case 'call':
-      return e.args.map((a) => a.value);
-    case 'index':
-      return [
-        e.target,
-        ...e.indices.flatMap((a) =>
-          a.kind === 'at' ? [a.expr] : [a.lo, a.hi].filter((x): x is Expr => !!x),
-        ),
-      ];
-    case 'vector':
-      return [...e.items];
-    default:
-      return [];
   }
 }
