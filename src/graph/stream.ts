@@ -4,7 +4,7 @@
 // is inferred from the arrays); everything else (sizes, hypers, vocabularies) is the ordinary
 // data file. The plate's size is the number of lines.
 import { PlatoError } from '../diagnostics/diagnostics.js';
-import { firstLine, type NumberedLine } from '../util/jsonl.js';
+import { countLines, firstLine, type NumberedLine } from '../util/jsonl.js';
 import type { DataInput } from './bound.js';
 import { readDataText } from './data.js';
 import type { ModelGraph } from './ir.js';
@@ -76,5 +76,17 @@ export async function streamProbe(
   }
   if (!l) fail(`the stream ${path} has no lines`, path);
   const r = readRecord(graph, undefined, l, path);
-  return minibatchData(graph, plateOfRecord(graph, r, path), meta, [r]);
+  const plate = plateOfRecord(graph, r, path);
+  // the plate's size is the number of lines: a size the data file also gives must agree
+  const size = graph.plates[plate].size;
+  const given = (meta as Record<string, unknown>)[size];
+  if (given !== undefined) {
+    const n = await countLines(path);
+    if (given !== n)
+      fail(
+        `the data file gives ${size} = ${JSON.stringify(given)}, but the stream ${path} has ${n} lines (elements of the plate ${graph.plates[plate].index} in ${size}): drop ${size} from the data file, or make it ${n}`,
+        path,
+      );
+  }
+  return minibatchData(graph, plate, meta, [r]);
 }

@@ -98,6 +98,19 @@ describe('cavi stochastic VI', () => {
     expect(s.logEvidence).toBe(r.logEvidence);
   }, 120000);
 
+  it("a plate size in the data file must equal the stream's number of lines", async () => {
+    const model = compile(LDA, { filename: 'lda.plato' });
+    const path = join(dir, 'sized.jsonl');
+    writeFileSync(path, `${words.map((w) => JSON.stringify({ w })).join('\n')}\n`);
+    const meta = { K, V, alpha: sizes.alpha, eta: sizes.eta };
+    const opts = { engine: 'cavi', stream: path, batchSize: 40, epochs: 1, seed: 1 };
+    await expect(infer(model, { ...opts, data: { ...meta, D: D + 1 } })).rejects.toThrow(
+      `the data file gives D = ${D + 1}, but the stream ${path} has ${D} lines`,
+    );
+    const agreed = await infer(model, { ...opts, data: { ...meta, D } });
+    expect(Number.isFinite(agreed.logEvidence)).toBe(true);
+  }, 60000);
+
   it('refuses --stream without --batch-size', async () => {
     const bound = boundModel(LDA, { ...sizes, w: words });
     await expect(caviEngine.run(bound, { ...CAVI_DEFAULTS, stream: 'x.jsonl' })).rejects.toThrow(
