@@ -168,15 +168,22 @@ export function planEm(
       node.kind === 'param' && node.type.base === 'real' && !node.type.lower && !node.type.upper
     );
   };
+  // a scale the M-step can set: any covariance param, or an sd declared real(0,)
+  const scaleParam = (family: 'Normal' | 'MvNormal', p: string) => {
+    const node = graph.nodes[p];
+    return (
+      node.kind === 'param' &&
+      (family === 'MvNormal' || (isNum(node.type.lower, 0) && !node.type.upper))
+    );
+  };
   const unindexedSlot = (n: StochasticNode, m: Expr, s: Expr): GaussianSlot | undefined => {
     if (m.kind !== 'name' || !learnSet.has(m.name) || !unboundedReal(m.name)) return undefined;
     const family = n.distribution as 'Normal' | 'MvNormal';
     if (free(s)) return { kind: 'gaussian', node: n.name, family, mean: m.name };
     if (s.kind !== 'name' || !learnSet.has(s.name) || s.name === m.name) return undefined;
-    const sp = graph.nodes[s.name];
-    const ok =
-      sp.kind === 'param' && (family === 'MvNormal' || (isNum(sp.type.lower, 0) && !sp.type.upper));
-    return ok ? { kind: 'gaussian', node: n.name, family, mean: m.name, scale: s.name } : undefined;
+    return scaleParam(family, s.name)
+      ? { kind: 'gaussian', node: n.name, family, mean: m.name, scale: s.name }
+      : undefined;
   };
   if (index)
     for (const n of stochastic) {
@@ -209,16 +216,10 @@ export function planEm(
         const mi = indexedByLatent(m, index);
         if (!mi || !learnSet.has(mi.param) || !latentCategorical(mi.latent)) continue;
         // the weighted mean may lie anywhere: the mean param must be unbounded
-        const mp = graph.nodes[mi.param];
-        if (mp.kind !== 'param' || mp.type.base !== 'real' || mp.type.lower || mp.type.upper)
-          continue;
+        if (!unboundedReal(mi.param)) continue;
         const si = indexedByLatent(s, index);
         if (si && learnSet.has(si.param) && si.latent === mi.latent && si.param !== mi.param) {
-          const sp = graph.nodes[si.param];
-          const ok =
-            sp.kind === 'param' &&
-            (n.distribution === 'MvNormal' || (isNum(sp.type.lower, 0) && !sp.type.upper));
-          if (!ok) continue;
+          if (!scaleParam(n.distribution, si.param)) continue;
           slots.push({
             kind: 'gaussian',
             node: n.name,

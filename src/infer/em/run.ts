@@ -152,13 +152,16 @@ function mStep(
     }
     const { r, K } = components(e, slot, N);
     const mask = missingMask(bound, slot.node);
-    const nk = counts(r, N, K);
-    if (mask) missingGaussianUpdate(bound, slot, mask, r, N, K, nk, values);
-    else {
+    let nk: Float64Array;
+    if (mask) {
+      nk = counts(r, N, K);
+      missingGaussianUpdate(bound, slot, mask, r, N, K, nk, values);
+    } else {
       const scale = slot.scale
         ? { full: slot.family === 'MvNormal', values: values[slot.scale] }
         : undefined;
-      gaussianUpdate(blocks.get(slot.node) as CaseBlocks, r, K, values[slot.mean], scale);
+      // N_k from the blocked sums the update makes anyway (no second pass over r)
+      nk = gaussianUpdate(blocks.get(slot.node) as CaseBlocks, r, K, values[slot.mean], scale);
     }
     if (slot.scale && regCovar > 0) regulariseScale(slot, values[slot.scale], nk, regCovar);
   }
