@@ -30,6 +30,14 @@ export const aviInfo = {
       help: "Adam's step size",
     },
     {
+      name: 'lrDecay',
+      type: 'number',
+      default: 0.1,
+      exclusiveMinimum: 0,
+      maximum: 1,
+      help: 'the step size falls geometrically from --lr to --lr times this over the epochs (1: constant), so that the last steps jitter less',
+    },
+    {
       name: 'particles',
       type: 'int',
       default: 1,

@@ -107,6 +107,7 @@ export async function runAvi(
     let epochs = 0;
     let stopped = false;
     for (let e = 0; e < options.epochs && !stopped; e++) {
+      setRate(optimizer, options.lr * options.lrDecay ** (e / Math.max(1, options.epochs - 1)));
       const batches = hasPlate
         ? blocks(
             permutation(Ntrain, rng).map((k) => train[k]),
@@ -186,6 +187,14 @@ export async function runAvi(
     state.dispose();
     model.dispose();
   }
+}
+
+/**
+ * Set Adam's step size between epochs. tfjs's AdamOptimizer reads its `learningRate` field at
+ * each step and has no schedule of its own; its moments are kept.
+ */
+function setRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /** Did the mean ELBO of the last tenth of the epochs change by less than tol (relative) from the tenth before? */
