@@ -50,7 +50,11 @@ export class AviModel {
     for (const name of g.order) {
       const node = g.nodes[name];
       const v = bound.values[name];
-      if (node.plates[0] !== plate || !v || (node.kind !== 'data' && node.kind !== 'stochastic'))
+      const row = plan.rowData.includes(name);
+      if (
+        !v ||
+        (!row && (node.plates[0] !== plate || (node.kind !== 'data' && node.kind !== 'stochastic')))
+      )
         continue;
       const s = bound.shapes[name];
       this.known.set(name, tf.keep(tf.tensor(float32Of(v), [...s.batch, ...s.event])));
@@ -65,16 +69,6 @@ export class AviModel {
       );
       this.encoderInputs.set(l.name, tf.keep(x));
     }
-  }
-
-  /** Is the plate's batch axis flattened with a ragged one somewhere (no minibatches then)? */
-  get ragged(): boolean {
-    const g = this.bound.graph;
-    return Object.keys(g.nodes).some(
-      (n) =>
-        g.nodes[n].plates[0] === this.plan.plate &&
-        (this.bound.axes[n] ?? []).some((a) => a.plates.length > 1),
-    );
   }
 
   /** The compiled plan for blocks of B elements (the bound model itself for the whole plate). */
@@ -99,6 +93,7 @@ export class AviModel {
     const env: Record<string, tf.Tensor> = {};
     const inputs = new Map<string, tf.Tensor>();
     if (!idx) return { env, inputs };
+    // row data (`X[i]`, X outside the plate) keep the layout [...shape] of an unplated value
     for (const [name, t] of this.known) env[name] = tf.expandDims(tf.gather(t, idx, 0), 0);
     for (const [name, t] of this.encoderInputs) inputs.set(name, tf.gather(t, idx, 0));
     return { env, inputs };

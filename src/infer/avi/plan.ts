@@ -12,6 +12,8 @@ import type { Reason } from '../../diagnostics/reason.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { mentions } from '../../graph/build.js';
+import type { Expr } from '../../lang/ast.js';
+import { subExprs } from '../../lang/walk.js';
 import { reasonAt } from '../engine.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
@@ -50,6 +52,13 @@ export interface AviPlan {
   readonly plate?: string;
   /** its size */
   readonly N: number;
+  /**
+   * Data outside the plate read row by row inside it (`X[i]` with `data X: real[N, P]`): a
+   * minibatch gathers their rows like the plate's own values
+   */
+  readonly rowData: readonly string[];
+  /** why minibatches (or held-out elements) cannot be bound, if they cannot */
+  readonly noMinibatch?: string;
 }
 
 export type AviPlanResult =
@@ -86,6 +95,60 @@ function observedDescendants(bound: BoundModel, name: string): string[] {
     }
   }
   return out.sort((a, b) => g.order.indexOf(a) - g.order.indexOf(b));
+}
+
+/** Every expression of the model's definitions (arguments, deterministic values), with its node. */
+function definitions(bound: BoundModel): { node: string; expr: Expr }[] {
+  const out: { node: string; expr: Expr }[] = [];
+  for (const name of bound.graph.order) {
+    const n = bound.graph.nodes[name];
+    if (n.kind === 'stochastic')
+      for (const e of Object.values(n.args)) out.push({ node: name, expr: e });
+    if (n.kind === 'deterministic') out.push({ node: name, expr: n.value });
+  }
+  return out;
+}
+
+/**
+ * Data and hypers outside `plate` mentioned inside it: those read only as `X[i, …]` (i the
+ * plate's index, inside the plate) are row data; any other reading of an array with N rows
+ * means a minibatch cannot be bound by gathering rows.
+ */
+function rowDataOf(bound: BoundModel, plate: string, N: number): { rows: string[]; why?: string } {
+  const g = bound.graph;
+  const index = g.plates[plate].index;
+  const rows = new Set<string>();
+  let why: string | undefined;
+  const outside = (n: string) => {
+    const k = g.nodes[n]?.kind;
+    return (
+      (k === 'data' || k === 'hyper') &&
+      g.nodes[n].plates[0] !== plate &&
+      bound.shapes[n]?.event[0] === N
+    );
+  };
+  const visit = (e: Expr, inside: boolean, owner: string) => {
+    if (e.kind === 'index' && e.target.kind === 'name' && outside(e.target.name)) {
+      const first = e.indices[0];
+      if (
+        inside &&
+        first?.kind === 'at' &&
+        first.expr.kind === 'name' &&
+        first.expr.name === index
+      ) {
+        rows.add(e.target.name);
+        for (const i of e.indices.slice(1))
+          for (const x of i.kind === 'at' ? [i.expr] : [i.lo, i.hi]) if (x) visit(x, inside, owner);
+        return;
+      }
+    }
+    if (e.kind === 'name' && outside(e.name))
+      why ??= `${owner} reads ${e.name} (${N} rows) other than row by row as ${e.name}[${index}, …]`;
+    for (const c of subExprs(e)) visit(c, inside, owner);
+  };
+  for (const { node, expr } of definitions(bound))
+    visit(expr, g.nodes[node].plates[0] === plate, node);
+  return { rows: why ? [] : [...rows], why };
 }
 
 /** The support of a latent avi can reparameterise, or why not. */
@@ -193,5 +256,12 @@ export function planAvi(
     params.push({ name, transform: t, shape: [...s.batch, ...s.event] });
   }
   if (reasons.length > 0) return { ok: false, reasons };
-  return { ok: true, plan: { latents, params, nets, plate, N } };
+  const rd = plate ? rowDataOf(bound, plate, N) : { rows: [] };
+  const ragged = Object.keys(g.nodes).some(
+    (n) => g.nodes[n].plates[0] === plate && (bound.axes[n] ?? []).some((a) => a.plates.length > 1),
+  );
+  const noMinibatch = ragged
+    ? `the plate ${g.plates[plate as string].index} in ${g.plates[plate as string].size} holds a ragged plate, whose minibatches avi does not bind yet`
+    : rd.why;
+  return { ok: true, plan: { latents, params, nets, plate, N, rowData: rd.rows, noMinibatch } };
 }

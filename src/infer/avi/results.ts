@@ -43,7 +43,8 @@ export function latentResults(
       const idx = model.plan.plate === undefined ? undefined : tf.range(0, N, 1, 'int32');
       const { inputs } = model.blockEnv(idx);
       const q = locScale(l, state.record, l.local ? idx : undefined, inputs.get(l.name));
-      return [q.loc, tf.exp(q.logScale)];
+      // a clone: a free latent's loc is the variable itself
+      return [tf.clone(q.loc), tf.exp(q.logScale)];
     });
     const mu = new Float32Array(loc.dataSync());
     const sd = new Float32Array(sigma.dataSync());

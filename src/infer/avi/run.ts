@@ -95,9 +95,9 @@ export async function runAvi(
     const train = order.slice(H);
     const Ntrain = hasPlate ? train.length : 1;
     const B = hasPlate ? (options.batchSize > 0 ? Math.min(options.batchSize, Ntrain) : Ntrain) : 0;
-    if (hasPlate && model.ragged && (B !== N || H > 0))
+    if (hasPlate && plan.noMinibatch && (B !== N || H > 0))
       throw userError(
-        'avi --batch-size / --held-out: the outermost plate holds a ragged plate, whose minibatches avi does not bind yet: run on the whole plate',
+        `avi --batch-size / --held-out: ${plan.noMinibatch}: run on the whole plate`,
         'unsupported',
       );
     const varList = [...state.vars.values()];
@@ -108,12 +108,10 @@ export async function runAvi(
     let stopped = false;
     for (let e = 0; e < options.epochs && !stopped; e++) {
       setRate(optimizer, options.lr * options.lrDecay ** (e / Math.max(1, options.epochs - 1)));
-      const batches = hasPlate
-        ? blocks(
-            permutation(Ntrain, rng).map((k) => train[k]),
-            B,
-          )
-        : [[]];
+      // the whole plate in order (a block's order does not matter), else shuffled blocks
+      const shuffled =
+        B === N ? order.map((_, i) => i) : permutation(Ntrain, rng).map((k) => train[k]);
+      const batches = hasPlate ? blocks(shuffled, B) : [[]];
       let sum = 0;
       for (const batch of batches) {
         const cost = optimizer.minimize(

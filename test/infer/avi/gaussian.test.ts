@@ -39,7 +39,7 @@ function kl(m: number, q: number, mu: number, p: number): number {
 function logWeightVar(m: number, q: number, mu: number, p: number): number {
   const r = q / p;
   const d = (m - mu) / p;
-  return ((r * r - 1) ** 2) / 2 + r * r * d * d;
+  return (r * r - 1) ** 2 / 2 + r * r * d * d;
 }
 
 beforeAll(async () => {
