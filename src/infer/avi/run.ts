@@ -66,7 +66,13 @@ export async function runAvi(
   const N = plan.N;
   const hasPlate = plan.plate !== undefined;
   const model = new AviModel(bound, plan);
-  const state = new AviState(bound, plan, options.hidden, rng, options.initial);
+  let state: AviState;
+  try {
+    state = new AviState(bound, plan, options.hidden, rng, options.initial);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   const optimizer = tf.train.adam(options.lr);
   let best: Map<string, tf.Tensor> | undefined;
   try {

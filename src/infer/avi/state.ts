@@ -19,6 +19,13 @@ import type { AviPlan } from './plan.js';
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** A variable holding `t`'s value; `t` is disposed (tf.variable keeps its own handle). */
+function owned(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t);
+  t.dispose();
+  return v;
+}
+
 export class AviState {
   /** every learned value, by its reported name */
   readonly vars = new Map<string, tf.Variable>();
@@ -39,24 +46,25 @@ export class AviState {
         theta = new Float64Array(t.dataSync());
         t.dispose();
       }
-      this.vars.set(
-        p.name,
-        tf.variable(tf.tensor(inverse64(p.transform, theta, p.shape), [...p.shape])),
-      );
+      this.vars.set(p.name, owned(tf.tensor(inverse64(p.transform, theta, p.shape), [...p.shape])));
     }
     const nets = initNets(bound, rng);
     for (const [name, t] of Object.entries(nets)) {
-      this.vars.set(name, tf.variable(tf.squeeze(t, [0])));
+      this.vars.set(name, owned(tf.squeeze(t, [0])));
       t.dispose();
     }
     for (const l of plan.latents) {
       const g = initGuide(l, hidden, rng);
       for (const [name, t] of Object.entries(g)) {
-        this.vars.set(name, tf.variable(t));
-        t.dispose();
+        this.vars.set(name, owned(t));
       }
     }
-    this.restore(initial);
+    try {
+      this.restore(initial);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
   }
 
   /** Set values given by name (a fit saved with -o); a PlatoError for an unknown name or shape. */
@@ -76,7 +84,7 @@ export class AviState {
           throw userError(`avi: the initial value '${name}' has a non-finite entry at ${i}`);
       const param = this.plan.params.find((p) => p.name === name);
       const data = param ? inverse64(param.transform, given.data, param.shape) : given.data;
-      v.assign(tf.tensor(Float32Array.from(data), v.shape));
+      tf.tidy(() => v.assign(tf.tensor(Float32Array.from(data), v.shape)));
     }
   }
 
