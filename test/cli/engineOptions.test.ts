@@ -94,7 +94,7 @@ describe('the built-in engines', () => {
     expect(r.stdout).toContain(
       '    options: --iters, --tol, --restarts, --reg-covar, --init, --mstep-iters, --mstep-rate',
     );
-    expect(r.stdout).toMatch(/--batch-size <int> +cavi: stochastic VI/);
+    expect(r.stdout).toMatch(/--batch-size <int> +cavi, avi: stochastic VI/);
     // nothing of engines that are not registered
     for (const absent of ['--sweeps', '--rtol'])
       expect(r.stdout).not.toMatch(new RegExp(`(^|[^\\w-])${absent}([^\\w-]|$)`));
