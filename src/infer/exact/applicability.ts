@@ -7,6 +7,7 @@
 import type { PlatoError } from '../../diagnostics/diagnostics.js';
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
+import { chainReasons } from '../chains.js';
 import { FINITE_FAMILIES, type UnknownValueReason } from '../discrete/analysis.js';
 import { hostValues, NeedsTensors } from '../discrete/hostValues.js';
 import { prepare } from '../discrete/prepare.js';
@@ -66,6 +67,11 @@ export function whichHalf(
   bound: BoundModel,
   discrete: (bound: BoundModel) => Applicability,
 ): ExactHalf {
+  const chained = chainReasons(
+    bound,
+    'exact runs chains of discrete latents by forward–backward; this model is not one yet',
+  );
+  if (chained.length > 0) return { reasons: chained };
   const c = conjugateApplicability(bound);
   if (c.ok) return { half: 'conjugate' };
   const d = discrete(bound);
