@@ -119,3 +119,44 @@ export function stepsOf(
   for (const s of steps) count = Math.max(count, s + 1);
   return { steps, count };
 }
+
+/**
+ * A chain node's batch elements laid out as a padded grid of sequences × steps: `cell[t * nSeq +
+ * n]` is the element at step t of sequence n, or -1 past the sequence's end (ragged plates);
+ * `cellOf[b]` is element b's cell. A sequence is every batch axis but the chain plate's step.
+ */
+export interface SequenceGrid {
+  readonly nSeq: number;
+  readonly steps: number;
+  readonly cell: Int32Array;
+  readonly cellOf: Int32Array;
+}
+
+export function sequenceGrid(model: BoundModel, name: string, plateId: string): SequenceGrid {
+  const axes = model.axes[name] ?? [];
+  const lengths = axes.map((a) => a.length);
+  const total = lengths.reduce((a, b) => a * b, 1);
+  const { steps, count } = stepsOf(model, name, plateId);
+  const axis = axes.findIndex((a) => a.plates.includes(plateId));
+  const ax = axes[axis]!;
+  // the sequence of each element: its multi-index with the step removed (a ragged axis keeps
+  // its outer index)
+  const ragged = ax.plates.length === 2 ? model.ragged[ax.plates[1]!] : undefined;
+  const outerCount = ragged ? ragged.counts.length : 1;
+  const before = lengths.slice(0, axis).reduce((a, b) => a * b, 1);
+  const after = lengths.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const nSeq = before * outerCount * after;
+  const cell = new Int32Array(count * nSeq).fill(-1);
+  const cellOf = new Int32Array(total);
+  for (let b = 0; b < total; b++) {
+    const i = Math.floor(b / (ax.length * after));
+    const j = Math.floor(b / after) % ax.length;
+    const k = b % after;
+    const outer = ragged ? ragged.outerIndex[j]! : 0;
+    const n = (i * outerCount + outer) * after + k;
+    const c = steps[b]! * nSeq + n;
+    cell[c] = b;
+    cellOf[b] = c;
+  }
+  return { nSeq, steps: count, cell, cellOf };
+}
