@@ -18,8 +18,13 @@ export interface ChainFactors {
    * per previous state j, the rows P(z = k | z_prev = j) of every batch element: [K, B, K]; at
    * step 0 every j gives the initial distribution
    */
-  readonly transition: tf.Tensor3D;
+  readonly transition:
+    | tf.Tensor3D
+    /** a homogeneous chain: the initial rows of every sequence [nSeq, K] and the one matrix A */
+    | { readonly init: tf.Tensor2D; readonly shared: tf.Tensor2D };
   readonly grid: SequenceGrid;
+  /** also sum the expected transition counts ξ (Baum–Welch's E-step); default false */
+  readonly transitions?: boolean;
 }
 
 export interface ChainPosterior {
@@ -27,7 +32,7 @@ export interface ChainPosterior {
   readonly marginals: Float64Array;
   /** log p(data of the chain's emissions), float64 */
   readonly logEvidence: number;
-  /** expected transition counts Σ_t ξ_t(j, k) summed over steps ≥ 1 and sequences (Baum–Welch) */
+  /** expected transition counts Σ_t ξ_t(j, k) over steps ≥ 1 and sequences, [K, K] (zeros unless asked) */
   readonly transitions: Float64Array;
 }
 
@@ -42,22 +47,33 @@ export function forwardBackward(f: ChainFactors): ChainPosterior {
   const index = Int32Array.from(grid.cell, (b) => (b < 0 ? B : b));
   const firstCells = index.subarray(0, nSeq);
   const laterCells = index.subarray(nSeq);
+  const dense = grid.cellOf.every((c, b) => c === (b % steps) * nSeq + Math.floor(b / steps));
   const out = tf.tidy(() => {
     const idx = tf.tensor1d(laterCells, 'int32');
-    const logE = tf.reshape(
-      tf.gather(tf.concat([f.logEmission, tf.zeros([1, K])]), tf.tensor1d(index, 'int32')),
-      [steps, nSeq, K],
-    );
+    // equal-length sequences laid out sequence-major are a transpose, not a gather
+    const logE = dense
+      ? tf.transpose(tf.reshape(f.logEmission, [nSeq, steps, K]), [1, 0, 2])
+      : tf.reshape(
+          tf.gather(tf.concat([f.logEmission, tf.zeros([1, K])]), tf.tensor1d(index, 'int32')),
+          [steps, nSeq, K],
+        );
     const m = tf.max(logE, 2, true);
     const E = tf.unstack(tf.exp(tf.sub(logE, m)));
+    const given = 'shared' in f.transition ? f.transition : undefined;
+    const full = given ? undefined : (f.transition as tf.Tensor3D);
     // the initial rows: any previous state (0) at step 0; a padded (empty) sequence: uniform
-    const trans0 = tf.concat([f.transition.gather(0), tf.fill([1, K], 1 / K)]);
-    const init = tf.gather(trans0, tf.tensor1d(firstCells, 'int32'));
+    const init =
+      given?.init ??
+      tf.gather(
+        tf.concat([full!.gather(0), tf.fill([1, K], 1 / K)]),
+        tf.tensor1d(firstCells, 'int32'),
+      );
     // the transitions of steps ≥ 1: shared when every element has the same matrix
-    const eye = tf.reshape(tf.eye(K), [K, 1, K]);
-    const withPad = tf.concat([f.transition, eye], 1); // [K(prev), B + 1, K]
-    const later = steps > 1 ? tf.gather(withPad, idx, 1) : undefined; // [K, cells - nSeq, K]
-    const shared = later && homogeneous(later, laterCells, B);
+    const later =
+      full && steps > 1
+        ? tf.gather(tf.concat([full, tf.reshape(tf.eye(K), [K, 1, K])], 1), idx, 1) // [K, cells - nSeq, K]
+        : undefined;
+    const shared = given?.shared ?? (later && homogeneous(later, laterCells, B));
     const perStep =
       later && !shared
         ? tf.unstack(tf.reshape(tf.transpose(later, [1, 0, 2]), [steps - 1, nSeq, K, K]))
@@ -89,22 +105,24 @@ export function forwardBackward(f: ChainFactors): ChainPosterior {
       if (t === 0) break;
       const eb = tf.div(tf.mul(E[t]!, beta), cs[t]!) as tf.Tensor2D;
       // shared A: Σ_n α̂_{t-1}(n, j) eb(n, k), times A(j, k) once at the end
-      const outer = shared
-        ? tf.matMul(alphas[t - 1]!, eb, true, false)
-        : tf.sum(
-            tf.mul(
-              tf.mul(tf.expandDims(alphas[t - 1]!, 2), perStep![t - 1]!),
-              tf.expandDims(eb, 1),
-            ),
-            0,
-          );
-      xi = xi ? tf.add(xi, outer) : outer;
+      const outer = !f.transitions
+        ? undefined
+        : shared
+          ? tf.matMul(alphas[t - 1]!, eb, true, false)
+          : tf.sum(
+              tf.mul(
+                tf.mul(tf.expandDims(alphas[t - 1]!, 2), perStep![t - 1]!),
+                tf.expandDims(eb, 1),
+              ),
+              0,
+            );
+      if (outer) xi = xi ? tf.add(xi, outer) : outer;
       beta = stepBack(t, eb);
     }
-    const gamma = tf.gather(
-      tf.reshape(tf.stack(gammas), [cells, K]),
-      tf.tensor1d(grid.cellOf, 'int32'),
-    );
+    const stacked = tf.stack(gammas); // [steps, nSeq, K]
+    const gamma = dense
+      ? tf.transpose(stacked, [1, 0, 2])
+      : tf.gather(tf.reshape(stacked, [cells, K]), tf.tensor1d(grid.cellOf, 'int32'));
     return {
       gamma,
       c: tf.reshape(tf.stack(cs), [cells]),
