@@ -120,9 +120,11 @@ describe('forward–backward equals enumeration', () => {
           1e-4 * (1 + Math.abs(ref.logZ)),
         );
         const p = post.latents.z!.params.p!.data;
-        ref.marg.forEach((row, t) =>
-          row.forEach((v, k) => expect(Math.abs(p[t * S + k]! - v)).toBeLessThan(2e-5)),
-        );
+        ref.marg.forEach((row, t) => {
+          row.forEach((v, k) => {
+            expect(Math.abs(p[t * S + k]! - v)).toBeLessThan(2e-5);
+          });
+        });
       }),
       { numRuns: 25, seed: 13 },
     );
@@ -170,9 +172,11 @@ describe('forward–backward equals enumeration', () => {
     for (const y of ys) {
       const ref = enumerate(init, A, mu, 0.7, y);
       logZ += ref.logZ;
-      ref.marg.forEach((row, t) =>
-        row.forEach((v, k) => expect(Math.abs(p[(offset + t) * 2 + k]! - v)).toBeLessThan(2e-5)),
-      );
+      ref.marg.forEach((row, t) => {
+        row.forEach((v, k) => {
+          expect(Math.abs(p[(offset + t) * 2 + k]! - v)).toBeLessThan(2e-5);
+        });
+      });
       offset += y.length;
     }
     expect(Math.abs(post.logEvidence! - logZ)).toBeLessThan(1e-4 * Math.abs(logZ));
