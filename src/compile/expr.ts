@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BoundModel } from '../graph/bound.js';
 import type { GraphNode } from '../graph/ir.js';
-import type { Call, Expr, Index, IndexArg, Range } from '../lang/ast.js';
+import type { BinaryOp, Call, Expr, Index, IndexArg, Range } from '../lang/ast.js';
 import { broadcastShapes } from '../util/shape.js';
 import { type Consts, type IndexBinding, indexValue, type PlateContext } from './context.js';
 import { planError } from './errors.js';
@@ -107,7 +107,29 @@ function lowerRaw(expr: Expr, ctx: PlateContext, scope: LowerScope): Lowered {
     case 'unary': {
       const arg = lower(expr.arg, ctx, scope);
       if (expr.op === '+') return arg;
+      if (expr.op === '!')
+        return wrap(scope, expr.range, (env) => truth(tf.equal(arg.run(env), 0)), arg.isConst);
       return wrap(scope, expr.range, (env) => tf.neg(arg.run(env)), arg.isConst);
+    }
+    case 'cond': {
+      const [c, a, b] = [expr.test, expr.whenTrue, expr.whenFalse].map((x) => lower(x, ctx, scope));
+      // both branches are evaluated (vectorised) and one is picked per element; a lag's read
+      // before the first step is clamped to step 0 in the branch not taken (lowerSel)
+      return wrap(
+        scope,
+        expr.range,
+        (env) => {
+          const [x, y, z] = alignRanks([c!.run(env), a!.run(env), b!.run(env)], m);
+          const shape = broadcastShapes(broadcastShapes(x!.shape, y!.shape) ?? [], z!.shape);
+          if (!shape) throw new Error('the test and the branches of ?: do not broadcast');
+          const full = (v: tf.Tensor) =>
+            v.shape.length === shape.length && v.shape.every((d, i) => d === shape[i])
+              ? v
+              : tf.broadcastTo(v, shape);
+          return tf.where(full(tf.notEqual(x!, 0)), full(toFloat(y!)), full(toFloat(z!)));
+        },
+        c!.isConst && a!.isConst && b!.isConst,
+      );
     }
     case 'binary': {
       const a = lower(expr.left, ctx, scope);
@@ -135,7 +157,19 @@ function lowerRaw(expr: Expr, ctx: PlateContext, scope: LowerScope): Lowered {
   }
 }
 
-const BINARY: Record<'+' | '-' | '*' | '/' | '^', (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+/** A boolean tensor as Plato's 1 (true) and 0 (false). */
+const truth = (b: tf.Tensor): tf.Tensor => tf.cast(b, 'float32');
+const nonZero = (a: tf.Tensor): tf.Tensor => tf.notEqual(a, 0);
+
+const BINARY: Record<Exclude<BinaryOp, '@'>, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+  '==': (a, b) => truth(tf.equal(a, b)),
+  '!=': (a, b) => truth(tf.notEqual(a, b)),
+  '<': (a, b) => truth(tf.less(a, b)),
+  '<=': (a, b) => truth(tf.lessEqual(a, b)),
+  '>': (a, b) => truth(tf.greater(a, b)),
+  '>=': (a, b) => truth(tf.greaterEqual(a, b)),
+  '&&': (a, b) => truth(tf.logicalAnd(nonZero(a), nonZero(b))),
+  '||': (a, b) => truth(tf.logicalOr(nonZero(a), nonZero(b))),
   '+': (a, b) => tf.add(a, b),
   '-': (a, b) => tf.sub(a, b),
   '*': (a, b) => tf.mul(a, b),
@@ -305,7 +339,24 @@ function isConstSel(s: Sel): boolean {
   return constSels.has(s);
 }
 
-function lowerSel(a: IndexArg, ctx: PlateContext, scope: LowerScope): Sel {
+/**
+ * A node read at an earlier step of a chain (`z[t - 1]`): the checker has made sure a conditional
+ * discards the read at the first steps, but both branches are evaluated, so the step is clamped
+ * at 0 there instead of reading outside the array.
+ */
+function clampLag(e: Expr, l: Lowered, ctx: PlateContext): Lowered {
+  const lag =
+    e.kind === 'binary' &&
+    e.op === '-' &&
+    e.left.kind === 'name' &&
+    ctx.indices.has(e.left.name) &&
+    e.right.kind === 'num' &&
+    e.right.value >= 1;
+  if (!lag) return l;
+  return { isConst: l.isConst, run: (env) => tf.maximum(l.run(env), 0) };
+}
+
+function lowerSel(a: IndexArg, ctx: PlateContext, scope: LowerScope, node = false): Sel {
   const model = scope.model;
   if (a.kind === 'slice') {
     if (!a.lo && !a.hi) return { kind: 'full' };
@@ -332,7 +383,7 @@ function lowerSel(a: IndexArg, ctx: PlateContext, scope: LowerScope): Sel {
       ? constInt(e, model)
       : undefined;
   if (c !== undefined) return { kind: 'int', value: c };
-  const l = lower(e, ctx, scope);
+  const l = node ? clampLag(e, lower(e, ctx, scope), ctx) : lower(e, ctx, scope);
   const sel: Sel = { kind: 'gather', index: l.run };
   if (l.isConst) constSels.add(sel);
   return sel;
@@ -367,7 +418,7 @@ function nodeSels(
       }
       const r = model.ragged[ax.plates[1]];
       const outer = lower(a.expr, ctx, scope);
-      const inner = lower(b.expr, ctx, scope);
+      const inner = clampLag(b.expr, lower(b.expr, ctx, scope), ctx);
       const offsetsKey = `offsets:${ax.plates[1]}`;
       const offsets = Int32Array.from(r.offsets);
       sels.push({
@@ -382,7 +433,7 @@ function nodeSels(
       });
       i += 2;
     } else {
-      sels.push(lowerSel(args[i], ctx, scope));
+      sels.push(lowerSel(args[i], ctx, scope, true));
       i += 1;
     }
   }

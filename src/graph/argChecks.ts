@@ -63,6 +63,9 @@ function walkIndices(e: Expr, f: (x: Extract<Expr, { kind: 'index' }>) => void):
     case 'unary':
       walkIndices(e.arg, f);
       return;
+    case 'cond':
+      for (const x of [e.test, e.whenTrue, e.whenFalse]) walkIndices(x, f);
+      return;
     case 'binary':
       walkIndices(e.left, f);
       walkIndices(e.right, f);

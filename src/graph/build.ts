@@ -9,8 +9,9 @@ import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import { DISTRIBUTIONS, isDistName } from '../distributions/signatures.js';
 import type { Arg, Block, Expr, Program, Range, Stmt, TypeExpr } from '../lang/ast.js';
 import { isFunctionName } from '../lang/signatures.js';
+import { subExprs } from '../lang/walk.js';
 import { ConstEvalError, evalConst } from './evaluate.js';
-import type { Dim, GraphNode, ModelGraph, Plate, ValueType } from './ir.js';
+import type { Dim, GraphNode, LagRead, ModelGraph, Plate, ValueType } from './ir.js';
 
 export interface BuildResult {
   readonly graph?: ModelGraph;
@@ -58,6 +59,11 @@ export function mentions(
     case 'unary':
       mentions(e.arg, indices, out);
       break;
+    case 'cond':
+      mentions(e.test, indices, out);
+      mentions(e.whenTrue, indices, out);
+      mentions(e.whenFalse, indices, out);
+      break;
     case 'binary':
       mentions(e.left, indices, out);
       mentions(e.right, indices, out);
@@ -81,6 +87,31 @@ export function mentions(
   return out;
 }
 
+/** `x[… t - k …]` with `t` the index of an enclosing plate and k a literal ≥ 1. */
+interface LagMention {
+  readonly name: string;
+  readonly plate: string;
+  readonly k: number;
+  readonly range: Range;
+}
+
+/** Every read of a name at an earlier step of an enclosing plate (`z[t - 1]`) in `e`. */
+export function lagReads(e: Expr, stack: readonly Plate[], out: LagMention[] = []): LagMention[] {
+  if (e.kind === 'index' && e.target.kind === 'name') {
+    for (const a of e.indices) {
+      const x = a.kind === 'at' ? a.expr : undefined;
+      if (x?.kind !== 'binary' || x.op !== '-' || x.left.kind !== 'name') continue;
+      if (x.right.kind !== 'num' || !x.right.isInt || x.right.value < 1) continue;
+      const index = x.left.name;
+      const plate = [...stack].reverse().find((p) => p.index === index);
+      if (plate)
+        out.push({ name: e.target.name, plate: plate.id, k: x.right.value, range: e.range });
+    }
+  }
+  for (const s of subExprs(e)) lagReads(s, stack, out);
+  return out;
+}
+
 function uniqueNames(ms: readonly Mention[]): string[] {
   return [...new Set(ms.map((m) => m.name))];
 }
@@ -95,6 +126,10 @@ class BlockBuilder {
   private readonly allMentions: Mention[] = [];
   private readonly stack: Plate[] = [];
   private readonly sizeDefaults: Record<string, number> = {};
+  /** per node: its reads at a shifted step of an enclosing plate, resolved in resolveLags */
+  private readonly pendingLags = new Map<string, LagMention[]>();
+  /** per node: how often it mentions each name */
+  private readonly mentionCounts = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly block: Block,
@@ -107,6 +142,7 @@ class BlockBuilder {
 
   build(): ModelGraph {
     this.statements(this.block.body);
+    this.resolveLags();
     for (const m of this.allMentions) {
       if (!this.nodes[m.name] && !this.outer?.nodes[m.name]) {
         this.diag('unknown-name', `unknown name '${m.name}'`, m.range);
@@ -120,6 +156,42 @@ class BlockBuilder {
       order: this.topologicalOrder(),
       plates: this.plates,
     };
+  }
+
+  /**
+   * Reads of a chain plate's nodes at earlier steps (`z[t - 1]`, found by `lagReads`) are not
+   * same-step dependencies: they leave the node's parents (unless it also reads that node at
+   * the same step) and are recorded on the plate. A shifted read of anything else (data
+   * `X[t - 1]`) stays an ordinary parent. The checker has already judged each lag's coverage.
+   */
+  private resolveLags(): void {
+    const byPlate = new Map<string, LagRead[]>();
+    for (const [owner, reads] of this.pendingLags) {
+      const node = this.nodes[owner]!;
+      const chain = reads.filter((r) => {
+        const target = this.nodes[r.name];
+        return (
+          (target?.kind === 'stochastic' || target?.kind === 'deterministic') &&
+          target.plates.includes(r.plate)
+        );
+      });
+      if (chain.length === 0) continue;
+      const lagCount = new Map<string, number>();
+      for (const r of chain) lagCount.set(r.name, (lagCount.get(r.name) ?? 0) + 1);
+      const mentionCount = this.mentionCounts.get(owner)!;
+      const onlyLagged = new Set(
+        [...lagCount].filter(([n, c]) => (mentionCount.get(n) ?? 0) <= c).map(([n]) => n),
+      );
+      const parents = node.parents.filter((p) => !onlyLagged.has(p));
+      this.nodes[owner] = { ...node, parents } as GraphNode;
+      this.deps[owner] = this.deps[owner]!.filter((p) => !onlyLagged.has(p));
+      for (const r of chain) {
+        const list = byPlate.get(r.plate) ?? [];
+        list.push({ node: owner, reads: r.name, k: r.k, range: r.range });
+        byPlate.set(r.plate, list);
+      }
+    }
+    for (const [id, lags] of byPlate) this.plates[id] = { ...this.plates[id]!, lags };
   }
 
   private diag(kind: Diagnostic['kind'], message: string, range?: Range): void {
@@ -233,6 +305,16 @@ class BlockBuilder {
       }
     }
     this.allMentions.push(...ms);
+    if (s.kind === 'stochastic' || s.kind === 'deterministic') {
+      const exprs = s.kind === 'stochastic' ? s.dist.args.map((a) => a.value) : [s.value];
+      const lags = exprs.flatMap((e) => lagReads(e, this.stack));
+      if (lags.length > 0) {
+        this.pendingLags.set(name, lags);
+        const counts = new Map<string, number>();
+        for (const m of ms) counts.set(m.name, (counts.get(m.name) ?? 0) + 1);
+        this.mentionCounts.set(name, counts);
+      }
+    }
     this.nodes[name] = node;
     this.declOrder.push(name);
     this.deps[name] = [...node.parents, ...this.stack.map((p) => p.size)];

@@ -102,6 +102,14 @@ const BINARY: Record<string, (x: number, y: number) => number> = {
   '*': (x, y) => x * y,
   '/': (x, y) => x / y,
   '^': (x, y) => x ** y,
+  '==': (x, y) => Number(x === y),
+  '!=': (x, y) => Number(x !== y),
+  '<': (x, y) => Number(x < y),
+  '<=': (x, y) => Number(x <= y),
+  '>': (x, y) => Number(x > y),
+  '>=': (x, y) => Number(x >= y),
+  '&&': (x, y) => Number(x !== 0 && y !== 0),
+  '||': (x, y) => Number(x !== 0 || y !== 0),
   min: Math.min,
   max: Math.max,
 };
@@ -136,7 +144,18 @@ export function evalConst(e: Expr, env: ConstEnv): NDArray {
     }
     case 'unary': {
       const a = evalConst(e.arg, env);
+      if (e.op === '!') return map1(a, (x) => Number(x === 0));
       return e.op === '-' ? map1(a, (x) => -x) : a;
+    }
+    case 'cond': {
+      const c = evalConst(e.test, env);
+      const a = evalConst(e.whenTrue, env);
+      const b = evalConst(e.whenFalse, env);
+      const ab = broadcastShapes(a.shape, b.shape);
+      const shape = ab && broadcastShapes(c.shape, ab);
+      if (!shape) throw new ConstEvalError('the branches and the test do not broadcast', e);
+      const [cc, aa, bb] = [c, a, b].map((x) => broadcastTo(x, shape)!.data);
+      return { shape, data: cc!.map((v, i) => (v !== 0 ? aa![i]! : bb![i]!)) };
     }
     case 'binary': {
       const a = evalConst(e.left, env);

@@ -171,9 +171,17 @@ export function valueInterval(
     }
     case 'unary': {
       const a = of(e.arg);
+      if (e.op === '!') return { lo: 0, hi: 1 };
       return a && (e.op === '-' ? { lo: -a.hi, hi: -a.lo } : a);
     }
+    case 'cond': {
+      // either branch may be taken: the hull of both
+      const a = of(e.whenTrue);
+      const b = of(e.whenFalse);
+      return a && b ? hull([a.lo, a.hi, b.lo, b.hi]) : undefined;
+    }
     case 'binary': {
+      if (!['+', '-', '*', '/', '^', '@'].includes(e.op)) return { lo: 0, hi: 1 };
       const a = of(e.left);
       const b = of(e.right);
       if (!a || !b) return undefined;

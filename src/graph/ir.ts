@@ -33,6 +33,20 @@ export interface Plate {
   readonly raggedBy?: string;
   readonly line: number;
   readonly column: number;
+  /**
+   * Set when nodes of the plate read earlier steps of the plate's nodes (`z[t - 1]`): the plate
+   * is a chain over its index, not conditionally independent replication (DESIGN §2 "Sequences").
+   */
+  readonly lags?: readonly LagRead[];
+}
+
+/** `node` reads `reads` at step `t - k` of a chain plate. */
+export interface LagRead {
+  readonly node: string;
+  readonly reads: string;
+  readonly k: number;
+  /** the reference `reads[… t - k …]` in the definition of `node` */
+  readonly range: Range;
 }
 
 interface NodeCommon {

@@ -307,6 +307,11 @@ function affineBinary(e: Binary, scope: LinearityScope): AffineResult {
       return fail(`${exprToString(e)} divides by a latent value: not affine`, e);
     case '^':
       return fail(`${exprToString(e)} raises a latent value to a power: not affine`, e);
+    default:
+      return fail(
+        `${exprToString(e)} compares or combines a latent value logically: not affine`,
+        e,
+      );
   }
 }
 

@@ -3,7 +3,23 @@
 import type { Expr, IndexArg } from '../lang/ast.js';
 import type { Dim, ValueType } from './ir.js';
 
-const PREC: Record<string, number> = { '+': 1, '-': 1, '*': 2, '/': 2, '@': 2, '^': 4 };
+// comparisons and logic bind looser than arithmetic (0 is the conditional)
+const PREC: Record<string, number> = {
+  '||': 0.25,
+  '&&': 0.5,
+  '==': 0.75,
+  '!=': 0.75,
+  '<': 0.75,
+  '<=': 0.75,
+  '>': 0.75,
+  '>=': 0.75,
+  '+': 1,
+  '-': 1,
+  '*': 2,
+  '/': 2,
+  '@': 2,
+  '^': 4,
+};
 
 /** An expression as the user would write it (minimal parentheses). */
 export function exprToString(e: Expr): string {
@@ -29,6 +45,10 @@ function show(e: Expr, outer: number): string {
       const r = show(e.right, e.op === '^' ? p : p + 1);
       const s = e.op === '^' ? `${l}^${r}` : `${l} ${e.op} ${r}`;
       return p < outer ? `(${s})` : s;
+    }
+    case 'cond': {
+      const s = `${show(e.test, 0.25)} ? ${show(e.whenTrue, 0)} : ${show(e.whenFalse, 0)}`;
+      return outer > 0 ? `(${s})` : s;
     }
     case 'index':
       return `${show(e.target, 5)}[${e.indices.map(showIndex).join(', ')}]`;

@@ -367,6 +367,13 @@ class ShapeInferer {
       }
       case 'unary':
         return this.shape(e.arg, ctx);
+      case 'cond': {
+        const c = this.shape(e.test, ctx);
+        const a = this.shape(e.whenTrue, ctx);
+        const b = this.shape(e.whenFalse, ctx);
+        const ab = this.broadcast(a, b, e.range, 'the branches of ?:');
+        return this.broadcast(c, ab, e.range, 'the test of ?:');
+      }
       case 'binary': {
         const a = this.shape(e.left, ctx);
         const b = this.shape(e.right, ctx);
@@ -413,7 +420,7 @@ class ShapeInferer {
   }
 
   private index(e: Extract<Expr, { kind: 'index' }>, ctx: Ctx): Shape {
-    const t = this.shape(e.target, ctx);
+    const t = this.laggedShape(e, ctx) ?? this.shape(e.target, ctx);
     const target = exprToString(e.target);
     const kept: Dim[] = [];
     if (e.indices.length > t.length) {
@@ -471,6 +478,34 @@ class ShapeInferer {
       }
     });
     return [...kept, ...t.slice(e.indices.length)];
+  }
+
+  /**
+   * `z[t - 1]` read before z's own shape is known (a chain node reading itself, or a later node
+   * of its chain): z's batch axes and its family's event rank with dimensions unknown, which
+   * broadcast with anything; the node's own arguments then decide its shape.
+   */
+  private laggedShape(e: Extract<Expr, { kind: 'index' }>, ctx: Ctx): Shape | undefined {
+    if (e.target.kind !== 'name') return undefined;
+    const found = this.lookup(e.target.name);
+    if (!found || found.info) return undefined;
+    const node = found.node;
+    if (node.kind !== 'stochastic' && node.kind !== 'deterministic') return undefined;
+    const lagged = e.indices.some(
+      (a) =>
+        a.kind === 'at' &&
+        a.expr.kind === 'binary' &&
+        a.expr.op === '-' &&
+        a.expr.left.kind === 'name' &&
+        ctx.indices.has(a.expr.left.name),
+    );
+    if (!lagged) return undefined;
+    const rank =
+      node.kind === 'stochastic'
+        ? (node.declaredType?.shape.length ?? DISTRIBUTIONS[node.distribution].eventRank)
+        : 0;
+    this.shape(e.target, ctx);
+    return [...this.batchOf(node), ...Array.from({ length: rank }, () => this.unknown())];
   }
 
   /** A dimension written as an expression: a size name or a non-negative integer literal. */

@@ -8,7 +8,11 @@ export type { Pos, Range } from '../diagnostics/range.js';
 
 // ---------------------------------------------------------------- expressions
 
-export type BinaryOp = '+' | '-' | '*' | '/' | '^' | '@';
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '^' | '@';
+/** Comparisons and logic: their values are 1 (true) or 0 (false), like every other number. */
+export type ComparisonOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+export type LogicalOp = '&&' | '||';
+export type BinaryOp = ArithmeticOp | ComparisonOp | LogicalOp;
 
 export interface NumberLit {
   readonly kind: 'num';
@@ -32,7 +36,8 @@ export interface VectorLit {
 
 export interface Unary {
   readonly kind: 'unary';
-  readonly op: '-' | '+';
+  /** `!x` is 1 where x is 0 and 0 elsewhere */
+  readonly op: '-' | '+' | '!';
   readonly arg: Expr;
   readonly range: Range;
 }
@@ -74,7 +79,19 @@ export interface Call {
   readonly range: Range;
 }
 
-export type Expr = NumberLit | NameRef | VectorLit | Unary | Binary | Index | Call;
+/**
+ * `test ? whenTrue : whenFalse`, element-wise: `whenTrue` where `test` is non-zero. Inside a sequence the
+ * branch not taken may read a step before the first (`t == 0 ? init : A[z[t - 1]]`).
+ */
+export interface Conditional {
+  readonly kind: 'cond';
+  readonly test: Expr;
+  readonly whenTrue: Expr;
+  readonly whenFalse: Expr;
+  readonly range: Range;
+}
+
+export type Expr = NumberLit | NameRef | VectorLit | Unary | Binary | Index | Call | Conditional;
 
 // ---------------------------------------------------------------- types
 

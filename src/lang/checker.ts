@@ -5,6 +5,7 @@
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type {
   Block,
+  Conditional,
   DeterministicStmt,
   Expr,
   HyperStmt,
@@ -20,6 +21,7 @@ import type {
 import { type CallHost, checkCall, checkDistCall, checkNetDecl } from './checkCalls.js';
 import { checkRagged, checkTarget, type PlateHost, plateHeader } from './checkPlates.js';
 import { type Edge, findCycles } from './cycles.js';
+import { type Guard, stepRead, uncoveredStep } from './lags.js';
 import {
   broadcastsTo,
   literalShape,
@@ -39,23 +41,10 @@ interface ExprCtx {
   readonly owner?: string;
   /** set for values that must be constant (defaults, bounds): describes the place */
   readonly constant?: string;
-  /** the name being checked is read at an earlier or later step (`x[t - 1]`): the index text */
+  /** the name being checked is read at an earlier step (`x[t - 1]`): the index text */
   readonly lag?: string;
-}
-
-/** `x[t - 1]`: the index text of the first plate index shifted by an integer, if any. */
-function lagOf(
-  e: Extract<Expr, { kind: 'index' }>,
-  plates: readonly PlateStmt[],
-): string | undefined {
-  for (const i of e.indices) {
-    const x = i.kind === 'at' ? i.expr : undefined;
-    if (x?.kind !== 'binary' || (x.op !== '-' && x.op !== '+')) continue;
-    if (x.left.kind !== 'name' || x.right.kind !== 'num') continue;
-    const index = x.left.name;
-    if (plates.some((p) => p.index.name === index)) return `${index} ${x.op} ${x.right.value}`;
-  }
-  return undefined;
+  /** the conditionals around the expression, innermost last */
+  readonly guards?: readonly Guard[];
 }
 
 export function checkProgram(program: Program): Diagnostic[] {
@@ -464,12 +453,15 @@ class Checker implements CallHost, PlateHost {
       case 'unary':
         this.checkExpr(e.arg, ctx);
         return;
+      case 'cond':
+        this.checkConditional(e, ctx);
+        return;
       case 'binary':
         this.checkExpr(e.left, ctx);
         this.checkExpr(e.right, ctx);
         return;
       case 'index':
-        this.checkExpr(e.target, { ...ctx, lag: lagOf(e, ctx.plates) });
+        this.checkIndexTarget(e, ctx);
         for (const i of e.indices) {
           if (i.kind === 'at') this.checkExpr(i.expr, ctx);
           else {
@@ -487,6 +479,61 @@ class Checker implements CallHost, PlateHost {
         );
         return;
     }
+  }
+
+  private checkConditional(e: Conditional, ctx: ExprCtx): void {
+    this.checkExpr(e.test, ctx);
+    const guards = ctx.guards ?? [];
+    this.checkExpr(e.whenTrue, { ...ctx, guards: [...guards, { test: e.test, taken: true }] });
+    this.checkExpr(e.whenFalse, { ...ctx, guards: [...guards, { test: e.test, taken: false }] });
+  }
+
+  /**
+   * The target of `x[…]`. A node of a plate read at an earlier step of that plate (`z[t - 1]`)
+   * is a lag, not a cycle, when a conditional covers the first steps; a later step, a
+   * non-literal shift or an uncovered first step is an error here (and no cycle edge).
+   */
+  private checkIndexTarget(e: Extract<Expr, { kind: 'index' }>, ctx: ExprCtx): void {
+    const sym = e.target.kind === 'name' ? this.lookup(e.target.name) : undefined;
+    const isNode = sym?.kind === 'stochastic' || sym?.kind === 'deterministic';
+    const reads = e.indices
+      .map((a) => stepRead(a, ctx.plates))
+      .filter((r) => r !== undefined && isNode && sym!.plates.includes(r.plate));
+    const read = reads[0];
+    if (!read || !sym) {
+      this.checkExpr(e.target, ctx);
+      return;
+    }
+    const name = sym.name;
+    const t = read.plate.index.name;
+    const header = plateHeader(read.plate);
+    const allowed = `inside '${header}' a node may read its plate's earlier steps, ${name}[… ${t} - k …] with k a whole-number literal ≥ 1, under a conditional that handles the first k steps: ${t} == 0 ? … : … ${name}[${t} - 1] …`;
+    let problem: string | undefined;
+    const hints = [allowed];
+    if (read.kind === 'later') {
+      problem = `cycle: '${name}' is read at a later step ('${read.text}'); a sequence may only read earlier steps`;
+    } else if (read.kind === 'nonliteral') {
+      problem = `'${name}' is read at '${read.text}': the step back must be a whole-number literal`;
+    } else {
+      const t0 = uncoveredStep(ctx.guards ?? [], t, read.k);
+      if (t0 !== undefined) {
+        problem = `'${name}' is read at '${read.text}', which is before the first step when ${t} = ${t0}`;
+        hints.unshift(
+          read.k === 1
+            ? `guard the read with a conditional: ${t} == 0 ? (the first step's value) : (an expression reading ${name}[${t} - 1])`
+            : `guard the read with a conditional: ${t} < ${read.k} ? (the first steps' value) : (an expression reading ${name}[${read.text}])`,
+        );
+      }
+    }
+    if (problem) {
+      this.diags.push(
+        error(read.kind === 'later' ? 'cycle' : 'plate-index', problem, e.range, hints),
+      );
+      // the target is still checked, but gives no dependency edge (the error above says it all)
+      this.checkExpr(e.target, { ...ctx, owner: undefined });
+      return;
+    }
+    this.checkExpr(e.target, { ...ctx, lag: read.text });
   }
 
   netNames(): string[] {

@@ -231,6 +231,49 @@ export interface ExpressionCstNode extends CstNode {
 }
 
 export type ExpressionCstChildren = {
+  test: DisjunctionCstNode[];
+  Question?: IToken[];
+  then?: ExpressionCstNode[];
+  Colon?: IToken[];
+  otherwise?: ExpressionCstNode[];
+};
+
+export interface DisjunctionCstNode extends CstNode {
+  name: "disjunction";
+  children: DisjunctionCstChildren;
+}
+
+export type DisjunctionCstChildren = {
+  operand: (ConjunctionCstNode)[];
+  operator?: IToken[];
+};
+
+export interface ConjunctionCstNode extends CstNode {
+  name: "conjunction";
+  children: ConjunctionCstChildren;
+}
+
+export type ConjunctionCstChildren = {
+  operand: (ComparisonCstNode)[];
+  operator?: IToken[];
+};
+
+export interface ComparisonCstNode extends CstNode {
+  name: "comparison";
+  children: ComparisonCstChildren;
+}
+
+export type ComparisonCstChildren = {
+  operand: (SumCstNode)[];
+  operator?: (IToken)[];
+};
+
+export interface SumCstNode extends CstNode {
+  name: "sum";
+  children: SumCstChildren;
+}
+
+export type SumCstChildren = {
   operand: (TermCstNode)[];
   operator?: (IToken)[];
 };

@@ -1,6 +1,8 @@
 // Cycles among a block's nodes: strongly connected components (Tarjan 1972, iterative so a
 // long chain cannot exhaust the stack). Each cyclic component is reported once, at the
 // reference in its first-declared member that starts the shortest way back to itself.
+// A read at an earlier step of a sequence (`z[t - 1]`, checked in lags.ts) is not an edge of
+// the graph within one step, so it closes no cycle.
 
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { Range } from './ast.js';
@@ -9,14 +11,17 @@ export interface Edge {
   readonly to: string;
   /** where the name `to` is used in the definition of the edge's source */
   readonly range: Range;
-  /** `to` is read at a shifted plate index (`t - 1`): the index text */
+  /** `to` is read at an earlier step of a sequence (`t - 1`): the index text */
   readonly lag?: string;
 }
 
 export function findCycles(
   order: readonly string[],
-  edges: ReadonlyMap<string, readonly Edge[]>,
+  allEdges: ReadonlyMap<string, readonly Edge[]>,
 ): Diagnostic[] {
+  const edges = new Map(
+    [...allEdges].map(([from, es]) => [from, es.filter((e) => e.lag === undefined)]),
+  );
   const out: Diagnostic[] = [];
   const position = new Map(order.map((n, i) => [n, i]));
   for (const scc of stronglyConnected(order, edges)) {
@@ -34,17 +39,12 @@ export function findCycles(
     const hints = [
       'a model is a directed acyclic graph: no node may depend on its own value, directly or through others',
     ];
-    // x[t] ~ Normal(x[t - 1], 1): a chain over the plate, which needs sequences
-    const lagged = path
-      .slice(1)
-      .map((to, i) => (edges.get(path[i]!) ?? []).find((e) => e.to === to && e.lag !== undefined));
-    const lag = lagged.find((e) => e !== undefined);
-    if (lag) {
+    if (path.length === 2 && path[0] === path[1]) {
       hints.push(
-        `reading '${lag.to}' at '${lag.lag}' makes the plate a sequence (a chain over its steps); sequences are not supported yet: write the chain out as separate nodes, e.g. x0 ~ Normal(0, 1); x1 ~ Normal(x0, 1); x2 ~ Normal(x1, 1)`,
+        `to read the node's earlier steps in a sequence, write ${start}[t - 1] (t the plate's index) under a conditional that covers the first step: t == 0 ? … : …`,
       );
     }
-    out.push(error('cycle', message, (lag ?? first).range, hints));
+    out.push(error('cycle', message, first.range, hints));
   }
   return out;
 }

@@ -9,6 +9,11 @@ function* childExprs(e: Expr): Generator<Expr> {
     case 'unary':
       yield e.arg;
       break;
+    case 'cond':
+      yield e.test;
+      yield e.whenTrue;
+      yield e.whenFalse;
+      break;
     case 'binary':
       yield e.left;
       yield e.right;

@@ -71,6 +71,18 @@ const punct = (name: string, image: string): TokenType =>
   });
 
 export const Arrow = punct('Arrow', '->');
+// comparisons and logic (conditional expressions); two-character operators are listed before
+// their one-character prefixes in allTokens
+export const EqEq = punct('EqEq', '==');
+export const NotEq = punct('NotEq', '!=');
+export const LessEq = punct('LessEq', '<=');
+export const GreaterEq = punct('GreaterEq', '>=');
+export const Less = punct('Less', '<');
+export const Greater = punct('Greater', '>');
+export const AndAnd = punct('AndAnd', '&&');
+export const OrOr = punct('OrOr', '||');
+export const Bang = punct('Bang', '!');
+export const Question = punct('Question', '?');
 export const Plus = punct('Plus', '+');
 export const Minus = punct('Minus', '-');
 export const Star = punct('Star', '*');
@@ -144,6 +156,16 @@ export const allTokens: readonly TokenType[] = [
   Identifier,
   NumberLiteral,
   Arrow,
+  EqEq,
+  NotEq,
+  LessEq,
+  GreaterEq,
+  Less,
+  Greater,
+  AndAnd,
+  OrOr,
+  Bang,
+  Question,
   Plus,
   Minus,
   Star,
@@ -225,7 +247,6 @@ function describeChars(text: string): string {
 }
 
 function lexErrorHints(text: string): string[] {
-  if (text.startsWith('<')) return ["Plato writes a deterministic node with '=' (JAGS's '<-')"];
   if (text.startsWith('.'))
     return ["a number needs a digit after the point ('.5'); '.' is not an operator"];
   if (text.startsWith('#')) return ["comments are written '// …' or '/* … */'"];

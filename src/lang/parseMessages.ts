@@ -6,7 +6,10 @@ import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain'
 import { EOF, tokenLabel } from './chevrotain.js';
 import {
   Comma,
+  EqEq,
   Equals,
+  Greater,
+  GreaterEq,
   Guide,
   Identifier,
   In,
@@ -14,9 +17,12 @@ import {
   KEYWORD_TOKENS,
   LBracket,
   LCurly,
+  Less,
+  LessEq,
   LParen,
   Model,
   Newline,
+  NotEq,
   NumberLiteral,
   Plate,
   RBracket,
@@ -43,6 +49,8 @@ export function describeToken(t: IToken): string {
 
 const ENDS_OPERAND = new Set<TokenType>([Identifier, NumberLiteral, RParen, RBracket]);
 const STARTS_OPERAND = new Set<TokenType>([Identifier, NumberLiteral, LParen, LBracket]);
+
+const COMPARISONS = new Set<TokenType>([EqEq, NotEq, Less, LessEq, Greater, GreaterEq]);
 
 const OPENER_OF = new Map<TokenType, TokenType>([
   [RParen, LParen],
@@ -120,6 +128,12 @@ export class ParseMessages implements IParserErrorMessageProvider {
       }
       return withHints(`expected a statement or '}', found ${found}`, [RULE_HINTS.nodeStmt!]);
     }
+    if (COMPARISONS.has(o.actual.tokenType) && previous && ENDS_OPERAND.has(previous.tokenType)) {
+      // `0 < t < 5`: the second comparison is where the parser stops
+      return withHints(`comparisons do not chain: found a second comparison ${found}`, [
+        "write each comparison once and join them with '&&', as in 0 < t && t < 5",
+      ]);
+    }
     if (opener) {
       const at = this.findOpener(o.actual, opener);
       if (at !== undefined) {
@@ -180,6 +194,9 @@ export class ParseMessages implements IParserErrorMessageProvider {
         ]);
       case 'nodeStmt':
         return withHints(`expected '~' or '='${after(previous)}, found ${found}`, [
+          ...(o.actual[0]?.tokenType === Less
+            ? ["Plato writes a deterministic node with '=' (JAGS's '<-')"]
+            : []),
           RULE_HINTS.nodeStmt!,
         ]);
       case 'typeExpr':

@@ -5,14 +5,19 @@
 import type { IToken, TokenType } from 'chevrotain';
 import { CstParser } from './chevrotain.js';
 import {
+  AndAnd,
   Arrow,
   At,
   allTokens,
+  Bang,
   Caret,
   Colon,
   Comma,
   Data,
+  EqEq,
   Equals,
+  Greater,
+  GreaterEq,
   Guide,
   Hyper,
   Identifier,
@@ -20,15 +25,20 @@ import {
   Int,
   LBracket,
   LCurly,
+  Less,
+  LessEq,
   LParen,
   Minus,
   Model,
   Net,
   Newline,
+  NotEq,
   NumberLiteral,
+  OrOr,
   Param,
   Plate,
   Plus,
+  Question,
   RBracket,
   RCurly,
   Real,
@@ -269,10 +279,54 @@ export class PlatoParser extends CstParser {
   });
 
   // ------------------------------------------------------------ expressions
-  // precedence, loosest first: + -  <  * / @  <  unary + -  <  ^ (right-assoc)  <  postfix [ ]
+  // precedence, loosest first: c ? a : b (right-assoc)  <  ||  <  &&  <  comparisons
+  // (non-associative)  <  + -  <  * / @  <  unary + - !  <  ^ (right-assoc)  <  postfix [ ]
   // Sign runs and ^ chains are iterations, not recursion, so they cannot exhaust the stack.
 
+  /** `test ? then : otherwise`; the branches nest to the right (`a ? b : c ? d : e`) */
   expression = this.RULE('expression', () => {
+    this.SUBRULE(this.disjunction, { LABEL: 'test' });
+    this.OPTION(() => {
+      this.CONSUME(Question);
+      this.SUBRULE(this.expression, { LABEL: 'then' });
+      this.CONSUME(Colon);
+      this.SUBRULE2(this.expression, { LABEL: 'otherwise' });
+    });
+  });
+
+  disjunction = this.RULE('disjunction', () => {
+    this.SUBRULE(this.conjunction, { LABEL: 'operand' });
+    this.MANY(() => {
+      this.CONSUME(OrOr, { LABEL: 'operator' });
+      this.SUBRULE2(this.conjunction, { LABEL: 'operand' });
+    });
+  });
+
+  conjunction = this.RULE('conjunction', () => {
+    this.SUBRULE(this.comparison, { LABEL: 'operand' });
+    this.MANY(() => {
+      this.CONSUME(AndAnd, { LABEL: 'operator' });
+      this.SUBRULE2(this.comparison, { LABEL: 'operand' });
+    });
+  });
+
+  /** at most one comparison: `a < b < c` is an error rather than a surprise */
+  comparison = this.RULE('comparison', () => {
+    this.SUBRULE(this.sum, { LABEL: 'operand' });
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(EqEq, { LABEL: 'operator' }) },
+        { ALT: () => this.CONSUME(NotEq, { LABEL: 'operator' }) },
+        { ALT: () => this.CONSUME(LessEq, { LABEL: 'operator' }) },
+        { ALT: () => this.CONSUME(GreaterEq, { LABEL: 'operator' }) },
+        { ALT: () => this.CONSUME(Less, { LABEL: 'operator' }) },
+        { ALT: () => this.CONSUME(Greater, { LABEL: 'operator' }) },
+      ]);
+      this.SUBRULE2(this.sum, { LABEL: 'operand' });
+    });
+  });
+
+  sum = this.RULE('sum', () => {
     this.SUBRULE(this.term, { LABEL: 'operand' });
     this.MANY(() => {
       this.OR([
@@ -300,6 +354,7 @@ export class PlatoParser extends CstParser {
       this.OR([
         { ALT: () => this.CONSUME(Plus, { LABEL: 'sign' }) },
         { ALT: () => this.CONSUME(Minus, { LABEL: 'sign' }) },
+        { ALT: () => this.CONSUME(Bang, { LABEL: 'sign' }) },
       ]);
     });
     this.SUBRULE(this.power);

@@ -2,6 +2,7 @@
 // parse(print(ast)) equals ast up to source ranges (tested as a property).
 import type {
   Arg,
+  BinaryOp,
   Block,
   Expr,
   IndexArg,
@@ -13,16 +14,39 @@ import type {
 } from './ast.js';
 
 // binding strength, loosest first; an operand printed where a tighter one is required gets ( )
-const ADDITIVE = 1;
-const MULTIPLICATIVE = 2;
-const UNARY = 3;
-const POWER = 4;
-const POSTFIX = 5;
+const CONDITIONAL = 1;
+const OR = 2;
+const AND = 3;
+const COMPARISON = 4;
+const ADDITIVE = 5;
+const MULTIPLICATIVE = 6;
+const UNARY = 7;
+const POWER = 8;
+const POSTFIX = 9;
+
+const BINARY_PRECEDENCE: Record<BinaryOp, number> = {
+  '||': OR,
+  '&&': AND,
+  '==': COMPARISON,
+  '!=': COMPARISON,
+  '<': COMPARISON,
+  '<=': COMPARISON,
+  '>': COMPARISON,
+  '>=': COMPARISON,
+  '+': ADDITIVE,
+  '-': ADDITIVE,
+  '*': MULTIPLICATIVE,
+  '/': MULTIPLICATIVE,
+  '@': MULTIPLICATIVE,
+  '^': POWER,
+};
 
 function precedence(e: Expr): number {
   switch (e.kind) {
+    case 'cond':
+      return CONDITIONAL;
     case 'binary':
-      return e.op === '+' || e.op === '-' ? ADDITIVE : e.op === '^' ? POWER : MULTIPLICATIVE;
+      return BINARY_PRECEDENCE[e.op];
     case 'unary':
       return UNARY;
     default:
@@ -59,8 +83,13 @@ function printBare(e: Expr): string {
         return `${printExpr(e.left, POSTFIX)} ^ ${printExpr(e.right, UNARY)}`;
       }
       const p = precedence(e);
-      return `${printExpr(e.left, p)} ${e.op} ${printExpr(e.right, p + 1)}`;
+      // comparisons do not chain: both operands must bind tighter
+      const left = p === COMPARISON ? p + 1 : p;
+      return `${printExpr(e.left, left)} ${e.op} ${printExpr(e.right, p + 1)}`;
     }
+    case 'cond':
+      // the test binds tighter than ?: ; the branches nest to the right
+      return `${printExpr(e.test, OR)} ? ${printExpr(e.whenTrue)} : ${printExpr(e.whenFalse)}`;
     case 'index':
       return `${printExpr(e.target, POSTFIX)}[${e.indices.map(printIndex).join(', ')}]`;
     case 'call':

@@ -4,6 +4,7 @@
 import type { CstNode, IToken } from 'chevrotain';
 import type {
   Arg,
+  BinaryOp,
   Block,
   DistCall,
   Expr,
@@ -19,7 +20,10 @@ import type {
   ArgCstChildren,
   ArgListCstChildren,
   BodyCstChildren,
+  ComparisonCstChildren,
+  ConjunctionCstChildren,
   DataStmtCstChildren,
+  DisjunctionCstChildren,
   DistCallCstChildren,
   ExponentCstChildren,
   ExpressionCstChildren,
@@ -42,6 +46,7 @@ import type {
   ProgramCstChildren,
   SizeStmtCstChildren,
   StatementCstChildren,
+  SumCstChildren,
   TermCstChildren,
   TypeExprCstChildren,
   UnaryCstChildren,
@@ -248,6 +253,31 @@ class AstBuilder extends BaseVisitor {
   // ------------------------------------------------------------ expressions
 
   expression(ctx: ExpressionCstChildren): Expr {
+    const test = this.expr(ctx.test[0]!);
+    if (!ctx.then || !ctx.otherwise) return test;
+    const whenFalse = this.expr(ctx.otherwise[0]!);
+    return {
+      kind: 'cond',
+      test,
+      whenTrue: this.expr(ctx.then[0]!),
+      whenFalse,
+      range: span(test.range, whenFalse.range),
+    };
+  }
+
+  disjunction(ctx: DisjunctionCstChildren): Expr {
+    return this.leftFold(ctx.operand, ctx.operator);
+  }
+
+  conjunction(ctx: ConjunctionCstChildren): Expr {
+    return this.leftFold(ctx.operand, ctx.operator);
+  }
+
+  comparison(ctx: ComparisonCstChildren): Expr {
+    return this.leftFold(ctx.operand, ctx.operator);
+  }
+
+  sum(ctx: SumCstChildren): Expr {
     return this.leftFold(ctx.operand, ctx.operator);
   }
 
@@ -261,7 +291,7 @@ class AstBuilder extends BaseVisitor {
       const right = this.expr(operands[i + 1]!);
       left = {
         kind: 'binary',
-        op: op.image as '+' | '-' | '*' | '/' | '@',
+        op: op.image as BinaryOp,
         left,
         right,
         range: span(left.range, right.range),
@@ -412,7 +442,7 @@ function applySigns(signs: IToken[] | undefined, operand: Expr): Expr {
     const t = signs![i]!;
     acc = {
       kind: 'unary',
-      op: t.image as '-' | '+',
+      op: t.image as '-' | '+' | '!',
       arg: acc,
       range: span(tokenRange(t), acc.range),
     };

@@ -10,6 +10,8 @@ export function subExprs(e: Expr): Expr[] {
       return [e.left, e.right];
     case 'unary':
       return [e.arg];
+    case 'cond':
+      return [e.test, e.whenTrue, e.whenFalse];
     case 'call':
       return e.args.map((a) => a.value);
     case 'index':

@@ -199,16 +199,18 @@ describe('item 11: library errors in library words', () => {
 });
 
 describe('item 14: a self-reference with a lag', () => {
-  it('is a cycle with a hint that sequences are not supported yet', async () => {
+  it('without a conditional covering the first step, is an error saying how to write it', async () => {
     const f = files(
       'walk',
       'model walk {\n  size T\n  plate t in T {\n    x[t] ~ Normal(x[t - 1], 1)\n  }\n}\n',
     );
     const r = await runInProcess(['check', f.model]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error: cycle: 'x' is defined from itself");
     expect(r.stderr).toContain(
-      "= reading 'x' at 't - 1' makes the plate a sequence (a chain over its steps); sequences are not supported yet: write the chain out as separate nodes",
+      "error: 'x' is read at 't - 1', which is before the first step when t = 0",
+    );
+    expect(r.stderr).toContain(
+      "= guard the read with a conditional: t == 0 ? (the first step's value) : (an expression reading x[t - 1])",
     );
   });
 });

@@ -78,12 +78,31 @@ describe('lexer', () => {
     ).toEqual([["unterminated comment: '/*' has no closing '*/'", 2, 3]]);
   });
 
-  it('reports unknown characters with their position and a hint for JAGS arrows', () => {
-    const r = lex('x <- 3');
+  it('reports unknown characters with their position and a hint', () => {
+    const r = lex('x # 3');
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]!.message).toBe("unexpected character '<'");
+    expect(r.diagnostics[0]!.message).toBe("unexpected character '#'");
     expect(r.diagnostics[0]!.range?.start).toEqual({ offset: 2, line: 1, column: 3 });
-    expect(r.diagnostics[0]!.hints?.[0]).toMatch(/'<-'/);
+    expect(r.diagnostics[0]!.hints?.[0]).toMatch(/comments/);
+  });
+
+  it('lexes comparison and logical operators, longest first', () => {
+    const images = lex('a<=b>=c==d!=e<f>g&&h||!i?j:k')
+      .tokens.map((t) => t.tokenType.name)
+      .filter((n) => n !== 'Identifier');
+    expect(images).toEqual([
+      'LessEq',
+      'GreaterEq',
+      'EqEq',
+      'NotEq',
+      'Less',
+      'Greater',
+      'AndAnd',
+      'OrOr',
+      'Bang',
+      'Question',
+      'Colon',
+    ]);
   });
 
   it('tracks 1-based lines and columns across \\n, \\r\\n and \\r', () => {

@@ -21,6 +21,8 @@ function tree(e: Expr): string {
       return `(${e.op}${tree(e.arg)})`;
     case 'binary':
       return `(${tree(e.left)} ${e.op} ${tree(e.right)})`;
+    case 'cond':
+      return `(${tree(e.test)} ? ${tree(e.whenTrue)} : ${tree(e.whenFalse)})`;
     case 'vector':
       return `[${e.items.map(tree).join(' ')}]`;
     case 'call':

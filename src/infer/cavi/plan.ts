@@ -41,6 +41,7 @@ import {
 import { exprToString } from '../../graph/print.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
+import { chainReasons } from '../chains.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
 import { type LinearBlock, linearBlocks } from './linearPlan.js';
@@ -123,6 +124,11 @@ export type PlanResult =
 
 /** Plan cavi for a bound model (pure, no tensors). */
 export function planCavi(bound: BoundModel): PlanResult {
+  const chained = chainReasons(
+    bound,
+    'cavi treats plates as independent replication and has no update over a chain',
+  );
+  if (chained.length > 0) return { ok: false, reasons: chained };
   const learn = learnables(bound);
   const reasons: Reason[] = [];
   const params: CaviParam[] = [];

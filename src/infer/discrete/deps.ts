@@ -102,6 +102,9 @@ export class DepAnalysis {
       case 'unary':
         this.walk(e.arg, owner, into);
         return;
+      case 'cond':
+        for (const x of [e.test, e.whenTrue, e.whenFalse]) this.walk(x, owner, into);
+        return;
       case 'binary':
         this.walk(e.left, owner, into);
         this.walk(e.right, owner, into);

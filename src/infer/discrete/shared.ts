@@ -109,6 +109,8 @@ class Walker {
         return this.invariant(e.arg, owner);
       case 'binary':
         return this.invariant(e.left, owner) && this.invariant(e.right, owner);
+      case 'cond':
+        return [e.test, e.whenTrue, e.whenFalse].every((x) => this.invariant(x, owner));
       case 'call':
         if (this.model.graph.nodes[e.callee]?.kind === 'net') return false;
         return e.args.every((a) => this.invariant(a.value, owner));

@@ -13,11 +13,13 @@
 // case plate alone. Missing entries (null) of a Normal, MvNormal, Categorical or Bernoulli node
 // are integrated out in the E-step (missing.ts). A model with a continuous latent goes to
 // fa/analysis.ts (factor analysis).
+
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { Expr } from '../../lang/ast.js';
 import { namesIn } from '../../lang/walk.js';
+import { chainReasons } from '../chains.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
 import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
@@ -85,6 +87,11 @@ function isNum(e: Expr | undefined, v: number): boolean {
 export function planEm(
   bound: BoundModel,
 ): { ok: true; plan: EmPlan | LinearGaussianPlan } | { ok: false; reasons: Reason[] } {
+  const chained = chainReasons(
+    bound,
+    'em treats plates as independent cases and has no E-step over a chain yet',
+  );
+  if (chained.length > 0) return { ok: false, reasons: chained };
   // ---- models with a continuous latent: the linear-Gaussian analysis decides (fa/analysis.ts)
   const linear = planLinearGaussian(bound);
   if (linear) return linear;

@@ -7,10 +7,12 @@
 import type { PlatoError } from '../../diagnostics/diagnostics.js';
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
+import { chains } from '../../graph/chains.js';
 import { FINITE_FAMILIES, type UnknownValueReason } from '../discrete/analysis.js';
 import { hostValues, NeedsTensors } from '../discrete/hostValues.js';
 import { prepare } from '../discrete/prepare.js';
 import { type Applicability, reasonAt } from '../engine.js';
+import { analyseChain } from './chain/analysis.js';
 import { type ConjugacyPlan, planConjugate } from './plan.js';
 
 const plans = new WeakMap<BoundModel, ConjugacyPlan>();
@@ -59,13 +61,20 @@ function allFinite(bound: BoundModel): boolean {
   });
 }
 
-export type ExactHalf = { half: 'conjugate' | 'discrete' } | { reasons: readonly Reason[] };
+export type ExactHalf =
+  | { half: 'conjugate' | 'discrete' | 'chain' }
+  | { reasons: readonly Reason[] };
 
 /** Which half runs the model (conjugate first), or the reasons of the half meant for it. */
 export function whichHalf(
   bound: BoundModel,
   discrete: (bound: BoundModel) => Applicability,
 ): ExactHalf {
+  // a chain (a plate whose nodes read earlier steps) is forward–backward's or no one's
+  if (chains(bound.graph).length > 0) {
+    const a = analyseChain(bound);
+    return a.ok ? { half: 'chain' } : { reasons: a.reasons };
+  }
   const c = conjugateApplicability(bound);
   if (c.ok) return { half: 'conjugate' };
   const d = discrete(bound);

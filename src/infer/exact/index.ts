@@ -9,6 +9,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import type { Posterior } from '../result.js';
 import { whichHalf } from './applicability.js';
+import { runChain } from './chain/run.js';
 import { runConjugate } from './conjugate.js';
 import { discreteApplicability, runDiscrete } from './discrete/index.js';
 import { exactInfo } from './info.js';
@@ -27,8 +28,10 @@ export const exactEngine: Engine<typeof exactInfo.options> = {
 
   async run(bound: BoundModel, options: RunOptions): Promise<Posterior> {
     const w = which(bound);
-    if ('half' in w)
+    if ('half' in w) {
+      if (w.half === 'chain') return runChain(bound, options);
       return w.half === 'conjugate' ? runConjugate(bound, options) : runDiscrete(bound, options);
+    }
     throw notApplicable(bound, 'exact', w.reasons);
   },
 };

@@ -44,6 +44,8 @@ function reads(e: Expr | undefined, param: string): boolean {
       return e.items.some((x) => reads(x, param));
     case 'unary':
       return reads(e.arg, param);
+    case 'cond':
+      return [e.test, e.whenTrue, e.whenFalse].some((x) => reads(x, param));
     case 'binary':
       return reads(e.left, param) || reads(e.right, param);
     case 'index':

@@ -5,10 +5,11 @@
 // them, i.e. ancestral sampling in the mutilated graph (not the posterior).
 import * as tf from '@tensorflow/tfjs';
 import { planError } from '../../compile/errors.js';
-import { compileModel } from '../../compile/model.js';
+import { compileModel, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
+import { type Chain, schedule, stepsOf } from '../../graph/chains.js';
 import { countText, MAX_VALUES } from '../../graph/limits.js';
 import { prod } from '../../util/shape.js';
 import { initParams } from '../init.js';
@@ -41,7 +42,23 @@ export function forwardSample(
   const out: Record<string, tf.Tensor> = {};
   try {
     Object.assign(env, initParams(model, initRng));
-    for (const name of plan.order) {
+    const draw = (name: string, rng: Rng): tf.Tensor => {
+      const obs = model.observation[name];
+      if (conditional && obs?.kind === 'observed') return tf.clone(plan.nodeValue(name, {}));
+      const x = plan.sample(name, env, n, rng);
+      if (!(conditional && obs?.kind === 'partial')) return x;
+      const out = tf.tidy(() =>
+        tf.where(plan.maskTensor(name, obs.mask), plan.nodeValue(name, {}), x),
+      );
+      x.dispose();
+      return out;
+    };
+    for (const item of schedule(model.graph, plan.order)) {
+      if ('chain' in item) {
+        sampleChain(plan, item.chain, env, n, drawRng, draw);
+        continue;
+      }
+      const name = item.node;
       const node = model.graph.nodes[name];
       if (node.kind === 'deterministic') {
         env[name] = plan.deterministic(name, env);
@@ -55,19 +72,7 @@ export function forwardSample(
           );
         }
       } else if (node.kind === 'stochastic') {
-        const rng = drawRng.fork();
-        const obs = model.observation[name];
-        if (conditional && obs?.kind === 'observed') {
-          env[name] = tf.clone(plan.nodeValue(name, {}));
-        } else if (conditional && obs?.kind === 'partial') {
-          const draw = plan.sample(name, env, n, rng);
-          env[name] = tf.tidy(() =>
-            tf.where(plan.maskTensor(name, obs.mask), plan.nodeValue(name, {}), draw),
-          );
-          draw.dispose();
-        } else {
-          env[name] = plan.sample(name, env, n, rng);
-        }
+        env[name] = draw(name, drawRng.fork());
       }
     }
     for (const name of plan.order) {
@@ -85,6 +90,54 @@ export function forwardSample(
   } finally {
     for (const t of Object.values(env)) t.dispose();
     plan.dispose();
+  }
+}
+
+/**
+ * A chain (a plate whose nodes read earlier steps) as a scan over its steps t = 0, 1, …: at each
+ * step every member is drawn (or evaluated) for all sequences and samples at once, and only the
+ * entries of step t are kept; the later steps' entries are overwritten when their turn comes,
+ * so a member reading `z[t - 1]` sees the draws of step t − 1. One tfjs draw per member and
+ * step, never a loop over sequences.
+ */
+function sampleChain(
+  plan: ModelPlan,
+  chain: Chain,
+  env: Record<string, tf.Tensor>,
+  n: number,
+  drawRng: Rng,
+  draw: (name: string, rng: Rng) => tf.Tensor,
+): void {
+  const model = plan.model;
+  const rngs = new Map(chain.members.map((m) => [m, drawRng.fork()]));
+  const steps = new Map<string, tf.Tensor>();
+  let count = 0;
+  try {
+    for (const m of chain.members) {
+      const s = model.shapes[m]!;
+      const at = stepsOf(model, m, chain.plate.id);
+      count = Math.max(count, at.count);
+      const shape = [1, ...s.batch, ...s.event.map(() => 1)];
+      steps.set(m, tf.tensor(at.steps, shape, 'int32'));
+      env[m] = tf.zeros([n, ...s.batch, ...s.event]);
+    }
+    for (let t = 0; t < count; t++) {
+      for (const m of chain.members) {
+        const node = model.graph.nodes[m]!;
+        const value =
+          node.kind === 'deterministic' ? plan.deterministic(m, env) : draw(m, rngs.get(m)!.fork());
+        const next = tf.tidy(() => {
+          const old = env[m]!;
+          const keep = tf.broadcastTo(tf.equal(steps.get(m)!, t), old.shape);
+          return tf.where(keep, tf.broadcastTo(value, old.shape), old);
+        });
+        value.dispose();
+        env[m]!.dispose();
+        env[m] = next;
+      }
+    }
+  } finally {
+    for (const s of steps.values()) s.dispose();
   }
 }
 
