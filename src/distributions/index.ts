@@ -110,6 +110,7 @@ export { sampleLogGamma } from './gamma.js';
 export { samplePoisson } from './poisson.js';
 export { Rng } from './rng.js';
 export * from './special.js';
+export { isTruncatable, truncate } from './truncated.js';
 export {
   Bernoulli,
   Beta,

@@ -200,6 +200,42 @@ export function checkSupport(
   }
 }
 
+/**
+ * An observed truncated node's values must lie in [lo, hi] (closed, as a density's support):
+ * each bound that is a constant (literals, hypers, sizes, whole known arrays of the node's
+ * shape) is checked entry by entry; a bound that reads latent nodes or plate-indexed data is
+ * left to the log density, which is -Infinity outside it.
+ */
+export function checkTruncation(node: StochasticNode, e: Entries, env: ConstEnv): void {
+  const t = node.truncation;
+  if (!t) return;
+  const bound = (x: Expr | undefined): Float64Array | undefined => {
+    if (!x) return undefined;
+    try {
+      return broadcastTo(evalConst(x, env), e.array.shape)?.data;
+    } catch (err) {
+      if (err instanceof ConstEvalError) return undefined;
+      throw err;
+    }
+  };
+  const lo = bound(t.lower);
+  const hi = bound(t.upper);
+  if (!lo && !hi) return;
+  const text = `T[${t.lower ? exprToString(t.lower) : ''}, ${t.upper ? exprToString(t.upper) : ''}]`;
+  const { data } = e.array;
+  for (let i = 0; i < data.length; i++) {
+    if (!present(e, i)) continue;
+    const v = data[i];
+    if ((lo && !(v >= lo[i])) || (hi && !(v <= hi[i]))) {
+      const range = `[${lo ? lo[i] : '-∞'}, ${hi ? hi[i] : '∞'}]`;
+      e.problems.error(
+        `${at(e, i)} = ${v} is outside the truncation ${text} of ${e.name} (${range})`,
+        e.name,
+      );
+    }
+  }
+}
+
 function checkRowSums(e: Entries, n: number, family: string): void {
   const { data, shape } = e.array;
   const k = shape.length ? shape[shape.length - 1] : 1;
