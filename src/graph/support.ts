@@ -227,7 +227,7 @@ export function checkTruncation(node: StochasticNode, e: Entries, env: ConstEnv)
     if (!present(e, i)) continue;
     const v = data[i];
     if ((lo && !(v >= lo[i])) || (hi && !(v <= hi[i]))) {
-      const range = `[${lo ? lo[i] : '-∞'}, ${hi ? hi[i] : '∞'}]`;
+      const range = `${lo ? `[${lo[i]}` : '(-∞'}, ${hi ? `${hi[i]}]` : '∞)'}`;
       e.problems.error(
         `${at(e, i)} = ${v} is outside the truncation ${text} of ${e.name} (${range})`,
         e.name,

@@ -43,6 +43,7 @@ import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
+import { truncatedReasons } from '../truncated.js';
 import { type LinearBlock, linearBlocks } from './linearPlan.js';
 
 export type ContinuousFamily = 'Beta' | 'Gamma' | 'Dirichlet' | 'Normal';
@@ -123,6 +124,11 @@ export type PlanResult =
 
 /** Plan cavi for a bound model (pure, no tensors). */
 export function planCavi(bound: BoundModel): PlanResult {
+  const truncated = truncatedReasons(
+    bound,
+    "cavi's updates are conjugate, and a truncated density is conjugate to no prior",
+  );
+  if (truncated.length > 0) return { ok: false, reasons: truncated };
   const learn = learnables(bound);
   const reasons: Reason[] = [];
   const params: CaviParam[] = [];

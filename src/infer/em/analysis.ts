@@ -20,6 +20,7 @@ import type { Expr } from '../../lang/ast.js';
 import { namesIn } from '../../lang/walk.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
+import { truncatedReasons } from '../truncated.js';
 import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
 import { type GradientPlan, planGradient } from './gradientPlan.js';
 
@@ -85,6 +86,11 @@ function isNum(e: Expr | undefined, v: number): boolean {
 export function planEm(
   bound: BoundModel,
 ): { ok: true; plan: EmPlan | LinearGaussianPlan } | { ok: false; reasons: Reason[] } {
+  const truncated = truncatedReasons(
+    bound,
+    "em's E-step and M-steps assume the family's own density, not a truncated one",
+  );
+  if (truncated.length > 0) return { ok: false, reasons: truncated };
   // ---- models with a continuous latent: the linear-Gaussian analysis decides (fa/analysis.ts)
   const linear = planLinearGaussian(bound);
   if (linear) return linear;
