@@ -35,11 +35,17 @@ interface StdView {
   fromStd(z: tf.Tensor): tf.Tensor;
 }
 
-function locScale(cdf: StdCdf, loc: tf.Tensor | number, scale: tf.Tensor): StdView {
+/** z = (x - loc) / scale; `scale` is formed inside the caller's tidy (a derived tensor) */
+function locScale(
+  cdf: StdCdf,
+  loc: tf.Tensor | number,
+  scale: tf.Tensor | (() => tf.Tensor),
+): StdView {
+  const s = () => (typeof scale === 'function' ? scale() : scale);
   return {
     cdf,
-    toStd: (x) => tf.div(tf.sub(x, loc), scale),
-    fromStd: (z) => tf.add(tf.mul(z, scale), loc),
+    toStd: (x) => tf.div(tf.sub(x, loc), s()),
+    fromStd: (z) => tf.add(tf.mul(z, s()), loc),
   };
 }
 
@@ -51,8 +57,8 @@ const VIEWS: Partial<Record<DistName, (p: Params) => StdView>> = {
   Laplace: (p) => locScale(LAPLACE_CDF, p.mu!, p.b!),
   HalfNormal: (p) => locScale(HALF_NORMAL_CDF, 0, p.sigma!),
   HalfCauchy: (p) => locScale(HALF_CAUCHY_CDF, 0, p.sigma!),
-  Exponential: (p) => locScale(EXPONENTIAL_CDF, 0, tf.reciprocal(p.rate!)),
-  Uniform: (p) => locScale(UNIFORM_CDF, p.lo!, tf.sub(p.hi!, p.lo!)),
+  Exponential: (p) => locScale(EXPONENTIAL_CDF, 0, () => tf.reciprocal(p.rate!)),
+  Uniform: (p) => locScale(UNIFORM_CDF, p.lo!, () => tf.sub(p.hi!, p.lo!)),
   // log x ~ Normal(mu, sigma); bounds <= 0 map to -Infinity
   LogNormal: (p) => ({
     cdf: NORMAL_CDF,
