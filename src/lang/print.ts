@@ -112,7 +112,7 @@ export function printStmt(s: Stmt, indent = ''): string {
       const type = s.type ? `: ${printType(s.type)}` : '';
       const t = s.dist.truncation;
       const trunc = t
-        ? ` T[${t.lower ? printExpr(t.lower) : ''}, ${t.upper ? printExpr(t.upper) : ''}]`
+        ? ` ${t.marker.name}[${t.lower ? printExpr(t.lower) : ''}, ${t.upper ? printExpr(t.upper) : ''}]`
         : '';
       return `${indent}${printTarget(s.target)}${type} ~ ${s.dist.name.name}(${s.dist.args.map(printArg).join(', ')})${trunc}`;
     }
