@@ -7,7 +7,7 @@ import type { DistArgs } from './distribution.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import { log1p } from './special.js';
-import { f32, mask, maskOutside } from './support.js';
+import { onNonNegative } from './support.js';
 
 const LOG_2_OVER_PI = Math.log(2 / Math.PI);
 
@@ -31,14 +31,12 @@ export class HalfCauchy extends BaseDistribution {
 
   /** log(2 / pi) - log sigma - log1p((x / sigma)^2) on x >= 0 */
   protected logDensity(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const xf = f32(x);
-      const bad = mask((u) => tf.logicalOr(tf.less(u, 0), tf.equal(u, Infinity)), xf);
-      const xs = tf.where(bad, tf.zerosLike(xf), xf);
-      const z = tf.div(xs, this.raw.sigma!);
-      const v = tf.sub(LOG_2_OVER_PI, tf.add(log1p(tf.square(z)), tf.log(this.raw.sigma!)));
-      return maskOutside(bad, v);
-    });
+    return tf.tidy(() =>
+      onNonNegative(x, (xs) => {
+        const z = tf.div(xs, this.raw.sigma!);
+        return tf.sub(LOG_2_OVER_PI, tf.add(log1p(tf.square(z)), tf.log(this.raw.sigma!)));
+      }),
+    );
   }
 
   mean(): tf.Tensor {

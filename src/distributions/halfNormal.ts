@@ -4,7 +4,7 @@ import { BaseDistribution } from './base.js';
 import type { DistArgs } from './distribution.js';
 import type { Rng } from './rng.js';
 import { normal } from './sampling.js';
-import { f32, mask, maskOutside } from './support.js';
+import { onNonNegative } from './support.js';
 
 /** log 2 - log sqrt(2 pi) */
 const LOG_NORM = Math.LN2 - 0.5 * Math.log(2 * Math.PI);
@@ -27,14 +27,12 @@ export class HalfNormal extends BaseDistribution {
 
   /** log 2 - log sqrt(2 pi) - log sigma - (x / sigma)^2 / 2 on x >= 0 */
   protected logDensity(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const xf = f32(x);
-      const bad = mask((u) => tf.logicalOr(tf.less(u, 0), tf.equal(u, Infinity)), xf);
-      const xs = tf.where(bad, tf.zerosLike(xf), xf);
-      const z = tf.div(xs, this.raw.sigma!);
-      const v = tf.sub(tf.mul(-0.5, tf.square(z)), tf.sub(tf.log(this.raw.sigma!), LOG_NORM));
-      return maskOutside(bad, v);
-    });
+    return tf.tidy(() =>
+      onNonNegative(x, (xs) => {
+        const z = tf.div(xs, this.raw.sigma!);
+        return tf.sub(tf.mul(-0.5, tf.square(z)), tf.sub(tf.log(this.raw.sigma!), LOG_NORM));
+      }),
+    );
   }
 
   /** sigma sqrt(2 / pi) */
