@@ -167,8 +167,10 @@ class Truncated implements Distribution {
       const zLow = cdf.quantileFromLogCdf(logAddExp(cdf.logCdf(this.za), step));
       const zUp = cdf.quantileFromLogSf(logAddExp(cdf.logSf(this.zb), step));
       const x = this.view.fromStd(tf.where(this.upper, zUp, zLow));
-      // rounding can step just outside; NaN parameters stay NaN
-      return tf.minimum(tf.maximum(x, this.lo), this.hi);
+      // rounding can step just outside; NaN parameters stay NaN, and an interval of no mass
+      // under the family (HalfNormal T[-2, -1]) has no draws: NaN, not a clipped bound
+      const clipped = tf.minimum(tf.maximum(x, this.lo), this.hi);
+      return tf.where(tf.isFinite(this.logZ), clipped, tf.fill(clipped.shape, Number.NaN));
     });
     u.dispose();
     return out;

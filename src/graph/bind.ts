@@ -30,7 +30,13 @@ import {
   type SizeValues,
 } from './shapes.js';
 import { resolveSizes } from './sizes.js';
-import { checkSupport, checkTruncation, checkType, type Entries } from './support.js';
+import {
+  checkSupport,
+  checkTruncation,
+  checkTruncationOrder,
+  checkType,
+  type Entries,
+} from './support.js';
 import { apparentShape, isDenseInput, readValue } from './values.js';
 import { isVocabulary } from './vocab.js';
 
@@ -319,6 +325,7 @@ class ValueBinder {
         return;
       }
       case 'stochastic': {
+        checkTruncationOrder(node, this.env, this.problems);
         if (!given) {
           this.observation[node.name] = { kind: 'latent' };
           return;

@@ -236,6 +236,46 @@ export function checkTruncation(node: StochasticNode, e: Entries, env: ConstEnv)
   }
 }
 
+/** The value of a constant bound, or undefined when it reads anything not known at binding. */
+function constBound(x: Expr | undefined, env: ConstEnv): Float64Array | undefined {
+  if (!x) return undefined;
+  try {
+    return evalConst(x, env).data;
+  } catch (err) {
+    if (err instanceof ConstEvalError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A truncated node's constant bounds must be ordered, lower < upper, entry by entry (a scalar
+ * bound against each entry of the other): an empty interval has no density to normalise.
+ */
+export function checkTruncationOrder(
+  node: StochasticNode,
+  env: ConstEnv,
+  problems: Problems,
+): void {
+  const t = node.truncation;
+  const lo = constBound(t?.lower, env);
+  const hi = constBound(t?.upper, env);
+  if (!t || !lo || !hi) return;
+  const n = Math.max(lo.length, hi.length);
+  if ((lo.length !== 1 && lo.length !== n) || (hi.length !== 1 && hi.length !== n)) return;
+  for (let i = 0; i < n; i++) {
+    const a = lo[lo.length === 1 ? 0 : i];
+    const b = hi[hi.length === 1 ? 0 : i];
+    if (!(a < b)) {
+      const which = n > 1 ? ` (entry ${i})` : '';
+      problems.error(
+        `${node.name}: the truncation T[${exprToString(t.lower!)}, ${exprToString(t.upper!)}] is empty${which}: lower ${a} is not below upper ${b}`,
+        node.name,
+      );
+      return;
+    }
+  }
+}
+
 function checkRowSums(e: Entries, n: number, family: string): void {
   const { data, shape } = e.array;
   const k = shape.length ? shape[shape.length - 1] : 1;

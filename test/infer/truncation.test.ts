@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { logJoint } from '../../src/compile/index.js';
 import { PlatoError } from '../../src/diagnostics/diagnostics.js';
+import { makeDistribution, Rng, truncate } from '../../src/distributions/index.js';
 import { relations } from '../../src/graph/conjugacy.js';
 import { planCavi } from '../../src/infer/cavi/plan.js';
 import { planEm } from '../../src/infer/em/analysis.js';
@@ -53,6 +54,29 @@ describe('truncated nodes', () => {
     const text = (err as PlatoError).diagnostics.map((d) => d.message).join('\n');
     expect(text).toContain('y[1] = -0.5 is outside the truncation T[0, 3] of y');
     expect(text).toContain('y[2] = 4 is outside the truncation T[0, 3] of y');
+  });
+
+  it('binding refuses constant bounds that leave an empty interval', () => {
+    const src = `model m {\n  hyper a: real = 2\n  hyper b: real = 1\n  x ~ Normal(0, 1) T[a, b]\n}`;
+    expect(() => boundModel(src, {})).toThrow(
+      'x: the truncation T[a, b] is empty: lower 2 is not below upper 1',
+    );
+  });
+
+  it('an interval of no mass under the family draws NaN, not a clipped bound', () => {
+    const start = tf.memory().numTensors;
+    const x = tf.tidy(() => {
+      const d = truncate(
+        makeDistribution('HalfNormal', { sigma: tf.scalar(1) }),
+        tf.scalar(-2),
+        tf.scalar(-1),
+      );
+      return d.sample([3], new Rng(1));
+    });
+    const v = Array.from(x.dataSync());
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+    expect(v.every(Number.isNaN)).toBe(true);
   });
 
   it('the log joint includes each normaliser (float64 reference)', () => {
