@@ -8,7 +8,7 @@ import type { Expr } from '../lang/ast.js';
 import type { NDArray } from './bound.js';
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { Dim, StochasticNode, ValueType } from './ir.js';
-import { baseTypeToString, exprToString, indexedName } from './print.js';
+import { baseTypeToString, exprToString, indexedName, truncationText } from './print.js';
 import type { Problems } from './problems.js';
 
 export interface Entries {
@@ -221,7 +221,7 @@ export function checkTruncation(node: StochasticNode, e: Entries, env: ConstEnv)
   const lo = bound(t.lower);
   const hi = bound(t.upper);
   if (!lo && !hi) return;
-  const text = `T[${t.lower ? exprToString(t.lower) : ''}, ${t.upper ? exprToString(t.upper) : ''}]`;
+  const text = truncationText(node);
   const { data } = e.array;
   for (let i = 0; i < data.length; i++) {
     if (!present(e, i)) continue;

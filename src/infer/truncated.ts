@@ -5,16 +5,8 @@
 // engine handles it. Tensor-free.
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
-import type { StochasticNode } from '../graph/ir.js';
-import { exprToString } from '../graph/print.js';
+import { truncationText } from '../graph/print.js';
 import { reasonAt } from './engine.js';
-
-/** `T[lo, hi]` as written */
-export function truncationText(n: StochasticNode): string {
-  const t = n.truncation;
-  if (!t) return '';
-  return `T[${t.lower ? exprToString(t.lower) : ''}, ${t.upper ? exprToString(t.upper) : ''}]`;
-}
 
 /** One reason per truncated stochastic node: "`name` is a truncated Family (T[…]): `why`", at the node. */
 export function truncatedReasons(bound: BoundModel, why: string): Reason[] {
