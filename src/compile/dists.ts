@@ -1,2 +1,2 @@
 // The distribution factory the plan uses (one indirection, so the compiler has one import).
-export { logProbObserved, makeDistribution } from '../distributions/index.js';
+export { logProbObserved, makeDistribution, truncate } from '../distributions/index.js';

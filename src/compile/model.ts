@@ -17,10 +17,10 @@ import { DISTRIBUTIONS, type DistSignature } from '../distributions/signatures.j
 import type { BoundModel } from '../graph/bound.js';
 import { mentions } from '../graph/build.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
-import type { Index } from '../lang/ast.js';
+import type { Expr, Index } from '../lang/ast.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext } from './context.js';
-import { logProbObserved, makeDistribution } from './dists.js';
+import { logProbObserved, makeDistribution, truncate } from './dists.js';
 import { planError } from './errors.js';
 import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
 import type { RowGather } from './gather.js';
@@ -48,11 +48,27 @@ export interface StochasticPlan {
   /** the distribution's event shape (the last axis of `event` for vector families) */
   readonly distEvent: readonly number[];
   readonly args: readonly ArgPlan[];
+  /** the bounds of a truncated node (`T[lo, hi]`), lowered like scalar arguments */
+  readonly bounds?: { readonly lower?: ArgPlan; readonly upper?: ArgPlan };
   /** Categorical(table[discrete]) lowered without gathering the rows (table.ts) */
   readonly table?: {
     readonly param: TableParam;
     readonly run: (env: Env) => RowGather | undefined;
   };
+}
+
+/** A truncated node's bounds lifted like its arguments (absent bounds undefined). */
+export interface BoundValues {
+  readonly lower?: tf.Tensor;
+  readonly upper?: tf.Tensor;
+}
+
+/** A node's arguments by name, [S?, ...plateBatch, ...extra, ...parameter axes]. */
+export interface DistArgValues {
+  readonly args: Record<string, tf.Tensor>;
+  /** the arguments (and bounds) have a leading sample axis */
+  readonly lead: boolean;
+  readonly bounds?: BoundValues;
 }
 
 /** A node's distribution in an env; `lead`: its batch shape starts with the sample axis. */
@@ -129,6 +145,10 @@ export class ModelPlan {
       run: lower(expr, ctx, scope).run,
       rank: ranks[name] ?? 0,
     }));
+    const t = node.truncation;
+    const bound = (name: string, expr: Expr | undefined): ArgPlan | undefined =>
+      expr && { name, run: lower(expr, ctx, scope).run, rank: 0 };
+    const bounds = t && { lower: bound('lower', t.lower), upper: bound('upper', t.upper) };
     let table: StochasticPlan['table'];
     if (node.distribution === 'Categorical' && event.length === 0) {
       const [param, expr] = Object.entries(node.args)[0] ?? [];
@@ -137,7 +157,18 @@ export class ModelPlan {
         table = { param, run: (env) => lazy.run(env) as RowGather | undefined };
       }
     }
-    return { node, sig, ctx, plateBatch: shape.batch, event, extra, distEvent, args, table };
+    return {
+      node,
+      sig,
+      ctx,
+      plateBatch: shape.batch,
+      event,
+      extra,
+      distEvent,
+      args,
+      ...(bounds ? { bounds } : {}),
+      table,
+    };
   }
 
   /** The value of a node (or net weight) in `env`, else its known value from the model. */
@@ -200,16 +231,16 @@ export class ModelPlan {
   }
 
   /** Every argument's PAV lifted to the rank of `extra` and its parameter axes; call inside tidy. */
-  private argValues(name: string, env: Env): tf.Tensor[] {
+  private argValues(name: string, env: Env, list?: readonly ArgPlan[]): tf.Tensor[] {
     const p = this.stoch(name);
     const m = p.ctx.axes.length;
-    return p.args.map((a) => {
+    return (list ?? p.args).map((a) => {
       const t = toFloat(a.run(env));
       const v = valueShape(t, m);
       if (v.length > p.extra.length + a.rank) {
         throw planError(
           this.model,
-          p.node.args[a.name]?.range,
+          (p.node.args[a.name] ?? p.node.truncation)?.range,
           `'${name}': the argument '${a.name}' has shape [${v.join(', ')}], too many axes for the node's shape [${p.event.join(', ')}]`,
           'shape',
         );
@@ -226,24 +257,40 @@ export class ModelPlan {
   }
 
   /** Arguments broadcast to [S?, ...plateBatch, ...extra, ...paramAxes]; call inside tidy. */
-  distArgs(name: string, env: Env): { args: Record<string, tf.Tensor>; lead: boolean } {
+  distArgs(name: string, env: Env): DistArgValues {
     const p = this.stoch(name);
     const vals = this.argValues(name, env);
-    const S = Math.max(...vals.map((t) => t.shape[0]));
+    const bounds = p.bounds ? [p.bounds.lower, p.bounds.upper] : [];
+    const present = bounds.filter((b): b is ArgPlan => !!b);
+    const bvals = present.length ? this.argValues(name, env, present) : [];
+    const S = Math.max(...vals.map((t) => t.shape[0]), ...bvals.map((t) => t.shape[0]));
+    const toTarget = (t: tf.Tensor, target: number[]) => {
+      const b = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
+      return S > 1 ? b : tf.reshape(b, target.slice(1));
+    };
     const args: Record<string, tf.Tensor> = {};
     p.args.forEach((a, i) => {
       const t = vals[i];
-      const target = [S, ...p.plateBatch, ...p.extra, ...this.paramAxes(p, a, t)];
-      const b = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
-      args[a.name] = S > 1 ? b : tf.reshape(b, target.slice(1));
+      args[a.name] = toTarget(t, [S, ...p.plateBatch, ...p.extra, ...this.paramAxes(p, a, t)]);
     });
-    return { args, lead: S > 1 };
+    if (!p.bounds) return { args, lead: S > 1 };
+    // the bounds of a truncated node, lifted like scalar arguments
+    const target = [S, ...p.plateBatch, ...p.extra];
+    let k = 0;
+    const [lower, upper] = bounds.map((b) => (b ? toTarget(bvals[k++], target) : undefined));
+    return { args, lead: S > 1, bounds: { lower, upper } };
   }
 
   /** The node's distribution (call inside tidy; its tensors belong to the scope). */
   distribution(name: string, env: Env): NodeDistribution {
-    const { args, lead } = this.distArgs(name, env);
-    return { dist: makeDistribution(this.stoch(name).node.distribution, args), lead };
+    const { args, lead, bounds } = this.distArgs(name, env);
+    return { dist: this.make(name, args, bounds), lead };
+  }
+
+  /** The family with `args`, truncated to `bounds` when the node has them. Call inside tidy. */
+  private make(name: string, args: Record<string, tf.Tensor>, bounds?: BoundValues): Distribution {
+    const dist = makeDistribution(this.stoch(name).node.distribution, args);
+    return bounds ? truncate(dist, bounds.lower, bounds.upper) : dist;
   }
 
   /**
@@ -256,6 +303,8 @@ export class ModelPlan {
     const p = this.stoch(name);
     const m = p.ctx.axes.length;
     const vals = this.argValues(name, env);
+    // a truncated node is scored per element (its bounds may vary along the plates)
+    if (p.bounds) return undefined;
     if (vals.some((t) => t.shape.slice(1, 1 + m).some((d) => d !== 1))) return undefined;
     const S = Math.max(...vals.map((t) => t.shape[0]));
     const ones = new Array<number>(m).fill(1);
@@ -300,14 +349,14 @@ export class ModelPlan {
           return sampleTable(g, p.table.param, [n, ...p.plateBatch], rng.nextSeed());
         }
       }
-      const { args, lead } = this.distArgs(name, env);
+      const { args, lead, bounds } = this.distArgs(name, env);
       checkArgDomains(
         this.model,
         p.node,
         args,
         p.node.parents.some((q) => this.fromDraws.has(q)),
       );
-      const dist = makeDistribution(p.node.distribution, args);
+      const dist = this.make(name, args, bounds);
       if (lead && dist.batchShape[0] !== n) {
         throw new Error(`'${name}': its parents have ${dist.batchShape[0]} samples, expected ${n}`);
       }

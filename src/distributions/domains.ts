@@ -30,6 +30,12 @@ export const ARG_DOMAINS: Readonly<Record<string, Readonly<Record<string, Domain
   Gamma: { shape: POSITIVE, rate: POSITIVE },
   Exponential: { rate: POSITIVE },
   Dirichlet: { alpha: POSITIVE },
+  StudentT: { nu: POSITIVE, sigma: POSITIVE },
+  Cauchy: { sigma: POSITIVE },
+  HalfNormal: { sigma: POSITIVE },
+  HalfCauchy: { sigma: POSITIVE },
+  NegativeBinomial: { mu: POSITIVE, phi: POSITIVE },
+  Laplace: { b: POSITIVE },
 };
 
 /** Is `x` inside `d`? NaN never is. */

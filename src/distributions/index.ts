@@ -7,16 +7,22 @@ import { Bernoulli } from './bernoulli.js';
 import { Beta } from './beta.js';
 import { Binomial } from './binomial.js';
 import { Categorical } from './categorical.js';
+import { Cauchy } from './cauchy.js';
 import { Dirichlet } from './dirichlet.js';
 import type { Distribution } from './distribution.js';
 import { Exponential } from './exponential.js';
 import { Gamma } from './gamma.js';
+import { HalfCauchy } from './halfCauchy.js';
+import { HalfNormal } from './halfNormal.js';
+import { Laplace } from './laplace.js';
 import { LogNormal } from './logNormal.js';
 import { Multinomial } from './multinomial.js';
 import { MvNormal, mvNormalLogProbObserved } from './mvNormal.js';
+import { NegativeBinomial } from './negativeBinomial.js';
 import { Normal } from './normal.js';
 import { Poisson } from './poisson.js';
 import type { DistName } from './signatures.js';
+import { StudentT } from './studentT.js';
 import { Uniform } from './uniform.js';
 
 type Ctor = new (args: Readonly<Record<string, tf.Tensor>>) => Distribution;
@@ -35,6 +41,12 @@ const FAMILIES: Readonly<Record<DistName, Ctor>> = {
   Dirichlet,
   Uniform,
   LogNormal,
+  StudentT,
+  Cauchy,
+  HalfNormal,
+  HalfCauchy,
+  NegativeBinomial,
+  Laplace,
 };
 
 /**
@@ -98,18 +110,25 @@ export { sampleLogGamma } from './gamma.js';
 export { samplePoisson } from './poisson.js';
 export { Rng } from './rng.js';
 export * from './special.js';
+export { isTruncatable, truncate } from './truncated.js';
 export {
   Bernoulli,
   Beta,
   Binomial,
   Categorical,
+  Cauchy,
   Dirichlet,
   Exponential,
   Gamma,
+  HalfCauchy,
+  HalfNormal,
+  Laplace,
   LogNormal,
   Multinomial,
   MvNormal,
+  NegativeBinomial,
   Normal,
   Poisson,
+  StudentT,
   Uniform,
 };

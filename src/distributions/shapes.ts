@@ -21,6 +21,12 @@ export const PARAM_EVENT_RANK: Readonly<Record<DistName, Readonly<Record<string,
   Dirichlet: { alpha: 1 },
   Uniform: { lo: 0, hi: 0 },
   LogNormal: { mu: 0, sigma: 0 },
+  StudentT: { nu: 0, mu: 0, sigma: 0 },
+  Cauchy: { mu: 0, sigma: 0 },
+  HalfNormal: { sigma: 0 },
+  HalfCauchy: { sigma: 0 },
+  NegativeBinomial: { mu: 0, phi: 0 },
+  Laplace: { mu: 0, b: 0 },
 };
 
 export interface BroadcastArgs {

@@ -16,7 +16,13 @@ export type DistName =
   | 'Exponential'
   | 'Dirichlet'
   | 'Uniform'
-  | 'LogNormal';
+  | 'LogNormal'
+  | 'StudentT'
+  | 'Cauchy'
+  | 'HalfNormal'
+  | 'HalfCauchy'
+  | 'NegativeBinomial'
+  | 'Laplace';
 
 export type SupportKind =
   | 'real'
@@ -79,7 +85,29 @@ export const DISTRIBUTIONS: Readonly<Record<DistName, DistSignature>> = {
   Dirichlet: sig('Dirichlet', [['alpha']], 1, 'simplex'),
   Uniform: sig('Uniform', [['lo', 'hi']], 0, 'interval'),
   LogNormal: sig('LogNormal', [['mu', 'sigma']], 0, 'positive'),
+  StudentT: sig('StudentT', [['nu', 'mu', 'sigma']], 0, 'real'),
+  Cauchy: sig('Cauchy', [['mu', 'sigma']], 0, 'real'),
+  HalfNormal: sig('HalfNormal', [['sigma']], 0, 'positive'),
+  HalfCauchy: sig('HalfCauchy', [['sigma']], 0, 'positive'),
+  NegativeBinomial: sig('NegativeBinomial', [['mu', 'phi']], 0, 'count', true),
+  Laplace: sig('Laplace', [['mu', 'b']], 0, 'real'),
 };
+
+/**
+ * The continuous families that can be truncated (`x ~ Normal(0, 1) T[0, ]`): those with a
+ * log CDF and a quantile accurate in float32 (distributions/cdf.ts). StudentT, Gamma and Beta
+ * would need the regularised incomplete beta/gamma functions and their inverses.
+ */
+export const TRUNCATABLE: ReadonlySet<DistName> = new Set<DistName>([
+  'Normal',
+  'LogNormal',
+  'HalfNormal',
+  'Cauchy',
+  'HalfCauchy',
+  'Laplace',
+  'Exponential',
+  'Uniform',
+]);
 
 /**
  * Can an event observed in part be scored by its observed entries alone, the missing ones

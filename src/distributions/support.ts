@@ -33,3 +33,13 @@ export function f32(x: tf.Tensor): tf.Tensor {
 export function full(t: tf.Tensor, v: number): tf.Tensor {
   return tf.fill(t.shape, v);
 }
+
+/**
+ * A log density on [0, ∞): `f` evaluated at x with the entries outside (x < 0, x = +Inf) set to 0,
+ * and -Infinity there. Call inside tidy.
+ */
+export function onNonNegative(x: tf.Tensor, f: (xs: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const xf = f32(x);
+  const bad = mask((u) => tf.logicalOr(tf.less(u, 0), tf.equal(u, Number.POSITIVE_INFINITY)), xf);
+  return maskOutside(bad, f(tf.where(bad, tf.zerosLike(xf), xf)));
+}

@@ -30,7 +30,13 @@ import {
   type SizeValues,
 } from './shapes.js';
 import { resolveSizes } from './sizes.js';
-import { checkSupport, checkType, type Entries } from './support.js';
+import {
+  checkSupport,
+  checkTruncation,
+  checkTruncationOrder,
+  checkType,
+  type Entries,
+} from './support.js';
 import { apparentShape, isDenseInput, readValue } from './values.js';
 import { isVocabulary } from './vocab.js';
 
@@ -319,6 +325,7 @@ class ValueBinder {
         return;
       }
       case 'stochastic': {
+        checkTruncationOrder(node, this.env, this.problems);
         if (!given) {
           this.observation[node.name] = { kind: 'latent' };
           return;
@@ -336,6 +343,7 @@ class ValueBinder {
         const states =
           statesDim === undefined ? undefined : concreteShape([statesDim], this.sizes)?.[0];
         checkSupport(node, e, this.env, states, statesDim);
+        checkTruncation(node, e, this.env);
         if (node.declaredType) checkType(node.declaredType, e, this.env);
         this.values[node.name] = r.array;
         this.observation[node.name] = r.mask

@@ -276,6 +276,9 @@ class BlockBuilder {
         const declaredType = s.type ? this.valueType(s.type, scope, ms) : undefined;
         const dist = s.dist.name.name;
         for (const a of s.dist.args) mentions(a.value, scope, ms);
+        const trunc = s.dist.truncation;
+        if (trunc?.lower) mentions(trunc.lower, scope, ms);
+        if (trunc?.upper) mentions(trunc.upper, scope, ms);
         if (!isDistName(dist)) {
           this.diag('unknown-name', `unknown distribution '${dist}'`, s.dist.name.range);
           return;
@@ -289,6 +292,15 @@ class BlockBuilder {
           args,
           ...(declaredType ? { declaredType } : {}),
           indices: s.target.indices.map((i) => i.name),
+          ...(trunc
+            ? {
+                truncation: {
+                  ...(trunc.lower ? { lower: trunc.lower } : {}),
+                  ...(trunc.upper ? { upper: trunc.upper } : {}),
+                  range: trunc.range,
+                },
+              }
+            : {}),
         };
         break;
       }

@@ -197,6 +197,8 @@ export class ModelFacts {
 
   /** The conjugate-prior view of a latent's family (Exponential as Gamma, Uniform(0, 1) as Beta). */
   priorView(n: StochasticNode): PriorView | undefined {
+    // a truncated family is no conjugate prior (its normaliser depends on its arguments)
+    if (n.truncation) return undefined;
     const v = priorViewOf(n.distribution);
     if (!v?.when) return v;
     try {
@@ -209,6 +211,11 @@ export class ModelFacts {
       return undefined; // not a constant: not the view's case as far as the analysis can tell
     }
   }
+}
+
+/** The fact about a truncated node: its density is not its family's. */
+function truncatedFact(n: StochasticNode): string {
+  return `${n.name} is a truncated ${n.distribution}: its density p(x) / (F(hi) - F(lo)) is not a ${n.distribution} density, so it forms no conjugate or linear-Gaussian relation`;
 }
 
 /** The message for a latent whose prior family no argument of the child is conjugate to. */
@@ -244,6 +251,7 @@ export function conjugateRelation(
     arg,
     reason,
   });
+  if (c.truncation) return nonConjugate(truncatedFact(c));
   const uses = Object.entries(c.args).filter(([, e]) => unknownDeps(e, scope).has(n.name));
   if (uses.length !== 1) {
     return nonConjugate(
@@ -342,12 +350,22 @@ export function relations(bound: BoundModel): Relation[] {
   const out: Relation[] = [];
   const gaussian = new Set(
     f.stochastic
-      .filter((n) => f.latent.has(n.name) && GAUSSIAN.includes(n.distribution))
+      .filter((n) => f.latent.has(n.name) && GAUSSIAN.includes(n.distribution) && !n.truncation)
       .map((n) => n.name),
   );
   for (const n of f.stochastic) {
     if (!f.latent.has(n.name)) continue;
     for (const c of f.childrenOf.get(n.name) ?? []) {
+      const truncated = [n, c].find((x) => x.truncation);
+      if (truncated) {
+        out.push({
+          kind: 'non-conjugate',
+          latent: n.name,
+          child: c.name,
+          reason: truncatedFact(truncated),
+        });
+        continue;
+      }
       const scope = f.scope([], c);
       const uses = Object.entries(c.args).filter(([, e]) => unknownDeps(e, scope).has(n.name));
       const indexed = uses.flatMap(([arg, e]) =>
@@ -422,6 +440,7 @@ export function gaussianFactor(
   names: ReadonlySet<string>,
   precisions: ReadonlySet<string> = new Set(),
 ): FactorResult {
+  if (node.truncation) return { reason: reasonAt(f, node.name, truncatedFact(node)) };
   const mean = node.args.mu;
   const scope = f.scope(names, node);
   const res = affine(mean, scope);

@@ -103,6 +103,18 @@ export interface StochasticNode extends NodeCommon {
   readonly declaredType?: ValueType;
   /** the plate index names on the left-hand side, e.g. ['d', 'n'] for z[d, n] */
   readonly indices: readonly string[];
+  /**
+   * `T[lo, hi]`: the family restricted to [lo, hi] and renormalised. Engines that cannot use a
+   * truncated density must refuse the node (graph/conjugacy.ts states no relation for it).
+   */
+  readonly truncation?: TruncationBounds;
+}
+
+/** The bounds of a truncated node (either may be absent), evaluated like its arguments. */
+export interface TruncationBounds {
+  readonly lower?: Expr;
+  readonly upper?: Expr;
+  readonly range: Range;
 }
 
 export interface DeterministicNode extends NodeCommon {

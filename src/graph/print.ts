@@ -1,7 +1,7 @@
 // Printing IR fragments for messages: expressions as source-like text, value types as
 // written (`real(0,)[K, M]`), shapes with their size names and, once bound, their numbers.
 import type { Expr, IndexArg } from '../lang/ast.js';
-import type { Dim, ValueType } from './ir.js';
+import type { Dim, StochasticNode, ValueType } from './ir.js';
 
 // comparisons and logic bind looser than arithmetic (0 is the conditional)
 const PREC: Record<string, number> = {
@@ -99,4 +99,11 @@ export function shapeWithSizes(
 /** `y[3, 1]`, or `y` for a scalar. */
 export function indexedName(name: string, index: readonly number[]): string {
   return index.length ? `${name}[${index.join(', ')}]` : name;
+}
+
+/** A truncated node's bounds as written: `T[0, ]`, `T[lo, mu + 3]`; '' when not truncated. */
+export function truncationText(n: StochasticNode): string {
+  const t = n.truncation;
+  if (!t) return '';
+  return `T[${t.lower ? exprToString(t.lower) : ''}, ${t.upper ? exprToString(t.upper) : ''}]`;
 }

@@ -8,7 +8,7 @@ import type { Expr } from '../lang/ast.js';
 import type { NDArray } from './bound.js';
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { Dim, StochasticNode, ValueType } from './ir.js';
-import { baseTypeToString, exprToString, indexedName } from './print.js';
+import { baseTypeToString, exprToString, indexedName, truncationText } from './print.js';
 import type { Problems } from './problems.js';
 
 export interface Entries {
@@ -197,6 +197,82 @@ export function checkSupport(
   }
   for (let i = 0; i < data.length; i++) {
     if (present(e, i) && !test(data[i])) outside(i, text);
+  }
+}
+
+/**
+ * An observed truncated node's values must lie in [lo, hi] (closed, as a density's support):
+ * each bound that is a constant (literals, hypers, sizes, whole known arrays of the node's
+ * shape) is checked entry by entry; a bound that reads latent nodes or plate-indexed data is
+ * left to the log density, which is -Infinity outside it.
+ */
+export function checkTruncation(node: StochasticNode, e: Entries, env: ConstEnv): void {
+  const t = node.truncation;
+  if (!t) return;
+  const bound = (x: Expr | undefined): Float64Array | undefined => {
+    if (!x) return undefined;
+    try {
+      return broadcastTo(evalConst(x, env), e.array.shape)?.data;
+    } catch (err) {
+      if (err instanceof ConstEvalError) return undefined;
+      throw err;
+    }
+  };
+  const lo = bound(t.lower);
+  const hi = bound(t.upper);
+  if (!lo && !hi) return;
+  const text = truncationText(node);
+  const { data } = e.array;
+  for (let i = 0; i < data.length; i++) {
+    if (!present(e, i)) continue;
+    const v = data[i];
+    if ((lo && !(v >= lo[i])) || (hi && !(v <= hi[i]))) {
+      const range = `${lo ? `[${lo[i]}` : '(-∞'}, ${hi ? `${hi[i]}]` : '∞)'}`;
+      e.problems.error(
+        `${at(e, i)} = ${v} is outside the truncation ${text} of ${e.name} (${range})`,
+        e.name,
+      );
+    }
+  }
+}
+
+/** The value of a constant bound, or undefined when it reads anything not known at binding. */
+function constBound(x: Expr | undefined, env: ConstEnv): Float64Array | undefined {
+  if (!x) return undefined;
+  try {
+    return evalConst(x, env).data;
+  } catch (err) {
+    if (err instanceof ConstEvalError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A truncated node's constant bounds must be ordered, lower < upper, entry by entry (a scalar
+ * bound against each entry of the other): an empty interval has no density to normalise.
+ */
+export function checkTruncationOrder(
+  node: StochasticNode,
+  env: ConstEnv,
+  problems: Problems,
+): void {
+  const t = node.truncation;
+  const lo = constBound(t?.lower, env);
+  const hi = constBound(t?.upper, env);
+  if (!t || !lo || !hi) return;
+  const n = Math.max(lo.length, hi.length);
+  if ((lo.length !== 1 && lo.length !== n) || (hi.length !== 1 && hi.length !== n)) return;
+  for (let i = 0; i < n; i++) {
+    const a = lo[lo.length === 1 ? 0 : i];
+    const b = hi[hi.length === 1 ? 0 : i];
+    if (!(a < b)) {
+      const which = n > 1 ? ` (entry ${i})` : '';
+      problems.error(
+        `${node.name}: the truncation T[${exprToString(t.lower!)}, ${exprToString(t.upper!)}] is empty${which}: lower ${a} is not below upper ${b}`,
+        node.name,
+      );
+      return;
+    }
   }
 }
 

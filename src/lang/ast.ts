@@ -168,10 +168,21 @@ export interface LValue {
   readonly range: Range;
 }
 
-/** `Normal(mu, sigma)` on the right of `~`. */
+/** `Normal(mu, sigma)` on the right of `~`, optionally truncated: `Normal(0, 1) T[0, ]`. */
 export interface DistCall {
   readonly name: Ident;
   readonly args: readonly Arg[];
+  /** the call itself, without its truncation */
+  readonly range: Range;
+  readonly truncation?: Truncation;
+}
+
+/** `T[lo, hi]` after a distribution (JAGS), either bound optional. */
+export interface Truncation {
+  /** the marker before `[` (`T`; anything else is reported by the checker) */
+  readonly marker: Ident;
+  readonly lower?: Expr;
+  readonly upper?: Expr;
   readonly range: Range;
 }
 

@@ -20,6 +20,7 @@ import type {
 } from './ast.js';
 import { type CallHost, checkCall, checkDistCall, checkNetDecl } from './checkCalls.js';
 import { checkRagged, checkTarget, type PlateHost, plateHeader } from './checkPlates.js';
+import { checkTruncation } from './checkTruncation.js';
 import { type Edge, findCycles } from './cycles.js';
 import { type Guard, stepRead, uncoveredStep } from './lags.js';
 import {
@@ -320,6 +321,7 @@ class Checker implements CallHost, PlateHost {
       (e) => this.checkExpr(e, ctx),
       s.type ? literalDims(s.type.shape) : undefined,
     );
+    checkTruncation(this.diags, s.dist, (e) => this.checkExpr(e, ctx));
   }
 
   private checkGuidePairing(s: StochasticStmt, plates: readonly PlateStmt[]): void {

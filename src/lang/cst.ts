@@ -204,6 +204,21 @@ export type DistCallCstChildren = {
   LParen: IToken[];
   argList?: ArgListCstNode[];
   RParen: IToken[];
+  truncation?: TruncationCstNode[];
+};
+
+export interface TruncationCstNode extends CstNode {
+  name: "truncation";
+  children: TruncationCstChildren;
+}
+
+export type TruncationCstChildren = {
+  marker: IToken[];
+  LBracket: IToken[];
+  lower?: ExpressionCstNode[];
+  Comma: IToken[];
+  upper?: ExpressionCstNode[];
+  RBracket: IToken[];
 };
 
 export interface TypeExprCstNode extends CstNode {

@@ -68,6 +68,8 @@ export function* statementExprs(stmts: readonly Stmt[]): Generator<Expr> {
       case 'stochastic':
         yield* typeExprs(s.type);
         for (const a of s.dist.args) yield a.value;
+        if (s.dist.truncation?.lower) yield s.dist.truncation.lower;
+        if (s.dist.truncation?.upper) yield s.dist.truncation.upper;
         break;
       case 'deterministic':
         yield s.value;

@@ -251,6 +251,21 @@ export class PlatoParser extends CstParser {
     this.CONSUME(LParen);
     this.OPTION(() => this.SUBRULE(this.argList));
     this.CONSUME(RParen);
+    // a name directly followed by '[' (`T[0, ]`); any other name is the next statement's start
+    this.OPTION2({
+      GATE: () => this.LA(2).tokenType === LBracket,
+      DEF: () => this.SUBRULE(this.truncation),
+    });
+  });
+
+  /** `T[lo, hi]`, `T[lo, ]`, `T[, hi]` after a distribution (the checker requires the name T) */
+  truncation = this.RULE('truncation', () => {
+    this.CONSUME(Identifier, { LABEL: 'marker' });
+    this.CONSUME(LBracket);
+    this.OPTION(() => this.SUBRULE(this.expression, { LABEL: 'lower' }));
+    this.CONSUME(Comma);
+    this.OPTION2(() => this.SUBRULE2(this.expression, { LABEL: 'upper' }));
+    this.CONSUME(RBracket);
   });
 
   /** `real`, `real(0,)`, `int(, 5)`, `simplex[K]`, `real(0, 1)[K, M]` */

@@ -139,7 +139,11 @@ export function printStmt(s: Stmt, indent = ''): string {
     }
     case 'stochastic': {
       const type = s.type ? `: ${printType(s.type)}` : '';
-      return `${indent}${printTarget(s.target)}${type} ~ ${s.dist.name.name}(${s.dist.args.map(printArg).join(', ')})`;
+      const t = s.dist.truncation;
+      const trunc = t
+        ? ` ${t.marker.name}[${t.lower ? printExpr(t.lower) : ''}, ${t.upper ? printExpr(t.upper) : ''}]`
+        : '';
+      return `${indent}${printTarget(s.target)}${type} ~ ${s.dist.name.name}(${s.dist.args.map(printArg).join(', ')})${trunc}`;
     }
     case 'deterministic':
       return `${indent}${printTarget(s.target)} = ${printExpr(s.value)}`;

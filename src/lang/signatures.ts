@@ -7,6 +7,7 @@ export {
   type DistSignature,
   isDistName,
   type SupportKind,
+  TRUNCATABLE,
 } from '../distributions/signatures.js';
 
 export type FunctionName =

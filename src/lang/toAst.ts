@@ -14,6 +14,7 @@ import type {
   Program,
   Range,
   Stmt,
+  Truncation,
   TypeExpr,
 } from './ast.js';
 import type {
@@ -48,6 +49,7 @@ import type {
   StatementCstChildren,
   SumCstChildren,
   TermCstChildren,
+  TruncationCstChildren,
   TypeExprCstChildren,
   UnaryCstChildren,
   VectorLitCstChildren,
@@ -234,6 +236,17 @@ class AstBuilder extends BaseVisitor {
       name: ident(ctx.Identifier[0]!),
       args: this.args(ctx.argList),
       range: span(tokenRange(ctx.Identifier[0]!), tokenRange(ctx.RParen[0]!)),
+      ...(ctx.truncation ? { truncation: this.visit(ctx.truncation[0]!) as Truncation } : {}),
+    };
+  }
+
+  truncation(ctx: TruncationCstChildren): Truncation {
+    const marker = ident(ctx.marker[0]!);
+    return {
+      marker,
+      ...(ctx.lower ? { lower: this.expr(ctx.lower[0]!) } : {}),
+      ...(ctx.upper ? { upper: this.expr(ctx.upper[0]!) } : {}),
+      range: span(marker.range, tokenRange(ctx.RBracket[0]!)),
     };
   }
 

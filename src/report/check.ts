@@ -1,5 +1,6 @@
 // `plato check --json`: the plates and nodes of a model graph.
 import type { ModelGraph } from '../graph/ir.js';
+import { truncationText } from '../graph/print.js';
 import type { CheckResult } from './result.js';
 
 export function checkResult(graph: ModelGraph): CheckResult {
@@ -15,6 +16,7 @@ export function checkResult(graph: ModelGraph): CheckResult {
       name,
       kind: n.kind,
       distribution: n.kind === 'stochastic' ? n.distribution : null,
+      ...(n.kind === 'stochastic' && n.truncation ? { truncation: truncationText(n) } : {}),
       plates: n.plates.map(plateName),
       parents: [...n.parents],
       line: n.line,

@@ -43,6 +43,8 @@ export interface CheckResult {
     name: string;
     kind: string;
     distribution: string | null;
+    /** a truncated node's bounds as written, `T[0, ]` (absent otherwise) */
+    truncation?: string;
     plates: string[];
     parents: string[];
     line: number;

@@ -47,7 +47,7 @@ export function checkText(r: CheckResult): string {
       r.nodes.map((n) => [
         n.name,
         n.kind,
-        n.distribution ?? NONE,
+        n.distribution ? `${n.distribution}${n.truncation ? ` ${n.truncation}` : ''}` : NONE,
         list(n.plates),
         list(n.parents),
         String(n.line),

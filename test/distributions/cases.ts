@@ -27,6 +27,11 @@ export interface Case {
   readonly outside: (p: Params) => Val[];
   /** the statistic whose mean/variance are checked (Categorical: one-hot) */
   readonly stat?: (x: Val, p: Params) => number[];
+  /**
+   * the analytic quantile function, for families without a mean or variance (Cauchy): their
+   * sample quantiles are checked instead of moments, and mean() and variance() must be NaN
+   */
+  readonly quantile?: (q: number, p: Params) => number;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -54,6 +59,19 @@ const weights = (K: number) =>
     .filter((ps) => ps.some((v) => v > 0));
 const intLogU = (lo: number, hi: number) => logU(lo, hi).map((v) => Math.round(v));
 const fr = Math.fround;
+
+const NaNs = () => Number.NaN;
+
+function studentTRef(x: number, nu: number, mu: number, s: number): number {
+  const z = (x - mu) / s;
+  return (
+    gammaln((nu + 1) / 2) -
+    gammaln(nu / 2) -
+    0.5 * Math.log(nu * Math.PI) -
+    Math.log(s) -
+    ((nu + 1) / 2) * Math.log1p((z * z) / nu)
+  );
+}
 
 const lbeta = (a: number, b: number) => gammaln(a) + gammaln(b) - gammaln(a + b);
 /** x log y with 0 log 0 = 0 */
@@ -343,6 +361,95 @@ export const CASES: Case[] = [
     mean: (p) => num(p.rate),
     variance: (p) => num(p.rate),
     outside: () => [-1, 0.5, Number.POSITIVE_INFINITY],
+  },
+  {
+    name: 'StudentT',
+    family: 'StudentT',
+    eventRank: 0,
+    params: fc.record({ nu: logU(0.5, 1e3), mu: unif(-100, 100), sigma: logU(1e-2, 1e2) }),
+    // nu >= 10: the sample variance's own variance (the 4th moment) is finite and estimable
+    moderate: fc.record({ nu: logU(10, 50), mu: unif(-5, 5), sigma: logU(0.1, 10) }),
+    ref: (x, p) => studentTRef(num(x), fr(num(p.nu)), fr(num(p.mu)), fr(num(p.sigma))),
+    mean: (p) => num(p.mu),
+    variance: (p) => (num(p.sigma) ** 2 * num(p.nu)) / (num(p.nu) - 2),
+    outside: () => [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+  },
+  {
+    name: 'Cauchy',
+    family: 'Cauchy',
+    eventRank: 0,
+    params: fc.record({ mu: unif(-100, 100), sigma: logU(1e-2, 1e2) }),
+    moderate: fc.record({ mu: unif(-5, 5), sigma: logU(0.1, 10) }),
+    ref: (x, p) => {
+      const s = fr(num(p.sigma));
+      const z = (num(x) - fr(num(p.mu))) / s;
+      return -Math.log(Math.PI * s) - Math.log1p(z * z);
+    },
+    mean: NaNs,
+    variance: NaNs,
+    quantile: (q, p) => num(p.mu) + num(p.sigma) * Math.tan(Math.PI * (q - 0.5)),
+    outside: () => [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+  },
+  {
+    name: 'HalfNormal',
+    family: 'HalfNormal',
+    eventRank: 0,
+    params: fc.record({ sigma: logU(1e-2, 1e2) }),
+    moderate: fc.record({ sigma: logU(0.1, 10) }),
+    ref: (x, p) => normalRef(num(x), 0, fr(num(p.sigma))) + Math.LN2,
+    mean: (p) => num(p.sigma) * Math.sqrt(2 / Math.PI),
+    variance: (p) => num(p.sigma) ** 2 * (1 - 2 / Math.PI),
+    outside: () => [-1, -1e-3, Number.POSITIVE_INFINITY],
+  },
+  {
+    name: 'HalfCauchy',
+    family: 'HalfCauchy',
+    eventRank: 0,
+    params: fc.record({ sigma: logU(1e-2, 1e2) }),
+    moderate: fc.record({ sigma: logU(0.1, 10) }),
+    ref: (x, p) => {
+      const s = fr(num(p.sigma));
+      const z = num(x) / s;
+      return Math.log(2 / (Math.PI * s)) - Math.log1p(z * z);
+    },
+    mean: NaNs,
+    variance: NaNs,
+    quantile: (q, p) => num(p.sigma) * Math.tan((Math.PI * q) / 2),
+    outside: () => [-1, -1e-3, Number.POSITIVE_INFINITY],
+  },
+  {
+    name: 'NegativeBinomial',
+    family: 'NegativeBinomial',
+    eventRank: 0,
+    params: fc.record({ mu: logU(1e-2, 1e3), phi: logU(0.1, 1e2) }),
+    moderate: fc.record({ mu: logU(0.5, 100), phi: logU(0.5, 50) }),
+    ref: (x, p) => {
+      const [k, m, f] = [num(x), fr(num(p.mu)), fr(num(p.phi))];
+      return (
+        gammaln(k + f) -
+        gammaln(f) -
+        gammaln(k + 1) +
+        f * Math.log(f / (m + f)) +
+        xlogy(k, m / (m + f))
+      );
+    },
+    mean: (p) => num(p.mu),
+    variance: (p) => num(p.mu) + num(p.mu) ** 2 / num(p.phi),
+    outside: () => [-1, 0.5, Number.POSITIVE_INFINITY],
+  },
+  {
+    name: 'Laplace',
+    family: 'Laplace',
+    eventRank: 0,
+    params: fc.record({ mu: unif(-100, 100), b: logU(1e-2, 1e2) }),
+    moderate: fc.record({ mu: unif(-5, 5), b: logU(0.1, 10) }),
+    ref: (x, p) => {
+      const b = fr(num(p.b));
+      return -Math.abs(num(x) - fr(num(p.mu))) / b - Math.log(2 * b);
+    },
+    mean: (p) => num(p.mu),
+    variance: (p) => 2 * num(p.b) ** 2,
+    outside: () => [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
   },
   {
     name: 'MvNormal',

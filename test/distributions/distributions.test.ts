@@ -85,6 +85,22 @@ describe.each(CASES)('$name', (c: Case) => {
     d.dispose!();
     expect(tf.memory().numTensors).toBe(start);
     ps.forEach((p, b) => {
+      if (c.quantile) {
+        // no moments: mean() and variance() are NaN, and the empirical CDF at each analytic
+        // quantile x_q is q within 5 binomial standard errors sqrt(q (1 - q) / n)
+        expect(ms[b], `${c.name} mean()`).toBeNaN();
+        expect(vs[b], `${c.name} variance()`).toBeNaN();
+        for (const q of [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99]) {
+          const xq = c.quantile(q, p);
+          let below = 0;
+          for (const row of xs) if ((row[b] as number) <= xq) below++;
+          expect(
+            Math.abs(below / n - q),
+            `${c.name} ${JSON.stringify(p)}: F(${xq}) vs ${q}`,
+          ).toBeLessThanOrEqual(5 * Math.sqrt((q * (1 - q)) / n));
+        }
+        return;
+      }
       const mu = flat(c.mean(p));
       const va = flat(c.variance(p));
       flat(ms[b]!).forEach((got, k) => {

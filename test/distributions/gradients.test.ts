@@ -24,6 +24,12 @@ const POINTS: Record<string, { params: Params; x: Val; wrt: string[] }> = {
   'Categorical(logits)': { params: { logits: [0.1, -1, 2, 0.5, 0] }, x: 2, wrt: ['logits'] },
   'Binomial(logits)': { params: { n: 30, logits: 0.4 }, x: 17, wrt: ['logits'] },
   Poisson: { params: { rate: 4.5 }, x: 7, wrt: ['rate'] },
+  StudentT: { params: { nu: 3.5, mu: 0.2, sigma: 1.4 }, x: -1.1, wrt: ['nu', 'mu', 'sigma'] },
+  Cauchy: { params: { mu: 0.2, sigma: 1.4 }, x: 2.3, wrt: ['mu', 'sigma'] },
+  HalfNormal: { params: { sigma: 1.4 }, x: 0.9, wrt: ['sigma'] },
+  HalfCauchy: { params: { sigma: 1.4 }, x: 0.9, wrt: ['sigma'] },
+  NegativeBinomial: { params: { mu: 4.5, phi: 2.5 }, x: 7, wrt: ['mu', 'phi'] },
+  Laplace: { params: { mu: 0.2, b: 1.4 }, x: -0.9, wrt: ['mu', 'b'] },
   MvNormal: {
     params: {
       mu: [0.1, -0.2, 0.3],

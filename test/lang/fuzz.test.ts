@@ -55,6 +55,8 @@ const TOKENS = [
   'i',
   'theta',
   'Normal',
+  'T',
+  'StudentT',
   'Bernoulli',
   'Dirichlet',
   'rep',

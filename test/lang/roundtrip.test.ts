@@ -2,7 +2,7 @@
 // example, and random ASTs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Arg, Expr, IndexArg, Program, Stmt, TypeExpr } from '../../src/lang/ast.js';
+import type { Arg, DistCall, Expr, IndexArg, Program, Stmt, TypeExpr } from '../../src/lang/ast.js';
 import { parse } from '../../src/lang/index.js';
 import { printProgram } from '../../src/lang/print.js';
 import { KEYWORDS } from '../../src/lang/signatures.js';
@@ -43,6 +43,9 @@ model every {
     }
   }
   t ~ Gamma(shape = 2, rate = (1 + alpha) / 2)
+  u ~ Normal(0, 1) T[0, ]
+  v ~ Normal(u, 2) T[, u + 1]
+  w ~ Uniform(0, 4) T[1, 3]
 }
 guide q {
   param mu: real[N, K]
@@ -138,13 +141,23 @@ const typeArb: fc.Arbitrary<TypeExpr> = fc
   .map((t) => t as unknown as TypeExpr);
 
 const lvalueArb = fc.record({ name: identArb, indices: fc.array(identArb, { maxLength: 3 }) });
-const distArb = fc.record({
-  name: identArb,
-  args: fc.array(
-    expr.chain((value) => fc.constant({ value })),
-    { maxLength: 3 },
-  ),
-});
+const truncationArb = fc
+  .record(
+    { marker: fc.constant({ name: 'T' }), lower: expr, upper: expr },
+    { requiredKeys: ['marker'] },
+  )
+  .map((t) => t as unknown as NonNullable<DistCall['truncation']>);
+const distArb = fc.record(
+  {
+    name: identArb,
+    args: fc.array(
+      expr.chain((value) => fc.constant({ value })),
+      { maxLength: 3 },
+    ),
+    truncation: truncationArb,
+  },
+  { requiredKeys: ['name', 'args'] },
+);
 
 const leafStmtArb: fc.Arbitrary<Stmt> = fc.oneof(
   fc

@@ -44,6 +44,7 @@ import { subExprs } from '../../lang/walk.js';
 import { chainReasons } from '../chains.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
+import { truncatedReasons } from '../truncated.js';
 import { type LinearBlock, linearBlocks } from './linearPlan.js';
 
 export type ContinuousFamily = 'Beta' | 'Gamma' | 'Dirichlet' | 'Normal';
@@ -129,6 +130,11 @@ export function planCavi(bound: BoundModel): PlanResult {
     'cavi treats plates as independent replication and has no update over a chain',
   );
   if (chained.length > 0) return { ok: false, reasons: chained };
+  const truncated = truncatedReasons(
+    bound,
+    "cavi's updates are conjugate, and a truncated density is conjugate to no prior",
+  );
+  if (truncated.length > 0) return { ok: false, reasons: truncated };
   const learn = learnables(bound);
   const reasons: Reason[] = [];
   const params: CaviParam[] = [];

@@ -22,6 +22,7 @@ import { namesIn } from '../../lang/walk.js';
 import { chainReasons } from '../chains.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
+import { truncatedReasons } from '../truncated.js';
 import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
 import { type GradientPlan, planGradient } from './gradientPlan.js';
 
@@ -92,6 +93,11 @@ export function planEm(
     'em treats plates as independent cases and has no E-step over a chain yet',
   );
   if (chained.length > 0) return { ok: false, reasons: chained };
+  const truncated = truncatedReasons(
+    bound,
+    "em's E-step and M-steps assume the family's own density, not a truncated one",
+  );
+  if (truncated.length > 0) return { ok: false, reasons: truncated };
   // ---- models with a continuous latent: the linear-Gaussian analysis decides (fa/analysis.ts)
   const linear = planLinearGaussian(bound);
   if (linear) return linear;

@@ -12,6 +12,7 @@ import { FINITE_FAMILIES, type UnknownValueReason } from '../discrete/analysis.j
 import { hostValues, NeedsTensors } from '../discrete/hostValues.js';
 import { prepare } from '../discrete/prepare.js';
 import { type Applicability, reasonAt } from '../engine.js';
+import { truncatedReasons } from '../truncated.js';
 import { analyseChain } from './chain/analysis.js';
 import { type ConjugacyPlan, planConjugate } from './plan.js';
 
@@ -61,6 +62,36 @@ function allFinite(bound: BoundModel): boolean {
   });
 }
 
+/** Families whose mean or variance may not exist (StudentT with nu <= 2). */
+const MOMENTLESS: ReadonlySet<string> = new Set(['Cauchy', 'HalfCauchy', 'StudentT']);
+
+/**
+ * Latent nodes of a family without moments under discrete parents: the discrete half reports a
+ * latent continuous leaf by its predictive mean and variance, which these families may lack. A
+ * latent without latent parents is reported by its own parameters (prior.ts) and passes.
+ */
+function momentless(bound: BoundModel): Reason[] {
+  const out: Reason[] = [];
+  for (const name of bound.graph.order) {
+    const n = bound.graph.nodes[name];
+    if (n?.kind !== 'stochastic' || !MOMENTLESS.has(n.distribution)) continue;
+    if (bound.observation[name]?.kind === 'observed') continue;
+    const latentParent = n.parents.find((p) => {
+      const q = bound.graph.nodes[p];
+      return q?.kind === 'stochastic' && bound.observation[p]?.kind !== 'observed';
+    });
+    if (!latentParent) continue;
+    out.push(
+      reasonAt(
+        bound,
+        name,
+        `${name} is a latent ${n.distribution} under ${latentParent}: exact inference reports such a node by its predictive mean and variance, which a ${n.distribution} may not have`,
+      ),
+    );
+  }
+  return out;
+}
+
 export type ExactHalf =
   | { half: 'conjugate' | 'discrete' | 'chain' }
   | { reasons: readonly Reason[] };
@@ -70,11 +101,18 @@ export function whichHalf(
   bound: BoundModel,
   discrete: (bound: BoundModel) => Applicability,
 ): ExactHalf {
+  const t = truncatedReasons(
+    bound,
+    'exact inference has no closed form or factor table for a truncated density',
+  );
+  if (t.length > 0) return { reasons: t };
   // a chain (a plate whose nodes read earlier steps) is forward–backward's or no one's
   if (chains(bound.graph).length > 0) {
     const a = analyseChain(bound);
     return a.ok ? { half: 'chain' } : { reasons: a.reasons };
   }
+  const m = momentless(bound);
+  if (m.length > 0) return { reasons: m };
   const c = conjugateApplicability(bound);
   if (c.ok) return { half: 'conjugate' };
   const d = discrete(bound);

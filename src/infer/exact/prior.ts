@@ -69,6 +69,54 @@ export function priorSummary(name: string, ev: ExprEvaluator): LatentPosterior {
         map2(lo, hi, (a, b) => (b - a) / Math.sqrt(12)),
       );
     }
+    case 'HalfNormal': {
+      const s = arg('sigma');
+      return simple(
+        'HalfNormal',
+        { sigma: s },
+        s.map((x) => x * Math.sqrt(2 / Math.PI)),
+        s.map((x) => x * Math.sqrt(1 - 2 / Math.PI)),
+      );
+    }
+    case 'Laplace': {
+      const b = arg('b');
+      return simple(
+        'Laplace',
+        { mu: arg('mu'), b },
+        arg('mu'),
+        b.map((x) => x * Math.SQRT2),
+      );
+    }
+    case 'StudentT': {
+      // the mean exists for nu > 1, the variance sigma^2 nu / (nu - 2) for nu > 2 (Inf between)
+      const nu = arg('nu');
+      const mu = arg('mu');
+      const s = arg('sigma');
+      const mean = map2(nu, mu, (n, m) => (n > 1 ? m : Number.NaN));
+      const sd = map2(nu, s, (n, x) =>
+        n > 2 ? x * Math.sqrt(n / (n - 2)) : n > 1 ? Number.POSITIVE_INFINITY : Number.NaN,
+      );
+      return simple('StudentT', { nu, mu, sigma: s }, mean, sd);
+    }
+    case 'Cauchy':
+    case 'HalfCauchy': {
+      // no mean or variance: NaN, as the family's mean() and variance()
+      const s = arg('sigma');
+      const params: Record<string, Float64Array> =
+        node.distribution === 'Cauchy' ? { mu: arg('mu'), sigma: s } : { sigma: s };
+      const none = s.map(() => Number.NaN);
+      return simple(node.distribution, params, none, none);
+    }
+    case 'NegativeBinomial': {
+      const mu = arg('mu');
+      const phi = arg('phi');
+      return simple(
+        'NegativeBinomial',
+        { mu, phi },
+        mu,
+        map2(mu, phi, (m, f) => Math.sqrt(m + (m * m) / f)),
+      );
+    }
     case 'Poisson': {
       const r = arg('rate');
       return simple('Poisson', { rate: r }, r, r.map(Math.sqrt));

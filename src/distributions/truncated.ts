@@ -1,0 +1,217 @@
+// A continuous family restricted to [lo, hi] and renormalised (`x ~ Normal(0, 1) T[0, ]`):
+//   log p_T(x) = log p(x) - log(F(hi) - F(lo)) on [lo, hi], -Infinity elsewhere.
+// Each truncatable family is viewed as a monotone map of a standard variable z (location-scale,
+// or log then location-scale for LogNormal) with a log-space CDF and quantile (cdf.ts). The mass
+// F(b) - F(a) of the standardised interval is formed from the tail that is small:
+//   a above the median:  log Q(a) + log(1 - Q(b)/Q(a))     (Q = 1 - F)
+//   b below the median:  log F(b) + log(1 - F(a)/F(b))
+//   otherwise:           log(1 - F(a) - Q(b))             (both terms <= 1/2)
+// so a bound 30 standard deviations out keeps its digits in float32. Draws are by the inverse
+// CDF in the same tail: p = F(a) + U (F(b) - F(a)) (or q = Q(b) + U (Q(a) - Q(b)) above the
+// median), formed as a log-sum-exp and inverted by the log-space quantile, then clipped into
+// [lo, hi] against rounding. Families without such a CDF are refused by the checker.
+import * as tf from '@tensorflow/tfjs';
+import {
+  CAUCHY_CDF,
+  EXPONENTIAL_CDF,
+  HALF_CAUCHY_CDF,
+  HALF_NORMAL_CDF,
+  LAPLACE_CDF,
+  NORMAL_CDF,
+  type StdCdf,
+  UNIFORM_CDF,
+} from './cdf.js';
+import type { Distribution } from './distribution.js';
+import type { Rng } from './rng.js';
+import { uniform } from './sampling.js';
+import type { DistName, SupportKind } from './signatures.js';
+import { log1mexp, log1p } from './special.js';
+import { f32, mask, maskOutside } from './support.js';
+
+/** x = fromStd(z), z = toStd(x), increasing; z's CDF is `cdf` */
+interface StdView {
+  readonly cdf: StdCdf;
+  toStd(x: tf.Tensor): tf.Tensor;
+  fromStd(z: tf.Tensor): tf.Tensor;
+}
+
+/** z = (x - loc) / scale; `scale` is formed inside the caller's tidy (a derived tensor) */
+function locScale(
+  cdf: StdCdf,
+  loc: tf.Tensor | number,
+  scale: tf.Tensor | (() => tf.Tensor),
+): StdView {
+  const s = () => (typeof scale === 'function' ? scale() : scale);
+  return {
+    cdf,
+    toStd: (x) => tf.div(tf.sub(x, loc), s()),
+    fromStd: (z) => tf.add(tf.mul(z, s()), loc),
+  };
+}
+
+type Params = Readonly<Record<string, tf.Tensor>>;
+
+const VIEWS: Partial<Record<DistName, (p: Params) => StdView>> = {
+  Normal: (p) => locScale(NORMAL_CDF, p.mu!, p.sigma!),
+  Cauchy: (p) => locScale(CAUCHY_CDF, p.mu!, p.sigma!),
+  Laplace: (p) => locScale(LAPLACE_CDF, p.mu!, p.b!),
+  HalfNormal: (p) => locScale(HALF_NORMAL_CDF, 0, p.sigma!),
+  HalfCauchy: (p) => locScale(HALF_CAUCHY_CDF, 0, p.sigma!),
+  Exponential: (p) => locScale(EXPONENTIAL_CDF, 0, () => tf.reciprocal(p.rate!)),
+  Uniform: (p) => locScale(UNIFORM_CDF, p.lo!, () => tf.sub(p.hi!, p.lo!)),
+  // log x ~ Normal(mu, sigma); bounds <= 0 map to -Infinity
+  LogNormal: (p) => ({
+    cdf: NORMAL_CDF,
+    toStd: (x) => tf.div(tf.sub(tf.log(tf.maximum(x, 0)), p.mu!), p.sigma!),
+    fromStd: (z) => tf.exp(tf.add(tf.mul(z, p.sigma!), p.mu!)),
+  }),
+};
+
+/** log(exp(a) + exp(b)), -Infinity when both are */
+function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const m = tf.maximum(a, b);
+    const finite = tf.isFinite(m);
+    const ms = tf.where(finite, m, tf.zerosLike(m));
+    const s = tf.add(ms, log1p(tf.exp(tf.sub(tf.minimum(a, b), ms))));
+    return tf.where(finite, s, m);
+  });
+}
+
+/**
+ * log(F(b) - F(a)) for standardised bounds a <= b, and whether a lies above the median (then
+ * the mass and the draws are formed from the upper tail).
+ */
+export function logIntervalMass(
+  cdf: StdCdf,
+  a: tf.Tensor,
+  b: tf.Tensor,
+): { logZ: tf.Tensor; upper: tf.Tensor } {
+  return tf.tidy(() => {
+    const la = cdf.logCdf(a);
+    const lb = cdf.logCdf(b);
+    const sa = cdf.logSf(a);
+    const sb = cdf.logSf(b);
+    const upper = tf.greater(la, -Math.LN2);
+    const fromUpper = tf.add(sa, log1mexp(tf.minimum(tf.sub(sb, sa), 0)));
+    const fromLower = tf.add(lb, log1mexp(tf.minimum(tf.sub(la, lb), 0)));
+    const middle = log1p(tf.neg(tf.add(tf.exp(la), tf.exp(sb))));
+    const logZ = tf.where(
+      upper,
+      fromUpper,
+      tf.where(tf.lessEqual(lb, -Math.LN2), fromLower, middle),
+    );
+    return { logZ, upper };
+  });
+}
+
+/** Can `family` be truncated (has it a standardised CDF view)? */
+export function isTruncatable(family: DistName): boolean {
+  return VIEWS[family] !== undefined;
+}
+
+class Truncated implements Distribution {
+  readonly family: DistName;
+  readonly batchShape: readonly number[];
+  readonly eventShape: readonly number[] = [];
+  readonly support: SupportKind;
+  readonly params: Readonly<Record<string, tf.Tensor>>;
+  private readonly view: StdView;
+  private readonly owned: tf.Tensor[];
+  private readonly lo: tf.Tensor;
+  private readonly hi: tf.Tensor;
+  private readonly za: tf.Tensor;
+  private readonly zb: tf.Tensor;
+  private readonly logZ: tf.Tensor;
+  private readonly upper: tf.Tensor;
+
+  constructor(
+    private readonly base: Distribution,
+    lower: tf.Tensor | undefined,
+    upper: tf.Tensor | undefined,
+  ) {
+    const make = VIEWS[base.family];
+    if (!make || base.eventShape.length > 0) {
+      throw new Error(`${base.family} cannot be truncated (no CDF)`);
+    }
+    this.family = base.family;
+    this.batchShape = base.batchShape;
+    this.support = base.support;
+    this.params = base.params;
+    this.view = make(base.params);
+    const shape = [...base.batchShape];
+    const [lo, hi, za, zb, mass] = tf.tidy(() => {
+      const lo = lower ? tf.broadcastTo(f32(lower), shape) : tf.fill(shape, -Infinity);
+      const hi = upper ? tf.broadcastTo(f32(upper), shape) : tf.fill(shape, Infinity);
+      const za = this.view.toStd(lo);
+      const zb = this.view.toStd(hi);
+      const m = logIntervalMass(this.view.cdf, za, zb);
+      return [lo, hi, za, zb, m] as const;
+    });
+    this.lo = lo;
+    this.hi = hi;
+    this.za = za;
+    this.zb = zb;
+    this.logZ = mass.logZ;
+    this.upper = mass.upper;
+    this.owned = [lo, hi, za, zb, mass.logZ, mass.upper];
+  }
+
+  sample(sampleShape: readonly number[], rng: Rng): tf.Tensor {
+    const shape = [...sampleShape, ...this.batchShape];
+    if (shape.some((d) => d === 0)) return tf.zeros(shape);
+    const u = uniform(shape, rng);
+    const out = tf.tidy(() => {
+      const { cdf } = this.view;
+      const step = tf.add(tf.log(u), this.logZ);
+      const zLow = cdf.quantileFromLogCdf(logAddExp(cdf.logCdf(this.za), step));
+      const zUp = cdf.quantileFromLogSf(logAddExp(cdf.logSf(this.zb), step));
+      const x = this.view.fromStd(tf.where(this.upper, zUp, zLow));
+      // rounding can step just outside; NaN parameters stay NaN, and an interval of no mass
+      // under the family (HalfNormal T[-2, -1]) has no draws: NaN, not a clipped bound
+      const clipped = tf.minimum(tf.maximum(x, this.lo), this.hi);
+      return tf.where(tf.isFinite(this.logZ), clipped, tf.fill(clipped.shape, Number.NaN));
+    });
+    u.dispose();
+    return out;
+  }
+
+  logProb(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const xf = f32(x);
+      const outside = mask(
+        (v, lo, hi) => tf.logicalOr(tf.less(v, lo), tf.greater(v, hi)),
+        xf,
+        this.lo,
+        this.hi,
+      );
+      return maskOutside(outside, tf.sub(this.base.logProb(xf), this.logZ));
+    });
+  }
+
+  /** not computed for a truncated family: NaN */
+  mean(): tf.Tensor {
+    return tf.fill([...this.batchShape], Number.NaN);
+  }
+
+  variance(): tf.Tensor {
+    return tf.fill([...this.batchShape], Number.NaN);
+  }
+
+  dispose(): void {
+    this.base.dispose?.();
+    for (const t of this.owned) if (!t.isDisposed) t.dispose();
+  }
+}
+
+/**
+ * `base` restricted to [lower, upper] (either may be absent; each broadcasts to the batch).
+ * The result owns `base` (dispose releases both). Throws for a family without a CDF.
+ */
+export function truncate(
+  base: Distribution,
+  lower: tf.Tensor | undefined,
+  upper: tf.Tensor | undefined,
+): Distribution {
+  return new Truncated(base, lower, upper);
+}
