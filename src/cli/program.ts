@@ -82,7 +82,8 @@ function warn(d: Diagnostic): void {
 /**
  * `--json`: exactly the JSON object on stdout. Otherwise the text report. `-o F`: the same
  * JSON written to F in either case. Without `-o`, no file is written. The JSON is written in
- * chunks: a large sample does not fit in one string.
+ * chunks: a large sample does not fit in one string. F is replaced atomically (io.ts
+ * `openOutput`): a crash mid-write leaves the old F intact.
  */
 async function emit<R>(result: R, text: (r: R) => string, opts: OutputOpts): Promise<void> {
   const file = opts.output !== undefined ? await openOutput(opts.output) : undefined;
@@ -91,8 +92,11 @@ async function emit<R>(result: R, text: (r: R) => string, opts: OutputOpts): Pro
     if (file) sinks.push((c) => file.write(c));
     if (opts.json) sinks.push((c) => writeStream(process.stdout, c));
     if (sinks.length > 0) await writeJsonChunks(result, sinks);
-  } finally {
-    await file?.close();
+    // the file replaces the old one only now, whole (io.ts): a failure above leaves it as it was
+    await file?.commit();
+  } catch (e) {
+    await file?.discard();
+    throw e;
   }
   if (!opts.json) await writeStream(process.stdout, `${text(result)}\n`);
 }
