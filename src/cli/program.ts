@@ -13,6 +13,7 @@ import {
   describeOptionProblem,
   type EngineInfo,
   flagOf,
+  type InitialValues,
   OptionError,
   SEED,
 } from '../infer/options.js';
@@ -36,6 +37,9 @@ interface OutputOpts {
 }
 interface DataOpts {
   data?: string;
+}
+interface LoadOpts {
+  load?: string;
 }
 
 const library = () => import('../index.js');
@@ -69,6 +73,26 @@ async function loadValues(path: string, flag: string): Promise<DataInput> {
   const text = await readText(path, `${flag} file`);
   const { readDataText } = await import('../graph/data.js');
   return readDataText(text, path);
+}
+
+/**
+ * `--load fit.json`: the `params` of a result `plato infer -o` wrote (learned params, net
+ * weights, a guide's values), checked as a saved result (report/saved.ts); the library checks
+ * them against the model.
+ */
+async function loadSaved(path: string | undefined): Promise<InitialValues | undefined> {
+  if (path === undefined) return undefined;
+  const text = await readText(path, 'saved fit');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(
+      `cannot read saved fit '${path}': not JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  const { savedParams } = await import('../report/saved.js');
+  return savedParams(json, path);
 }
 
 /** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
@@ -108,6 +132,8 @@ const outputOption = () =>
 const dataOption = () =>
   new Option('--data <file>', 'data: JSON (an object keyed by variable name) or CSV');
 const seedOption = () => sharedFlag(SEED);
+const loadOption = (what: string) =>
+  new Option('--load <file>', `a saved fit (the JSON that \`plato infer -o\` wrote): ${what}`);
 
 /**
  * The command line. `engines` are the registered engines whose options become flags of
@@ -157,14 +183,18 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         'clamp observed nodes to their data and draw the rest given them',
       ),
     )
+    .addOption(
+      loadOption('its learned params and net weights are held fixed (draw from the trained model)'),
+    )
     .addOption(outputOption())
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts & LoadOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<
         GlobalOpts & { n: number; seed?: number; conditional?: boolean }
       >();
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
+      const initial = await loadSaved(opts.load);
       const { sample } = await library();
       const result = await sample(model, {
         data,
@@ -175,6 +205,8 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         seed: g.seed,
         conditional: g.conditional,
         backend: g.backend,
+        initial,
+        initialFile: opts.load,
       });
       // state frequencies, not mean state indices, for Categorical nodes (issue 7 item 13)
       const categorical = Object.values(model.graph.nodes)
@@ -194,12 +226,15 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
       ).default('auto'),
     )
-    .addOption(seedOption());
+    .addOption(seedOption())
+    .addOption(
+      loadOption('the engine starts the params and net weights it learns from the saved values'),
+    );
   for (const flag of engineFlags(engines)) inferCommand.addOption(flag);
   inferCommand
     .addOption(outputOption())
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts & LoadOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
       await checkEngineName(g.engine);
       // the engine options given on the command line; the library checks them against the
@@ -214,6 +249,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
                 : cmd.getOptionValue(o.name);
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
+      const initial = await loadSaved(opts.load);
       const { infer } = await library();
       const progress = await progressBar(!opts.json, g.engine);
       try {
@@ -225,6 +261,8 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
           engine: g.engine,
           seed: g.seed,
           backend: g.backend,
+          initial,
+          initialFile: opts.load,
           onProgress: progress.onProgress,
         }).catch((e: unknown) => {
           // the library names options as the library does; here they are flags

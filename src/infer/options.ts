@@ -86,12 +86,29 @@ export const SEED = {
 /** The options every engine takes, beside its own. */
 export const SHARED_OPTIONS = [SEED] as const;
 
+/**
+ * Values of learned params, net weights (`decoder.W0`: [in, out], `decoder.b0`: [out]) and a
+ * guide's learned values (`guide.…`), keyed by name, each at its full shape (row-major): what a
+ * fit saved (its result's `params`, DESIGN §5) and `--load` reads back. Engines that learn start
+ * from them; the sampler holds them fixed.
+ */
+export type InitialValues = Readonly<
+  Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>
+>;
+
 /** What every engine's `run` receives beside its own options. */
 export type SharedRunOptions = OptionValues<typeof SHARED_OPTIONS> & {
   /** called with (done, total) for progress bars; never required */
   readonly onProgress?: (done: number, total: number) => void;
   /** non-fatal findings of the run (em: a log-likelihood that decreased); never required */
   readonly onWarning?: (warning: Diagnostic) => void;
+  /**
+   * Starting values of what the engine learns (a saved fit's `params`, `--load`), already
+   * checked against the model (names it knows, full shapes; src/infer/initial.ts); never required.
+   */
+  readonly initial?: Readonly<
+    Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>
+  >;
 };
 
 /** An engine's name and the options it reads: what the command line needs before tfjs loads. */

@@ -1,0 +1,332 @@
+// Saving and loading a fit: `-o fit.json` writes every learned value (report/jsonStream.ts),
+// `--load fit.json` reads its `params` back (report/saved.ts), checks them against the model
+// (infer/initial.ts), starts em and cavi from them, and holds them fixed in the sampler.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/index.js';
+import { openOutput } from '../../src/cli/io.js';
+import { compile, infer, PlatoError, ResultArray, sample, savedParams } from '../../src/index.js';
+import { writeJsonChunks } from '../../src/report/jsonStream.js';
+import { prng } from '../support/prng.js';
+import { runInProcess } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'plato-load-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** Write `value` as `-o` does (the streamed JSON through the atomic writer). */
+async function save(value: unknown, name: string): Promise<string> {
+  const path = join(tmp, name);
+  const file = await openOutput(path);
+  await writeJsonChunks(value, [(c) => file.write(c)], 1 << 10);
+  await file.commit();
+  return path;
+}
+
+const bits32 = (a: ArrayLike<number>) => new Uint32Array(Float32Array.from(a).buffer);
+const bits64 = (a: ArrayLike<number>) => new BigUint64Array(Float64Array.from(a).buffer);
+
+describe('save → load', () => {
+  it('round-trips float32 weights bit for bit, and float64 params exactly', async () => {
+    const special = [
+      0,
+      -0,
+      1.401298464324817e-45, // the smallest subnormal
+      -1.401298464324817e-45,
+      1.1754942106924411e-38, // the largest subnormal
+      1.1754943508222875e-38, // the smallest normal
+      3.4028234663852886e38, // the largest float32
+      -3.4028234663852886e38,
+      Math.fround(1 / 3),
+      Math.fround(-0.1),
+      Math.fround(1e-40),
+      Math.fround(Math.PI * 1e30),
+    ];
+    const r = prng(11);
+    const W = new Float32Array(40 * 30);
+    // random bit patterns: every finite float32, exponents of all sizes
+    const u = new Uint32Array(W.buffer);
+    for (let i = 0; i < W.length; i++) {
+      do u[i] = Math.floor(r() * 2 ** 32);
+      while (!Number.isFinite(W[i]));
+    }
+    W.set(special);
+    const b = Float32Array.from([-0, 0, 2 ** -149, -(2 ** -126)]);
+    const theta = Float64Array.from([5e-324, -0, 1.7976931348623157e308, 0.1, -1 / 3, 2 ** -1074]);
+    const fit = {
+      engine: 'avi',
+      converged: true,
+      iterations: 3,
+      seconds: 0.1,
+      logEvidence: -1,
+      latents: {},
+      params: {
+        'decoder.W0': new ResultArray(W, [40, 30]),
+        'decoder.b0': new ResultArray(b, [4]),
+        theta: new ResultArray(theta, [2, 3]),
+        'guide.scale': new ResultArray(Float32Array.of(-0), []),
+      },
+    };
+    const path = await save(fit, 'bits.json');
+    const loaded = savedParams(JSON.parse(readFileSync(path, 'utf8')), path);
+    expect(loaded['decoder.W0'].shape).toEqual([40, 30]);
+    expect(bits32(loaded['decoder.W0'].data)).toEqual(bits32(W));
+    expect(bits32(loaded['decoder.b0'].data)).toEqual(bits32(b));
+    expect(loaded.theta.shape).toEqual([2, 3]);
+    expect(bits64(loaded.theta.data)).toEqual(bits64(theta));
+    expect(loaded['guide.scale'].shape).toEqual([]);
+    expect(Object.is(loaded['guide.scale'].data[0], -0)).toBe(true);
+    // a library Posterior converts the same way without a file
+    expect(bits32(savedParams(fit)['decoder.W0'].data)).toEqual(bits32(W));
+  });
+
+  it('names the file and the key of a value that is not a rectangular numeric array', () => {
+    const bad = (params: unknown) => () => savedParams({ params }, 'fit.json');
+    expect(bad({ w: [[1, 2], [3]] })).toThrow(
+      `params "w" in 'fit.json' is not a number or an array of numbers: row [1] has 1 entries where the first row has 2`,
+    );
+    expect(bad({ w: [1, 'a'] })).toThrow(
+      `params "w" in 'fit.json' is not a number or an array of numbers: entry [1] is "a", not a number`,
+    );
+    expect(bad({ w: [1, null] })).toThrow(/entry \[1\] is null/);
+    expect(bad({ w: [[1], 2] })).toThrow(/entry \[1\] is not an array/);
+    expect(bad([1, 2])).toThrow(`"params" in 'fit.json' must be an object keyed by name`);
+    expect(() => savedParams([], 'fit.json')).toThrow(/'fit.json' is not a saved result/);
+    expect(() => savedParams({ engine: 'sample', draws: {} }, 'd.json')).toThrow(
+      `'d.json' has no "params": it is a sample (draws), not a fit`,
+    );
+    expect(() => savedParams({ w: 1 }, 'x.json')).toThrow(PlatoError);
+  });
+});
+
+// f(z) written out: tanh hidden layer, linear output (src/compile/net.ts)
+const NET_MODEL = `model m {
+  size K = 2
+  size H = 3
+  size P = 2
+  net f = mlp(K -> H -> P, act = tanh)
+  param c: real[P]
+  z ~ Normal(zeros(K), 1)
+  y = f(z) + c
+}`;
+
+/** y = tanh(z W0 + b0) W1 + b1 + c in float64. */
+function netOut(z: readonly number[], v: Record<string, number[]>): number[] {
+  const h = [0, 1, 2].map((j) => Math.tanh(v.b0[j] + z[0] * v.W0[j] + z[1] * v.W0[3 + j]));
+  return [0, 1].map((p) => v.b1[p] + v.c[p] + h.reduce((s, x, j) => s + x * v.W1[2 * j + p], 0));
+}
+
+describe('plato sample --load', () => {
+  const values: Record<string, number[]> = {
+    W0: [0.5, -1.25, 2, 0.75, 0.1, -0.3],
+    b0: [0.2, -0.1, 0],
+    W1: [1.5, -2, 0.25, 0.5, -1, 3],
+    b1: [10, -20],
+    c: [0.125, 1],
+  };
+  const fit = {
+    params: {
+      'f.W0': [values.W0.slice(0, 3), values.W0.slice(3)],
+      'f.b0': values.b0,
+      'f.W1': [values.W1.slice(0, 2), values.W1.slice(2, 4), values.W1.slice(4)],
+      'f.b1': values.b1,
+      c: values.c,
+      'guide.mu': [0, 0], // a guide's value: not the sampler's, silently kept out
+    },
+  };
+
+  it('draws from the loaded net weights and params, held fixed', async () => {
+    const model = join(tmp, 'net.plato');
+    writeFileSync(model, NET_MODEL);
+    const fitPath = join(tmp, 'net-fit.json');
+    writeFileSync(fitPath, JSON.stringify(fit));
+    const r = await runInProcess(['sample', model, '--load', fitPath, '-n', '50', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const z = out.draws.z as number[][];
+    const y = out.draws.y as number[][];
+    for (let s = 0; s < 50; s++) {
+      const want = netOut(z[s], values);
+      // float32 arithmetic on values of size ~30: a few ulps of 32
+      for (let p = 0; p < 2; p++) expect(Math.abs(y[s][p] - want[p])).toBeLessThan(3e-5 * 32);
+    }
+  });
+
+  it('the library: the same draws from `initial`; nothing leaks', async () => {
+    const initial = savedParams(fit);
+    const before = tf.memory().numTensors;
+    const a = await sample(compile(NET_MODEL), { n: 5, seed: 3, initial });
+    expect(tf.memory().numTensors).toBe(before);
+    const z = a.draws.z.toJSON() as number[][];
+    const y = a.draws.y.toJSON() as number[][];
+    for (let s = 0; s < 5; s++) {
+      const want = netOut(z[s], values);
+      for (let p = 0; p < 2; p++) expect(Math.abs(y[s][p] - want[p])).toBeLessThan(1e-3);
+    }
+    // without the loaded values the weights are initialised: different y, the same z
+    const b = await sample(compile(NET_MODEL), { n: 5, seed: 3 });
+    expect(b.draws.z.toJSON()).toEqual(a.draws.z.toJSON());
+    expect(b.draws.y.toJSON()).not.toEqual(a.draws.y.toJSON());
+  });
+
+  it('a wrong shape is an error naming the key and both shapes; an unknown name a warning', async () => {
+    const model = join(tmp, 'net2.plato');
+    writeFileSync(model, NET_MODEL);
+    const wrong = join(tmp, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify({ params: { ...fit.params, 'f.W0': [[1, 2]] } }));
+    const r = await runInProcess(['sample', model, '--load', wrong, '-n', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `loaded f.W0 in '${wrong}' has shape [1, 2]; the model's f.W0 has shape [2, 3]`,
+    );
+    const extra = join(tmp, 'extra.json');
+    writeFileSync(
+      extra,
+      JSON.stringify({ params: { ...fit.params, 'g.W0': [[1]], z: 1, 'f.W2': [1] } }),
+    );
+    const e = await runInProcess(['sample', model, '--load', extra, '-n', '2', '--json']);
+    expect(e.code).toBe(0);
+    expect(e.stderr).toContain(
+      `loaded g.W0 in '${extra}' is ignored: the model has no param or net weight g.W0`,
+    );
+    expect(e.stderr).toContain(`loaded z in '${extra}' is ignored: z is a stochastic node`);
+    expect(e.stderr).toContain(`loaded f.W2 in '${extra}' is ignored`);
+    const notJson = join(tmp, 'not.json');
+    writeFileSync(notJson, '{"params": ');
+    const n = await runInProcess(['sample', model, '--load', notJson]);
+    expect(n.code).toBe(1);
+    expect(n.stderr).toMatch(/^error: cannot read saved fit '.*not\.json': not JSON/);
+    const missing = await runInProcess(['sample', model, '--load', join(tmp, 'none.json')]);
+    expect(missing.stderr).toMatch(/^error: cannot read saved fit '.*none\.json': no such file/);
+  });
+
+  it("a param outside its declared type is an error; a param the data fixes keeps the data's value", async () => {
+    const src = `model s {
+  param s: real(0,)
+  param m: real
+  x ~ Normal(m, s)
+}`;
+    const warnings: string[] = [];
+    const bad = sample(compile(src), { n: 2, initial: savedParams({ params: { s: -1, m: 0 } }) });
+    await expect(bad).rejects.toThrow(/loaded s = -1 is outside real\(0,\)/);
+    const r = await sample(compile(src), {
+      n: 4,
+      data: { m: 100 },
+      initial: savedParams({ params: { s: 1e-3, m: -100 } }),
+      onWarning: (w) => warnings.push(w.message),
+    });
+    expect(warnings).toEqual(["loaded param m is given in the data; the data's value is used"]);
+    for (const x of r.draws.x.toJSON() as number[]) expect(Math.abs(x - 100)).toBeLessThan(0.1);
+  });
+});
+
+describe('plato infer --load', () => {
+  const mixture = () => `model g {
+  size N
+  size K
+  param mu: real[K]
+  param s: real(0,)[K]
+  weights ~ Dirichlet(rep(1, K))
+  plate i in N {
+    z[i] ~ Categorical(weights)
+    x[i] ~ Normal(mu[z[i]], s[z[i]])
+  }
+}`;
+  const r = prng(5);
+  const x = Array.from({ length: 60 }, (_, i) => [-3, 0.5, 4][i % 3] + 0.5 * (r() - 0.5));
+  const data = { N: 60, K: 3, x };
+
+  it('cavi starts its params from the loaded values exactly as from declared defaults', async () => {
+    const first = await infer(compile(mixture()), { data, engine: 'cavi', iters: 30 });
+    const initial = savedParams(JSON.parse(JSON.stringify(first)));
+    const mu = Array.from(initial.mu.data);
+    const s = Array.from(initial.s.data);
+    // the same start written into the model: `param mu: real[K] = [...]`, s's too
+    const declared = `model g {
+  size N
+  size K
+  param mu: real[K] = [${mu.join(', ')}]
+  param s: real(0,)[K] = [${s.join(', ')}]
+  weights ~ Dirichlet(rep(1, K))
+  plate i in N {
+    z[i] ~ Categorical(weights)
+    x[i] ~ Normal(mu[z[i]], s[z[i]])
+  }
+}`;
+    const viaDefaults = await infer(compile(declared), { data, engine: 'cavi', iters: 2 });
+    const viaLoad = await infer(compile(mixture()), { data, engine: 'cavi', iters: 2, initial });
+    expect(JSON.stringify(viaLoad.params)).toBe(JSON.stringify(viaDefaults.params));
+    expect(viaLoad.elbo).toEqual(viaDefaults.elbo);
+    // and not as without them (a neutral, jittered start)
+    const fresh = await infer(compile(mixture()), { data, engine: 'cavi', iters: 2 });
+    expect(fresh.elbo).not.toEqual(viaLoad.elbo);
+  });
+
+  it('em starts from the loaded values exactly as from its init option; -o then --load on the CLI', async () => {
+    const gmm = join(tmp, 'gmm.json');
+    const g = prng(9);
+    const rows = Array.from({ length: 90 }, (_, i) =>
+      [0, 1].map((d) => [-4, 0, 5][i % 3] * (d + 1) + g() - 0.5),
+    );
+    writeFileSync(gmm, JSON.stringify({ N: 90, D: 2, x: rows }));
+    const model = 'examples/gmm/gmm.plato';
+    const fitPath = join(tmp, 'gmm-fit.json');
+    const a = await runInProcess([
+      'infer',
+      model,
+      '--data',
+      gmm,
+      '--engine',
+      'em',
+      '--iters',
+      '5',
+      '-o',
+      fitPath,
+    ]);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    const fit = JSON.parse(readFileSync(fitPath, 'utf8'));
+    const b = await runInProcess([
+      'infer',
+      model,
+      '--data',
+      gmm,
+      '--engine',
+      'em',
+      '--iters',
+      '1',
+      '--load',
+      fitPath,
+      '--json',
+    ]);
+    expect(b.stderr).toBe('');
+    const resumed = JSON.parse(b.stdout);
+    // the first log-likelihood of the resumed run is the saved fit's last one
+    expect(resumed.elbo[0]).toBe(fit.logEvidence);
+    expect(fit.elbo[0]).not.toBe(fit.logEvidence);
+    const initPath = join(tmp, 'gmm-init.json');
+    writeFileSync(initPath, JSON.stringify(fit.params));
+    const c = await runInProcess([
+      'infer',
+      model,
+      '--data',
+      gmm,
+      '--engine',
+      'em',
+      '--iters',
+      '1',
+      '--init',
+      initPath,
+      '--json',
+    ]);
+    const viaInit = JSON.parse(c.stdout);
+    expect(resumed.params).toEqual(viaInit.params);
+    expect(resumed.logEvidence).toBe(viaInit.logEvidence);
+  });
+});
