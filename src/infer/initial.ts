@@ -81,15 +81,16 @@ export function checkInitial(
   initial: InitialValues,
   context: InitialContext = {},
 ): InitialValues {
-  const from = context.file !== undefined ? ` in '${context.file}'` : '';
   const problems = new Problems(context.file, 'the loaded values');
-  const warn = (message: string) => context.onWarning?.(warning('data', message));
+  // messages are rendered under the file's name (`fit.json: error: …`)
+  const warn = (message: string) =>
+    context.onWarning?.({ ...warning('data', message), file: context.file });
   const fixed = new Set(bound.fixedParams);
   const out: Record<string, InitialValues[string]> = {};
   for (const [name, value] of Object.entries(initial)) {
     if (prod(value.shape) !== value.data.length) {
       problems.error(
-        `loaded ${name}${from}: ${value.data.length} values for shape ${showShape(value.shape)}`,
+        `loaded ${name}: ${value.data.length} values for shape ${showShape(value.shape)}`,
         name,
       );
       continue;
@@ -102,7 +103,7 @@ export function checkInitial(
     let want: number[] | undefined;
     if (node?.kind === 'param') {
       if (fixed.has(name)) {
-        warn(`loaded param ${name}${from} is given in the data; the data's value is used`);
+        warn(`loaded param ${name} is given in the data; the data's value is used`);
         continue;
       }
       const s = bound.shapes[name];
@@ -112,12 +113,12 @@ export function checkInitial(
       const what = node
         ? `${name} is a ${node.kind} node, not a param or net weight`
         : `the model has no param or net weight ${name}`;
-      warn(`loaded ${name}${from} is ignored: ${what}`);
+      warn(`loaded ${name} is ignored: ${what}`);
       continue;
     }
     if (want.length !== value.shape.length || want.some((d, i) => d !== value.shape[i])) {
       problems.error(
-        `loaded ${name}${from} has shape ${showShape(value.shape)}; the model's ${name} has shape ${showShape(want)}`,
+        `loaded ${name} has shape ${showShape(value.shape)}; the model's ${name} has shape ${showShape(want)}`,
         name,
       );
       continue;

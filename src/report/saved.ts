@@ -74,23 +74,22 @@ function entryOf(v: unknown): Entry | string {
  * names `file` and the key.
  */
 export function savedParams(result: unknown, file?: string): InitialValues {
-  const where = file !== undefined ? `'${file}'` : 'the saved result';
+  // messages are rendered under the file's name (`fit.json: error: …`)
   const fail = (message: string) => userError(message, 'data', file);
-  if (!isObject(result))
-    throw fail(`${where} is not a saved result: expected a JSON object with "params"`);
+  if (!isObject(result)) throw fail('not a saved result: expected a JSON object with "params"');
   if (!Object.hasOwn(result, 'params')) {
     const what =
       result.engine === 'sample'
         ? 'it is a sample (draws), not a fit'
         : 'it is not the result of a fit (plato infer -o)';
-    throw fail(`${where} has no "params": ${what}`);
+    throw fail(`the saved result has no "params": ${what}`);
   }
   const params = result.params;
-  if (!isObject(params)) throw fail(`"params" in ${where} must be an object keyed by name`);
+  if (!isObject(params)) throw fail('"params" of the saved result must be an object keyed by name');
   const out: Record<string, Entry> = {};
   for (const [name, value] of Object.entries(params)) {
     const e = entryOf(value);
-    if (typeof e === 'string') throw fail(`params "${name}" in ${where} ${e}`);
+    if (typeof e === 'string') throw fail(`params "${name}" ${e}`);
     out[name] = e;
   }
   return out;
