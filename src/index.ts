@@ -11,16 +11,17 @@ import { streamProbe } from './graph/stream.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { checkInitial, checkInitialShape } from './infer/initial.js';
-import { type InitialValues, resolveOptions } from './infer/options.js';
+import { type InitialValues, resolveOptions, type SavedLatents } from './infer/options.js';
 import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
+import { checkPosterior } from './infer/sample/posterior.js';
 import { bindModel, type CompiledModel } from './model.js';
 import type { EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
 export type { Diagnostic } from './diagnostics/diagnostics.js';
 export { PlatoError } from './diagnostics/diagnostics.js';
-export type { InitialValues } from './infer/options.js';
+export type { InitialValues, SavedLatents } from './infer/options.js';
 export type {
   LatentPosterior,
   NumericArray,
@@ -38,7 +39,7 @@ export type {
   PosteriorJson,
   SampleJson,
 } from './report/result.js';
-export { savedParams } from './report/saved.js';
+export { savedLatents, savedParams } from './report/saved.js';
 
 export interface DataOptions {
   /** the data object (as read from JSON); sizes, hypers, covariates and observations */
@@ -70,6 +71,13 @@ export interface SampleOptions extends DataOptions, LoadOptions {
   readonly seed?: number;
   /** clamp observed nodes to their data and draw the rest given them (default: prior predictive) */
   readonly conditional?: boolean;
+  /**
+   * Posterior predictive: draw each of these latents from the posterior a fit reported
+   * (`savedLatents(result)`; with `initial: savedParams(result)` for its params and weights) and
+   * every other node, the observed ones too, from the model given them (replicated data; a VAE's
+   * reconstructions). Not together with `conditional`.
+   */
+  readonly posterior?: SavedLatents;
 }
 
 /** `options.initial` checked against the bound model (src/infer/initial.ts), if given. */
@@ -103,7 +111,25 @@ export async function sample(
     throw userError(`n must be a positive integer, got ${n}`, 'unsupported');
   checkSeed(seed);
   const fixed = loadedValues(bound, options);
-  const draws = forwardSample(bound, { n, seed, conditional: options.conditional, fixed });
+  if (options.posterior && options.conditional)
+    throw userError(
+      'conditional clamps the observed nodes, posterior redraws them from the fit: give one of them',
+      'unsupported',
+    );
+  const posterior =
+    options.posterior &&
+    checkPosterior(bound, options.posterior, {
+      file: options.initialFile,
+      onWarning: options.onWarning,
+    });
+  const draws = forwardSample(bound, {
+    n,
+    seed,
+    conditional: options.conditional,
+    fixed,
+    posterior,
+    file: options.initialFile,
+  });
   try {
     return sampleResult(bound, draws, { n, seed });
   } finally {

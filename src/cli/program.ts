@@ -82,6 +82,12 @@ async function loadValues(path: string, flag: string): Promise<DataInput> {
  */
 async function loadSaved(path: string | undefined): Promise<InitialValues | undefined> {
   if (path === undefined) return undefined;
+  const { savedParams } = await import('../report/saved.js');
+  return savedParams(await readSavedJson(path), path);
+}
+
+/** The parsed JSON of a saved fit. */
+async function readSavedJson(path: string): Promise<unknown> {
   const text = await readText(path, 'saved fit');
   let json: unknown;
   try {
@@ -91,8 +97,7 @@ async function loadSaved(path: string | undefined): Promise<InitialValues | unde
       `cannot read saved fit '${path}': not JSON (${e instanceof Error ? e.message : String(e)})`,
     );
   }
-  const { savedParams } = await import('../report/saved.js');
-  return savedParams(json, path);
+  return json;
 }
 
 /** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
@@ -186,15 +191,33 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     .addOption(
       loadOption('its learned params and net weights are held fixed (draw from the trained model)'),
     )
+    .addOption(
+      new Option(
+        '--posterior',
+        "with --load: draw each latent from the fit's reported posterior and the observed nodes from the model given them (posterior predictive; a VAE's reconstructions)",
+      ),
+    )
     .addOption(outputOption())
     .addOption(jsonOption())
     .action(async (modelPath: string, opts: OutputOpts & DataOpts & LoadOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<
-        GlobalOpts & { n: number; seed?: number; conditional?: boolean }
+        GlobalOpts & { n: number; seed?: number; conditional?: boolean; posterior?: boolean }
       >();
+      if (g.posterior && opts.load === undefined)
+        throw new CliError(
+          '--posterior draws from the posteriors of a saved fit: give it with --load FILE',
+        );
+      if (g.posterior && g.conditional)
+        throw new CliError(
+          '--conditional clamps the observed nodes and --posterior redraws them: give one of them',
+        );
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
-      const initial = await loadSaved(opts.load);
+      // --load and --posterior read the same file once
+      const saved = opts.load !== undefined ? await readSavedJson(opts.load) : undefined;
+      const { savedLatents, savedParams } = await import('../report/saved.js');
+      const initial = saved !== undefined ? savedParams(saved, opts.load) : undefined;
+      const posterior = g.posterior ? savedLatents(saved, opts.load) : undefined;
       const { sample } = await library();
       const result = await sample(model, {
         data,
@@ -207,6 +230,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         backend: g.backend,
         initial,
         initialFile: opts.load,
+        posterior,
       });
       // state frequencies, not mean state indices, for Categorical nodes (issue 7 item 13)
       const categorical = Object.values(model.graph.nodes)

@@ -96,6 +96,22 @@ export type InitialValues = Readonly<
   Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>
 >;
 
+/**
+ * The posteriors a fit reported for its latents (a result's `latents`, DESIGN §5): per node the
+ * family and its parameters under the argument names of §2, each at its full shape.
+ */
+export type SavedLatents = Readonly<
+  Record<
+    string,
+    {
+      family: string;
+      params: Readonly<
+        Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>
+      >;
+    }
+  >
+>;
+
 /** What every engine's `run` receives beside its own options. */
 export type SharedRunOptions = OptionValues<typeof SHARED_OPTIONS> & {
   /** called with (done, total) for progress bars; never required */

@@ -7,7 +7,7 @@
 // saved float32 bits back exactly, and float64 values are exact as they are.
 // This module loads no tensors.
 import { userError } from '../diagnostics/diagnostics.js';
-import type { InitialValues } from '../infer/options.js';
+import type { InitialValues, SavedLatents } from '../infer/options.js';
 import { ResultArray } from '../infer/result.js';
 
 type Entry = { shape: readonly number[]; data: Float32Array | Float64Array };
@@ -91,6 +91,34 @@ export function savedParams(result: unknown, file?: string): InitialValues {
     const e = entryOf(value);
     if (typeof e === 'string') throw fail(`params "${name}" ${e}`);
     out[name] = e;
+  }
+  return out;
+}
+
+/**
+ * The posteriors a saved fit reports for its latents (`latents` of DESIGN §5): per node its
+ * family and that family's parameters (`Normal` `mu`, `sigma`, …) at their full shapes, read as
+ * `savedParams` reads params. What `plato sample --load fit.json --posterior` draws latents from.
+ */
+export function savedLatents(result: unknown, file?: string): SavedLatents {
+  const fail = (message: string) => userError(message, 'data', file);
+  if (!isObject(result)) throw fail('not a saved result: expected a JSON object with "latents"');
+  const latents = result.latents;
+  if (!isObject(latents))
+    throw fail(
+      'the saved result has no "latents" object: it is not the result of a fit (plato infer -o)',
+    );
+  const out: Record<string, SavedLatents[string]> = {};
+  for (const [name, value] of Object.entries(latents)) {
+    if (!isObject(value) || typeof value.family !== 'string' || !isObject(value.params))
+      throw fail(`latents "${name}" must be an object with a "family" and its "params"`);
+    const params: Record<string, Entry> = {};
+    for (const [arg, v] of Object.entries(value.params)) {
+      const e = entryOf(v);
+      if (typeof e === 'string') throw fail(`latents "${name}" params "${arg}" ${e}`);
+      params[arg] = e;
+    }
+    out[name] = { family: value.family, params };
   }
   return out;
 }

@@ -8,7 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { openOutput } from '../../src/cli/io.js';
-import { compile, infer, PlatoError, ResultArray, sample, savedParams } from '../../src/index.js';
+import {
+  compile,
+  infer,
+  PlatoError,
+  ResultArray,
+  sample,
+  savedLatents,
+  savedParams,
+} from '../../src/index.js';
 import { writeJsonChunks } from '../../src/report/jsonStream.js';
 import { prng } from '../support/prng.js';
 import { runInProcess } from './helpers.js';
@@ -324,5 +332,141 @@ describe('plato infer --load', () => {
     const viaInit = JSON.parse(c.stdout);
     expect(resumed.params).toEqual(viaInit.params);
     expect(resumed.logEvidence).toBe(viaInit.logEvidence);
+  });
+});
+
+describe('plato sample --load FIT --posterior', () => {
+  it("draws the latents from the fit's posterior and replicates the data given them (coin, exact)", async () => {
+    const coin = ['examples/coin/coin.plato', '--data', 'examples/coin/coin.json'];
+    const fitPath = join(tmp, 'coin-fit.json');
+    const f = await runInProcess(['infer', ...coin, '-o', fitPath]);
+    expect(f.code).toBe(0);
+    const n = 4000;
+    const r = await runInProcess([
+      'sample',
+      ...coin,
+      '--load',
+      fitPath,
+      '--posterior',
+      '-n',
+      `${n}`,
+      '--seed',
+      '2',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    // 14 ones in 20 flips, Beta(1, 1) prior: theta | y ~ Beta(15, 7)
+    const a = 15;
+    const b = 7;
+    const mean = a / (a + b);
+    const sd = Math.sqrt((a * b) / ((a + b) ** 2 * (a + b + 1)));
+    const theta = out.draws.theta as number[];
+    const m = theta.reduce((x, y) => x + y, 0) / n;
+    const v = theta.reduce((x, y) => x + (y - m) ** 2, 0) / (n - 1);
+    expect(Math.abs(m - mean)).toBeLessThan((4 * sd) / Math.sqrt(n));
+    // the sd of a sample sd: about sd / sqrt(2n)
+    expect(Math.abs(Math.sqrt(v) - sd)).toBeLessThan((4 * sd) / Math.sqrt(2 * n));
+    // y is redrawn given each theta (not clamped to the data): P(y_i = 1) = E[theta]
+    const y = out.draws.y as number[][];
+    const ones = y.flat().reduce((x, z) => x + z, 0) / (n * 20);
+    expect(Math.abs(ones - mean)).toBeLessThan(4 * Math.sqrt((mean * (1 - mean)) / (n * 20)));
+    // per draw, the replicate follows its own theta: draws with large theta have more ones
+    const hi = y.filter((_, s) => theta[s] > 0.8).flat();
+    const lo = y.filter((_, s) => theta[s] < 0.55).flat();
+    expect(hi.reduce((x, z) => x + z, 0) / hi.length).toBeGreaterThan(0.8);
+    expect(lo.reduce((x, z) => x + z, 0) / lo.length).toBeLessThan(0.55);
+  });
+
+  it("a VAE's reconstructions: z from the fit's q(z | x_i), x from the loaded decoder", async () => {
+    const src = `model ae {
+  size N
+  size K = 2
+  size P = 3
+  net dec = mlp(K -> 2 -> P, act = relu)
+  plate i in N {
+    z[i] ~ Normal(zeros(K), 1)
+    x[i] ~ Normal(dec(z[i]), 0.001)
+  }
+}`;
+    const mu = [
+      [0.5, -1],
+      [2, 0.25],
+      [-1.5, 1],
+    ];
+    const W0 = [
+      [1, -1],
+      [0.5, 2],
+    ];
+    const b0 = [0.1, -0.2];
+    const W1 = [
+      [1, 2, -1],
+      [0.5, -0.5, 3],
+    ];
+    const b1 = [0, 1, -2];
+    const fit = {
+      engine: 'avi',
+      latents: {
+        z: {
+          family: 'Normal',
+          shape: [3, 2],
+          params: { mu, sigma: mu.map((r) => r.map(() => 1e-4)) },
+        },
+      },
+      params: { 'dec.W0': W0, 'dec.b0': b0, 'dec.W1': W1, 'dec.b1': b1 },
+    };
+    const data = {
+      N: 3,
+      x: [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+    };
+    const warnings: string[] = [];
+    const before = tf.memory().numTensors;
+    const r = await sample(compile(src), {
+      data,
+      n: 20,
+      initial: savedParams(fit),
+      posterior: savedLatents(fit),
+      onWarning: (w) => warnings.push(w.message),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(warnings).toEqual([]);
+    const x = r.draws.x.toJSON() as number[][][];
+    for (let i = 0; i < 3; i++) {
+      // dec(mu_i) in float64: relu(mu W0 + b0) W1 + b1
+      const h = [0, 1].map((j) => Math.max(0, b0[j] + mu[i][0] * W0[0][j] + mu[i][1] * W0[1][j]));
+      const want = [0, 1, 2].map((p) => b1[p] + h[0] * W1[0][p] + h[1] * W1[1][p]);
+      // noise: sd 1e-3 from x, ~1e-4 · |W| from z; 5e-3 is 5 sd
+      for (let s = 0; s < 20; s++)
+        for (let p = 0; p < 3; p++) expect(Math.abs(x[s][i][p] - want[p])).toBeLessThan(5e-3);
+    }
+    // the posterior's shape must be the model's
+    const other = {
+      ...fit,
+      latents: { z: { ...fit.latents.z, params: { mu: [[0, 0]], sigma: [[1, 1]] } } },
+    };
+    await expect(
+      sample(compile(src), { data, initial: savedParams(other), posterior: savedLatents(other) }),
+    ).rejects.toThrow("the posterior of z has shape [1, 2]; the model's z has shape [3, 2]");
+  });
+
+  it('--posterior needs --load, and not --conditional', async () => {
+    const coin = ['examples/coin/coin.plato', '--data', 'examples/coin/coin.json'];
+    const a = await runInProcess(['sample', ...coin, '--posterior']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain('give it with --load FILE');
+    const b = await runInProcess([
+      'sample',
+      ...coin,
+      '--posterior',
+      '--conditional',
+      '--load',
+      'x.json',
+    ]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('give one of them');
   });
 });

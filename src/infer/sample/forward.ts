@@ -14,7 +14,8 @@ import { countText, MAX_VALUES } from '../../graph/limits.js';
 import { prod } from '../../util/shape.js';
 import { initParams } from '../init.js';
 import { GUIDE_PREFIX } from '../initial.js';
-import type { InitialValues } from '../options.js';
+import type { InitialValues, SavedLatents } from '../options.js';
+import { drawPosterior } from './posterior.js';
 
 export interface ForwardOptions {
   /** the number of joint draws */
@@ -28,6 +29,13 @@ export interface ForwardOptions {
    * (src/infer/initial.ts); other names (a guide's values) are not the sampler's and are skipped.
    */
   readonly fixed?: InitialValues;
+  /**
+   * A saved fit's posteriors of latents (checked by posterior.ts `checkPosterior`): those nodes
+   * are drawn from them and everything else from the model given them (posterior predictive).
+   */
+  readonly posterior?: SavedLatents;
+  /** the file the fixed values and posteriors came from, for messages */
+  readonly file?: string;
 }
 
 /**
@@ -73,7 +81,10 @@ export function forwardSample(
       } else if (node.kind === 'stochastic') {
         const rng = drawRng.fork();
         const obs = model.observation[name];
-        if (conditional && obs?.kind === 'observed') {
+        const q = options.posterior?.[name];
+        if (q) {
+          env[name] = drawPosterior(model, name, q, n, rng, options.file);
+        } else if (conditional && obs?.kind === 'observed') {
           env[name] = tf.clone(plan.nodeValue(name, {}));
         } else if (conditional && obs?.kind === 'partial') {
           const draw = plan.sample(name, env, n, rng);
