@@ -11,7 +11,7 @@
 // Target (issue 11, Speed): time per epoch ≤ 1.5× PyTorch's, ELBO within 2 nats of it.
 //
 //   bash bench/setup.sh && npx tsx bench/vae/run.ts [--quick] [--only mnist|digits]
-//        [--repeats R] [--peer-only] [--wait-quiet]
+//        [--repeats R] [--peer-only] [--torch-threads T] [--wait-quiet]
 //
 // Timing. Plato: `infer(model, { data: { N, P, x }, engine: 'avi', epochs, batchSize: 128,
 // lr: 1e-3 })` with x as the nested arrays JSON.parse gives, timed as a library user calls it;
@@ -60,6 +60,9 @@ const { values: opt } = parseArgs({
     'peer-only': { type: 'boolean', default: false },
     'data-dir': { type: 'string', default: sharedData() },
     python: { type: 'string', default: '/usr/bin/python3' },
+    // peers.md runs torch on 2 threads; on a machine busy with other work its OpenMP threads
+    // spin-wait for each other and an epoch takes many times longer: 1 is then the fairer figure
+    'torch-threads': { type: 'string', default: '2' },
     'wait-quiet': { type: 'boolean', default: false },
     'wait-minutes': { type: 'string', default: '10' },
   },
@@ -209,6 +212,8 @@ async function main(): Promise<number> {
     '--serve',
     '--data-dir',
     opt['data-dir'] as string,
+    '--threads',
+    opt['torch-threads'] as string,
   ]);
   const peer = (w: Workload) => async (): Promise<Measurement> => {
     const out = await torch.request({ data: w.name, epochs: w.epochs, limit: w.limit });

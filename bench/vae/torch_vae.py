@@ -10,7 +10,7 @@ Loss: mean over the minibatch of -ELBO_n,
 one reparameterised sample per image per step, analytic KL. PyTorch's default layer
 initialisation after torch.manual_seed(0); Adam(lr=1e-3, default betas); batch 128 with the
 last short batch kept; rows shuffled each epoch by torch.randperm (generator seeded 0);
-torch.set_num_threads(2).
+torch.set_num_threads(2) (--threads).
 
 Data: mnist-10k.json holds 0/1 pixels. digits.json holds k/16 grey levels: peers.md's protocol
 uses them as Bernoulli cross-entropy targets as they are (--digits-targets grey), but Plato's
@@ -144,11 +144,13 @@ def main():
     p.add_argument("--limit", type=int, default=0, help="the first N images only (0: all)")
     p.add_argument("--digits-targets", choices=["binary", "grey"], default="binary")
     p.add_argument("--data-dir", help="the shared data folder (default: ../shared/data found upwards)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch.set_num_threads (peers.md: 2; on a busy machine 1 avoids OpenMP spin-waits)")
     args = p.parse_args()
     global DATA_DIR
     if args.data_dir:
         DATA_DIR = args.data_dir
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     meta = {"system": "torch", "version": torch.__version__, "python": sys.version.split()[0],
             "threads": torch.get_num_threads()}
     if args.serve:

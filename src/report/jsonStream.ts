@@ -22,54 +22,41 @@ function rowText(row: readonly unknown[]): string {
   return `[${row.map((x) => (isNegativeZero(x) ? '-0' : JSON.stringify(x))).join(',')}]`;
 }
 
-/** The pieces of a ResultArray's nested rows (numbers and null only). */
-function* resultChunks(value: unknown): Generator<string> {
-  if (!Array.isArray(value)) {
-    yield isNegativeZero(value) ? '-0' : JSON.stringify(value);
-    return;
-  }
-  if (isFlat(value)) {
-    yield rowText(value);
-    return;
-  }
-  yield '[';
-  for (let i = 0; i < value.length; i++) {
-    if (i > 0) yield ',';
-    yield* resultChunks(value[i]);
-  }
-  yield ']';
+/** The pieces of `JSON.stringify(value)`, in order; rows of numbers come out as one piece. */
+export function jsonChunks(value: unknown): Generator<string> {
+  return chunks(value, false);
 }
 
-/** The pieces of `JSON.stringify(value)`, in order; rows of numbers come out as one piece. */
-export function* jsonChunks(value: unknown): Generator<string> {
+/** `inResult`: inside a ResultArray's nested rows, where negative zero is written `-0`. */
+function* chunks(value: unknown, inResult: boolean): Generator<string> {
   if (value instanceof ResultArray) {
     if (value.shape.length === 0) {
-      yield* resultChunks(value.toJSON());
+      yield* chunks(value.toJSON(), true);
       return;
     }
     yield '[';
     let i = 0;
     for (const row of nestedRows(value.data, value.nestAxes(), value.jsonLeaf())) {
       if (i++ > 0) yield ',';
-      yield* resultChunks(row);
+      yield* chunks(row, true);
     }
     yield ']';
     return;
   }
   if (value === null || typeof value !== 'object') {
     // numbers (non-finite → null), strings, booleans; undefined and functions → null as in arrays
-    yield JSON.stringify(value) ?? 'null';
+    yield inResult && isNegativeZero(value) ? '-0' : (JSON.stringify(value) ?? 'null');
     return;
   }
   if (Array.isArray(value)) {
     if (isFlat(value)) {
-      yield JSON.stringify(value);
+      yield inResult ? rowText(value) : JSON.stringify(value);
       return;
     }
     yield '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) yield ',';
-      yield* jsonChunks(value[i]);
+      yield* chunks(value[i], inResult);
     }
     yield ']';
     return;
@@ -80,7 +67,7 @@ export function* jsonChunks(value: unknown): Generator<string> {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     yield `${first ? '' : ','}${JSON.stringify(k)}:`;
     first = false;
-    yield* jsonChunks(v);
+    yield* chunks(v, inResult);
   }
   yield '}';
 }
