@@ -42,6 +42,15 @@ if ! /usr/bin/python3 -c 'import gensim' 2>/dev/null; then
   fi
 fi
 echo "setup: gensim $(/usr/bin/python3 -c 'import gensim; print(gensim.__version__)')"
+# PyTorch on CPU (bench/vae's peer, peers.md §5) from Debian too
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  echo "setup: installing python3-torch (Debian)"
+  if ! "${sudo_cmd[@]}" apt-get install -y -q python3-torch; then
+    "${sudo_cmd[@]}" apt-get update -q
+    "${sudo_cmd[@]}" apt-get install -y -q python3-torch
+  fi
+fi
+echo "setup: torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
 
 webppl_version=0.9.15
 installed="$(node -e "try{console.log(require('$here/.peers/node_modules/webppl/package.json').version)}catch{}" 2>/dev/null || true)"

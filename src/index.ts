@@ -10,15 +10,18 @@ import type { BoundModel, DataInput } from './graph/bound.js';
 import { streamProbe } from './graph/stream.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
-import { resolveOptions } from './infer/options.js';
+import { checkInitial, checkInitialShape } from './infer/initial.js';
+import { type InitialValues, resolveOptions, type SavedLatents } from './infer/options.js';
 import type { Posterior, SampleResult } from './infer/result.js';
 import { forwardSample, sampleResult } from './infer/sample/index.js';
+import { checkPosterior } from './infer/sample/posterior.js';
 import { bindModel, type CompiledModel } from './model.js';
 import type { EnginesReport } from './report/result.js';
 
 export type { BackendName } from './backend/index.js';
 export type { Diagnostic } from './diagnostics/diagnostics.js';
 export { PlatoError } from './diagnostics/diagnostics.js';
+export type { InitialValues, SavedLatents } from './infer/options.js';
 export type {
   LatentPosterior,
   NumericArray,
@@ -36,6 +39,7 @@ export type {
   PosteriorJson,
   SampleJson,
 } from './report/result.js';
+export { savedLatents, savedParams } from './report/saved.js';
 
 export interface DataOptions {
   /** the data object (as read from JSON); sizes, hypers, covariates and observations */
@@ -49,11 +53,40 @@ export interface DataOptions {
   readonly onWarning?: (warning: Diagnostic) => void;
 }
 
-export interface SampleOptions extends DataOptions {
+/** Values a fit learned, given back: `initial: savedParams(JSON.parse(text))` (`--load F`). */
+export interface LoadOptions {
+  /**
+   * Learned params, net weights (`decoder.W0`, …) and a guide's values (`guide.…`) keyed by
+   * name, each at its full shape: a saved fit's `params` (`savedParams`). `infer` starts the
+   * params and weights it learns from them (engines em, cavi, avi); `sample` holds them fixed.
+   * A name the model does not have is a warning; a wrong shape is a PlatoError naming it.
+   */
+  readonly initial?: InitialValues;
+  /** the file `initial` was read from, for messages */
+  readonly initialFile?: string;
+}
+
+export interface SampleOptions extends DataOptions, LoadOptions {
   readonly n?: number;
   readonly seed?: number;
   /** clamp observed nodes to their data and draw the rest given them (default: prior predictive) */
   readonly conditional?: boolean;
+  /**
+   * Posterior predictive: draw each of these latents from the posterior a fit reported
+   * (`savedLatents(result)`; with `initial: savedParams(result)` for its params and weights) and
+   * every other node, the observed ones too, from the model given them (replicated data; a VAE's
+   * reconstructions). Not together with `conditional`.
+   */
+  readonly posterior?: SavedLatents;
+}
+
+/** `options.initial` checked against the bound model (src/infer/initial.ts), if given. */
+function loadedValues(bound: BoundModel, options: DataOptions & LoadOptions) {
+  if (options.initial === undefined) return undefined;
+  return checkInitial(bound, checkInitialShape(options.initial), {
+    file: options.initialFile,
+    onWarning: options.onWarning,
+  });
 }
 
 /** A seed is any integer (`--seed -1` is fine); 1.5 or NaN would silently change the stream. */
@@ -77,7 +110,26 @@ export async function sample(
   if (!Number.isInteger(n) || n < 1)
     throw userError(`n must be a positive integer, got ${n}`, 'unsupported');
   checkSeed(seed);
-  const draws = forwardSample(bound, { n, seed, conditional: options.conditional });
+  const fixed = loadedValues(bound, options);
+  if (options.posterior && options.conditional)
+    throw userError(
+      'conditional clamps the observed nodes, posterior redraws them from the fit: give one of them',
+      'unsupported',
+    );
+  const posterior =
+    options.posterior &&
+    checkPosterior(bound, options.posterior, {
+      file: options.initialFile,
+      onWarning: options.onWarning,
+    });
+  const draws = forwardSample(bound, {
+    n,
+    seed,
+    conditional: options.conditional,
+    fixed,
+    posterior,
+    file: options.initialFile,
+  });
   try {
     return sampleResult(bound, draws, { n, seed });
   } finally {
@@ -95,7 +147,7 @@ function checkFixedArgs(bound: BoundModel): void {
   }
 }
 
-export interface InferOptions extends DataOptions {
+export interface InferOptions extends DataOptions, LoadOptions {
   /** `auto` (default) or a registered inference engine */
   readonly engine?: string;
   /** every engine takes a seed (default 0) */
@@ -118,6 +170,8 @@ const INFER_KEYS = [
   'onWarning',
   'engine',
   'onProgress',
+  'initial',
+  'initialFile',
 ] as const;
 
 /** The chosen engine's options, defaults filled in; an OptionError for a bad one. */
@@ -166,7 +220,8 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
     throw notApplicable(bound, engine.name, app.reasons);
   }
   checkFixedArgs(bound);
-  return engine.run(bound, runOptions);
+  const initial = loadedValues(bound, options);
+  return engine.run(bound, initial ? { ...runOptions, initial } : runOptions);
 }
 
 /** `plato engines --json`: which engines apply, and why the others do not. */

@@ -1,5 +1,7 @@
 // Files in and out of the command line: the model, the data, the `-o` result.
-import { open, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** A user error of the command line itself (a file it cannot read or write): exit 1. */
 export class CliError extends Error {
@@ -52,13 +54,44 @@ export function decodeText(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** An output file opened for chunked writing. */
+/**
+ * An output file opened for chunked writing. It is written to a temporary file beside the
+ * target and appears under its own name only on `commit` — whole, or not at all.
+ */
 export interface OutputFile {
   write(chunk: string): Promise<void>;
-  close(): Promise<void>;
+  /** flush the data to disk (fsync), then rename the temporary file over the target */
+  commit(): Promise<void>;
+  /** remove the temporary file; the target is left as it was */
+  discard(): Promise<void>;
 }
 
-/** Open the `-o` file (failures become `cannot write output file 'path': …`). */
+/**
+ * The temporary file beside `target` (`.result.json.<pid>-<random>.tmp`): the same directory,
+ * hence the same file system, so the final rename is atomic (POSIX rename(2)); hidden and
+ * marked `.tmp`, so one left by a killed process is recognisably not a result.
+ */
+export function temporaryPath(target: string): string {
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  return join(dirname(target), `.${basename(target)}.${tag}.tmp`);
+}
+
+/** The file `path` names: a symbolic link's target (replaced in place, the link kept). */
+async function resolveTarget(path: string): Promise<string> {
+  try {
+    return (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
+  } catch {
+    return path; // no such file yet (or a dangling link, which the result then replaces)
+  }
+}
+
+/**
+ * Open the `-o` file (failures become `cannot write output file 'path': …`). The result goes
+ * to a temporary file in the target's directory, which `commit` fsyncs and renames over the
+ * target (then fsyncs the directory, so the rename itself survives a power cut). A crash or a
+ * kill at any moment before leaves the old file (or none) intact: the write-then-rename
+ * protocol of editors and package managers. A killed process can leave its temporary file.
+ */
 export async function openOutput(path: string): Promise<OutputFile> {
   // writing creates the file, so a missing entry is a missing directory
   const fail = (e: unknown) =>
@@ -67,12 +100,30 @@ export async function openOutput(path: string): Promise<OutputFile> {
         (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : reason(e)
       }`,
     );
+  const target = await resolveTarget(path);
+  // the old file's permissions carry over to the new one
+  let mode: number | undefined;
+  try {
+    const s = await stat(target);
+    if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    mode = s.mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(e);
+  }
+  const temp = temporaryPath(target);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, 'w');
+    handle = await open(temp, 'wx');
+    if (mode !== undefined) await chmod(temp, mode);
   } catch (e) {
     throw fail(e);
   }
+  let isOpen = true;
+  const close = async () => {
+    if (!isOpen) return;
+    isOpen = false;
+    await handle.close();
+  };
   return {
     async write(chunk) {
       try {
@@ -81,8 +132,37 @@ export async function openOutput(path: string): Promise<OutputFile> {
         throw fail(e);
       }
     },
-    close: () => handle.close(),
+    async commit() {
+      try {
+        await handle.sync();
+        await close();
+        await rename(temp, target);
+      } catch (e) {
+        await close().catch(() => {});
+        await unlink(temp).catch(() => {});
+        throw fail(e);
+      }
+      await syncDirectory(dirname(target));
+    },
+    async discard() {
+      await close().catch(() => {});
+      await unlink(temp).catch(() => {});
+    },
   };
+}
+
+/** fsync a directory (its entry for a renamed file); not every platform allows it: best effort. */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const h = await open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    // Windows cannot open a directory; the rename has happened all the same
+  }
 }
 
 /** Write to a stream and wait until it is handed to the OS (so exiting right after loses nothing). */

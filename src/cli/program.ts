@@ -13,6 +13,7 @@ import {
   describeOptionProblem,
   type EngineInfo,
   flagOf,
+  type InitialValues,
   OptionError,
   SEED,
 } from '../infer/options.js';
@@ -36,6 +37,9 @@ interface OutputOpts {
 }
 interface DataOpts {
   data?: string;
+}
+interface LoadOpts {
+  load?: string;
 }
 
 const library = () => import('../index.js');
@@ -71,6 +75,31 @@ async function loadValues(path: string, flag: string): Promise<DataInput> {
   return readDataText(text, path);
 }
 
+/**
+ * `--load fit.json`: the `params` of a result `plato infer -o` wrote (learned params, net
+ * weights, a guide's values), checked as a saved result (report/saved.ts); the library checks
+ * them against the model.
+ */
+async function loadSaved(path: string | undefined): Promise<InitialValues | undefined> {
+  if (path === undefined) return undefined;
+  const { savedParams } = await import('../report/saved.js');
+  return savedParams(await readSavedJson(path), path);
+}
+
+/** The parsed JSON of a saved fit. */
+async function readSavedJson(path: string): Promise<unknown> {
+  const text = await readText(path, 'saved fit');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(
+      `cannot read saved fit '${path}': not JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  return json;
+}
+
 /** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
 const NO_DATA_FILE = 'a data file (--data FILE)';
 
@@ -82,7 +111,8 @@ function warn(d: Diagnostic): void {
 /**
  * `--json`: exactly the JSON object on stdout. Otherwise the text report. `-o F`: the same
  * JSON written to F in either case. Without `-o`, no file is written. The JSON is written in
- * chunks: a large sample does not fit in one string.
+ * chunks: a large sample does not fit in one string. F is replaced atomically (io.ts
+ * `openOutput`): a crash mid-write leaves the old F intact.
  */
 async function emit<R>(result: R, text: (r: R) => string, opts: OutputOpts): Promise<void> {
   const file = opts.output !== undefined ? await openOutput(opts.output) : undefined;
@@ -91,8 +121,11 @@ async function emit<R>(result: R, text: (r: R) => string, opts: OutputOpts): Pro
     if (file) sinks.push((c) => file.write(c));
     if (opts.json) sinks.push((c) => writeStream(process.stdout, c));
     if (sinks.length > 0) await writeJsonChunks(result, sinks);
-  } finally {
-    await file?.close();
+    // the file replaces the old one only now, whole (io.ts): a failure above leaves it as it was
+    await file?.commit();
+  } catch (e) {
+    await file?.discard();
+    throw e;
   }
   if (!opts.json) await writeStream(process.stdout, `${text(result)}\n`);
 }
@@ -104,6 +137,8 @@ const outputOption = () =>
 const dataOption = () =>
   new Option('--data <file>', 'data: JSON (an object keyed by variable name) or CSV');
 const seedOption = () => sharedFlag(SEED);
+const loadOption = (what: string) =>
+  new Option('--load <file>', `a saved fit (the JSON that \`plato infer -o\` wrote): ${what}`);
 
 /**
  * The command line. `engines` are the registered engines whose options become flags of
@@ -153,14 +188,36 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         'clamp observed nodes to their data and draw the rest given them',
       ),
     )
+    .addOption(
+      loadOption('its learned params and net weights are held fixed (draw from the trained model)'),
+    )
+    .addOption(
+      new Option(
+        '--posterior',
+        "with --load: draw each latent from the fit's reported posterior and the observed nodes from the model given them (posterior predictive; a VAE's reconstructions)",
+      ),
+    )
     .addOption(outputOption())
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts & LoadOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<
-        GlobalOpts & { n: number; seed?: number; conditional?: boolean }
+        GlobalOpts & { n: number; seed?: number; conditional?: boolean; posterior?: boolean }
       >();
+      if (g.posterior && opts.load === undefined)
+        throw new CliError(
+          '--posterior draws from the posteriors of a saved fit: give it with --load FILE',
+        );
+      if (g.posterior && g.conditional)
+        throw new CliError(
+          '--conditional clamps the observed nodes and --posterior redraws them: give one of them',
+        );
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
+      // --load and --posterior read the same file once
+      const saved = opts.load !== undefined ? await readSavedJson(opts.load) : undefined;
+      const { savedLatents, savedParams } = await import('../report/saved.js');
+      const initial = saved !== undefined ? savedParams(saved, opts.load) : undefined;
+      const posterior = g.posterior ? savedLatents(saved, opts.load) : undefined;
       const { sample } = await library();
       const result = await sample(model, {
         data,
@@ -171,6 +228,9 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         seed: g.seed,
         conditional: g.conditional,
         backend: g.backend,
+        initial,
+        initialFile: opts.load,
+        posterior,
       });
       // state frequencies, not mean state indices, for Categorical nodes (issue 7 item 13)
       const categorical = Object.values(model.graph.nodes)
@@ -190,12 +250,15 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
       ).default('auto'),
     )
-    .addOption(seedOption());
+    .addOption(seedOption())
+    .addOption(
+      loadOption('the engine starts the params and net weights it learns from the saved values'),
+    );
   for (const flag of engineFlags(engines)) inferCommand.addOption(flag);
   inferCommand
     .addOption(outputOption())
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts & LoadOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
       await checkEngineName(g.engine);
       // the engine options given on the command line; the library checks them against the
@@ -210,6 +273,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
                 : cmd.getOptionValue(o.name);
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
+      const initial = await loadSaved(opts.load);
       const { infer } = await library();
       const progress = await progressBar(!opts.json, g.engine);
       try {
@@ -221,6 +285,8 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
           engine: g.engine,
           seed: g.seed,
           backend: g.backend,
+          initial,
+          initialFile: opts.load,
           onProgress: progress.onProgress,
         }).catch((e: unknown) => {
           // the library names options as the library does; here they are flags

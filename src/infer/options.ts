@@ -86,23 +86,44 @@ export const SEED = {
 /** The options every engine takes, beside its own. */
 export const SHARED_OPTIONS = [SEED] as const;
 
+/**
+ * Values of learned params, net weights (`decoder.W0`: [in, out], `decoder.b0`: [out]) and a
+ * guide's learned values (`guide.…`), keyed by name, each at its full shape (row-major): what a
+ * fit saved (its result's `params`, DESIGN §5) and `--load` reads back. Engines that learn start
+ * from them; the sampler holds them fixed.
+ */
+export type InitialValues = Readonly<
+  Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>
+>;
+
+/**
+ * The posteriors a fit reported for its latents (a result's `latents`, DESIGN §5): per node the
+ * family and its parameters under the argument names of §2, each at its full shape.
+ */
+export type SavedLatents = Readonly<
+  Record<
+    string,
+    {
+      family: string;
+      params: Readonly<
+        Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>
+      >;
+    }
+  >
+>;
+
 /** What every engine's `run` receives beside its own options. */
-/** A learned value by name, row-major with its full shape (a saved fit: `--load`). */
-export interface InitialValue {
-  readonly shape: readonly number[];
-  readonly data: ArrayLike<number>;
-}
-
-/** Learned values to start from, by the names a result's `params` reports them under. */
-export type InitialValues = Readonly<Record<string, InitialValue>>;
-
 export type SharedRunOptions = OptionValues<typeof SHARED_OPTIONS> & {
   /**
    * called with (done, total) for progress bars, and a short status (`ELBO -1234.5`) by
    * engines that have one; never required
    */
   readonly onProgress?: (done: number, total: number, status?: string) => void;
-  /** starting values of learned values, by name (avi: params, net weights, guide.…); never required */
+  /**
+   * Starting values of what the engine learns (a saved fit's `params`, `--load`: params, net
+   * weights, avi's guide.…), already checked against the model (names it knows, full shapes;
+   * src/infer/initial.ts); never required.
+   */
   readonly initial?: InitialValues;
   /** non-fatal findings of the run (em: a log-likelihood that decreased); never required */
   readonly onWarning?: (warning: Diagnostic) => void;

@@ -3,6 +3,8 @@
 // draws of a 1000 × 50 matrix) exceeds it. The output is byte-identical to JSON.stringify for
 // the values results hold (objects, arrays, numbers, strings, booleans, null, ResultArrays):
 // a ResultArray is written one outer row at a time, never nested all at once.
+// One difference: a ResultArray's negative zero is written `-0` (JSON.stringify writes `0`), so
+// that a saved weight reads back bit for bit (`--load`, report/saved.ts); `-0` is valid JSON.
 import { ResultArray } from '../infer/result.js';
 import { nestedRows } from '../util/nested.js';
 
@@ -12,36 +14,49 @@ function isFlat(a: readonly unknown[]): boolean {
   return true;
 }
 
+const isNegativeZero = (x: unknown) => x === 0 && Object.is(x, -0);
+
+/** A flat row of a ResultArray: JSON.stringify's text, but negative zero as `-0`. */
+function rowText(row: readonly unknown[]): string {
+  if (!row.some(isNegativeZero)) return JSON.stringify(row);
+  return `[${row.map((x) => (isNegativeZero(x) ? '-0' : JSON.stringify(x))).join(',')}]`;
+}
+
 /** The pieces of `JSON.stringify(value)`, in order; rows of numbers come out as one piece. */
-export function* jsonChunks(value: unknown): Generator<string> {
+export function jsonChunks(value: unknown): Generator<string> {
+  return chunks(value, false);
+}
+
+/** `inResult`: inside a ResultArray's nested rows, where negative zero is written `-0`. */
+function* chunks(value: unknown, inResult: boolean): Generator<string> {
   if (value instanceof ResultArray) {
     if (value.shape.length === 0) {
-      yield JSON.stringify(value);
+      yield* chunks(value.toJSON(), true);
       return;
     }
     yield '[';
     let i = 0;
     for (const row of nestedRows(value.data, value.nestAxes(), value.jsonLeaf())) {
       if (i++ > 0) yield ',';
-      yield* jsonChunks(row);
+      yield* chunks(row, true);
     }
     yield ']';
     return;
   }
   if (value === null || typeof value !== 'object') {
     // numbers (non-finite → null), strings, booleans; undefined and functions → null as in arrays
-    yield JSON.stringify(value) ?? 'null';
+    yield inResult && isNegativeZero(value) ? '-0' : (JSON.stringify(value) ?? 'null');
     return;
   }
   if (Array.isArray(value)) {
     if (isFlat(value)) {
-      yield JSON.stringify(value);
+      yield inResult ? rowText(value) : JSON.stringify(value);
       return;
     }
     yield '[';
     for (let i = 0; i < value.length; i++) {
       if (i > 0) yield ',';
-      yield* jsonChunks(value[i]);
+      yield* chunks(value[i], inResult);
     }
     yield ']';
     return;
@@ -52,7 +67,7 @@ export function* jsonChunks(value: unknown): Generator<string> {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     yield `${first ? '' : ','}${JSON.stringify(k)}:`;
     first = false;
-    yield* jsonChunks(v);
+    yield* chunks(v, inResult);
   }
   yield '}';
 }

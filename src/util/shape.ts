@@ -30,3 +30,13 @@ export function strides(shape: readonly number[]): number[] {
   }
   return s;
 }
+
+/** The row-major multi-index of flat entry i of an array of `shape` (for messages). */
+export function unravelIndex(i: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 // The chunked JSON writer must print exactly what JSON.stringify prints.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ResultArray } from '../../src/infer/result.js';
 import { jsonChunks, writeJsonChunks } from '../../src/report/jsonStream.js';
 
 const join = (v: unknown) => [...jsonChunks(v)].join('');
@@ -33,6 +34,16 @@ describe('jsonChunks', () => {
       ok: true,
     };
     expect(join(v)).toBe(JSON.stringify(v));
+  });
+
+  it("writes a ResultArray's negative zero as -0, so that a saved weight reads back bit for bit", () => {
+    const a = new ResultArray(Float32Array.of(-0, 0, 1.5, -0), [2, 2]);
+    expect(join({ w: a, s: new ResultArray(Float64Array.of(-0), []), plain: [-0] })).toBe(
+      '{"w":[[-0,0],[1.5,-0]],"s":-0,"plain":[0]}',
+    );
+    const back = JSON.parse(join(a)) as number[][];
+    expect(Object.is(back[0][0], -0)).toBe(true);
+    expect(Object.is(back[0][1], 0)).toBe(true);
   });
 
   it('writes in bounded chunks to every sink', async () => {

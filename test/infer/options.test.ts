@@ -136,7 +136,7 @@ describe('infer checks the options against the engine that runs', () => {
     expect(e).toBeInstanceOf(OptionError);
     expect(e.message).toBe(
       "option 'particles' is read by engine 'avi', not by 'cavi'; the options of engine 'cavi': " +
-        'seed, sweeps, rtol (infer also takes data, dataFile, dataWhere, backend, onWarning, engine, onProgress)',
+        'seed, sweeps, rtol (infer also takes data, dataFile, dataWhere, backend, onWarning, engine, onProgress, initial, initialFile)',
     );
   });
 

@@ -61,7 +61,11 @@ describe('ResultArray', () => {
           // JSON text: through toJSON, through the streaming writer, through jsonValue
           const text = JSON.stringify({ a });
           expect(text).toBe(JSON.stringify({ a: expected }));
-          expect(stream({ a })).toBe(text);
+          // the streaming writer writes negative zero as -0 (a saved value reads back bit for
+          // bit: jsonStream.ts), JSON.stringify as 0; otherwise the texts are the same
+          const streamed = stream({ a });
+          expect(streamed.replace(/(?<=[[,:])-0(?=[,\]}])/g, '0')).toBe(text);
+          expect(JSON.parse(streamed).a).toEqual(expected); // -0 too: toEqual tells it from 0
           expect(JSON.stringify(jsonValue({ a }))).toBe(text);
         },
       ),

@@ -29,6 +29,7 @@ import { digamma64, trigamma64 } from '../../distributions/special64.js';
 import type { BoundModel, NDArray } from '../../graph/bound.js';
 import { type AdamState, adamAscend, adamState } from '../learn/adam.js';
 import { forward, forward64, inverse64, neutral } from '../learn/transforms.js';
+import type { InitialValues } from '../options.js';
 import type { CaviLatent, CaviParam } from './plan.js';
 import type { ContinuousQ, Q } from './state.js';
 import type { TermRt } from './terms.js';
@@ -144,9 +145,11 @@ export class ParamState {
     bound: BoundModel,
     rng: Rng,
     readonly minka: readonly DirichletConcentration[] = [],
+    /** a saved fit's values (`--load`, checked in src/infer/initial.ts): they start θ */
+    initial: InitialValues = {},
   ) {
     for (const p of params) {
-      const given = bound.values[p.name]?.data;
+      const given = initial[p.name]?.data ?? bound.values[p.name]?.data;
       const u = inverse64(p.transform, given ?? neutral(p.transform, p.shape), p.shape);
       if (!given) for (let i = 0; i < u.length; i++) u[i] += JITTER * (2 * rng.nextFloat() - 1);
       this.u[p.name] = u;

@@ -431,7 +431,8 @@ export async function runCavi(
   options: RunOptions<typeof caviInfo.options>,
 ): Promise<Posterior> {
   const start = performance.now();
-  // variational EM: the learned params' start (their default, else neutral and jittered)
+  // variational EM: the learned params' start (a loaded value, their default, else neutral and
+  // jittered)
   const params =
     plan.params.length > 0
       ? new ParamState(
@@ -443,6 +444,7 @@ export async function runCavi(
             plan.params,
             new Set(plan.latents.filter((l) => l.kind === 'continuous').map((l) => l.name)),
           ),
+          options.initial,
         )
       : undefined;
   const ev = new ExprEvaluator(params ? params.withValues(bound) : bound);

@@ -241,7 +241,7 @@ async function emLoop(
   const estep = new DiscreteEStep(bound, plan.plate);
   const N = caseCount(bound, plan);
   const total = options.iters * options.restarts;
-  const given = startValues(bound, plan.learn, options.init);
+  const given = startValues(bound, plan.learn, options.init, options.initial);
   let done = 0;
   let best: Run | undefined;
   for (let r = 0; r < options.restarts; r++) {

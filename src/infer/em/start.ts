@@ -3,6 +3,8 @@
 // comes through this option. Each value is read as the data reads a param — at its own shape,
 // broadcast to the declared one (`psi: 1` for `real(0,)[P]`), every entry finite and inside the
 // declared type — and every problem is a PlatoError naming the param and the entry.
+// A saved fit's params (`--load fit.json`, the shared `initial` option, checked against the model
+// in src/infer/initial.ts) start the params em learns that `init` does not name.
 
 import { fullShape } from '../../compile/evaluator.js';
 import { PlatoError } from '../../diagnostics/diagnostics.js';
@@ -11,26 +13,20 @@ import { broadcastTo } from '../../graph/evaluate.js';
 import { Problems } from '../../graph/problems.js';
 import { checkType } from '../../graph/support.js';
 import { apparentShape, readValue } from '../../graph/values.js';
-import type { NamedValues } from '../options.js';
-
-/** The row-major index of flat entry i of an array of `shape`. */
-function indexOf(i: number, shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = i % shape[d];
-    i = Math.floor(i / shape[d]);
-  }
-  return out;
-}
+import { unravelIndex } from '../../util/shape.js';
+import type { InitialValues, NamedValues } from '../options.js';
 
 /**
  * The starting values in `init` (float64, each at its param's full shape), checked against the
- * model: every name a param em learns, every value of the param's declared shape and type.
+ * model: every name a param em learns, every value of the param's declared shape and type;
+ * then the loaded `initial` values of the learned params `init` leaves out. Loaded values of
+ * names em does not learn (net weights, a guide's) are not em's: they are left out.
  */
 export function startValues(
   bound: BoundModel,
   learn: readonly string[],
   init: NamedValues,
+  initial: InitialValues = {},
 ): Record<string, Float64Array> {
   const { graph } = bound;
   const problems = new Problems(undefined, 'the init option');
@@ -79,7 +75,7 @@ export function startValues(
         name,
         prefix: 'init ',
         array: b,
-        indexOf: (i) => indexOf(i, full),
+        indexOf: (i) => unravelIndex(i, full),
         problems,
       },
       { sizes: bound.sizes, values: bound.values },
@@ -87,5 +83,7 @@ export function startValues(
     if (problems.errors.length === before) out[name] = Float64Array.from(b.data);
   }
   if (problems.failed) throw new PlatoError(problems.errors);
+  for (const name of learn)
+    if (!out[name] && initial[name]) out[name] = Float64Array.from(initial[name].data);
   return out;
 }

@@ -2,7 +2,8 @@
 // plates — one distribution and one sample call per node, never a loop over samples or
 // plate elements. Prior predictive by default; `conditional` clamps observed nodes to the
 // data (a partially observed node draws only its missing entries) and draws the rest given
-// them, i.e. ancestral sampling in the mutilated graph (not the posterior).
+// them, i.e. ancestral sampling in the mutilated graph (not the posterior). Params without a
+// value and net weights are initialised (init.ts) unless `fixed` gives them (a trained model).
 import * as tf from '@tensorflow/tfjs';
 import { planError } from '../../compile/errors.js';
 import { compileModel, type ModelPlan } from '../../compile/model.js';
@@ -13,6 +14,9 @@ import { type Chain, schedule, stepsOf } from '../../graph/chains.js';
 import { countText, MAX_VALUES } from '../../graph/limits.js';
 import { prod } from '../../util/shape.js';
 import { initParams } from '../init.js';
+import { GUIDE_PREFIX } from '../initial.js';
+import type { InitialValues, SavedLatents } from '../options.js';
+import { drawPosterior } from './posterior.js';
 
 export interface ForwardOptions {
   /** the number of joint draws */
@@ -20,6 +24,19 @@ export interface ForwardOptions {
   readonly seed: number;
   /** clamp observed nodes to their data (default false: everything is drawn) */
   readonly conditional?: boolean;
+  /**
+   * Values that params and net weights take instead of their initialisation (a saved fit's,
+   * `plato sample --load`), at their full shapes and checked against the model
+   * (src/infer/initial.ts); other names (a guide's values) are not the sampler's and are skipped.
+   */
+  readonly fixed?: InitialValues;
+  /**
+   * A saved fit's posteriors of latents (checked by posterior.ts `checkPosterior`): those nodes
+   * are drawn from them and everything else from the model given them (posterior predictive).
+   */
+  readonly posterior?: SavedLatents;
+  /** the file the fixed values and posteriors came from, for messages */
+  readonly file?: string;
 }
 
 /**
@@ -42,7 +59,16 @@ export function forwardSample(
   const out: Record<string, tf.Tensor> = {};
   try {
     Object.assign(env, initParams(model, initRng));
+    // loaded values replace the initial ones; the init stream is drawn all the same, so the
+    // draws of everything else are those of the same seed without them
+    for (const [name, v] of Object.entries(options.fixed ?? {})) {
+      if (name.startsWith(GUIDE_PREFIX)) continue;
+      env[name]?.dispose();
+      env[name] = tf.tensor(Float32Array.from(v.data), [1, ...v.shape]);
+    }
     const draw = (name: string, rng: Rng): tf.Tensor => {
+      const q = options.posterior?.[name];
+      if (q) return drawPosterior(model, name, q, n, rng, options.file);
       const obs = model.observation[name];
       if (conditional && obs?.kind === 'observed') return tf.clone(plan.nodeValue(name, {}));
       const x = plan.sample(name, env, n, rng);

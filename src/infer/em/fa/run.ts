@@ -207,7 +207,7 @@ export async function runLinearGaussian(
   const P = bound.shapes[plan.node].event[0];
   const K = bound.shapes[plan.latent].event[0];
   const fixed = fixedPieces(bound, plan, P, K);
-  const given = startValues(bound, plan.learn, options.init);
+  const given = startValues(bound, plan.learn, options.init, options.initial);
   const x32 = float32Of(bound.values[plan.node]);
   const { mean, scatter: S } = centredMoments(x32, N, P);
   let spread = 0;
