@@ -29,6 +29,8 @@ const FAMILY: Record<AviLatent['support'], string> = {
   simplex: 'StickBreakingNormal',
 };
 
+const wholePlate = (N: number): number[] => Array.from({ length: N }, (_, i) => i);
+
 export function latentResults(
   model: AviModel,
   state: AviState,
@@ -40,8 +42,9 @@ export function latentResults(
     const shape = [...l.batch, ...l.event];
     const ushape = [...l.batch, ...l.uevent];
     const [loc, sigma] = tf.tidy(() => {
-      const idx = model.plan.plate === undefined ? undefined : tf.range(0, N, 1, 'int32');
-      const { inputs } = model.blockEnv(idx);
+      const rows = model.plan.plate === undefined ? undefined : wholePlate(N);
+      const idx = rows && tf.tensor1d(rows, 'int32');
+      const { inputs } = model.blockEnv(rows);
       const q = locScale(l, state.record, l.local ? idx : undefined, inputs.get(l.name));
       // a clone: a free latent's loc is the variable itself
       return [tf.clone(q.loc), tf.exp(q.logScale)];
@@ -94,9 +97,8 @@ function monteCarlo(
     let bounds: { lo: tf.Tensor; hi: tf.Tensor } | undefined;
     if (l.support === 'interval') {
       const p = model.planFor(model.plan.N);
-      const idx =
-        model.plan.plate === undefined ? undefined : tf.range(0, model.plan.N, 1, 'int32');
-      bounds = model.bounds(p, l, { ...state.modelEnv(), ...model.blockEnv(idx).env });
+      const rows = model.plan.plate === undefined ? undefined : wholePlate(model.plan.N);
+      bounds = model.bounds(p, l, { ...state.modelEnv(), ...model.blockEnv(rows).env });
     }
     return bijectForward(l.support, u, bounds).x;
   });
