@@ -8,6 +8,7 @@
 // (Hoffman et al. 2013's scaling; unbiased over uniformly drawn blocks).
 import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
+import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
 import { bind } from '../../graph/bind.js';
 import type { BoundModel } from '../../graph/bound.js';
@@ -25,7 +26,14 @@ export interface Terms {
   readonly g: tf.Tensor;
   /** [S, B]: per element of the block (absent without a plate) */
   readonly w?: tf.Tensor;
+  /** with discrete latents summed out: each joint state's element terms [J, S, B] … */
+  readonly logStates?: tf.Tensor;
+  /** … and the states (one value per enumerated latent) */
+  readonly states?: readonly (readonly number[])[];
 }
+
+/** The most joint states of the summed-out discrete latents per element. */
+export const MAX_STATES = 256;
 
 /** Draws of the global latents shared by several blocks (the IW bound needs one draw for all). */
 export interface GlobalDraw {
@@ -212,15 +220,75 @@ export class AviModel {
       env[l.name] = d.x;
       w = tf.sub(w as tf.Tensor, sumFrom(d.logQ, 2));
     }
-    const full = { ...env, ...p.evaluateDeterministic(env) };
+    const inPlate = (name: string) =>
+      plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate;
     let g = tf.neg(gd.logQ);
-    for (const name of p.stochastic.keys()) {
-      const lp = p.logProb(name, full);
-      if (plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate)
-        w = tf.add(w as tf.Tensor, sumFrom(lp, 2));
-      else g = tf.add(g, sumFrom(lp, 1));
+    if (this.plan.enumerated.length === 0) {
+      const full = { ...env, ...p.evaluateDeterministic(env) };
+      for (const name of p.stochastic.keys()) {
+        const lp = p.logProb(name, full);
+        if (inPlate(name)) w = tf.add(w as tf.Tensor, sumFrom(lp, 2));
+        else g = tf.add(g, sumFrom(lp, 1));
+      }
+      return { g, w };
     }
-    return { g, w };
+    // the discrete latents summed out: per joint state s of them, the element's terms
+    // w_i^(s) = Σ_{nodes in the plate} log p(·)_i with c_i = s (their own log p(c_i = s) among
+    // them), then w_i += log Σ_s exp w_i^(s) — the log of the element's joint with c_i
+    // marginalised (plan.ts: nothing outside the plate depends on c, so g is the same for all s)
+    const states = this.jointStates(p, env);
+    const per: tf.Tensor[] = [];
+    states.forEach((st, k) => {
+      const e: Record<string, tf.Tensor> = { ...env };
+      this.plan.enumerated.forEach((d, j) => {
+        e[d.name] = tf.fill([1, B], st[j]);
+      });
+      const full = { ...e, ...p.evaluateDeterministic(e) };
+      let ws: tf.Tensor = tf.zeros([S, B]);
+      for (const name of p.stochastic.keys()) {
+        const lp = p.logProb(name, full);
+        if (inPlate(name)) ws = tf.add(ws, sumFrom(lp, 2));
+        else if (k === 0) g = tf.add(g, sumFrom(lp, 1));
+      }
+      per.push(ws);
+    });
+    const logStates = tf.stack(per); // [J, S, B]
+    return { g, w: tf.add(w as tf.Tensor, tf.logSumExp(logStates, 0)), logStates, states };
+  }
+
+  /** Each enumerated latent's number of states (Categorical: its probabilities' last axis). */
+  private cards?: number[];
+
+  /** The joint states of the enumerated latents, row-major (the last latent fastest). */
+  private jointStates(p: ModelPlan, env: Env): number[][] {
+    this.cards ??= this.plan.enumerated.map((d) => {
+      if (d.family === 'Bernoulli') return 2;
+      const { args } = p.distArgs(d.name, env);
+      const a = args.p ?? args.logits;
+      return a.shape[a.rank - 1];
+    });
+    const J = this.cards.reduce((a, b) => a * b, 1);
+    if (J > MAX_STATES)
+      throw userError(
+        `avi sums out ${this.plan.enumerated.map((d, j) => `${d.name} (${(this.cards as number[])[j]} states)`).join(', ')} per element: ${J} joint states, more than ${MAX_STATES}`,
+        'unsupported',
+      );
+    const out: number[][] = [];
+    for (let s = 0; s < J; s++) {
+      const st: number[] = [];
+      let r = s;
+      for (let j = this.cards.length - 1; j >= 0; j--) {
+        st.unshift(r % this.cards[j]);
+        r = Math.floor(r / this.cards[j]);
+      }
+      out.push(st);
+    }
+    return out;
+  }
+
+  /** The enumerated latents' numbers of states (after a first call of terms). */
+  cardinalities(): readonly number[] {
+    return this.cards ?? [];
   }
 
   dispose(): void {

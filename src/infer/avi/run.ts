@@ -140,22 +140,20 @@ export async function runAvi(
       let got: Float32Array | Int32Array | Uint8Array;
       try {
         for (const batch of batches) {
-          const cost = optimizer.minimize(
-            () =>
-              tf.tidy(() => {
-                const { g, w } = model.terms(
-                  hasPlate ? batch : undefined,
-                  state.record,
-                  state.modelEnv(),
-                  options.particles,
-                  rng,
-                );
-                const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), Ntrain / batch.length)) : g;
-                return tf.neg(tf.mean(total)) as tf.Scalar;
-              }),
-            true,
-            varList,
-          );
+          const step = () =>
+            tf.tidy(() => {
+              const { g, w } = model.terms(
+                hasPlate ? batch : undefined,
+                state.record,
+                state.modelEnv(),
+                options.particles,
+                rng,
+              );
+              const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), Ntrain / batch.length)) : g;
+              return tf.neg(tf.mean(total)) as tf.Scalar;
+            });
+          // nothing to learn (known params, only summed-out latents): the ELBO is evaluated
+          const cost = varList.length > 0 ? optimizer.minimize(step, true, varList) : step();
           costs.push(cost as tf.Scalar);
         }
         const all = tf.stack(costs);
