@@ -148,6 +148,8 @@ export async function runAvi(
                 state.modelEnv(),
                 options.particles,
                 rng,
+                undefined,
+                true,
               );
               const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), Ntrain / batch.length)) : g;
               return tf.neg(tf.mean(total)) as tf.Scalar;
