@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerGatherGradient } from './gatherGrad.js';
+import { registerFastMatMul } from './matMul.js';
+import { registerFastTile } from './tile.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'node', 'node-gpu'];
@@ -38,6 +40,8 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
   if (!ok) throw userError(`backend '${name}' failed to initialise`, 'unsupported');
   await tf.ready();
   registerGatherGradient(tfName);
+  registerFastMatMul(tfName);
+  registerFastTile(tfName);
   current = name;
   return name;
 }

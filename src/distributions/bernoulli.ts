@@ -30,19 +30,25 @@ export class Bernoulli extends BaseDistribution {
   protected logDensity(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const xf = f32(x);
+      if (!this.raw.p) {
+        // log p(x | l) = −softplus((1 − 2x) l): −softplus(−l) at x = 1, −softplus(l) at x = 0
+        // (binary cross-entropy with logits). One softplus, no select: the form a VAE's decoder
+        // evaluates on every pixel at every step. s = 1 − 2x is ±1 on the support; elsewhere
+        // |s| ≠ 1 and the value is −∞.
+        const s = tf.sub(1, tf.mul(2, xf));
+        const v = tf.neg(tf.softplus(tf.mul(s, this.raw.logits!)));
+        return maskOutside(
+          mask((u) => tf.notEqual(tf.abs(u), 1), s),
+          v,
+        );
+      }
       const one = mask((u) => tf.equal(u, 1), xf);
       const zero = mask((u) => tf.equal(u, 0), xf);
-      let v: tf.Tensor;
-      if (this.raw.p) {
-        // select before the log so the unused branch cannot make a NaN gradient
-        const p = this.raw.p;
-        const lp = tf.log(tf.where(one, p, tf.onesLike(p)));
-        const lq = log1p(tf.neg(tf.where(one, tf.zerosLike(p), p)));
-        v = tf.where(one, lp, lq);
-      } else {
-        const l = this.raw.logits!;
-        v = tf.where(one, tf.neg(tf.softplus(tf.neg(l))), tf.neg(tf.softplus(l)));
-      }
+      // select before the log so the unused branch cannot make a NaN gradient
+      const p = this.raw.p;
+      const lp = tf.log(tf.where(one, p, tf.onesLike(p)));
+      const lq = log1p(tf.neg(tf.where(one, tf.zerosLike(p), p)));
+      const v = tf.where(one, lp, lq);
       return maskOutside(tf.logicalNot(tf.logicalOr(one, zero)), v);
     });
   }

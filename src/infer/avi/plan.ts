@@ -12,6 +12,7 @@ import type { Reason } from '../../diagnostics/reason.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { mentions } from '../../graph/build.js';
+import { descendants } from '../../graph/query.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
 import { reasonAt } from '../engine.js';
@@ -37,6 +38,16 @@ export interface AviLatent {
   readonly inDim: number;
 }
 
+/**
+ * A discrete latent summed out of the ELBO exactly: local to the outermost plate (one value per
+ * element), Bernoulli or Categorical. Every plate element's terms are evaluated at each joint
+ * state of these latents and combined by log-sum-exp (model.ts).
+ */
+export interface AviDiscrete {
+  readonly name: string;
+  readonly family: 'Bernoulli' | 'Categorical';
+}
+
 export interface AviParam {
   readonly name: string;
   readonly transform: Transform;
@@ -45,6 +56,8 @@ export interface AviParam {
 
 export interface AviPlan {
   readonly latents: readonly AviLatent[];
+  /** the discrete latents summed out (enumerated) per element */
+  readonly enumerated: readonly AviDiscrete[];
   readonly params: readonly AviParam[];
   /** the nets of the model, in graph order */
   readonly nets: readonly string[];
@@ -179,6 +192,36 @@ function supportOf(bound: BoundModel, name: string): AviSupport | string {
   }
 }
 
+/**
+ * Can the discrete latent `name` be summed out per element of the outermost plate? Exact
+ * enumeration rather than a variational q over its states (with a score-function gradient):
+ * summing a local discrete latent out of p gives the ELBO of the best q(c_i | z_i, x_i) there
+ * is, p(c_i | z_i, x_i), with no gradient variance, at the cost of one evaluation of the
+ * element's terms per state. It needs the latent's states to be few and local: one value per
+ * element, and no node outside the plate depending on it.
+ */
+function enumerable(
+  bound: BoundModel,
+  name: string,
+  plate: string | undefined,
+): AviDiscrete | string {
+  const g = bound.graph;
+  const node = g.nodes[name];
+  if (node.kind !== 'stochastic') return `${name} is not a stochastic node`;
+  const family = node.distribution;
+  const refuse = (why: string) =>
+    `${name} ~ ${family} is a discrete latent ${why}; avi sums out only Bernoulli and Categorical latents with one value per element of the outermost plate holding the data (a score-function estimator for other discrete latents is not implemented)`;
+  if (family !== 'Bernoulli' && family !== 'Categorical') return refuse('of an unsupported family');
+  if (plate === undefined || node.plates[0] !== plate || node.plates.length !== 1)
+    return refuse('outside the outermost plate holding the data, or in a nested plate');
+  const s = bound.shapes[name];
+  if (s.event.length > 0 || s.batch.length !== 1)
+    return refuse('with more than one value per element');
+  const outside = descendants(g, name).find((d) => g.nodes[d].plates[0] !== plate);
+  if (outside) return refuse(`that ${outside}, outside its plate, depends on`);
+  return { name, family };
+}
+
 /** avi's plan for the model, or the reasons it does not apply. */
 export function planAvi(
   bound: BoundModel,
@@ -196,6 +239,7 @@ export function planAvi(
   const plate = outerPlate(bound);
   const N = plate ? (bound.sizes[g.plates[plate].size] as number) : 1;
   const latents: AviLatent[] = [];
+  const enumerated: AviDiscrete[] = [];
   for (const name of g.order) {
     const node = g.nodes[name];
     if (node.kind !== 'stochastic') continue;
@@ -211,6 +255,12 @@ export function planAvi(
       continue;
     }
     if (obs?.kind !== 'latent') continue;
+    if (DISTRIBUTIONS[node.distribution].discrete) {
+      const why = enumerable(bound, name, plate);
+      if (typeof why === 'string') reasons.push(reasonAt(bound, name, why));
+      else enumerated.push(why);
+      continue;
+    }
     const support = supportOf(bound, name);
     if (
       support !== 'real' &&
@@ -263,5 +313,8 @@ export function planAvi(
   const noMinibatch = ragged
     ? `the plate ${g.plates[plate as string].index} in ${g.plates[plate as string].size} holds a ragged plate, whose minibatches avi does not bind yet`
     : rd.why;
-  return { ok: true, plan: { latents, params, nets, plate, N, rowData: rd.rows, noMinibatch } };
+  return {
+    ok: true,
+    plan: { latents, enumerated, params, nets, plate, N, rowData: rd.rows, noMinibatch },
+  };
 }

@@ -10,6 +10,7 @@
 // moments of float32 draws).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../distributions/rng.js';
+import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward } from './bijectors.js';
 import { locScale } from './guide.js';
@@ -29,6 +30,8 @@ const FAMILY: Record<AviLatent['support'], string> = {
   simplex: 'StickBreakingNormal',
 };
 
+const wholePlate = (N: number): number[] => Array.from({ length: N }, (_, i) => i);
+
 export function latentResults(
   model: AviModel,
   state: AviState,
@@ -40,8 +43,9 @@ export function latentResults(
     const shape = [...l.batch, ...l.event];
     const ushape = [...l.batch, ...l.uevent];
     const [loc, sigma] = tf.tidy(() => {
-      const idx = model.plan.plate === undefined ? undefined : tf.range(0, N, 1, 'int32');
-      const { inputs } = model.blockEnv(idx);
+      const rows = model.plan.plate === undefined ? undefined : wholePlate(N);
+      const idx = rows && tf.tensor1d(rows, 'int32');
+      const { inputs } = model.blockEnv(rows);
       const q = locScale(l, state.record, l.local ? idx : undefined, inputs.get(l.name));
       // a clone: a free latent's loc is the variable itself
       return [tf.clone(q.loc), tf.exp(q.logScale)];
@@ -74,6 +78,63 @@ export function latentResults(
       sd: new ResultArray(std, shape),
     };
   }
+  Object.assign(out, discreteResults(model, state, rng));
+  return out;
+}
+
+/** Draws of the continuous latents behind the summed-out latents' posterior probabilities. */
+export const DISCRETE_DRAWS = 20;
+
+/**
+ * A summed-out discrete latent's posterior per element: P(c_i = k | x) ≈ the mean over draws of
+ * q of the normalised joint-state weights softmax_s w_i^(s) (model.ts), marginalised over the
+ * other enumerated latents' states; exact when no continuous latent is drawn. Blocks of B.
+ */
+function discreteResults(
+  model: AviModel,
+  state: AviState,
+  rng: Rng,
+): Record<string, LatentPosterior> {
+  const en = model.plan.enumerated;
+  if (en.length === 0) return {};
+  const N = model.plan.N;
+  const S = model.plan.latents.length > 0 ? DISCRETE_DRAWS : 1;
+  const B = model.plan.noMinibatch ? N : Math.max(1, Math.min(N, Math.floor((1 << 16) / S)));
+  let probs: Float64Array[] = [];
+  let cards: readonly number[] = [];
+  for (let start = 0; start < N; start += B) {
+    const rows = Array.from({ length: Math.min(B, N - start) }, (_, i) => start + i);
+    let states: readonly (readonly number[])[] = [];
+    const r = tf.tidy(() => {
+      const t = model.terms(rows, state.record, state.modelEnv(), S, rng);
+      states = t.states ?? [];
+      // [J, S, B] → normalised over J, averaged over S: [B, J]
+      return tf.mean(tf.softmax(tf.transpose(t.logStates as tf.Tensor, [1, 2, 0])), 0);
+    });
+    const rv = r.dataSync();
+    r.dispose();
+    if (probs.length === 0) {
+      cards = model.cardinalities();
+      probs = cards.map((K) => new Float64Array(N * K));
+    }
+    const J = states.length;
+    rows.forEach((row, b) => {
+      states.forEach((st, s) => {
+        en.forEach((_, j) => {
+          probs[j][row * cards[j] + st[j]] += rv[b * J + s];
+        });
+      });
+    });
+  }
+  const out: Record<string, LatentPosterior> = {};
+  en.forEach((d, j) => {
+    const shape = [N];
+    if (d.family === 'Bernoulli') {
+      const p1 = new Float64Array(N);
+      for (let i = 0; i < N; i++) p1[i] = probs[j][i * 2 + 1];
+      out[d.name] = bernoulliSummary(p1, shape);
+    } else out[d.name] = categoricalSummary(probs[j], shape, cards[j]);
+  });
   return out;
 }
 
@@ -94,9 +155,8 @@ function monteCarlo(
     let bounds: { lo: tf.Tensor; hi: tf.Tensor } | undefined;
     if (l.support === 'interval') {
       const p = model.planFor(model.plan.N);
-      const idx =
-        model.plan.plate === undefined ? undefined : tf.range(0, model.plan.N, 1, 'int32');
-      bounds = model.bounds(p, l, { ...state.modelEnv(), ...model.blockEnv(idx).env });
+      const rows = model.plan.plate === undefined ? undefined : wholePlate(model.plan.N);
+      bounds = model.bounds(p, l, { ...state.modelEnv(), ...model.blockEnv(rows).env });
     }
     return bijectForward(l.support, u, bounds).x;
   });

@@ -3,7 +3,7 @@
 //   log p(x) = Σ_i log N(x_i; 0, √(1 + s²)).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
-import { FINAL_PARTICLES } from '../../../src/infer/avi/run.js';
+import { finalParticles } from '../../../src/infer/avi/run.js';
 import { normal, runAvi } from './helpers.js';
 
 const SOURCE = `model nn {
@@ -62,9 +62,9 @@ describe('avi on a Normal–Normal plate', () => {
     // Adam's last steps have size lr·lrDecay = 1.5e-3 per coordinate; a relu encoder fitting the
     // line x ↦ x/(1 + s²) and noise of that size leave a KL of order (step/σ)² per element ≪ 0.02
     expect(meanKl).toBeLessThan(0.02);
-    // the final estimates average FINAL_PARTICLES draws: 4 sd of that mean, plus float32 rounding
+    // the final estimates average finalParticles(N, 20) draws: 4 sd of that mean, plus float32 rounding
     // of sums of N terms of size ~1 (N · 2⁻²³ · 10 ≪ 1e-3)
-    const tol = 4 * Math.sqrt(varLogW / FINAL_PARTICLES) + 1e-3;
+    const tol = 4 * Math.sqrt(varLogW / finalParticles(N, 20)) + 1e-3;
     const elbo = r.elbo?.[r.elbo.length - 1] as number;
     const iw = r.logEvidence as number;
     expect(elbo).toBeLessThanOrEqual(logEvidence + tol);

@@ -1,0 +1,140 @@
+// The wasm kernels src/backend wraps (BatchMatMul with transposes or a batched A, Tile along
+// contiguous blocks) against float64 references written here, on random shapes (fast-check).
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/index.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** Deterministic values in [−1, 1) (float32-exact multiples of 1/64). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s >>> 8) % 128) / 64 - 1;
+  }
+  return out;
+}
+
+/** C[b] = op(A[b]) op(B[b or 0]) in float64; A [batch, m, k] (or [batch, k, m] transposed). */
+function matMul64(
+  a: Float32Array,
+  b: Float32Array,
+  batch: number,
+  bBatched: boolean,
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+): Float64Array {
+  const out = new Float64Array(batch * m * n);
+  for (let q = 0; q < batch; q++)
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let l = 0; l < k; l++) {
+          const av = a[q * m * k + (tA ? l * m + i : i * k + l)];
+          const bq = bBatched ? q : 0;
+          const bv = b[bq * k * n + (tB ? j * k + l : l * n + j)];
+          s += av * bv;
+        }
+        out[q * m * n + i * n + j] = s;
+      }
+  return out;
+}
+
+describe('wasm kernels wrapped by src/backend', () => {
+  it('matMul with transposes and batches equals the float64 product', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          bBatched: fc.boolean(),
+          m: fc.integer({ min: 1, max: 9 }),
+          k: fc.integer({ min: 1, max: 40 }),
+          n: fc.integer({ min: 1, max: 9 }),
+          tA: fc.boolean(),
+          tB: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1000 }),
+        }),
+        ({ batch, bBatched, m, k, n, tA, tB, seed }) => {
+          const before = tf.memory().numTensors;
+          const av = values(batch * m * k, seed);
+          const bv = values((bBatched ? batch : 1) * k * n, seed + 1);
+          const got = tf.tidy(() => {
+            const A = tf.tensor(av, [batch, tA ? k : m, tA ? m : k]);
+            const Bs = tf.tensor(
+              bv,
+              bBatched ? [batch, tB ? n : k, tB ? k : n] : [tB ? n : k, tB ? k : n],
+            );
+            return tf.matMul(A, Bs, tA, tB);
+          });
+          expect(got.shape).toEqual([batch, m, n]);
+          const g = got.dataSync();
+          got.dispose();
+          const ref = matMul64(av, bv, batch, bBatched, m, k, n, tA, tB);
+          // entries are sums of k products of multiples of 1/64 below 1: exact in float32 up to k·2⁻¹²
+          for (let i = 0; i < ref.length; i++) expect(Math.abs(g[i] - ref[i])).toBeLessThan(1e-5);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+
+  it('a batched A times a plain B keeps the broadcast shape', () => {
+    const a = tf.ones([2, 3, 4, 5]);
+    const b = tf.ones([5, 6]);
+    const c = tf.matMul(a, b);
+    expect(c.shape).toEqual([2, 3, 4, 6]);
+    expect(c.dataSync().every((v) => v === 5)).toBe(true);
+    tf.dispose([a, b, c]);
+  });
+
+  it('tile equals repeating the array along each axis', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
+        fc.integer({ min: 1, max: 130 }),
+        fc.boolean(),
+        (lead, repsAll, inner, int) => {
+          const shape = [...lead, inner];
+          const reps = [...repsAll.slice(0, lead.length), inner > 64 ? 1 : 2];
+          const n = shape.reduce((p, d) => p * d, 1);
+          const v = values(n, n);
+          const x = int
+            ? tf.tensor(
+                Int32Array.from(v, (t) => t * 64),
+                shape,
+                'int32',
+              )
+            : tf.tensor(v, shape);
+          const got = tf.tile(x, reps);
+          const outShape = shape.map((d, a) => d * reps[a]);
+          expect(got.shape).toEqual(outShape);
+          const g = got.dataSync();
+          const xs = x.dataSync();
+          // out[i_0, …, i_r] = x[i_0 mod d_0, …, i_r mod d_r], row-major
+          const idx = new Array<number>(outShape.length).fill(0);
+          for (let o = 0; o < g.length; o++) {
+            let s = 0;
+            for (let a = 0; a < shape.length; a++) s = s * shape[a] + (idx[a] % shape[a]);
+            expect(g[o]).toBe(xs[s]);
+            for (let a = outShape.length - 1; a >= 0; a--) {
+              if (++idx[a] < outShape[a]) break;
+              idx[a] = 0;
+            }
+          }
+          tf.dispose([x, got]);
+        },
+      ),
+      { numRuns: 40, seed: 3 },
+    );
+  });
+});
