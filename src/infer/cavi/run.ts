@@ -158,6 +158,8 @@ export class Cavi {
     seed: number,
     /** the learned params' current values (variational EM), as tensors */
     penv: Env = {},
+    /** evaluate mixture-selected children per component (selected.ts); false: row by row */
+    aggregate = true,
   ) {
     const rng = new Rng(seed);
     const learned = new Set(plan.params.map((p) => p.name));
@@ -170,7 +172,11 @@ export class Cavi {
       if (l.kind === 'discrete')
         this.qs.set(l.name, discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng));
     const byNode = new Map(plan.terms.map((t) => [t.node, t]));
-    for (const t of plan.terms) this.terms.push(new TermRt(t, ev, this.qs, penv));
+    // a term that reads a learned param is rebuilt and differentiated in θ (params.ts): row by row
+    for (const t of plan.terms)
+      this.terms.push(
+        new TermRt(t, ev, this.qs, penv, aggregate && !readsParams(ev.model, t.node, learned)),
+      );
     // a discrete latent with known arguments still has its own term (its prior)
     for (const l of plan.latents) {
       if (l.kind !== 'discrete' || byNode.has(l.name)) continue;
@@ -254,6 +260,13 @@ export class Cavi {
   private updateContinuous(q: ContinuousQ): void {
     const sums = q.eta0.map((e) => new Float64Array(e.length));
     for (const t of this.terms) {
+      const inc64 = t.increments64(q.name, this.qs);
+      if (inc64) {
+        inc64.forEach((b, i) => {
+          for (let j = 0; j < b.length; j++) sums[i][j] += b[j];
+        });
+        continue;
+      }
       const inc = t.increments(q.name, this.qs);
       inc.forEach((b, i) => {
         // one block per message block, except a one-hot message (one block of counts)
@@ -364,7 +377,7 @@ export class Cavi {
         const term = this.terms[i].term;
         s = tf.add(
           s,
-          termObjective((e) => new TermRt(term, this.ev, this.qs, e), this.qs, env),
+          termObjective((e) => new TermRt(term, this.ev, this.qs, e, false), this.qs, env),
         );
       }
       return s as tf.Scalar;
@@ -389,7 +402,7 @@ export class Cavi {
     }
     for (const i of this.paramTerms) {
       const old = this.terms[i];
-      const next = new TermRt(old.term, this.ev, this.qs, env);
+      const next = new TermRt(old.term, this.ev, this.qs, env, false);
       this.terms[i] = next;
       this.stale.delete(old);
       old.dispose();

@@ -242,9 +242,16 @@ class Svi {
     const q = f.c.qs.get(name) as ContinuousQ;
     const out = q.eta0.map((e) => Float64Array.from(e));
     for (const t of f.c.terms) {
+      const scale = this.inside(t.node.name) ? N / f.B : 1;
+      const inc64 = t.increments64(name, f.c.qs);
+      if (inc64) {
+        inc64.forEach((b, i) => {
+          for (let j = 0; j < b.length; j++) out[i][j] += scale * b[j];
+        });
+        continue;
+      }
       const inc = t.increments(name, f.c.qs);
       if (inc.length === 0) continue;
-      const scale = this.inside(t.node.name) ? N / f.B : 1;
       inc.forEach((b, i) => {
         const sums = new Float64Array(out[i].length);
         segmentSum64(b.value, b.at, b.size, sums);
