@@ -65,6 +65,9 @@ import { TermRt } from './terms.js';
  */
 export const DECREASE_TOLERANCE = 1e-6;
 
+/** a finite stand-in for ∞ in the magnitude of the discrete parts (updateDiscrete) */
+const BIG = 1e30;
+
 /** rows per block of the float64-finished segment sums */
 const BLOCK = 4096;
 
@@ -320,8 +323,10 @@ export class Cavi {
             lse,
           )
         : lse;
-      const d = tf.sub(scale ?? tf.zerosLike(lg), lg);
-      const m = tf.add(tf.sum(tf.mul(p, where(d)), 1), part);
+      // p · (scale − logits) with 0, not 0 · ∞, at an impossible state: the logits clamped
+      // from below and the difference from above (two passes; tf.where costs ~4 on wasm)
+      const d = tf.minimum(tf.sub(scale ?? 0, tf.maximum(lg, -BIG)), BIG);
+      const m = tf.add(tf.sum(tf.mul(p, d), 1), part);
       return [p, part, m];
     });
     q.q.dispose();

@@ -66,14 +66,15 @@ export interface Aggregated {
   /** the steps t_jp ((j, p) order), on the host and as a tensor [1, J, P] */
   readonly step: Float64Array;
   readonly steps: tf.Tensor;
-  /** T(x) per selector element: [M, J · P] ((j, p) order), and its absolute values */
-  readonly X: tf.Tensor;
-  readonly absX: tf.Tensor;
+  /**
+   * [T(x), 1, Σ_j log h(x_mj)] per selector element: [M, J · P + 2] ((j, p) order), so that ℓ is
+   * one matmul with [Gᵀ; Σ_j c; 1]; and its absolute values (for the magnitude)
+   */
+  readonly L: tf.Tensor;
+  readonly absL: tf.Tensor;
   /** [1, T(x)] in blocks of rows, zero-padded: [nb, blk, 1 + J · P] */
   readonly Xb: tf.Tensor;
   readonly blk: number;
-  /** Σ_j log h(x_mj): [M, 1] */
-  readonly h: tf.Tensor;
   /** the weighted sums qᵀ [1, T(X)] (float64, [S, 1 + J · P]) of the q they were computed at */
   last?: { q: tf.Tensor; sums: Float64Array };
 }
@@ -246,7 +247,9 @@ export function selectedChild(
         return tf.reshape(padded, [nb, blk, 1 + J * P]);
       }),
     );
-    const absX = keep(tf.abs(stats.X));
+    const L = keep(tf.tidy(() => tf.concat([stats.X, tf.ones([M, 1]), stats.h], 1)));
+    const absL = keep(tf.abs(L));
+    tf.dispose([stats.X, stats.h]);
     states.dispose();
     return {
       M,
@@ -259,11 +262,10 @@ export function selectedChild(
       basis,
       step: Float64Array.from(step),
       steps,
-      X: stats.X,
-      absX,
+      L,
+      absL,
       Xb,
       blk,
-      h: stats.h,
     };
   } catch {
     // an expression the per-component layout cannot evaluate: the row-by-row path takes it
@@ -352,9 +354,8 @@ export function disposeAggregated(a: Aggregated): void {
     ...Object.values(a.values),
     ...a.basis.flat(),
     a.steps,
-    a.X,
-    a.absX,
+    a.L,
+    a.absL,
     a.Xb,
-    a.h,
   ]);
 }

@@ -403,13 +403,19 @@ export class TermRt {
           [this.S, -1],
         ),
       );
-      const l = tf.add(tf.add(tf.matMul(a.X, Gt), tf.sum(c, 1)), a.h);
+      const cs = tf.reshape(tf.sum(c, 1), [1, this.S]);
+      const l = tf.matMul(a.L, tf.concat([Gt, cs, tf.ones([1, this.S])], 0));
       // the magnitude of the pieces per element, bounded over the states (its weighted sum over
       // s is then the element's): |T(x_m)| · max_s |G_s| + max_s Σ_j |c_sj| + |Σ_j log h|
-      const scale = tf.add(
-        tf.add(tf.matMul(a.absX, tf.max(tf.abs(Gt), 1, true)), tf.max(tf.sum(tf.abs(c), 1))),
-        tf.abs(a.h),
+      const big = tf.concat(
+        [
+          tf.max(tf.abs(Gt), 1, true),
+          tf.reshape(tf.max(tf.sum(tf.abs(c), 1)), [1, 1]),
+          tf.ones([1, 1]),
+        ],
+        0,
       );
+      const scale = tf.matMul(a.absL, big);
       return { l, scale };
     });
   }
