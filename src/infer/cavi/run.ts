@@ -53,6 +53,7 @@ import {
   type Q,
   setEta,
 } from './state.js';
+import { outerSplit } from './split.js';
 import { TermRt } from './terms.js';
 
 /**
@@ -136,6 +137,75 @@ function statesOf(name: string, ev: ExprEvaluator, qs: ReadonlyMap<string, Q>): 
   return s[s.length - 1];
 }
 
+/**
+ * A global Dirichlet factor's random start, as scikit-learn's batch LDA starts λ: every
+ * concentration an independent Gamma(100, rate 100) draw (mean 1, sd 0.1; seeded). With the
+ * local factors fitted to it first, the components differ from the first sweep on.
+ */
+function randomDirichlet(q: ContinuousQ, rng: Rng): void {
+  if (q.family !== 'Dirichlet') throw new Error(`cavi: random start of ${q.name} (${q.family})`);
+  const g = tf.randomGamma([q.M * q.K], 100, 100, 'float32', rng.nextSeed());
+  const lam = g.dataSync();
+  g.dispose();
+  // the Dirichlet's natural parameters are the concentrations − 1
+  setEta(q, [Float64Array.from(lam, (v) => v - 1)]);
+}
+
+/**
+ * The local factors have converged when, for every element of every local continuous factor,
+ * the mean absolute change of its parameters in one local round is below this: scikit-learn's
+ * `mean_change_tol` of its per-document E-step (LatentDirichletAllocation, default 1e-3).
+ */
+const LOCAL_CHANGE = 1e-3;
+
+/** max over elements of the mean |Δη| over the element's entries (K for a Dirichlet). */
+function maxMeanChange(before: Float64Array[], after: Float64Array[], K: number): number {
+  let worst = 0;
+  const a = after[0];
+  const b = before[0];
+  for (let m = 0; m < a.length / K; m++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.abs(a[m * K + k] - b[m * K + k]);
+    worst = Math.max(worst, s / K);
+  }
+  for (let i = 1; i < after.length; i++)
+    for (let j = 0; j < after[i].length; j++)
+      worst = Math.max(worst, Math.abs(after[i][j] - before[i][j]));
+  return worst;
+}
+
+/**
+ * The local/global schedule of batch cavi, when the model splits at its outermost plate
+ * (split.ts) into local latents with a discrete one (LDA's θ_d, z_dn) and global Dirichlet
+ * factors (β): the globals start random, the discrete locals uniform, and each sweep fits the
+ * local factors to convergence (rounds of continuous then discrete local updates, at most
+ * `localIters`) before one update of the globals — scikit-learn's batch variational Bayes for
+ * LDA (Hoffman, Blei & Bach 2010 with the whole corpus as the batch). Otherwise undefined: one
+ * update of every factor per sweep from random responsibilities.
+ */
+export function localSchedule(
+  bound: BoundModel,
+  plan: CaviPlan,
+): { locals: CaviLatent[]; globals: string[] } | undefined {
+  const split = outerSplit(bound, plan);
+  if (typeof split === 'string' || split.globals.length === 0) return undefined;
+  const byName = new Map(plan.latents.map((l) => [l.name, l]));
+  const locals = split.locals.map((n) => byName.get(n) as CaviLatent);
+  const dirichlet = split.globals.every((n) => {
+    const l = byName.get(n);
+    return l?.kind === 'continuous' && l.family === 'Dirichlet';
+  });
+  if (!dirichlet || !locals.some((l) => l.kind === 'discrete')) return undefined;
+  // continuous locals first: from uniform responsibilities they carry no information yet
+  return {
+    locals: [
+      ...locals.filter((l) => l.kind === 'continuous'),
+      ...locals.filter((l) => l.kind === 'discrete'),
+    ],
+    globals: [...split.globals],
+  };
+}
+
 export class Cavi {
   readonly qs = new Map<string, Q>();
   readonly terms: TermRt[] = [];
@@ -163,6 +233,11 @@ export class Cavi {
     penv: Env = {},
     /** evaluate mixture-selected children per component (selected.ts); false: row by row */
     aggregate = true,
+    /**
+     * the local/global schedule's start (runCavi): these global Dirichlet factors at random
+     * concentrations, these discrete factors uniform (instead of random responsibilities)
+     */
+    start: { readonly random?: readonly string[]; readonly uniform?: readonly string[] } = {},
   ) {
     const rng = new Rng(seed);
     const learned = new Set(plan.params.map((p) => p.name));
@@ -171,9 +246,17 @@ export class Cavi {
         this.qs.set(l.name, continuousQ(l, ev, penv));
         if (readsParams(ev.model, l.name, learned)) this.paramLatents.push(l);
       }
+    for (const name of start.random ?? []) randomDirichlet(this.qs.get(name) as ContinuousQ, rng);
     for (const l of plan.latents)
-      if (l.kind === 'discrete')
-        this.qs.set(l.name, discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng));
+      if (l.kind === 'discrete') {
+        const q = discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng);
+        if (start.uniform?.includes(l.name)) {
+          const u = pinned(q.pin, tf.fill([q.M, q.S], 1 / q.S));
+          q.q.dispose();
+          q.q = u;
+        }
+        this.qs.set(l.name, q);
+      }
     const byNode = new Map(plan.terms.map((t) => [t.node, t]));
     // a term that reads a learned param is rebuilt and differentiated in θ (params.ts): row by row
     for (const t of plan.terms)
@@ -464,18 +547,27 @@ export async function runCavi(
         )
       : undefined;
   const ev = new ExprEvaluator(params ? params.withValues(bound) : bound);
+  const schedule = params ? undefined : localSchedule(bound, plan);
   let c: Cavi | undefined;
   try {
-    c = new Cavi(plan, ev, options.seed, params?.env);
+    c = new Cavi(plan, ev, options.seed, params?.env, true, {
+      random: schedule?.globals,
+      uniform: schedule?.locals.filter((l) => l.kind === 'discrete').map((l) => l.name),
+    });
     const trace: number[] = [];
     let converged = false;
     let t = 0;
     let current = c.elbo();
     while (t < options.iters) {
       t++;
-      // the linear-Gaussian blocks' joint factors first, then the others (plan order)
-      for (const b of plan.linear) c.update(b.latent);
-      for (const l of plan.latents) c.update(l.name);
+      if (schedule) {
+        localRounds(c, schedule.locals, options.rounds);
+        for (const g of schedule.globals) c.update(g);
+      } else {
+        // the linear-Gaussian blocks' joint factors first, then the others (plan order)
+        for (const b of plan.linear) c.update(b.latent);
+        for (const l of plan.latents) c.update(l.name);
+      }
       const next = c.refresh();
       if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
         options.onWarning?.({
@@ -527,6 +619,24 @@ export async function runCavi(
     params?.dispose();
     ev.dispose();
   }
+}
+
+/**
+ * Fit the local factors to the globals: rounds of one update of each (continuous, then
+ * discrete), until the continuous ones move by less than LOCAL_CHANGE or `max` rounds.
+ */
+function localRounds(c: Cavi, locals: readonly CaviLatent[], max: number): number {
+  const watched = locals
+    .filter((l) => l.kind === 'continuous')
+    .map((l) => c.qs.get(l.name) as ContinuousQ);
+  for (let round = 1; round <= max; round++) {
+    const before = watched.map((q) => q.eta);
+    for (const l of locals) c.update(l.name);
+    // setEta replaces η (never in place), so `before` holds the previous round's
+    const moved = watched.some((q, i) => maxMeanChange(before[i], q.eta, q.K) >= LOCAL_CHANGE);
+    if (!moved || watched.length === 0) return round;
+  }
+  return max;
 }
 
 /** Each latent's variational factor as DESIGN.md §5 reports it (model order, ragged axes kept). */

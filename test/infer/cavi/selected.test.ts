@@ -12,7 +12,7 @@ import { initBackend } from '../../../src/backend/index.js';
 import { ExprEvaluator } from '../../../src/compile/evaluator.js';
 import type { DataInput } from '../../../src/graph/bound.js';
 import { planCavi } from '../../../src/infer/cavi/plan.js';
-import { Cavi, segmentSum64 } from '../../../src/infer/cavi/run.js';
+import { Cavi, localSchedule, segmentSum64 } from '../../../src/infer/cavi/run.js';
 import type { ContinuousQ } from '../../../src/infer/cavi/state.js';
 import { boundModel } from '../../support/models.js';
 import { prng } from '../../support/prng.js';
@@ -174,4 +174,37 @@ describe('mixture-selected children per component equal the row-by-row evaluatio
       );
     });
   }
+});
+
+describe("batch cavi's local/global schedule (run.ts localSchedule)", () => {
+  it('LDA: θ and z local (θ first), β global; a mixture with Normal globals keeps the plain sweep', () => {
+    const lda = boundModel(
+      `model lda {
+        size K
+        size V
+        size D
+        size N[D]
+        hyper alpha: real(0,) = 0.1
+        hyper eta: real(0,) = 0.01
+        plate k in K { beta[k] ~ Dirichlet(rep(eta, V)) }
+        plate d in D {
+          theta[d] ~ Dirichlet(rep(alpha, K))
+          plate n in N[d] {
+            z[d, n] ~ Categorical(theta[d])
+            w[d, n] ~ Categorical(beta[z[d, n]])
+          }
+        }
+      }`,
+      { K: 2, V: 3, D: 2, N: [2, 1], w: [[0, 1], [2]] },
+    );
+    const p = planCavi(lda);
+    if (!p.ok) throw new Error('cavi does not apply');
+    const s = localSchedule(lda, p.plan);
+    expect(s?.locals.map((l) => l.name)).toEqual(['theta', 'z']);
+    expect(s?.globals).toEqual(['beta']);
+    const gmm = boundModel(CASES[0].source, CASES[0].data(prng(1), 5, 2));
+    const q = planCavi(gmm);
+    if (!q.ok) throw new Error('cavi does not apply');
+    expect(localSchedule(gmm, q.plan)).toBeUndefined();
+  });
 });
