@@ -40,6 +40,7 @@ import {
   termObjective,
 } from './params.js';
 import type { CaviLatent, CaviPlan, CaviTerm } from './plan.js';
+import { outerSplit } from './split.js';
 import {
   type ContinuousQ,
   continuousQ,
@@ -53,7 +54,6 @@ import {
   type Q,
   setEta,
 } from './state.js';
-import { outerSplit } from './split.js';
 import { TermRt } from './terms.js';
 
 /**
