@@ -206,6 +206,15 @@ export function localSchedule(
   };
 }
 
+/** A copy of the variational state (Cavi.snapshot): η per continuous factor, q per discrete. */
+interface Snapshot {
+  readonly qs: Map<string, Float64Array[] | tf.Tensor>;
+  readonly parts: Map<string, number>;
+  readonly scales: Map<string, number>;
+  readonly stale: Set<TermRt>;
+  readonly staleGroups: Set<string>;
+}
+
 export class Cavi {
   readonly qs = new Map<string, Q>();
   readonly terms: TermRt[] = [];
@@ -425,6 +434,59 @@ export class Cavi {
     this.staleGroups.delete(q.name);
   }
 
+  /** The factors and ELBO parts, to go back to (restore) or drop (release). */
+  snapshot(): Snapshot {
+    const qs = new Map<string, Float64Array[] | tf.Tensor>();
+    for (const [name, q] of this.qs) qs.set(name, q.kind === 'continuous' ? q.eta : tf.clone(q.q));
+    return {
+      qs,
+      parts: new Map(this.parts),
+      scales: new Map(this.scales),
+      stale: new Set(this.stale),
+      staleGroups: new Set(this.staleGroups),
+    };
+  }
+
+  restore(s: Snapshot): void {
+    for (const [name, v] of s.qs) {
+      const q = this.qs.get(name) as Q;
+      // setEta never mutates η in place, so the saved arrays are the old values
+      if (q.kind === 'continuous') setEta(q, v as Float64Array[]);
+      else {
+        q.q.dispose();
+        q.q = v as tf.Tensor;
+      }
+    }
+    for (const [from, to] of [
+      [s.parts, this.parts],
+      [s.scales, this.scales],
+    ] as const) {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    }
+    this.stale.clear();
+    for (const t of s.stale) this.stale.add(t);
+    this.staleGroups.clear();
+    for (const g of s.staleGroups) this.staleGroups.add(g);
+  }
+
+  release(s: Snapshot): void {
+    for (const v of s.qs.values()) if (v instanceof tf.Tensor) v.dispose();
+  }
+
+  /** Restart the discrete locals at uniform responsibilities (the schedule's cold start). */
+  restartLocals(locals: readonly CaviLatent[]): void {
+    for (const l of locals) {
+      const q = this.qs.get(l.name) as Q;
+      if (q.kind !== 'discrete') continue;
+      const u = pinned(q.pin, tf.fill([q.M, q.S], 1 / q.S));
+      q.q.dispose();
+      q.q = u;
+      // the parts of the terms it weights (its group's) are out of date
+      this.staleGroups.add(q.name);
+    }
+  }
+
   /** Update one latent; mark the ELBO parts that depend on it out of date. */
   update(name: string): void {
     const block = this.blocks.get(name);
@@ -558,12 +620,27 @@ export async function runCavi(
     let converged = false;
     let t = 0;
     let current = c.elbo();
+    let restarting = schedule !== undefined;
     while (t < options.iters) {
       t++;
-      if (schedule) {
+      if (schedule && restarting) {
+        // a restart of the local factors is not a coordinate step: kept only if the sweep's
+        // ELBO did not decrease; else the state goes back and the sweep is run warm, as every
+        // later one
+        const saved = c.snapshot();
+        c.restartLocals(schedule.locals);
         localRounds(c, schedule.locals, options.rounds);
         for (const g of schedule.globals) c.update(g);
-      } else {
+        if (c.refresh() >= current) c.release(saved);
+        else {
+          c.restore(saved);
+          restarting = false;
+        }
+      }
+      if (schedule && !restarting) {
+        localRounds(c, schedule.locals, options.rounds);
+        for (const g of schedule.globals) c.update(g);
+      } else if (!schedule) {
         // the linear-Gaussian blocks' joint factors first, then the others (plan order)
         for (const b of plan.linear) c.update(b.latent);
         for (const l of plan.latents) c.update(l.name);
