@@ -623,24 +623,26 @@ export async function runCavi(
     let restarting = schedule !== undefined;
     while (t < options.iters) {
       t++;
-      if (schedule && restarting) {
-        // a restart of the local factors is not a coordinate step: kept only if the sweep's
-        // ELBO did not decrease; else the state goes back and the sweep is run warm, as every
-        // later one
-        const saved = c.snapshot();
-        c.restartLocals(schedule.locals);
-        localRounds(c, schedule.locals, options.rounds);
-        for (const g of schedule.globals) c.update(g);
-        if (c.refresh() >= current) c.release(saved);
-        else {
-          c.restore(saved);
-          restarting = false;
+      if (schedule) {
+        // the globals fitted to the previous sweep's locals (the first sweep fits the locals to
+        // the random start): the sweep then ends with a discrete update, whose ELBO part is
+        // current, so no pass is spent refreshing it
+        if (t > 1) for (const g of schedule.globals) c.update(g);
+        if (restarting) {
+          // a restart of the local factors is not a coordinate step: kept only if the sweep's
+          // ELBO did not decrease; else the state goes back and the sweep (and every later
+          // one) runs warm
+          const saved = c.snapshot();
+          c.restartLocals(schedule.locals);
+          localRounds(c, schedule.locals, options.rounds);
+          if (c.refresh() >= current) c.release(saved);
+          else {
+            c.restore(saved);
+            restarting = false;
+          }
         }
-      }
-      if (schedule && !restarting) {
-        localRounds(c, schedule.locals, options.rounds);
-        for (const g of schedule.globals) c.update(g);
-      } else if (!schedule) {
+        if (!restarting) localRounds(c, schedule.locals, options.rounds);
+      } else {
         // the linear-Gaussian blocks' joint factors first, then the others (plan order)
         for (const b of plan.linear) c.update(b.latent);
         for (const l of plan.latents) c.update(l.name);
