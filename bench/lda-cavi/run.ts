@@ -4,11 +4,12 @@
 // (and gensim's batch LdaModel when Debian's python3-gensim is installed), in one run.
 //   plato    infer(model, { data: { V, D, N, w }, engine: 'cavi', iters, tol: 1e-300, seed: 0 }):
 //            examples/lda/lda.plato, the documents as the nested token arrays JSON.parse gives
-//            (binding 700k tokens is inside the timer); exactly `iters` sweeps, each one
-//            φ, γ, λ update (Blei et al. 2003) plus the ELBO;
+//            (binding 700k tokens is inside the timer); exactly `iters` sweeps, each the λ
+//            update and up to 3 rounds of φ, γ updates (cavi's local/global schedule,
+//            docs/engines/cavi.md) plus the ELBO;
 //   sklearn  LatentDirichletAllocation(learning_method='batch', max_iter=20, same K and priors),
 //            whose iteration is an E-step run to convergence per document (≤ 100 inner γ
-//            updates) plus the λ update: more work per iteration than one CAVI sweep;
+//            updates) plus the λ update;
 //   gensim   LdaModel(update_every=0: batch VB, 5 passes), when importable.
 // Metrics: seconds per iteration = a run's wall time / its iterations (Plato's includes binding
 // and its set-up; the median sweep alone is printed too), and the training perplexity

@@ -60,6 +60,26 @@ export class ExprEvaluator implements LowerScope {
     return toNodeLayout(value, m, this.model.shapes[at].batch, valueShape, `'${at}'`);
   }
 
+  /**
+   * `expr` as inLayout, but broadcast to `batch` (the node's batch with some plate axes set to
+   * 1) — or undefined when the value varies along a plate axis where `batch` has 1: a value
+   * whose plate axis keeps size 1 is the same for every element along it (broadcasting), so the
+   * caller may evaluate it once per remaining element (cavi's mixtures: per component and
+   * column, not per data row).
+   */
+  inSubLayout(
+    expr: Expr,
+    at: string,
+    env: Env,
+    batch: readonly number[],
+    valueShape: readonly number[],
+  ): tf.Tensor | undefined {
+    const { value, m } = this.raw(expr, at, env);
+    if (value.rank < 1 + m || batch.length !== m) return undefined;
+    for (let a = 0; a < m; a++) if (batch[a] === 1 && value.shape[1 + a] !== 1) return undefined;
+    return toNodeLayout(value, m, batch, valueShape, `'${at}'`);
+  }
+
   /** The value shape of `expr` in the plate context of `at` (its own axes beyond the plates). */
   valueShape(expr: Expr, at: string, env: Env): number[] {
     const { value, m } = this.raw(expr, at, env);

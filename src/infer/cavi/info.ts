@@ -59,6 +59,13 @@ export const caviInfo = {
       help: "stochastic VI: at most this many sweeps of a minibatch's local latents (they stop earlier at --tol)",
     },
     {
+      name: 'rounds',
+      type: 'int',
+      default: 3,
+      minimum: 1,
+      help: "batch cavi's local/global schedule (LDA): at most this many rounds of the local latents' updates (θ, z) before each update of the global Dirichlet factors (they stop earlier when every element moves by < 1e-3)",
+    },
+    {
       name: 'stream',
       type: 'string',
       default: '',

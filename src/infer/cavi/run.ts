@@ -40,6 +40,7 @@ import {
   termObjective,
 } from './params.js';
 import type { CaviLatent, CaviPlan, CaviTerm } from './plan.js';
+import { outerSplit } from './split.js';
 import {
   type ContinuousQ,
   continuousQ,
@@ -64,6 +65,9 @@ import { TermRt } from './terms.js';
  * much; the variational factors' own terms (−KL) are exact float64.
  */
 export const DECREASE_TOLERANCE = 1e-6;
+
+/** a finite stand-in for ∞ in the magnitude of the discrete parts (updateDiscrete) */
+const BIG = 1e30;
 
 /** rows per block of the float64-finished segment sums */
 const BLOCK = 4096;
@@ -133,6 +137,84 @@ function statesOf(name: string, ev: ExprEvaluator, qs: ReadonlyMap<string, Q>): 
   return s[s.length - 1];
 }
 
+/**
+ * A global Dirichlet factor's random start, as scikit-learn's batch LDA starts λ: every
+ * concentration an independent Gamma(100, rate 100) draw (mean 1, sd 0.1; seeded). With the
+ * local factors fitted to it first, the components differ from the first sweep on.
+ */
+function randomDirichlet(q: ContinuousQ, rng: Rng): void {
+  if (q.family !== 'Dirichlet') throw new Error(`cavi: random start of ${q.name} (${q.family})`);
+  const g = tf.randomGamma([q.M * q.K], 100, 100, 'float32', rng.nextSeed());
+  const lam = g.dataSync();
+  g.dispose();
+  // the Dirichlet's natural parameters are the concentrations − 1
+  setEta(q, [Float64Array.from(lam, (v) => v - 1)]);
+}
+
+/**
+ * The local factors have converged when, for every element of every local continuous factor,
+ * the mean absolute change of its parameters in one local round is below this: scikit-learn's
+ * `mean_change_tol` of its per-document E-step (LatentDirichletAllocation, default 1e-3).
+ */
+const LOCAL_CHANGE = 1e-3;
+
+/** max over elements of the mean |Δη| over the element's entries (K for a Dirichlet). */
+function maxMeanChange(before: Float64Array[], after: Float64Array[], K: number): number {
+  let worst = 0;
+  const a = after[0];
+  const b = before[0];
+  for (let m = 0; m < a.length / K; m++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.abs(a[m * K + k] - b[m * K + k]);
+    worst = Math.max(worst, s / K);
+  }
+  for (let i = 1; i < after.length; i++)
+    for (let j = 0; j < after[i].length; j++)
+      worst = Math.max(worst, Math.abs(after[i][j] - before[i][j]));
+  return worst;
+}
+
+/**
+ * The local/global schedule of batch cavi, when the model splits at its outermost plate
+ * (split.ts) into local latents with a discrete one (LDA's θ_d, z_dn) and global Dirichlet
+ * factors (β): the globals start random, the discrete locals uniform, and each sweep fits the
+ * local factors to convergence (rounds of continuous then discrete local updates, at most
+ * `localIters`) before one update of the globals — scikit-learn's batch variational Bayes for
+ * LDA (Hoffman, Blei & Bach 2010 with the whole corpus as the batch). Otherwise undefined: one
+ * update of every factor per sweep from random responsibilities.
+ */
+export function localSchedule(
+  bound: BoundModel,
+  plan: CaviPlan,
+): { locals: CaviLatent[]; globals: string[] } | undefined {
+  const split = outerSplit(bound, plan);
+  if (typeof split === 'string' || split.globals.length === 0) return undefined;
+  const byName = new Map(plan.latents.map((l) => [l.name, l]));
+  const locals = split.locals.map((n) => byName.get(n) as CaviLatent);
+  const dirichlet = split.globals.every((n) => {
+    const l = byName.get(n);
+    return l?.kind === 'continuous' && l.family === 'Dirichlet';
+  });
+  if (!dirichlet || !locals.some((l) => l.kind === 'discrete')) return undefined;
+  // continuous locals first: from uniform responsibilities they carry no information yet
+  return {
+    locals: [
+      ...locals.filter((l) => l.kind === 'continuous'),
+      ...locals.filter((l) => l.kind === 'discrete'),
+    ],
+    globals: [...split.globals],
+  };
+}
+
+/** A copy of the variational state (Cavi.snapshot): η per continuous factor, q per discrete. */
+interface Snapshot {
+  readonly qs: Map<string, Float64Array[] | tf.Tensor>;
+  readonly parts: Map<string, number>;
+  readonly scales: Map<string, number>;
+  readonly stale: Set<TermRt>;
+  readonly staleGroups: Set<string>;
+}
+
 export class Cavi {
   readonly qs = new Map<string, Q>();
   readonly terms: TermRt[] = [];
@@ -158,6 +240,13 @@ export class Cavi {
     seed: number,
     /** the learned params' current values (variational EM), as tensors */
     penv: Env = {},
+    /** evaluate mixture-selected children per component (selected.ts); false: row by row */
+    aggregate = true,
+    /**
+     * the local/global schedule's start (runCavi): these global Dirichlet factors at random
+     * concentrations, these discrete factors uniform (instead of random responsibilities)
+     */
+    start: { readonly random?: readonly string[]; readonly uniform?: readonly string[] } = {},
   ) {
     const rng = new Rng(seed);
     const learned = new Set(plan.params.map((p) => p.name));
@@ -166,11 +255,23 @@ export class Cavi {
         this.qs.set(l.name, continuousQ(l, ev, penv));
         if (readsParams(ev.model, l.name, learned)) this.paramLatents.push(l);
       }
+    for (const name of start.random ?? []) randomDirichlet(this.qs.get(name) as ContinuousQ, rng);
     for (const l of plan.latents)
-      if (l.kind === 'discrete')
-        this.qs.set(l.name, discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng));
+      if (l.kind === 'discrete') {
+        const q = discreteQ(l, statesOf(l.name, ev, this.qs), ev, rng);
+        if (start.uniform?.includes(l.name)) {
+          const u = pinned(q.pin, tf.fill([q.M, q.S], 1 / q.S));
+          q.q.dispose();
+          q.q = u;
+        }
+        this.qs.set(l.name, q);
+      }
     const byNode = new Map(plan.terms.map((t) => [t.node, t]));
-    for (const t of plan.terms) this.terms.push(new TermRt(t, ev, this.qs, penv));
+    // a term that reads a learned param is rebuilt and differentiated in θ (params.ts): row by row
+    for (const t of plan.terms)
+      this.terms.push(
+        new TermRt(t, ev, this.qs, penv, aggregate && !readsParams(ev.model, t.node, learned)),
+      );
     // a discrete latent with known arguments still has its own term (its prior)
     for (const l of plan.latents) {
       if (l.kind !== 'discrete' || byNode.has(l.name)) continue;
@@ -254,6 +355,13 @@ export class Cavi {
   private updateContinuous(q: ContinuousQ): void {
     const sums = q.eta0.map((e) => new Float64Array(e.length));
     for (const t of this.terms) {
+      const inc64 = t.increments64(q.name, this.qs);
+      if (inc64) {
+        inc64.forEach((b, i) => {
+          for (let j = 0; j < b.length; j++) sums[i][j] += b[j];
+        });
+        continue;
+      }
       const inc = t.increments(q.name, this.qs);
       inc.forEach((b, i) => {
         // one block per message block, except a one-hot message (one block of counts)
@@ -307,8 +415,10 @@ export class Cavi {
             lse,
           )
         : lse;
-      const d = tf.sub(scale ?? tf.zerosLike(lg), lg);
-      const m = tf.add(tf.sum(tf.mul(p, where(d)), 1), part);
+      // p · (scale − logits) with 0, not 0 · ∞, at an impossible state: the logits clamped
+      // from below and the difference from above (two passes; tf.where costs ~4 on wasm)
+      const d = tf.minimum(tf.sub(scale ?? 0, tf.maximum(lg, -BIG)), BIG);
+      const m = tf.add(tf.sum(tf.mul(p, d), 1), part);
       return [p, part, m];
     });
     q.q.dispose();
@@ -322,6 +432,59 @@ export class Cavi {
       this.scales.delete(t.node.name);
     }
     this.staleGroups.delete(q.name);
+  }
+
+  /** The factors and ELBO parts, to go back to (restore) or drop (release). */
+  snapshot(): Snapshot {
+    const qs = new Map<string, Float64Array[] | tf.Tensor>();
+    for (const [name, q] of this.qs) qs.set(name, q.kind === 'continuous' ? q.eta : tf.clone(q.q));
+    return {
+      qs,
+      parts: new Map(this.parts),
+      scales: new Map(this.scales),
+      stale: new Set(this.stale),
+      staleGroups: new Set(this.staleGroups),
+    };
+  }
+
+  restore(s: Snapshot): void {
+    for (const [name, v] of s.qs) {
+      const q = this.qs.get(name) as Q;
+      // setEta never mutates η in place, so the saved arrays are the old values
+      if (q.kind === 'continuous') setEta(q, v as Float64Array[]);
+      else {
+        q.q.dispose();
+        q.q = v as tf.Tensor;
+      }
+    }
+    for (const [from, to] of [
+      [s.parts, this.parts],
+      [s.scales, this.scales],
+    ] as const) {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    }
+    this.stale.clear();
+    for (const t of s.stale) this.stale.add(t);
+    this.staleGroups.clear();
+    for (const g of s.staleGroups) this.staleGroups.add(g);
+  }
+
+  release(s: Snapshot): void {
+    for (const v of s.qs.values()) if (v instanceof tf.Tensor) v.dispose();
+  }
+
+  /** Restart the discrete locals at uniform responsibilities (the schedule's cold start). */
+  restartLocals(locals: readonly CaviLatent[]): void {
+    for (const l of locals) {
+      const q = this.qs.get(l.name) as Q;
+      if (q.kind !== 'discrete') continue;
+      const u = pinned(q.pin, tf.fill([q.M, q.S], 1 / q.S));
+      q.q.dispose();
+      q.q = u;
+      // the parts of the terms it weights (its group's) are out of date
+      this.staleGroups.add(q.name);
+    }
   }
 
   /** Update one latent; mark the ELBO parts that depend on it out of date. */
@@ -364,7 +527,7 @@ export class Cavi {
         const term = this.terms[i].term;
         s = tf.add(
           s,
-          termObjective((e) => new TermRt(term, this.ev, this.qs, e), this.qs, env),
+          termObjective((e) => new TermRt(term, this.ev, this.qs, e, false), this.qs, env),
         );
       }
       return s as tf.Scalar;
@@ -389,7 +552,7 @@ export class Cavi {
     }
     for (const i of this.paramTerms) {
       const old = this.terms[i];
-      const next = new TermRt(old.term, this.ev, this.qs, env);
+      const next = new TermRt(old.term, this.ev, this.qs, env, false);
       this.terms[i] = next;
       this.stale.delete(old);
       old.dispose();
@@ -448,18 +611,44 @@ export async function runCavi(
         )
       : undefined;
   const ev = new ExprEvaluator(params ? params.withValues(bound) : bound);
+  const schedule = params ? undefined : localSchedule(bound, plan);
   let c: Cavi | undefined;
   try {
-    c = new Cavi(plan, ev, options.seed, params?.env);
+    c = new Cavi(plan, ev, options.seed, params?.env, true, {
+      random: schedule?.globals,
+      uniform: schedule?.locals.filter((l) => l.kind === 'discrete').map((l) => l.name),
+    });
     const trace: number[] = [];
     let converged = false;
     let t = 0;
     let current = c.elbo();
+    let restarting = schedule !== undefined;
     while (t < options.iters) {
       t++;
-      // the linear-Gaussian blocks' joint factors first, then the others (plan order)
-      for (const b of plan.linear) c.update(b.latent);
-      for (const l of plan.latents) c.update(l.name);
+      if (schedule) {
+        // the globals fitted to the previous sweep's locals (the first sweep fits the locals to
+        // the random start): the sweep then ends with a discrete update, whose ELBO part is
+        // current, so no pass is spent refreshing it
+        if (t > 1) for (const g of schedule.globals) c.update(g);
+        if (restarting) {
+          // a restart of the local factors is not a coordinate step: kept only if the sweep's
+          // ELBO did not decrease; else the state goes back and the sweep (and every later
+          // one) runs warm
+          const saved = c.snapshot();
+          c.restartLocals(schedule.locals);
+          localRounds(c, schedule.locals, options.rounds);
+          if (c.refresh() >= current) c.release(saved);
+          else {
+            c.restore(saved);
+            restarting = false;
+          }
+        }
+        if (!restarting) localRounds(c, schedule.locals, options.rounds);
+      } else {
+        // the linear-Gaussian blocks' joint factors first, then the others (plan order)
+        for (const b of plan.linear) c.update(b.latent);
+        for (const l of plan.latents) c.update(l.name);
+      }
       const next = c.refresh();
       if (next - current < -DECREASE_TOLERANCE * (Math.abs(current) + c.scale()))
         options.onWarning?.({
@@ -511,6 +700,24 @@ export async function runCavi(
     params?.dispose();
     ev.dispose();
   }
+}
+
+/**
+ * Fit the local factors to the globals: rounds of one update of each (continuous, then
+ * discrete), until the continuous ones move by less than LOCAL_CHANGE or `max` rounds.
+ */
+function localRounds(c: Cavi, locals: readonly CaviLatent[], max: number): number {
+  const watched = locals
+    .filter((l) => l.kind === 'continuous')
+    .map((l) => c.qs.get(l.name) as ContinuousQ);
+  for (let round = 1; round <= max; round++) {
+    const before = watched.map((q) => q.eta);
+    for (const l of locals) c.update(l.name);
+    // setEta replaces η (never in place), so `before` holds the previous round's
+    const moved = watched.some((q, i) => maxMeanChange(before[i], q.eta, q.K) >= LOCAL_CHANGE);
+    if (!moved || watched.length === 0) return round;
+  }
+  return max;
 }
 
 /** Each latent's variational factor as DESIGN.md §5 reports it (model order, ragged axes kept). */

@@ -35,67 +35,14 @@ import type { Posterior } from '../result.js';
 import type { caviInfo } from './info.js';
 import type { CaviPlan } from './plan.js';
 import { Cavi, segmentSum64, summaries } from './run.js';
+import { outerSplit, type SviSplit } from './split.js';
 import { type ContinuousQ, type DiscreteQ, negKl, type Q, setEta } from './state.js';
 
-/** The outermost plate and which latents are local to it. */
-export interface SviSplit {
-  readonly plate: string;
-  readonly globals: readonly string[];
-  readonly locals: readonly string[];
-}
-
-/** Split the latents at the top-level plate holding the observed data; a PlatoError if SVI cannot. */
+/** The outermost plate's split (split.ts), or a PlatoError saying why SVI cannot run. */
 export function sviSplit(bound: BoundModel, plan: CaviPlan): SviSplit {
-  const g = bound.graph;
-  const holding = new Set<string>();
-  for (const [name, o] of Object.entries(bound.observation)) {
-    const p = g.nodes[name].plates[0];
-    if (o.kind !== 'latent' && p !== undefined) holding.add(p);
-  }
-  const top = [...holding].filter((p) => g.plates[p].parent === undefined);
-  const plateText = (p: string) => `${g.plates[p].index} in ${g.plates[p].size}`;
-  if (top.length !== 1)
-    throw userError(
-      top.length === 0
-        ? 'cavi --batch-size (stochastic VI) needs the observed data in a plate (its outermost plate is subsampled): no observed node is in a plate'
-        : `cavi --batch-size (stochastic VI) subsamples one outermost plate, but observed nodes are in the plates ${top.map(plateText).join(' and ')}`,
-      'unsupported',
-    );
-  const plate = top[0];
-  // not combined yet: SVI's global step blends the natural parameters of conjugate factors only
-  if (plan.linear.length > 0)
-    throw userError(
-      `cavi --batch-size (stochastic VI): ${plan.linear[0].latent} has a joint linear-Gaussian factor (a regression); stochastic VI does not update those yet: run batch cavi (no --batch-size)`,
-      'unsupported',
-    );
-  if (plan.params.length > 0)
-    throw userError(
-      `cavi --batch-size (stochastic VI): param ${plan.params[0].name} would be learned by variational EM, which stochastic VI does not do yet: give its value in the data, or run batch cavi (no --batch-size)`,
-      'unsupported',
-    );
-  const inside = (n: string) => g.nodes[n].plates[0] === plate;
-  const globals: string[] = [];
-  const locals: string[] = [];
-  for (const l of plan.latents) {
-    if (inside(l.name)) locals.push(l.name);
-    else if (l.kind === 'discrete')
-      throw userError(
-        `cavi --batch-size: the discrete latent ${l.name} is outside the plate ${plateText(plate)}: stochastic VI updates only continuous global factors`,
-        'unsupported',
-      );
-    else globals.push(l.name);
-  }
-  for (const t of plan.terms) {
-    if (inside(t.node)) continue;
-    const reads = [...t.uses.map((u) => u.latent), ...(t.selector ? [t.selector.latent] : [])];
-    const local = reads.find((r) => locals.includes(r));
-    if (local)
-      throw userError(
-        `cavi --batch-size: ${t.node}, outside the plate ${plateText(plate)}, reads its local latent ${local}: stochastic VI needs the local latents read only inside the plate`,
-        'unsupported',
-      );
-  }
-  return { plate, globals, locals };
+  const s = outerSplit(bound, plan);
+  if (typeof s === 'string') throw userError(s, 'unsupported');
+  return s;
 }
 
 /** Where the plate's elements come from: the bound data, or a JSON-lines file. */
@@ -242,9 +189,16 @@ class Svi {
     const q = f.c.qs.get(name) as ContinuousQ;
     const out = q.eta0.map((e) => Float64Array.from(e));
     for (const t of f.c.terms) {
+      const scale = this.inside(t.node.name) ? N / f.B : 1;
+      const inc64 = t.increments64(name, f.c.qs);
+      if (inc64) {
+        inc64.forEach((b, i) => {
+          for (let j = 0; j < b.length; j++) out[i][j] += scale * b[j];
+        });
+        continue;
+      }
       const inc = t.increments(name, f.c.qs);
       if (inc.length === 0) continue;
-      const scale = this.inside(t.node.name) ? N / f.B : 1;
       inc.forEach((b, i) => {
         const sums = new Float64Array(out[i].length);
         segmentSum64(b.value, b.at, b.size, sums);

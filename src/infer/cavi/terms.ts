@@ -32,6 +32,14 @@ import type { StochasticNode } from '../../graph/ir.js';
 import { ancestors } from '../../graph/query.js';
 import { prod } from '../../util/shape.js';
 import type { CaviTerm, ParentUse } from './plan.js';
+import {
+  type Aggregated,
+  addMessages,
+  disposeAggregated,
+  selectedChild,
+  type UseRt,
+  weightedStats,
+} from './selected.js';
 import type { ContinuousQ, DiscreteQ, Q } from './state.js';
 
 /**
@@ -46,16 +54,6 @@ function gatherRows(t: tf.Tensor, at: tf.Tensor): tf.Tensor {
 function bcast(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
   const same = t.rank === shape.length && t.shape.every((d, i) => d === shape[i]);
   return same ? t : expandTo(t, shape);
-}
-
-interface UseRt {
-  readonly use: ParentUse;
-  /** the latent element each (state, row) reads: int32 [S · R] */
-  readonly seg: tf.Tensor;
-  /** c of a scaled or precision role: [S, R] */
-  readonly coef?: tf.Tensor;
-  /** log c, when c is not 1 everywhere (else the co-moments are the gathered ones) */
-  readonly logCoef?: tf.Tensor;
 }
 
 export class TermRt {
@@ -75,6 +73,10 @@ export class TermRt {
   private readonly x?: tf.Tensor;
   private readonly values: Record<string, tf.Tensor> = {};
   readonly uses: UseRt[] = [];
+  /** rows per state the messages are evaluated at: R, or J per component (aggregated) */
+  private rows = 0;
+  /** a mixture-selected child evaluated per (state, column) from weighted statistics */
+  private readonly agg?: Aggregated;
   /** log p per state for a term with no continuous latent: [S, B] (fixed) */
   private readonly fixed?: tf.Tensor;
   /**
@@ -95,6 +97,8 @@ export class TermRt {
     qs: ReadonlyMap<string, Q>,
     /** values of the learned params (variational EM: params.ts) */
     base: Env = {},
+    /** allow the per-component evaluation of a mixture (off for terms differentiated in θ) */
+    aggregate = true,
   ) {
     const model = ev.model;
     const node = model.graph.nodes[term.node] as StochasticNode;
@@ -122,6 +126,19 @@ export class TermRt {
     const toSR = (t: tf.Tensor, trail: number[] = []) =>
       tf.reshape(bcast(t, [S, ...t.shape.slice(1)]), [S, R, ...trail]);
     try {
+      const agg =
+        aggregate && term.selector && term.observed && term.uses.length > 0
+          ? selectedChild(term, node, ev, qs, wq as DiscreteQ, rowEvent)
+          : undefined;
+      if (agg) {
+        this.agg = agg;
+        this.rows = agg.J;
+        this.uses.push(...agg.uses);
+        Object.assign(this.values, agg.values);
+        this.ef = agg.ef;
+        return;
+      }
+      this.rows = R;
       if (term.selector) {
         this.wseg = tf.tidy(() => {
           const wn = wq as DiscreteQ;
@@ -236,7 +253,7 @@ export class TermRt {
   private gathered(u: UseRt, qs: ReadonlyMap<string, Q>): Moments {
     const lq = qs.get(u.use.latent) as ContinuousQ;
     return lq.moments.map((m) =>
-      tf.reshape(gatherRows(m, u.seg), [this.S, this.R, ...m.shape.slice(1)]),
+      tf.reshape(gatherRows(m, u.seg), [this.S, this.rows, ...m.shape.slice(1)]),
     );
   }
 
@@ -251,10 +268,13 @@ export class TermRt {
   }
 
   /** The message of this term's child family to the latent of use `u`, per state and row. */
-  private message(u: UseRt, qs: ReadonlyMap<string, Q>): ConjugateMessage {
+  private message(
+    u: UseRt,
+    qs: ReadonlyMap<string, Q>,
+    child: ChildStats = { value: this.x as tf.Tensor },
+  ): ConjugateMessage {
     const moments: Record<string, Moments> = {};
     for (const o of this.uses) if (o !== u) moments[o.use.arg] = this.coMoments(o, qs);
-    const child: ChildStats = { value: this.x as tf.Tensor };
     return (this.ef as ExpFamily).messageToParent!(u.use.arg, child, {
       values: this.values,
       moments,
@@ -273,6 +293,7 @@ export class TermRt {
     qs: ReadonlyMap<string, Q>,
   ): { value: tf.Tensor; at: tf.Tensor; size: number }[] {
     const out: { value: tf.Tensor; at: tf.Tensor; size: number }[] = [];
+    if (this.agg) return out; // increments64
     for (const u of this.uses) {
       if (u.use.latent !== latent) continue;
       const lq = qs.get(latent) as ContinuousQ;
@@ -318,6 +339,87 @@ export class TermRt {
     return out;
   }
 
+  /**
+   * A mixture-selected child's increments to `latent` summed per element in float64 (one block
+   * per natural-parameter block, as the latent's η), from the weighted statistics of the data
+   * (selected.ts); undefined for a term evaluated row by row (increments).
+   */
+  increments64(latent: string, qs: ReadonlyMap<string, Q>): Float64Array[] | undefined {
+    const a = this.agg;
+    if (!a) return undefined;
+    const lq = qs.get(latent) as ContinuousQ;
+    const out = lq.eta0.map((e) => new Float64Array(e.length));
+    const q = (qs.get(this.weightBy as string) as DiscreteQ).q;
+    for (const u of this.uses) {
+      if (u.use.latent !== latent) continue;
+      const sums = weightedStats(a, q);
+      const etas = a.basis.map((b) => {
+        const eta = tf.tidy(() => {
+          const msg = this.message(u, qs, { moments: b });
+          return msg.eta.map((e) => {
+            const trail = e.rank > 2 ? e.shape.slice(2) : [];
+            return bcast(e, [this.S, a.J, ...trail]);
+          });
+        });
+        const d = eta.map((e) => e.dataSync() as Float32Array);
+        tf.dispose(eta);
+        return d;
+      });
+      addMessages(a, u, this.S, sums, etas, out);
+    }
+    return out;
+  }
+
+  /**
+   * ℓ[m, s] and its magnitude of a mixture-selected child, per selector element: T(X) Gᵀ + Σ_j c
+   * + Σ_j log h (selected.ts), from the log-likelihood at the basis of the child's statistics.
+   */
+  private aggLogLik(a: Aggregated, qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+    return tf.tidy(() => {
+      const u = this.uses[0];
+      const m = this.gathered(u, qs);
+      const at = a.basis.map((b) => {
+        const msg = this.message(u, qs, { moments: b });
+        let s = msg.rest;
+        msg.eta.forEach((e, i) => {
+          const p = tf.mul(e, m[i]);
+          const axes = Array.from({ length: p.rank - 2 }, (_, j) => 2 + j);
+          s = tf.add(s, axes.length ? tf.sum(p, axes) : p);
+        });
+        return bcast(s, [this.S, a.J]);
+      });
+      const c = at[0];
+      // Gᵀ [J · P, S], transposed while small: wasm's matmul with a transposed operand is ~3×
+      // slower than with a contiguous one
+      const Gt = tf.transpose(
+        tf.reshape(
+          tf.div(
+            tf.stack(
+              at.slice(1).map((x) => tf.sub(x, c)),
+              2,
+            ),
+            a.steps,
+          ),
+          [this.S, -1],
+        ),
+      );
+      const cs = tf.reshape(tf.sum(c, 1), [1, this.S]);
+      const l = tf.matMul(a.L, tf.concat([Gt, cs, tf.ones([1, this.S])], 0));
+      // the magnitude of the pieces per element, bounded over the states (its weighted sum over
+      // s is then the element's): |T(x_m)| · max_s |G_s| + max_s Σ_j |c_sj| + |Σ_j log h|
+      const big = tf.concat(
+        [
+          tf.max(tf.abs(Gt), 1, true),
+          tf.reshape(tf.max(tf.sum(tf.abs(c), 1)), [1, 1]),
+          tf.ones([1, 1]),
+        ],
+        0,
+      );
+      const scale = tf.matMul(a.absL, big);
+      return { l, scale };
+    });
+  }
+
   /** ℓ[s, b] = E_q[log p(x_b | args) | w = s], summed over the element's rows: [S, B]. */
   logLik(qs: ReadonlyMap<string, Q>): tf.Tensor {
     const { l, scale } = this.logLikScale(qs);
@@ -331,6 +433,12 @@ export class TermRt {
    * float32 rounding is relative to, before the pieces cancel.
    */
   logLikScale(qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+    if (this.agg) {
+      const { l, scale } = this.aggLogLik(this.agg, qs);
+      const out = tf.tidy(() => ({ l: tf.transpose(l), scale: tf.transpose(scale) }));
+      tf.dispose([l, scale]);
+      return out;
+    }
     if (this.fixed) return { l: tf.clone(this.fixed), scale: tf.abs(this.fixed) };
     return tf.tidy(() => {
       const u = this.uses[0];
@@ -373,6 +481,7 @@ export class TermRt {
    * for the discrete update. The one-hot fast path gathers them so; otherwise transposed.
    */
   logLikByElement(qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+    if (this.agg) return this.aggLogLik(this.agg, qs);
     if (this.oneHotAt) {
       const at = this.oneHotAt;
       return tf.tidy(() => {
@@ -401,12 +510,21 @@ export class TermRt {
     return this.wseg ? gatherRows(q, this.wseg) : tf.clone(q);
   }
 
+  /** Is this a mixture-selected child evaluated per component (selected.ts)? */
+  get aggregated(): boolean {
+    return this.agg !== undefined;
+  }
+
   /** The weighting latent's element of each plate element (undefined: the identity). */
   get selectorSegments(): tf.Tensor | undefined {
     return this.wseg;
   }
 
   dispose(): void {
+    if (this.agg) {
+      disposeAggregated(this.agg);
+      return;
+    }
     tf.dispose([
       ...this.uses.flatMap((u) => [u.seg, u.coef, u.logCoef].filter((t): t is tf.Tensor => !!t)),
       ...Object.values(this.values),

@@ -19,6 +19,7 @@ export const CAVI_DEFAULTS = {
   tau0: 1,
   kappa: 0.7,
   localIters: 100,
+  rounds: 3,
   stream: '',
 };
 

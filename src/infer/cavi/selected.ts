@@ -1,0 +1,361 @@
+// A mixture-selected child evaluated per component, not per data row (cavi's fast path for
+// `x[i, j] ~ Normal(mu[z[i], j], 1 / sqrt(tau[z[i], j]))`, a Beta–Bernoulli mixture, …).
+//
+// When every argument of the child reads the same latent elements, coefficients and known
+// values for all elements m of the selector z (they depend on z's state s and on the column j of
+// the child's row inside element m only: the reference `mu[z[i], j]`, not `mu[z[i], g[i]]`),
+// everything the term contributes is a function of the weighted statistics of the data:
+//
+//   - the message of a conjugate-exponential child is affine in the child's sufficient
+//     statistics T(x) (distribution.ts: η_msg and rest are linear in E[T(x)]), so with
+//     η_msg(T) = η₀ + Σ_p T_p (η_p − η₀) / t_p (η_p: the message at T = t_p e_p, t_p the
+//     largest |T_p| of the data, η₀ at T = 0), the update's sum over rows is, per state s and
+//     column j,
+//       Σ_m q(z_m = s) η_msg(T(x_mj)) = N_s η₀ + Σ_p (Σ_m q_ms T_p(x_mj)) (η_p − η₀) / t_p,
+//     N_s = Σ_m q_ms: one matmul qᵀ [1, T(X)] ([S, M] × [M, 1 + J·P]), in blocks of rows whose
+//     partial sums are added in float64 (the same sum for every parent of the child);
+//   - the per-state log-likelihood the selector's update needs is affine in T(x) too:
+//       ℓ[m, s] = Σ_j (c_sj + Σ_p T_p(x_mj) G_sjp) + Σ_j log h(x_mj),
+//     c = E[log p | T = 0] − log h, G_p = (E[log p | T = t_p e_p] − log h − c) / t_p, at the S × J
+//     (state, column) pairs from the parents' expected statistics: one matmul T(X) Gᵀ.
+//
+// Winn & Bishop's messages are unchanged (the child family's messageToParent, fed the basis
+// vectors as the child's moments); only the sum over rows is reordered. Whether a term qualifies
+// is decided from its layout (ExprEvaluator.inSubLayout: a value that does not vary along the
+// selector's plate axes keeps size 1 there), not from the model's name or shape.
+import * as tf from '@tensorflow/tfjs';
+import type { ExprEvaluator } from '../../compile/evaluator.js';
+import type { ExpFamily } from '../../distributions/distribution.js';
+import { expFamilyOf } from '../../distributions/expfamily.js';
+import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
+import type { StochasticNode } from '../../graph/ir.js';
+import { prod } from '../../util/shape.js';
+import type { CaviTerm, ParentUse } from './plan.js';
+import type { ContinuousQ, DiscreteQ, Q } from './state.js';
+
+/** rows per block of the float64-finished weighted sums */
+const BLOCK = 4096;
+/** at most this many statistics per selector element (J · P): wider children go row by row */
+const MAX_WIDTH = 1024;
+
+export interface UseRt {
+  readonly use: ParentUse;
+  /** the latent element each (state, row) reads: int32 [S · rows] */
+  readonly seg: tf.Tensor;
+  /** c of a scaled or precision role: [S, rows] */
+  readonly coef?: tf.Tensor;
+  /** log c, when c is not 1 everywhere (else the co-moments are the gathered ones) */
+  readonly logCoef?: tf.Tensor;
+}
+
+export interface Aggregated {
+  /** elements of the selector (rows of its q) */
+  readonly M: number;
+  /** the child's rows per selector element (the columns j) */
+  readonly J: number;
+  /** entries of T(x) per row, its blocks concatenated */
+  readonly P: number;
+  readonly uses: UseRt[];
+  /** the element each (state, column) reads, per use, on the host */
+  readonly segHost: Map<UseRt, Int32Array>;
+  /** the known scalar arguments per (state, column): [S, J] */
+  readonly values: Record<string, tf.Tensor>;
+  readonly ef: ExpFamily;
+  /** the child's statistics as its moments: T = 0, then t_jp e_p, blocks [S, J, …] */
+  readonly basis: tf.Tensor[][];
+  /** the steps t_jp ((j, p) order), on the host and as a tensor [1, J, P] */
+  readonly step: Float64Array;
+  readonly steps: tf.Tensor;
+  /**
+   * [T(x), 1, Σ_j log h(x_mj)] per selector element: [M, J · P + 2] ((j, p) order), so that ℓ is
+   * one matmul with [Gᵀ; Σ_j c; 1]; and its absolute values (for the magnitude)
+   */
+  readonly L: tf.Tensor;
+  readonly absL: tf.Tensor;
+  /** [1, T(x)] in blocks of rows, zero-padded: [nb, blk, 1 + J · P] */
+  readonly Xb: tf.Tensor;
+  readonly blk: number;
+  /** the weighted sums qᵀ [1, T(X)] (float64, [S, 1 + J · P]) of the q they were computed at */
+  last?: { q: tf.Tensor; sums: Float64Array };
+}
+
+/**
+ * The per-component form of an observed child selected by the discrete latent of `wq`, or
+ * undefined when the term does not qualify (its arguments vary along the selector's plates,
+ * its layout does not start with them, a one-hot child already has its own fast path, …).
+ */
+export function selectedChild(
+  term: CaviTerm,
+  node: StochasticNode,
+  ev: ExprEvaluator,
+  qs: ReadonlyMap<string, Q>,
+  wq: DiscreteQ,
+  rowEvent: readonly number[],
+): Aggregated | undefined {
+  const model = ev.model;
+  const batch = model.shapes[term.node].batch;
+  const F = wq.F;
+  const k = F.length;
+  const S = wq.S;
+  const M = wq.M;
+  if (k === 0 || batch.length < k || F.some((d, i) => batch[i] !== d)) return undefined;
+  if (node.distribution === 'Binomial' || node.distribution === 'Multinomial') return undefined; // log h reads n per row
+  const first = qs.get(term.uses[0].latent) as ContinuousQ;
+  const K = first.K > 1 ? first.K : undefined;
+  const E = prod(rowEvent);
+  // LDA's one-hot words keep their gather path (terms.ts oneHotAt)
+  if (node.distribution === 'Categorical' && E === 1 && K !== undefined) return undefined;
+  const J = prod(batch.slice(k)) * E;
+  const sub = [...F.map(() => 1), ...batch.slice(k)];
+  const made: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    made.push(t);
+    return t;
+  };
+  const fail = () => {
+    tf.dispose(made);
+    return undefined;
+  };
+  const z = wq.name;
+  try {
+    // element m of the selector is the first k plate axes of the child: z[i] read at (i, …)
+    const ids = tf.tidy(() => {
+      const v = ev.inSubLayout(
+        term.selector!.ref,
+        term.node,
+        { [z]: tf.reshape(tf.range(0, M, 1, 'float32'), [1, ...F]) },
+        [...F, ...batch.slice(k).map(() => 1)],
+        [],
+      );
+      return v ? tf.reshape(v, [-1]) : undefined;
+    });
+    if (!ids) return fail();
+    const at = ids.dataSync();
+    ids.dispose();
+    if (at.length !== M || !at.every((e, i) => e === i)) return fail();
+    const states = keep(
+      tf.tidy(() => tf.reshape(tf.range(0, S, 1, 'float32'), [S, ...F.map(() => 1)])),
+    );
+    const toSJ = (t: tf.Tensor) => tf.reshape(tf.mul(t, tf.ones([S, ...t.shape.slice(1)])), [S, J]);
+    const uses: UseRt[] = [];
+    const segHost = new Map<UseRt, Int32Array>();
+    for (const u of term.uses) {
+      const lq = qs.get(u.latent) as ContinuousQ;
+      // a vector latent's element id stands in for its whole event axis (terms.ts segments)
+      const lids = tf.tidy(() =>
+        tf.reshape(
+          tf.range(0, lq.M, 1, 'float32'),
+          lq.K > 1 ? [1, ...lq.F.slice(0, -1), 1] : [1, ...lq.F],
+        ),
+      );
+      const vector = PARAM_EVENT_RANK[node.distribution][u.arg] === 1;
+      const refShape = vector ? [...rowEvent, 1] : [...rowEvent];
+      const seg = tf.tidy(() => {
+        const v = ev.inSubLayout(
+          u.ref,
+          term.node,
+          { [z]: states, [u.latent]: lids },
+          sub,
+          refShape,
+        );
+        return v ? tf.cast(tf.round(tf.reshape(toSJ(v), [-1])), 'int32') : undefined;
+      });
+      lids.dispose();
+      if (!seg) return fail();
+      keep(seg);
+      let coef: tf.Tensor | undefined;
+      if (u.role !== 'identity') {
+        coef = tf.tidy(() => {
+          const ones = tf.ones([1, ...lq.F]);
+          const arg = node.args[u.arg];
+          const v = ev.inSubLayout(arg, term.node, { [z]: states, [u.latent]: ones }, sub, [
+            ...rowEvent,
+          ]);
+          return v ? (u.role === 'precision' ? tf.pow(toSJ(v), -2) : toSJ(v)) : undefined;
+        });
+        if (!coef) return fail();
+        keep(coef);
+      }
+      const unit = coef?.dataSync().every((c) => c === 1) ?? true;
+      const logCoef = coef && !unit ? keep(tf.tidy(() => tf.log(coef))) : undefined;
+      const r: UseRt = { use: u, seg, coef, logCoef };
+      uses.push(r);
+      segHost.set(r, Int32Array.from(seg.dataSync()));
+    }
+    const used = new Set(term.uses.map((u) => u.arg));
+    const values: Record<string, tf.Tensor> = {};
+    for (const [a, e] of Object.entries(node.args)) {
+      if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
+      const v = tf.tidy(() => {
+        const x = ev.inSubLayout(e, term.node, { [z]: states }, sub, [...rowEvent]);
+        return x ? toSJ(x) : undefined;
+      });
+      if (!v) return fail();
+      values[a] = keep(v);
+    }
+    const ef = expFamilyOf(node.distribution, { K }) as ExpFamily;
+    if (!ef.messageToParent) return fail();
+    const childEvent = model.shapes[term.node].event.slice(rowEvent.length);
+    const stats = tf.tidy(() => {
+      const x = tf.reshape(ev.observed(term.node), [M * J, ...childEvent]);
+      const T = ef.sufficientStats(x);
+      const widths = T.map((b) => b.shape.slice(1));
+      const flat = T.map((b) => tf.reshape(b, [M, J, -1]));
+      const X = tf.reshape(flat.length === 1 ? flat[0] : tf.concat(flat, 2), [M, -1]);
+      const h = tf.sum(tf.reshape(ef.logBaseMeasure(x), [M, J]), 1, true);
+      return { X, h, widths };
+    });
+    keep(stats.X);
+    keep(stats.h);
+    const P = stats.X.shape[1]! / J;
+    if (J * P > MAX_WIDTH) return fail();
+    // the points the child's moments are evaluated at: T = 0, then T_p = t_jp (the largest
+    // |T_p(x_mj)|) in column j, so that (ℓ(t e_p) − ℓ(0)) / t is as accurate, relative to the
+    // data's own pieces, as ℓ evaluated at the data (a unit step would lose |ℓ(0)| · 2⁻²⁴ · |T|)
+    const largest = tf.tidy(() => tf.max(tf.abs(stats.X), 0));
+    const step = largest.dataSync();
+    largest.dispose();
+    for (let i = 0; i < step.length; i++)
+      if (!(step[i] > 0) || !Number.isFinite(step[i])) step[i] = 1;
+    const basis: tf.Tensor[][] = [];
+    for (let p = -1; p < P; p++) {
+      let o = 0;
+      basis.push(
+        stats.widths.map((w) => {
+          const size = prod(w);
+          const d = new Float32Array(S * J * size);
+          if (p >= o && p < o + size)
+            for (let r = 0; r < S * J; r++) d[r * size + (p - o)] = step[(r % J) * P + p];
+          o += size;
+          return keep(tf.tensor(d, [S, J, ...w]));
+        }),
+      );
+    }
+    const steps = keep(tf.tensor(step, [1, J, P]));
+    const blk = blockRows(M);
+    const nb = Math.ceil(M / blk);
+    const Xb = keep(
+      tf.tidy(() => {
+        const a = tf.concat([tf.ones([M, 1]), stats.X], 1);
+        const padded =
+          nb * blk > M
+            ? tf.pad(a, [
+                [0, nb * blk - M],
+                [0, 0],
+              ])
+            : a;
+        return tf.reshape(padded, [nb, blk, 1 + J * P]);
+      }),
+    );
+    const L = keep(tf.tidy(() => tf.concat([stats.X, tf.ones([M, 1]), stats.h], 1)));
+    const absL = keep(tf.abs(L));
+    tf.dispose([stats.X, stats.h]);
+    states.dispose();
+    return {
+      M,
+      J,
+      P,
+      uses,
+      segHost,
+      values,
+      ef,
+      basis,
+      step: Float64Array.from(step),
+      steps,
+      L,
+      absL,
+      Xb,
+      blk,
+    };
+  } catch {
+    // an expression the per-component layout cannot evaluate: the row-by-row path takes it
+    return fail();
+  }
+}
+
+/**
+ * Rows per block: a divisor of M when one lies in [BLOCK / 8, BLOCK], so q reshapes into blocks
+ * without a padded copy (wasm's Pad takes as long as the matmul); else BLOCK and padding.
+ */
+function blockRows(M: number): number {
+  if (M <= BLOCK) return M;
+  for (let d = BLOCK; d >= BLOCK / 8; d--) if (M % d === 0) return d;
+  return BLOCK;
+}
+
+/** Σ_m q[m, s] · [1, T(x_m)] in float64, [S, 1 + J · P]; computed once per q. */
+export function weightedStats(a: Aggregated, q: tf.Tensor): Float64Array {
+  if (a.last?.q === q) return a.last.sums;
+  const S = q.shape[1] as number;
+  const W = 1 + a.J * a.P;
+  const nb = a.Xb.shape[0] as number;
+  const parts = tf.tidy(() => {
+    const pad = nb * a.blk - a.M;
+    const qp =
+      pad > 0
+        ? tf.pad(q, [
+            [0, pad],
+            [0, 0],
+          ])
+        : q;
+    return tf.matMul(tf.reshape(qp, [nb, a.blk, S]), a.Xb, true, false); // [nb, S, W]
+  });
+  const d = parts.dataSync();
+  parts.dispose();
+  const sums = new Float64Array(S * W);
+  for (let b = 0; b < nb; b++) {
+    const o = b * S * W;
+    for (let i = 0; i < S * W; i++) sums[i] += d[o + i];
+  }
+  a.last = { q, sums };
+  return sums;
+}
+
+/**
+ * Add Σ_m q_ms η_msg(T(x_mj)) = N_s η₀ + Σ_p S_sjp (η_p − η₀) at every (state, column) to the
+ * element it reads, in float64. `etas[p + 1][block]` is the message at basis p, downloaded
+ * ([S · J · w] per block).
+ */
+export function addMessages(
+  a: Aggregated,
+  u: UseRt,
+  S: number,
+  sums: Float64Array,
+  etas: readonly (readonly Float32Array[])[],
+  out: Float64Array[],
+): void {
+  const seg = a.segHost.get(u) as Int32Array;
+  const W = 1 + a.J * a.P;
+  const J = a.J;
+  const P = a.P;
+  etas[0].forEach((e0, b) => {
+    const w = e0.length / (S * J);
+    const o = out[b];
+    for (let s = 0; s < S; s++) {
+      const n = sums[s * W];
+      for (let j = 0; j < J; j++) {
+        const r = s * J + j;
+        const at = seg[r] * w;
+        for (let c = 0; c < w; c++) {
+          const i = r * w + c;
+          let v = n * e0[i];
+          for (let p = 0; p < P; p++)
+            v += (sums[s * W + 1 + j * P + p] * (etas[p + 1][b][i] - e0[i])) / a.step[j * P + p];
+          o[at + c] += v;
+        }
+      }
+    }
+  });
+}
+
+export function disposeAggregated(a: Aggregated): void {
+  tf.dispose([
+    ...a.uses.flatMap((u) => [u.seg, u.coef, u.logCoef].filter((t): t is tf.Tensor => !!t)),
+    ...Object.values(a.values),
+    ...a.basis.flat(),
+    a.steps,
+    a.L,
+    a.absL,
+    a.Xb,
+  ]);
+}
