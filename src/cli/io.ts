@@ -1,5 +1,5 @@
 // Files in and out of the command line: the model, the data, the `-o` result.
-import { open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 
 /** A user error of the command line itself (a file it cannot read or write): exit 1. */
 export class CliError extends Error {
@@ -55,6 +55,7 @@ export function decodeText(bytes: Uint8Array): string | undefined {
 /** An output file opened for chunked writing. */
 export interface OutputFile {
   write(chunk: string): Promise<void>;
+  writeBytes(bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +82,13 @@ export async function openOutput(path: string): Promise<OutputFile> {
         throw fail(e);
       }
     },
+    async writeBytes(bytes) {
+      try {
+        await handle.write(bytes);
+      } catch (e) {
+        throw fail(e);
+      }
+    },
     close: () => handle.close(),
   };
 }
@@ -90,4 +98,23 @@ export function writeStream(stream: NodeJS.WritableStream, text: string): Promis
   return new Promise((resolve, reject) => {
     stream.write(text, (err) => (err ? reject(err) : resolve()));
   });
+}
+
+/** Write a whole file (text or bytes); failures read as `openOutput`'s do. */
+export async function writeOutputFile(path: string, content: string | Uint8Array): Promise<void> {
+  const file = await openOutput(path);
+  try {
+    await (typeof content === 'string' ? file.write(content) : file.writeBytes(content));
+  } finally {
+    await file.close();
+  }
+}
+
+/** Make the directory `dir` (and its parents) for files the command writes into it. */
+export async function makeOutputDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot make output directory '${dir}': ${reason(e)}`);
+  }
 }

@@ -22,7 +22,7 @@ import type { EnginesReport } from '../report/result.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';
 import { engineFlags, positiveInt, sharedFlag } from './flags.js';
-import { CliError, openOutput, readText, writeStream } from './io.js';
+import { CliError, openOutput, readText, writeOutputFile, writeStream } from './io.js';
 import { progressBar } from './progress.js';
 
 type BackendFlag = 'wasm' | 'cpu' | 'node' | 'node-gpu';
@@ -266,11 +266,40 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
 
   program
     .command('graph')
-    .description('draw the plate diagram of a model (not yet available)')
+    .description(
+      'draw the plate diagram of a model (Graphviz): DOT on stdout, or -o out.svg|out.png|out.dot',
+    )
     .argument('<model>', 'the model file (.plato)')
-    .addOption(new Option('-o, --output <file>', 'out.svg, out.dot or out.png'))
-    .action(async () => {
-      throw new CliError('plate diagrams arrive in a later version');
+    .addOption(dataOption())
+    .addOption(new Option('-o, --output <file>', 'write out.svg, out.png or out.dot'))
+    .addHelpText(
+      'after',
+      '\nObserved nodes are shaded. With --data, the data decides which nodes are observed and\n' +
+        'the plate labels give the sizes; without it, `data` declarations and stochastic nodes\n' +
+        'that no other node reads (the leaves) are drawn observed.',
+    )
+    .action(async (modelPath: string, opts: { data?: string; output?: string }) => {
+      const { diagramFormatOf, renderDiagram } = await import('../report/diagram/index.js');
+      const format = opts.output === undefined ? 'dot' : diagramFormatOf(opts.output);
+      if (format === undefined)
+        throw new CliError(
+          `cannot tell the format of '${opts.output}': name it .svg, .png or .dot`,
+        );
+      const model = await loadModel(modelPath);
+      const data = await loadData(opts.data);
+      const { bindModel } = await models();
+      const bound =
+        data === undefined
+          ? undefined
+          : bindModel(model, {
+              data,
+              dataFile: opts.data,
+              dataWhere: NO_DATA_FILE,
+              onWarning: warn,
+            });
+      const out = await renderDiagram(model.graph, format, bound);
+      if (opts.output === undefined) await writeStream(process.stdout, out as string);
+      else await writeOutputFile(opts.output, out);
     });
 
   return program;
