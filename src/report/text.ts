@@ -10,10 +10,11 @@ import {
   formatNumber,
   formatShape,
   shapeOf,
-  summarizeMeanSd,
+  stats,
   summarizeNested,
 } from './format.js';
 import { jsonValue } from './json.js';
+import { quantilesOf, SUMMARY_PROBS } from './quantiles.js';
 import type {
   CheckResult,
   EnginesReport,
@@ -117,12 +118,6 @@ function frequencyCell(draws: ResultArray | Nested, pooled: boolean): string {
   return `${label} ${top.map(pair).join(', ')}, … (${drawn.length} states drawn)`;
 }
 
-/** One family parameter as a short cell: scalars and small arrays in full, else how many values (`p (100×2 values)`). */
-function paramCell(name: string, v: Nested): string {
-  if (!Array.isArray(v) || flatten(v).length <= 4) return `${name} ${summarizeNested(v)}`;
-  return `${name} (${describeShape(v)} values)`;
-}
-
 function elboLine(elbo: readonly (number | null)[]): string {
   if (elbo.length === 0) return '(empty)';
   const first = formatNumber(elbo[0]);
@@ -132,6 +127,8 @@ function elboLine(elbo: readonly (number | null)[]): string {
 
 /** Arrays with at most this many entries get one row per entry in the infer report. */
 const EXPAND_MAX = 20;
+/** How many leading entries a larger array shows before its `… N more` row. */
+const HEAD_ROWS = 5;
 
 /** The row-major multi-indices of an array of that shape. */
 function indices(shape: readonly number[]): number[][] {
@@ -141,61 +138,86 @@ function indices(shape: readonly number[]): number[][] {
   return out;
 }
 
-/** Rectangular, non-scalar, and small enough to list entry by entry. */
-function expandable(v: Nested): boolean {
-  const shape = shapeOf(v);
-  const n = flatten(v).length;
-  return shape.length > 0 && n <= EXPAND_MAX && shape.reduce((a, b) => a * b, 1) === n;
+/** The multi-index of flat position i (row-major) in `shape`. */
+function indexAt(i: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let a = shape.length - 1; a >= 0; a--) {
+    idx[a] = i % shape[a]!;
+    i = Math.floor(i / shape[a]!);
+  }
+  return idx;
+}
+
+/** Rectangular: the entries fill the shape (a ragged array does not). */
+function rectangular(v: Nested): boolean {
+  return flatten(v).length === shapeOf(v).reduce((a, b) => a * b, 1);
 }
 
 /**
- * Labels of the entries of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one more
- * axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
+ * The label of entry `idx` of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one
+ * more axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
  */
-function entryLabels(
+function entryLabel(name: string, nodeRank: number, idx: readonly number[]): string {
+  const node = idx.slice(0, nodeRank);
+  const at = node.length > 0 ? `${name}[${node.join(', ')}]` : name;
+  return idx.length > nodeRank ? `${at} = ${idx[idx.length - 1]}` : at;
+}
+
+/**
+ * The rows of one array: scalars on the node's own row; up to 20 entries one row each; larger
+ * arrays their first 5 entries and a row `… N more` with the range of the means. `cells(i)`
+ * gives the value cells of flat entry i; ragged arrays (LDA's z) count their entries in flat
+ * order and label them by position.
+ */
+function arrayRows(
+  head: readonly string[],
   name: string,
-  nodeShape: readonly number[],
-  meanShape: readonly number[],
-): string[] {
-  return indices(meanShape).map((idx) => {
-    const node = idx.slice(0, nodeShape.length);
-    const at = node.length > 0 ? `${name}[${node.join(', ')}]` : name;
-    return idx.length > nodeShape.length ? `${at} = ${idx[idx.length - 1]}` : at;
-  });
+  nodeRank: number,
+  values: Nested,
+  cells: (i: number) => string[],
+  rangeOf = 'values',
+): string[][] {
+  if (!Array.isArray(values)) return [[...head, ...cells(0)]];
+  const flat = flatten(values);
+  const shape = shapeOf(values);
+  const exact = rectangular(values);
+  const label = (i: number) =>
+    exact ? entryLabel(name, nodeRank, indexAt(i, shape)) : `${name}[#${i}]`;
+  const shown = flat.length <= EXPAND_MAX ? flat.length : HEAD_ROWS;
+  const rows = [[...head]];
+  const blank = head.slice(1).map(() => '');
+  for (let i = 0; i < shown; i++) rows.push([`  ${label(i)}`, ...blank, ...cells(i)]);
+  if (shown < flat.length) {
+    const s = stats(flat);
+    const range = s ? `; ${rangeOf} in [${formatNumber(s.min)}, ${formatNumber(s.max)}]` : '';
+    rows.push([`  … ${flat.length - shown} more${range}`]); // one cell: spans the row
+  }
+  return rows;
 }
 
 function latentRows(name: string, l: LatentJson): string[][] {
-  const params = Object.entries(l.params)
-    .map(([k, v]) => paramCell(k, v))
-    .join(', ');
-  const head = [name, l.family, formatShape(l.shape), params];
-  if (!expandable(l.mean)) return [[...head, summarizeMeanSd(l.mean, l.sd)]];
   const means = flatten(l.mean);
   const sds = flatten(l.sd);
-  const labels = entryLabels(name, l.shape, shapeOf(l.mean));
-  return [
-    [...head, ''],
-    ...labels.map((label, i) => [
-      `  ${label}`,
-      '',
-      '',
-      '',
-      summarizeMeanSd(means[i]!, sds[i] ?? null),
-    ]),
+  const q = quantilesOf(l);
+  const cells = (i: number) => [
+    formatNumber(means[i]),
+    formatNumber(sds[i] ?? null),
+    ...SUMMARY_PROBS.map((p) => (q ? formatNumber(q(i, p)) : NONE)),
   ];
+  return arrayRows(
+    [name, l.family, formatShape(l.shape)],
+    name,
+    l.shape.length,
+    l.mean,
+    cells,
+    'means',
+  );
 }
 
 function paramRows(name: string, v: Nested): string[][] {
-  if (!expandable(v)) return [[name, describeShape(v), summarizeNested(v)]];
   const values = flatten(v);
-  return [
-    [name, describeShape(v), ''],
-    ...entryLabels(name, shapeOf(v), shapeOf(v)).map((label, i) => [
-      `  ${label}`,
-      '',
-      formatNumber(values[i]),
-    ]),
-  ];
+  const cells = (i: number) => [formatNumber(values[i])];
+  return arrayRows([name, describeShape(v)], name, shapeOf(v).length, v, cells);
 }
 
 /** Words shown per topic. */
@@ -258,8 +280,9 @@ export function inferText(
       '',
       'latents',
       renderTable(
-        ['node', 'family', 'shape', 'parameters', 'mean ± sd'],
+        ['node', 'family', 'shape', 'mean', 'sd', '5%', '50%', '95%'],
         latents.flatMap(([name, l]) => latentRows(name, l)),
+        { align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] },
       ),
     );
   }
@@ -279,6 +302,7 @@ export function inferText(
       renderTable(
         ['param', 'shape', 'value'],
         params.flatMap(([name, v]) => paramRows(name, v)),
+        { align: ['left', 'left', 'right'] },
       ),
     );
   }
