@@ -4,6 +4,7 @@
 // src/applies.ts and loads tfjs only when a check evaluates an expression; the other commands load src/index.ts and with it
 // TensorFlow.js (test/cli/startup.test.ts holds `check` and `engines` to this).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
@@ -16,13 +17,21 @@ import {
   OptionError,
   SEED,
 } from '../infer/options.js';
+import type { Posterior } from '../infer/result.js';
 import type { CompiledModel } from '../model.js';
 import { writeJsonChunks } from '../report/jsonStream.js';
 import type { EnginesReport } from '../report/result.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';
 import { engineFlags, positiveInt, sharedFlag } from './flags.js';
-import { CliError, openOutput, readText, writeOutputFile, writeStream } from './io.js';
+import {
+  CliError,
+  makeOutputDir,
+  openOutput,
+  readText,
+  writeOutputFile,
+  writeStream,
+} from './io.js';
 import { progressBar } from './progress.js';
 
 type BackendFlag = 'wasm' | 'cpu' | 'node' | 'node-gpu';
@@ -36,6 +45,9 @@ interface OutputOpts {
 }
 interface DataOpts {
   data?: string;
+}
+interface PlotOpts {
+  plot?: string;
 }
 
 const library = () => import('../index.js');
@@ -195,7 +207,13 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
   inferCommand
     .addOption(outputOption())
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts, cmd: Command) => {
+    .addOption(
+      new Option(
+        '--plot <dir>',
+        "also write the fit plots to <dir> as SVG and PNG: the objective trace, each latent's posterior, topics",
+      ),
+    )
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts & PlotOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
       await checkEngineName(g.engine);
       // the engine options given on the command line; the library checks them against the
@@ -231,6 +249,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         progress.stop();
         const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
         await emit(result, (r) => inferText(r, { vocab }), opts);
+        if (opts.plot !== undefined) await writePlots(result, opts.plot, vocab);
       } finally {
         progress.stop();
       }
@@ -303,6 +322,30 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     });
 
   return program;
+}
+
+/**
+ * `--plot DIR`: every fit plot of the result (report/plots) as DIR/NAME.svg and DIR/NAME.png;
+ * the file names go to stderr, so stdout stays the report (or exactly the JSON).
+ */
+async function writePlots(
+  result: Posterior,
+  dir: string,
+  vocab: readonly string[] | undefined,
+): Promise<void> {
+  const [{ fitPlots }, { renderPlots }, { posteriorJson }] = await Promise.all([
+    import('../report/plots/specs.js'),
+    import('../report/plots/render.js'),
+    import('../report/json.js'),
+  ]);
+  await makeOutputDir(dir);
+  const plots = await renderPlots(fitPlots(posteriorJson(result), { vocab }), { png: true });
+  for (const p of plots) {
+    await writeOutputFile(join(dir, `${p.name}.svg`), p.svg);
+    await writeOutputFile(join(dir, `${p.name}.png`), p.png!);
+  }
+  const names = plots.map((p) => p.name).join(', ');
+  await writeStream(process.stderr, `plots (svg, png) in ${dir}: ${names || 'none'}\n`);
 }
 
 /**

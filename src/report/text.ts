@@ -6,9 +6,11 @@ import type { Posterior, SampleResult } from '../infer/result.js';
 import { ResultArray } from '../infer/result.js';
 import {
   describeShape,
+  entryLabel,
   flatten,
   formatNumber,
   formatShape,
+  indexAt,
   shapeOf,
   stats,
   summarizeNested,
@@ -138,29 +140,9 @@ function indices(shape: readonly number[]): number[][] {
   return out;
 }
 
-/** The multi-index of flat position i (row-major) in `shape`. */
-function indexAt(i: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let a = shape.length - 1; a >= 0; a--) {
-    idx[a] = i % shape[a]!;
-    i = Math.floor(i / shape[a]!);
-  }
-  return idx;
-}
-
 /** Rectangular: the entries fill the shape (a ragged array does not). */
 function rectangular(v: Nested): boolean {
   return flatten(v).length === shapeOf(v).reduce((a, b) => a * b, 1);
-}
-
-/**
- * The label of entry `idx` of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one
- * more axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
- */
-function entryLabel(name: string, nodeRank: number, idx: readonly number[]): string {
-  const node = idx.slice(0, nodeRank);
-  const at = node.length > 0 ? `${name}[${node.join(', ')}]` : name;
-  return idx.length > nodeRank ? `${at} = ${idx[idx.length - 1]}` : at;
 }
 
 /**

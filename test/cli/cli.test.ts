@@ -281,6 +281,28 @@ describe('user errors exit 1 with a message and no stack trace', () => {
     );
   });
 
+  it('infer --plot writes the trace and posterior plots as SVG and PNG; stdout stays JSON', async () => {
+    const dir = join(tmp, 'plots', 'coin');
+    const r = await runInProcess([
+      'infer',
+      modelPath('coin'),
+      '--data',
+      join(ROOT, 'examples/coin/coin.json'),
+      '--engine',
+      'cavi',
+      '--json',
+      '--plot',
+      dir,
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).engine).toBe('cavi');
+    expect(r.stderr).toBe(`plots (svg, png) in ${dir}: trace, posterior-theta\n`);
+    for (const f of ['trace', 'posterior-theta']) {
+      expect(readFileSync(join(dir, `${f}.svg`), 'utf8')).toMatch(/^<svg /);
+      expect([...readFileSync(join(dir, `${f}.png`)).subarray(1, 4)]).toEqual([80, 78, 71]);
+    }
+  });
+
   // the child processes below run concurrently: each pays ~1 s of startup
   it.concurrent('the bin script runs `check` and prints the text report', async () => {
     const r = await spawnCli(['check', modelPath('coin')]);
