@@ -214,45 +214,12 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
       ),
     )
     .action(async (modelPath: string, opts: OutputOpts & DataOpts & PlotOpts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
-      await checkEngineName(g.engine);
-      // the engine options given on the command line; the library checks them against the
-      // engine that runs and fills in its defaults
-      const given: Record<string, unknown> = {};
-      for (const e of engines)
-        for (const o of e.options)
-          if (cmd.getOptionValueSource(o.name) === 'cli')
-            given[o.name] =
-              o.type === 'values'
-                ? await loadValues(cmd.getOptionValue(o.name) as string, flagOf(o.name))
-                : cmd.getOptionValue(o.name);
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
-      const { infer } = await library();
-      const progress = await progressBar(!opts.json, g.engine);
-      try {
-        const result = await infer(model, {
-          ...given,
-          data,
-          dataFile: opts.data,
-          onWarning: warn,
-          engine: g.engine,
-          seed: g.seed,
-          backend: g.backend,
-          onProgress: progress.onProgress,
-        }).catch((e: unknown) => {
-          // the library names options as the library does; here they are flags
-          throw e instanceof OptionError
-            ? new CliError(describeOptionProblem(e.problem, 'flags'))
-            : e;
-        });
-        progress.stop();
-        const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
-        await emit(result, (r) => inferText(r, { vocab }), opts);
-        if (opts.plot !== undefined) await writePlots(result, opts.plot, vocab);
-      } finally {
-        progress.stop();
-      }
+      const result = await runInfer(model, data, opts.data, cmd, engines, !opts.json);
+      const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
+      await emit(result, (r) => inferText(r, { vocab }), opts);
+      if (opts.plot !== undefined) await writePlots(result, opts.plot, vocab);
     })
     .addHelpText('after', () => enginesHelp(engines));
 
@@ -273,15 +240,67 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
       ) => {
         const model = await loadModel(modelPath);
         const data = await loadData(opts.data);
-        const given = { data, dataFile: opts.data, dataWhere: NO_DATA_FILE };
-        // most reports need no tensor (issue 8): tfjs loads only when a check evaluates an expression
-        const { bindModel, enginesWithoutTensors } = await import('../applies.js');
-        const report =
-          enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
-          (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend));
+        const report = await enginesReport(model, data, opts.data, cmd);
         await emit(report, (r) => enginesText(r, { verbose: opts.verbose }), { json: opts.json });
       },
     );
+
+  const reportCommand = program
+    .command('report')
+    .description(
+      'run an engine and write one self-contained HTML page: plate diagram, convergence, summary, plots, engines',
+    )
+    .argument('<model>', 'the model file (.plato)')
+    .addOption(dataOption().makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--engine <name>',
+        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
+      ).default('auto'),
+    )
+    .addOption(seedOption());
+  for (const flag of engineFlags(engines)) reportCommand.addOption(flag);
+  reportCommand
+    .addOption(
+      new Option(
+        '-o, --output <file>',
+        'the HTML file to write (report.html)',
+      ).makeOptionMandatory(),
+    )
+    .action(async (modelPath: string, opts: DataOpts & { output: string }, cmd: Command) => {
+      const model = await loadModel(modelPath);
+      const data = await loadData(opts.data);
+      const applies = await enginesReport(model, data, opts.data, cmd);
+      const result = await runInfer(model, data, opts.data, cmd, engines, true);
+      const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
+      const [{ diagramSvg }, { fitPlots }, { renderPlots }, { posteriorJson }, { reportHtml }] =
+        await Promise.all([
+          import('../report/diagram/index.js'),
+          import('../report/plots/specs.js'),
+          import('../report/plots/render.js'),
+          import('../report/json.js'),
+          import('../report/html.js'),
+        ]);
+      const { bindModel } = await models();
+      // bound again for the shading (its warnings were printed by the first binding)
+      const bound = bindModel(model, { data, dataFile: opts.data });
+      const posterior = posteriorJson(result);
+      const html = reportHtml({
+        model: model.graph.name,
+        modelFile: modelPath,
+        source: model.graph.source,
+        dataFile: opts.data ?? '',
+        posterior,
+        engines: applies,
+        diagram: await diagramSvg(model.graph, bound),
+        plots: await renderPlots(fitPlots(posterior, { vocab })),
+        version: version(),
+      });
+      await writeOutputFile(opts.output, html);
+      await writeStream(process.stdout, `${inferText(result, { vocab })}\n`);
+      await writeStream(process.stderr, `report: ${opts.output}\n`);
+    })
+    .addHelpText('after', () => enginesHelp(engines));
 
   program
     .command('graph')
@@ -322,6 +341,64 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     });
 
   return program;
+}
+
+/**
+ * Run the engine `--engine` names with the engine options given on the command line (the
+ * library checks them against the engine that runs and fills in its defaults).
+ */
+async function runInfer(
+  model: CompiledModel,
+  data: DataInput | undefined,
+  dataFile: string | undefined,
+  cmd: Command,
+  engines: readonly EngineInfo[],
+  showProgress: boolean,
+): Promise<Posterior> {
+  const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
+  await checkEngineName(g.engine);
+  const given: Record<string, unknown> = {};
+  for (const e of engines)
+    for (const o of e.options)
+      if (cmd.getOptionValueSource(o.name) === 'cli')
+        given[o.name] =
+          o.type === 'values'
+            ? await loadValues(cmd.getOptionValue(o.name) as string, flagOf(o.name))
+            : cmd.getOptionValue(o.name);
+  const { infer } = await library();
+  const progress = await progressBar(showProgress, g.engine);
+  try {
+    return await infer(model, {
+      ...given,
+      data,
+      dataFile,
+      onWarning: warn,
+      engine: g.engine,
+      seed: g.seed,
+      backend: g.backend,
+      onProgress: progress.onProgress,
+    }).catch((e: unknown) => {
+      // the library names options as the library does; here they are flags
+      throw e instanceof OptionError ? new CliError(describeOptionProblem(e.problem, 'flags')) : e;
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The `plato engines` report: without tensors where it can (issue 8), else with them. */
+async function enginesReport(
+  model: CompiledModel,
+  data: DataInput | undefined,
+  dataFile: string | undefined,
+  cmd: Command,
+): Promise<EnginesReport> {
+  const given = { data, dataFile, dataWhere: NO_DATA_FILE };
+  const { bindModel, enginesWithoutTensors } = await import('../applies.js');
+  return (
+    enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
+    (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend))
+  );
 }
 
 /**
