@@ -4,17 +4,7 @@
 
 import type { Posterior, SampleResult } from '../infer/result.js';
 import { ResultArray } from '../infer/result.js';
-import {
-  describeShape,
-  entryLabel,
-  flatten,
-  formatNumber,
-  formatShape,
-  indexAt,
-  shapeOf,
-  stats,
-  summarizeNested,
-} from './format.js';
+import { describeShape, flatten, formatNumber, summarizeNested } from './format.js';
 import { jsonValue } from './json.js';
 import type {
   CheckResult,
