@@ -44,13 +44,19 @@ function arrayRows(
   values: Nested,
   cells: (i: number) => string[],
   rangeOf = 'values',
+  states?: number,
 ): string[][] {
   if (!Array.isArray(values)) return [[...head, ...cells(0)]];
   const flat = flatten(values);
   const shape = shapeOf(values);
   const exact = rectangular(values);
   const label = (i: number) =>
-    exact ? entryLabel(name, nodeRank, indexAt(i, shape)) : `${name}[#${i}]`;
+    exact
+      ? entryLabel(name, nodeRank, indexAt(i, shape))
+      : // a ragged axis: entries by their flat position, `z[#7] = 2` for a state
+        states
+        ? `${name}[#${Math.floor(i / states)}] = ${i % states}`
+        : `${name}[#${i}]`;
   const shown = flat.length <= EXPAND_MAX ? flat.length : HEAD_ROWS;
   const rows = [[...head]];
   const blank = head.slice(1).map(() => '');
@@ -79,6 +85,7 @@ export function latentRows(name: string, l: LatentJson): string[][] {
     l.mean,
     cells,
     'means',
+    l.family === 'Categorical' ? shapeOf(l.mean).at(-1) : undefined,
   );
 }
 
