@@ -117,6 +117,21 @@ const dataOption = () =>
   new Option('--data <file>', 'data: JSON (an object keyed by variable name) or CSV');
 const seedOption = () => sharedFlag(SEED);
 
+/** What `infer` and `report` read to run an engine: --data, --engine, --seed, engine options. */
+function addRunOptions(cmd: Command, engines: readonly EngineInfo[]): Command {
+  cmd
+    .addOption(dataOption().makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--engine <name>',
+        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
+      ).default('auto'),
+    )
+    .addOption(seedOption());
+  for (const flag of engineFlags(engines)) cmd.addOption(flag);
+  return cmd;
+}
+
 /**
  * The command line. `engines` are the registered engines whose options become flags of
  * `plato infer` (the built-in ones; tests add stand-ins).
@@ -194,17 +209,8 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
   const inferCommand = program
     .command('infer')
     .description('run an inference engine on a model and its data; print the posterior')
-    .argument('<model>', 'the model file (.plato)')
-    .addOption(dataOption().makeOptionMandatory())
-    .addOption(
-      new Option(
-        '--engine <name>',
-        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
-      ).default('auto'),
-    )
-    .addOption(seedOption());
-  for (const flag of engineFlags(engines)) inferCommand.addOption(flag);
-  inferCommand
+    .argument('<model>', 'the model file (.plato)');
+  addRunOptions(inferCommand, engines)
     .addOption(outputOption())
     .addOption(jsonOption())
     .addOption(
@@ -250,17 +256,8 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     .description(
       'run an engine and write one self-contained HTML page: plate diagram, convergence, summary, plots, engines',
     )
-    .argument('<model>', 'the model file (.plato)')
-    .addOption(dataOption().makeOptionMandatory())
-    .addOption(
-      new Option(
-        '--engine <name>',
-        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
-      ).default('auto'),
-    )
-    .addOption(seedOption());
-  for (const flag of engineFlags(engines)) reportCommand.addOption(flag);
-  reportCommand
+    .argument('<model>', 'the model file (.plato)');
+  addRunOptions(reportCommand, engines)
     .addOption(
       new Option(
         '-o, --output <file>',
