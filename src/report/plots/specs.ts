@@ -19,7 +19,7 @@ export interface PlotSpec {
 const FONT = 'DejaVu Sans';
 /** Entries drawn per latent: the first ones, in row-major order (the title says how many). */
 const MAX_CURVES = 6;
-const MAX_BARS = 12;
+const MAX_BARS = 20;
 const MAX_TOPICS = 8;
 const TOP_WORDS = 8;
 
