@@ -1,6 +1,16 @@
 // Files in and out of the command line: the model, the data, the `-o` result.
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  realpath,
+  rename,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A user error of the command line itself (a file it cannot read or write): exit 1. */
@@ -60,6 +70,7 @@ export function decodeText(bytes: Uint8Array): string | undefined {
  */
 export interface OutputFile {
   write(chunk: string): Promise<void>;
+  writeBytes(bytes: Uint8Array): Promise<void>;
   /** flush the data to disk (fsync), then rename the temporary file over the target */
   commit(): Promise<void>;
   /** remove the temporary file; the target is left as it was */
@@ -132,6 +143,13 @@ export async function openOutput(path: string): Promise<OutputFile> {
         throw fail(e);
       }
     },
+    async writeBytes(bytes) {
+      try {
+        await handle.write(bytes);
+      } catch (e) {
+        throw fail(e);
+      }
+    },
     async commit() {
       try {
         await handle.sync();
@@ -170,4 +188,25 @@ export function writeStream(stream: NodeJS.WritableStream, text: string): Promis
   return new Promise((resolve, reject) => {
     stream.write(text, (err) => (err ? reject(err) : resolve()));
   });
+}
+
+/** Write a whole file (text or bytes); failures read as `openOutput`'s do. */
+export async function writeOutputFile(path: string, content: string | Uint8Array): Promise<void> {
+  const file = await openOutput(path);
+  try {
+    await (typeof content === 'string' ? file.write(content) : file.writeBytes(content));
+    await file.commit();
+  } catch (e) {
+    await file.discard();
+    throw e;
+  }
+}
+
+/** Make the directory `dir` (and its parents) for files the command writes into it. */
+export async function makeOutputDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot make output directory '${dir}': ${reason(e)}`);
+  }
 }

@@ -4,6 +4,7 @@
 // src/applies.ts and loads tfjs only when a check evaluates an expression; the other commands load src/index.ts and with it
 // TensorFlow.js (test/cli/startup.test.ts holds `check` and `engines` to this).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
@@ -17,13 +18,21 @@ import {
   OptionError,
   SEED,
 } from '../infer/options.js';
+import type { Posterior } from '../infer/result.js';
 import type { CompiledModel } from '../model.js';
 import { writeJsonChunks } from '../report/jsonStream.js';
 import type { EnginesReport } from '../report/result.js';
 import { checkText, enginesText, inferText, sampleText } from '../report/text.js';
 import { describeError, EXIT_OK } from './errors.js';
 import { engineFlags, positiveInt, sharedFlag } from './flags.js';
-import { CliError, openOutput, readText, writeStream } from './io.js';
+import {
+  CliError,
+  makeOutputDir,
+  openOutput,
+  readText,
+  writeOutputFile,
+  writeStream,
+} from './io.js';
 import { progressBar } from './progress.js';
 
 type BackendFlag = 'wasm' | 'cpu' | 'node' | 'node-gpu';
@@ -40,6 +49,9 @@ interface DataOpts {
 }
 interface LoadOpts {
   load?: string;
+}
+interface PlotOpts {
+  plot?: string;
 }
 
 const library = () => import('../index.js');
@@ -139,6 +151,24 @@ const dataOption = () =>
 const seedOption = () => sharedFlag(SEED);
 const loadOption = (what: string) =>
   new Option('--load <file>', `a saved fit (the JSON that \`plato infer -o\` wrote): ${what}`);
+
+/** What `infer` and `report` read to run an engine: --data, --engine, --seed, engine options. */
+function addRunOptions(cmd: Command, engines: readonly EngineInfo[]): Command {
+  cmd
+    .addOption(dataOption().makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--engine <name>',
+        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
+      ).default('auto'),
+    )
+    .addOption(seedOption())
+    .addOption(
+      loadOption('the engine starts the params and net weights it learns from the saved values'),
+    );
+  for (const flag of engineFlags(engines)) cmd.addOption(flag);
+  return cmd;
+}
 
 /**
  * The command line. `engines` are the registered engines whose options become flags of
@@ -242,64 +272,23 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
   const inferCommand = program
     .command('infer')
     .description('run an inference engine on a model and its data; print the posterior')
-    .argument('<model>', 'the model file (.plato)')
-    .addOption(dataOption().makeOptionMandatory())
-    .addOption(
-      new Option(
-        '--engine <name>',
-        `auto, or one of: ${inferenceEngines(engines).join(', ')} (see \`plato engines\`)`,
-      ).default('auto'),
-    )
-    .addOption(seedOption())
-    .addOption(
-      loadOption('the engine starts the params and net weights it learns from the saved values'),
-    );
-  for (const flag of engineFlags(engines)) inferCommand.addOption(flag);
-  inferCommand
+    .argument('<model>', 'the model file (.plato)');
+  addRunOptions(inferCommand, engines)
     .addOption(outputOption())
     .addOption(jsonOption())
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts & LoadOpts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
-      await checkEngineName(g.engine);
-      // the engine options given on the command line; the library checks them against the
-      // engine that runs and fills in its defaults
-      const given: Record<string, unknown> = {};
-      for (const e of engines)
-        for (const o of e.options)
-          if (cmd.getOptionValueSource(o.name) === 'cli')
-            given[o.name] =
-              o.type === 'values'
-                ? await loadValues(cmd.getOptionValue(o.name) as string, flagOf(o.name))
-                : cmd.getOptionValue(o.name);
+    .addOption(
+      new Option(
+        '--plot <dir>',
+        "also write the fit plots to <dir> as SVG and PNG: the objective trace, each latent's posterior, topics",
+      ),
+    )
+    .action(async (modelPath: string, opts: OutputOpts & DataOpts & PlotOpts, cmd: Command) => {
       const model = await loadModel(modelPath);
       const data = await loadData(opts.data);
-      const initial = await loadSaved(opts.load);
-      const { infer } = await library();
-      const progress = await progressBar(!opts.json, g.engine);
-      try {
-        const result = await infer(model, {
-          ...given,
-          data,
-          dataFile: opts.data,
-          onWarning: warn,
-          engine: g.engine,
-          seed: g.seed,
-          backend: g.backend,
-          initial,
-          initialFile: opts.load,
-          onProgress: progress.onProgress,
-        }).catch((e: unknown) => {
-          // the library names options as the library does; here they are flags
-          throw e instanceof OptionError
-            ? new CliError(describeOptionProblem(e.problem, 'flags'))
-            : e;
-        });
-        progress.stop();
-        const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
-        await emit(result, (r) => inferText(r, { vocab }), opts);
-      } finally {
-        progress.stop();
-      }
+      const result = await runInfer(model, data, opts.data, cmd, engines, !opts.json);
+      const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
+      await emit(result, (r) => inferText(r, { vocab }), opts);
+      if (opts.plot !== undefined) await writePlots(result, opts.plot, vocab);
     })
     .addHelpText('after', () => enginesHelp(engines));
 
@@ -320,26 +309,184 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
       ) => {
         const model = await loadModel(modelPath);
         const data = await loadData(opts.data);
-        const given = { data, dataFile: opts.data, dataWhere: NO_DATA_FILE };
-        // most reports need no tensor (issue 8): tfjs loads only when a check evaluates an expression
-        const { bindModel, enginesWithoutTensors } = await import('../applies.js');
-        const report =
-          enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
-          (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend));
+        const report = await enginesReport(model, data, opts.data, cmd);
         await emit(report, (r) => enginesText(r, { verbose: opts.verbose }), { json: opts.json });
       },
     );
 
+  const reportCommand = program
+    .command('report')
+    .description(
+      'run an engine and write one self-contained HTML page: plate diagram, convergence, summary, plots, engines',
+    )
+    .argument('<model>', 'the model file (.plato)');
+  addRunOptions(reportCommand, engines)
+    .addOption(
+      new Option(
+        '-o, --output <file>',
+        'the HTML file to write (report.html)',
+      ).makeOptionMandatory(),
+    )
+    .action(async (modelPath: string, opts: DataOpts & { output: string }, cmd: Command) => {
+      const model = await loadModel(modelPath);
+      const data = await loadData(opts.data);
+      const applies = await enginesReport(model, data, opts.data, cmd);
+      const result = await runInfer(model, data, opts.data, cmd, engines, true);
+      const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
+      const [{ diagramSvg }, { fitPlots }, { renderPlots }, { posteriorJson }, { reportHtml }] =
+        await Promise.all([
+          import('../report/diagram/index.js'),
+          import('../report/plots/specs.js'),
+          import('../report/plots/render.js'),
+          import('../report/json.js'),
+          import('../report/html.js'),
+        ]);
+      const { bindModel } = await models();
+      // bound again for the shading (its warnings were printed by the first binding)
+      const bound = bindModel(model, { data, dataFile: opts.data });
+      const posterior = posteriorJson(result);
+      const html = reportHtml({
+        model: model.graph.name,
+        modelFile: modelPath,
+        source: model.graph.source,
+        dataFile: opts.data ?? '',
+        posterior,
+        engines: applies,
+        diagram: await diagramSvg(model.graph, bound),
+        plots: await renderPlots(fitPlots(posterior, { vocab })),
+        version: version(),
+      });
+      await writeOutputFile(opts.output, html);
+      await writeStream(process.stdout, `${inferText(result, { vocab })}\n`);
+      await writeStream(process.stderr, `report: ${opts.output}\n`);
+    })
+    .addHelpText('after', () => enginesHelp(engines));
+
   program
     .command('graph')
-    .description('draw the plate diagram of a model (not yet available)')
+    .description(
+      'draw the plate diagram of a model (Graphviz): DOT on stdout, or -o out.svg|out.png|out.dot',
+    )
     .argument('<model>', 'the model file (.plato)')
-    .addOption(new Option('-o, --output <file>', 'out.svg, out.dot or out.png'))
-    .action(async () => {
-      throw new CliError('plate diagrams arrive in a later version');
+    .addOption(dataOption())
+    .addOption(new Option('-o, --output <file>', 'write out.svg, out.png or out.dot'))
+    .addHelpText(
+      'after',
+      '\nObserved nodes are shaded. With --data, the data decides which nodes are observed and\n' +
+        'the plate labels give the sizes; without it, `data` declarations and stochastic nodes\n' +
+        'that no other node reads (the leaves) are drawn observed.',
+    )
+    .action(async (modelPath: string, opts: { data?: string; output?: string }) => {
+      const { diagramFormatOf, renderDiagram } = await import('../report/diagram/index.js');
+      const format = opts.output === undefined ? 'dot' : diagramFormatOf(opts.output);
+      if (format === undefined)
+        throw new CliError(
+          `cannot tell the format of '${opts.output}': name it .svg, .png or .dot`,
+        );
+      const model = await loadModel(modelPath);
+      const data = await loadData(opts.data);
+      const { bindModel } = await models();
+      const bound =
+        data === undefined
+          ? undefined
+          : bindModel(model, {
+              data,
+              dataFile: opts.data,
+              dataWhere: NO_DATA_FILE,
+              onWarning: warn,
+            });
+      const out = await renderDiagram(model.graph, format, bound);
+      if (opts.output === undefined) await writeStream(process.stdout, out as string);
+      else await writeOutputFile(opts.output, out);
     });
 
   return program;
+}
+
+/**
+ * Run the engine `--engine` names with the engine options given on the command line (the
+ * library checks them against the engine that runs and fills in its defaults).
+ */
+async function runInfer(
+  model: CompiledModel,
+  data: DataInput | undefined,
+  dataFile: string | undefined,
+  cmd: Command,
+  engines: readonly EngineInfo[],
+  showProgress: boolean,
+): Promise<Posterior> {
+  const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
+  await checkEngineName(g.engine);
+  const given: Record<string, unknown> = {};
+  for (const e of engines)
+    for (const o of e.options)
+      if (cmd.getOptionValueSource(o.name) === 'cli')
+        given[o.name] =
+          o.type === 'values'
+            ? await loadValues(cmd.getOptionValue(o.name) as string, flagOf(o.name))
+            : cmd.getOptionValue(o.name);
+  const load = (cmd.opts() as LoadOpts).load;
+  const initial = await loadSaved(load);
+  const { infer } = await library();
+  const progress = await progressBar(showProgress, g.engine);
+  try {
+    return await infer(model, {
+      ...given,
+      data,
+      dataFile,
+      onWarning: warn,
+      engine: g.engine,
+      seed: g.seed,
+      backend: g.backend,
+      initial,
+      initialFile: load,
+      onProgress: progress.onProgress,
+    }).catch((e: unknown) => {
+      // the library names options as the library does; here they are flags
+      throw e instanceof OptionError ? new CliError(describeOptionProblem(e.problem, 'flags')) : e;
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The `plato engines` report: without tensors where it can (issue 8), else with them. */
+async function enginesReport(
+  model: CompiledModel,
+  data: DataInput | undefined,
+  dataFile: string | undefined,
+  cmd: Command,
+): Promise<EnginesReport> {
+  const given = { data, dataFile, dataWhere: NO_DATA_FILE };
+  const { bindModel, enginesWithoutTensors } = await import('../applies.js');
+  return (
+    enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
+    (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend))
+  );
+}
+
+/**
+ * `--plot DIR`: every fit plot of the result (report/plots) as DIR/NAME.svg and DIR/NAME.png;
+ * the file names go to stderr, so stdout stays the report (or exactly the JSON).
+ */
+async function writePlots(
+  result: Posterior,
+  dir: string,
+  vocab: readonly string[] | undefined,
+): Promise<void> {
+  const [{ fitPlots }, { renderPlots }, { posteriorJson }] = await Promise.all([
+    import('../report/plots/specs.js'),
+    import('../report/plots/render.js'),
+    import('../report/json.js'),
+  ]);
+  await makeOutputDir(dir);
+  const plots = await renderPlots(fitPlots(posteriorJson(result), { vocab }), { png: true });
+  for (const p of plots) {
+    await writeOutputFile(join(dir, `${p.name}.svg`), p.svg);
+    await writeOutputFile(join(dir, `${p.name}.png`), p.png!);
+  }
+  const names = plots.map((p) => p.name).join(', ');
+  await writeStream(process.stderr, `plots (svg, png) in ${dir}: ${names || 'none'}\n`);
 }
 
 /**

@@ -166,3 +166,23 @@ export function summarizeMeanSd(mean: Nested, sd: Nested, options: SummaryOption
     : '';
   return `[${first.join(', ')}, … ${means.length - head} more]${range}`;
 }
+
+/** The multi-index of flat position i (row-major) in `shape`. */
+export function indexAt(i: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let a = shape.length - 1; a >= 0; a--) {
+    idx[a] = i % shape[a]!;
+    i = Math.floor(i / shape[a]!);
+  }
+  return idx;
+}
+
+/**
+ * The label of entry `idx` of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one
+ * more axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
+ */
+export function entryLabel(name: string, nodeRank: number, idx: readonly number[]): string {
+  const node = idx.slice(0, nodeRank);
+  const at = node.length > 0 ? `${name}[${node.join(', ')}]` : name;
+  return idx.length > nodeRank ? `${at} = ${idx[idx.length - 1]}` : at;
+}

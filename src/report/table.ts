@@ -21,7 +21,8 @@ export interface TableOptions {
 
 /**
  * Rows under a header, every column as wide as its widest cell. Trailing spaces are trimmed,
- * so the last column may hold long free text.
+ * so the last column may hold long free text. A row of one cell (a note such as `… 95 more`)
+ * spans the line: it does not widen the first column.
  */
 export function renderTable(
   header: readonly string[],
@@ -31,11 +32,13 @@ export function renderTable(
   const indent = options.indent ?? '  ';
   const gap = ' '.repeat(options.gap ?? 2);
   const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((r) => width(r[c] ?? ''))));
+  const sized = all.filter((r) => r.length > 1 || header.length === 1);
+  const widths = header.map((_, c) => Math.max(...sized.map((r) => width(r[c] ?? ''))));
   return all
     .map((r) =>
-      (
-        indent + widths.map((w, c) => pad(r[c] ?? '', w, options.align?.[c] ?? 'left')).join(gap)
+      (r.length === 1 && header.length > 1
+        ? indent + r[0]
+        : indent + widths.map((w, c) => pad(r[c] ?? '', w, options.align?.[c] ?? 'left')).join(gap)
       ).trimEnd(),
     )
     .join('\n');

@@ -4,15 +4,7 @@
 
 import type { Posterior, SampleResult } from '../infer/result.js';
 import { ResultArray } from '../infer/result.js';
-import {
-  describeShape,
-  flatten,
-  formatNumber,
-  formatShape,
-  shapeOf,
-  summarizeMeanSd,
-  summarizeNested,
-} from './format.js';
+import { describeShape, flatten, formatNumber, summarizeNested } from './format.js';
 import { jsonValue } from './json.js';
 import type {
   CheckResult,
@@ -22,6 +14,7 @@ import type {
   PosteriorJson,
   SampleJson,
 } from './result.js';
+import { LATENT_HEADER, latentRows, PARAM_HEADER, paramRows } from './summary.js';
 import { renderFields, renderTable } from './table.js';
 
 const NONE = '-';
@@ -117,12 +110,6 @@ function frequencyCell(draws: ResultArray | Nested, pooled: boolean): string {
   return `${label} ${top.map(pair).join(', ')}, … (${drawn.length} states drawn)`;
 }
 
-/** One family parameter as a short cell: scalars and small arrays in full, else how many values (`p (100×2 values)`). */
-function paramCell(name: string, v: Nested): string {
-  if (!Array.isArray(v) || flatten(v).length <= 4) return `${name} ${summarizeNested(v)}`;
-  return `${name} (${describeShape(v)} values)`;
-}
-
 function elboLine(elbo: readonly (number | null)[]): string {
   if (elbo.length === 0) return '(empty)';
   const first = formatNumber(elbo[0]);
@@ -130,72 +117,12 @@ function elboLine(elbo: readonly (number | null)[]): string {
   return elbo.length === 1 ? first : `${first} → ${last} (${elbo.length} values)`;
 }
 
-/** Arrays with at most this many entries get one row per entry in the infer report. */
-const EXPAND_MAX = 20;
-
 /** The row-major multi-indices of an array of that shape. */
 function indices(shape: readonly number[]): number[][] {
   let out: number[][] = [[]];
   for (const n of shape)
     out = out.flatMap((idx) => Array.from({ length: n }, (_, i) => [...idx, i]));
   return out;
-}
-
-/** Rectangular, non-scalar, and small enough to list entry by entry. */
-function expandable(v: Nested): boolean {
-  const shape = shapeOf(v);
-  const n = flatten(v).length;
-  return shape.length > 0 && n <= EXPAND_MAX && shape.reduce((a, b) => a * b, 1) === n;
-}
-
-/**
- * Labels of the entries of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one more
- * axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
- */
-function entryLabels(
-  name: string,
-  nodeShape: readonly number[],
-  meanShape: readonly number[],
-): string[] {
-  return indices(meanShape).map((idx) => {
-    const node = idx.slice(0, nodeShape.length);
-    const at = node.length > 0 ? `${name}[${node.join(', ')}]` : name;
-    return idx.length > nodeShape.length ? `${at} = ${idx[idx.length - 1]}` : at;
-  });
-}
-
-function latentRows(name: string, l: LatentJson): string[][] {
-  const params = Object.entries(l.params)
-    .map(([k, v]) => paramCell(k, v))
-    .join(', ');
-  const head = [name, l.family, formatShape(l.shape), params];
-  if (!expandable(l.mean)) return [[...head, summarizeMeanSd(l.mean, l.sd)]];
-  const means = flatten(l.mean);
-  const sds = flatten(l.sd);
-  const labels = entryLabels(name, l.shape, shapeOf(l.mean));
-  return [
-    [...head, ''],
-    ...labels.map((label, i) => [
-      `  ${label}`,
-      '',
-      '',
-      '',
-      summarizeMeanSd(means[i]!, sds[i] ?? null),
-    ]),
-  ];
-}
-
-function paramRows(name: string, v: Nested): string[][] {
-  if (!expandable(v)) return [[name, describeShape(v), summarizeNested(v)]];
-  const values = flatten(v);
-  return [
-    [name, describeShape(v), ''],
-    ...entryLabels(name, shapeOf(v), shapeOf(v)).map((label, i) => [
-      `  ${label}`,
-      '',
-      formatNumber(values[i]),
-    ]),
-  ];
 }
 
 /** Words shown per topic. */
@@ -258,8 +185,9 @@ export function inferText(
       '',
       'latents',
       renderTable(
-        ['node', 'family', 'shape', 'parameters', 'mean ± sd'],
+        LATENT_HEADER,
         latents.flatMap(([name, l]) => latentRows(name, l)),
+        { align: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] },
       ),
     );
   }
@@ -277,8 +205,9 @@ export function inferText(
       '',
       'params',
       renderTable(
-        ['param', 'shape', 'value'],
+        PARAM_HEADER,
         params.flatMap(([name, v]) => paramRows(name, v)),
+        { align: ['left', 'left', 'right'] },
       ),
     );
   }

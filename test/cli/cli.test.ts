@@ -253,13 +253,54 @@ describe('user errors exit 1 with a message and no stack trace', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('graph is not there yet', async () => {
-    const r = await runInProcess(['graph', modelPath('coin')]);
-    expect(r).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'error: plate diagrams arrive in a later version\n',
-    });
+  it('graph prints DOT, writes SVG and PNG by extension, and refuses other extensions', async () => {
+    const dot = await runInProcess(['graph', modelPath('coin')]);
+    expect(dot.code).toBe(0);
+    expect(dot.stdout).toMatch(/^digraph "coin" \{\n/);
+    expect(dot.stdout).toContain('"y" [shape="circle", style="filled", fillcolor="#b8b8b8"');
+    const svgPath = join(tmp, 'coin.svg');
+    const svg = await runInProcess([
+      'graph',
+      modelPath('coin'),
+      '--data',
+      join(ROOT, 'examples/coin/coin.json'),
+      '-o',
+      svgPath,
+    ]);
+    expect(svg).toEqual({ code: 0, stdout: '', stderr: '' });
+    const text = readFileSync(svgPath, 'utf8');
+    expect(text).toContain('<svg');
+    expect(text).toMatch(/>i in N = \d+<\/text>/);
+    const pngPath = join(tmp, 'coin.png');
+    expect((await runInProcess(['graph', modelPath('coin'), '-o', pngPath])).code).toBe(0);
+    expect([...readFileSync(pngPath).subarray(1, 4)]).toEqual([80, 78, 71]); // "PNG"
+    const bad = await runInProcess(['graph', modelPath('coin'), '-o', join(tmp, 'coin.pdf')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /cannot tell the format of '.*coin\.pdf': name it \.svg, \.png or \.dot/,
+    );
+  });
+
+  it('infer --plot writes the trace and posterior plots as SVG and PNG; stdout stays JSON', async () => {
+    const dir = join(tmp, 'plots', 'coin');
+    const r = await runInProcess([
+      'infer',
+      modelPath('coin'),
+      '--data',
+      join(ROOT, 'examples/coin/coin.json'),
+      '--engine',
+      'cavi',
+      '--json',
+      '--plot',
+      dir,
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).engine).toBe('cavi');
+    expect(r.stderr).toBe(`plots (svg, png) in ${dir}: trace, posterior-theta\n`);
+    for (const f of ['trace', 'posterior-theta']) {
+      expect(readFileSync(join(dir, `${f}.svg`), 'utf8')).toMatch(/^<svg /);
+      expect([...readFileSync(join(dir, `${f}.png`)).subarray(1, 4)]).toEqual([80, 78, 71]);
+    }
   });
 
   // the child processes below run concurrently: each pays ~1 s of startup

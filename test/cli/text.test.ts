@@ -225,7 +225,7 @@ describe('reports', () => {
     }
   });
 
-  it('infer: run fields, latents with family, parameters and mean ± sd, then params', () => {
+  it('infer: run fields, latents with mean, sd and quantiles, then params; large arrays cut', () => {
     const r: PosteriorJson = {
       engine: 'cavi',
       converged: true,
@@ -251,10 +251,20 @@ describe('reports', () => {
     );
     expect(text).toContain('log evidence  -1234.57\n');
     expect(text).toContain('elbo          -2000 → -1235 (3 values)');
-    expect(text).toMatch(/\n {2}theta +Beta +scalar +a 15, b 7 +0\.6818 ± 0\.0971\n/);
+    // Beta(15, 7) quantiles, from scipy.stats.beta(15, 7).ppf([.05, .5, .95])
     expect(text).toMatch(
-      /\n {2}z +Categorical +100 +p \(100×2 values\) +\[0\.5 ± 0\.5, 0\.5 ± 0\.5, … 198 more\]/,
+      /\n {2}theta +Beta +scalar +0\.6818 +0\.0971 +0\.5126 +0\.6874 +0\.8318\n/,
     );
+    const lines = text.split('\n');
+    const z = lines.findIndex((l) => /^ {2}z +Categorical +100$/.test(l));
+    expect(lines.slice(z + 1, z + 7).map((l) => l.replace(/ +/g, ' '))).toEqual([
+      ' z[0] = 0 0.5 0.5 - - -',
+      ' z[0] = 1 0.5 0.5 - - -',
+      ' z[1] = 0 0.5 0.5 - - -',
+      ' z[1] = 1 0.5 0.5 - - -',
+      ' z[2] = 0 0.5 0.5 - - -',
+      ' … 195 more; means in [0.5, 0.5]',
+    ]);
     expect(text).toMatch(
       /\nparams\n {2}param +shape +value\n {2}rho +2\n {4}rho\[0\] +0\.05\n {4}rho\[1\] +0\.1$/,
     );
@@ -284,43 +294,28 @@ describe('reports', () => {
         },
         x: {
           family: 'Normal',
-          shape: [2, 2],
-          params: {
-            mu: [
-              [1, 2],
-              [3, 4],
-            ],
-            sigma: [
-              [1, 1],
-              [1, 1],
-            ],
-          },
-          mean: [
-            [1, 2],
-            [3, 4],
-          ],
-          sd: [
-            [1, 1],
-            [1, 1],
-          ],
+          shape: [2],
+          params: { mu: [1, 2], sigma: [1, 2] },
+          mean: [1, 2],
+          sd: [1, 2],
         },
       },
       params: {},
     };
     const rows = inferText(r).split('\n').slice(7);
+    // Normal quantiles: mu ± 1.6448536269514722 sigma (z_0.95)
     expect(rows).toEqual([
-      '  node       family       shape   parameters                                   mean ± sd',
-      '  d          Bernoulli    2       p [0.1, 0.9]',
-      `    d[0]${' '.repeat(71)}0.1 ± 0.3`,
-      `    d[1]${' '.repeat(71)}0.9 ± 0.3`,
-      '  z          Categorical  scalar  p [0.2, 0.8]',
-      `    z = 0${' '.repeat(70)}0.2 ± 0.4`,
-      `    z = 1${' '.repeat(70)}0.8 ± 0.4`,
-      '  x          Normal       2×2     mu [[1, 2], [3, 4]], sigma [[1, 1], [1, 1]]',
-      `    x[0, 0]${' '.repeat(68)}1 ± 1`,
-      `    x[0, 1]${' '.repeat(68)}2 ± 1`,
-      `    x[1, 0]${' '.repeat(68)}3 ± 1`,
-      `    x[1, 1]${' '.repeat(68)}4 ± 1`,
+      '  node     family       shape   mean   sd       5%  50%    95%',
+      '  d        Bernoulli    2',
+      // P(d ≤ 0) = 1 − p: the quantile is 1 once q exceeds it
+      '    d[0]                         0.1  0.3        0    0      1',
+      '    d[1]                         0.9  0.3        0    1      1',
+      '  z        Categorical  scalar',
+      '    z = 0                        0.2  0.4        -    -      -',
+      '    z = 1                        0.8  0.4        -    -      -',
+      '  x        Normal       2',
+      '    x[0]                           1    1  -0.6449    1  2.645',
+      '    x[1]                           2    2    -1.29    2   5.29',
     ]);
   });
 
