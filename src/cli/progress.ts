@@ -3,7 +3,7 @@
 
 export interface Progress {
   /** the engine's `onProgress(done, total)`, or undefined when no bar is shown */
-  readonly onProgress?: (done: number, total: number) => void;
+  readonly onProgress?: (done: number, total: number, status?: string) => void;
   stop(): void;
 }
 
@@ -15,7 +15,7 @@ export async function progressBar(enabled: boolean, label: string): Promise<Prog
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}{status}`,
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -23,13 +23,15 @@ export async function progressBar(enabled: boolean, label: string): Promise<Prog
   );
   let started = false;
   return {
-    onProgress(done, total) {
+    onProgress(done, total, status) {
+      // the engine's status (avi: the ELBO) after the timer
+      const payload = { status: status ? ` | ${status}` : '' };
       if (!started) {
-        bar.start(total, done);
+        bar.start(total, done, payload);
         started = true;
       } else {
         if (bar.getTotal() !== total) bar.setTotal(total);
-        bar.update(done);
+        bar.update(done, payload);
       }
     },
     stop() {

@@ -4,6 +4,7 @@
 // undefined; the list is builtin.ts's, in its order (a test keeps them equal).
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
+import { planAvi } from './avi/plan.js';
 import { planCavi } from './cavi/plan.js';
 import { planEm } from './em/analysis.js';
 import type { Applicability } from './engine.js';
@@ -31,6 +32,13 @@ export const BUILTIN_APPLICABILITY: readonly TensorFreeCheck[] = [
     name: 'cavi',
     applicability: (m) => {
       const p = planCavi(m);
+      return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
+    },
+  },
+  {
+    name: 'avi',
+    applicability: (m) => {
+      const p = planAvi(m);
       return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
     },
   },

@@ -2,6 +2,7 @@
 // registerEngine line here, and its info (name, options) to builtin.ts, which the command line
 // reads without loading the engines; a test keeps the two lists equal.
 
+import { aviEngine } from './avi/index.js';
 import { caviEngine } from './cavi/index.js';
 import { emEngine } from './em/index.js';
 import { exactEngine } from './exact/index.js';
@@ -12,6 +13,7 @@ registerEngine(sampleEngine);
 registerEngine(exactEngine);
 registerEngine(emEngine);
 registerEngine(caviEngine);
+registerEngine(aviEngine);
 
 export {
   autoOrder,

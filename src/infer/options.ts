@@ -87,9 +87,23 @@ export const SEED = {
 export const SHARED_OPTIONS = [SEED] as const;
 
 /** What every engine's `run` receives beside its own options. */
+/** A learned value by name, row-major with its full shape (a saved fit: `--load`). */
+export interface InitialValue {
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
+
+/** Learned values to start from, by the names a result's `params` reports them under. */
+export type InitialValues = Readonly<Record<string, InitialValue>>;
+
 export type SharedRunOptions = OptionValues<typeof SHARED_OPTIONS> & {
-  /** called with (done, total) for progress bars; never required */
-  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * called with (done, total) for progress bars, and a short status (`ELBO -1234.5`) by
+   * engines that have one; never required
+   */
+  readonly onProgress?: (done: number, total: number, status?: string) => void;
+  /** starting values of learned values, by name (avi: params, net weights, guide.…); never required */
+  readonly initial?: InitialValues;
   /** non-fatal findings of the run (em: a log-likelihood that decreased); never required */
   readonly onWarning?: (warning: Diagnostic) => void;
 };

@@ -45,8 +45,12 @@ const aviInfo: EngineInfo = {
   inference: true,
   options: AVI,
 };
-// the stand-in cavi (other options) replaces the built-in one
-const WITH_STAND_INS = [...BUILTIN_ENGINES.filter((e) => e.name !== 'cavi'), caviInfo, aviInfo];
+// the stand-in cavi and avi (other options) replace the built-in ones
+const WITH_STAND_INS = [
+  ...BUILTIN_ENGINES.filter((e) => e.name !== 'cavi' && e.name !== 'avi'),
+  caviInfo,
+  aviInfo,
+];
 
 /** Applies to every model; its run stops with a user error that shows the options it got. */
 function standIn(info: EngineInfo): Engine {
@@ -79,7 +83,7 @@ describe('the built-in engines', () => {
     const r = await runInProcess(['infer', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /--engine <name> +auto, or one of: exact, em, cavi \(see `plato engines`\)/,
+      /--engine <name> +auto, or one of: exact, em, cavi, avi \(see `plato\s+engines`\)/,
     );
     expect(r.stdout).toContain('--seed <int>');
     expect(r.stdout).toMatch(/\n {2}exact: closed-form conjugate/);
@@ -90,9 +94,9 @@ describe('the built-in engines', () => {
     expect(r.stdout).toContain(
       '    options: --iters, --tol, --restarts, --reg-covar, --init, --mstep-iters, --mstep-rate',
     );
-    expect(r.stdout).toMatch(/--batch-size <int> +cavi: stochastic VI/);
+    expect(r.stdout).toMatch(/--batch-size <int> +cavi, avi: stochastic VI/);
     // nothing of engines that are not registered
-    for (const absent of ['avi', '--sweeps', '--rtol', '--particles'])
+    for (const absent of ['--sweeps', '--rtol'])
       expect(r.stdout).not.toMatch(new RegExp(`(^|[^\\w-])${absent}([^\\w-]|$)`));
   });
 
@@ -140,6 +144,7 @@ describe('plato engines: one line per engine', () => {
         '  exact   ✓',
         '  em      ✗        theta (line 2:3): nothing to learn: em estimates params, and this model has none without a value',
         '  cavi    ✓',
+        '  avi     ✓',
         '',
         'auto picks: exact',
         '',

@@ -72,18 +72,19 @@ describe('registry', () => {
   });
 
   it('with nothing registered that applies, auto says why', () => {
-    // stand in for the real exact and cavi engines (which handle coin) with ones that refuse
+    // stand in for the real exact, cavi and avi engines (which handle coin) with ones that refuse
     registerEngine(fake('exact', () => false));
     registerEngine(fake('cavi', () => false));
+    registerEngine(fake('avi', () => false));
     expect(() => chooseAuto(coin())).toThrow(
       /no inference engine applies to this model \(tried exact, cavi, avi\)/,
     );
     const err = thrown(() => chooseAuto(noisyOr()));
     expect(err.message).toMatch(/no engine can learn 'rho', 'W'/);
     const hints = err.diagnostics[0].hints?.join('\n');
-    // em is registered and says why (one patient: no plate of cases); avi is not
+    // em says why (one patient: no plate of cases); the stand-in avi refuses
     expect(hints).toMatch(/em: d \(line \d+\): d is not in a single plate of independent cases/);
-    expect(hints).toMatch(/avi: not available in this version/);
+    expect(hints).toMatch(/avi: \S+ \(line \d+\): avi says no/);
   });
 
   it('auto follows the order of DESIGN.md §4, skipping engines that do not apply', () => {

@@ -1,0 +1,267 @@
+// What avi does with a bound model, decided without tensors (plato engines reads it): the
+// latents and their bijectors, which latents are local to the outermost plate and which of
+// those an encoder network can amortise, the params to learn, and the refusals (Reasons at
+// nodes). A latent is any stochastic node the data does not hold.
+//
+// Local latents: a latent whose only plate is the outermost plate holding observed data
+// (`plate i in N { z[i] ~ …; x[i] ~ …(z[i]) }`) is amortised by an encoder from element i's
+// observed values: the observed stochastic nodes reached from z through deterministic nodes
+// whose plates start with that plate and have no ragged axis (flattened, concatenated). Latents
+// in nested plates, or with nothing observed to encode, get free mean and scale per element.
+import type { Reason } from '../../diagnostics/reason.js';
+import { DISTRIBUTIONS } from '../../distributions/signatures.js';
+import type { BoundModel } from '../../graph/bound.js';
+import { mentions } from '../../graph/build.js';
+import type { Expr } from '../../lang/ast.js';
+import { subExprs } from '../../lang/walk.js';
+import { reasonAt } from '../engine.js';
+import { type Transform, transformOf } from '../learn/transform.js';
+import { learnables } from '../registry.js';
+
+/** The supports avi reparameterises, each with its bijector (bijectors.ts). */
+export type AviSupport = 'real' | 'positive' | 'unit-interval' | 'interval' | 'simplex';
+
+export interface AviLatent {
+  readonly name: string;
+  readonly support: AviSupport;
+  /** the node's batch and event shapes */
+  readonly batch: readonly number[];
+  readonly event: readonly number[];
+  /** the event on the unconstrained space (a simplex of K entries has K − 1 coordinates) */
+  readonly uevent: readonly number[];
+  /** inside the outermost plate (its first batch axis is that plate) */
+  readonly local: boolean;
+  /** the observed nodes an encoder reads (empty: free mean and scale per element) */
+  readonly inputs: readonly string[];
+  /** the number of values per element the encoder reads */
+  readonly inDim: number;
+}
+
+export interface AviParam {
+  readonly name: string;
+  readonly transform: Transform;
+  readonly shape: readonly number[];
+}
+
+export interface AviPlan {
+  readonly latents: readonly AviLatent[];
+  readonly params: readonly AviParam[];
+  /** the nets of the model, in graph order */
+  readonly nets: readonly string[];
+  /** the outermost plate holding observed data (its id), if there is exactly one */
+  readonly plate?: string;
+  /** its size */
+  readonly N: number;
+  /**
+   * Data outside the plate read row by row inside it (`X[i]` with `data X: real[N, P]`): a
+   * minibatch gathers their rows like the plate's own values
+   */
+  readonly rowData: readonly string[];
+  /** why minibatches (or held-out elements) cannot be bound, if they cannot */
+  readonly noMinibatch?: string;
+}
+
+export type AviPlanResult =
+  | { readonly ok: true; readonly plan: AviPlan }
+  | { readonly ok: false; readonly reasons: readonly Reason[] };
+
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** The top-level plate holding the observed data, when exactly one does. */
+function outerPlate(bound: BoundModel): string | undefined {
+  const g = bound.graph;
+  const holding = new Set<string>();
+  for (const [name, o] of Object.entries(bound.observation)) {
+    const p = g.nodes[name].plates[0];
+    if (o.kind !== 'latent' && p !== undefined && g.plates[p].parent === undefined) holding.add(p);
+  }
+  return holding.size === 1 ? [...holding][0] : undefined;
+}
+
+/** The observed stochastic nodes reached from `name` through deterministic nodes. */
+function observedDescendants(bound: BoundModel, name: string): string[] {
+  const g = bound.graph;
+  const out: string[] = [];
+  const seen = new Set<string>([name]);
+  const stack = [name];
+  while (stack.length > 0) {
+    const n = stack.pop() as string;
+    for (const c of g.order) {
+      const node = g.nodes[c];
+      if (seen.has(c) || !('parents' in node) || !node.parents.includes(n)) continue;
+      seen.add(c);
+      if (node.kind === 'deterministic') stack.push(c);
+      else if (node.kind === 'stochastic' && bound.observation[c]?.kind === 'observed') out.push(c);
+    }
+  }
+  return out.sort((a, b) => g.order.indexOf(a) - g.order.indexOf(b));
+}
+
+/** Every expression of the model's definitions (arguments, deterministic values), with its node. */
+function definitions(bound: BoundModel): { node: string; expr: Expr }[] {
+  const out: { node: string; expr: Expr }[] = [];
+  for (const name of bound.graph.order) {
+    const n = bound.graph.nodes[name];
+    if (n.kind === 'stochastic')
+      for (const e of Object.values(n.args)) out.push({ node: name, expr: e });
+    if (n.kind === 'deterministic') out.push({ node: name, expr: n.value });
+  }
+  return out;
+}
+
+/**
+ * Data and hypers outside `plate` mentioned inside it: those read only as `X[i, …]` (i the
+ * plate's index, inside the plate) are row data; any other reading of an array with N rows
+ * means a minibatch cannot be bound by gathering rows.
+ */
+function rowDataOf(bound: BoundModel, plate: string, N: number): { rows: string[]; why?: string } {
+  const g = bound.graph;
+  const index = g.plates[plate].index;
+  const rows = new Set<string>();
+  let why: string | undefined;
+  const outside = (n: string) => {
+    const k = g.nodes[n]?.kind;
+    return (
+      (k === 'data' || k === 'hyper') &&
+      g.nodes[n].plates[0] !== plate &&
+      bound.shapes[n]?.event[0] === N
+    );
+  };
+  const visit = (e: Expr, inside: boolean, owner: string) => {
+    if (e.kind === 'index' && e.target.kind === 'name' && outside(e.target.name)) {
+      const first = e.indices[0];
+      if (
+        inside &&
+        first?.kind === 'at' &&
+        first.expr.kind === 'name' &&
+        first.expr.name === index
+      ) {
+        rows.add(e.target.name);
+        for (const i of e.indices.slice(1))
+          for (const x of i.kind === 'at' ? [i.expr] : [i.lo, i.hi]) if (x) visit(x, inside, owner);
+        return;
+      }
+    }
+    if (e.kind === 'name' && outside(e.name))
+      why ??= `${owner} reads ${e.name} (${N} rows) other than row by row as ${e.name}[${index}, …]`;
+    for (const c of subExprs(e)) visit(c, inside, owner);
+  };
+  for (const { node, expr } of definitions(bound))
+    visit(expr, g.nodes[node].plates[0] === plate, node);
+  return { rows: why ? [] : [...rows], why };
+}
+
+/** The support of a latent avi can reparameterise, or why not. */
+function supportOf(bound: BoundModel, name: string): AviSupport | string {
+  const node = bound.graph.nodes[name];
+  if (node.kind !== 'stochastic') return `${name} is not a stochastic node`;
+  const sig = DISTRIBUTIONS[node.distribution];
+  switch (sig.support) {
+    case 'real':
+    case 'positive':
+    case 'unit-interval':
+    case 'simplex':
+      return sig.support;
+    case 'interval': {
+      // the bounds enter the bijector: they must not move with the draws
+      const moving = [node.args.lo, node.args.hi]
+        .flatMap((e) => mentions(e, new Set(node.indices)))
+        .find((m) => {
+          const k = bound.graph.nodes[m.name]?.kind;
+          return k === 'stochastic' || k === 'deterministic';
+        });
+      return moving
+        ? `the bounds of ${name} ~ ${node.distribution}(…) depend on ${moving.name}; avi needs fixed bounds to map the real line onto them`
+        : 'interval';
+    }
+    default:
+      return `${name} is a discrete latent (${node.distribution}); avi reparameterises continuous latents only and does not sum out discrete ones yet`;
+  }
+}
+
+/** avi's plan for the model, or the reasons it does not apply. */
+export function planAvi(
+  bound: BoundModel,
+  localGuide: 'amortised' | 'free' = 'amortised',
+): AviPlanResult {
+  const g = bound.graph;
+  const reasons: Reason[] = [];
+  if (g.guide) {
+    const first = g.guide.order[0] ?? Object.keys(g.nodes)[0];
+    reasons.push({
+      ...reasonAt(bound, first, ''),
+      message: `the guide block ${g.guide.name} is not supported by avi yet: remove it to use the default guide (an encoder per local latent, mean-field Gaussians for the rest)`,
+    });
+  }
+  const plate = outerPlate(bound);
+  const N = plate ? (bound.sizes[g.plates[plate].size] as number) : 1;
+  const latents: AviLatent[] = [];
+  for (const name of g.order) {
+    const node = g.nodes[name];
+    if (node.kind !== 'stochastic') continue;
+    const obs = bound.observation[name];
+    if (obs?.kind === 'partial') {
+      reasons.push(
+        reasonAt(
+          bound,
+          name,
+          `${name} is observed in part (null entries); avi does not infer missing entries yet`,
+        ),
+      );
+      continue;
+    }
+    if (obs?.kind !== 'latent') continue;
+    const support = supportOf(bound, name);
+    if (
+      support !== 'real' &&
+      support !== 'positive' &&
+      support !== 'unit-interval' &&
+      support !== 'interval' &&
+      support !== 'simplex'
+    ) {
+      reasons.push(reasonAt(bound, name, support));
+      continue;
+    }
+    const s = bound.shapes[name];
+    const event = [...s.event];
+    const uevent =
+      support === 'simplex' ? [...event.slice(0, -1), (event[event.length - 1] ?? 1) - 1] : event;
+    const local = plate !== undefined && node.plates[0] === plate;
+    const ragged = (n: string) => (bound.axes[n] ?? []).some((a) => a.plates.length > 1);
+    let inputs: string[] = [];
+    if (local && localGuide === 'amortised' && node.plates.length === 1 && !ragged(name)) {
+      inputs = observedDescendants(bound, name).filter(
+        (c) => g.nodes[c].plates[0] === plate && !ragged(c),
+      );
+    }
+    const inDim = inputs.reduce((a, c) => {
+      const cs = bound.shapes[c];
+      return a + prod([...cs.batch, ...cs.event]) / N;
+    }, 0);
+    latents.push({ name, support, batch: [...s.batch], event, uevent, local, inputs, inDim });
+  }
+  const params: AviParam[] = [];
+  const nets: string[] = [];
+  for (const name of learnables(bound)) {
+    if (g.nodes[name].kind === 'net') {
+      nets.push(name);
+      continue;
+    }
+    const t = transformOf(bound, name, 'avi');
+    if (typeof t === 'string') {
+      reasons.push(reasonAt(bound, name, t));
+      continue;
+    }
+    const s = bound.shapes[name];
+    params.push({ name, transform: t, shape: [...s.batch, ...s.event] });
+  }
+  if (reasons.length > 0) return { ok: false, reasons };
+  const rd = plate ? rowDataOf(bound, plate, N) : { rows: [] };
+  const ragged = Object.keys(g.nodes).some(
+    (n) => g.nodes[n].plates[0] === plate && (bound.axes[n] ?? []).some((a) => a.plates.length > 1),
+  );
+  const noMinibatch = ragged
+    ? `the plate ${g.plates[plate as string].index} in ${g.plates[plate as string].size} holds a ragged plate, whose minibatches avi does not bind yet`
+    : rd.why;
+  return { ok: true, plan: { latents, params, nets, plate, N, rowData: rd.rows, noMinibatch } };
+}

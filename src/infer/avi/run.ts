@@ -1,0 +1,307 @@
+// avi's training loop and its result. Per Adam step (tf.train.adam on every learned value
+// jointly: params, net weights, the guide), a block of B elements of the outermost plate is
+// drawn (a seeded shuffle per epoch, consecutive blocks) and the reparameterised estimate
+//   L̂ = (1/S) Σ_s [ g_s + (N/B) Σ_{i in block} w_{s,i} ]        (model.ts's terms)
+// is ascended (Kingma & Welling 2014; Kucukelbir et al. 2017). `elbo` holds one entry per epoch
+// (the mean of its steps' L̂), then the final estimate, which is `logEvidence` unless --iw > 1.
+// The final estimate uses FINAL_PARTICLES draws on every element (in blocks of B), with one
+// draw of the global latents for all blocks so that each particle's weight
+//   log w_m = g_m + Σ_i w_{m,i}
+// is a draw of log p(x, z) − log q(z) over the whole data. The ELBO is the mean of log w_m; the
+// importance-weighted bound of Burda et al. (2016) with K = --iw is the mean over groups of K
+// particles of log (1/K) Σ_k w_k — per element when no latent is global (the elements are then
+// independent under p and q, and the bound Σ_i log (1/K) Σ_k w_{k,i} is tighter), else of the
+// whole data's weights. Both are finished in float64 from per-element downloads.
+import * as tf from '@tensorflow/tfjs';
+import { userError } from '../../diagnostics/diagnostics.js';
+import { Rng } from '../../distributions/rng.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { RunOptions } from '../engine.js';
+import type { Posterior } from '../result.js';
+import type { aviInfo } from './info.js';
+import { AviModel } from './model.js';
+import type { AviPlan } from './plan.js';
+import { latentResults } from './results.js';
+import { AviState } from './state.js';
+
+/** Draws from q behind the final ELBO (and IW bound) estimate. */
+export const FINAL_PARTICLES = 100;
+
+type AviOptions = RunOptions<typeof aviInfo.options>;
+
+/** A seeded permutation of 0 … n − 1 (Fisher–Yates). */
+function permutation(n: number, rng: Rng): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor((rng.nextUint32() / 4294967296) * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** Consecutive blocks of at most B of `idx`. */
+function blocks(idx: readonly number[], B: number): number[][] {
+  const out: number[][] = [];
+  for (let s = 0; s < idx.length; s += B) out.push(idx.slice(s, s + B));
+  return out;
+}
+
+/** log (1/n) Σ exp(a_k) in float64. */
+function logMeanExp(a: ArrayLike<number>, from: number, n: number, stride = 1): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < n; k++) m = Math.max(m, a[(from + k) * stride]);
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (let k = 0; k < n; k++) s += Math.exp(a[(from + k) * stride] - m);
+  return m + Math.log(s / n);
+}
+
+export async function runAvi(
+  bound: BoundModel,
+  plan: AviPlan,
+  options: AviOptions,
+): Promise<Posterior> {
+  const t0 = performance.now();
+  const rng = new Rng(options.seed);
+  const N = plan.N;
+  const hasPlate = plan.plate !== undefined;
+  const model = new AviModel(bound, plan);
+  let state: AviState;
+  try {
+    state = new AviState(bound, plan, options.hidden, rng, options.initial);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const optimizer = tf.train.adam(options.lr);
+  let best: Map<string, tf.Tensor> | undefined;
+  try {
+    // the held-out elements, then the training ones
+    const order = hasPlate ? permutation(N, rng) : [];
+    const H = hasPlate ? Math.floor(options.heldOut * N) : 0;
+    if (options.heldOut > 0) {
+      if (!hasPlate)
+        throw userError(
+          'avi --held-out holds out elements of the outermost plate holding the data, and this model has none',
+          'unsupported',
+        );
+      if (H < 1 || H >= N)
+        throw userError(
+          `avi --held-out ${options.heldOut} of ${N} elements holds out ${H}: give a fraction that holds out at least one element and keeps one`,
+          'unsupported',
+        );
+      const free = plan.latents.find((l) => l.local && l.inputs.length === 0);
+      if (free)
+        throw userError(
+          `avi --held-out: the local latent ${free.name} has free parameters per element (no encoder), which held-out elements never learn: early stopping needs every local latent amortised`,
+          'unsupported',
+        );
+    }
+    const heldOut = order.slice(0, H);
+    const train = order.slice(H);
+    const Ntrain = hasPlate ? train.length : 1;
+    const B = hasPlate ? (options.batchSize > 0 ? Math.min(options.batchSize, Ntrain) : Ntrain) : 0;
+    if (hasPlate && plan.noMinibatch && (B !== N || H > 0))
+      throw userError(
+        `avi --batch-size / --held-out: ${plan.noMinibatch}: run on the whole plate`,
+        'unsupported',
+      );
+    const varList = [...state.vars.values()];
+    const elbo: number[] = [];
+    let bestHeld = Number.NEGATIVE_INFINITY;
+    let sinceBest = 0;
+    let epochs = 0;
+    let stopped = false;
+    for (let e = 0; e < options.epochs && !stopped; e++) {
+      setRate(optimizer, options.lr * options.lrDecay ** (e / Math.max(1, options.epochs - 1)));
+      // the whole plate in order (a block's order does not matter), else shuffled blocks
+      const shuffled =
+        B === N ? order.map((_, i) => i) : permutation(Ntrain, rng).map((k) => train[k]);
+      const batches = hasPlate ? blocks(shuffled, B) : [[]];
+      let sum = 0;
+      for (const batch of batches) {
+        const cost = optimizer.minimize(
+          () =>
+            tf.tidy(() => {
+              const idx = hasPlate ? tf.tensor1d(batch, 'int32') : undefined;
+              const { g, w } = model.terms(
+                batch.length,
+                idx,
+                state.record,
+                state.modelEnv(),
+                options.particles,
+                rng,
+              );
+              const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), Ntrain / batch.length)) : g;
+              return tf.neg(tf.mean(total)) as tf.Scalar;
+            }),
+          true,
+          varList,
+        );
+        sum -= (cost as tf.Scalar).dataSync()[0];
+        cost?.dispose();
+      }
+      const value = sum / batches.length;
+      if (!Number.isFinite(value))
+        throw userError(
+          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: lower --lr, or check the model's supports`,
+          'unsupported',
+        );
+      elbo.push(value);
+      epochs = e + 1;
+      if (H > 0) {
+        const held = heldOutElbo(model, state, heldOut, B, options.particles, rng);
+        if (held > bestHeld) {
+          bestHeld = held;
+          sinceBest = 0;
+          if (best) for (const t of best.values()) t.dispose();
+          best = state.snapshot();
+        } else if (++sinceBest >= options.patience) stopped = true;
+      }
+      options.onProgress?.(epochs, options.epochs, `ELBO ${value.toPrecision(6)}`);
+      if ((e & 7) === 7) await new Promise((r) => setTimeout(r, 0));
+    }
+    if (best) {
+      state.reset(best);
+      best = undefined;
+    }
+    const final = finalBounds(
+      model,
+      state,
+      order.length > 0 ? [...order].sort((a, b) => a - b) : [],
+      B || 1,
+      options.iw,
+      rng,
+    );
+    elbo.push(final.elbo);
+    const latents = latentResults(model, state, rng);
+    return {
+      engine: 'avi',
+      converged: stopped || converged(elbo.slice(0, -1), options.tol),
+      iterations: epochs,
+      seconds: (performance.now() - t0) / 1000,
+      logEvidence: options.iw > 1 ? final.iw : final.elbo,
+      elbo,
+      latents,
+      params: state.report(),
+    };
+  } finally {
+    if (best) for (const t of best.values()) t.dispose();
+    optimizer.dispose();
+    state.dispose();
+    model.dispose();
+  }
+}
+
+/**
+ * Set Adam's step size between epochs. tfjs's AdamOptimizer reads its `learningRate` field at
+ * each step and has no schedule of its own; its moments are kept.
+ */
+function setRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/** Did the mean ELBO of the last tenth of the epochs change by less than tol (relative) from the tenth before? */
+function converged(trace: readonly number[], tol: number): boolean {
+  const w = Math.ceil(trace.length / 10);
+  if (trace.length < 2 * w || w === 0) return false;
+  const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const last = mean(trace.slice(-w));
+  const before = mean(trace.slice(-2 * w, -w));
+  return Math.abs(last - before) <= tol * Math.abs(last);
+}
+
+/** Σ_{i held out} (1/S) Σ_s w_{s,i}: the held-out elements' share of the ELBO. */
+function heldOutElbo(
+  model: AviModel,
+  state: AviState,
+  idx: readonly number[],
+  B: number,
+  S: number,
+  rng: Rng,
+): number {
+  let total = 0;
+  for (const batch of blocks(idx, B)) {
+    const t = tf.tidy(() => {
+      const { w } = model.terms(
+        batch.length,
+        tf.tensor1d(batch, 'int32'),
+        state.record,
+        state.modelEnv(),
+        S,
+        rng,
+      );
+      return tf.sum(tf.mean(w as tf.Tensor, 0));
+    });
+    total += t.dataSync()[0];
+    t.dispose();
+  }
+  return total;
+}
+
+/** The final ELBO and IW bound over every element (see the file's comment). */
+function finalBounds(
+  model: AviModel,
+  state: AviState,
+  all: readonly number[],
+  B: number,
+  K: number,
+  rng: Rng,
+): { elbo: number; iw: number } {
+  const R = Math.ceil(FINAL_PARTICLES / K);
+  const M = R * K;
+  const perElement = model.plan.latents.every((l) => l.local);
+  const logW = new Float64Array(M);
+  let iwPerElement = 0;
+  let outside = 0;
+  const globals = tf.tidy(() => {
+    const d = model.drawGlobals(B, state.record, state.modelEnv(), M, rng);
+    return {
+      env: Object.fromEntries(Object.entries(d.env).map(([n, t]) => [n, tf.keep(t)])),
+      logQ: tf.keep(d.logQ),
+    };
+  });
+  try {
+    const parts = all.length > 0 ? blocks(all, B) : [[]];
+    parts.forEach((batch, b) => {
+      const { g, w } = tf.tidy(() => {
+        const idx = all.length > 0 ? tf.tensor1d(batch, 'int32') : undefined;
+        const t = model.terms(batch.length, idx, state.record, state.modelEnv(), M, rng, globals);
+        return { g: tf.broadcastTo(t.g, [M]), w: t.w };
+      });
+      const gv = g.dataSync();
+      if (b === 0) {
+        for (let m = 0; m < M; m++) logW[m] += gv[m];
+        outside = gv[0];
+      }
+      if (w) {
+        const wv = w.dataSync();
+        const n = batch.length;
+        for (let m = 0; m < M; m++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += wv[m * n + i];
+          logW[m] += s;
+        }
+        if (perElement && K > 1)
+          for (let i = 0; i < n; i++)
+            for (let r = 0; r < R; r++) iwPerElement += logMeanExp(wv.subarray(i), r * K, K, n) / R;
+      }
+      tf.dispose([g, w as tf.Tensor]);
+    });
+  } finally {
+    tf.dispose([globals.logQ, ...Object.values(globals.env)]);
+  }
+  let elbo = 0;
+  for (let m = 0; m < M; m++) elbo += logW[m] / M;
+  let iw = elbo;
+  if (K > 1) {
+    if (perElement) {
+      // g holds only the nodes outside the plate, no latent among them: the same for every m
+      iw = outside + iwPerElement;
+    } else {
+      iw = 0;
+      for (let r = 0; r < R; r++) iw += logMeanExp(logW, r * K, K) / R;
+    }
+  }
+  return { elbo, iw };
+}

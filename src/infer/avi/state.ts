@@ -1,0 +1,137 @@
+// Everything avi learns, as tf.Variables under the names the result's `params` reports:
+//   a param NAME          its unconstrained coordinates u (θ = T(u), learn/transforms.ts);
+//                         reported (and given back by `initial`) as θ
+//   a net weight f.W0 …   as the compiled model reads it (compile/net.ts), without its leading axis
+//   guide.…               the guide's parameters (guide.ts)
+import * as tf from '@tensorflow/tfjs';
+import type { Env } from '../../compile/model.js';
+import { userError } from '../../diagnostics/diagnostics.js';
+import type { Rng } from '../../distributions/rng.js';
+import type { BoundModel } from '../../graph/bound.js';
+import type { ParamNode } from '../../graph/ir.js';
+import { initNets, initParam } from '../init.js';
+import { forward, forward64, inverse64 } from '../learn/transforms.js';
+import type { InitialValues } from '../options.js';
+import { float64, type ResultArray } from '../result.js';
+import { initGuide } from './guide.js';
+import type { AviPlan } from './plan.js';
+
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** A variable holding `t`'s value; `t` is disposed (tf.variable keeps its own handle). */
+function owned(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t);
+  t.dispose();
+  return v;
+}
+
+export class AviState {
+  /** every learned value, by its reported name */
+  readonly vars = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly bound: BoundModel,
+    private readonly plan: AviPlan,
+    hidden: number,
+    rng: Rng,
+    initial: InitialValues = {},
+  ) {
+    for (const p of plan.params) {
+      const known = bound.values[p.name];
+      let theta: Float64Array;
+      if (known) theta = Float64Array.from(known.data);
+      else {
+        const t = initParam(bound, bound.graph.nodes[p.name] as ParamNode, rng);
+        theta = new Float64Array(t.dataSync());
+        t.dispose();
+      }
+      this.vars.set(p.name, owned(tf.tensor(inverse64(p.transform, theta, p.shape), [...p.shape])));
+    }
+    const nets = initNets(bound, rng);
+    for (const [name, t] of Object.entries(nets)) {
+      this.vars.set(name, owned(tf.squeeze(t, [0])));
+      t.dispose();
+    }
+    for (const l of plan.latents) {
+      const g = initGuide(l, hidden, rng);
+      for (const [name, t] of Object.entries(g)) {
+        this.vars.set(name, owned(t));
+      }
+    }
+    try {
+      this.restore(initial);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** Set values given by name (a fit saved with -o); a PlatoError for an unknown name or shape. */
+  private restore(initial: InitialValues): void {
+    for (const [name, given] of Object.entries(initial)) {
+      const v = this.vars.get(name);
+      if (!v)
+        throw userError(
+          `avi: the initial value '${name}' is not learned by this model; avi learns ${[...this.vars.keys()].join(', ')}`,
+        );
+      if (!sameShape(given.shape, v.shape) || given.data.length !== v.size)
+        throw userError(
+          `avi: the initial value '${name}' has shape [${given.shape.join(', ')}], expected [${v.shape.join(', ')}]`,
+        );
+      for (let i = 0; i < given.data.length; i++)
+        if (!Number.isFinite(given.data[i]))
+          throw userError(`avi: the initial value '${name}' has a non-finite entry at ${i}`);
+      const param = this.plan.params.find((p) => p.name === name);
+      const data = param ? inverse64(param.transform, given.data, param.shape) : given.data;
+      tf.tidy(() => v.assign(tf.tensor(Float32Array.from(data), v.shape)));
+    }
+  }
+
+  /** The guide's variables as a record (guide.ts reads them by name). */
+  get record(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.vars);
+  }
+
+  /** The model's params θ = T(u) and net weights, in the env's layout [1, ...shape]. Call inside tidy. */
+  modelEnv(): Env {
+    const env: Record<string, tf.Tensor> = {};
+    for (const p of this.plan.params)
+      env[p.name] = tf.expandDims(forward(p.transform, this.vars.get(p.name) as tf.Variable), 0);
+    for (const [name, v] of this.vars) {
+      if (name.startsWith('guide.') || this.plan.params.some((p) => p.name === name)) continue;
+      env[name] = tf.expandDims(v, 0);
+    }
+    return env;
+  }
+
+  /** Copies of every variable's value (early stopping keeps the best). */
+  snapshot(): Map<string, tf.Tensor> {
+    return new Map([...this.vars].map(([n, v]) => [n, tf.clone(v)]));
+  }
+
+  /** Go back to a snapshot (which this disposes). */
+  reset(s: Map<string, tf.Tensor>): void {
+    for (const [n, t] of s) {
+      this.vars.get(n)?.assign(t);
+      t.dispose();
+    }
+  }
+
+  /** Every learned value as the result reports it: params θ in float64, the rest as learned. */
+  report(): Record<string, ResultArray> {
+    const out: Record<string, ResultArray> = {};
+    for (const [name, v] of this.vars) {
+      const data = new Float64Array(v.dataSync());
+      const param = this.plan.params.find((p) => p.name === name);
+      out[name] = float64(param ? forward64(param.transform, data, param.shape) : data, v.shape);
+    }
+    void this.bound;
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
