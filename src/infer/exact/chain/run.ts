@@ -7,6 +7,7 @@ import { ExprEvaluator, sum64 } from '../../../compile/evaluator.js';
 import { compileModel, type ModelPlan } from '../../../compile/model.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import { type SequenceGrid, sequenceGrid, stepsOf } from '../../../graph/chains.js';
+import type { Expr } from '../../../lang/ast.js';
 import {
   type ChainFactors,
   type ChainPosterior,
@@ -38,13 +39,24 @@ function tableTransition(
   const value = bound.values[later.target.name];
   if (!table || (table.kind !== 'hyper' && table.kind !== 'data' && table.kind !== 'param'))
     return undefined;
-  if (!value || value.shape.length !== 2 || value.shape[0] !== value.shape[1]) return undefined;
+  if (value?.shape.length !== 2 || value.shape[0] !== value.shape[1]) return undefined;
   const at = later.indices[0]!;
   if (at.kind !== 'at' || at.expr.kind !== 'index' || at.expr.target.kind !== 'name')
     return undefined;
   if (at.expr.target.name !== z.name) return undefined;
   const K = value.shape[0]!;
   const B = grid.cellOf.length;
+  const index = chain.chain.plate.index;
+  const asRows = (x: tf.Tensor): tf.Tensor2D => (logits ? tf.softmax(x) : x) as tf.Tensor2D;
+  const A = () => asRows(tf.tensor2d(Float32Array.from(value.data), [K, K]));
+  // the common `t == 0 ? init : …` with `init` a known vector: no evaluation over the elements
+  const start = knownVector(bound, arg.whenTrue, K);
+  if (isFirstStep(arg.test, index) && start) {
+    return tf.tidy(() => ({
+      init: asRows(tf.tile(tf.tensor2d(start, [1, K]), [grid.nSeq, 1])),
+      shared: A(),
+    }));
+  }
   const ev = new ExprEvaluator(bound);
   try {
     // the test must select the first branch exactly at step 0 (as `t == 0` does)
@@ -54,16 +66,34 @@ function tableTransition(
     return tf.tidy(() => {
       const first = tf.reshape(ev.inLayout(arg.whenTrue, z.name, {}, [K]), [B, K]);
       const cells = Int32Array.from(grid.cell.subarray(0, grid.nSeq), (b) => Math.max(b, 0));
-      const rows = tf.gather(first, tf.tensor1d(cells, 'int32'));
-      const A = tf.tensor2d(Float32Array.from(value.data), [K, K]);
-      return {
-        init: (logits ? tf.softmax(rows) : rows) as tf.Tensor2D,
-        shared: (logits ? tf.softmax(A) : A) as tf.Tensor2D,
-      };
+      return { init: asRows(tf.gather(first, tf.tensor1d(cells, 'int32'))), shared: A() };
     });
   } finally {
     ev.plan.dispose();
   }
+}
+
+/** `t == 0`, `0 == t`, `t < 1` or `t <= 0` for the chain's index t: true exactly at step 0. */
+function isFirstStep(test: Expr, index: string): boolean {
+  if (test.kind !== 'binary') return false;
+  const isT = (e: Expr) => e.kind === 'name' && e.name === index;
+  const lit = (e: Expr, v: number) => e.kind === 'num' && e.value === v;
+  const { op, left, right } = test;
+  if (op === '==') return (isT(left) && lit(right, 0)) || (lit(left, 0) && isT(right));
+  if (op === '<') return isT(left) && lit(right, 1);
+  if (op === '<=') return isT(left) && lit(right, 0);
+  return false;
+}
+
+/** The value of `expr` when it names a hyper, data or param vector of length K. */
+function knownVector(bound: BoundModel, expr: Expr, K: number): Float32Array | undefined {
+  if (expr.kind !== 'name') return undefined;
+  const node = bound.graph.nodes[expr.name];
+  const value = bound.values[expr.name];
+  if (!node || (node.kind !== 'hyper' && node.kind !== 'data' && node.kind !== 'param'))
+    return undefined;
+  if (value?.shape.length !== 1 || value.shape[0] !== K) return undefined;
+  return Float32Array.from(value.data);
 }
 
 /** The chain's posterior with the plan's current values (params included), all tensors freed. */
@@ -94,14 +124,17 @@ export function solveChain(
     first.dispose();
   }
   const K = 'shared' in transition ? transition.shared.shape[0] : transition.shape[2]!;
+  // state-major [K, B]: tfjs-wasm stacks along a new inner axis slowly (4 × [200000]: 44 ms on
+  // axis 1, 1 ms on axis 0), and forward–backward transposes once anyway
   const logEmission = tf.tidy(() => {
     const perState = Array.from({ length: K }, (_, k) => {
       const env = { [z]: state(k) };
       const lps = chain.emissions.map((e) => tf.reshape(plan.logProb(e, env), [B]));
       return lps.length === 0 ? tf.zeros([B]) : tf.addN(lps);
     });
-    return tf.stack(perState, 1);
+    return tf.stack(perState);
   }) as tf.Tensor2D;
+
   try {
     const post = forwardBackward({ logEmission, transition, grid, ...options });
     let rest = 0;
