@@ -119,37 +119,41 @@ export function forwardBackward(f: ChainFactors): ChainPosterior {
     const shared = given?.shared ?? (later && homogeneous(later, laterCells, B));
     const perStep =
       later && !shared ? (slices(tf.reshape(later, [steps - 1, nSeq, K, K])) as tf.Tensor3D[]) : [];
+    // tfjs-wasm's per-op costs decide the form of a step (measured, [1000, 4] operands):
+    // broadcasting [n, K] by [n, 1] costs ~5× a same-shape op, and a matMul with a transposed
+    // operand ~4× a plain one. So a row sum is a product with the all-ones K × K matrix (the sum
+    // repeated in every column, then a same-shape divide), and Aᵀ is transposed once.
+    const ones = tf.ones([K, K]);
+    // c's first column [cells, 1] as a product: tfjs-wasm slices a column slowly (7 ms here)
+    const firstColumn = tf.tensor2d(
+      Float32Array.from({ length: K }, (_, k) => (k === 0 ? 1 : 0)),
+      [K, 1],
+    );
+    const sharedT = shared && tf.transpose(shared);
     const step = (t: number, a: tf.Tensor2D): tf.Tensor2D =>
       shared
         ? tf.matMul(a, shared)
         : tf.reshape(tf.matMul(tf.expandDims(a, 1), perStep[t - 1]!), [nSeq, K]);
     const stepBack = (t: number, b: tf.Tensor2D): tf.Tensor2D =>
-      shared
-        ? tf.matMul(b, shared, false, true)
+      sharedT
+        ? tf.matMul(b, sharedT)
         : tf.reshape(tf.matMul(perStep[t - 1]!, tf.expandDims(b, 2)), [nSeq, K]);
-    // forward
+    // forward: α̂_t and c_t (repeated over the K columns)
     const alphas: tf.Tensor2D[] = [];
     const cs: tf.Tensor2D[] = [];
     for (let t = 0; t < steps; t++) {
       const pred = t === 0 ? (init as tf.Tensor2D) : step(t, alphas[t - 1]!);
       const a = tf.mul(pred, E[t]!) as tf.Tensor2D;
-      const c = tf.sum(a, 1, true) as tf.Tensor2D;
-      // a × (1/c): tfjs-wasm's broadcasting div is ~3× its broadcasting mul (measured)
-      alphas.push(tf.mul(a, tf.reciprocal(c)));
+      const c = tf.matMul(a, ones) as tf.Tensor2D;
+      alphas.push(tf.div(a, c));
       cs.push(c);
     }
     // backward: β̂ and eb = e ⊙ β̂ / c per step, in the forward's batched form; e / c for every
     // step is one op before the loop, so a step is two ops
-    const c = tf.concat(cs); // [cells, 1]
+    const cAll = tf.concat(cs); // [cells, K], the columns equal
     const Ec =
       steps > 1
-        ? slices(
-            tf.reshape(tf.mul(tf.concat(E.slice(1)), tf.reciprocal(c.slice(nSeq))), [
-              steps - 1,
-              nSeq,
-              K,
-            ]),
-          )
+        ? slices(tf.reshape(tf.div(tf.concat(E.slice(1)), cAll.slice(nSeq)), [steps - 1, nSeq, K]))
         : [];
     const betas: tf.Tensor2D[] = new Array(steps);
     const ebs: tf.Tensor2D[] = new Array(steps);
@@ -162,7 +166,7 @@ export function forwardBackward(f: ChainFactors): ChainPosterior {
     const gamma = dense
       ? tf.transpose(tf.reshape(gammaSteps, [steps, nSeq, K]), [1, 0, 2])
       : tf.gather(gammaSteps, tf.tensor1d(grid.cellOf, 'int32'));
-    const logC = tf.add(tf.log(c), tf.reshape(m, [cells, 1]));
+    const logC = tf.add(tf.log(tf.matMul(cAll, firstColumn)), tf.reshape(m, [cells, 1]));
     const xi = f.transitions && steps > 1 ? expectedTransitions() : undefined;
     return { gamma, logC, ...(xi ? { xi } : {}) };
 
