@@ -15,8 +15,9 @@ import {
 } from '../../discrete/forwardBackward.js';
 import { notApplicable, type RunOptions } from '../../engine.js';
 import type { Posterior } from '../../result.js';
-import { categoricalSummary } from '../summary.js';
-import { analyseChain, type ChainPlan } from './analysis.js';
+import { categoricalSummary, normalSummary } from '../summary.js';
+import { analyseChain, type ChainPlan, isFirstStep } from './analysis.js';
+import { solveKalman } from './kalman.js';
 
 /**
  * The common case `Categorical(test ? first : X[z[…, t - 1]])` with X a constant table [K, K]
@@ -71,18 +72,6 @@ function tableTransition(
   } finally {
     ev.plan.dispose();
   }
-}
-
-/** `t == 0`, `0 == t`, `t < 1` or `t <= 0` for the chain's index t: true exactly at step 0. */
-function isFirstStep(test: Expr, index: string): boolean {
-  if (test.kind !== 'binary') return false;
-  const isT = (e: Expr) => e.kind === 'name' && e.name === index;
-  const lit = (e: Expr, v: number) => e.kind === 'num' && e.value === v;
-  const { op, left, right } = test;
-  if (op === '==') return (isT(left) && lit(right, 0)) || (lit(left, 0) && isT(right));
-  if (op === '<') return isT(left) && lit(right, 1);
-  if (op === '<=') return isT(left) && lit(right, 0);
-  return false;
 }
 
 /** The value of `expr` when it names a hyper, data or param vector of length K. */
@@ -153,23 +142,39 @@ export function solveChain(
   }
 }
 
-/** Per-step marginals of the chain's latent (Categorical per element) and the log evidence. */
+/**
+ * Per-step marginals of the chain's latent (Categorical per element, or Normal for a
+ * linear-Gaussian chain) and the log evidence.
+ */
 export async function runChain(bound: BoundModel, _options: RunOptions): Promise<Posterior> {
   const t0 = performance.now();
   const a = analyseChain(bound);
   if (!a.ok) throw notApplicable(bound, 'exact', a.reasons);
-  const plan = compileModel(bound);
-  try {
-    const post = solveChain(bound, plan, a.plan);
-    const z = a.plan.latent.name;
-    const s = bound.shapes[z]!;
+  const z = a.plan.latent.name;
+  const s = bound.shapes[z]!;
+  const shape = [...s.batch, ...s.event];
+  if (a.plan.kind === 'gaussian') {
+    const post = solveKalman(bound, a.plan);
     return {
       engine: 'exact',
       converged: true,
       iterations: 1,
       seconds: (performance.now() - t0) / 1000,
       logEvidence: post.logEvidence,
-      latents: { [z]: categoricalSummary(post.marginals, [...s.batch, ...s.event], post.K) },
+      latents: { [z]: normalSummary(post.mean, post.variance.map(Math.sqrt), shape) },
+      params: {},
+    };
+  }
+  const plan = compileModel(bound);
+  try {
+    const post = solveChain(bound, plan, a.plan);
+    return {
+      engine: 'exact',
+      converged: true,
+      iterations: 1,
+      seconds: (performance.now() - t0) / 1000,
+      logEvidence: post.logEvidence,
+      latents: { [z]: categoricalSummary(post.marginals, shape, post.K) },
       params: {},
     };
   } finally {
