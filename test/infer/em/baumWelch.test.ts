@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { compile, engines, infer } from '../../../src/index.js';
+import { prng } from '../../support/prng.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -27,18 +28,7 @@ const GAUSSIAN = compile(`model hmm {
   }
 }`);
 
-/** A seeded generator (mulberry32) and an HMM path with Normal emissions. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** A categorical draw by inversion of u ∈ [0, 1). */
 function draw(p: number[], u: number): number {
   let c = 0;
   for (let k = 0; k < p.length; k++) {
@@ -131,7 +121,7 @@ describe('Baum–Welch', () => {
     mu: [-1, 1.5],
     sigma: 0.8,
   };
-  const r = rng(7);
+  const r = prng(7);
   const M = 6;
   const T = 40;
   const ys = Array.from({ length: M }, () => {

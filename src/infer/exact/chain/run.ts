@@ -14,7 +14,7 @@ import {
   forwardBackward,
 } from '../../discrete/forwardBackward.js';
 import { notApplicable, type RunOptions } from '../../engine.js';
-import type { Posterior } from '../../result.js';
+import type { LatentPosterior, Posterior } from '../../result.js';
 import { categoricalSummary, normalSummary } from '../summary.js';
 import { analyseChain, type ChainPlan, isFirstStep } from './analysis.js';
 import { solveKalman } from './kalman.js';
@@ -153,30 +153,24 @@ export async function runChain(bound: BoundModel, _options: RunOptions): Promise
   const z = a.plan.latent.name;
   const s = bound.shapes[z]!;
   const shape = [...s.batch, ...s.event];
+  const solved = (logEvidence: number, latent: LatentPosterior): Posterior => ({
+    engine: 'exact',
+    converged: true,
+    iterations: 1,
+    seconds: (performance.now() - t0) / 1000,
+    logEvidence,
+    latents: { [z]: latent },
+    params: {},
+  });
   if (a.plan.kind === 'gaussian') {
     const post = solveKalman(bound, a.plan);
-    return {
-      engine: 'exact',
-      converged: true,
-      iterations: 1,
-      seconds: (performance.now() - t0) / 1000,
-      logEvidence: post.logEvidence,
-      latents: { [z]: normalSummary(post.mean, post.variance.map(Math.sqrt), shape) },
-      params: {},
-    };
+    const sd = post.variance.map(Math.sqrt);
+    return solved(post.logEvidence, normalSummary(post.mean, sd, shape));
   }
   const plan = compileModel(bound);
   try {
     const post = solveChain(bound, plan, a.plan);
-    return {
-      engine: 'exact',
-      converged: true,
-      iterations: 1,
-      seconds: (performance.now() - t0) / 1000,
-      logEvidence: post.logEvidence,
-      latents: { [z]: categoricalSummary(post.marginals, shape, post.K) },
-      params: {},
-    };
+    return solved(post.logEvidence, categoricalSummary(post.marginals, shape, post.K));
   } finally {
     plan.dispose();
   }
