@@ -1,6 +1,12 @@
 """Vectorised numpy forward-backward (scaled recursions) over all sequences at once, the peer of
-bench/hmm (peers.md, workload 7 `hmm_fb`). Prints JSON: the median seconds of R runs and the
-float64 log evidence. Usage: python3 numpy_fb.py DATA.json [R]"""
+bench/hmm (peers.md, workload 7 `hmm_fb`).
+
+Serve:    python3 numpy_fb.py DATA.json --serve
+          prints {"ready": true, ...}, then answers each stdin line (any JSON object) with one JSON
+          line {"seconds", "log_evidence", "first", "last"}; run.ts interleaves it with Plato.
+One-shot: python3 numpy_fb.py DATA.json [--repeats R]  (prints the median seconds)
+"""
+import argparse
 import json
 import sys
 import time
@@ -32,18 +38,38 @@ def forward_backward(init, A, mu, sigma, y):
     return gamma, np.log(c).sum() + m.sum()
 
 
+def run_once(init, A, mu, sigma, y):
+    t0 = time.perf_counter()
+    gamma, logz = forward_backward(init, A, mu, sigma, y)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "log_evidence": float(logz),
+            "first": gamma[0, 0].tolist(), "last": gamma[-1, -1].tolist()}
+
+
 def main():
-    d = json.load(open(sys.argv[1]))
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    p = argparse.ArgumentParser()
+    p.add_argument("data")
+    p.add_argument("--serve", action="store_true")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=7)
+    args = p.parse_args()
+    d = json.load(open(args.data))
     init = np.array(d["init"]); A = np.array(d["A"]); mu = np.array(d["mu"])
     y = np.array(d["y"], dtype=np.float64)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        gamma, logz = forward_backward(init, A, mu, float(d["sigma"]), y)
-        times.append(time.perf_counter() - t0)
-    print(json.dumps({"seconds": float(np.median(times)), "log_evidence": float(logz),
-                      "first": gamma[0, 0].tolist(), "last": gamma[-1, -1].tolist()}))
+    sigma = float(d["sigma"])
+    meta = {"system": "numpy", "version": np.__version__, "python": sys.version.split()[0]}
+    for _ in range(args.warmup):
+        run_once(init, A, mu, sigma, y)
+    if args.serve:
+        print(json.dumps({"ready": True, **meta}), flush=True)
+        for line in sys.stdin:
+            if line.strip():
+                print(json.dumps({**run_once(init, A, mu, sigma, y), **meta}), flush=True)
+        return
+    runs = [run_once(init, A, mu, sigma, y) for _ in range(args.repeats)]
+    secs = sorted(r["seconds"] for r in runs)
+    print(json.dumps({"seconds": secs[len(secs) // 2], "log_evidence": runs[-1]["log_evidence"], **meta}))
 
 
-main()
+if __name__ == "__main__":
+    main()

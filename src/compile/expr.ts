@@ -8,6 +8,7 @@
 // the indexed axis onto plate j; integer literals select, `lo:hi` keeps the axis; indexing
 // by a discrete node or int data is one batched gather (gather.ts).
 import * as tf from '@tensorflow/tfjs';
+import { broadcast } from '../backend/broadcast.js';
 import type { BoundModel } from '../graph/bound.js';
 import type { GraphNode } from '../graph/ir.js';
 import type { BinaryOp, Call, Expr, Index, IndexArg, Range } from '../lang/ast.js';
@@ -122,11 +123,11 @@ function lowerRaw(expr: Expr, ctx: PlateContext, scope: LowerScope): Lowered {
           const [x, y, z] = alignRanks([c!.run(env), a!.run(env), b!.run(env)], m);
           const shape = broadcastShapes(broadcastShapes(x!.shape, y!.shape) ?? [], z!.shape);
           if (!shape) throw new Error('the test and the branches of ?: do not broadcast');
-          const full = (v: tf.Tensor) =>
-            v.shape.length === shape.length && v.shape.every((d, i) => d === shape[i])
-              ? v
-              : tf.broadcastTo(v, shape);
-          return tf.where(full(tf.notEqual(x!, 0)), full(toFloat(y!)), full(toFloat(z!)));
+          return tf.where(
+            broadcast(tf.notEqual(x!, 0), shape),
+            broadcast(toFloat(y!), shape),
+            broadcast(toFloat(z!), shape),
+          );
         },
         c!.isConst && a!.isConst && b!.isConst,
       );

@@ -114,9 +114,11 @@ export function stepsOf(
   }
   const inner = lengths.slice(axis + 1).reduce((a, b) => a * b, 1);
   const steps = new Int32Array(total);
-  for (let i = 0; i < total; i++) steps[i] = along[Math.floor(i / inner) % ax.length]!;
+  // nested runs rather than a division per element (this is on every chain's solve path)
+  for (let i = 0; i < total; )
+    for (let j = 0; j < ax.length; j++, i += inner) steps.fill(along[j]!, i, i + inner);
   let count = 0;
-  for (const s of steps) count = Math.max(count, s + 1);
+  if (total > 0) for (let j = 0; j < ax.length; j++) count = Math.max(count, along[j]! + 1);
   return { steps, count };
 }
 
@@ -148,15 +150,14 @@ export function sequenceGrid(model: BoundModel, name: string, plateId: string): 
   const nSeq = before * outerCount * after;
   const cell = new Int32Array(count * nSeq).fill(-1);
   const cellOf = new Int32Array(total);
-  for (let b = 0; b < total; b++) {
-    const i = Math.floor(b / (ax.length * after));
-    const j = Math.floor(b / after) % ax.length;
-    const k = b % after;
-    const outer = ragged ? ragged.outerIndex[j]! : 0;
-    const n = (i * outerCount + outer) * after + k;
-    const c = steps[b]! * nSeq + n;
-    cell[c] = b;
-    cellOf[b] = c;
-  }
+  for (let i = 0, b = 0; i < before; i++)
+    for (let j = 0; j < ax.length; j++) {
+      const first = (i * outerCount + (ragged ? ragged.outerIndex[j]! : 0)) * after;
+      for (let k = 0; k < after; k++, b++) {
+        const c = steps[b]! * nSeq + first + k;
+        cell[c] = b;
+        cellOf[b] = c;
+      }
+    }
   return { nSeq, steps: count, cell, cellOf };
 }

@@ -389,6 +389,7 @@ export class PlatoParser extends CstParser {
       this.OR([
         { ALT: () => this.CONSUME(Plus, { LABEL: 'sign' }) },
         { ALT: () => this.CONSUME(Minus, { LABEL: 'sign' }) },
+        { ALT: () => this.CONSUME(Bang, { LABEL: 'sign' }) },
       ]);
     });
     this.SUBRULE(this.postfix);

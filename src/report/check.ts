@@ -9,6 +9,9 @@ export function checkResult(graph: ModelGraph): CheckResult {
     name: p.index,
     size: p.size,
     parent: p.parent ? plateName(p.parent) : null,
+    ...(p.lags?.length
+      ? { chain: p.lags.map((l) => `${l.node} reads ${l.reads}[${p.index} - ${l.k}]`) }
+      : {}),
   }));
   const nodes = graph.order.map((name) => {
     const n = graph.nodes[name]!;

@@ -38,7 +38,13 @@ export interface SampleJson {
 /** What `plato check --json` prints. */
 export interface CheckResult {
   model: string;
-  plates: { name: string; size: string; parent: string | null }[];
+  plates: {
+    name: string;
+    size: string;
+    parent: string | null;
+    /** a chain plate's reads of earlier steps, e.g. `z reads z[t - 1]` (absent otherwise) */
+    chain?: string[];
+  }[];
   nodes: {
     name: string;
     kind: string;

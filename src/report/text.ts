@@ -26,10 +26,16 @@ export function checkText(r: CheckResult): string {
   if (r.plates.length > 0) {
     out.push(
       'plates',
-      renderTable(
-        ['plate', 'size', 'parent'],
-        r.plates.map((p) => [p.name, p.size, p.parent ?? NONE]),
-      ),
+      // a chain plate (its nodes read earlier steps) says which reads make it one
+      r.plates.some((p) => p.chain)
+        ? renderTable(
+            ['plate', 'size', 'parent', 'chain'],
+            r.plates.map((p) => [p.name, p.size, p.parent ?? NONE, list(p.chain ?? [])]),
+          )
+        : renderTable(
+            ['plate', 'size', 'parent'],
+            r.plates.map((p) => [p.name, p.size, p.parent ?? NONE]),
+          ),
       '',
     );
   }

@@ -154,6 +154,27 @@ describe('reports', () => {
     );
   });
 
+  it('check: a chain plate says which reads of earlier steps make it one', async () => {
+    const { checkResult } = await import('../../src/report/check.js');
+    const { compile } = await import('../../src/model.js');
+    const m = compile(`model hmm {
+  size S
+  size T
+  hyper init: simplex[S]
+  hyper A: simplex[S, S]
+  plate t in T {
+    z[t] ~ Categorical(t == 0 ? init : A[z[t - 1]])
+  }
+}`);
+    const r = checkResult(m.graph);
+    expect(r.plates).toEqual([{ name: 't', size: 'T', parent: null, chain: ['z reads z[t - 1]'] }]);
+    expect(checkText(r).split('\n').slice(2, 5)).toEqual([
+      'plates',
+      '  plate  size  parent  chain',
+      '  t      T     -       z reads z[t - 1]',
+    ]);
+  });
+
   it('sample: node, the shape of one draw, mean and sd', () => {
     const r: SampleJson = {
       engine: 'sample',

@@ -92,6 +92,20 @@ const TOKENS = [
   '/*',
   '<',
   '$',
+  // sequences: conditionals, comparisons, logic, lags
+  '?',
+  '==',
+  '!=',
+  '<=',
+  '>',
+  '>=',
+  '&&',
+  '||',
+  '!',
+  't',
+  'T',
+  'z[t - 1]',
+  'plate t in T {',
 ];
 
 describe('fuzz', () => {

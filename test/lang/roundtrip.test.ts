@@ -36,6 +36,7 @@ model every {
     m[i] = W[:, 0] @ z[i] + -alpha ^ -2 ^ 3
     y[i] ~ Bernoulli(logits = f(z[i])[0])
     s[i] = X[i, 1:3] * [1, 2]
+    c[i] = i == 0 || !(alpha > 1) && i != K - 1 ? alpha : i <= 2 ? -1 : s[i - 1][0] >= 0
   }
   plate d in D {
     plate l in L[d] {
@@ -97,11 +98,26 @@ const { expr } = fc.letrec<{ expr: Expr; arg: Arg; index: IndexArg }>((tie) => (
       .array(tie('expr'), { minLength: 1, maxLength: 3 })
       .map((items) => ({ kind: 'vector', items }) as unknown as Expr),
     fc
-      .record({ op: fc.constantFrom('-', '+'), arg: tie('expr') })
+      .record({ op: fc.constantFrom('-', '+', '!'), arg: tie('expr') })
       .map((r) => ({ kind: 'unary', ...r }) as unknown as Expr),
     fc
       .record({
-        op: fc.constantFrom('+', '-', '*', '/', '^', '@'),
+        op: fc.constantFrom(
+          '+',
+          '-',
+          '*',
+          '/',
+          '^',
+          '@',
+          '==',
+          '!=',
+          '<',
+          '<=',
+          '>',
+          '>=',
+          '&&',
+          '||',
+        ),
         left: tie('expr'),
         right: tie('expr'),
       })
@@ -115,6 +131,9 @@ const { expr } = fc.letrec<{ expr: Expr; arg: Arg; index: IndexArg }>((tie) => (
     fc
       .record({ callee: nameArb, args: fc.array(tie('arg'), { maxLength: 3 }) })
       .map((r) => ({ kind: 'call', ...r }) as unknown as Expr),
+    fc
+      .record({ test: tie('expr'), whenTrue: tie('expr'), whenFalse: tie('expr') })
+      .map((r) => ({ kind: 'cond', ...r }) as unknown as Expr),
   ),
   arg: fc.oneof(
     tie('expr').map((value) => ({ value }) as unknown as Arg),

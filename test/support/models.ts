@@ -13,6 +13,8 @@ export const MODEL_NAMES = [
   'gmm',
   'factor_analysis',
   'vae',
+  'hmm',
+  'kalman',
 ] as const;
 
 export type ModelName = (typeof MODEL_NAMES)[number];

@@ -16,13 +16,14 @@
 
 import type { Reason } from '../../diagnostics/reason.js';
 import type { BoundModel } from '../../graph/bound.js';
+import { chains } from '../../graph/chains.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import type { Expr } from '../../lang/ast.js';
 import { namesIn } from '../../lang/walk.js';
-import { chainReasons } from '../chains.js';
 import { reasonAt } from '../engine.js';
 import { learnables } from '../registry.js';
 import { truncatedReasons } from '../truncated.js';
+import { type BaumWelchPlan, planBaumWelch } from './chain/analysis.js';
 import { type LinearGaussianPlan, planLinearGaussian } from './fa/analysis.js';
 import { type GradientPlan, planGradient } from './gradientPlan.js';
 
@@ -87,17 +88,16 @@ function isNum(e: Expr | undefined, v: number): boolean {
 /** The plan, or the reasons em does not apply (each at its node). */
 export function planEm(
   bound: BoundModel,
-): { ok: true; plan: EmPlan | LinearGaussianPlan } | { ok: false; reasons: Reason[] } {
-  const chained = chainReasons(
-    bound,
-    'em treats plates as independent cases and has no E-step over a chain yet',
-  );
-  if (chained.length > 0) return { ok: false, reasons: chained };
+):
+  | { ok: true; plan: EmPlan | LinearGaussianPlan | BaumWelchPlan }
+  | { ok: false; reasons: Reason[] } {
   const truncated = truncatedReasons(
     bound,
     "em's E-step and M-steps assume the family's own density, not a truncated one",
   );
   if (truncated.length > 0) return { ok: false, reasons: truncated };
+  // a chain plate: Baum–Welch (chain/analysis.ts) or nothing
+  if (chains(bound.graph).length > 0) return planBaumWelch(bound);
   // ---- models with a continuous latent: the linear-Gaussian analysis decides (fa/analysis.ts)
   const linear = planLinearGaussian(bound);
   if (linear) return linear;

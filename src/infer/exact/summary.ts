@@ -27,7 +27,8 @@ export function categoricalSummary(
   shape: readonly number[],
   K: number,
 ): LatentPosterior {
-  const sd = p.map((q) => Math.sqrt(Math.max(0, q * (1 - q))));
+  const sd = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) sd[i] = Math.sqrt(Math.max(0, p[i]! * (1 - p[i]!)));
   const pShape = [...shape, K];
   return {
     family: 'Categorical',

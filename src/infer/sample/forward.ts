@@ -152,11 +152,8 @@ function sampleChain(
         const node = model.graph.nodes[m]!;
         const value =
           node.kind === 'deterministic' ? plan.deterministic(m, env) : draw(m, rngs.get(m)!.fork());
-        const next = tf.tidy(() => {
-          const old = env[m]!;
-          const keep = tf.broadcastTo(tf.equal(steps.get(m)!, t), old.shape);
-          return tf.where(keep, tf.broadcastTo(value, old.shape), old);
-        });
+        // tf.where broadcasts its operands: tfjs-wasm's broadcastTo was most of a step's time
+        const next = tf.tidy(() => tf.where(tf.equal(steps.get(m)!, t), value, env[m]!));
         value.dispose();
         env[m]!.dispose();
         env[m] = next;
