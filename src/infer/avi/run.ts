@@ -84,7 +84,7 @@ export async function runAvi(
   const model = new AviModel(bound, plan);
   let state: AviState;
   try {
-    state = new AviState(bound, plan, options.hidden, rng, options.initial);
+    state = new AviState(bound, plan, options.hidden, rng, options.initial, options.netInit);
   } catch (e) {
     model.dispose();
     throw e;

@@ -39,6 +39,7 @@ export class AviState {
     hidden: number,
     rng: Rng,
     initial: InitialValues = {},
+    netInit: 'glorot' | 'torch' = 'glorot',
   ) {
     for (const p of plan.params) {
       const known = bound.values[p.name];
@@ -81,11 +82,29 @@ export class AviState {
         this.vars.set(name, owned(t));
       }
     }
+    if (netInit === 'torch') this.torchInit(rng);
     try {
       this.restore(initial);
     } catch (e) {
       this.dispose();
       throw e;
+    }
+  }
+
+  /**
+   * PyTorch's nn.Linear default (kaiming_uniform with a = √5, which is U(±1/√fan_in), and the
+   * same bound for the bias) for every net weight and encoder layer: W [in, out], b [out].
+   */
+  private torchInit(rng: Rng): void {
+    const weights = [...this.vars.keys()].filter((n) => /\.W\d+$/.test(n));
+    for (const w of weights) {
+      const v = this.vars.get(w) as tf.Variable;
+      const a = 1 / Math.sqrt(v.shape[0]);
+      const b = this.vars.get(w.replace(/\.W(\d+)$/, '.b$1'));
+      tf.tidy(() => {
+        v.assign(tf.randomUniform(v.shape, -a, a, 'float32', rng.nextSeed()));
+        b?.assign(tf.randomUniform(b.shape, -a, a, 'float32', rng.nextSeed()));
+      });
     }
   }
 
