@@ -42,7 +42,7 @@ export function reasonsError(
       kind: 'unsupported' as const,
       severity: 'error' as const,
       message: message(r),
-      range: model.graph.nodes[r.node]?.range,
+      range: r.range ?? model.graph.nodes[r.node]?.range,
     })),
     model.graph.source,
     model.graph.filename,

@@ -69,12 +69,16 @@ export function initParam(model: BoundModel, node: ParamNode, rng: Rng): tf.Tens
   });
 }
 
-/** Initial weights of every net: name `f.W0`, `f.b0`, … → [1, ...shape]. */
-export function initNets(model: BoundModel, rng: Rng): Record<string, tf.Tensor> {
+/** Initial weights of every net (or of those in `only`): name `f.W0`, `f.b0`, … → [1, ...shape]. */
+export function initNets(
+  model: BoundModel,
+  rng: Rng,
+  only?: readonly string[],
+): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
   for (const name of model.graph.order) {
     const net = model.graph.nodes[name];
-    if (net?.kind !== 'net') continue;
+    if (net?.kind !== 'net' || (only && !only.includes(name))) continue;
     const layers = net.layers.map((d) => (typeof d === 'number' ? d : (model.sizes[d] as number)));
     for (const w of netWeightShapes(net, layers)) {
       if (w.shape.length === 1) out[w.name] = tf.zeros([1, ...w.shape]);

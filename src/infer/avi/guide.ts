@@ -104,8 +104,9 @@ export function locScale(
 }
 
 /**
- * S reparameterised draws u = loc + σε, [S, ...loc.shape], and log q(u) summed over the event
- * axes: [S, ...batch]. Call inside tidy.
+ * S reparameterised draws u = loc + σε: loc and logScale are [1 or S, ...batch, ...uevent]
+ * (a guide block's may vary by draw), u is [S, ...batch, ...uevent], and log q(u) summed over
+ * the event axes: [S, ...batch]. Call inside tidy.
  */
 export function drawU(
   l: AviLatent,
@@ -114,10 +115,10 @@ export function drawU(
   S: number,
   rng: Rng,
 ): { u: tf.Tensor; logQ: tf.Tensor } {
-  const eps = tf.randomNormal([S, ...loc.shape], 0, 1, 'float32', rng.nextSeed());
-  const u = tf.add(tf.expandDims(loc, 0), tf.mul(tf.exp(tf.expandDims(logScale, 0)), eps));
+  const eps = tf.randomNormal([S, ...loc.shape.slice(1)], 0, 1, 'float32', rng.nextSeed());
+  const u = tf.add(loc, tf.mul(tf.exp(logScale), eps));
   // log N(u; loc, σ) = −ε²/2 − log σ − log √(2π)
-  const lq = tf.sub(tf.sub(tf.mul(-0.5, tf.square(eps)), tf.expandDims(logScale, 0)), HALF_LOG_2PI);
+  const lq = tf.sub(tf.sub(tf.mul(-0.5, tf.square(eps)), logScale), HALF_LOG_2PI);
   const eventAxes = l.uevent.map((_, k) => 1 + l.batch.length + k);
   return { u, logQ: eventAxes.length > 0 ? tf.sum(lq, eventAxes) : lq };
 }

@@ -81,6 +81,13 @@ export const aviInfo = {
       help: "the encoders' hidden width (0: min(400, 2·max(inputs, outputs)))",
     },
     {
+      name: 'netInit',
+      type: 'enum',
+      values: ['glorot', 'torch'],
+      default: 'glorot',
+      help: "starting weights of nets and encoders: Glorot-uniform with zero biases ('glorot'), or PyTorch's nn.Linear default W, b ~ U(±1/√fan_in) ('torch')",
+    },
+    {
       name: 'tol',
       type: 'number',
       default: 1e-3,

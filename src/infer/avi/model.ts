@@ -16,6 +16,7 @@ import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
 import { bijectForward } from './bijectors.js';
 import { drawU, locScale } from './guide.js';
+import { guideBound } from './guideBlock.js';
 import type { AviLatent, AviPlan } from './plan.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -34,6 +35,12 @@ export interface Terms {
 
 /** The most joint states of the summed-out discrete latents per element. */
 export const MAX_STATES = 256;
+
+/** q's loc and log sd on the unconstrained space, [1 or S, ...batch, ...uevent]. */
+export interface QParams {
+  readonly loc: tf.Tensor;
+  readonly logScale: tf.Tensor;
+}
 
 /** Draws of the global latents shared by several blocks (the IW bound needs one draw for all). */
 export interface GlobalDraw {
@@ -60,6 +67,9 @@ function gatherRows(v: HostRows, rows: readonly number[]): Float32Array {
 
 export class AviModel {
   private readonly plans = new Map<number, ModelPlan>();
+  private readonly bounds_ = new Map<number, BoundModel>();
+  /** the guide block's compiled expressions, per block size (guideBlock.ts) */
+  private readonly guidePlans = new Map<number, ModelPlan>();
   /**
    * the plate's known values (data and observed nodes), [N, ...row], on the host: a block's
    * rows are copied there and uploaded once per step (tfjs-wasm's gather on a [10000, 784]
@@ -125,10 +135,10 @@ export class AviModel {
     return { env, inputs };
   }
 
-  /** The compiled plan for blocks of B elements (the bound model itself for the whole plate). */
-  planFor(size: number): ModelPlan {
+  /** The bound model for blocks of B elements (the bound model itself for the whole plate). */
+  private boundFor(size: number): BoundModel {
     const B = this.plan.plate === undefined ? this.plan.N : size;
-    const hit = this.plans.get(B);
+    const hit = this.bounds_.get(B);
     if (hit) return hit;
     let model = this.bound;
     const plate = this.plan.plate;
@@ -137,8 +147,29 @@ export class AviModel {
       const records = Array.from({ length: B }, (_, i) => recordOf(this.bound, plate, i));
       model = bind(this.bound.graph, minibatchData(this.bound.graph, plate, this.meta, records));
     }
-    const p = compileModel(model);
+    this.bounds_.set(B, model);
+    return model;
+  }
+
+  /** The compiled plan for blocks of B elements. */
+  planFor(size: number): ModelPlan {
+    const B = this.plan.plate === undefined ? this.plan.N : size;
+    const hit = this.plans.get(B);
+    if (hit) return hit;
+    const p = compileModel(this.boundFor(B));
     this.plans.set(B, p);
+    return p;
+  }
+
+  /** The guide block's compiled expressions for blocks of B elements. */
+  private guidePlanFor(size: number): ModelPlan {
+    const B = this.plan.plate === undefined ? this.plan.N : size;
+    const hit = this.guidePlans.get(B);
+    if (hit) return hit;
+    const guide = this.plan.guide;
+    if (!guide) throw new Error('internal: no guide block');
+    const p = compileModel(guideBound(this.boundFor(B), guide));
+    this.guidePlans.set(B, p);
     return p;
   }
 
@@ -148,9 +179,34 @@ export class AviModel {
     return { lo: args.lo, hi: args.hi };
   }
 
+  /**
+   * q's loc and logScale for a latent, [1 or S, ...batch, ...uevent]: the guide block's
+   * arguments (Normal: mu, log sigma; LogNormal: the same of log z) in `env`, else the default
+   * guide's. Call inside tidy.
+   */
+  private qParams(
+    B: number,
+    l: AviLatent,
+    vars: Readonly<Record<string, tf.Tensor>>,
+    env: Env,
+    idx: tf.Tensor | undefined,
+    inputs: Map<string, tf.Tensor>,
+  ): { loc: tf.Tensor; logScale: tf.Tensor } {
+    if (!l.guided) {
+      const q = locScale(l, vars, l.local ? idx : undefined, inputs.get(l.name));
+      return { loc: tf.expandDims(q.loc, 0), logScale: tf.expandDims(q.logScale, 0) };
+    }
+    const { args, lead } = this.guidePlanFor(B).distArgs(l.name, env);
+    const batch = l.local ? [B, ...l.batch.slice(1)] : l.batch;
+    const shape = [lead ? args.mu.shape[0] : 1, ...batch, ...l.uevent];
+    const mu = lead ? args.mu : tf.expandDims(args.mu, 0);
+    const sigma = lead ? args.sigma : tf.expandDims(args.sigma, 0);
+    return { loc: tf.broadcastTo(mu, shape), logScale: tf.broadcastTo(tf.log(sigma), shape) };
+  }
+
   /** Draw one latent: its value [S, ...batch, ...event] and log q of it summed over the event: [S, ...batch]. */
   private draw(
-    p: ModelPlan,
+    B: number,
     l: AviLatent,
     vars: Readonly<Record<string, tf.Tensor>>,
     env: Env,
@@ -159,9 +215,9 @@ export class AviModel {
     S: number,
     rng: Rng,
   ): { x: tf.Tensor; logQ: tf.Tensor; loc: tf.Tensor; logScale: tf.Tensor } {
-    const { loc, logScale } = locScale(l, vars, l.local ? idx : undefined, inputs.get(l.name));
+    const { loc, logScale } = this.qParams(B, l, vars, env, idx, inputs);
     const { u, logQ } = drawU(l, loc, logScale, S, rng);
-    const bounds = l.support === 'interval' ? this.bounds(p, l, env) : undefined;
+    const bounds = l.support === 'interval' ? this.bounds(this.planFor(B), l, env) : undefined;
     const { x, logDet } = bijectForward(l.support, u, bounds);
     const extra = l.uevent.length - (l.support === 'simplex' ? 1 : 0);
     const axes = Array.from({ length: extra }, (_, k) => 1 + l.batch.length + k);
@@ -176,13 +232,14 @@ export class AviModel {
     base: Env,
     S: number,
     rng: Rng,
+    capture?: Map<string, QParams>,
   ): GlobalDraw {
-    const p = this.planFor(B);
     const env: Record<string, tf.Tensor> = {};
     let logQ: tf.Tensor = tf.zeros([S]);
     for (const l of this.plan.latents) {
       if (l.local) continue;
-      const d = this.draw(p, l, vars, { ...base, ...env }, undefined, new Map(), S, rng);
+      const d = this.draw(B, l, vars, { ...base, ...env }, undefined, new Map(), S, rng);
+      capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
       env[l.name] = d.x;
       logQ = tf.add(logQ, sumFrom(d.logQ, 1));
     }
@@ -202,6 +259,7 @@ export class AviModel {
     rng: Rng,
     globals?: GlobalDraw,
     analytic = false,
+    capture?: Map<string, QParams>,
   ): Terms {
     const B = rows?.length ?? 0;
     const p = this.planFor(B);
@@ -209,10 +267,10 @@ export class AviModel {
     const { env: data, inputs } = this.blockEnv(rows);
     // free per-element parameters are gathered by index
     const idx =
-      rows && this.plan.latents.some((l) => l.local && l.inputs.length === 0)
+      rows && this.plan.latents.some((l) => l.local && !l.guided && l.inputs.length === 0)
         ? tf.tensor1d(rows as number[], 'int32')
         : undefined;
-    const gd = globals ?? this.drawGlobals(B, vars, base, S, rng);
+    const gd = globals ?? this.drawGlobals(B, vars, base, S, rng, capture);
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     let w: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([S, B]);
     // analytic: a real local latent with a Normal prior takes −KL(q ‖ p) in closed form in
@@ -222,7 +280,8 @@ export class AviModel {
     const closed = new Map<string, { loc: tf.Tensor; logScale: tf.Tensor }>();
     for (const l of this.plan.latents) {
       if (!l.local) continue;
-      const d = this.draw(p, l, vars, env, idx, inputs, S, rng);
+      const d = this.draw(B, l, vars, env, idx, inputs, S, rng);
+      capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
       env[l.name] = d.x;
       const node = this.bound.graph.nodes[l.name];
       if (
@@ -276,7 +335,7 @@ export class AviModel {
 
   /**
    * KL(N(m, s²) ‖ N(μ, σ²)) = log(σ/s) + (s² + (m − μ)²)/(2σ²) − 1/2 per coordinate, with q's
-   * [B, ...] against the prior's arguments in `env` ([S or 1, B, ...]). Call inside tidy.
+   * [1 or S, B, ...] against the prior's arguments in `env` ([S or 1, B, ...]). Call inside tidy.
    */
   private kl(
     p: ModelPlan,
@@ -285,8 +344,8 @@ export class AviModel {
     env: Env,
   ): tf.Tensor {
     const { args } = p.distArgs(name, env);
-    const m = tf.expandDims(q.loc, 0);
-    const ls = tf.expandDims(q.logScale, 0);
+    const m = q.loc;
+    const ls = q.logScale;
     const logSigma = tf.log(args.sigma);
     const ratio = tf.exp(tf.mul(2, tf.sub(ls, logSigma))); // s²/σ²
     const d = tf.div(tf.sub(m, args.mu), args.sigma);
@@ -330,6 +389,9 @@ export class AviModel {
 
   dispose(): void {
     for (const p of this.plans.values()) p.dispose();
+    for (const p of this.guidePlans.values()) p.dispose();
+    this.guidePlans.clear();
+    this.bounds_.clear();
     for (const t of this.whole?.values() ?? []) t.dispose();
     this.whole = undefined;
     this.plans.clear();

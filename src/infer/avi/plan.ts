@@ -18,6 +18,7 @@ import { subExprs } from '../../lang/walk.js';
 import { reasonAt } from '../engine.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
+import { type GuideFamily, type GuidePlan, guideBound, planGuide } from './guideBlock.js';
 
 /** The supports avi reparameterises, each with its bijector (bijectors.ts). */
 export type AviSupport = 'real' | 'positive' | 'unit-interval' | 'interval' | 'simplex';
@@ -36,6 +37,8 @@ export interface AviLatent {
   readonly inputs: readonly string[];
   /** the number of values per element the encoder reads */
   readonly inDim: number;
+  /** drawn from the guide block's family (guideBlock.ts) instead of the default guide */
+  readonly guided?: GuideFamily;
 }
 
 /**
@@ -72,6 +75,8 @@ export interface AviPlan {
   readonly rowData: readonly string[];
   /** why minibatches (or held-out elements) cannot be bound, if they cannot */
   readonly noMinibatch?: string;
+  /** the guide block, if the file has one: its params (named `guide.NAME`) and nets */
+  readonly guide?: GuidePlan & { readonly learned: readonly AviParam[] };
 }
 
 export type AviPlanResult =
@@ -110,9 +115,17 @@ function observedDescendants(bound: BoundModel, name: string): string[] {
   return out.sort((a, b) => g.order.indexOf(a) - g.order.indexOf(b));
 }
 
-/** Every expression of the model's definitions (arguments, deterministic values), with its node. */
-function definitions(bound: BoundModel): { node: string; expr: Expr }[] {
+/**
+ * Every expression of the model's definitions (arguments, deterministic values), with its node,
+ * and the arguments of the guide block's latents (under the model latent's name: same plates).
+ */
+function definitions(bound: BoundModel, guide?: GuidePlan): { node: string; expr: Expr }[] {
   const out: { node: string; expr: Expr }[] = [];
+  for (const name of guide?.latents.keys() ?? []) {
+    const n = bound.graph.guide?.nodes[name];
+    if (n?.kind === 'stochastic')
+      for (const e of Object.values(n.args)) out.push({ node: name, expr: e });
+  }
   for (const name of bound.graph.order) {
     const n = bound.graph.nodes[name];
     if (n.kind === 'stochastic')
@@ -127,7 +140,12 @@ function definitions(bound: BoundModel): { node: string; expr: Expr }[] {
  * plate's index, inside the plate) are row data; any other reading of an array with N rows
  * means a minibatch cannot be bound by gathering rows.
  */
-function rowDataOf(bound: BoundModel, plate: string, N: number): { rows: string[]; why?: string } {
+function rowDataOf(
+  bound: BoundModel,
+  plate: string,
+  N: number,
+  guide?: GuidePlan,
+): { rows: string[]; why?: string } {
   const g = bound.graph;
   const index = g.plates[plate].index;
   const rows = new Set<string>();
@@ -159,7 +177,7 @@ function rowDataOf(bound: BoundModel, plate: string, N: number): { rows: string[
       why ??= `${owner} reads ${e.name} (${N} rows) other than row by row as ${e.name}[${index}, …]`;
     for (const c of subExprs(e)) visit(c, inside, owner);
   };
-  for (const { node, expr } of definitions(bound))
+  for (const { node, expr } of definitions(bound, guide))
     visit(expr, g.nodes[node].plates[0] === plate, node);
   return { rows: why ? [] : [...rows], why };
 }
@@ -229,12 +247,11 @@ export function planAvi(
 ): AviPlanResult {
   const g = bound.graph;
   const reasons: Reason[] = [];
+  let guide: GuidePlan | undefined;
   if (g.guide) {
-    const first = g.guide.order[0] ?? Object.keys(g.nodes)[0];
-    reasons.push({
-      ...reasonAt(bound, first, ''),
-      message: `the guide block ${g.guide.name} is not supported by avi yet: remove it to use the default guide (an encoder per local latent, mean-field Gaussians for the rest)`,
-    });
+    const gp = planGuide(bound, (n) => supportOf(bound, n));
+    guide = gp.plan;
+    reasons.push(...gp.reasons);
   }
   const plate = outerPlate(bound);
   const N = plate ? (bound.sizes[g.plates[plate].size] as number) : 1;
@@ -278,8 +295,15 @@ export function planAvi(
       support === 'simplex' ? [...event.slice(0, -1), (event[event.length - 1] ?? 1) - 1] : event;
     const local = plate !== undefined && node.plates[0] === plate;
     const ragged = (n: string) => (bound.axes[n] ?? []).some((a) => a.plates.length > 1);
+    const guided = guide?.latents.get(name);
     let inputs: string[] = [];
-    if (local && localGuide === 'amortised' && node.plates.length === 1 && !ragged(name)) {
+    if (
+      !guided &&
+      local &&
+      localGuide === 'amortised' &&
+      node.plates.length === 1 &&
+      !ragged(name)
+    ) {
       inputs = observedDescendants(bound, name).filter(
         (c) => g.nodes[c].plates[0] === plate && !ragged(c),
       );
@@ -288,8 +312,25 @@ export function planAvi(
       const cs = bound.shapes[c];
       return a + prod([...cs.batch, ...cs.event]) / N;
     }, 0);
-    latents.push({ name, support, batch: [...s.batch], event, uevent, local, inputs, inDim });
+    latents.push({
+      name,
+      support,
+      batch: [...s.batch],
+      event,
+      uevent,
+      local,
+      inputs,
+      inDim,
+      ...(guided ? { guided } : {}),
+    });
   }
+  // drawing order: global latents, then local ones; the guide's latents in its order among
+  // them (a guided latent may read those drawn before it; default guides read only data)
+  const rank = (l: AviLatent) => {
+    const k = guide ? [...guide.latents.keys()].indexOf(l.name) : -1;
+    return (l.local ? 1e6 : 0) + k;
+  };
+  latents.sort((a, b) => rank(a) - rank(b));
   const params: AviParam[] = [];
   const nets: string[] = [];
   for (const name of learnables(bound)) {
@@ -305,8 +346,22 @@ export function planAvi(
     const s = bound.shapes[name];
     params.push({ name, transform: t, shape: [...s.batch, ...s.event] });
   }
+  const guideLearned: AviParam[] = [];
+  if (guide && reasons.length === 0) {
+    const gb = guideBound(bound, guide);
+    for (const name of guide.params) {
+      if (bound.fixedParams.includes(name)) continue;
+      const t = transformOf(gb, name, 'avi');
+      if (typeof t === 'string') {
+        reasons.push(reasonAt(gb, name, t));
+        continue;
+      }
+      const s = gb.shapes[name];
+      guideLearned.push({ name: `guide.${name}`, transform: t, shape: [...s.batch, ...s.event] });
+    }
+  }
   if (reasons.length > 0) return { ok: false, reasons };
-  const rd = plate ? rowDataOf(bound, plate, N) : { rows: [] };
+  const rd = plate ? rowDataOf(bound, plate, N, guide) : { rows: [] };
   const ragged = Object.keys(g.nodes).some(
     (n) => g.nodes[n].plates[0] === plate && (bound.axes[n] ?? []).some((a) => a.plates.length > 1),
   );
@@ -315,6 +370,16 @@ export function planAvi(
     : rd.why;
   return {
     ok: true,
-    plan: { latents, enumerated, params, nets, plate, N, rowData: rd.rows, noMinibatch },
+    plan: {
+      latents,
+      enumerated,
+      params,
+      nets,
+      plate,
+      N,
+      rowData: rd.rows,
+      noMinibatch,
+      ...(guide ? { guide: { ...guide, learned: guideLearned } } : {}),
+    },
   };
 }

@@ -14,7 +14,7 @@ import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward } from './bijectors.js';
 import { locScale } from './guide.js';
-import type { AviModel } from './model.js';
+import type { AviModel, QParams } from './model.js';
 import type { AviLatent } from './plan.js';
 import type { AviState } from './state.js';
 
@@ -39,10 +39,13 @@ export function latentResults(
 ): Record<string, LatentPosterior> {
   const out: Record<string, LatentPosterior> = {};
   const N = model.plan.N;
+  const guided = guidedParams(model, state, rng);
   for (const l of model.plan.latents) {
     const shape = [...l.batch, ...l.event];
     const ushape = [...l.batch, ...l.uevent];
     const [loc, sigma] = tf.tidy(() => {
+      const g = guided.get(l.name);
+      if (g) return [tf.squeeze(g.loc, [0]), tf.exp(tf.squeeze(g.logScale, [0]))];
       const rows = model.plan.plate === undefined ? undefined : wholePlate(N);
       const idx = rows && tf.tensor1d(rows, 'int32');
       const { inputs } = model.blockEnv(rows);
@@ -78,7 +81,28 @@ export function latentResults(
       sd: new ResultArray(std, shape),
     };
   }
+  for (const q of guided.values()) tf.dispose([q.loc, q.logScale]);
   Object.assign(out, discreteResults(model, state, rng));
+  return out;
+}
+
+/**
+ * The guide block's loc and logScale of its latents over the whole plate, [1, ...batch,
+ * ...uevent]: one draw of q (S = 1), so a latent whose guide reads latents drawn before it is
+ * reported at one draw of those.
+ */
+function guidedParams(model: AviModel, state: AviState, rng: Rng): Map<string, QParams> {
+  const out = new Map<string, QParams>();
+  if (!model.plan.latents.some((l) => l.guided)) return out;
+  const rows = model.plan.plate === undefined ? undefined : wholePlate(model.plan.N);
+  tf.tidy(() => {
+    const capture = new Map<string, QParams>();
+    model.terms(rows, state.record, state.modelEnv(), 1, rng, undefined, false, capture);
+    for (const l of model.plan.latents) {
+      const q = capture.get(l.name);
+      if (l.guided && q) out.set(l.name, { loc: tf.keep(q.loc), logScale: tf.keep(q.logScale) });
+    }
+  });
   return out;
 }
 

@@ -84,7 +84,7 @@ export async function runAvi(
   const model = new AviModel(bound, plan);
   let state: AviState;
   try {
-    state = new AviState(bound, plan, options.hidden, rng, options.initial);
+    state = new AviState(bound, plan, options.hidden, rng, options.initial, options.netInit);
   } catch (e) {
     model.dispose();
     throw e;
@@ -106,7 +106,7 @@ export async function runAvi(
           `avi --held-out ${options.heldOut} of ${N} elements holds out ${H}: give a fraction that holds out at least one element and keeps one`,
           'unsupported',
         );
-      const free = plan.latents.find((l) => l.local && l.inputs.length === 0);
+      const free = plan.latents.find((l) => l.local && !l.guided && l.inputs.length === 0);
       if (free)
         throw userError(
           `avi --held-out: the local latent ${free.name} has free parameters per element (no encoder), which held-out elements never learn: early stopping needs every local latent amortised`,

@@ -14,7 +14,10 @@ import { forward, forward64, inverse64 } from '../learn/transforms.js';
 import type { InitialValues } from '../options.js';
 import { float64, type ResultArray } from '../result.js';
 import { initGuide } from './guide.js';
+import { guideBound } from './guideBlock.js';
 import type { AviPlan } from './plan.js';
+
+const GUIDE = 'guide.';
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -36,6 +39,7 @@ export class AviState {
     hidden: number,
     rng: Rng,
     initial: InitialValues = {},
+    netInit: 'glorot' | 'torch' = 'glorot',
   ) {
     for (const p of plan.params) {
       const known = bound.values[p.name];
@@ -53,17 +57,54 @@ export class AviState {
       this.vars.set(name, owned(tf.squeeze(t, [0])));
       t.dispose();
     }
+    if (plan.guide) {
+      // the guide block's params and nets, under `guide.` names
+      const gb = guideBound(bound, plan.guide);
+      for (const p of plan.guide.learned) {
+        const node = gb.graph.nodes[p.name.slice(GUIDE.length)] as ParamNode;
+        const known = bound.values[node.name];
+        const t = known ? undefined : initParam(gb, node, rng);
+        const theta = known ? known.data : new Float64Array((t as tf.Tensor).dataSync());
+        t?.dispose();
+        const u = Float32Array.from(inverse64(p.transform, theta, p.shape));
+        this.vars.set(p.name, owned(tf.tensor(u, [...p.shape])));
+      }
+      const guideNets = initNets(gb, rng, plan.guide.nets);
+      for (const [name, t] of Object.entries(guideNets)) {
+        this.vars.set(`${GUIDE}${name}`, owned(tf.squeeze(t, [0])));
+        t.dispose();
+      }
+    }
     for (const l of plan.latents) {
+      if (l.guided) continue;
       const g = initGuide(l, hidden, rng);
       for (const [name, t] of Object.entries(g)) {
         this.vars.set(name, owned(t));
       }
     }
+    if (netInit === 'torch') this.torchInit(rng);
     try {
       this.restore(initial);
     } catch (e) {
       this.dispose();
       throw e;
+    }
+  }
+
+  /**
+   * PyTorch's nn.Linear default (kaiming_uniform with a = √5, which is U(±1/√fan_in), and the
+   * same bound for the bias) for every net weight and encoder layer: W [in, out], b [out].
+   */
+  private torchInit(rng: Rng): void {
+    const weights = [...this.vars.keys()].filter((n) => /\.W\d+$/.test(n));
+    for (const w of weights) {
+      const v = this.vars.get(w) as tf.Variable;
+      const a = 1 / Math.sqrt(v.shape[0]);
+      const b = this.vars.get(w.replace(/\.W(\d+)$/, '.b$1'));
+      tf.tidy(() => {
+        v.assign(tf.randomUniform(v.shape, -a, a, 'float32', rng.nextSeed()));
+        b?.assign(tf.randomUniform(b.shape, -a, a, 'float32', rng.nextSeed()));
+      });
     }
   }
 
@@ -82,10 +123,18 @@ export class AviState {
       for (let i = 0; i < given.data.length; i++)
         if (!Number.isFinite(given.data[i]))
           throw userError(`avi: the initial value '${name}' has a non-finite entry at ${i}`);
-      const param = this.plan.params.find((p) => p.name === name);
+      const param = this.param(name);
       const data = param ? inverse64(param.transform, given.data, param.shape) : given.data;
       tf.tidy(() => v.assign(tf.tensor(Float32Array.from(data), v.shape)));
     }
+  }
+
+  /** The param (model's or guide block's) learned as the variable `name`, if it is one. */
+  private param(name: string) {
+    return (
+      this.plan.params.find((p) => p.name === name) ??
+      this.plan.guide?.learned.find((p) => p.name === name)
+    );
   }
 
   /** The guide's variables as a record (guide.ts reads them by name). */
@@ -99,8 +148,20 @@ export class AviState {
     for (const p of this.plan.params)
       env[p.name] = tf.expandDims(forward(p.transform, this.vars.get(p.name) as tf.Variable), 0);
     for (const [name, v] of this.vars) {
-      if (name.startsWith('guide.') || this.plan.params.some((p) => p.name === name)) continue;
+      if (name.startsWith(GUIDE) || this.plan.params.some((p) => p.name === name)) continue;
       env[name] = tf.expandDims(v, 0);
+    }
+    // the guide block's params and nets under their own names (its expressions read them so)
+    const gd = this.plan.guide;
+    if (gd) {
+      for (const p of gd.learned)
+        env[p.name.slice(GUIDE.length)] = tf.expandDims(
+          forward(p.transform, this.vars.get(p.name) as tf.Variable),
+          0,
+        );
+      for (const [name, v] of this.vars)
+        if (gd.nets.some((n) => name.startsWith(`${GUIDE}${n}.`)))
+          env[name.slice(GUIDE.length)] = tf.expandDims(v, 0);
     }
     return env;
   }
@@ -123,7 +184,7 @@ export class AviState {
     const out: Record<string, ResultArray> = {};
     for (const [name, v] of this.vars) {
       const data = new Float64Array(v.dataSync());
-      const param = this.plan.params.find((p) => p.name === name);
+      const param = this.param(name);
       out[name] = float64(param ? forward64(param.transform, data, param.shape) : data, v.shape);
     }
     void this.bound;
