@@ -1,16 +1,20 @@
-// tfjs backend selection. wasm (SIMD, one thread in Node) is the default; cpu is pure JS;
-// node and node-gpu are the optional native bindings, loaded by dynamic import so that a
-// machine without them still runs everything else. The GPU path is untested here (no GPU).
+// tfjs backend selection. wasm (SIMD WebAssembly, on every core: wasmThreads.ts) is the
+// default; cpu is pure JS; node and node-gpu are the optional native bindings, loaded by dynamic
+// import so that a machine without them still runs everything else. The GPU path is untested
+// here (no GPU).
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
+import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
 import { registerFastTile } from './tile.js';
+import { initThreadedWasm } from './wasmThreads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'node', 'node-gpu'];
 
 let current: BackendName | undefined;
+let threads = 1;
 
 /** Select and initialise a backend once per process; later calls with the same name are free. */
 export async function initBackend(name: BackendName = 'wasm'): Promise<BackendName> {
@@ -22,7 +26,7 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     );
   }
   if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
+    await initWasm();
   } else if (name === 'node' || name === 'node-gpu') {
     const pkg = name === 'node' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
     try {
@@ -36,9 +40,12 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     }
   }
   const tfName = name === 'node' || name === 'node-gpu' ? 'tensorflow' : name;
-  const ok = await tf.setBackend(tfName);
-  if (!ok) throw userError(`backend '${name}' failed to initialise`, 'unsupported');
-  await tf.ready();
+  if (name !== 'wasm') {
+    const ok = await tf.setBackend(tfName);
+    if (!ok) throw userError(`backend '${name}' failed to initialise`, 'unsupported');
+    await tf.ready();
+    threads = 1;
+  }
   registerGatherGradient(tfName);
   registerFastMatMul(tfName);
   registerFastTile(tfName);
@@ -48,4 +55,36 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
 
 export function currentBackend(): BackendName | undefined {
   return current;
+}
+
+/** The threads the current backend's kernels run on (wasm: XNNPACK's pool; others: 1). */
+export function backendThreads(): number {
+  return threads;
+}
+
+/**
+ * The wasm backend on the threads asked for (threads.ts), else the one-thread SIMD build: a
+ * threaded start that fails is reported on stderr when the count was asked for explicitly, and
+ * only under PLATO_DEBUG when it was the default.
+ */
+async function initWasm(): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const wanted = wasmThreadsWanted();
+  if (wanted.threads > 1) {
+    try {
+      threads = await initThreadedWasm(wasm, wanted.threads);
+      return;
+    } catch (e) {
+      if (wanted.source !== 'default' || process.env.PLATO_DEBUG)
+        process.stderr.write(
+          `warning: the wasm backend could not start ${wanted.threads} threads ` +
+            `(${(e as Error).message}); running on one (set ${THREADS_ENV}=1 to skip the attempt)\n`,
+        );
+    }
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const ok = await tf.setBackend('wasm');
+  if (!ok) throw userError(`backend 'wasm' failed to initialise`, 'unsupported');
+  await tf.ready();
+  threads = 1;
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { requestWasmThreads } from '../backend/threads.js';
 import { type Diagnostic, renderDiagnostic } from '../diagnostics/diagnostics.js';
 import type { DataInput } from '../graph/bound.js';
 import { isVocabulary } from '../graph/vocab.js';
@@ -39,6 +40,7 @@ type BackendFlag = 'wasm' | 'cpu' | 'node' | 'node-gpu';
 
 interface GlobalOpts {
   backend: BackendFlag;
+  threads?: number;
 }
 interface OutputOpts {
   json?: boolean;
@@ -183,6 +185,17 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         .choices(['wasm', 'cpu', 'node', 'node-gpu'])
         .default('wasm'),
     )
+    .addOption(
+      new Option(
+        '--threads <n>',
+        'threads for the wasm backend (default: every core, at most 8; or PLATO_WASM_THREADS)',
+      ).argParser(positiveInt),
+    )
+    // before any action loads the backend, which reads the count once
+    .hook('preAction', (_root, action) => {
+      const t = action.optsWithGlobals<GlobalOpts>().threads;
+      if (t !== undefined) requestWasmThreads(t);
+    })
     .exitOverride() // subcommands inherit it: errors come back to `run` as CommanderError
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false })
