@@ -55,6 +55,9 @@ interface LoadOpts {
 interface PlotOpts {
   plot?: string;
 }
+interface VocabOpts {
+  vocab?: string;
+}
 
 const library = () => import('../index.js');
 const models = () => import('../model.js');
@@ -114,12 +117,67 @@ async function readSavedJson(path: string): Promise<unknown> {
   return json;
 }
 
+/**
+ * The vocabulary of the topic lines and plots: `--vocab FILE` (a JSON array of strings, or an
+ * object holding one under `vocab`, as examples/lda/lda-small-vocab.json), else the data's
+ * `vocab` key, else none.
+ */
+async function loadVocab(
+  path: string | undefined,
+  data: DataInput | undefined,
+): Promise<readonly string[] | undefined> {
+  if (path === undefined) return isVocabulary(data?.vocab) ? data.vocab : undefined;
+  const text = await readText(path, 'vocabulary file');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(
+      `cannot read vocabulary '${path}': not JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  const v = Array.isArray(json) ? json : (json as { vocab?: unknown } | null)?.vocab;
+  if (!isVocabulary(v))
+    throw new CliError(
+      `${path}: expected a vocabulary: a non-empty JSON array of strings, or an object whose "vocab" is one`,
+    );
+  return v;
+}
+
+/** `--vocab` given but no latent is a Dirichlet over as many words: say so (no topics would show). */
+async function checkVocabUsed(
+  path: string | undefined,
+  vocab: readonly string[] | undefined,
+  result: Posterior,
+): Promise<void> {
+  if (path === undefined || vocab === undefined) return;
+  const over = Object.values(result.latents).some(
+    (l) => l.family === 'Dirichlet' && l.shape[l.shape.length - 1] === vocab.length,
+  );
+  if (!over)
+    await writeStream(
+      process.stderr,
+      `${path}: warning: ${vocab.length} words, but no latent is a Dirichlet over ${vocab.length} entries: no topics to label\n`,
+    );
+}
+
 /** Where a user of the command line gives data it has not given (messages say `give "N" in …`). */
 const NO_DATA_FILE = 'a data file (--data FILE)';
 
 /** Non-fatal findings of data binding (DESIGN.md §3: undeclared keys) go to stderr. */
 function warn(d: Diagnostic): void {
   process.stderr.write(`${renderDiagnostic(d)}\n`);
+}
+
+/** `warn`, but a warning already printed (the same text) is not printed again. */
+function warnOnce(): (d: Diagnostic) => void {
+  const seen = new Set<string>();
+  return (d) => {
+    const text = renderDiagnostic(d);
+    if (seen.has(text)) return;
+    seen.add(text);
+    process.stderr.write(`${text}\n`);
+  };
 }
 
 /**
@@ -153,6 +211,11 @@ const dataOption = () =>
 const seedOption = () => sharedFlag(SEED);
 const loadOption = (what: string) =>
   new Option('--load <file>', `a saved fit (the JSON that \`plato infer -o\` wrote): ${what}`);
+const vocabOption = () =>
+  new Option(
+    '--vocab <file>',
+    'the words of a topic model\'s vocabulary (JSON: an array of strings, or an object with one under "vocab"), for its topic lines and plots; default: the data\'s "vocab"',
+  );
 
 /** What `infer` and `report` read to run an engine: --data, --engine, --seed, engine options. */
 function addRunOptions(cmd: Command, engines: readonly EngineInfo[]): Command {
@@ -295,14 +358,22 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         "also write the fit plots to <dir> as SVG and PNG: the objective trace, each latent's posterior, topics",
       ),
     )
-    .action(async (modelPath: string, opts: OutputOpts & DataOpts & PlotOpts, cmd: Command) => {
-      const model = await loadModel(modelPath);
-      const data = await loadData(opts.data);
-      const result = await runInfer(model, data, opts.data, cmd, engines, !opts.json);
-      const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
-      await emit(result, (r) => inferText(r, { vocab }), opts);
-      if (opts.plot !== undefined) await writePlots(result, opts.plot, vocab);
-    })
+    .addOption(vocabOption())
+    .action(
+      async (
+        modelPath: string,
+        opts: OutputOpts & DataOpts & PlotOpts & VocabOpts,
+        cmd: Command,
+      ) => {
+        const model = await loadModel(modelPath);
+        const data = await loadData(opts.data);
+        const vocab = await loadVocab(opts.vocab, data);
+        const result = await runInfer(model, data, opts.data, cmd, engines, !opts.json);
+        await checkVocabUsed(opts.vocab, vocab, result);
+        await emit(result, (r) => inferText(r, { vocab }), opts);
+        if (opts.plot !== undefined) await writePlots(result, opts.plot, vocab);
+      },
+    )
     .addHelpText('after', () => enginesHelp(engines));
 
   program
@@ -340,39 +411,45 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
         'the HTML file to write (report.html)',
       ).makeOptionMandatory(),
     )
-    .action(async (modelPath: string, opts: DataOpts & { output: string }, cmd: Command) => {
-      const model = await loadModel(modelPath);
-      const data = await loadData(opts.data);
-      const applies = await enginesReport(model, data, opts.data, cmd);
-      const result = await runInfer(model, data, opts.data, cmd, engines, true);
-      const vocab = isVocabulary(data?.vocab) ? data.vocab : undefined;
-      const [{ diagramSvg }, { fitPlots }, { renderPlots }, { posteriorJson }, { reportHtml }] =
-        await Promise.all([
-          import('../report/diagram/index.js'),
-          import('../report/plots/specs.js'),
-          import('../report/plots/render.js'),
-          import('../report/json.js'),
-          import('../report/html.js'),
-        ]);
-      const { bindModel } = await models();
-      // bound again for the shading (its warnings were printed by the first binding)
-      const bound = bindModel(model, { data, dataFile: opts.data });
-      const posterior = posteriorJson(result);
-      const html = reportHtml({
-        model: model.graph.name,
-        modelFile: modelPath,
-        source: model.graph.source,
-        dataFile: opts.data ?? '',
-        posterior,
-        engines: applies,
-        diagram: await diagramSvg(model.graph, bound),
-        plots: await renderPlots(fitPlots(posterior, { vocab })),
-        version: version(),
-      });
-      await writeOutputFile(opts.output, html);
-      await writeStream(process.stdout, `${inferText(result, { vocab })}\n`);
-      await writeStream(process.stderr, `report: ${opts.output}\n`);
-    })
+    .addOption(vocabOption())
+    .action(
+      async (modelPath: string, opts: DataOpts & VocabOpts & { output: string }, cmd: Command) => {
+        const model = await loadModel(modelPath);
+        const data = await loadData(opts.data);
+        const vocab = await loadVocab(opts.vocab, data);
+        // the data are bound twice (engines report, run): each warning is printed once
+        const once = warnOnce();
+        const applies = await enginesReport(model, data, opts.data, cmd, once);
+        const result = await runInfer(model, data, opts.data, cmd, engines, true, once);
+        await checkVocabUsed(opts.vocab, vocab, result);
+        const [{ diagramSvg }, { fitPlots }, { renderPlots }, { posteriorJson }, { reportHtml }] =
+          await Promise.all([
+            import('../report/diagram/index.js'),
+            import('../report/plots/specs.js'),
+            import('../report/plots/render.js'),
+            import('../report/json.js'),
+            import('../report/html.js'),
+          ]);
+        const { bindModel } = await models();
+        // bound again for the shading (its warnings were printed by the first binding)
+        const bound = bindModel(model, { data, dataFile: opts.data });
+        const posterior = posteriorJson(result);
+        const html = reportHtml({
+          model: model.graph.name,
+          modelFile: modelPath,
+          source: model.graph.source,
+          dataFile: opts.data ?? '',
+          posterior,
+          engines: applies,
+          diagram: await diagramSvg(model.graph, bound),
+          plots: await renderPlots(fitPlots(posterior, { vocab })),
+          version: version(),
+        });
+        await writeOutputFile(opts.output, html);
+        await writeStream(process.stdout, `${inferText(result, { vocab })}\n`);
+        await writeStream(process.stderr, `report: ${opts.output}\n`);
+      },
+    )
     .addHelpText('after', () => enginesHelp(engines));
 
   program
@@ -427,6 +504,7 @@ async function runInfer(
   cmd: Command,
   engines: readonly EngineInfo[],
   showProgress: boolean,
+  onWarning: (d: Diagnostic) => void = warn,
 ): Promise<Posterior> {
   const g = cmd.optsWithGlobals<GlobalOpts & { engine: string; seed?: number }>();
   await checkEngineName(g.engine);
@@ -447,7 +525,7 @@ async function runInfer(
       ...given,
       data,
       dataFile,
-      onWarning: warn,
+      onWarning,
       engine: g.engine,
       seed: g.seed,
       backend: g.backend,
@@ -469,11 +547,12 @@ async function enginesReport(
   data: DataInput | undefined,
   dataFile: string | undefined,
   cmd: Command,
+  onWarning: (d: Diagnostic) => void = warn,
 ): Promise<EnginesReport> {
   const given = { data, dataFile, dataWhere: NO_DATA_FILE };
   const { bindModel, enginesWithoutTensors } = await import('../applies.js');
   return (
-    enginesWithoutTensors(bindModel(model, { ...given, onWarning: warn })) ??
+    enginesWithoutTensors(bindModel(model, { ...given, onWarning })) ??
     (await enginesWithTensors(model, given, cmd.optsWithGlobals<GlobalOpts>().backend))
   );
 }

@@ -178,6 +178,30 @@ export function indexAt(i: number, shape: readonly number[]): number[] {
 }
 
 /**
+ * The multi-indices of the first `count` entries of a nested array in row-major order, ragged
+ * or not: LDA's z (documents of different lengths, then K states) gives [0, 0, 0], [0, 0, 1], …
+ * and, past the first document's words, [1, 0, 0], so entries are labelled `z[d, n] = k`.
+ */
+export function leafIndices(v: Nested, count: number): number[][] {
+  const out: number[][] = [];
+  const path: number[] = [];
+  const walk = (a: Nested): void => {
+    if (out.length >= count) return;
+    if (!Array.isArray(a)) {
+      out.push([...path]);
+      return;
+    }
+    for (let i = 0; i < a.length && out.length < count; i++) {
+      path.push(i);
+      walk(a[i]!);
+      path.pop();
+    }
+  };
+  walk(v);
+  return out;
+}
+
+/**
  * The label of entry `idx` of a latent's mean: `d[3]`, `x[1, 2]`; a Categorical mean has one
  * more axis than the node (its states), so its entries are `z = 2`, `z[4] = 1`: P(z[4] = 1).
  */

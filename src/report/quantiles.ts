@@ -36,6 +36,11 @@ export function quantilesOf(l: LatentJson): QuantileFn | undefined {
       const [mu, sigma] = [p('mu'), p('sigma')];
       return (i, q) => normalQuantile(q, num(mu[i]), num(sigma[i]));
     }
+    case 'LogNormal': {
+      // avi's q of a positive latent: log x ~ Normal(mu, sigma), and exp is increasing
+      const [mu, sigma] = [p('mu'), p('sigma')];
+      return (i, q) => Math.exp(normalQuantile(q, num(mu[i]), num(sigma[i])));
+    }
     case 'StudentT': {
       const [nu, mu, sigma] = [p('nu'), p('mu'), p('sigma')];
       return (i, q) => num(mu[i]) + num(sigma[i]) * tQuantile(q, num(nu[i]));

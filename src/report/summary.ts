@@ -9,6 +9,7 @@ import {
   formatNumber,
   formatShape,
   indexAt,
+  leafIndices,
   shapeOf,
   stats,
 } from './format.js';
@@ -35,7 +36,7 @@ function rectangular(v: Nested): boolean {
  * The rows of one array: scalars on the node's own row; up to 20 entries one row each; larger
  * arrays their first 5 entries and a row `… N more` with the range of the means. `cells(i)`
  * gives the value cells of flat entry i; ragged arrays (LDA's z) count their entries in flat
- * order and label them by position.
+ * order and label them by their indices as rectangular ones are.
  */
 function arrayRows(
   head: readonly string[],
@@ -44,20 +45,16 @@ function arrayRows(
   values: Nested,
   cells: (i: number) => string[],
   rangeOf = 'values',
-  states?: number,
 ): string[][] {
   if (!Array.isArray(values)) return [[...head, ...cells(0)]];
   const flat = flatten(values);
   const shape = shapeOf(values);
-  const exact = rectangular(values);
-  const label = (i: number) =>
-    exact
-      ? entryLabel(name, nodeRank, indexAt(i, shape))
-      : // a ragged axis: entries by their flat position, `z[#7] = 2` for a state
-        states
-        ? `${name}[#${Math.floor(i / states)}] = ${i % states}`
-        : `${name}[#${i}]`;
   const shown = flat.length <= EXPAND_MAX ? flat.length : HEAD_ROWS;
+  // a ragged axis (LDA's z) is walked row by row: `z[1, 4] = 2`, as a rectangular one is
+  const indices = rectangular(values)
+    ? Array.from({ length: shown }, (_, i) => indexAt(i, shape))
+    : leafIndices(values, shown);
+  const label = (i: number) => entryLabel(name, nodeRank, indices[i]!);
   const rows = [[...head]];
   const blank = head.slice(1).map(() => '');
   for (let i = 0; i < shown; i++) rows.push([`  ${label(i)}`, ...blank, ...cells(i)]);
@@ -85,7 +82,6 @@ export function latentRows(name: string, l: LatentJson): string[][] {
     l.mean,
     cells,
     'means',
-    l.family === 'Categorical' ? shapeOf(l.mean).at(-1) : undefined,
   );
 }
 

@@ -303,6 +303,64 @@ describe('user errors exit 1 with a message and no stack trace', () => {
     }
   });
 
+  it('infer --vocab FILE labels the topics of a model whose data has no vocab; a bad file is an error', async () => {
+    const dir = join(tmp, 'plots', 'lda');
+    const lda = ['infer', modelPath('lda'), '--data', join(ROOT, 'examples/lda/lda-small.json')];
+    const vocab = join(ROOT, 'examples/lda/lda-small-vocab.json');
+    const r = await runInProcess([...lda, '--iters', '2', '--vocab', vocab, '--plot', dir]);
+    expect(r.code).toBe(0);
+    // one line of top words per topic, and the topic plot
+    expect(r.stdout).toMatch(/^ {2}beta\[0\] {3}\w+ \w+/m);
+    expect(r.stderr).toMatch(/: .*topics-beta/);
+    expect(readFileSync(join(dir, 'topics-beta.svg'), 'utf8')).toMatch(/^<svg /);
+    // a vocabulary no latent is over: a warning; not a vocabulary: an error naming the file
+    const coin = ['infer', modelPath('coin'), '--data', join(ROOT, 'examples/coin/coin.json')];
+    const unused = await runInProcess([...coin, '--vocab', vocab]);
+    expect(unused.code).toBe(0);
+    expect(unused.stderr).toContain(
+      'lda-small-vocab.json: warning: 500 words, but no latent is a Dirichlet over 500 entries',
+    );
+    const bad = join(tmp, 'bad-vocab.json');
+    writeFileSync(bad, '[1, 2]');
+    const wrong = await runInProcess([...coin, '--vocab', bad]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(
+      /bad-vocab\.json: expected a vocabulary: a non-empty JSON array of strings/,
+    );
+  });
+
+  it('report prints each data warning once; with --engine avi on the VAE it writes the page', async () => {
+    const data = join(tmp, 'coin-extra.json');
+    writeFileSync(
+      data,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(join(ROOT, 'examples/coin/coin.json'), 'utf8')),
+        extra: 1,
+      }),
+    );
+    const out = join(tmp, 'coin-report.html');
+    const r = await runInProcess(['report', modelPath('coin'), '--data', data, '-o', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/"extra" is not declared/g)).toHaveLength(1);
+    const vae = join(tmp, 'vae-report.html');
+    const v = await runInProcess([
+      'report',
+      modelPath('vae'),
+      '--data',
+      join(ROOT, 'examples/vae/digits-small.json'),
+      '--engine',
+      'avi',
+      '--epochs',
+      '2',
+      '-o',
+      vae,
+    ]);
+    expect(v.code).toBe(0);
+    const html = readFileSync(vae, 'utf8');
+    expect(html).toContain('ELBO per epoch (avi)');
+    expect(html).toContain('posterior of z (Normal)');
+  });
+
   // the child processes below run concurrently: each pays ~1 s of startup
   it.concurrent('the bin script runs `check` and prints the text report', async () => {
     const r = await spawnCli(['check', modelPath('coin')]);

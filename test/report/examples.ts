@@ -10,21 +10,37 @@ export interface Example {
   readonly model: string;
   readonly data: string;
   readonly engines: readonly string[];
+  /** engines `plato engines` says apply but whose run fails, each with its error (a bug to fix) */
+  readonly failing: Readonly<Record<string, RegExp>>;
 }
 
-const DATA: Record<string, { data: string; engines: string[] }> = {
-  asia: { data: 'asia.json', engines: ['exact'] },
-  blr: { data: 'blr.json', engines: ['exact', 'cavi'] },
-  coin: { data: 'coin.json', engines: ['exact', 'cavi'] },
-  factor_analysis: { data: 'fa.json', engines: ['em'] },
-  gmm: { data: 'gmm.json', engines: ['em', 'cavi'] },
-  hmm: { data: 'hmm.json', engines: ['exact'] },
-  kalman: { data: 'kalman.json', engines: ['exact'] },
-  lda: { data: 'lda-small.json', engines: ['cavi'] },
-  noisy_or: { data: 'noisy_or.json', engines: ['exact'] },
-  noisy_or_cases: { data: 'noisy_or_cases.json', engines: ['exact', 'em'] },
-  vae: { data: 'digits-small.json', engines: [] },
-};
+const DATA: Record<string, { data: string; engines: string[]; failing?: Record<string, RegExp> }> =
+  {
+    asia: { data: 'asia.json', engines: ['exact'] },
+    blr: { data: 'blr.json', engines: ['exact', 'cavi', 'avi'] },
+    coin: { data: 'coin.json', engines: ['exact', 'cavi', 'avi'] },
+    factor_analysis: {
+      data: 'fa.json',
+      engines: ['em'],
+      failing: { avi: /values passed to tensor\(values\) must be/ },
+    },
+    gmm: {
+      data: 'gmm.json',
+      engines: ['em', 'cavi'],
+      failing: { avi: /values passed to tensor\(values\) must be/ },
+    },
+    // avi's applicability accepts z's chain over t (z[t - 1]); its run then finds no value for z
+    hmm: {
+      data: 'hmm.json',
+      engines: ['exact'],
+      failing: { avi: /no value for the latent node 'z'/ },
+    },
+    kalman: { data: 'kalman.json', engines: ['exact'] },
+    lda: { data: 'lda-small.json', engines: ['cavi'] },
+    noisy_or: { data: 'noisy_or.json', engines: ['exact'] },
+    noisy_or_cases: { data: 'noisy_or_cases.json', engines: ['exact', 'em'] },
+    vae: { data: 'digits-small.json', engines: ['avi'] },
+  };
 
 /** Every example directory, so a new example without an entry above fails the tests. */
 export const EXAMPLES: readonly Example[] = readdirSync(join(ROOT, 'examples'), {
@@ -39,6 +55,7 @@ export const EXAMPLES: readonly Example[] = readdirSync(join(ROOT, 'examples'), 
       model: `examples/${d.name}/${d.name}.plato`,
       data: `examples/${d.name}/${entry.data}`,
       engines: entry.engines,
+      failing: entry.failing ?? {},
     };
   });
 

@@ -29,6 +29,17 @@ describe('posterior quantiles per family', () => {
     );
   });
 
+  it('LogNormal (avi, a positive latent): the median is e^mu; p = 0.8413 is e^(mu + sigma)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -5, max: 5, noNaN: true }), pos, (mu, s) => {
+        const q = quantilesOf(latent('LogNormal', [1], { mu: [mu], sigma: [s] }))!;
+        close(q(0, 0.5), Math.exp(mu));
+        // Φ(1) = 0.841344746068543 (float64)
+        close(q(0, 0.841344746068543), Math.exp(mu + s));
+      }),
+    );
+  });
+
   it('StudentT with ν = 1 (Cauchy) and ν = 2, location and scale', () => {
     fc.assert(
       fc.property(prob, fc.double({ min: -5, max: 5, noNaN: true }), pos, (p, mu, s) => {

@@ -61,6 +61,12 @@ export function logDensityOf(l: LatentJson): LogDensity | undefined {
       const [nu, mu, s] = [p('nu'), p('mu'), p('sigma')];
       return (i, x) => studentT(x, nu[i]!, mu[i]!, s[i]!);
     }
+    case 'LogNormal': {
+      // log x ~ Normal(mu, sigma): the density of x is N(log x; mu, sigma) / x
+      const [mu, s] = [p('mu'), p('sigma')];
+      return (i, x) =>
+        x > 0 ? normal(Math.log(x), mu[i]!, s[i]!) - Math.log(x) : Number.NEGATIVE_INFINITY;
+    }
     case 'MvStudentT': {
       const [nu, mu, S] = [p('nu'), p('mu'), p('Sigma')];
       return (i, x) => studentT(x, nu[i]!, mu[i]!, diag(S, i));

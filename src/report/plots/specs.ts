@@ -4,7 +4,7 @@
 // render.ts draws them; the numbers come from the result (densities from the posterior family,
 // densities.ts), never from the plotting library.
 import type { TopLevelSpec } from 'vega-lite';
-import { entryLabel, flatten, formatNumber, indexAt, shapeOf } from '../format.js';
+import { entryLabel, flatten, formatNumber, indexAt, leafIndices, shapeOf } from '../format.js';
 import type { LatentJson, PosteriorJson } from '../result.js';
 import { densityCurve } from './densities.js';
 
@@ -46,43 +46,78 @@ export function objectiveName(engine: string): string {
   return engine === 'em' ? 'log-likelihood' : 'ELBO';
 }
 
-/** The objective per iteration, or undefined when the engine keeps no trace (exact). */
+/**
+ * The objective per iteration, or undefined when the engine keeps no trace (exact). `avi`'s
+ * `elbo` is one value per epoch (the mean of its minibatch estimates) and then the final
+ * estimate on every element (docs/engines/avi.md): the epochs are the line, the final
+ * estimate a point of its own at the last epoch.
+ */
 export function tracePlot(r: PosteriorJson): PlotSpec | undefined {
   if (!r.elbo || r.elbo.length === 0) return undefined;
   const what = objectiveName(r.engine);
-  const values = r.elbo.map((v, i) => ({ iteration: i + 1, value: v }));
+  const perEpoch = r.engine === 'avi' && r.elbo.length === r.iterations + 1;
+  const step = perEpoch ? 'epoch' : 'iteration';
+  const trace = perEpoch ? r.elbo.slice(0, -1) : r.elbo;
+  const last = r.elbo[r.elbo.length - 1];
+  const line = perEpoch ? 'epoch: the mean of its steps' : what;
+  const values: { step: number; value: number | null; series: string }[] = trace.map((v, i) => ({
+    step: i + 1,
+    value: v,
+    series: line,
+  }));
+  const x = {
+    field: 'step',
+    type: 'quantitative' as const,
+    title: step,
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+  const y = { field: 'value', type: 'quantitative' as const, title: what, scale: { zero: false } };
+  const subtitle = `${trace.length} ${step === 'epoch' ? 'epochs' : 'values'}, ${r.converged ? 'converged' : 'not converged'}; final ${formatNumber(last)}`;
+  const head = { ...base(`${what} per ${step} (${r.engine})`, subtitle), width: 460, height: 220 };
+  const lineMark = { type: 'line' as const, point: trace.length <= 60, strokeWidth: 2 };
+  if (!perEpoch)
+    return {
+      name: 'trace',
+      title: `${what} per ${step}`,
+      spec: { ...head, data: { values }, mark: lineMark, encoding: { x, y } },
+    };
+  const final = 'final estimate on every element';
+  values.push({ step: trace.length, value: last ?? null, series: final });
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: { domain: [line, final], range: ['#4c78a8', '#e45756'] },
+    legend: { orient: 'bottom' as const, labelLimit: 400 },
+  };
   return {
     name: 'trace',
-    title: `${what} per iteration`,
+    title: `${what} per ${step}`,
     spec: {
-      ...base(
-        `${what} per iteration (${r.engine})`,
-        `${r.elbo.length} values, ${r.converged ? 'converged' : 'not converged'}; final ${formatNumber(r.elbo[r.elbo.length - 1])}`,
-      ),
-      width: 460,
-      height: 220,
+      ...head,
       data: { values },
-      mark: { type: 'line', point: r.elbo.length <= 60, strokeWidth: 2 },
-      encoding: {
-        x: {
-          field: 'iteration',
-          type: 'quantitative',
-          title: 'iteration',
-          axis: { tickMinStep: 1, format: 'd' },
+      layer: [
+        {
+          transform: [{ filter: { field: 'series', equal: line } }],
+          mark: lineMark,
+          encoding: { x, y, color },
         },
-        y: { field: 'value', type: 'quantitative', title: what, scale: { zero: false } },
-      },
+        {
+          transform: [{ filter: { field: 'series', equal: final } }],
+          mark: { type: 'point', filled: true, size: 90, shape: 'diamond' },
+          encoding: { x, y, color },
+        },
+      ],
     },
   };
 }
 
-/** Entry labels of a latent's mean, row-major: `theta`, `d[3]`, `z[4] = 1`. */
+/**
+ * Entry labels of a latent's mean, row-major: `theta`, `d[3]`, `z[4] = 1`; a ragged one (LDA's
+ * z) by its indices too, `z[1, 4] = 2`.
+ */
 function labels(name: string, l: LatentJson, count: number): string[] {
-  const shape = shapeOf(l.mean);
-  const exact = flatten(l.mean).length === shape.reduce((a, b) => a * b, 1);
-  return Array.from({ length: count }, (_, i) =>
-    exact ? entryLabel(name, l.shape.length, indexAt(i, shape)) : `${name}[#${i}]`,
-  );
+  return leafIndices(l.mean, count).map((idx) => entryLabel(name, l.shape.length, idx));
 }
 
 function shownOf(total: number, max: number): string | undefined {
@@ -161,10 +196,10 @@ function barPlot(name: string, l: LatentJson): PlotSpec {
   const K = shapeOf(l.mean).at(-1) ?? 1;
   const rows = Math.floor(means.length / K);
   const n = Math.min(rows, MAX_BARS);
-  // one label per entry of the node (the state axis dropped): `z[3]`, or `z[#3]` on a ragged axis
+  // one label per entry of the node (the state axis dropped): `z[3]`, `z[1, 4]`
   const names = labels(name, l, n * K)
     .filter((_, i) => i % K === 0)
-    .map((s, r) => (s.includes('#') ? `${name}[#${r}]` : s.replace(/ = \d+$/, '')));
+    .map((s) => s.replace(/ = \d+$/, ''));
   const values = names.flatMap((entry, r) =>
     Array.from({ length: K }, (_, k) => ({ entry, state: k, p: means[r * K + k] })),
   );
@@ -191,10 +226,65 @@ function barPlot(name: string, l: LatentJson): PlotSpec {
   };
 }
 
-/** The posterior plot of one latent: densities (continuous), bars (discrete), or none (a mixture). */
+/**
+ * Mean ± 2 sd of the first entries, for a family whose entries have no density here: avi's
+ * LogitNormal and StickBreakingNormal (their parameters live on the unconstrained scale, and an
+ * interval's bounds are not in the result), a mixture. The mean and sd are the result's own.
+ */
+function intervalPlot(name: string, l: LatentJson): PlotSpec | undefined {
+  const means = flatten(l.mean);
+  const sds = flatten(l.sd);
+  const n = Math.min(means.length, MAX_BARS);
+  const names = labels(name, l, n);
+  const values: { entry: string; mean: number; lo: number; hi: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = means[i];
+    const s = sds[i];
+    if (m === null || m === undefined || s === null || s === undefined) continue;
+    if (!Number.isFinite(m) || !Number.isFinite(s)) continue;
+    values.push({ entry: names[i]!, mean: m, lo: m - 2 * s, hi: m + 2 * s });
+  }
+  if (values.length === 0) return undefined;
+  const x = {
+    field: 'entry',
+    type: 'nominal' as const,
+    sort: names,
+    title: null,
+    axis: { labelAngle: -45 },
+  };
+  return {
+    name: `posterior-${name}`,
+    title: `posterior of ${name}`,
+    spec: {
+      ...base(`posterior of ${name} (${l.family}): mean ± 2 sd`, shownOf(means.length, MAX_BARS)),
+      width: Math.max(160, 28 * n),
+      height: 200,
+      data: { values },
+      layer: [
+        {
+          mark: { type: 'rule', strokeWidth: 2, color: '#4c78a8' },
+          encoding: {
+            x,
+            y: { field: 'lo', type: 'quantitative', title: name, scale: { zero: false } },
+            y2: { field: 'hi' },
+          },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 60 },
+          encoding: { x, y: { field: 'mean', type: 'quantitative' } },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The posterior plot of one latent: densities (continuous families with one per entry), bars
+ * (discrete), else the mean ± 2 sd of its entries.
+ */
 export function posteriorPlot(name: string, l: LatentJson): PlotSpec | undefined {
   if (l.family === 'Bernoulli' || l.family === 'Categorical') return barPlot(name, l);
-  return densityPlot(name, l);
+  return densityPlot(name, l) ?? intervalPlot(name, l);
 }
 
 /**
@@ -243,6 +333,56 @@ export function topicPlots(r: PosteriorJson, vocab: readonly string[]): PlotSpec
     });
   }
   return out;
+}
+
+/**
+ * Images as a grid of small heatmaps, one facet per image (a VAE's generated digits): each
+ * image is `height × width` values in [0, 1], row-major, drawn as grey cells from white (0)
+ * to black (1), `columns` images per row.
+ */
+export function imageGridPlot(
+  name: string,
+  title: string,
+  images: readonly (readonly number[])[],
+  size: { height: number; width: number },
+  options: { columns?: number; subtitle?: string; legend?: string } = {},
+): PlotSpec {
+  const { height, width } = size;
+  const values: { image: number; row: number; col: number; value: number }[] = [];
+  images.forEach((img, image) => {
+    if (img.length !== height * width)
+      throw new Error(`image ${image} has ${img.length} values, not ${height} × ${width}`);
+    img.forEach((value, i) => {
+      values.push({ image, row: Math.floor(i / width), col: i % width, value });
+    });
+  });
+  const cell = Math.max(4, Math.round(72 / Math.max(height, width)));
+  return {
+    name,
+    title,
+    spec: {
+      ...base(title, options.subtitle),
+      data: { values },
+      facet: { field: 'image', type: 'ordinal', header: { labels: false, title: null } },
+      columns: options.columns ?? 8,
+      spacing: 6,
+      spec: {
+        width: cell * width,
+        height: cell * height,
+        mark: { type: 'rect' },
+        encoding: {
+          x: { field: 'col', type: 'ordinal', axis: null },
+          y: { field: 'row', type: 'ordinal', axis: null },
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: options.legend ?? 'value',
+            scale: { domain: [0, 1], range: ['#ffffff', '#000000'] },
+          },
+        },
+      },
+    },
+  };
 }
 
 /** Every plot of a result: the trace (if any), each latent's posterior, and the topics. */
