@@ -32,10 +32,10 @@ const DATA: Record<string, { data: string; engines: string[]; failing?: Record<s
     // avi's applicability accepts z's chain over t (z[t - 1]); its run then finds no value for z
     hmm: {
       data: 'hmm.json',
-      engines: ['exact'],
+      engines: ['exact', 'em'],
       failing: { avi: /no value for the latent node 'z'/ },
     },
-    kalman: { data: 'kalman.json', engines: ['exact'] },
+    kalman: { data: 'kalman.json', engines: ['exact', 'avi'] },
     lda: { data: 'lda-small.json', engines: ['cavi'] },
     noisy_or: { data: 'noisy_or.json', engines: ['exact'] },
     noisy_or_cases: { data: 'noisy_or_cases.json', engines: ['exact', 'em'] },
