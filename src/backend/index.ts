@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
+import { registerFastSlice } from './slice.js';
 import { registerFastTile } from './tile.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu';
@@ -42,6 +43,7 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
   registerGatherGradient(tfName);
   registerFastMatMul(tfName);
   registerFastTile(tfName);
+  registerFastSlice(tfName);
   current = name;
   return name;
 }

@@ -68,14 +68,18 @@ export interface Aggregated {
   readonly steps: tf.Tensor;
   /**
    * [T(x), 1, Σ_j log h(x_mj)] per selector element: [M, J · P + 2] ((j, p) order), so that ℓ is
-   * one matmul with [Gᵀ; Σ_j c; 1]; and its absolute values (for the magnitude)
+   * one matmul with [Gᵀ; Σ_j c; 1]
    */
   readonly L: tf.Tensor;
-  readonly absL: tf.Tensor;
-  /** [1, T(x)] in blocks of rows, zero-padded: [nb, blk, 1 + J · P] */
-  readonly Xb: tf.Tensor;
-  readonly blk: number;
-  /** the weighted sums qᵀ [1, T(X)] (float64, [S, 1 + J · P]) of the q they were computed at */
+  /** Σ_m |L[m, w]| per column (float64): the magnitude of ℓ's pieces is Σ_w absCol[w] · max_s |G_ws| */
+  readonly absCol: Float64Array;
+  /**
+   * Lᵀ in blocks of ≤ BLOCK rows of L ([J · P + 2, rows]), and the first row of each: the weighted
+   * statistics are one plain 2-D matmul per block (Lᵀ_b q_b), summed in float64
+   */
+  readonly blocks: tf.Tensor[];
+  readonly starts: number[];
+  /** the weighted sums Lᵀ q (float64, [J · P + 2, S]) of the q they were computed at */
   last?: { q: tf.Tensor; sums: Float64Array };
 }
 
@@ -200,19 +204,21 @@ export function selectedChild(
       const x = tf.reshape(ev.observed(term.node), [M * J, ...childEvent]);
       const T = ef.sufficientStats(x);
       const widths = T.map((b) => b.shape.slice(1));
-      const flat = T.map((b) => tf.reshape(b, [M, J, -1]));
-      const X = tf.reshape(flat.length === 1 ? flat[0] : tf.concat(flat, 2), [M, -1]);
-      const h = tf.sum(tf.reshape(ef.logBaseMeasure(x), [M, J]), 1, true);
+      // T(x)ᵀ [J · P, M] ((j, p) order): the blocks transposed to [J, w, M] and joined along
+      // the statistics' axis (J row copies, not M)
+      const flat = T.map((b) => tf.transpose(tf.reshape(b, [M, J, -1]), [1, 2, 0]));
+      const X = tf.reshape(flat.length === 1 ? flat[0] : tf.concat(flat, 1), [-1, M]);
+      const h = tf.sum(tf.reshape(ef.logBaseMeasure(x), [M, J]), 1);
       return { X, h, widths };
     });
     keep(stats.X);
     keep(stats.h);
-    const P = stats.X.shape[1]! / J;
+    const P = stats.X.shape[0]! / J;
     if (J * P > MAX_WIDTH) return fail();
     // the points the child's moments are evaluated at: T = 0, then T_p = t_jp (the largest
     // |T_p(x_mj)|) in column j, so that (ℓ(t e_p) − ℓ(0)) / t is as accurate, relative to the
     // data's own pieces, as ℓ evaluated at the data (a unit step would lose |ℓ(0)| · 2⁻²⁴ · |T|)
-    const largest = tf.tidy(() => tf.max(tf.abs(stats.X), 0));
+    const largest = tf.tidy(() => tf.max(tf.abs(stats.X), 1));
     const step = largest.dataSync();
     largest.dispose();
     for (let i = 0; i < step.length; i++)
@@ -232,24 +238,21 @@ export function selectedChild(
       );
     }
     const steps = keep(tf.tensor(step, [1, J, P]));
-    const blk = blockRows(M);
-    const nb = Math.ceil(M / blk);
-    const Xb = keep(
-      tf.tidy(() => {
-        const a = tf.concat([tf.ones([M, 1]), stats.X], 1);
-        const padded =
-          nb * blk > M
-            ? tf.pad(a, [
-                [0, nb * blk - M],
-                [0, 0],
-              ])
-            : a;
-        return tf.reshape(padded, [nb, blk, 1 + J * P]);
-      }),
-    );
-    const L = keep(tf.tidy(() => tf.concat([stats.X, tf.ones([M, 1]), stats.h], 1)));
-    const absL = keep(tf.abs(L));
-    tf.dispose([stats.X, stats.h]);
+    // Lᵀ = [T(x); 1; Σ_j log h] as rows over the elements, built along axis 0 (wasm's Concat
+    // along an inner axis copies row by row in JS), L its transpose (one native kernel)
+    const Lt = tf.tidy(() => tf.concat([stats.X, tf.ones([1, M]), tf.reshape(stats.h, [1, M])], 0));
+    const L = keep(tf.transpose(Lt));
+    const blocks: tf.Tensor[] = [];
+    const starts: number[] = [];
+    for (let o = 0; o < M; o += BLOCK) {
+      starts.push(o);
+      blocks.push(keep(tf.slice(Lt, [0, o], [J * P + 2, Math.min(BLOCK, M - o)])));
+    }
+    const absParts = tf.tidy(() => tf.stack(blocks.map((b) => tf.sum(tf.abs(b), 1))));
+    const ad = absParts.dataSync();
+    tf.dispose([absParts, Lt, stats.X, stats.h]);
+    const absCol = new Float64Array(J * P + 2);
+    for (let i = 0; i < ad.length; i++) absCol[i % (J * P + 2)] += ad[i];
     states.dispose();
     return {
       M,
@@ -263,9 +266,9 @@ export function selectedChild(
       step: Float64Array.from(step),
       steps,
       L,
-      absL,
-      Xb,
-      blk,
+      absCol,
+      blocks,
+      starts,
     };
   } catch {
     // an expression the per-component layout cannot evaluate: the row-by-row path takes it
@@ -274,41 +277,54 @@ export function selectedChild(
 }
 
 /**
- * Rows per block: a divisor of M when one lies in [BLOCK / 8, BLOCK], so q reshapes into blocks
- * without a padded copy (wasm's Pad takes as long as the matmul); else BLOCK and padding.
+ * Σ_m q[m, s] over the elements (N_s), in float64, by q tensor: filled by weightedStats (its
+ * row of ones) or by columnSums64, shared by every term weighted by the same q.
  */
-function blockRows(M: number): number {
-  if (M <= BLOCK) return M;
-  for (let d = BLOCK; d >= BLOCK / 8; d--) if (M % d === 0) return d;
-  return BLOCK;
-}
+const columnSums = new WeakMap<tf.Tensor, Float64Array>();
 
-/** Σ_m q[m, s] · [1, T(x_m)] in float64, [S, 1 + J · P]; computed once per q. */
+/**
+ * Lᵀ q = Σ_m L[m, w] q[m, s] in float64, [J · P + 2, S] (w-major: rows T_jp, then N_s, then
+ * Σ_m q_ms Σ_j log h(x_mj)); computed once per q. One plain 2-D matmul Lᵀ_b q_b per block of
+ * rows (tfjs-wasm's batched matmul runs ~6× slower than the same products one by one), the
+ * blocks' float32 sums added in float64.
+ */
 export function weightedStats(a: Aggregated, q: tf.Tensor): Float64Array {
   if (a.last?.q === q) return a.last.sums;
   const S = q.shape[1] as number;
-  const W = 1 + a.J * a.P;
-  const nb = a.Xb.shape[0] as number;
+  const W = a.J * a.P + 2;
   const parts = tf.tidy(() => {
-    const pad = nb * a.blk - a.M;
-    const qp =
-      pad > 0
-        ? tf.pad(q, [
-            [0, pad],
-            [0, 0],
-          ])
-        : q;
-    return tf.matMul(tf.reshape(qp, [nb, a.blk, S]), a.Xb, true, false); // [nb, S, W]
+    const one = (b: tf.Tensor, i: number) =>
+      a.blocks.length === 1
+        ? tf.matMul(b, q)
+        : tf.matMul(b, tf.slice(q, [a.starts[i], 0], [b.shape[1] as number, S]));
+    return a.blocks.length === 1 ? one(a.blocks[0], 0) : tf.concat(a.blocks.map(one), 0);
   });
   const d = parts.dataSync();
   parts.dispose();
-  const sums = new Float64Array(S * W);
-  for (let b = 0; b < nb; b++) {
-    const o = b * S * W;
-    for (let i = 0; i < S * W; i++) sums[i] += d[o + i];
-  }
+  const sums = new Float64Array(W * S);
+  for (let o = 0; o < d.length; o += W * S) for (let i = 0; i < W * S; i++) sums[i] += d[o + i];
   a.last = { q, sums };
+  columnSums.set(q, sums.slice((W - 2) * S, (W - 1) * S));
   return sums;
+}
+
+/** N_s = Σ_m q[m, s] in float64 (blocks of ≤ BLOCK rows summed on the device); cached per q. */
+export function columnSums64(q: tf.Tensor): Float64Array {
+  const hit = columnSums.get(q);
+  if (hit) return hit;
+  const [M, S] = q.shape as [number, number];
+  const parts = tf.tidy(() => {
+    const sums: tf.Tensor[] = [];
+    for (let o = 0; o < M; o += BLOCK)
+      sums.push(tf.sum(tf.slice(q, [o, 0], [Math.min(BLOCK, M - o), S]), 0));
+    return tf.stack(sums);
+  });
+  const d = parts.dataSync();
+  parts.dispose();
+  const out = new Float64Array(S);
+  for (let i = 0; i < d.length; i++) out[i % S] += d[i];
+  columnSums.set(q, out);
+  return out;
 }
 
 /**
@@ -325,14 +341,13 @@ export function addMessages(
   out: Float64Array[],
 ): void {
   const seg = a.segHost.get(u) as Int32Array;
-  const W = 1 + a.J * a.P;
   const J = a.J;
   const P = a.P;
   etas[0].forEach((e0, b) => {
     const w = e0.length / (S * J);
     const o = out[b];
     for (let s = 0; s < S; s++) {
-      const n = sums[s * W];
+      const n = sums[J * P * S + s];
       for (let j = 0; j < J; j++) {
         const r = s * J + j;
         const at = seg[r] * w;
@@ -340,7 +355,7 @@ export function addMessages(
           const i = r * w + c;
           let v = n * e0[i];
           for (let p = 0; p < P; p++)
-            v += (sums[s * W + 1 + j * P + p] * (etas[p + 1][b][i] - e0[i])) / a.step[j * P + p];
+            v += (sums[(j * P + p) * S + s] * (etas[p + 1][b][i] - e0[i])) / a.step[j * P + p];
           o[at + c] += v;
         }
       }
@@ -355,7 +370,6 @@ export function disposeAggregated(a: Aggregated): void {
     ...a.basis.flat(),
     a.steps,
     a.L,
-    a.absL,
-    a.Xb,
+    ...a.blocks,
   ]);
 }
