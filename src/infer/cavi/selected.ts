@@ -244,9 +244,11 @@ export function selectedChild(
     const L = keep(tf.transpose(Lt));
     const blocks: tf.Tensor[] = [];
     const starts: number[] = [];
+    // each block: rows of L (a contiguous slice), transposed
     for (let o = 0; o < M; o += BLOCK) {
       starts.push(o);
-      blocks.push(keep(tf.slice(Lt, [0, o], [J * P + 2, Math.min(BLOCK, M - o)])));
+      const n = Math.min(BLOCK, M - o);
+      blocks.push(keep(tf.tidy(() => tf.transpose(tf.slice(L, [o, 0], [n, J * P + 2])))));
     }
     const absParts = tf.tidy(() => tf.stack(blocks.map((b) => tf.sum(tf.abs(b), 1))));
     const ad = absParts.dataSync();
