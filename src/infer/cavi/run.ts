@@ -14,6 +14,7 @@
 // recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
 // `elbo`; the run stops when its relative change falls below `tol`.
 import * as tf from '@tensorflow/tfjs';
+import { expNonPositive } from '../../backend/expNonPositive.js';
 import { type Env, ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
@@ -452,7 +453,7 @@ export class Cavi {
    *
    * Passes over [M, S]: the logits (one matmul L G per mixture-selected child, the uniform own
    * term's row ℓ_self folded into its row of ones), then the softmax and the log-sum-exp fused:
-   * e = exp(logits − max), q = e / Σ_s e, lse = max + log Σ_s e. Σ q · logits of a selected child
+   * e = exp(logits − max) (src/backend/expNonPositive.ts), q = e / Σ_s e, lse = max + log Σ_s e. Σ q · logits of a selected child
    * is <Lᵀq, G> in float64 from the weighted statistics Lᵀq, which the next sweep's continuous
    * updates read anyway (selected.ts weightedStats, cached per q); only other terms' logits are
    * weighted on the device.
@@ -487,7 +488,7 @@ export class Cavi {
       }
       const x = lg ?? tf.zeros([M, S]);
       const mx = tf.max(x, 1, true);
-      const e = tf.exp(tf.sub(x, mx));
+      const e = expNonPositive(tf.sub(x, mx));
       const se = tf.sum(e, 1, true);
       return [tf.div(e, se), tf.reshape(tf.add(mx, tf.log(se)), [1, M]), g, gs];
     });

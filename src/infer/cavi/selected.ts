@@ -74,8 +74,8 @@ export interface Aggregated {
   /** Σ_m |L[m, w]| per column (float64): the magnitude of ℓ's pieces is Σ_w absCol[w] · max_s |G_ws| */
   readonly absCol: Float64Array;
   /**
-   * Lᵀ in blocks of ≤ BLOCK rows of L ([J · P + 2, rows]), and the first row of each: the weighted
-   * statistics are one plain 2-D matmul per block (Lᵀ_b q_b), summed in float64
+   * L in blocks of ≤ BLOCK rows ([rows, J · P + 2]), and the first row of each: the weighted
+   * statistics are one 2-D matmul per block (q_bᵀ L_b), summed in float64
    */
   readonly blocks: tf.Tensor[];
   readonly starts: number[];
@@ -244,13 +244,11 @@ export function selectedChild(
     const L = keep(tf.transpose(Lt));
     const blocks: tf.Tensor[] = [];
     const starts: number[] = [];
-    // each block: rows of L (a contiguous slice), transposed
     for (let o = 0; o < M; o += BLOCK) {
       starts.push(o);
-      const n = Math.min(BLOCK, M - o);
-      blocks.push(keep(tf.tidy(() => tf.transpose(tf.slice(L, [o, 0], [n, J * P + 2])))));
+      blocks.push(keep(tf.slice(L, [o, 0], [Math.min(BLOCK, M - o), J * P + 2])));
     }
-    const absParts = tf.tidy(() => tf.stack(blocks.map((b) => tf.sum(tf.abs(b), 1))));
+    const absParts = tf.tidy(() => tf.stack(blocks.map((b) => tf.sum(tf.abs(b), 0))));
     const ad = absParts.dataSync();
     tf.dispose([absParts, Lt, stats.X, stats.h]);
     const absCol = new Float64Array(J * P + 2);
@@ -286,9 +284,11 @@ const columnSums = new WeakMap<tf.Tensor, Float64Array>();
 
 /**
  * Lᵀ q = Σ_m L[m, w] q[m, s] in float64, [J · P + 2, S] (w-major: rows T_jp, then N_s, then
- * Σ_m q_ms Σ_j log h(x_mj)); computed once per q. One plain 2-D matmul Lᵀ_b q_b per block of
- * rows (tfjs-wasm's batched matmul runs ~6× slower than the same products one by one), the
- * blocks' float32 sums added in float64.
+ * Σ_m q_ms Σ_j log h(x_mj)); computed once per q. One 2-D matmul q_bᵀ L_b per block of rows,
+ * the blocks' float32 sums added in float64. The fixed L_b is the matmul's second operand, which
+ * XNNPACK packs (tfjs-wasm): ~2× faster than L_bᵀ q_b, which packs q_b, and than tfjs-wasm's
+ * batched matmul (~6× slower than the same products one by one); q_b's transpose is a copy of
+ * [rows, S] (src/backend/matMul.ts).
  */
 export function weightedStats(a: Aggregated, q: tf.Tensor): Float64Array {
   if (a.last?.q === q) return a.last.sums;
@@ -296,15 +296,19 @@ export function weightedStats(a: Aggregated, q: tf.Tensor): Float64Array {
   const W = a.J * a.P + 2;
   const parts = tf.tidy(() => {
     const one = (b: tf.Tensor, i: number) =>
-      a.blocks.length === 1
-        ? tf.matMul(b, q)
-        : tf.matMul(b, tf.slice(q, [a.starts[i], 0], [b.shape[1] as number, S]));
+      tf.matMul(
+        a.blocks.length === 1 ? q : tf.slice(q, [a.starts[i], 0], [b.shape[0] as number, S]),
+        b,
+        true,
+        false,
+      );
     return a.blocks.length === 1 ? one(a.blocks[0], 0) : tf.concat(a.blocks.map(one), 0);
-  });
+  }); // [blocks · S, W]
   const d = parts.dataSync();
   parts.dispose();
   const sums = new Float64Array(W * S);
-  for (let o = 0; o < d.length; o += W * S) for (let i = 0; i < W * S; i++) sums[i] += d[o + i];
+  for (let o = 0; o < d.length; o += W * S)
+    for (let s = 0; s < S; s++) for (let w = 0; w < W; w++) sums[w * S + s] += d[o + s * W + w];
   a.last = { q, sums };
   columnSums.set(q, sums.slice((W - 2) * S, (W - 1) * S));
   return sums;
