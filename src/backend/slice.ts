@@ -4,22 +4,11 @@
 // This wraps the kernel: a contiguous slice (rows of a row-major tensor, the common case) is
 // one typed-array copy of just the slice on the heap; other slices keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
-
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-const wrapped = new Set<string>();
+import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerFastSlice(backendName: string): void {
-  if (backendName !== 'wasm' || wrapped.has(backendName)) return;
-  const k = tf.getKernel('Slice', backendName);
-  if (!k) return;
-  wrapped.add(backendName);
-  const slice = k.kernelFunc;
-  const kernelFunc: tf.KernelConfig['kernelFunc'] = (args) => {
+  wrapWasmKernel('Slice', backendName, (slice) => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { begin, size } = args.attrs as unknown as {
       begin: number | number[];
@@ -35,7 +24,5 @@ export function registerFastSlice(backendName: string): void {
     const out = backend.makeOutput(s, x.dtype);
     backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + n));
     return out;
-  };
-  tf.unregisterKernel('Slice', backendName);
-  tf.registerKernel({ kernelName: 'Slice', backendName, kernelFunc });
+  });
 }

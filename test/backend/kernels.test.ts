@@ -22,6 +22,17 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** v as a float32 tensor, or as int32 (v · 64: integers) when `int`. */
+function tensorOf(v: Float32Array, shape: number[], int: boolean): tf.Tensor {
+  return int
+    ? tf.tensor(
+        Int32Array.from(v, (t) => t * 64),
+        shape,
+        'int32',
+      )
+    : tf.tensor(v, shape);
+}
+
 /** C[b] = op(A[b]) op(B[b or 0]) in float64; A [batch, m, k] (or [batch, k, m] transposed). */
 function matMul64(
   a: Float32Array,
@@ -110,13 +121,7 @@ describe('wasm kernels wrapped by src/backend', () => {
           const reps = [...repsAll.slice(0, lead.length), inner > 64 ? 1 : 2];
           const n = shape.reduce((p, d) => p * d, 1);
           const v = values(n, n);
-          const x = int
-            ? tf.tensor(
-                Int32Array.from(v, (t) => t * 64),
-                shape,
-                'int32',
-              )
-            : tf.tensor(v, shape);
+          const x = tensorOf(v, shape, int);
           const got = tf.tile(x, reps);
           const outShape = shape.map((d, a) => d * reps[a]);
           expect(got.shape).toEqual(outShape);
@@ -150,13 +155,7 @@ describe('wasm kernels wrapped by src/backend', () => {
           const before = tf.memory().numTensors;
           const n = shape.reduce((p, d) => p * d, 1);
           const v = values(n, seed + 1);
-          const x = int
-            ? tf.tensor(
-                Int32Array.from(v, (t) => t * 64),
-                shape,
-                'int32',
-              )
-            : tf.tensor(v, shape);
+          const x = tensorOf(v, shape, int);
           // begin and size from the seed; the first axis often cut, the others often whole
           const begin = shape.map((d, a) => (seed >> a) % d);
           const size = shape.map((d, a) =>

@@ -24,11 +24,12 @@
 // is decided from its layout (ExprEvaluator.inSubLayout: a value that does not vary along the
 // selector's plate axes keeps size 1 there), not from the model's name or shape.
 import * as tf from '@tensorflow/tfjs';
-import type { ExprEvaluator } from '../../compile/evaluator.js';
+import type { Env, ExprEvaluator } from '../../compile/evaluator.js';
 import type { ExpFamily } from '../../distributions/distribution.js';
 import { expFamilyOf } from '../../distributions/expfamily.js';
 import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
 import type { StochasticNode } from '../../graph/ir.js';
+import type { Expr } from '../../lang/ast.js';
 import { prod } from '../../util/shape.js';
 import type { CaviTerm, ParentUse } from './plan.js';
 import type { ContinuousQ, DiscreteQ, Q } from './state.js';
@@ -141,62 +142,16 @@ export function selectedChild(
       tf.tidy(() => tf.reshape(tf.range(0, S, 1, 'float32'), [S, ...F.map(() => 1)])),
     );
     const toSJ = (t: tf.Tensor) => tf.reshape(tf.mul(t, tf.ones([S, ...t.shape.slice(1)])), [S, J]);
-    const uses: UseRt[] = [];
-    const segHost = new Map<UseRt, Int32Array>();
-    for (const u of term.uses) {
-      const lq = qs.get(u.latent) as ContinuousQ;
-      // a vector latent's element id stands in for its whole event axis (terms.ts segments)
-      const lids = tf.tidy(() =>
-        tf.reshape(
-          tf.range(0, lq.M, 1, 'float32'),
-          lq.K > 1 ? [1, ...lq.F.slice(0, -1), 1] : [1, ...lq.F],
-        ),
-      );
-      const vector = PARAM_EVENT_RANK[node.distribution][u.arg] === 1;
-      const refShape = vector ? [...rowEvent, 1] : [...rowEvent];
-      const seg = tf.tidy(() => {
-        const v = ev.inSubLayout(
-          u.ref,
-          term.node,
-          { [z]: states, [u.latent]: lids },
-          sub,
-          refShape,
-        );
-        return v ? tf.cast(tf.round(tf.reshape(toSJ(v), [-1])), 'int32') : undefined;
-      });
-      lids.dispose();
-      if (!seg) return fail();
-      keep(seg);
-      let coef: tf.Tensor | undefined;
-      if (u.role !== 'identity') {
-        coef = tf.tidy(() => {
-          const ones = tf.ones([1, ...lq.F]);
-          const arg = node.args[u.arg];
-          const v = ev.inSubLayout(arg, term.node, { [z]: states, [u.latent]: ones }, sub, [
-            ...rowEvent,
-          ]);
-          return v ? (u.role === 'precision' ? tf.pow(toSJ(v), -2) : toSJ(v)) : undefined;
-        });
-        if (!coef) return fail();
-        keep(coef);
-      }
-      const unit = coef?.dataSync().every((c) => c === 1) ?? true;
-      const logCoef = coef && !unit ? keep(tf.tidy(() => tf.log(coef))) : undefined;
-      const r: UseRt = { use: u, seg, coef, logCoef };
-      uses.push(r);
-      segHost.set(r, Int32Array.from(seg.dataSync()));
-    }
-    const used = new Set(term.uses.map((u) => u.arg));
-    const values: Record<string, tf.Tensor> = {};
-    for (const [a, e] of Object.entries(node.args)) {
-      if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
-      const v = tf.tidy(() => {
-        const x = ev.inSubLayout(e, term.node, { [z]: states }, sub, [...rowEvent]);
-        return x ? toSJ(x) : undefined;
-      });
-      if (!v) return fail();
-      values[a] = keep(v);
-    }
+    const parts = usesInSubLayout(term, node, qs, { [z]: states }, rowEvent, (e, env, shape) => {
+      const v = ev.inSubLayout(e, term.node, env, sub, shape);
+      return v ? toSJ(v) : undefined;
+    });
+    if (!parts) return fail();
+    const { uses, segHost, values } = parts;
+    for (const r of uses) keep(r.seg);
+    for (const r of uses) if (r.coef) keep(r.coef);
+    for (const r of uses) if (r.logCoef) keep(r.logCoef);
+    for (const v of Object.values(values)) keep(v);
     const ef = expFamilyOf(node.distribution, { K }) as ExpFamily;
     if (!ef.messageToParent) return fail();
     const childEvent = model.shapes[term.node].event.slice(rowEvent.length);
@@ -274,6 +229,76 @@ export function selectedChild(
     // an expression the per-component layout cannot evaluate: the row-by-row path takes it
     return fail();
   }
+}
+
+/**
+ * The parts of a term evaluated in a sub-layout (some plate axes of size 1: a mixture's
+ * (state, column) pairs, or a discrete latent's states): per use, the latent element each
+ * evaluated row reads (ids, int32, and on the host) and its coefficient c of a scaled or
+ * precision role (with log c unless c = 1); the known scalar arguments. `at(expr, env,
+ * valueShape)` evaluates in that layout ([S, rows], or undefined where the value varies along
+ * the plate axes it drops), inside a tidy. Undefined when any part does not qualify (nothing is
+ * left allocated).
+ */
+export function usesInSubLayout(
+  term: CaviTerm,
+  node: StochasticNode,
+  qs: ReadonlyMap<string, Q>,
+  env: Env,
+  rowEvent: readonly number[],
+  at: (expr: Expr, env: Env, valueShape: number[]) => tf.Tensor | undefined,
+):
+  | { uses: UseRt[]; segHost: Map<UseRt, Int32Array>; values: Record<string, tf.Tensor> }
+  | undefined {
+  const made: tf.Tensor[] = [];
+  const fail = () => {
+    tf.dispose(made);
+    return undefined;
+  };
+  const uses: UseRt[] = [];
+  const segHost = new Map<UseRt, Int32Array>();
+  for (const u of term.uses) {
+    const lq = qs.get(u.latent) as ContinuousQ;
+    const vector = PARAM_EVENT_RANK[node.distribution][u.arg] === 1;
+    const seg = tf.tidy(() => {
+      // a vector latent's element id stands in for its whole event axis (terms.ts segments)
+      const lids = tf.reshape(
+        tf.range(0, lq.M, 1, 'float32'),
+        lq.K > 1 ? [1, ...lq.F.slice(0, -1), 1] : [1, ...lq.F],
+      );
+      const v = at(u.ref, { ...env, [u.latent]: lids }, vector ? [...rowEvent, 1] : [...rowEvent]);
+      return v ? tf.cast(tf.round(tf.reshape(v, [-1])), 'int32') : undefined;
+    });
+    if (!seg) return fail();
+    made.push(seg);
+    let coef: tf.Tensor | undefined;
+    if (u.role !== 'identity') {
+      coef = tf.tidy(() => {
+        const v = at(node.args[u.arg], { ...env, [u.latent]: tf.ones([1, ...lq.F]) }, [
+          ...rowEvent,
+        ]);
+        return v && u.role === 'precision' ? tf.pow(v, -2) : v;
+      });
+      if (!coef) return fail();
+      made.push(coef);
+    }
+    const unit = coef?.dataSync().every((c) => c === 1) ?? true;
+    const logCoef = coef && !unit ? tf.tidy(() => tf.log(coef as tf.Tensor)) : undefined;
+    if (logCoef) made.push(logCoef);
+    const r: UseRt = { use: u, seg, coef, logCoef };
+    uses.push(r);
+    segHost.set(r, Int32Array.from(seg.dataSync()));
+  }
+  const used = new Set(term.uses.map((u) => u.arg));
+  const values: Record<string, tf.Tensor> = {};
+  for (const [a, e] of Object.entries(node.args)) {
+    if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
+    const v = tf.tidy(() => at(e, env, [...rowEvent]));
+    if (!v) return fail();
+    made.push(v);
+    values[a] = v;
+  }
+  return { uses, segHost, values };
 }
 
 /**

@@ -39,6 +39,7 @@ import {
   disposeAggregated,
   selectedChild,
   type UseRt,
+  usesInSubLayout,
   weightedStats,
 } from './selected.js';
 import type { ContinuousQ, DiscreteQ, Q } from './state.js';
@@ -241,85 +242,37 @@ export class TermRt {
   ): Map<UseRt, Int32Array> | undefined {
     const S = this.S;
     const sub = wq.F.map(() => 1);
-    const made: tf.Tensor[] = [];
-    const fail = () => {
-      tf.dispose(made);
-      return undefined;
-    };
     const toS1 = (v: tf.Tensor) => tf.reshape(tf.mul(v, tf.ones([S, ...v.shape.slice(1)])), [S, 1]);
-    const segs = new Map<UseRt, Int32Array>();
-    const uses: UseRt[] = [];
+    let parts: ReturnType<typeof usesInSubLayout>;
     try {
-      for (const u of term.uses) {
-        const lq = qs.get(u.latent) as ContinuousQ;
-        const vector = PARAM_EVENT_RANK[node.distribution][u.arg] === 1;
-        const seg = tf.tidy(() => {
-          const ids =
-            lq.K > 1
-              ? tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...lq.F.slice(0, -1), 1])
-              : tf.reshape(tf.range(0, lq.M, 1, 'float32'), [1, ...lq.F]);
-          const v = ev.inSubLayout(
-            u.ref,
-            term.node,
-            { ...env, [u.latent]: ids },
-            sub,
-            vector ? [1] : [],
-          );
-          return v && v.size === 1
-            ? tf.cast(tf.round(tf.reshape(toS1(v), [S])), 'int32')
-            : undefined;
-        });
-        if (!seg) return fail();
-        made.push(seg);
-        let coef: tf.Tensor | undefined;
-        if (u.role !== 'identity') {
-          coef = tf.tidy(() => {
-            const at = { ...env, [u.latent]: tf.ones([1, ...lq.F]) };
-            const v = ev.inSubLayout(node.args[u.arg], term.node, at, sub, []);
-            return v && v.size === 1
-              ? u.role === 'precision'
-                ? tf.pow(toS1(v), -2)
-                : toS1(v)
-              : undefined;
-          });
-          if (!coef) return fail();
-          made.push(coef);
-        }
-        const unit = coef?.dataSync().every((c) => c === 1) ?? true;
-        const logCoef = coef && !unit ? tf.tidy(() => tf.log(coef as tf.Tensor)) : undefined;
-        if (logCoef) made.push(logCoef);
-        const r: UseRt = { use: u, seg, coef, logCoef };
-        uses.push(r);
-        segs.set(r, Int32Array.from(seg.dataSync()));
-      }
-      const used = new Set(term.uses.map((u) => u.arg));
-      const values: Record<string, tf.Tensor> = {};
-      for (const [a, e] of Object.entries(node.args)) {
-        if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
-        const v = tf.tidy(() => {
-          const x = ev.inSubLayout(e, term.node, env, sub, []);
-          return x && x.size === 1 ? toS1(x) : undefined;
-        });
-        if (!v) return fail();
-        made.push(v);
-        values[a] = v;
-      }
-      const first = qs.get(term.uses[0].latent) as ContinuousQ;
-      const ef = expFamilyOf(node.distribution, {
-        n: values.n,
-        K: first.K > 1 ? first.K : undefined,
+      parts = usesInSubLayout(term, node, qs, env, [], (e, at, shape) => {
+        const v = ev.inSubLayout(e, term.node, at, sub, shape);
+        return v && v.size === 1 ? toS1(v) : undefined;
       });
-      if (!ef?.messageToParent) return fail();
-      this.uses.push(...uses);
-      Object.assign(this.values, values);
-      this.ef = ef;
-      this.x = tf.tidy(() => tf.reshape(tf.range(0, S, 1, 'float32'), [S, 1]));
-      this.rows = 1;
-      return segs;
     } catch {
       // an argument the per-state layout cannot evaluate: the row-by-row path takes it
-      return fail();
+      return undefined;
     }
+    if (!parts) return undefined;
+    const { uses, segHost, values } = parts;
+    const first = qs.get(term.uses[0].latent) as ContinuousQ;
+    const ef = expFamilyOf(node.distribution, {
+      n: values.n,
+      K: first.K > 1 ? first.K : undefined,
+    });
+    if (!ef?.messageToParent) {
+      tf.dispose(Object.values(values));
+      tf.dispose(
+        uses.flatMap((u) => [u.seg, u.coef, u.logCoef].filter((t): t is tf.Tensor => !!t)),
+      );
+      return undefined;
+    }
+    this.uses.push(...uses);
+    Object.assign(this.values, values);
+    this.ef = ef;
+    this.x = tf.tidy(() => tf.reshape(tf.range(0, S, 1, 'float32'), [S, 1]));
+    this.rows = 1;
+    return segHost;
   }
 
   /** seg[s, r]: the element of latent u.latent that row r reads in state s (int32 [S · R]). */
