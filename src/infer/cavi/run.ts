@@ -10,8 +10,9 @@
 // terms are float32 tensors summed in float64) is reported with the sweep — it signals a wrong
 // update. The parts of the terms a discrete latent z weights come from z's own update: at
 // q = softmax(logits), Σ_those terms E_q[log p] + H[q(z)] = Σ_elements log Σ_s exp(logits)
-// (Bishop, PRML eq. 10.3 with q optimal), so no extra pass over the rows; the other parts are
-// recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
+// (Bishop, PRML eq. 10.3 with q optimal), so no extra pass over the rows (at a q that is not
+// the optimum, e.g. the start, z's group is recomputed as one part: setGroup); the other parts
+// are recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
 // `elbo`; the run stops when its relative change falls below `tol`.
 import * as tf from '@tensorflow/tfjs';
 import { expNonPositive } from '../../backend/expNonPositive.js';
