@@ -18,9 +18,14 @@
 // So the two fit slightly different models: the quality figure printed is each fit's plug-in
 // average log-likelihood of x at its posterior means (weights, means, variances 1 / E[τ]),
 // computed by the python peer for both.
-// Metric: seconds per iteration (Plato: wall / sweeps, including binding and set-up; its median
-// sweep is printed too; sklearn: (wall − k-means start) / iterations). Target (issue 10):
-// Plato per iteration ≤ 1.0× sklearn.
+// Metric: seconds per iteration, like for like, two ways (both printed):
+//   steady  (wall − start) / iterations for both: Plato's start is binding + set-up until its
+//           first sweep begins (the engine reports progress 0 there), sklearn's the k-means start
+//           and first M-step (`_initialize_parameters`, timed alone, best of 3); both walls keep
+//           their final pass (Plato's summaries, sklearn's last E-step);
+//   whole   wall / iterations for both, each start included.
+// Plato's median sweep is printed too. Target (issue 10): Plato per iteration ≤ 1.0× sklearn
+// (the steady figure; the whole one is reported beside it).
 //
 //   bash bench/setup.sh && npx tsx bench/bgmm-cavi/run.ts [--quick] [--iters 20] [--repeats R] [--wait-quiet]
 import { existsSync, readFileSync } from 'node:fs';
@@ -120,6 +125,7 @@ async function main(): Promise<number> {
   const plato = async (): Promise<Measurement> => {
     const before = tf.memory().numTensors;
     const ends: number[] = [];
+    let started = 0;
     const t0 = performance.now();
     const r = await infer(model, {
       data,
@@ -128,7 +134,8 @@ async function main(): Promise<number> {
       tol: 1e-300,
       seed: 0,
       onProgress: (done) => {
-        if (done > ends.length && done <= iters) ends.push(performance.now());
+        if (done === 0) started = performance.now();
+        else if (done > ends.length && done <= iters) ends.push(performance.now());
       },
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -151,6 +158,7 @@ async function main(): Promise<number> {
         avgLoglik: Number(scored.avg_loglik),
         elboPerPoint: (r.logEvidence as number) / d.N,
         medianSweep: median(sweeps),
+        startSeconds: (started - t0) / 1000,
         leakedTensors: tf.memory().numTensors - before,
       },
     };
@@ -189,7 +197,11 @@ async function main(): Promise<number> {
   const rows = results.map((r) => {
     const last = r.runs[r.runs.length - 1].checks ?? {};
     const iterations = Number(last.iterations);
-    const init = r.name === 'sklearn' ? Number(last.initSeconds) : 0;
+    // each system's start: sklearn's k-means + first M-step (timed alone), Plato's set-up
+    const init =
+      r.name === 'sklearn'
+        ? Number(last.initSeconds)
+        : median(r.runs.map((m) => Number(m.checks?.startSeconds)));
     return {
       system: r.name,
       runs: r.runs.length,
@@ -199,6 +211,7 @@ async function main(): Promise<number> {
       iterations,
       init,
       perIteration: (r.medianSeconds - init) / iterations,
+      wholePerIteration: r.medianSeconds / iterations,
       avgLoglik: Number(last.avgLoglik),
       elboPerPoint: r.name === 'plato' ? Number(last.elboPerPoint) : null,
       medianSweep:
@@ -211,6 +224,7 @@ async function main(): Promise<number> {
   const p = rows.find((r) => r.system === 'plato') as (typeof rows)[number];
   const sk = rows.find((r) => r.system === 'sklearn') as (typeof rows)[number];
   const perIterRatio = p.perIteration / sk.perIteration;
+  const wholeRatio = p.wholePerIteration / sk.wholePerIteration;
   const ok = rows.every((r) => r.leaked === 0);
 
   console.log(`\nbgmm-cavi${quick ? ' (--quick)' : ''}  N=${d.N}, D=${d.D}, K=${d.K}, diagonal`);
@@ -229,8 +243,11 @@ async function main(): Promise<number> {
         'median',
         'min – max',
         'iterations',
-        'per iteration',
-        '/ sklearn per it.',
+        'start',
+        'per it. (steady)',
+        '/ sklearn',
+        'per it. (whole)',
+        '/ sklearn',
         'plug-in avg log-lik',
       ],
       rows.map((r) => [
@@ -239,19 +256,27 @@ async function main(): Promise<number> {
         secs(r.median),
         `${secs(r.min)} – ${secs(r.max)}`,
         `${r.iterations}`,
+        secs(r.init),
         secs(r.perIteration),
         ratio(r.perIteration / sk.perIteration),
+        secs(r.wholePerIteration),
+        ratio(r.wholePerIteration / sk.wholePerIteration),
         r.avgLoglik.toFixed(4),
       ]),
     ),
   );
   console.log('');
   console.log(
-    `plato: median sweep ${secs(p.medianSweep as number)}; ELBO per point ${(p.elboPerPoint as number).toFixed(4)}; sklearn's k-means start ${secs(sk.init)} (subtracted)`,
+    `plato: median sweep ${secs(p.medianSweep as number)}; ELBO per point ${(p.elboPerPoint as number).toFixed(4)}`,
   );
   console.log(
-    `plato per iteration ${secs(p.perIteration)} / sklearn ${secs(sk.perIteration)} = ${ratio(perIterRatio)} ` +
-      `(target ≤ ${TARGET_PER_ITER}×: ${perIterRatio <= TARGET_PER_ITER ? 'met' : 'MISSED'})`,
+    `per iteration, like for like: steady = (wall − start) / iterations for both (start: Plato's binding + set-up ${secs(p.init)}, ` +
+      `sklearn's k-means + first M-step ${secs(sk.init)}); whole = wall / iterations for both, start included`,
+  );
+  console.log(
+    `plato per iteration (steady) ${secs(p.perIteration)} / sklearn ${secs(sk.perIteration)} = ${ratio(perIterRatio)} ` +
+      `(target ≤ ${TARGET_PER_ITER}×: ${perIterRatio <= TARGET_PER_ITER ? 'met' : 'MISSED'}); ` +
+      `whole ${secs(p.wholePerIteration)} / ${secs(sk.wholePerIteration)} = ${ratio(wholeRatio)}`,
   );
 
   const record = {
@@ -274,7 +299,12 @@ async function main(): Promise<number> {
       warmupSeconds: res.warmupRuns.map((m) => m.seconds),
       checks: res.runs.map((m) => m.checks),
     })),
-    ratios: { plato_over_sklearn_per_iteration: perIterRatio },
+    ratios: {
+      plato_over_sklearn_per_iteration: perIterRatio,
+      plato_over_sklearn_whole_per_iteration: wholeRatio,
+    },
+    perIterationDefinition:
+      'steady: (wall − start) / iterations for both (Plato start: binding + set-up until its first sweep; sklearn start: k-means + first M-step, timed alone); whole: wall / iterations for both',
     targets: { plato_over_sklearn_per_iteration: TARGET_PER_ITER },
   };
   const path = writeResults('bgmm-cavi', machine.date, record, quick ? '-quick' : '');
@@ -286,9 +316,9 @@ async function main(): Promise<number> {
         'date (UTC)',
         'commit',
         'load',
-        `Plato per it. (${iters} sweeps; median sweep)`,
-        'sklearn diag per it.',
-        'Plato/sklearn (≤ 1×)',
+        `Plato per it. steady (${iters} sweeps; median sweep)`,
+        'sklearn diag per it. steady',
+        'Plato/sklearn steady (≤ 1×); whole',
         'plug-in avg log-lik Plato / sklearn',
       ],
       [
@@ -298,7 +328,7 @@ async function main(): Promise<number> {
           `${machine.loadAvg[0]} / ${otherLoad}`,
           `${secs(p.perIteration)} (${secs(p.median)}; ${secs(p.medianSweep as number)})`,
           `${secs(sk.perIteration)} (${secs(sk.median)})`,
-          `**${ratio(perIterRatio)}** ${perIterRatio <= TARGET_PER_ITER ? 'met' : 'missed'}`,
+          `**${ratio(perIterRatio)}** ${perIterRatio <= TARGET_PER_ITER ? 'met' : 'missed'}; ${ratio(wholeRatio)}`,
           `${p.avgLoglik.toFixed(4)} / ${sk.avgLoglik.toFixed(4)}`,
         ],
       ],

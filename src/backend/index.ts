@@ -7,6 +7,7 @@ import { userError } from '../diagnostics/diagnostics.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
+import { registerFastSlice } from './slice.js';
 import { registerFastTile } from './tile.js';
 import { initThreadedWasm } from './wasmThreads.js';
 
@@ -49,6 +50,7 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
   registerGatherGradient(tfName);
   registerFastMatMul(tfName);
   registerFastTile(tfName);
+  registerFastSlice(tfName);
   current = name;
   return name;
 }

@@ -4,26 +4,15 @@
 // copy is S contiguous blocks. This wraps the kernel: when the axes after the last repeated
 // one hold at least MIN_BLOCK elements, the output is filled by copying those contiguous
 // blocks (typed-array copies on the wasm heap); other tiles keep the original kernel.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Below this many contiguous elements per copy, the kernel's own loop is no slower. */
 const MIN_BLOCK = 64;
 
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-const wrapped = new Set<string>();
-
 /** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerFastTile(backendName: string): void {
-  if (backendName !== 'wasm' || wrapped.has(backendName)) return;
-  const k = tf.getKernel('Tile', backendName);
-  if (!k) return;
-  wrapped.add(backendName);
-  const tile = k.kernelFunc;
-  const kernelFunc: tf.KernelConfig['kernelFunc'] = (args) => {
+  wrapWasmKernel('Tile', backendName, (tile) => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { reps } = args.attrs as unknown as { reps: number[] };
     const shape = x.shape;
@@ -50,7 +39,5 @@ export function registerFastTile(backendName: string): void {
       }
     }
     return out;
-  };
-  tf.unregisterKernel('Tile', backendName);
-  tf.registerKernel({ kernelName: 'Tile', backendName, kernelFunc });
+  });
 }

@@ -1,8 +1,10 @@
 // The wasm kernels src/backend wraps (BatchMatMul with transposes or a batched A, Tile along
-// contiguous blocks) against float64 references written here, on random shapes (fast-check).
+// contiguous blocks, Slice of contiguous entries) and expNonPositive against references written
+// here, on random shapes (fast-check).
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expNonPositive } from '../../src/backend/expNonPositive.js';
 import { initBackend } from '../../src/backend/index.js';
 
 beforeAll(async () => {
@@ -18,6 +20,17 @@ function values(n: number, seed: number): Float32Array {
     out[i] = ((s >>> 8) % 128) / 64 - 1;
   }
   return out;
+}
+
+/** v as a float32 tensor, or as int32 (v · 64: integers) when `int`. */
+function tensorOf(v: Float32Array, shape: number[], int: boolean): tf.Tensor {
+  return int
+    ? tf.tensor(
+        Int32Array.from(v, (t) => t * 64),
+        shape,
+        'int32',
+      )
+    : tf.tensor(v, shape);
 }
 
 /** C[b] = op(A[b]) op(B[b or 0]) in float64; A [batch, m, k] (or [batch, k, m] transposed). */
@@ -108,13 +121,7 @@ describe('wasm kernels wrapped by src/backend', () => {
           const reps = [...repsAll.slice(0, lead.length), inner > 64 ? 1 : 2];
           const n = shape.reduce((p, d) => p * d, 1);
           const v = values(n, n);
-          const x = int
-            ? tf.tensor(
-                Int32Array.from(v, (t) => t * 64),
-                shape,
-                'int32',
-              )
-            : tf.tensor(v, shape);
+          const x = tensorOf(v, shape, int);
           const got = tf.tile(x, reps);
           const outShape = shape.map((d, a) => d * reps[a]);
           expect(got.shape).toEqual(outShape);
@@ -136,5 +143,59 @@ describe('wasm kernels wrapped by src/backend', () => {
       ),
       { numRuns: 40, seed: 3 },
     );
+  });
+
+  it('slice equals the entries at begin … begin + size, contiguous or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.boolean(),
+        (shape, seed, int) => {
+          const before = tf.memory().numTensors;
+          const n = shape.reduce((p, d) => p * d, 1);
+          const v = values(n, seed + 1);
+          const x = tensorOf(v, shape, int);
+          // begin and size from the seed; the first axis often cut, the others often whole
+          const begin = shape.map((d, a) => (seed >> a) % d);
+          const size = shape.map((d, a) =>
+            a > 0 && (seed >> (a + 3)) % 2 === 0 && begin[a] === 0
+              ? d
+              : 1 + ((seed >> (a + 5)) % (d - begin[a])),
+          );
+          const got = tf.slice(x, begin, size);
+          expect(got.shape).toEqual(size);
+          const g = got.dataSync();
+          const xs = x.dataSync();
+          const idx = new Array<number>(size.length).fill(0);
+          for (let o = 0; o < g.length; o++) {
+            let s = 0;
+            for (let a = 0; a < shape.length; a++) s = s * shape[a] + begin[a] + idx[a];
+            expect(g[o]).toBe(xs[s]);
+            for (let a = size.length - 1; a >= 0; a--) {
+              if (++idx[a] < size[a]) break;
+              idx[a] = 0;
+            }
+          }
+          tf.dispose([x, got]);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 5 },
+    );
+  });
+
+  it('expNonPositive equals Math.exp to float32 accuracy on x ≤ 0', () => {
+    const xs = Float32Array.from({ length: 2000 }, (_, i) => -(i * i) / 20000); // 0 … −200
+    const t = tf.tensor(xs);
+    const e = expNonPositive(t);
+    const g = e.dataSync();
+    tf.dispose([t, e]);
+    for (let i = 0; i < xs.length; i++) {
+      const ref = Math.exp(xs[i]);
+      // float32's smallest normal is 1.2e-38 (x ≈ −87.3): below it 0 or a subnormal
+      if (ref < 1.2e-38) expect(g[i]).toBeLessThan(1.2e-38);
+      else expect(Math.abs(g[i] - ref)).toBeLessThanOrEqual(1e-6 * ref);
+    }
   });
 });

@@ -10,10 +10,12 @@
 // terms are float32 tensors summed in float64) is reported with the sweep — it signals a wrong
 // update. The parts of the terms a discrete latent z weights come from z's own update: at
 // q = softmax(logits), Σ_those terms E_q[log p] + H[q(z)] = Σ_elements log Σ_s exp(logits)
-// (Bishop, PRML eq. 10.3 with q optimal), so no extra pass over the rows; the other parts are
-// recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
+// (Bishop, PRML eq. 10.3 with q optimal), so no extra pass over the rows (at a q that is not
+// the optimum, e.g. the start, z's group is recomputed as one part: setGroup); the other parts
+// are recomputed after the sweep if a latent they read changed. The sweep's L goes to the trace
 // `elbo`; the run stops when its relative change falls below `tol`.
 import * as tf from '@tensorflow/tfjs';
+import { expNonPositive } from '../../backend/expNonPositive.js';
 import { type Env, ExprEvaluator, fullShape, sum64 } from '../../compile/evaluator.js';
 import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
@@ -40,6 +42,7 @@ import {
   termObjective,
 } from './params.js';
 import type { CaviLatent, CaviPlan, CaviTerm } from './plan.js';
+import { columnSums64, weightedStats } from './selected.js';
 import { outerSplit } from './split.js';
 import {
   type ContinuousQ,
@@ -117,6 +120,63 @@ function segmentSum64(
     const o = b * len;
     for (let i = 0; i < len; i++) out[i] += d[o + i];
   }
+}
+
+/**
+ * Σ along the last axis of t ([k, n], or [n] as one row), in float64: blocks of BLOCK entries
+ * summed on the device, the blocks on the host.
+ */
+function rowSums64(t: tf.Tensor): Float64Array {
+  const n = t.shape[t.rank - 1] as number;
+  const k = t.size / n;
+  const nb = Math.ceil(n / BLOCK);
+  const parts = tf.tidy(() => {
+    const x = tf.reshape(t, [k, n]);
+    if (nb <= 1) return x;
+    const padded =
+      nb * BLOCK > n
+        ? tf.pad(x, [
+            [0, 0],
+            [0, nb * BLOCK - n],
+          ])
+        : x;
+    return tf.sum(tf.reshape(padded, [k, nb, BLOCK]), 2);
+  });
+  const d = parts.dataSync();
+  parts.dispose();
+  const out = new Float64Array(k);
+  const w = d.length / k;
+  for (let i = 0; i < k; i++) for (let j = 0; j < w; j++) out[i] += d[i * w + j];
+  return out;
+}
+
+/** Σ_i a_i b_i in float64, 0 where a_i = 0 (a weight or count of 0 times an infinite log). */
+function dot64(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Σ q · l and Σ q · scale over [M, S] in float64. An impossible state (l = −∞, q = 0) gives
+ * 0 · ∞ = NaN: then once more with l clamped at −BIG and the scale at BIG (the rare case pays
+ * the clamping passes).
+ */
+function weightedByQ(q: tf.Tensor, l: tf.Tensor, scale: tf.Tensor): [number, number] {
+  const sums = (clamp: boolean) => {
+    const v = tf.tidy(() =>
+      tf.stack([
+        tf.sum(tf.mul(q, clamp ? tf.maximum(l, -BIG) : l), 1),
+        tf.sum(tf.mul(q, clamp ? tf.minimum(scale, BIG) : scale), 1),
+      ]),
+    );
+    const r = rowSums64(v);
+    v.dispose();
+    return r;
+  };
+  let r = sums(false);
+  if (!Number.isFinite(r[0]) || !Number.isFinite(r[1])) r = sums(true);
+  return [r[0], r[1]];
 }
 
 /** The number of states of a discrete latent: 2, or the length of its probability vector. */
@@ -283,7 +343,7 @@ export class Cavi {
       .filter((i) => i >= 0);
     for (const k of plan.known) this.constant += knownLogProb(k, ev);
     for (const q of this.qs.values()) if (q.kind === 'continuous') this.parts.set(q.name, negKl(q));
-    for (const t of this.terms) this.setTerm(t);
+    this.recomputeParts();
     for (const b of plan.linear) {
       const rt = new LinearBlockRt(b, ev);
       this.blocks.set(b.latent, rt);
@@ -328,8 +388,11 @@ export class Cavi {
     this.scales.set(t.node.name, scale);
   }
 
-  /** E_q[log p(x | args)] of a term (+ H[q] for a discrete latent's own term), float64. */
-  private termPart(t: TermRt): { value: number; scale: number } {
+  /**
+   * E_q[log p(x | args)] of a term (+ H[q] for a discrete latent's own term unless `entropy` is
+   * false), float64.
+   */
+  private termPart(t: TermRt, entropy = true): { value: number; scale: number } {
     const own = this.qs.get(t.node.name);
     const [v, m] = tf.tidy(() => {
       const { l, scale } = t.logLikByElement(this.qs); // [B, S]
@@ -338,7 +401,7 @@ export class Cavi {
         W ? tf.mul(W, tf.where(tf.greater(W, 0), x, tf.zerosLike(x))) : x;
       let s = weighted(l);
       let mag = weighted(scale);
-      if (own?.kind === 'discrete') {
+      if (own?.kind === 'discrete' && entropy) {
         const q = own.q;
         const ent = tf.where(tf.greater(q, 0), tf.mul(q, tf.log(q)), tf.zerosLike(q));
         s = tf.concat([tf.reshape(s, [-1]), tf.neg(tf.reshape(ent, [-1]))]);
@@ -385,11 +448,81 @@ export class Cavi {
 
   /**
    * The discrete factor's optimum: q(z = s) ∝ exp(ℓ_self[s] + Σ ℓ of the terms it selects).
-   * Its ELBO part (the terms it weights + H[q]) is Σ_m log Σ_s exp(logits[m, s]), written
-   * logits[m, ŝ] − log q[m, ŝ] at ŝ = argmax (no second exp); their magnitude (see
-   * DECREASE_TOLERANCE) is Σ q · |pieces| + H[q], with H[q] = that part − Σ q · logits.
+   * Its ELBO part (the terms it weights + H[q]) is Σ_m log Σ_s exp(logits[m, s]) (PRML eq. 10.3
+   * at the optimum); their magnitude (see DECREASE_TOLERANCE) is Σ q · |pieces| + H[q], with
+   * H[q] = that part − Σ q · logits.
+   *
+   * Passes over [M, S]: the logits (one matmul L G per mixture-selected child, the uniform own
+   * term's row ℓ_self folded into its row of ones), then the softmax and the log-sum-exp fused:
+   * e = exp(logits − max) (src/backend/expNonPositive.ts), q = e / Σ_s e, lse = max + log Σ_s e. Σ q · logits of a selected child
+   * is <Lᵀq, G> in float64 from the weighted statistics Lᵀq, which the next sweep's continuous
+   * updates read anyway (selected.ts weightedStats, cached per q); only other terms' logits are
+   * weighted on the device.
    */
   private updateDiscrete(q: DiscreteQ): void {
+    if (q.pin) {
+      this.updateDiscreteRows(q);
+      return;
+    }
+    const { M, S } = q;
+    const { row, rowScale, aggs, general } = this.groupRows(this.group(q.name));
+    const coefs = this.coefficients(aggs, row);
+    const [next, lse, gen, genScale] = tf.tidy(() => {
+      let lg: tf.Tensor | undefined;
+      aggs.forEach((t, i) => {
+        const l = tf.matMul((t.aggregate as NonNullable<TermRt['aggregate']>).L, coefs[i].Gt);
+        lg = lg ? tf.add(lg, l) : l;
+      });
+      let g: tf.Tensor | undefined;
+      let gs: tf.Tensor | undefined;
+      for (const t of general) {
+        const { l, scale } = t.logLikByElement(this.qs); // [B, S]
+        const seg = t.selectorSegments as tf.Tensor1D | undefined;
+        const perM = (x: tf.Tensor) => (seg ? tf.unsortedSegmentSum(x, seg, M) : x);
+        g = g ? tf.add(g, perM(l)) : perM(l);
+        gs = gs ? tf.add(gs, perM(scale)) : perM(scale);
+      }
+      if (g) lg = lg ? tf.add(lg, g) : g;
+      if (row && aggs.length === 0) {
+        const r = tf.tensor(Float32Array.from(row), [1, S]);
+        lg = lg ? tf.add(lg, r) : tf.mul(tf.ones([M, 1]), r);
+      }
+      const x = lg ?? tf.zeros([M, S]);
+      const mx = tf.max(x, 1, true);
+      const e = expNonPositive(tf.sub(x, mx));
+      const se = tf.sum(e, 1, true);
+      return [tf.div(e, se), tf.reshape(tf.add(mx, tf.log(se)), [1, M]), g, gs];
+    });
+    tf.dispose(coefs.map((c) => c.Gt));
+    q.q.dispose();
+    q.q = next;
+    const part = rowSums64(lse)[0];
+    lse.dispose();
+    let cross = 0;
+    let scale = 0;
+    aggs.forEach((t, i) => {
+      const a = t.aggregate as NonNullable<TermRt['aggregate']>;
+      cross += dot64(weightedStats(a, next), coefs[i].G);
+      scale += dot64(a.absCol, coefs[i].big);
+    });
+    if (row && aggs.length === 0) cross += dot64(columnSums64(next), row);
+    if (rowScale) scale += dot64(columnSums64(next), rowScale);
+    if (gen && genScale) {
+      const [c, m] = weightedByQ(next, gen, genScale);
+      tf.dispose([gen, genScale]);
+      cross += c;
+      scale += m;
+    }
+    this.setGroupPart(q, part, scale + (part - cross));
+  }
+
+  /**
+   * updateDiscrete for a partly observed z (its observed rows pinned to their data): every
+   * term's ℓ per element, the part of a pinned row Σ_s q · logits = logits[m, data] (H = 0).
+   * Magnitude as updateDiscrete: Σ q · (scale − logits) + part, 0 (not 0 · ∞) at an impossible
+   * state.
+   */
+  private updateDiscreteRows(q: DiscreteQ): void {
     const [next, part, mag] = tf.tidy(() => {
       let logits: tf.Tensor | undefined;
       let scale: tf.Tensor | undefined;
@@ -572,11 +705,116 @@ export class Cavi {
 
   /** The ELBO with every part up to date. */
   refresh(): number {
-    for (const t of this.terms)
-      if (this.stale.has(t) || (t.weightBy && this.staleGroups.has(t.weightBy))) this.setTerm(t);
+    for (const t of this.terms) if (this.stale.has(t)) this.setTerm(t);
+    for (const g of this.staleGroups) this.setGroup(this.qs.get(g) as DiscreteQ);
     this.stale.clear();
     this.staleGroups.clear();
     return this.elbo();
+  }
+
+  /** Every term's ELBO part from the current factors (the parts of z's group as one, setGroup). */
+  recomputeParts(): void {
+    for (const t of this.terms) if (!t.weightBy) this.setTerm(t);
+    for (const q of this.qs.values()) if (q.kind === 'discrete') this.setGroup(q);
+  }
+
+  /** The terms weighted by discrete latent `name`: its own term and the children it selects. */
+  private group(name: string): TermRt[] {
+    return this.terms.filter((t) => t.weightBy === name);
+  }
+
+  /**
+   * The ELBO part of discrete latent z's group at the current q(z) (not only at its optimum, as
+   * updateDiscrete's): Σ_terms E_q[log p] + H[q(z)], under z's name. A mixture-selected child's
+   * Σ_m,s q_ms ℓ_ms is <Lᵀq, G> (its weighted statistics, float64: no [M, S] pass), a uniform own
+   * term's Σ_s N_s ℓ_self[s]; other terms as setTerm. A partly observed z keeps a part per term.
+   */
+  private setGroup(q: DiscreteQ): void {
+    const group = this.group(q.name);
+    if (q.pin) {
+      for (const t of group) this.setTerm(t);
+      return;
+    }
+    const { row, rowScale, aggs, general } = this.groupRows(group);
+    let value = 0;
+    let scale = 0;
+    const N = aggs.length > 0 ? undefined : columnSums64(q.q);
+    const coefs = this.coefficients(aggs, row);
+    aggs.forEach((t, i) => {
+      const a = t.aggregate as NonNullable<TermRt['aggregate']>;
+      value += dot64(weightedStats(a, q.q), coefs[i].G);
+      scale += dot64(a.absCol, coefs[i].big);
+    });
+    tf.dispose(coefs.map((c) => c.Gt));
+    if (N && row) value += dot64(N, row);
+    if (rowScale) scale += dot64(N ?? columnSums64(q.q), rowScale);
+    for (const t of general) {
+      const p = this.termPart(t, false);
+      value += p.value;
+      scale += p.scale;
+    }
+    // H[q] = −Σ q log q (0 log 0 = 0: q + 1e-30 changes log q only where q · log q is < 1e-28)
+    const ent = tf.tidy(() => tf.neg(tf.sum(tf.mul(q.q, tf.log(tf.add(q.q, 1e-30))), 1)));
+    const H = rowSums64(ent)[0];
+    ent.dispose();
+    this.setGroupPart(q, value + H, scale + H);
+  }
+
+  private setGroupPart(q: DiscreteQ, value: number, scale: number): void {
+    for (const t of this.group(q.name)) {
+      this.parts.delete(t.node.name);
+      this.scales.delete(t.node.name);
+    }
+    this.parts.set(q.name, value);
+    this.scales.set(q.name, scale);
+    this.staleGroups.delete(q.name);
+  }
+
+  /**
+   * A group's terms by kind: the uniform own terms' ℓ_self rows summed ([1, S] on the host: the
+   * row, and the magnitude of its pieces), the mixture-selected children, the rest.
+   */
+  private groupRows(group: readonly TermRt[]): {
+    row?: Float64Array;
+    rowScale?: Float64Array;
+    aggs: TermRt[];
+    general: TermRt[];
+  } {
+    let row: Float64Array | undefined;
+    let rowScale: Float64Array | undefined;
+    for (const t of group) {
+      const r = t.selfRow(this.qs);
+      if (!r) continue;
+      const [l, sc] = [r.l.dataSync(), r.scale.dataSync()];
+      tf.dispose([r.l, r.scale]);
+      row = row ?? new Float64Array(l.length);
+      rowScale = rowScale ?? new Float64Array(l.length);
+      for (let s = 0; s < l.length; s++) {
+        row[s] += l[s];
+        rowScale[s] += sc[s];
+      }
+    }
+    return {
+      row,
+      rowScale,
+      aggs: group.filter((t) => t.aggregated),
+      general: group.filter((t) => !t.aggregated && !t.uniform),
+    };
+  }
+
+  /** G and its magnitude bound of each aggregated child, the own row folded into the first's. */
+  private coefficients(
+    aggs: readonly TermRt[],
+    row: Float64Array | undefined,
+  ): { G: Float32Array; big: Float32Array; Gt: tf.Tensor }[] {
+    return aggs.map((t, i) => {
+      const extra = i === 0 && row ? tf.tensor(Float32Array.from(row), [1, row.length]) : undefined;
+      const c = t.aggCoefficients(this.qs, extra) as { G: tf.Tensor; big: tf.Tensor };
+      extra?.dispose();
+      const big = c.big.dataSync() as Float32Array;
+      c.big.dispose();
+      return { G: c.G.dataSync() as Float32Array, big, Gt: c.G };
+    });
   }
 
   dispose(): void {
@@ -623,6 +861,8 @@ export async function runCavi(
     let t = 0;
     let current = c.elbo();
     let restarting = schedule !== undefined;
+    // the set-up is done (benchmarks time the sweeps from here)
+    options.onProgress?.(0, options.iters);
     while (t < options.iters) {
       t++;
       if (schedule) {

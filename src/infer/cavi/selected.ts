@@ -24,11 +24,12 @@
 // is decided from its layout (ExprEvaluator.inSubLayout: a value that does not vary along the
 // selector's plate axes keeps size 1 there), not from the model's name or shape.
 import * as tf from '@tensorflow/tfjs';
-import type { ExprEvaluator } from '../../compile/evaluator.js';
+import type { Env, ExprEvaluator } from '../../compile/evaluator.js';
 import type { ExpFamily } from '../../distributions/distribution.js';
 import { expFamilyOf } from '../../distributions/expfamily.js';
 import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
 import type { StochasticNode } from '../../graph/ir.js';
+import type { Expr } from '../../lang/ast.js';
 import { prod } from '../../util/shape.js';
 import type { CaviTerm, ParentUse } from './plan.js';
 import type { ContinuousQ, DiscreteQ, Q } from './state.js';
@@ -68,14 +69,18 @@ export interface Aggregated {
   readonly steps: tf.Tensor;
   /**
    * [T(x), 1, Σ_j log h(x_mj)] per selector element: [M, J · P + 2] ((j, p) order), so that ℓ is
-   * one matmul with [Gᵀ; Σ_j c; 1]; and its absolute values (for the magnitude)
+   * one matmul with [Gᵀ; Σ_j c; 1]
    */
   readonly L: tf.Tensor;
-  readonly absL: tf.Tensor;
-  /** [1, T(x)] in blocks of rows, zero-padded: [nb, blk, 1 + J · P] */
-  readonly Xb: tf.Tensor;
-  readonly blk: number;
-  /** the weighted sums qᵀ [1, T(X)] (float64, [S, 1 + J · P]) of the q they were computed at */
+  /** Σ_m |L[m, w]| per column (float64): the magnitude of ℓ's pieces is Σ_w absCol[w] · max_s |G_ws| */
+  readonly absCol: Float64Array;
+  /**
+   * L in blocks of ≤ BLOCK rows ([rows, J · P + 2]), and the first row of each: the weighted
+   * statistics are one 2-D matmul per block (q_bᵀ L_b), summed in float64
+   */
+  readonly blocks: tf.Tensor[];
+  readonly starts: number[];
+  /** the weighted sums Lᵀ q (float64, [J · P + 2, S]) of the q they were computed at */
   last?: { q: tf.Tensor; sums: Float64Array };
 }
 
@@ -137,62 +142,16 @@ export function selectedChild(
       tf.tidy(() => tf.reshape(tf.range(0, S, 1, 'float32'), [S, ...F.map(() => 1)])),
     );
     const toSJ = (t: tf.Tensor) => tf.reshape(tf.mul(t, tf.ones([S, ...t.shape.slice(1)])), [S, J]);
-    const uses: UseRt[] = [];
-    const segHost = new Map<UseRt, Int32Array>();
-    for (const u of term.uses) {
-      const lq = qs.get(u.latent) as ContinuousQ;
-      // a vector latent's element id stands in for its whole event axis (terms.ts segments)
-      const lids = tf.tidy(() =>
-        tf.reshape(
-          tf.range(0, lq.M, 1, 'float32'),
-          lq.K > 1 ? [1, ...lq.F.slice(0, -1), 1] : [1, ...lq.F],
-        ),
-      );
-      const vector = PARAM_EVENT_RANK[node.distribution][u.arg] === 1;
-      const refShape = vector ? [...rowEvent, 1] : [...rowEvent];
-      const seg = tf.tidy(() => {
-        const v = ev.inSubLayout(
-          u.ref,
-          term.node,
-          { [z]: states, [u.latent]: lids },
-          sub,
-          refShape,
-        );
-        return v ? tf.cast(tf.round(tf.reshape(toSJ(v), [-1])), 'int32') : undefined;
-      });
-      lids.dispose();
-      if (!seg) return fail();
-      keep(seg);
-      let coef: tf.Tensor | undefined;
-      if (u.role !== 'identity') {
-        coef = tf.tidy(() => {
-          const ones = tf.ones([1, ...lq.F]);
-          const arg = node.args[u.arg];
-          const v = ev.inSubLayout(arg, term.node, { [z]: states, [u.latent]: ones }, sub, [
-            ...rowEvent,
-          ]);
-          return v ? (u.role === 'precision' ? tf.pow(toSJ(v), -2) : toSJ(v)) : undefined;
-        });
-        if (!coef) return fail();
-        keep(coef);
-      }
-      const unit = coef?.dataSync().every((c) => c === 1) ?? true;
-      const logCoef = coef && !unit ? keep(tf.tidy(() => tf.log(coef))) : undefined;
-      const r: UseRt = { use: u, seg, coef, logCoef };
-      uses.push(r);
-      segHost.set(r, Int32Array.from(seg.dataSync()));
-    }
-    const used = new Set(term.uses.map((u) => u.arg));
-    const values: Record<string, tf.Tensor> = {};
-    for (const [a, e] of Object.entries(node.args)) {
-      if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
-      const v = tf.tidy(() => {
-        const x = ev.inSubLayout(e, term.node, { [z]: states }, sub, [...rowEvent]);
-        return x ? toSJ(x) : undefined;
-      });
-      if (!v) return fail();
-      values[a] = keep(v);
-    }
+    const parts = usesInSubLayout(term, node, qs, { [z]: states }, rowEvent, (e, env, shape) => {
+      const v = ev.inSubLayout(e, term.node, env, sub, shape);
+      return v ? toSJ(v) : undefined;
+    });
+    if (!parts) return fail();
+    const { uses, segHost, values } = parts;
+    for (const r of uses) keep(r.seg);
+    for (const r of uses) if (r.coef) keep(r.coef);
+    for (const r of uses) if (r.logCoef) keep(r.logCoef);
+    for (const v of Object.values(values)) keep(v);
     const ef = expFamilyOf(node.distribution, { K }) as ExpFamily;
     if (!ef.messageToParent) return fail();
     const childEvent = model.shapes[term.node].event.slice(rowEvent.length);
@@ -200,19 +159,21 @@ export function selectedChild(
       const x = tf.reshape(ev.observed(term.node), [M * J, ...childEvent]);
       const T = ef.sufficientStats(x);
       const widths = T.map((b) => b.shape.slice(1));
-      const flat = T.map((b) => tf.reshape(b, [M, J, -1]));
-      const X = tf.reshape(flat.length === 1 ? flat[0] : tf.concat(flat, 2), [M, -1]);
-      const h = tf.sum(tf.reshape(ef.logBaseMeasure(x), [M, J]), 1, true);
+      // T(x)ᵀ [J · P, M] ((j, p) order): the blocks transposed to [J, w, M] and joined along
+      // the statistics' axis (J row copies, not M)
+      const flat = T.map((b) => tf.transpose(tf.reshape(b, [M, J, -1]), [1, 2, 0]));
+      const X = tf.reshape(flat.length === 1 ? flat[0] : tf.concat(flat, 1), [-1, M]);
+      const h = tf.sum(tf.reshape(ef.logBaseMeasure(x), [M, J]), 1);
       return { X, h, widths };
     });
     keep(stats.X);
     keep(stats.h);
-    const P = stats.X.shape[1]! / J;
+    const P = stats.X.shape[0]! / J;
     if (J * P > MAX_WIDTH) return fail();
     // the points the child's moments are evaluated at: T = 0, then T_p = t_jp (the largest
     // |T_p(x_mj)|) in column j, so that (ℓ(t e_p) − ℓ(0)) / t is as accurate, relative to the
     // data's own pieces, as ℓ evaluated at the data (a unit step would lose |ℓ(0)| · 2⁻²⁴ · |T|)
-    const largest = tf.tidy(() => tf.max(tf.abs(stats.X), 0));
+    const largest = tf.tidy(() => tf.max(tf.abs(stats.X), 1));
     const step = largest.dataSync();
     largest.dispose();
     for (let i = 0; i < step.length; i++)
@@ -232,24 +193,21 @@ export function selectedChild(
       );
     }
     const steps = keep(tf.tensor(step, [1, J, P]));
-    const blk = blockRows(M);
-    const nb = Math.ceil(M / blk);
-    const Xb = keep(
-      tf.tidy(() => {
-        const a = tf.concat([tf.ones([M, 1]), stats.X], 1);
-        const padded =
-          nb * blk > M
-            ? tf.pad(a, [
-                [0, nb * blk - M],
-                [0, 0],
-              ])
-            : a;
-        return tf.reshape(padded, [nb, blk, 1 + J * P]);
-      }),
-    );
-    const L = keep(tf.tidy(() => tf.concat([stats.X, tf.ones([M, 1]), stats.h], 1)));
-    const absL = keep(tf.abs(L));
-    tf.dispose([stats.X, stats.h]);
+    // Lᵀ = [T(x); 1; Σ_j log h] as rows over the elements, built along axis 0 (wasm's Concat
+    // along an inner axis copies row by row in JS), L its transpose (one native kernel)
+    const Lt = tf.tidy(() => tf.concat([stats.X, tf.ones([1, M]), tf.reshape(stats.h, [1, M])], 0));
+    const L = keep(tf.transpose(Lt));
+    const blocks: tf.Tensor[] = [];
+    const starts: number[] = [];
+    for (let o = 0; o < M; o += BLOCK) {
+      starts.push(o);
+      blocks.push(keep(tf.slice(L, [o, 0], [Math.min(BLOCK, M - o), J * P + 2])));
+    }
+    const absParts = tf.tidy(() => tf.stack(blocks.map((b) => tf.sum(tf.abs(b), 0))));
+    const ad = absParts.dataSync();
+    tf.dispose([absParts, Lt, stats.X, stats.h]);
+    const absCol = new Float64Array(J * P + 2);
+    for (let i = 0; i < ad.length; i++) absCol[i % (J * P + 2)] += ad[i];
     states.dispose();
     return {
       M,
@@ -263,9 +221,9 @@ export function selectedChild(
       step: Float64Array.from(step),
       steps,
       L,
-      absL,
-      Xb,
-      blk,
+      absCol,
+      blocks,
+      starts,
     };
   } catch {
     // an expression the per-component layout cannot evaluate: the row-by-row path takes it
@@ -274,41 +232,130 @@ export function selectedChild(
 }
 
 /**
- * Rows per block: a divisor of M when one lies in [BLOCK / 8, BLOCK], so q reshapes into blocks
- * without a padded copy (wasm's Pad takes as long as the matmul); else BLOCK and padding.
+ * The parts of a term evaluated in a sub-layout (some plate axes of size 1: a mixture's
+ * (state, column) pairs, or a discrete latent's states): per use, the latent element each
+ * evaluated row reads (ids, int32, and on the host) and its coefficient c of a scaled or
+ * precision role (with log c unless c = 1); the known scalar arguments. `at(expr, env,
+ * valueShape)` evaluates in that layout ([S, rows], or undefined where the value varies along
+ * the plate axes it drops), inside a tidy. Undefined when any part does not qualify (nothing is
+ * left allocated).
  */
-function blockRows(M: number): number {
-  if (M <= BLOCK) return M;
-  for (let d = BLOCK; d >= BLOCK / 8; d--) if (M % d === 0) return d;
-  return BLOCK;
+export function usesInSubLayout(
+  term: CaviTerm,
+  node: StochasticNode,
+  qs: ReadonlyMap<string, Q>,
+  env: Env,
+  rowEvent: readonly number[],
+  at: (expr: Expr, env: Env, valueShape: number[]) => tf.Tensor | undefined,
+):
+  | { uses: UseRt[]; segHost: Map<UseRt, Int32Array>; values: Record<string, tf.Tensor> }
+  | undefined {
+  const made: tf.Tensor[] = [];
+  const fail = () => {
+    tf.dispose(made);
+    return undefined;
+  };
+  const uses: UseRt[] = [];
+  const segHost = new Map<UseRt, Int32Array>();
+  for (const u of term.uses) {
+    const lq = qs.get(u.latent) as ContinuousQ;
+    const vector = PARAM_EVENT_RANK[node.distribution][u.arg] === 1;
+    const seg = tf.tidy(() => {
+      // a vector latent's element id stands in for its whole event axis (terms.ts segments)
+      const lids = tf.reshape(
+        tf.range(0, lq.M, 1, 'float32'),
+        lq.K > 1 ? [1, ...lq.F.slice(0, -1), 1] : [1, ...lq.F],
+      );
+      const v = at(u.ref, { ...env, [u.latent]: lids }, vector ? [...rowEvent, 1] : [...rowEvent]);
+      return v ? tf.cast(tf.round(tf.reshape(v, [-1])), 'int32') : undefined;
+    });
+    if (!seg) return fail();
+    made.push(seg);
+    let coef: tf.Tensor | undefined;
+    if (u.role !== 'identity') {
+      coef = tf.tidy(() => {
+        const v = at(node.args[u.arg], { ...env, [u.latent]: tf.ones([1, ...lq.F]) }, [
+          ...rowEvent,
+        ]);
+        return v && u.role === 'precision' ? tf.pow(v, -2) : v;
+      });
+      if (!coef) return fail();
+      made.push(coef);
+    }
+    const unit = coef?.dataSync().every((c) => c === 1) ?? true;
+    const logCoef = coef && !unit ? tf.tidy(() => tf.log(coef as tf.Tensor)) : undefined;
+    if (logCoef) made.push(logCoef);
+    const r: UseRt = { use: u, seg, coef, logCoef };
+    uses.push(r);
+    segHost.set(r, Int32Array.from(seg.dataSync()));
+  }
+  const used = new Set(term.uses.map((u) => u.arg));
+  const values: Record<string, tf.Tensor> = {};
+  for (const [a, e] of Object.entries(node.args)) {
+    if (used.has(a) || PARAM_EVENT_RANK[node.distribution][a] !== 0) continue;
+    const v = tf.tidy(() => at(e, env, [...rowEvent]));
+    if (!v) return fail();
+    made.push(v);
+    values[a] = v;
+  }
+  return { uses, segHost, values };
 }
 
-/** Σ_m q[m, s] · [1, T(x_m)] in float64, [S, 1 + J · P]; computed once per q. */
+/**
+ * Σ_m q[m, s] over the elements (N_s), in float64, by q tensor: filled by weightedStats (its
+ * row of ones) or by columnSums64, shared by every term weighted by the same q.
+ */
+const columnSums = new WeakMap<tf.Tensor, Float64Array>();
+
+/**
+ * Lᵀ q = Σ_m L[m, w] q[m, s] in float64, [J · P + 2, S] (w-major: rows T_jp, then N_s, then
+ * Σ_m q_ms Σ_j log h(x_mj)); computed once per q. One 2-D matmul q_bᵀ L_b per block of rows,
+ * the blocks' float32 sums added in float64. The fixed L_b is the matmul's second operand, which
+ * XNNPACK packs (tfjs-wasm): ~2× faster than L_bᵀ q_b, which packs q_b, and than tfjs-wasm's
+ * batched matmul (~6× slower than the same products one by one); q_b's transpose is a copy of
+ * [rows, S] (src/backend/matMul.ts).
+ */
 export function weightedStats(a: Aggregated, q: tf.Tensor): Float64Array {
   if (a.last?.q === q) return a.last.sums;
   const S = q.shape[1] as number;
-  const W = 1 + a.J * a.P;
-  const nb = a.Xb.shape[0] as number;
+  const W = a.J * a.P + 2;
   const parts = tf.tidy(() => {
-    const pad = nb * a.blk - a.M;
-    const qp =
-      pad > 0
-        ? tf.pad(q, [
-            [0, pad],
-            [0, 0],
-          ])
-        : q;
-    return tf.matMul(tf.reshape(qp, [nb, a.blk, S]), a.Xb, true, false); // [nb, S, W]
+    const one = (b: tf.Tensor, i: number) =>
+      tf.matMul(
+        a.blocks.length === 1 ? q : tf.slice(q, [a.starts[i], 0], [b.shape[0] as number, S]),
+        b,
+        true,
+        false,
+      );
+    return a.blocks.length === 1 ? one(a.blocks[0], 0) : tf.concat(a.blocks.map(one), 0);
+  }); // [blocks · S, W]
+  const d = parts.dataSync();
+  parts.dispose();
+  const sums = new Float64Array(W * S);
+  for (let o = 0; o < d.length; o += W * S)
+    for (let s = 0; s < S; s++) for (let w = 0; w < W; w++) sums[w * S + s] += d[o + s * W + w];
+  a.last = { q, sums };
+  columnSums.set(q, sums.slice((W - 2) * S, (W - 1) * S));
+  return sums;
+}
+
+/** N_s = Σ_m q[m, s] in float64 (blocks of ≤ BLOCK rows summed on the device); cached per q. */
+export function columnSums64(q: tf.Tensor): Float64Array {
+  const hit = columnSums.get(q);
+  if (hit) return hit;
+  const [M, S] = q.shape as [number, number];
+  const parts = tf.tidy(() => {
+    const sums: tf.Tensor[] = [];
+    for (let o = 0; o < M; o += BLOCK)
+      sums.push(tf.sum(tf.slice(q, [o, 0], [Math.min(BLOCK, M - o), S]), 0));
+    return tf.stack(sums);
   });
   const d = parts.dataSync();
   parts.dispose();
-  const sums = new Float64Array(S * W);
-  for (let b = 0; b < nb; b++) {
-    const o = b * S * W;
-    for (let i = 0; i < S * W; i++) sums[i] += d[o + i];
-  }
-  a.last = { q, sums };
-  return sums;
+  const out = new Float64Array(S);
+  for (let i = 0; i < d.length; i++) out[i % S] += d[i];
+  columnSums.set(q, out);
+  return out;
 }
 
 /**
@@ -325,14 +372,13 @@ export function addMessages(
   out: Float64Array[],
 ): void {
   const seg = a.segHost.get(u) as Int32Array;
-  const W = 1 + a.J * a.P;
   const J = a.J;
   const P = a.P;
   etas[0].forEach((e0, b) => {
     const w = e0.length / (S * J);
     const o = out[b];
     for (let s = 0; s < S; s++) {
-      const n = sums[s * W];
+      const n = sums[J * P * S + s];
       for (let j = 0; j < J; j++) {
         const r = s * J + j;
         const at = seg[r] * w;
@@ -340,7 +386,7 @@ export function addMessages(
           const i = r * w + c;
           let v = n * e0[i];
           for (let p = 0; p < P; p++)
-            v += (sums[s * W + 1 + j * P + p] * (etas[p + 1][b][i] - e0[i])) / a.step[j * P + p];
+            v += (sums[(j * P + p) * S + s] * (etas[p + 1][b][i] - e0[i])) / a.step[j * P + p];
           o[at + c] += v;
         }
       }
@@ -355,7 +401,6 @@ export function disposeAggregated(a: Aggregated): void {
     ...a.basis.flat(),
     a.steps,
     a.L,
-    a.absL,
-    a.Xb,
+    ...a.blocks,
   ]);
 }

@@ -137,7 +137,7 @@ class Svi {
         c.parts.set(name, negKl(q));
         this.templates.set(name, { ...q, moments: [] });
       }
-      for (const t of c.terms) c.setTerm(t);
+      c.recomputeParts();
       const local = () => this.localPart(c as Cavi);
       let current = local();
       let sweeps = 0;

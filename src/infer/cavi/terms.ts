@@ -35,9 +35,11 @@ import type { CaviTerm, ParentUse } from './plan.js';
 import {
   type Aggregated,
   addMessages,
+  columnSums64,
   disposeAggregated,
   selectedChild,
   type UseRt,
+  usesInSubLayout,
   weightedStats,
 } from './selected.js';
 import type { ContinuousQ, DiscreteQ, Q } from './state.js';
@@ -68,15 +70,22 @@ export class TermRt {
   readonly R: number;
   /** the weighting latent's element per plate element: int32 [B] (absent: the identity) */
   private wseg?: tf.Tensor;
-  private readonly ef?: ExpFamily;
+  private ef?: ExpFamily;
   /** the node's value per state and row: [S, R] or [S, R, C] */
-  private readonly x?: tf.Tensor;
+  private x?: tf.Tensor;
   private readonly values: Record<string, tf.Tensor> = {};
   readonly uses: UseRt[] = [];
   /** rows per state the messages are evaluated at: R, or J per component (aggregated) */
   private rows = 0;
   /** a mixture-selected child evaluated per (state, column) from weighted statistics */
   private readonly agg?: Aggregated;
+  /**
+   * A discrete latent's own term whose arguments are the same for all its elements
+   * (`z[i] ~ Categorical(weights)`): evaluated per state, once (rows = 1); the element each use
+   * reads per state, on the host. Its ℓ is one row [1, S] and its message Σ_m q_ms η_msg(s) =
+   * N_s η_msg(s), N_s the column sums of q (selected.ts columnSums64).
+   */
+  private readonly uniformSeg?: Map<UseRt, Int32Array>;
   /** log p per state for a term with no continuous latent: [S, B] (fixed) */
   private readonly fixed?: tf.Tensor;
   /**
@@ -137,6 +146,13 @@ export class TermRt {
         Object.assign(this.values, agg.values);
         this.ef = agg.ef;
         return;
+      }
+      if (aggregate && !term.observed && w === term.node && term.uses.length > 0 && wq) {
+        const u = this.uniformSelf(term, node, ev, qs, wq, env);
+        if (u) {
+          this.uniformSeg = u;
+          return;
+        }
       }
       this.rows = R;
       if (term.selector) {
@@ -209,6 +225,54 @@ export class TermRt {
     } finally {
       states?.dispose();
     }
+  }
+
+  /**
+   * The per-state form of a discrete latent's own term whose arguments do not vary along its
+   * plate axes (each evaluated with those axes of size 1: ExprEvaluator.inSubLayout), or
+   * undefined. Sets the uses, values and states x ([S, 1]); returns each use's element per state.
+   */
+  private uniformSelf(
+    term: CaviTerm,
+    node: StochasticNode,
+    ev: ExprEvaluator,
+    qs: ReadonlyMap<string, Q>,
+    wq: DiscreteQ,
+    env: Record<string, tf.Tensor>,
+  ): Map<UseRt, Int32Array> | undefined {
+    const S = this.S;
+    const sub = wq.F.map(() => 1);
+    const toS1 = (v: tf.Tensor) => tf.reshape(tf.mul(v, tf.ones([S, ...v.shape.slice(1)])), [S, 1]);
+    let parts: ReturnType<typeof usesInSubLayout>;
+    try {
+      parts = usesInSubLayout(term, node, qs, env, [], (e, at, shape) => {
+        const v = ev.inSubLayout(e, term.node, at, sub, shape);
+        return v && v.size === 1 ? toS1(v) : undefined;
+      });
+    } catch {
+      // an argument the per-state layout cannot evaluate: the row-by-row path takes it
+      return undefined;
+    }
+    if (!parts) return undefined;
+    const { uses, segHost, values } = parts;
+    const first = qs.get(term.uses[0].latent) as ContinuousQ;
+    const ef = expFamilyOf(node.distribution, {
+      n: values.n,
+      K: first.K > 1 ? first.K : undefined,
+    });
+    if (!ef?.messageToParent) {
+      tf.dispose(Object.values(values));
+      tf.dispose(
+        uses.flatMap((u) => [u.seg, u.coef, u.logCoef].filter((t): t is tf.Tensor => !!t)),
+      );
+      return undefined;
+    }
+    this.uses.push(...uses);
+    Object.assign(this.values, values);
+    this.ef = ef;
+    this.x = tf.tidy(() => tf.reshape(tf.range(0, S, 1, 'float32'), [S, 1]));
+    this.rows = 1;
+    return segHost;
   }
 
   /** seg[s, r]: the element of latent u.latent that row r reads in state s (int32 [S · R]). */
@@ -293,7 +357,7 @@ export class TermRt {
     qs: ReadonlyMap<string, Q>,
   ): { value: tf.Tensor; at: tf.Tensor; size: number }[] {
     const out: { value: tf.Tensor; at: tf.Tensor; size: number }[] = [];
-    if (this.agg) return out; // increments64
+    if (this.agg || this.uniformSeg) return out; // increments64
     for (const u of this.uses) {
       if (u.use.latent !== latent) continue;
       const lq = qs.get(latent) as ContinuousQ;
@@ -345,6 +409,7 @@ export class TermRt {
    * (selected.ts); undefined for a term evaluated row by row (increments).
    */
   increments64(latent: string, qs: ReadonlyMap<string, Q>): Float64Array[] | undefined {
+    if (this.uniformSeg) return this.uniformIncrements(latent, qs, this.uniformSeg);
     const a = this.agg;
     if (!a) return undefined;
     const lq = qs.get(latent) as ContinuousQ;
@@ -371,10 +436,68 @@ export class TermRt {
   }
 
   /**
-   * ℓ[m, s] and its magnitude of a mixture-selected child, per selector element: T(X) Gᵀ + Σ_j c
-   * + Σ_j log h (selected.ts), from the log-likelihood at the basis of the child's statistics.
+   * A uniform own term's increments: Σ_m q_ms η_msg(s) = N_s η_msg(s) at the element state s
+   * reads, in float64 (for a one-hot message, a count N_s at (element, s)).
    */
-  private aggLogLik(a: Aggregated, qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+  private uniformIncrements(
+    latent: string,
+    qs: ReadonlyMap<string, Q>,
+    segs: ReadonlyMap<UseRt, Int32Array>,
+  ): Float64Array[] {
+    const lq = qs.get(latent) as ContinuousQ;
+    const out = lq.eta0.map((e) => new Float64Array(e.length));
+    const N = columnSums64((qs.get(this.weightBy as string) as DiscreteQ).q);
+    for (const u of this.uses) {
+      if (u.use.latent !== latent) continue;
+      const seg = segs.get(u) as Int32Array;
+      const msg = tf.tidy(() => {
+        const m = this.message(u, qs);
+        return { eta: m.eta.map((e) => tf.reshape(e, [this.S, -1])), oneHot: m.oneHot };
+      });
+      const etas = msg.eta.map((e) => e.dataSync());
+      tf.dispose(msg.eta);
+      for (let s = 0; s < this.S; s++) {
+        if (msg.oneHot) {
+          out[0][seg[s] * lq.K + etas[0][s]] += N[s];
+          continue;
+        }
+        etas.forEach((e, b) => {
+          const w = e.length / this.S;
+          for (let c = 0; c < w; c++) out[b][seg[s] * w + c] += N[s] * e[s * w + c];
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A uniform own term's ℓ_self[s] = E_q[log p(z = s | args)] as a row [1, S], and the absolute
+   * values of its pieces (as logLikScale), or undefined for another term.
+   */
+  selfRow(qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } | undefined {
+    if (!this.uniformSeg) return undefined;
+    const { l, scale } = this.logLikScale(qs); // [S, 1]
+    const out = tf.tidy(() => ({
+      l: tf.reshape(l, [1, this.S]),
+      scale: tf.reshape(scale, [1, this.S]),
+    }));
+    tf.dispose([l, scale]);
+    return out;
+  }
+
+  /**
+   * The coefficients of ℓ = L G of a mixture-selected child (selected.ts): G = [Gᵀ; Σ_j c; 1]
+   * ([J · P + 2, S]) from the log-likelihood at the basis of the child's statistics, `extra`
+   * ([1, S], another term's per-state constant) added to its row of ones; and per row of G the
+   * bound max_s |G_ws| of its pieces' magnitude ([J · P + 2, 1]: |T(x_m)| · max_s |G_s| +
+   * max_s Σ_j |c_sj| + |Σ_j log h| bounds element m's pieces in every state).
+   */
+  aggCoefficients(
+    qs: ReadonlyMap<string, Q>,
+    extra?: tf.Tensor,
+  ): { G: tf.Tensor; big: tf.Tensor } | undefined {
+    const a = this.agg;
+    if (!a) return undefined;
     return tf.tidy(() => {
       const u = this.uses[0];
       const m = this.gathered(u, qs);
@@ -389,8 +512,7 @@ export class TermRt {
         return bcast(s, [this.S, a.J]);
       });
       const c = at[0];
-      // Gᵀ [J · P, S], transposed while small: wasm's matmul with a transposed operand is ~3×
-      // slower than with a contiguous one
+      // Gᵀ [J · P, S], transposed while small
       const Gt = tf.transpose(
         tf.reshape(
           tf.div(
@@ -404,9 +526,7 @@ export class TermRt {
         ),
       );
       const cs = tf.reshape(tf.sum(c, 1), [1, this.S]);
-      const l = tf.matMul(a.L, tf.concat([Gt, cs, tf.ones([1, this.S])], 0));
-      // the magnitude of the pieces per element, bounded over the states (its weighted sum over
-      // s is then the element's): |T(x_m)| · max_s |G_s| + max_s Σ_j |c_sj| + |Σ_j log h|
+      const G = tf.concat([Gt, extra ? tf.add(cs, extra) : cs, tf.ones([1, this.S])], 0);
       const big = tf.concat(
         [
           tf.max(tf.abs(Gt), 1, true),
@@ -415,9 +535,16 @@ export class TermRt {
         ],
         0,
       );
-      const scale = tf.matMul(a.absL, big);
-      return { l, scale };
+      return { G, big };
     });
+  }
+
+  /** ℓ[m, s] and its magnitude per element ([M, 1], bounded over the states) of an aggregated child. */
+  private aggLogLik(a: Aggregated, qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
+    const { G, big } = this.aggCoefficients(qs) as { G: tf.Tensor; big: tf.Tensor };
+    const out = tf.tidy(() => ({ l: tf.matMul(a.L, G), scale: tf.matMul(tf.abs(a.L), big) }));
+    tf.dispose([G, big]);
+    return out;
   }
 
   /** ℓ[s, b] = E_q[log p(x_b | args) | w = s], summed over the element's rows: [S, B]. */
@@ -440,6 +567,8 @@ export class TermRt {
       return out;
     }
     if (this.fixed) return { l: tf.clone(this.fixed), scale: tf.abs(this.fixed) };
+    // a uniform own term: one row per state ([S, 1]); else every row
+    const R = this.rows;
     return tf.tidy(() => {
       const u = this.uses[0];
       const msg = this.message(u, qs);
@@ -451,14 +580,14 @@ export class TermRt {
         const flat = tf.reshape(lq.moments[0], [-1]);
         const idx = tf.add(
           tf.mul(u.seg, tf.scalar(lq.K, 'int32')),
-          tf.reshape(tf.cast(bcast(msg.eta[0], [this.S, this.R]), 'int32'), [-1]),
+          tf.reshape(tf.cast(bcast(msg.eta[0], [this.S, R]), 'int32'), [-1]),
         );
-        dot = tf.reshape(gatherRows(flat, idx), [this.S, this.R]);
+        dot = tf.reshape(gatherRows(flat, idx), [this.S, R]);
         mag = tf.abs(dot);
       } else {
         const m = this.gathered(u, qs);
-        dot = tf.zeros([this.S, this.R]);
-        mag = tf.zeros([this.S, this.R]);
+        dot = tf.zeros([this.S, R]);
+        mag = tf.zeros([this.S, R]);
         msg.eta.forEach((b, i) => {
           const p = tf.mul(b, m[i]);
           const axes = Array.from({ length: p.rank - 2 }, (_, j) => 2 + j);
@@ -471,7 +600,9 @@ export class TermRt {
       const l = tf.add(tf.add(dot, msg.rest), h);
       const all = tf.add(tf.add(mag, tf.abs(msg.rest)), tf.abs(h));
       const perElement = (t: tf.Tensor) =>
-        tf.sum(tf.reshape(bcast(t, [this.S, this.R]), [this.S, this.B, this.E]), 2);
+        this.uniformSeg
+          ? bcast(t, [this.S, 1])
+          : tf.sum(tf.reshape(bcast(t, [this.S, R]), [this.S, this.B, this.E]), 2);
       return { l: perElement(l), scale: perElement(all) };
     });
   }
@@ -482,6 +613,15 @@ export class TermRt {
    */
   logLikByElement(qs: ReadonlyMap<string, Q>): { l: tf.Tensor; scale: tf.Tensor } {
     if (this.agg) return this.aggLogLik(this.agg, qs);
+    if (this.uniformSeg) {
+      const row = this.selfRow(qs) as { l: tf.Tensor; scale: tf.Tensor };
+      const out = tf.tidy(() => {
+        const ones = tf.ones([this.B, 1]);
+        return { l: tf.mul(ones, row.l), scale: tf.mul(ones, row.scale) };
+      });
+      tf.dispose([row.l, row.scale]);
+      return out;
+    }
     if (this.oneHotAt) {
       const at = this.oneHotAt;
       return tf.tidy(() => {
@@ -515,6 +655,16 @@ export class TermRt {
     return this.agg !== undefined;
   }
 
+  /** The aggregated child's per-component data (selected.ts), if it is one. */
+  get aggregate(): Aggregated | undefined {
+    return this.agg;
+  }
+
+  /** Is this a discrete latent's own term evaluated once per state (arguments uniform)? */
+  get uniform(): boolean {
+    return this.uniformSeg !== undefined;
+  }
+
   /** The weighting latent's element of each plate element (undefined: the identity). */
   get selectorSegments(): tf.Tensor | undefined {
     return this.wseg;
@@ -525,6 +675,7 @@ export class TermRt {
       disposeAggregated(this.agg);
       return;
     }
+    // a uniform own term holds its uses, values and states x like the row-by-row path
     tf.dispose([
       ...this.uses.flatMap((u) => [u.seg, u.coef, u.logCoef].filter((t): t is tf.Tensor => !!t)),
       ...Object.values(this.values),

@@ -1,0 +1,30 @@
+// Shared by the kernel wrappers of src/backend (tile.ts, slice.ts): the wasm backend's heap
+// access, and replacing a registered kernel by a wrapper of it once per backend.
+import * as tf from '@tensorflow/tfjs';
+
+/** The parts of tfjs-backend-wasm's backend the wrappers use: outputs and views on its heap. */
+export interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+const wrapped = new Set<string>();
+
+/**
+ * Register `wrap(original)` as kernel `name` on `backendName` (wasm only; idempotent; call after
+ * the backend is ready).
+ */
+export function wrapWasmKernel(
+  name: string,
+  backendName: string,
+  wrap: (original: tf.KernelConfig['kernelFunc']) => tf.KernelConfig['kernelFunc'],
+): void {
+  const key = `${backendName}/${name}`;
+  if (backendName !== 'wasm' || wrapped.has(key)) return;
+  const k = tf.getKernel(name, backendName);
+  if (!k) return;
+  wrapped.add(key);
+  const kernelFunc = wrap(k.kernelFunc);
+  tf.unregisterKernel(name, backendName);
+  tf.registerKernel({ kernelName: name, backendName, kernelFunc });
+}
