@@ -127,12 +127,10 @@ export async function runAvi(
     // every latent local: the elements are independent under p and q, and the bound is per
     // element; else it is the whole data's, which minibatches would bias
     const perElement = plan.latents.every((l) => l.local);
+    const globalNames = plan.latents.filter((l) => !l.local).map((l) => l.name);
     if (iwTraining && !perElement && hasPlate && B !== Ntrain)
       throw userError(
-        `avi --objective iw with global latents (${plan.latents
-          .filter((l) => !l.local)
-          .map((l) => l.name)
-          .join(', ')}) is the bound of the whole data, log (1/K) Σ_k p(x, z_k)/q(z_k), which a minibatch's N/B scaling would bias: drop --batch-size`,
+        `avi --objective iw with global latents (${globalNames.join(', ')}) is the bound of the whole data, log (1/K) Σ_k p(x, z_k)/q(z_k), which a minibatch's N/B scaling would bias: drop --batch-size`,
         'unsupported',
       );
     const varList = [...state.vars.values()];
