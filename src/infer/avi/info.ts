@@ -49,7 +49,14 @@ export const aviInfo = {
       type: 'int',
       default: 1,
       minimum: 1,
-      help: 'report the importance-weighted bound with this many samples (Burda et al. 2016) as logEvidence (1: the ELBO)',
+      help: 'report the importance-weighted bound with this many samples (Burda et al. 2016) as logEvidence (1: the ELBO); with --objective iw, also train on it',
+    },
+    {
+      name: 'objective',
+      type: 'enum',
+      values: ['elbo', 'iw'],
+      default: 'elbo',
+      help: "what Adam ascends: the ELBO ('elbo'), or the importance-weighted bound with --iw draws per element, reparameterised ('iw', Burda et al. 2016's IWAE; --particles groups of --iw draws per step)",
     },
     {
       name: 'heldOut',

@@ -2,7 +2,8 @@
 // jointly: params, net weights, the guide), a block of B elements of the outermost plate is
 // drawn (a seeded shuffle per epoch, consecutive blocks) and the reparameterised estimate
 //   L̂ = (1/S) Σ_s [ g_s + (N/B) Σ_{i in block} w_{s,i} ]        (model.ts's terms)
-// is ascended (Kingma & Welling 2014; Kucukelbir et al. 2017). `elbo` holds one entry per epoch
+// is ascended (Kingma & Welling 2014; Kucukelbir et al. 2017), or with --objective iw the
+// importance-weighted bound (iwObjective, Burda et al. 2016). `elbo` holds one entry per epoch
 // (the mean of its steps' L̂), then the final estimate, which is `logEvidence` unless --iw > 1.
 // The final estimate uses finalParticles(N, K) draws on every element (in blocks of B), with one
 // draw of the global latents for all blocks so that each particle's weight
@@ -122,6 +123,16 @@ export async function runAvi(
         `avi --batch-size / --held-out: ${plan.noMinibatch}: run on the whole plate`,
         'unsupported',
       );
+    const iwTraining = options.objective === 'iw';
+    // every latent local: the elements are independent under p and q, and the bound is per
+    // element; else it is the whole data's, which minibatches would bias
+    const perElement = plan.latents.every((l) => l.local);
+    const globalNames = plan.latents.filter((l) => !l.local).map((l) => l.name);
+    if (iwTraining && !perElement && hasPlate && B !== Ntrain)
+      throw userError(
+        `avi --objective iw with global latents (${globalNames.join(', ')}) is the bound of the whole data, log (1/K) Σ_k p(x, z_k)/q(z_k), which a minibatch's N/B scaling would bias: drop --batch-size`,
+        'unsupported',
+      );
     const varList = [...state.vars.values()];
     const elbo: number[] = [];
     let bestHeld = Number.NEGATIVE_INFINITY;
@@ -146,11 +157,12 @@ export async function runAvi(
                 hasPlate ? batch : undefined,
                 state.record,
                 state.modelEnv(),
-                options.particles,
+                iwTraining ? options.particles * options.iw : options.particles,
                 rng,
                 undefined,
-                true,
+                !iwTraining,
               );
+              if (iwTraining) return tf.neg(iwObjective(g, w, options.iw, Ntrain, perElement));
               const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), Ntrain / batch.length)) : g;
               return tf.neg(tf.mean(total)) as tf.Scalar;
             });
@@ -216,6 +228,35 @@ export async function runAvi(
     state.dispose();
     model.dispose();
   }
+}
+
+/**
+ * The importance-weighted bound's estimate on a block (Burda et al. 2016), from S = P·K draws:
+ * g [S or 1] and w [S, B] as model.terms gives them (no closed-form KL: the bound needs each
+ * draw's weight). Per element (every latent local; g then holds no latent and is the same for
+ * every draw):
+ *   L̂_K = mean_s g + (N/B) Σ_i (1/P) Σ_p log (1/K) Σ_k exp w_{(p,k),i},
+ * else of the whole data's weights: (1/P) Σ_p log (1/K) Σ_k exp(g + Σ_i w_i)_{(p,k)}.
+ * Its reparameterised gradient is the IWAE's: the draws' gradients weighted by their
+ * normalised importance weights. A scalar; call inside tidy.
+ */
+export function iwObjective(
+  g: tf.Tensor,
+  w: tf.Tensor | undefined,
+  K: number,
+  Ntrain: number,
+  perElement: boolean,
+): tf.Scalar {
+  const logK = Math.log(K);
+  if (w && perElement) {
+    const [S, B] = w.shape;
+    const lme = tf.sub(tf.logSumExp(tf.reshape(w, [S / K, K, B]), 1), logK); // [P, B]
+    return tf.add(tf.mean(g), tf.mul(tf.mean(tf.sum(lme, 1)), Ntrain / B)) as tf.Scalar;
+  }
+  const total = w ? tf.add(g, tf.sum(w, 1)) : g;
+  const S = total.shape[0] as number;
+  const all = tf.broadcastTo(total, [Math.max(S, K)]);
+  return tf.mean(tf.sub(tf.logSumExp(tf.reshape(all, [-1, K]), 1), logK)) as tf.Scalar;
 }
 
 /**
