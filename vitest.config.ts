@@ -11,6 +11,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // one wasm thread per test process: vitest already runs one fork per core, and wasm threads
+    // on top oversubscribe the cores (pthreadpool spins while it waits). Tests that are about
+    // threads (test/backend/threads.test.ts) set the count of the processes they start.
+    env: { PLATO_WASM_THREADS: process.env.PLATO_WASM_THREADS ?? '1' },
     reporters: json ? ['default', ['json', { outputFile: json }]] : ['default'],
   },
 });
