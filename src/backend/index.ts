@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
-import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
 import { registerFastSlice } from './slice.js';
+import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
 import { registerFastTile } from './tile.js';
 import { initThreadedWasm } from './wasmThreads.js';
 
