@@ -253,7 +253,7 @@ describe.each(GRAD_CASES.map((c) => [label(c), c] as const))('gradient of %s', (
     const start = tf.memory().numTensors;
     const grads = tf.tidy(() => {
       const args = Object.fromEntries(
-        Object.entries(c.params).map(([k, v]) => [k, tf.scalar(v as number)]),
+        Object.entries(c.params).map(([k, v]) => [k, tf.scalar(v as number) as tf.Tensor]),
       );
       const lo = c.lo === undefined ? undefined : tf.scalar(c.lo);
       const hi = c.hi === undefined ? undefined : tf.scalar(c.hi);
