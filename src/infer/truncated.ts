@@ -18,7 +18,7 @@ export function truncatedReasons(bound: BoundModel, why: string): Reason[] {
       reasonAt(
         bound,
         name,
-        `${name} is a truncated ${n.distribution} (${truncationText(n)}): ${why}; of the engines, only sample supports truncation`,
+        `${name} is a truncated ${n.distribution} (${truncationText(n)}): ${why}; of the engines, sample and avi support truncation`,
       ),
     );
   }
