@@ -21,12 +21,14 @@ import {
   type StdCdf,
   UNIFORM_CDF,
 } from './cdf.js';
+import { hasHostCdf } from './cdf64.js';
 import type { Distribution } from './distribution.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import type { DistName, SupportKind } from './signatures.js';
 import { log1mexp, log1p } from './special.js';
 import { f32, mask, maskOutside } from './support.js';
+import { type HostMassCache, hostMass, truncateOnHost } from './truncatedHost.js';
 
 /** x = fromStd(z), z = toStd(x), increasing; z's CDF is `cdf` */
 export interface StdView {
@@ -129,7 +131,7 @@ export function logIntervalMass(a: StdBound, b: StdBound): { logZ: tf.Tensor; up
 
 /** Can `family` be truncated (has it a standardised CDF view)? */
 export function isTruncatable(family: DistName): boolean {
-  return VIEWS[family] !== undefined;
+  return VIEWS[family] !== undefined || hasHostCdf(family);
 }
 
 class Truncated implements Distribution {
@@ -227,12 +229,19 @@ class Truncated implements Distribution {
 
 /**
  * `base` restricted to [lower, upper] (either may be absent; each broadcasts to the batch).
- * The result owns `base` (dispose releases both). Throws for a family without a CDF.
+ * The result owns `base` (dispose releases both). Throws for a family without a CDF. A family
+ * whose CDF is evaluated on the host (Gamma, Beta, StudentT: truncatedHost.ts) takes its float64
+ * normaliser from `cache` when given (its parameters must then be fixed).
  */
 export function truncate(
   base: Distribution,
   lower: tf.Tensor | undefined,
   upper: tf.Tensor | undefined,
+  cache?: HostMassCache,
 ): Distribution {
+  if (hasHostCdf(base.family)) {
+    const args = [base.family, base.params, lower, upper, base.batchShape] as const;
+    return truncateOnHost(base, cache ? cache.get(...args) : hostMass(...args));
+  }
   return new Truncated(base, lower, upper);
 }

@@ -40,6 +40,24 @@ const T_CASES: TCase[] = [
   { family: 'Exponential', params: { rate: 2 }, lo: 1, hi: 3, range: [1, 3] },
   { family: 'Exponential', params: { rate: 2 }, lo: 20, range: [20, 36] },
   { family: 'Uniform', params: { lo: 0, hi: 4 }, lo: 1, range: [1, 4] },
+  // host float64 CDFs (cdf64.ts): the regularised incomplete gamma and beta functions
+  { family: 'Gamma', params: { shape: 2.5, rate: 0.7 }, lo: 1, hi: 6, range: [1, 6] },
+  { family: 'Gamma', params: { shape: 2.5, rate: 0.7 }, lo: 12, range: [12, 70] },
+  { family: 'Gamma', params: { shape: 3, rate: 1 }, hi: 1.5, range: [0, 1.5] },
+  { family: 'Gamma', params: { shape: 40, rate: 2 }, lo: 1, hi: 12, range: [1, 12] },
+  { family: 'Beta', params: { a: 2, b: 5 }, lo: 0.1, hi: 0.6, range: [0.1, 0.6] },
+  { family: 'Beta', params: { a: 2, b: 5 }, lo: 0.7, range: [0.7, 1] },
+  { family: 'Beta', params: { a: 3, b: 1.5 }, hi: 0.2, range: [0, 0.2] },
+  { family: 'StudentT', params: { nu: 3, mu: 0.5, sigma: 2 }, lo: -1, hi: 4, range: [-1, 4] },
+  { family: 'StudentT', params: { nu: 10, mu: 0, sigma: 1 }, lo: 5, range: [5, 45] },
+  { family: 'StudentT', params: { nu: 10, mu: 1, sigma: 0.5 }, hi: -1, range: [-20, -1] },
+  {
+    family: 'StudentT',
+    params: { nu: 5, mu: 0, sigma: 1 },
+    lo: -0.01,
+    hi: 0.02,
+    range: [-0.01, 0.02],
+  },
 ];
 
 const caseOf = (family: DistName) => CASES.find((c) => c.family === family)!;
