@@ -147,3 +147,16 @@ describe('avi with truncated latents', () => {
     expect(Math.abs(mean - ref.mean), `mean ${mean} vs ${ref.mean}`).toBeLessThan(0.15 * ref.sd);
   });
 });
+
+describe('avi with latent truncation bounds', () => {
+  it('an observation outside bounds that read a latent: an error naming the node, not a silent -Infinity', async () => {
+    // y = -5 lies below mu - 1 for every draw of mu near its prior: probability zero
+    const src = `model t {
+  mu ~ Normal(0, 1)
+  y ~ Normal(mu, 1) T[mu - 1, ]
+}`;
+    await expect(runAvi(src, { y: -5 }, { seed: 1, epochs: 5 })).rejects.toThrow(
+      /ELBO estimate became -Infinity.*y \(T\[mu - 1, \] reads mu\)/,
+    );
+  });
+});
