@@ -28,7 +28,7 @@ import { uniform } from './sampling.js';
 import type { DistName, SupportKind } from './signatures.js';
 import { log1mexp, log1p } from './special.js';
 import { f32, mask, maskOutside } from './support.js';
-import { type HostMassCache, hostMass, truncateOnHost } from './truncatedHost.js';
+import { type HostMassCache, hostMass, truncatedMoment, truncateOnHost } from './truncatedHost.js';
 
 /** x = fromStd(z), z = toStd(x), increasing; z's CDF is `cdf` */
 export interface StdView {
@@ -212,13 +212,16 @@ class Truncated implements Distribution {
     });
   }
 
-  /** not computed for a truncated family: NaN */
+  /**
+   * In float64 on the host for a truncated Normal (truncatedMoments.ts: a summary, read once);
+   * NaN for the other families (docs/language.md)
+   */
   mean(): tf.Tensor {
-    return tf.fill([...this.batchShape], Number.NaN);
+    return truncatedMoment(0, this.family, this.params, this.lo, this.hi, this.batchShape);
   }
 
   variance(): tf.Tensor {
-    return tf.fill([...this.batchShape], Number.NaN);
+    return truncatedMoment(1, this.family, this.params, this.lo, this.hi, this.batchShape);
   }
 
   dispose(): void {

@@ -17,6 +17,7 @@ import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import type { DistName, SupportKind } from './signatures.js';
 import { f32, mask, maskOutside } from './support.js';
+import { MOMENT_FAMILIES, truncatedMoments } from './truncatedMoments.js';
 
 /** The float64 facts of one truncated node, per batch element. */
 export interface HostMass {
@@ -65,6 +66,40 @@ export function hostMass(
     logZ[i] = Math.log(fa[i]! > 0.5 ? qa[i]! - qb[i]! : fb[i]! - fa[i]!);
   }
   return { shape, lo, hi, fa, qa, fb, qb, logZ, params: p };
+}
+
+/**
+ * Mean or variance of `family` truncated to [lower, upper], per batch element, in float64 on
+ * the host (truncatedMoments.ts): NaN for a family without the formulas. A summary read once
+ * (dataSync of the arguments), not for an engine's per-step path.
+ */
+export function truncatedMoment(
+  which: 0 | 1,
+  family: DistName,
+  params: Readonly<Record<string, tf.Tensor>>,
+  lower: tf.Tensor | undefined,
+  upper: tf.Tensor | undefined,
+  shape: readonly number[],
+): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n).fill(Number.NaN);
+  if (MOMENT_FAMILIES.has(family)) {
+    const p = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, read(v, shape)]));
+    const lo = lower ? read(lower, shape) : undefined;
+    const hi = upper ? read(upper, shape) : undefined;
+    const names = Object.keys(p);
+    for (let i = 0; i < n; i++) {
+      const pi = Object.fromEntries(names.map((k) => [k, p[k]![i]!]));
+      const m = truncatedMoments(
+        family,
+        pi,
+        lo ? lo[i]! : Number.NEGATIVE_INFINITY,
+        hi ? hi[i]! : Number.POSITIVE_INFINITY,
+      );
+      if (m) out[i] = m[which];
+    }
+  }
+  return tf.tensor(out, [...shape]);
 }
 
 /** A 32-bit FNV-1a hash over the 32-bit words of float32 or int32 values. */
@@ -172,13 +207,13 @@ class HostTruncated implements Distribution {
     });
   }
 
-  /** mean and variance by float64 quadrature are not computed: NaN (docs/language.md) */
+  /** in float64 on the host for Gamma and Beta (truncatedMoments.ts); NaN for StudentT */
   mean(): tf.Tensor {
-    return tf.fill([...this.batchShape], Number.NaN);
+    return truncatedMoment(0, this.family, this.params, this.lo, this.hi, this.batchShape);
   }
 
   variance(): tf.Tensor {
-    return tf.fill([...this.batchShape], Number.NaN);
+    return truncatedMoment(1, this.family, this.params, this.lo, this.hi, this.batchShape);
   }
 
   dispose(): void {

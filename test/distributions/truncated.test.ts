@@ -303,3 +303,55 @@ describe.each(GRAD_CASES.map((c) => [label(c), c] as const))('gradient of %s', (
     });
   });
 });
+
+describe('mean and variance of truncated families', () => {
+  const withMoments = new Set<DistName>(['Normal', 'Gamma', 'Beta', 'Uniform']);
+  it.each(T_CASES.map((c) => [label(c), c] as const))(
+    '%s: the float64 quadrature moments (Normal, Gamma, Beta, Uniform), else NaN',
+    (_n, c) => {
+      const start = tf.memory().numTensors;
+      const { d, dispose } = truncated(c);
+      const mT = d.mean();
+      const vT = d.variance();
+      const m = mT.dataSync()[0]!;
+      const v = vT.dataSync()[0]!;
+      tf.dispose([mT, vT]);
+      dispose();
+      expect(tf.memory().numTensors).toBe(start);
+      if (!withMoments.has(c.family)) {
+        expect(Number.isNaN(m) && Number.isNaN(v)).toBe(true);
+        return;
+      }
+      const ref = reference(c);
+      // float32 results of float64 formulas; Simpson's error is far below (smooth integrands)
+      const sd = Math.sqrt(ref.variance);
+      expect(Math.abs(m - ref.mean), `mean ${m} vs ${ref.mean}`).toBeLessThan(
+        1e-6 * Math.abs(ref.mean) + 1e-5 * sd,
+      );
+      expect(Math.abs(v - ref.variance), `variance ${v} vs ${ref.variance}`).toBeLessThan(
+        1e-4 * ref.variance,
+      );
+    },
+  );
+
+  it('truncated Normal far in a tail (T[30, ], T[, -40]): Mills-ratio moments', () => {
+    // lower truncation at a: mean = a + 1/a - 2/a^3 + 10/a^5 - …, var = 1/a^2 - 6/a^4 + …
+    for (const [lo, hi, a] of [
+      [30, undefined, 30],
+      [undefined, -40, 40],
+    ] as const) {
+      const c: TCase = { family: 'Normal', params: { mu: 0, sigma: 1 }, lo, hi, range: [0, 1] };
+      const { d, dispose } = truncated(c);
+      const mT = d.mean();
+      const vT = d.variance();
+      const m = Math.abs(mT.dataSync()[0]!);
+      const v = vT.dataSync()[0]!;
+      tf.dispose([mT, vT]);
+      dispose();
+      const wantM = a + 1 / a - 2 / a ** 3 + 10 / a ** 5;
+      const wantV = 1 / a ** 2 - 6 / a ** 4 + 50 / a ** 6;
+      expect(Math.abs(m - wantM)).toBeLessThan(2 ** -23 * wantM + 74 / a ** 7);
+      expect(Math.abs(v - wantV) / wantV).toBeLessThan(1e-5 + 400 / a ** 6);
+    }
+  });
+});
