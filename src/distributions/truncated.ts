@@ -27,8 +27,14 @@ import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import type { DistName, SupportKind } from './signatures.js';
 import { log1mexp, log1p } from './special.js';
-import { f32, mask, maskOutside } from './support.js';
-import { type HostMassCache, hostMass, truncatedMoment, truncateOnHost } from './truncatedHost.js';
+import { f32, mask } from './support.js';
+import {
+  type HostMassCache,
+  hostMass,
+  truncatedLogProb,
+  truncatedMoment,
+  truncateOnHost,
+} from './truncatedHost.js';
 
 /** x = fromStd(z), z = toStd(x), increasing; z's CDF is `cdf` */
 export interface StdView {
@@ -200,16 +206,7 @@ class Truncated implements Distribution {
   }
 
   logProb(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const xf = f32(x);
-      const outside = mask(
-        (v, lo, hi) => tf.logicalOr(tf.less(v, lo), tf.greater(v, hi)),
-        xf,
-        this.lo,
-        this.hi,
-      );
-      return maskOutside(outside, tf.sub(this.base.logProb(xf), this.logZ));
-    });
+    return truncatedLogProb(this.base, this.lo, this.hi, this.logZ, x);
   }
 
   /**

@@ -143,6 +143,21 @@ export class HostMassCache {
   }
 }
 
+/** log p(x) - logZ on [lo, hi], -Infinity outside (both truncations' log density) */
+export function truncatedLogProb(
+  base: Distribution,
+  lo: tf.Tensor,
+  hi: tf.Tensor,
+  logZ: tf.Tensor,
+  x: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const xf = f32(x);
+    const outside = mask((v, a, b) => tf.logicalOr(tf.less(v, a), tf.greater(v, b)), xf, lo, hi);
+    return maskOutside(outside, tf.sub(base.logProb(xf), logZ));
+  });
+}
+
 class HostTruncated implements Distribution {
   readonly family: DistName;
   readonly batchShape: readonly number[];
@@ -195,16 +210,7 @@ class HostTruncated implements Distribution {
   }
 
   logProb(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const xf = f32(x);
-      const outside = mask(
-        (v, lo, hi) => tf.logicalOr(tf.less(v, lo), tf.greater(v, hi)),
-        xf,
-        this.lo,
-        this.hi,
-      );
-      return maskOutside(outside, tf.sub(this.base.logProb(xf), this.logZ));
-    });
+    return truncatedLogProb(this.base, this.lo, this.hi, this.logZ, x);
   }
 
   /** in float64 on the host for Gamma and Beta (truncatedMoments.ts); NaN for StudentT */
