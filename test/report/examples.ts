@@ -18,6 +18,7 @@ const DATA: Record<string, { data: string; engines: string[] }> = {
   coin: { data: 'coin.json', engines: ['exact', 'cavi'] },
   factor_analysis: { data: 'fa.json', engines: ['em'] },
   gmm: { data: 'gmm.json', engines: ['em', 'cavi'] },
+  hmm: { data: 'hmm.json', engines: ['exact'] },
   lda: { data: 'lda-small.json', engines: ['cavi'] },
   noisy_or: { data: 'noisy_or.json', engines: ['exact'] },
   noisy_or_cases: { data: 'noisy_or_cases.json', engines: ['exact', 'em'] },
