@@ -1,2 +1,7 @@
 // The distribution factory the plan uses (one indirection, so the compiler has one import).
-export { logProbObserved, makeDistribution, truncate } from '../distributions/index.js';
+export {
+  HostMassCache,
+  logProbObserved,
+  makeDistribution,
+  truncate,
+} from '../distributions/index.js';

@@ -13,14 +13,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../distributions/distribution.js';
 import type { Rng } from '../distributions/rng.js';
 import { PARAM_EVENT_RANK } from '../distributions/shapes.js';
-import { DISTRIBUTIONS, type DistSignature } from '../distributions/signatures.js';
+import { DISTRIBUTIONS, type DistSignature, HOST_TRUNCATED } from '../distributions/signatures.js';
 import type { BoundModel } from '../graph/bound.js';
 import { mentions } from '../graph/build.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Expr, Index } from '../lang/ast.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext } from './context.js';
-import { logProbObserved, makeDistribution, truncate } from './dists.js';
+import { HostMassCache, logProbObserved, makeDistribution, truncate } from './dists.js';
 import { planError } from './errors.js';
 import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
 import type { RowGather } from './gather.js';
@@ -88,6 +88,8 @@ export class ModelPlan {
   private readonly deterministicPlans = new Map<string, { run: Evaluator; m: number }>();
   /** per partially observed vector node: has it an event both observed and missing in part? */
   private readonly mixed = new Map<string, boolean>();
+  /** per host-truncated node, its float64 normaliser (distributions/truncatedHost.ts) */
+  private readonly hostMasses = new Map<string, HostMassCache>();
 
   constructor(model: BoundModel) {
     this.model = model;
@@ -290,7 +292,14 @@ export class ModelPlan {
   /** The family with `args`, truncated to `bounds` when the node has them. Call inside tidy. */
   private make(name: string, args: Record<string, tf.Tensor>, bounds?: BoundValues): Distribution {
     const dist = makeDistribution(this.stoch(name).node.distribution, args);
-    return bounds ? truncate(dist, bounds.lower, bounds.upper) : dist;
+    if (!bounds) return dist;
+    // a family truncated on the host (Gamma, Beta, StudentT) computes its fixed normaliser once
+    let cache = this.hostMasses.get(name);
+    if (!cache && HOST_TRUNCATED.has(dist.family)) {
+      cache = new HostMassCache();
+      this.hostMasses.set(name, cache);
+    }
+    return truncate(dist, bounds.lower, bounds.upper, cache);
   }
 
   /**

@@ -9,7 +9,12 @@
 // - Cauchy, half-Cauchy, Laplace, exponential and uniform: closed forms, each tail written
 //   through the small quantity (atan(1/|z|), exp(-|z|)).
 import * as tf from '@tensorflow/tfjs';
-import { log1mexp, log1p, polyval } from './special.js';
+import { log1mexp, log1p, noGrad, polyval } from './special.js';
+
+/** A comparison of x with a constant, off the gradient tape (tfjs has no gradient for it). */
+function off(cmp: (a: tf.Tensor, b: number) => tf.Tensor, x: tf.Tensor, c: number): tf.Tensor {
+  return noGrad((v) => cmp(v, c), x);
+}
 
 const LN2 = Math.LN2;
 const SQRT1_2 = Math.SQRT1_2;
@@ -46,7 +51,7 @@ export function logNdtr(z: tf.Tensor): tf.Tensor {
     const w = tf.mul(tf.abs(z), SQRT1_2);
     const lt = tf.sub(logErfcPos(w), LN2); // log of the tail beyond |z|
     const upper = log1p(tf.neg(tf.exp(lt)));
-    return tf.where(tf.lessEqual(z, 0), lt, upper);
+    return tf.where(off(tf.lessEqual, z, 0), lt, upper);
   });
 }
 
@@ -74,7 +79,7 @@ function horner(t: tf.Tensor, coeffs: readonly number[]): tf.Tensor {
 /** z with log Phi(z) = lp for lp <= log(1/2) (the lower half) */
 function ndtriLowerHalf(lp: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const tail = tf.less(lp, Math.log(P_LOW));
+    const tail = off(tf.less, lp, Math.log(P_LOW));
     // tail: q = sqrt(-2 log p)
     const q = tf.sqrt(tf.mul(-2, tf.minimum(lp, Math.log(P_LOW))));
     const zt = tf.div(horner(q, C), tf.add(tf.mul(horner(q, D), q), 1));
@@ -89,7 +94,7 @@ function ndtriLowerHalf(lp: tf.Tensor): tf.Tensor {
 /** z with log Phi(z) = lp, any lp <= 0 */
 export function ndtriLog(lp: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const lower = tf.lessEqual(lp, -LN2);
+    const lower = off(tf.lessEqual, lp, -LN2);
     const low = ndtriLowerHalf(tf.minimum(lp, -LN2));
     const high = tf.neg(ndtriLowerHalf(tf.minimum(log1mexp(tf.minimum(lp, 0)), -LN2)));
     return tf.where(lower, low, high);
@@ -113,7 +118,7 @@ export const HALF_NORMAL_CDF: StdCdf = {
       const zp = tf.maximum(z, 0);
       const small = tf.log(tf.erf(tf.mul(tf.minimum(zp, 1), SQRT1_2)));
       const large = log1mexp(tf.minimum(tf.add(logNdtr(tf.neg(tf.maximum(zp, 1))), LN2), 0));
-      return tf.where(tf.lessEqual(zp, 1), small, large);
+      return tf.where(off(tf.lessEqual, zp, 1), small, large);
     }),
   logSf: (z) => tf.tidy(() => tf.minimum(tf.add(logNdtr(tf.neg(tf.maximum(z, 0))), LN2), 0)),
   // F = p  <=>  Phi(-z) = (1 - p) / 2
@@ -127,11 +132,11 @@ function cauchyLogCdf(z: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const zc = tf.clipByValue(z, -1, 1);
     const centre = tf.log(tf.add(0.5, tf.div(tf.atan(zc), Math.PI)));
-    const tailArg = tf.div(-1, tf.where(tf.less(z, -1), z, tf.fill(z.shape, -1)));
+    const tailArg = tf.div(-1, tf.where(off(tf.less, z, -1), z, tf.fill(z.shape, -1)));
     const lowTail = tf.log(tf.div(tf.atan(tailArg), Math.PI));
-    const upArg = tf.reciprocal(tf.where(tf.greater(z, 1), z, tf.onesLike(z)));
+    const upArg = tf.reciprocal(tf.where(off(tf.greater, z, 1), z, tf.onesLike(z)));
     const upTail = log1p(tf.neg(tf.div(tf.atan(upArg), Math.PI)));
-    return tf.where(tf.less(z, -1), lowTail, tf.where(tf.greater(z, 1), upTail, centre));
+    return tf.where(off(tf.less, z, -1), lowTail, tf.where(off(tf.greater, z, 1), upTail, centre));
   });
 }
 
@@ -146,7 +151,7 @@ export const CAUCHY_CDF: StdCdf = {
   quantileFromLogCdf: (lp) =>
     tf.tidy(() =>
       tf.where(
-        tf.lessEqual(lp, -LN2),
+        off(tf.lessEqual, lp, -LN2),
         cauchyQuantileLow(lp),
         tf.neg(cauchyQuantileLow(log1mexp(tf.minimum(lp, 0)))),
       ),
@@ -154,7 +159,7 @@ export const CAUCHY_CDF: StdCdf = {
   quantileFromLogSf: (lq) =>
     tf.tidy(() =>
       tf.where(
-        tf.lessEqual(lq, -LN2),
+        off(tf.lessEqual, lq, -LN2),
         tf.neg(cauchyQuantileLow(lq)),
         cauchyQuantileLow(log1mexp(tf.minimum(lq, 0))),
       ),
@@ -166,7 +171,7 @@ function halfCauchyLogTail(z: tf.Tensor, upper: boolean): tf.Tensor {
   return tf.tidy(() => {
     const zp = tf.maximum(z, 0);
     // the small side: (2/pi) atan(z) below 1 for the CDF, (2/pi) atan(1/z) above 1 for the tail
-    const small = upper ? tf.greaterEqual(zp, 1) : tf.lessEqual(zp, 1);
+    const small = upper ? off(tf.greaterEqual, zp, 1) : off(tf.lessEqual, zp, 1);
     const arg = upper ? tf.reciprocal(tf.maximum(zp, 1)) : tf.minimum(zp, 1);
     const other = upper ? tf.minimum(zp, 1) : tf.reciprocal(tf.maximum(zp, 1));
     const direct = tf.log(tf.mul(2 / Math.PI, tf.atan(arg)));
@@ -184,14 +189,14 @@ export const HALF_CAUCHY_CDF: StdCdf = {
       const low = tf.tan(tf.mul(Math.PI / 2, tf.exp(tf.minimum(lp, -LN2))));
       const q = tf.exp(tf.minimum(log1mexp(tf.minimum(lp, 0)), -LN2));
       const high = tf.reciprocal(tf.tan(tf.mul(Math.PI / 2, q)));
-      return tf.where(tf.lessEqual(lp, -LN2), low, high);
+      return tf.where(off(tf.lessEqual, lp, -LN2), low, high);
     }),
   quantileFromLogSf: (lq) =>
     tf.tidy(() => {
       const high = tf.reciprocal(tf.tan(tf.mul(Math.PI / 2, tf.exp(tf.minimum(lq, -LN2)))));
       const p = tf.exp(tf.minimum(log1mexp(tf.minimum(lq, 0)), -LN2));
       const low = tf.tan(tf.mul(Math.PI / 2, p));
-      return tf.where(tf.lessEqual(lq, -LN2), high, low);
+      return tf.where(off(tf.lessEqual, lq, -LN2), high, low);
     }),
 };
 
@@ -199,7 +204,7 @@ export const HALF_CAUCHY_CDF: StdCdf = {
 function laplaceLogCdf(z: tf.Tensor): tf.Tensor {
   return tf.tidy(() =>
     tf.where(
-      tf.lessEqual(z, 0),
+      off(tf.lessEqual, z, 0),
       tf.sub(tf.minimum(z, 0), LN2),
       log1p(tf.mul(-0.5, tf.exp(tf.neg(tf.maximum(z, 0))))),
     ),
@@ -210,7 +215,7 @@ function laplaceLogCdf(z: tf.Tensor): tf.Tensor {
 function laplaceQuantile(lp: tf.Tensor): tf.Tensor {
   return tf.tidy(() =>
     tf.where(
-      tf.lessEqual(lp, -LN2),
+      off(tf.lessEqual, lp, -LN2),
       tf.add(lp, LN2),
       tf.neg(tf.add(log1mexp(tf.minimum(lp, 0)), LN2)),
     ),

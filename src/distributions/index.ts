@@ -111,6 +111,7 @@ export { samplePoisson } from './poisson.js';
 export { Rng } from './rng.js';
 export * from './special.js';
 export { isTruncatable, truncate } from './truncated.js';
+export { HostMassCache } from './truncatedHost.js';
 export {
   Bernoulli,
   Beta,

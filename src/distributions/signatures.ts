@@ -95,8 +95,9 @@ export const DISTRIBUTIONS: Readonly<Record<DistName, DistSignature>> = {
 
 /**
  * The continuous families that can be truncated (`x ~ Normal(0, 1) T[0, ]`): those with a
- * log CDF and a quantile accurate in float32 (distributions/cdf.ts). StudentT, Gamma and Beta
- * would need the regularised incomplete beta/gamma functions and their inverses.
+ * log CDF and a quantile accurate in float32 (distributions/cdf.ts), and those whose CDF is a
+ * regularised incomplete gamma or beta function, evaluated on the host in float64 (cdf64.ts;
+ * HOST_TRUNCATED): their parameters and bounds must be fixed.
  */
 export const TRUNCATABLE: ReadonlySet<DistName> = new Set<DistName>([
   'Normal',
@@ -107,6 +108,20 @@ export const TRUNCATABLE: ReadonlySet<DistName> = new Set<DistName>([
   'Laplace',
   'Exponential',
   'Uniform',
+  'Gamma',
+  'Beta',
+  'StudentT',
+]);
+
+/**
+ * The truncatable families whose normaliser F(hi) - F(lo) is computed once on the host in
+ * float64 (tfjs has no incomplete gamma or beta function): a truncated node of these families
+ * needs its parameters and bounds fixed by the data and the model (no latent ancestor).
+ */
+export const HOST_TRUNCATED: ReadonlySet<DistName> = new Set<DistName>([
+  'Gamma',
+  'Beta',
+  'StudentT',
 ]);
 
 /**

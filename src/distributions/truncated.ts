@@ -21,15 +21,23 @@ import {
   type StdCdf,
   UNIFORM_CDF,
 } from './cdf.js';
+import { hasHostCdf } from './cdf64.js';
 import type { Distribution } from './distribution.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import type { DistName, SupportKind } from './signatures.js';
 import { log1mexp, log1p } from './special.js';
-import { f32, mask, maskOutside } from './support.js';
+import { f32, mask } from './support.js';
+import {
+  type HostMassCache,
+  hostMass,
+  truncatedLogProb,
+  truncatedMoment,
+  truncateOnHost,
+} from './truncatedHost.js';
 
 /** x = fromStd(z), z = toStd(x), increasing; z's CDF is `cdf` */
-interface StdView {
+export interface StdView {
   readonly cdf: StdCdf;
   toStd(x: tf.Tensor): tf.Tensor;
   fromStd(z: tf.Tensor): tf.Tensor;
@@ -78,36 +86,58 @@ function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   });
 }
 
+/** A standardised bound's log CDF and log survival function, both -Infinity/0 at an infinite z. */
+export type StdBound = { readonly logCdf: tf.Tensor; readonly logSf: tf.Tensor };
+
 /**
- * log(F(b) - F(a)) for standardised bounds a <= b, and whether a lies above the median (then
- * the mass and the draws are formed from the upper tail).
+ * The log CDF and log SF of a bound x in the view's standard scale, safe for gradients at the
+ * edges, where log F(z) or log(1 - F(z)) is -Infinity (an absent bound, z = ±Infinity; a
+ * LogNormal bound at 0; an Exponential bound at 0): there the derivative is infinite, and the
+ * unused branch of a single `where` multiplies it by a zero gradient into NaN. The double-where
+ * trick: the edge entries are first replaced by the family's median (finite CDF and derivative
+ * there), the CDF taken at that safe point, and the exact limits (-Infinity or 0) put back by a
+ * second `where` whose mask is off the tape.
  */
-export function logIntervalMass(
-  cdf: StdCdf,
-  a: tf.Tensor,
-  b: tf.Tensor,
-): { logZ: tf.Tensor; upper: tf.Tensor } {
+export function stdBound(view: StdView, x: tf.Tensor): StdBound {
   return tf.tidy(() => {
-    const la = cdf.logCdf(a);
-    const lb = cdf.logCdf(b);
-    const sa = cdf.logSf(a);
-    const sb = cdf.logSf(b);
-    const upper = tf.greater(la, -Math.LN2);
+    const { cdf } = view;
+    const atLow = mask((v) => tf.equal(cdf.logCdf(view.toStd(v)), -Infinity), x);
+    const atHigh = mask((v) => tf.equal(cdf.logSf(view.toStd(v)), -Infinity), x);
+    const edge = tf.logicalOr(atLow, atHigh);
+    const median = view.fromStd(cdf.quantileFromLogCdf(tf.fill(x.shape, -Math.LN2)));
+    const z = view.toStd(tf.where(edge, median, x));
+    const ninf = tf.fill(x.shape, Number.NEGATIVE_INFINITY);
+    const zero = tf.zerosLike(x);
+    return {
+      logCdf: tf.where(edge, tf.where(atLow, ninf, zero), cdf.logCdf(z)),
+      logSf: tf.where(edge, tf.where(atHigh, ninf, zero), cdf.logSf(z)),
+    };
+  });
+}
+
+/**
+ * log(F(b) - F(a)) for bounds a <= b given by their log CDFs and log SFs, and whether a lies
+ * above the median (then the mass and the draws are formed from the upper tail).
+ */
+export function logIntervalMass(a: StdBound, b: StdBound): { logZ: tf.Tensor; upper: tf.Tensor } {
+  return tf.tidy(() => {
+    const la = a.logCdf;
+    const lb = b.logCdf;
+    const sa = a.logSf;
+    const sb = b.logSf;
+    const upper = mask((v) => tf.greater(v, -Math.LN2), la);
+    const lowerTail = mask((v) => tf.lessEqual(v, -Math.LN2), lb);
     const fromUpper = tf.add(sa, log1mexp(tf.minimum(tf.sub(sb, sa), 0)));
     const fromLower = tf.add(lb, log1mexp(tf.minimum(tf.sub(la, lb), 0)));
     const middle = log1p(tf.neg(tf.add(tf.exp(la), tf.exp(sb))));
-    const logZ = tf.where(
-      upper,
-      fromUpper,
-      tf.where(tf.lessEqual(lb, -Math.LN2), fromLower, middle),
-    );
+    const logZ = tf.where(upper, fromUpper, tf.where(lowerTail, fromLower, middle));
     return { logZ, upper };
   });
 }
 
 /** Can `family` be truncated (has it a standardised CDF view)? */
 export function isTruncatable(family: DistName): boolean {
-  return VIEWS[family] !== undefined;
+  return VIEWS[family] !== undefined || hasHostCdf(family);
 }
 
 class Truncated implements Distribution {
@@ -120,8 +150,8 @@ class Truncated implements Distribution {
   private readonly owned: tf.Tensor[];
   private readonly lo: tf.Tensor;
   private readonly hi: tf.Tensor;
-  private readonly za: tf.Tensor;
-  private readonly zb: tf.Tensor;
+  private readonly a: StdBound;
+  private readonly b: StdBound;
   private readonly logZ: tf.Tensor;
   private readonly upper: tf.Tensor;
 
@@ -140,21 +170,20 @@ class Truncated implements Distribution {
     this.params = base.params;
     this.view = make(base.params);
     const shape = [...base.batchShape];
-    const [lo, hi, za, zb, mass] = tf.tidy(() => {
+    const [lo, hi, a, b, mass] = tf.tidy(() => {
       const lo = lower ? tf.broadcastTo(f32(lower), shape) : tf.fill(shape, -Infinity);
       const hi = upper ? tf.broadcastTo(f32(upper), shape) : tf.fill(shape, Infinity);
-      const za = this.view.toStd(lo);
-      const zb = this.view.toStd(hi);
-      const m = logIntervalMass(this.view.cdf, za, zb);
-      return [lo, hi, za, zb, m] as const;
+      const a = stdBound(this.view, lo);
+      const b = stdBound(this.view, hi);
+      return [lo, hi, a, b, logIntervalMass(a, b)] as const;
     });
     this.lo = lo;
     this.hi = hi;
-    this.za = za;
-    this.zb = zb;
+    this.a = a;
+    this.b = b;
     this.logZ = mass.logZ;
     this.upper = mass.upper;
-    this.owned = [lo, hi, za, zb, mass.logZ, mass.upper];
+    this.owned = [lo, hi, a.logCdf, a.logSf, b.logCdf, b.logSf, mass.logZ, mass.upper];
   }
 
   sample(sampleShape: readonly number[], rng: Rng): tf.Tensor {
@@ -164,8 +193,8 @@ class Truncated implements Distribution {
     const out = tf.tidy(() => {
       const { cdf } = this.view;
       const step = tf.add(tf.log(u), this.logZ);
-      const zLow = cdf.quantileFromLogCdf(logAddExp(cdf.logCdf(this.za), step));
-      const zUp = cdf.quantileFromLogSf(logAddExp(cdf.logSf(this.zb), step));
+      const zLow = cdf.quantileFromLogCdf(logAddExp(this.a.logCdf, step));
+      const zUp = cdf.quantileFromLogSf(logAddExp(this.b.logSf, step));
       const x = this.view.fromStd(tf.where(this.upper, zUp, zLow));
       // rounding can step just outside; NaN parameters stay NaN, and an interval of no mass
       // under the family (HalfNormal T[-2, -1]) has no draws: NaN, not a clipped bound
@@ -177,25 +206,19 @@ class Truncated implements Distribution {
   }
 
   logProb(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const xf = f32(x);
-      const outside = mask(
-        (v, lo, hi) => tf.logicalOr(tf.less(v, lo), tf.greater(v, hi)),
-        xf,
-        this.lo,
-        this.hi,
-      );
-      return maskOutside(outside, tf.sub(this.base.logProb(xf), this.logZ));
-    });
+    return truncatedLogProb(this.base, this.lo, this.hi, this.logZ, x);
   }
 
-  /** not computed for a truncated family: NaN */
+  /**
+   * In float64 on the host for a truncated Normal (truncatedMoments.ts: a summary, read once);
+   * NaN for the other families (docs/language.md)
+   */
   mean(): tf.Tensor {
-    return tf.fill([...this.batchShape], Number.NaN);
+    return truncatedMoment(0, this.family, this.params, this.lo, this.hi, this.batchShape);
   }
 
   variance(): tf.Tensor {
-    return tf.fill([...this.batchShape], Number.NaN);
+    return truncatedMoment(1, this.family, this.params, this.lo, this.hi, this.batchShape);
   }
 
   dispose(): void {
@@ -206,12 +229,19 @@ class Truncated implements Distribution {
 
 /**
  * `base` restricted to [lower, upper] (either may be absent; each broadcasts to the batch).
- * The result owns `base` (dispose releases both). Throws for a family without a CDF.
+ * The result owns `base` (dispose releases both). Throws for a family without a CDF. A family
+ * whose CDF is evaluated on the host (Gamma, Beta, StudentT: truncatedHost.ts) takes its float64
+ * normaliser from `cache` when given (its parameters must then be fixed).
  */
 export function truncate(
   base: Distribution,
   lower: tf.Tensor | undefined,
   upper: tf.Tensor | undefined,
+  cache?: HostMassCache,
 ): Distribution {
+  if (hasHostCdf(base.family)) {
+    const args = [base.family, base.params, lower, upper, base.batchShape] as const;
+    return truncateOnHost(base, cache ? cache.get(...args) : hostMass(...args));
+  }
   return new Truncated(base, lower, upper);
 }

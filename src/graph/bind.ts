@@ -4,7 +4,7 @@
 // are thrown together as one PlatoError; undeclared keys are warnings.
 import { freeze } from 'immer';
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
-import { DISTRIBUTIONS } from '../distributions/signatures.js';
+import { DISTRIBUTIONS, HOST_TRUNCATED, TRUNCATABLE } from '../distributions/signatures.js';
 import { closest } from '../lang/suggest.js';
 import { checkKnownValues } from './argChecks.js';
 import type {
@@ -16,11 +16,13 @@ import type {
   PlateAxis,
   RaggedSegments,
 } from './bound.js';
+import { mentions } from './build.js';
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
+import { latentDependent } from './fixedArgs.js';
 import type { GraphNode, ModelGraph } from './ir.js';
 import { nestedAxes, nestedIndex, plateAxes, raggedSegments } from './layout.js';
 import { countText, MAX_VALUES } from './limits.js';
-import { baseTypeToString, exprToString, shapeToString } from './print.js';
+import { baseTypeToString, exprToString, shapeToString, truncationText } from './print.js';
 import { Problems } from './problems.js';
 import {
   concreteShape,
@@ -100,7 +102,41 @@ export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = 
     fixedParams: binder.fixedParams,
     warnings: problems.warnings,
   };
+  checkHostTruncation(bound, problems);
+  problems.throwIfAny(graph);
   return freeze(bound, true);
+}
+
+/**
+ * A truncated Gamma, Beta or StudentT has its normaliser F(hi) - F(lo) computed once on the
+ * host in float64 (distributions/truncatedHost.ts: tfjs has no incomplete gamma or beta
+ * function), so its arguments and bounds must be fixed by the data and the model: no latent
+ * node (nor a param an engine learns) may reach them.
+ */
+function checkHostTruncation(bound: BoundModel, problems: Problems): void {
+  let moving: Set<string> | undefined;
+  for (const name of bound.graph.order) {
+    const n = bound.graph.nodes[name];
+    if (n.kind !== 'stochastic' || !n.truncation || !HOST_TRUNCATED.has(n.distribution)) continue;
+    moving ??= latentDependent(bound);
+    const t = n.truncation;
+    const reads = [...Object.values(n.args), t.lower, t.upper].flatMap((e) =>
+      mentions(e, new Set(n.indices)),
+    );
+    const m = reads.find((r) => moving!.has(r.name));
+    if (!m) continue;
+    problems.add({
+      ...error(
+        'unsupported',
+        `${name} ~ ${n.distribution}(…) ${truncationText(n)}: a truncated ${n.distribution} needs its arguments and bounds fixed by the data and the model, but they read ${m.name}, which is latent or depends on a latent node`,
+        t.range,
+        [
+          `Plato computes a truncated ${n.distribution}'s normaliser (an incomplete ${n.distribution === 'Gamma' ? 'gamma' : 'beta'} function) once, on the host, from fixed values; ${[...TRUNCATABLE].filter((f) => !HOST_TRUNCATED.has(f)).join(', ')} can be truncated with latent arguments or bounds`,
+        ],
+      ),
+      file: bound.graph.filename,
+    });
+  }
 }
 
 function allDiagnostics(a: ShapeAnalysis): readonly Diagnostic[] {
@@ -343,7 +379,13 @@ class ValueBinder {
         const states =
           statesDim === undefined ? undefined : concreteShape([statesDim], this.sizes)?.[0];
         checkSupport(node, e, this.env, states, statesDim);
-        checkTruncation(node, e, this.env);
+        const ragged = (this.layout.axes[node.name] ?? []).some((a) => a.plates.length > 1);
+        checkTruncation(
+          node,
+          e,
+          this.env,
+          ragged ? undefined : this.layout.shapes[node.name].batch,
+        );
         if (node.declaredType) checkType(node.declaredType, e, this.env);
         this.values[node.name] = r.array;
         this.observation[node.name] = r.mask

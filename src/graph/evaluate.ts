@@ -22,6 +22,11 @@ export interface ConstEnv {
   readonly sizes: Readonly<Record<string, number | readonly number[]>>;
   /** values of names usable in constants (hypers, params already known) */
   readonly values: Readonly<Record<string, NDArray>>;
+  /**
+   * plate indices bound to one element (`i` = 3): then `x[i]` and other single-position
+   * indexing of a known array evaluate too (a bound read per plate element, support.ts)
+   */
+  readonly indices?: Readonly<Record<string, number>>;
 }
 
 export function scalar(v: number): NDArray {
@@ -120,6 +125,8 @@ export function evalConst(e: Expr, env: ConstEnv): NDArray {
     case 'num':
       return scalar(e.value);
     case 'name': {
+      const bound = env.indices?.[e.name];
+      if (bound !== undefined) return scalar(bound);
       const s = env.sizes[e.name];
       if (typeof s === 'number') return scalar(s);
       if (s !== undefined)
@@ -164,10 +171,34 @@ export function evalConst(e: Expr, env: ConstEnv): NDArray {
       return elementwise2(e.op, a, b, e);
     }
     case 'index':
+      if (env.indices) return evalIndexAt(e, env);
       throw new ConstEvalError(`indexing is not supported in a constant (${exprToString(e)})`, e);
     case 'call':
       return evalCall(e, env);
   }
+}
+
+/** `x[a, b]` with single integer positions (evaluated under plate indices) on a known array */
+function evalIndexAt(e: Extract<Expr, { kind: 'index' }>, env: ConstEnv): NDArray {
+  const x = evalConst(e.target, env);
+  const at = e.indices.map((ix) => {
+    if (ix.kind !== 'at') throw new ConstEvalError('a slice in a constant', e);
+    const v = evalConst(ix.expr, env);
+    const n = v.data[0];
+    if (v.data.length !== 1 || !Number.isInteger(n)) {
+      throw new ConstEvalError(`the index ${exprToString(ix.expr)} is not one integer`, ix.expr);
+    }
+    return n;
+  });
+  if (at.length > x.shape.length) throw new ConstEvalError('too many indices', e);
+  let offset = 0;
+  at.forEach((n, k) => {
+    if (n < 0 || n >= x.shape[k]) throw new ConstEvalError(`index ${n} out of range`, e);
+    offset = offset * x.shape[k] + n;
+  });
+  const shape = x.shape.slice(at.length);
+  const m = size(shape);
+  return { shape, data: x.data.subarray(offset * m, offset * m + m) };
 }
 
 function elementwise2(op: string, a: NDArray, b: NDArray, e: Expr): NDArray {

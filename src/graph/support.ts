@@ -201,25 +201,67 @@ export function checkSupport(
 }
 
 /**
- * An observed truncated node's values must lie in [lo, hi] (closed, as a density's support):
- * each bound that is a constant (literals, hypers, sizes, whole known arrays of the node's
- * shape) is checked entry by entry; a bound that reads latent nodes or plate-indexed data is
- * left to the log density, which is -Infinity outside it.
+ * A bound of a truncated node per entry of its array: a constant (literals, hypers, sizes,
+ * whole known arrays of the node's shape) broadcast to it, or else, for a node on regular
+ * plates, evaluated at each plate element with the plate indices bound (`T[lo[i], ]` with data
+ * lo). Undefined when it reads a latent node (or anything else not known at binding).
  */
-export function checkTruncation(node: StochasticNode, e: Entries, env: ConstEnv): void {
+function boundPerEntry(
+  x: Expr | undefined,
+  node: StochasticNode,
+  e: Entries,
+  env: ConstEnv,
+  plateSizes: readonly number[] | undefined,
+): Float64Array | undefined {
+  if (!x) return undefined;
+  try {
+    return broadcastTo(evalConst(x, env), e.array.shape)?.data;
+  } catch (err) {
+    if (!(err instanceof ConstEvalError)) throw err;
+  }
+  if (!plateSizes || plateSizes.length !== node.indices.length) return undefined;
+  const shape = e.array.shape;
+  const event = shape.slice(plateSizes.length);
+  const m = event.reduce((a, b) => a * b, 1);
+  const elements = plateSizes.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(elements * m);
+  const idx = new Array<number>(plateSizes.length).fill(0);
+  try {
+    for (let el = 0; el < elements; el++) {
+      let r = el;
+      for (let k = plateSizes.length - 1; k >= 0; k--) {
+        idx[k] = r % plateSizes[k];
+        r = Math.floor(r / plateSizes[k]);
+      }
+      const indices = Object.fromEntries(node.indices.map((n, k) => [n, idx[k]]));
+      const v = broadcastTo(evalConst(x, { ...env, indices }), event);
+      if (!v) return undefined;
+      out.set(v.data, el * m);
+    }
+  } catch (err) {
+    if (err instanceof ConstEvalError) return undefined;
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * An observed truncated node's values must lie in [lo, hi] (closed, as a density's support):
+ * each bound that is constant, or read from data per plate element (`T[lo[i], ]`), is checked
+ * entry by entry. A bound that reads latent nodes is left to the log density, which is
+ * -Infinity outside it (the engines that report a log evidence refuse a -Infinity one).
+ * `plateSizes`: the node's plate sizes when its plates are regular (not ragged).
+ */
+export function checkTruncation(
+  node: StochasticNode,
+  e: Entries,
+  env: ConstEnv,
+  plateSizes?: readonly number[],
+): void {
   const t = node.truncation;
   if (!t) return;
-  const bound = (x: Expr | undefined): Float64Array | undefined => {
-    if (!x) return undefined;
-    try {
-      return broadcastTo(evalConst(x, env), e.array.shape)?.data;
-    } catch (err) {
-      if (err instanceof ConstEvalError) return undefined;
-      throw err;
-    }
-  };
-  const lo = bound(t.lower);
-  const hi = bound(t.upper);
+  const lo = boundPerEntry(t.lower, node, e, env, plateSizes);
+  const hi = boundPerEntry(t.upper, node, e, env, plateSizes);
   if (!lo && !hi) return;
   const text = truncationText(node);
   const { data } = e.array;

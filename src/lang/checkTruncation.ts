@@ -1,13 +1,18 @@
 // Checks of a truncation `T[lo, hi]` after a distribution: the marker is `T`, at least one bound
-// is given, the family is continuous and has a CDF Plato can evaluate (signatures.ts TRUNCATABLE),
-// and literal bounds are ordered. The bound expressions themselves are checked like arguments.
+// is given, the family is continuous, scalar and has a CDF Plato can evaluate (signatures.ts
+// TRUNCATABLE; Gamma, Beta and StudentT only with fixed arguments and bounds, which binding
+// checks: graph/bind.ts), and literal bounds are ordered. The bound expressions themselves are checked like arguments.
 
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import type { DistCall, Expr } from './ast.js';
 import { numericValue } from './literalShape.js';
-import { DISTRIBUTIONS, isDistName, TRUNCATABLE } from './signatures.js';
+import { DISTRIBUTIONS, HOST_TRUNCATED, isDistName, TRUNCATABLE } from './signatures.js';
 
-const TRUNCATABLE_TEXT = `the families that can be truncated: ${[...TRUNCATABLE].join(', ')}`;
+const TRUNCATABLE_TEXT = `the families that can be truncated: ${[...TRUNCATABLE]
+  .filter((f) => !HOST_TRUNCATED.has(f))
+  .join(
+    ', ',
+  )}; and ${[...HOST_TRUNCATED].join(', ')} when their arguments and bounds are fixed by the data`;
 
 export function checkTruncation(
   diags: Diagnostic[],
@@ -47,6 +52,17 @@ export function checkTruncation(
       error(
         'type',
         `${family} is discrete: only a continuous family can be truncated with T[lo, hi]`,
+        t.range,
+        [TRUNCATABLE_TEXT],
+      ),
+    );
+    return;
+  }
+  if (sig.eventRank > 0) {
+    diags.push(
+      error(
+        'type',
+        `${family} draws vectors: only a scalar continuous family can be truncated with T[lo, hi]`,
         t.range,
         [TRUNCATABLE_TEXT],
       ),

@@ -5,6 +5,7 @@ export {
   DISTRIBUTIONS,
   type DistName,
   type DistSignature,
+  HOST_TRUNCATED,
   isDistName,
   type SupportKind,
   TRUNCATABLE,

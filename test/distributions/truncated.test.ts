@@ -40,6 +40,24 @@ const T_CASES: TCase[] = [
   { family: 'Exponential', params: { rate: 2 }, lo: 1, hi: 3, range: [1, 3] },
   { family: 'Exponential', params: { rate: 2 }, lo: 20, range: [20, 36] },
   { family: 'Uniform', params: { lo: 0, hi: 4 }, lo: 1, range: [1, 4] },
+  // host float64 CDFs (cdf64.ts): the regularised incomplete gamma and beta functions
+  { family: 'Gamma', params: { shape: 2.5, rate: 0.7 }, lo: 1, hi: 6, range: [1, 6] },
+  { family: 'Gamma', params: { shape: 2.5, rate: 0.7 }, lo: 12, range: [12, 70] },
+  { family: 'Gamma', params: { shape: 3, rate: 1 }, hi: 1.5, range: [0, 1.5] },
+  { family: 'Gamma', params: { shape: 40, rate: 2 }, lo: 1, hi: 12, range: [1, 12] },
+  { family: 'Beta', params: { a: 2, b: 5 }, lo: 0.1, hi: 0.6, range: [0.1, 0.6] },
+  { family: 'Beta', params: { a: 2, b: 5 }, lo: 0.7, range: [0.7, 1] },
+  { family: 'Beta', params: { a: 3, b: 1.5 }, hi: 0.2, range: [0, 0.2] },
+  { family: 'StudentT', params: { nu: 3, mu: 0.5, sigma: 2 }, lo: -1, hi: 4, range: [-1, 4] },
+  { family: 'StudentT', params: { nu: 10, mu: 0, sigma: 1 }, lo: 5, range: [5, 45] },
+  { family: 'StudentT', params: { nu: 10, mu: 1, sigma: 0.5 }, hi: -1, range: [-20, -1] },
+  {
+    family: 'StudentT',
+    params: { nu: 5, mu: 0, sigma: 1 },
+    lo: -0.01,
+    hi: 0.02,
+    range: [-0.01, 0.02],
+  },
 ];
 
 const caseOf = (family: DistName) => CASES.find((c) => c.family === family)!;
@@ -178,5 +196,162 @@ describe('truncated Normal over random parameters and bounds', () => {
       ),
       { seed: 5, numRuns: 60 },
     );
+  });
+});
+
+// Gradients of the truncated log density with respect to the family's parameters (what avi
+// differentiates), including one-sided truncations where a bound is infinite (the double-where
+// in truncated.ts stdBound) and a LogNormal bound at 0 (z = -Infinity): finite, and equal to
+// central differences of the float64 reference log p(x) - log Z, Z by quadrature.
+const GRAD_CASES: (TCase & { x: number; wrt: string[] })[] = [
+  {
+    family: 'Normal',
+    params: { mu: 0.3, sigma: 1.7 },
+    lo: 0,
+    range: [0, 16],
+    x: 0.8,
+    wrt: ['mu', 'sigma'],
+  },
+  {
+    family: 'Normal',
+    params: { mu: 0.3, sigma: 1.7 },
+    hi: 1,
+    range: [-16, 1],
+    x: -0.5,
+    wrt: ['mu', 'sigma'],
+  },
+  {
+    family: 'Normal',
+    params: { mu: 0.3, sigma: 1.7 },
+    lo: -1,
+    hi: 2,
+    range: [-1, 2],
+    x: 1.1,
+    wrt: ['mu', 'sigma'],
+  },
+  {
+    family: 'Normal',
+    params: { mu: 0, sigma: 1 },
+    lo: 4,
+    range: [4, 14],
+    x: 4.3,
+    wrt: ['mu', 'sigma'],
+  },
+  {
+    family: 'LogNormal',
+    params: { mu: 0.2, sigma: 0.6 },
+    lo: 0,
+    hi: 3,
+    range: [1e-9, 3],
+    x: 1.3,
+    wrt: ['mu', 'sigma'],
+  },
+  {
+    family: 'Laplace',
+    params: { mu: 0.2, b: 1.3 },
+    lo: -1,
+    range: [-1, 60],
+    x: 0.4,
+    wrt: ['mu', 'b'],
+  },
+  {
+    family: 'Cauchy',
+    params: { mu: 0.2, sigma: 1.3 },
+    lo: -2,
+    hi: 3,
+    range: [-2, 3],
+    x: 0.4,
+    wrt: ['mu', 'sigma'],
+  },
+  { family: 'Exponential', params: { rate: 1.3 }, hi: 2, range: [0, 2], x: 0.4, wrt: ['rate'] },
+];
+
+describe.each(GRAD_CASES.map((c) => [label(c), c] as const))('gradient of %s', (_n, c) => {
+  it('is finite and equals central differences of the float64 truncated density', () => {
+    const start = tf.memory().numTensors;
+    const grads = tf.tidy(() => {
+      const args = Object.fromEntries(
+        Object.entries(c.params).map(([k, v]) => [k, tf.scalar(v as number) as tf.Tensor]),
+      );
+      const lo = c.lo === undefined ? undefined : tf.scalar(c.lo);
+      const hi = c.hi === undefined ? undefined : tf.scalar(c.hi);
+      const f = (...ts: tf.Tensor[]) => {
+        const a = { ...args };
+        c.wrt.forEach((n, i) => {
+          a[n] = ts[i]!;
+        });
+        return tf.sum(truncate(makeDistribution(c.family, a), lo, hi).logProb(tf.scalar(c.x)));
+      };
+      return tf
+        .grads(f)(c.wrt.map((n) => args[n]!))
+        .map((g) => g.dataSync()[0]!);
+    });
+    expect(tf.memory().numTensors).toBe(start);
+    c.wrt.forEach((n, i) => {
+      const v = c.params[n] as number;
+      const h = 1e-3 * Math.max(1, Math.abs(v));
+      const at = (dv: number) => {
+        const q: TCase = { ...c, params: { ...c.params, [n]: v + dv } };
+        return caseOf(c.family).ref(c.x, q.params) - reference(q).logZ;
+      };
+      const want = (at(h) - at(-h)) / (2 * h);
+      const got = grads[i]!;
+      expect(Number.isFinite(got), `${label(c)} d/d${n} = ${got}`).toBe(true);
+      expect(Math.abs(got - want), `${label(c)} d/d${n}: ${got} vs ${want}`).toBeLessThanOrEqual(
+        2e-3 * Math.max(1, Math.abs(want)),
+      );
+    });
+  });
+});
+
+describe('mean and variance of truncated families', () => {
+  const withMoments = new Set<DistName>(['Normal', 'Gamma', 'Beta', 'Uniform']);
+  it.each(T_CASES.map((c) => [label(c), c] as const))(
+    '%s: the float64 quadrature moments (Normal, Gamma, Beta, Uniform), else NaN',
+    (_n, c) => {
+      const start = tf.memory().numTensors;
+      const { d, dispose } = truncated(c);
+      const mT = d.mean();
+      const vT = d.variance();
+      const m = mT.dataSync()[0]!;
+      const v = vT.dataSync()[0]!;
+      tf.dispose([mT, vT]);
+      dispose();
+      expect(tf.memory().numTensors).toBe(start);
+      if (!withMoments.has(c.family)) {
+        expect(Number.isNaN(m) && Number.isNaN(v)).toBe(true);
+        return;
+      }
+      const ref = reference(c);
+      // float32 results of float64 formulas; Simpson's error is far below (smooth integrands)
+      const sd = Math.sqrt(ref.variance);
+      expect(Math.abs(m - ref.mean), `mean ${m} vs ${ref.mean}`).toBeLessThan(
+        1e-6 * Math.abs(ref.mean) + 1e-5 * sd,
+      );
+      expect(Math.abs(v - ref.variance), `variance ${v} vs ${ref.variance}`).toBeLessThan(
+        1e-4 * ref.variance,
+      );
+    },
+  );
+
+  it('truncated Normal far in a tail (T[30, ], T[, -40]): Mills-ratio moments', () => {
+    // lower truncation at a: mean = a + 1/a - 2/a^3 + 10/a^5 - …, var = 1/a^2 - 6/a^4 + …
+    for (const [lo, hi, a] of [
+      [30, undefined, 30],
+      [undefined, -40, 40],
+    ] as const) {
+      const c: TCase = { family: 'Normal', params: { mu: 0, sigma: 1 }, lo, hi, range: [0, 1] };
+      const { d, dispose } = truncated(c);
+      const mT = d.mean();
+      const vT = d.variance();
+      const m = Math.abs(mT.dataSync()[0]!);
+      const v = vT.dataSync()[0]!;
+      tf.dispose([mT, vT]);
+      dispose();
+      const wantM = a + 1 / a - 2 / a ** 3 + 10 / a ** 5;
+      const wantV = 1 / a ** 2 - 6 / a ** 4 + 50 / a ** 6;
+      expect(Math.abs(m - wantM)).toBeLessThan(2 ** -23 * wantM + 74 / a ** 7);
+      expect(Math.abs(v - wantV) / wantV).toBeLessThan(1e-5 + 400 / a ** 6);
+    }
   });
 });

@@ -5,6 +5,8 @@
 //   positive        x = exp(u)                              log|J| = u
 //   unit-interval   x = σ(u)                                log|J| = −softplus(−u) − softplus(u)
 //   interval        x = lo + (hi − lo)σ(u)                  log|J| = log(hi − lo) − softplus(−u) − softplus(u)
+//   lower-bounded   x = lo + exp(u)                         log|J| = u
+//   upper-bounded   x = hi − exp(u)                         log|J| = u
 //   simplex[K]      stick-breaking over K − 1 coordinates:  y_k = u_k − log(K − 1 − k),
 //                   z_k = σ(y_k), x_k = z_k Π_{j<k}(1 − z_j), x_{K−1} = Π_{j<K−1}(1 − z_j)
 //                   log|J| = Σ_k log z_k + log(1 − z_k) + log Π_{j<k}(1 − z_j)
@@ -23,12 +25,19 @@ export interface Mapped {
 /** Keep σ(u) strictly inside (0, 1) in float32 (σ(17) rounds to 1, where a Beta's log(1 − x) is −∞). */
 const UNIT_EDGE = 1e-6;
 
-/** Map u onto the support; `bounds` are the interval's lo and hi (broadcasting with u). */
-export function bijectForward(
-  support: AviSupport,
-  u: tf.Tensor,
-  bounds?: { lo: tf.Tensor; hi: tf.Tensor },
-): Mapped {
+/** The ends of a bounded support (broadcasting with u); absent: infinite. */
+export interface SupportBounds {
+  readonly lo?: tf.Tensor;
+  readonly hi?: tf.Tensor;
+}
+
+/** Does the support's bijector read bounds (model.ts AviModel.bounds)? */
+export function hasBounds(support: AviSupport): boolean {
+  return support === 'interval' || support === 'lower-bounded' || support === 'upper-bounded';
+}
+
+/** Map u onto the support; `bounds` are the interval's (or half-line's) ends. */
+export function bijectForward(support: AviSupport, u: tf.Tensor, bounds?: SupportBounds): Mapped {
   switch (support) {
     case 'real':
       return { x: u, logDet: tf.zerosLike(u) };
@@ -38,8 +47,14 @@ export function bijectForward(
       const x = tf.clipByValue(tf.sigmoid(u), UNIT_EDGE, 1 - UNIT_EDGE);
       return { x, logDet: tf.neg(tf.add(tf.softplus(tf.neg(u)), tf.softplus(u))) };
     }
+    case 'lower-bounded':
+      if (!bounds?.lo) throw new Error('internal: a lower-bounded latent without its bound');
+      return { x: tf.add(bounds.lo, tf.exp(u)), logDet: u };
+    case 'upper-bounded':
+      if (!bounds?.hi) throw new Error('internal: an upper-bounded latent without its bound');
+      return { x: tf.sub(bounds.hi, tf.exp(u)), logDet: u };
     case 'interval': {
-      if (!bounds) throw new Error('internal: an interval latent without bounds');
+      if (!bounds?.lo || !bounds.hi) throw new Error('internal: an interval latent without bounds');
       const width = tf.sub(bounds.hi, bounds.lo);
       const s = tf.clipByValue(tf.sigmoid(u), UNIT_EDGE, 1 - UNIT_EDGE);
       const x = tf.add(bounds.lo, tf.mul(width, s));

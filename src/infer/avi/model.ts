@@ -10,11 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
+import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import { bind } from '../../graph/bind.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
-import { bijectForward } from './bijectors.js';
+import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import type { AviLatent, AviPlan } from './plan.js';
@@ -173,10 +174,25 @@ export class AviModel {
     return p;
   }
 
-  /** The bounds of an interval latent as its distribution sees them (fixed: plan.ts). */
-  bounds(p: ModelPlan, l: AviLatent, env: Env): { lo: tf.Tensor; hi: tf.Tensor } {
-    const { args } = p.distArgs(l.name, env);
-    return { lo: args.lo, hi: args.hi };
+  /**
+   * The ends of a bounded latent's support as its distribution sees them (fixed: plan.ts): a
+   * Uniform's lo and hi; a truncated latent's bounds, each intersected with its family's own
+   * support (HalfNormal T[, 3] lives on [0, 3]). Call inside tidy.
+   */
+  bounds(p: ModelPlan, l: AviLatent, env: Env): SupportBounds {
+    const { args, bounds } = p.distArgs(l.name, env);
+    const node = this.bound.graph.nodes[l.name];
+    const family = node.kind === 'stochastic' ? DISTRIBUTIONS[node.distribution].support : 'real';
+    const famLo = family === 'interval' ? args.lo : family === 'real' ? undefined : tf.scalar(0);
+    const famHi =
+      family === 'interval' ? args.hi : family === 'unit-interval' ? tf.scalar(1) : undefined;
+    if (!bounds) return { lo: famLo, hi: famHi };
+    const meet = (
+      t: tf.Tensor | undefined,
+      f: tf.Tensor | undefined,
+      op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+    ) => (t && f ? op(t, f) : (t ?? f));
+    return { lo: meet(bounds.lower, famLo, tf.maximum), hi: meet(bounds.upper, famHi, tf.minimum) };
   }
 
   /**
@@ -217,7 +233,7 @@ export class AviModel {
   ): { x: tf.Tensor; logQ: tf.Tensor; loc: tf.Tensor; logScale: tf.Tensor } {
     const { loc, logScale } = this.qParams(B, l, vars, env, idx, inputs);
     const { u, logQ } = drawU(l, loc, logScale, S, rng);
-    const bounds = l.support === 'interval' ? this.bounds(this.planFor(B), l, env) : undefined;
+    const bounds = hasBounds(l.support) ? this.bounds(this.planFor(B), l, env) : undefined;
     const { x, logDet } = bijectForward(l.support, u, bounds);
     const extra = l.uevent.length - (l.support === 'simplex' ? 1 : 0);
     const axes = Array.from({ length: extra }, (_, k) => 1 + l.batch.length + k);

@@ -12,6 +12,7 @@ import type { Reason } from '../../diagnostics/reason.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { mentions } from '../../graph/build.js';
+import { truncationText } from '../../graph/print.js';
 import { descendants } from '../../graph/query.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
@@ -20,8 +21,19 @@ import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
 import { type GuideFamily, type GuidePlan, guideBound, planGuide } from './guideBlock.js';
 
-/** The supports avi reparameterises, each with its bijector (bijectors.ts). */
-export type AviSupport = 'real' | 'positive' | 'unit-interval' | 'interval' | 'simplex';
+/**
+ * The supports avi reparameterises, each with its bijector (bijectors.ts). `lower-bounded` and
+ * `upper-bounded` are [lo, ∞) and (-∞, hi]: a truncated latent (`T[lo, ]`) on the real line;
+ * a truncated latent takes `interval` when both ends are finite (its bounds, or its family's).
+ */
+export type AviSupport =
+  | 'real'
+  | 'positive'
+  | 'unit-interval'
+  | 'interval'
+  | 'lower-bounded'
+  | 'upper-bounded'
+  | 'simplex';
 
 export interface AviLatent {
   readonly name: string;
@@ -187,6 +199,26 @@ function supportOf(bound: BoundModel, name: string): AviSupport | string {
   const node = bound.graph.nodes[name];
   if (node.kind !== 'stochastic') return `${name} is not a stochastic node`;
   const sig = DISTRIBUTIONS[node.distribution];
+  const t = node.truncation;
+  if (t) {
+    // the truncation's bounds enter the bijector: they must not move with the draws
+    const moving = [t.lower, t.upper, node.args.lo, node.args.hi]
+      .flatMap((e) => mentions(e, new Set(node.indices)))
+      .find((m) => {
+        const k = bound.graph.nodes[m.name]?.kind;
+        return k === 'stochastic' || k === 'deterministic';
+      });
+    if (moving) {
+      return `the truncation bounds of ${name} ~ ${node.distribution}(…) ${truncationText(node)} depend on ${moving.name}; avi needs fixed bounds to map the real line onto them`;
+    }
+    // each end is the truncation's, else the family's own
+    const famLo = sig.support !== 'real';
+    const famHi = sig.support === 'unit-interval' || sig.support === 'interval';
+    const lo = !!t.lower || famLo;
+    const hi = !!t.upper || famHi;
+    if (lo && hi) return 'interval';
+    return lo ? 'lower-bounded' : 'upper-bounded';
+  }
   switch (sig.support) {
     case 'real':
     case 'positive':
@@ -284,6 +316,8 @@ export function planAvi(
       support !== 'positive' &&
       support !== 'unit-interval' &&
       support !== 'interval' &&
+      support !== 'lower-bounded' &&
+      support !== 'upper-bounded' &&
       support !== 'simplex'
     ) {
       reasons.push(reasonAt(bound, name, support));

@@ -4,6 +4,8 @@
 //                   sd = mean·√(e^{σ²} − 1)
 //   unit-interval   LogitNormal {mu, sigma}: logit x ~ Normal(mu, sigma)
 //   interval        LogitNormal {mu, sigma} of (x − lo)/(hi − lo)
+//   lower-bounded   ShiftedLogNormal {mu, sigma}: log(x − lo) ~ Normal(mu, sigma)
+//   upper-bounded   ReflectedLogNormal {mu, sigma}: log(hi − x) ~ Normal(mu, sigma)
 //   simplex[K]      StickBreakingNormal {mu, sigma}: the K − 1 stick-breaking coordinates
 //                   (bijectors.ts) ~ Normal(mu, sigma)
 // For the last three, mean and sd are Monte Carlo estimates from MC_DRAWS draws of q (float64
@@ -12,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../distributions/rng.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { type LatentPosterior, ResultArray } from '../result.js';
-import { bijectForward } from './bijectors.js';
+import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { locScale } from './guide.js';
 import type { AviModel, QParams } from './model.js';
 import type { AviLatent } from './plan.js';
@@ -27,6 +29,8 @@ const FAMILY: Record<AviLatent['support'], string> = {
   positive: 'LogNormal',
   'unit-interval': 'LogitNormal',
   interval: 'LogitNormal',
+  'lower-bounded': 'ShiftedLogNormal',
+  'upper-bounded': 'ReflectedLogNormal',
   simplex: 'StickBreakingNormal',
 };
 
@@ -176,8 +180,8 @@ function monteCarlo(
   const x = tf.tidy(() => {
     const eps = tf.randomNormal([D, ...loc.shape], 0, 1, 'float32', rng.nextSeed());
     const u = tf.add(tf.expandDims(loc, 0), tf.mul(tf.expandDims(sigma, 0), eps));
-    let bounds: { lo: tf.Tensor; hi: tf.Tensor } | undefined;
-    if (l.support === 'interval') {
+    let bounds: SupportBounds | undefined;
+    if (hasBounds(l.support)) {
       const p = model.planFor(model.plan.N);
       const rows = model.plan.plate === undefined ? undefined : wholePlate(model.plan.N);
       bounds = model.bounds(p, l, { ...state.modelEnv(), ...model.blockEnv(rows).env });

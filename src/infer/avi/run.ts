@@ -19,6 +19,7 @@ import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { RunOptions } from '../engine.js';
 import type { Posterior } from '../result.js';
+import { zeroProbabilityNote } from '../truncated.js';
 import type { aviInfo } from './info.js';
 import { AviModel } from './model.js';
 import type { AviPlan } from './plan.js';
@@ -179,11 +180,15 @@ export async function runAvi(
       let sum = 0;
       for (let k = 0; k < got.length; k++) sum -= got[k];
       const value = sum / batches.length;
-      if (!Number.isFinite(value))
+      if (!Number.isFinite(value)) {
+        const zero = value === Number.NEGATIVE_INFINITY ? zeroProbabilityNote(bound) : '';
         throw userError(
-          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: lower --lr, or check the model's supports`,
+          zero
+            ? `avi: the ELBO estimate became -Infinity in epoch ${e + 1}${zero}`
+            : `avi: the ELBO estimate became ${value} in epoch ${e + 1}: lower --lr, or check the model's supports`,
           'unsupported',
         );
+      }
       elbo.push(value);
       epochs = e + 1;
       if (H > 0) {
@@ -210,6 +215,10 @@ export async function runAvi(
       options.iw,
       rng,
     );
+    if (final.elbo === Number.NEGATIVE_INFINITY) {
+      const zero = zeroProbabilityNote(bound);
+      if (zero) throw userError(`avi: the final ELBO estimate is -Infinity${zero}`, 'unsupported');
+    }
     elbo.push(final.elbo);
     const latents = latentResults(model, state, rng);
     return {
