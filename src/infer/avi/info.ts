@@ -25,14 +25,14 @@ export const aviInfo = {
     {
       name: 'lr',
       type: 'number',
-      default: 0.01,
+      default: 0.05,
       exclusiveMinimum: 0,
-      help: "Adam's step size",
+      help: "Adam's step size (nets often want 0.003–0.01)",
     },
     {
       name: 'lrDecay',
       type: 'number',
-      default: 0.1,
+      default: 0.02,
       exclusiveMinimum: 0,
       maximum: 1,
       help: 'the step size falls geometrically from --lr to --lr times this over the epochs (1: constant), so that the last steps jitter less',

@@ -12,10 +12,12 @@ import type { Reason } from '../../diagnostics/reason.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { mentions } from '../../graph/build.js';
+import { chainOf } from '../../graph/chains.js';
 import { truncationText } from '../../graph/print.js';
 import { descendants } from '../../graph/query.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
+import { chainReasons } from '../chains.js';
 import { reasonAt } from '../engine.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
@@ -289,6 +291,31 @@ export function planAvi(
   const N = plate ? (bound.sizes[g.plates[plate].size] as number) : 1;
   const latents: AviLatent[] = [];
   const enumerated: AviDiscrete[] = [];
+  // A discrete latent in a chain (`z[t] ~ Categorical(A[z[t - 1]])`) is not independent across
+  // the plate's elements, so summing it out element by element (model.ts) would drop the
+  // dependence between steps: it needs the forward algorithm over the chain, which avi lacks.
+  // Continuous latents in a chain are fine on the whole plate: any q gives a valid ELBO, and the
+  // log joint is evaluated over every step at once (minibatches are refused below).
+  const chainedPlates = new Set<string>();
+  for (const name of g.order) {
+    const node = g.nodes[name];
+    const chain = chainOf(g, name);
+    if (
+      !chain ||
+      chainedPlates.has(chain.plate.id) ||
+      node.kind !== 'stochastic' ||
+      !DISTRIBUTIONS[node.distribution].discrete ||
+      bound.observation[name]?.kind !== 'latent'
+    )
+      continue;
+    chainedPlates.add(chain.plate.id);
+    reasons.push(
+      ...chainReasons(
+        bound,
+        `avi sums a discrete latent out per element of the plate, independently of the other steps, and has no forward algorithm over a chain`,
+      ).filter((r) => chain.members.includes(r.node)),
+    );
+  }
   for (const name of g.order) {
     const node = g.nodes[name];
     if (node.kind !== 'stochastic') continue;
@@ -305,6 +332,7 @@ export function planAvi(
     }
     if (obs?.kind !== 'latent') continue;
     if (DISTRIBUTIONS[node.distribution].discrete) {
+      if (chainOf(g, name)) continue; // refused above, at the chain's lagged read
       const why = enumerable(bound, name, plate);
       if (typeof why === 'string') reasons.push(reasonAt(bound, name, why));
       else enumerated.push(why);
@@ -399,9 +427,13 @@ export function planAvi(
   const ragged = Object.keys(g.nodes).some(
     (n) => g.nodes[n].plates[0] === plate && (bound.axes[n] ?? []).some((a) => a.plates.length > 1),
   );
+  const where = plate ? `the plate ${g.plates[plate].index} in ${g.plates[plate].size}` : '';
+  // a block of a chain's steps lacks the earlier steps its first elements read
   const noMinibatch = ragged
-    ? `the plate ${g.plates[plate as string].index} in ${g.plates[plate as string].size} holds a ragged plate, whose minibatches avi does not bind yet`
-    : rd.why;
+    ? `${where} holds a ragged plate, whose minibatches avi does not bind yet`
+    : plate && (g.plates[plate].lags?.length ?? 0) > 0
+      ? `${where} is a chain (its steps read earlier steps), whose terms do not split into blocks of steps`
+      : rd.why;
   return {
     ok: true,
     plan: {

@@ -50,7 +50,9 @@ export class AviState {
         theta = new Float64Array(t.dataSync());
         t.dispose();
       }
-      this.vars.set(p.name, owned(tf.tensor(inverse64(p.transform, theta, p.shape), [...p.shape])));
+      // tf.tensor takes Float32Array, not Float64Array
+      const u = Float32Array.from(inverse64(p.transform, theta, p.shape));
+      this.vars.set(p.name, owned(tf.tensor(u, [...p.shape])));
     }
     const nets = initNets(bound, rng);
     for (const [name, t] of Object.entries(nets)) {
