@@ -20,6 +20,7 @@ import { type Env, ExprEvaluator, fullShape, sum64 } from '../../compile/evaluat
 import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { StochasticNode } from '../../graph/ir.js';
+import { tick } from '../../util/tick.js';
 import type { RunOptions } from '../engine.js';
 import { knownLogProb } from '../exact/conjugate.js';
 import {
@@ -823,8 +824,6 @@ export class Cavi {
     for (const q of this.qs.values()) disposeQ(q);
   }
 }
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function runCavi(
   bound: BoundModel,

@@ -29,6 +29,7 @@ import type { BoundModel, DataInput } from '../../graph/bound.js';
 import { metaOf, minibatchData, type OuterRecord, recordOf } from '../../graph/minibatch.js';
 import { readRecord } from '../../graph/stream.js';
 import { countLines, lineBlocks, type ReaderStats } from '../../util/jsonl.js';
+import { tick } from '../../util/tick.js';
 import type { RunOptions } from '../engine.js';
 import { knownLogProb } from '../exact/conjugate.js';
 import type { Posterior } from '../result.js';
@@ -228,8 +229,6 @@ function release(f: Fitted): void {
   f.c.dispose();
   f.ev.dispose();
 }
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Test hooks: what the stream reader held at most. */
 export interface SviProbe {

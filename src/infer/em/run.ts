@@ -13,6 +13,7 @@ import { fullShape } from '../../compile/evaluator.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { prod } from '../../util/shape.js';
+import { tick } from '../../util/tick.js';
 import { DiscreteEStep, type EStepResult } from '../discrete/estep.js';
 import type { RunOptions } from '../engine.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
@@ -189,8 +190,6 @@ function regulariseScale(slot: GaussianSlot, scale: Float64Array, nk: Float64Arr
       }
   }
 }
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function runEm(
   bound: BoundModel,

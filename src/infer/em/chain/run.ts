@@ -10,6 +10,7 @@ import { fullShape } from '../../../compile/evaluator.js';
 import { compileModel } from '../../../compile/model.js';
 import type { BoundModel, NDArray } from '../../../graph/bound.js';
 import { sequenceGrid } from '../../../graph/chains.js';
+import { tick } from '../../../util/tick.js';
 import type { RunOptions } from '../../engine.js';
 import { solveChain } from '../../exact/chain/run.js';
 import { categoricalSummary } from '../../exact/summary.js';
@@ -23,8 +24,6 @@ import { recordStep } from '../trace.js';
 import type { BaumWelchPlan } from './analysis.js';
 
 type Values = Record<string, Float64Array>;
-
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function runBaumWelch(
   bound: BoundModel,

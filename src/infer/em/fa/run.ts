@@ -22,6 +22,7 @@ import { exprToString } from '../../../graph/print.js';
 import { float32Of } from '../../../graph/values.js';
 import type { Expr } from '../../../lang/ast.js';
 import { choleskyBlocks, NotPositiveDefiniteError } from '../../../linalg/dense64.js';
+import { tick } from '../../../util/tick.js';
 import type { RunOptions } from '../../engine.js';
 import { mvNormalSummary } from '../../exact/summary.js';
 import { centredMoments, projectRows } from '../../gaussian/moments.js';
@@ -192,7 +193,6 @@ interface Run {
   readonly iterations: number;
 }
 
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Yield to the event loop (progress bars, timers) at most this often, in ms. */
 const TICK_MS = 50;
 
