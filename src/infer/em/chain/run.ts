@@ -36,7 +36,7 @@ export async function runBaumWelch(
   const B = zShape.reduce((a, b) => a * b, 1);
   const grid = sequenceGrid(bound, z, plan.chain.chain.plate.id);
   const learned = new Set(plan.learn);
-  const given = startValues(bound, plan.learn, options.init);
+  const given = startValues(bound, plan.learn, options.init, options.initial);
   const K = fullShape(bound, plan.A)[0]!;
   const values = startingValues(bound, plan, given, K, options.seed);
   const blocks = new Map<string, CaseBlocks>();
