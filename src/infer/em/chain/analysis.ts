@@ -9,7 +9,7 @@ import type { BoundModel } from '../../../graph/bound.js';
 import type { StochasticNode } from '../../../graph/ir.js';
 import type { Expr } from '../../../lang/ast.js';
 import { reasonAt } from '../../engine.js';
-import { analyseChain, type ChainPlan, isFirstStep } from '../../exact/chain/analysis.js';
+import { analyseChain, type DiscreteChainPlan, isFirstStep } from '../../exact/chain/analysis.js';
 import { learnables } from '../../registry.js';
 
 export type BaumWelchEmission =
@@ -26,7 +26,7 @@ export type BaumWelchEmission =
 export interface BaumWelchPlan {
   readonly kind: 'baum-welch';
   readonly learn: readonly string[];
-  readonly chain: ChainPlan;
+  readonly chain: DiscreteChainPlan;
   /** the names of the initial distribution and the transition matrix */
   readonly init: string;
   readonly A: string;

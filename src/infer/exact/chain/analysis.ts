@@ -2,48 +2,34 @@
 // A discrete chain — one Categorical latent z per step, reading only its previous step
 // (`z[t] ~ Categorical(t == 0 ? init : A[z[t - 1]])`), with observed children at the same step —
 // is a clique tree whose cliques are (z[t-1], z[t]): forward–backward (Rabiner 1989) solves it
-// exactly, vectorised over sequences. A linear-Gaussian chain — one scalar Normal latent x per
-// step, `x[t] ~ Normal(t == 0 ? m0 : a * x[t - 1] + b, q)`, observed Normal children affine in
-// x[t] with known sds — is solved by the Kalman filter and RTS smoother (gaussian/kalman.ts).
+// exactly, vectorised over sequences. A linear-Gaussian chain — scalar Normal latents per step,
+// each affine in earlier steps and in the ones before it at its own step, observed Normal
+// children affine in them, every sd known — is solved by the Kalman filter and RTS smoother on
+// a small state (gaussian.ts plans it, gaussian/stateSpace.ts solves it).
 // Everything else is refused with a reason at its node.
 import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import { type Chain, chains } from '../../../graph/chains.js';
 import type { StochasticNode } from '../../../graph/ir.js';
-import { affine, isKnownExpr, type LinearityScope } from '../../../graph/linearity.js';
 import type { Expr } from '../../../lang/ast.js';
 import { reasonAt } from '../../engine.js';
+import { type GaussianChainPlan, gaussianChainPlan } from './gaussian.js';
 
-export interface ChainPlan {
+export type { GaussianChainPlan, LinearTerm, StateEntry } from './gaussian.js';
+
+export interface DiscreteChainPlan {
+  readonly kind: 'discrete';
   readonly chain: Chain;
-  /** `discrete`: forward–backward; `gaussian`: the Kalman smoother */
-  readonly kind: 'discrete' | 'gaussian';
-  /** the Categorical (or Normal) latent of every step */
+  /** the Categorical latent of every step */
   readonly latent: StochasticNode;
-  /** a Gaussian chain's coefficients as expressions (linear parts evaluated at x = 1) */
-  readonly gaussian?: GaussianChainPlan;
   /** the observed nodes that read it (the emissions), same plates as the latent */
   readonly emissions: readonly string[];
   /** the other observed stochastic nodes: their log-likelihood is added to the evidence */
   readonly rest: readonly string[];
 }
 
-export interface GaussianChainPlan {
-  /** the mean at step 0 */
-  readonly first: Expr;
-  /** the mean at later steps, and its part linear in x[t - 1] */
-  readonly later: Expr;
-  readonly laterLinear: Expr;
-  /** the transition's sd */
-  readonly sd: Expr;
-  /** per emission: its mean, the part linear in x[t], its sd */
-  readonly emissions: readonly {
-    readonly node: string;
-    readonly mean: Expr;
-    readonly linear: Expr;
-    readonly sd: Expr;
-  }[];
-}
+/** `discrete`: forward–backward; `gaussian`: the Kalman smoother */
+export type ChainPlan = DiscreteChainPlan | GaussianChainPlan;
 
 export type ChainAnalysis =
   | { readonly ok: true; readonly plan: ChainPlan }
@@ -51,7 +37,7 @@ export type ChainAnalysis =
 
 const WHAT = 'exact solves a chain of one Categorical latent per step by forward–backward';
 
-/** The forward–backward plan of the model's chain, or the reasons it has none. */
+/** The forward–backward or Kalman plan of the model's chain, or the reasons it has none. */
 export function analyseChain(bound: BoundModel): ChainAnalysis {
   const { graph } = bound;
   const cs = chains(graph);
@@ -62,7 +48,7 @@ export function analyseChain(bound: BoundModel): ChainAnalysis {
   if (cs.length !== 1) {
     return fail(
       cs[1]!.lags[0]!.node,
-      `the model has ${cs.length} chain plates; ${WHAT}, in one plate`,
+      `the model has ${cs.length} chain plates; exact solves one chain plate (by forward–backward or the Kalman smoother)`,
     );
   }
   const chain = cs[0]!;
@@ -70,23 +56,27 @@ export function analyseChain(bound: BoundModel): ChainAnalysis {
     .map((n) => graph.nodes[n]!)
     .filter((n): n is StochasticNode => n.kind === 'stochastic');
   const latents = stochastic.filter((n) => bound.observation[n.name]?.kind !== 'observed');
-  const latent = latents.find((n) => chain.members.includes(n.name));
+  const inChain = latents.filter((n) => chain.members.includes(n.name));
+  const latent = inChain.find((n) => n.distribution === 'Categorical') ?? inChain[0];
   if (!latent) {
     const lag = chain.lags[0]!;
     return fail(lag.node, `the chain over '${chain.plate.index}' has no latent node; ${WHAT}`);
   }
-  if (bound.observation[latent.name]?.kind === 'partial') {
+  const partial = inChain.find((n) => bound.observation[n.name]?.kind === 'partial');
+  if (partial) {
     return fail(
-      latent.name,
-      `${latent.name} is observed in part; ${WHAT}, latent at every step (give all of it or none)`,
+      partial.name,
+      `${partial.name} is observed in part; exact solves a chain whose latents are latent at every step (give all of it or none)`,
     );
   }
-  if (latent.distribution !== 'Categorical' && latent.distribution !== 'Normal') {
+  if (latent.distribution === 'Normal' && inChain.every((n) => n.distribution === 'Normal')) {
+    const g = gaussianChainPlan(bound, chain, inChain, latents);
+    return 'reason' in g ? fail(g.node, g.reason, g.at) : { ok: true, plan: g };
+  }
+  if (latent.distribution !== 'Categorical') {
     return fail(
       latent.name,
-      latent.distribution === 'MvNormal'
-        ? `${latent.name} is an MvNormal chain; ${WHAT}, or of one scalar Normal per step by the Kalman smoother`
-        : `${latent.name} is a ${latent.distribution} chain; ${WHAT}`,
+      `${latent.name} is ${latent.distribution === 'MvNormal' ? 'an' : 'a'} ${latent.distribution} chain; ${WHAT}, or of scalar Normal latents by the Kalman smoother`,
     );
   }
   const other = latents.find((n) => n !== latent);
@@ -142,16 +132,8 @@ export function analyseChain(bound: BoundModel): ChainAnalysis {
     }
     emissions.push(n);
   }
-  if (latent.distribution === 'Normal') {
-    const g = gaussianPlan(bound, chain, latent, emissions);
-    return 'reason' in g
-      ? fail(g.node, g.reason)
-      : { ok: true, plan: { chain, kind: 'gaussian', latent, emissions, rest, gaussian: g } };
-  }
   return { ok: true, plan: { chain, kind: 'discrete', latent, emissions, rest } };
 }
-
-const KALMAN = 'exact solves a Normal chain by the Kalman smoother';
 
 /** `t == 0`, `0 == t`, `t < 1` or `t <= 0` for the chain's index t: true exactly at step 0. */
 export function isFirstStep(test: Expr, index: string): boolean {
@@ -163,79 +145,4 @@ export function isFirstStep(test: Expr, index: string): boolean {
   if (op === '<') return isT(left) && lit(right, 1);
   if (op === '<=') return isT(left) && lit(right, 0);
   return false;
-}
-
-/**
- * The linear-Gaussian form of a Normal chain: `x[t] ~ Normal(t == 0 ? m0 : a * x[t - 1] + b, q)`
- * with m0 and q known, and every emission `y ~ Normal(c * x[…] + d, r)` observed, scalar, with r
- * known.
- */
-function gaussianPlan(
-  bound: BoundModel,
-  chain: Chain,
-  x: StochasticNode,
-  emissions: readonly string[],
-): GaussianChainPlan | { node: string; reason: string } {
-  const { graph } = bound;
-  const isKnown = (name: string): boolean => {
-    const node = graph.nodes[name];
-    if (!node) return true;
-    if (node.kind === 'stochastic') return bound.observation[name]?.kind === 'observed';
-    if (node.kind === 'param') return bound.values[name] !== undefined;
-    if (node.kind === 'deterministic') return node.parents.every(isKnown);
-    return node.kind !== 'net';
-  };
-  const scope = (plates: readonly string[]): LinearityScope => ({
-    graph,
-    latents: new Set([x.name]),
-    isKnown,
-    plates,
-  });
-  const refuse = (node: string, why: string) => ({ node, reason: `${why}; ${KALMAN}` });
-  if ((bound.shapes[x.name]?.event.length ?? 0) > 0)
-    return refuse(x.name, `${x.name} is a vector per step`);
-  const mu = x.args.mu!;
-  const sd = x.args.sigma!;
-  const sc = scope(x.plates);
-  if (!isKnownExpr(sd, sc)) return refuse(x.name, `the sd of ${x.name} depends on a latent value`);
-  if (
-    mu.kind !== 'cond' ||
-    !isFirstStep(mu.test, chain.plate.index) ||
-    !isKnownExpr(mu.whenTrue, sc)
-  )
-    return refuse(
-      x.name,
-      `the mean of ${x.name} is not of the form '${chain.plate.index} == 0 ? m0 : a * ${x.name}[…, ${chain.plate.index} - 1] + b' with m0 known`,
-    );
-  const later = affine(mu.whenFalse, sc);
-  if (!later.ok)
-    return refuse(x.name, `the transition of ${x.name} is not linear: ${later.message}`);
-  const out: GaussianChainPlan['emissions'][number][] = [];
-  for (const e of emissions) {
-    const node = graph.nodes[e] as StochasticNode;
-    if (node.distribution !== 'Normal')
-      return refuse(e, `${e} is a ${node.distribution} reading ${x.name}, not a Normal`);
-    if (bound.observation[e]?.kind === 'latent')
-      return refuse(e, `${e} reads ${x.name} and is not observed`);
-    if ((bound.shapes[e]?.event.length ?? 0) > 0) return refuse(e, `${e} is a vector per step`);
-    const es = scope(node.plates);
-    if (!isKnownExpr(node.args.sigma!, es)) return refuse(e, `the sd of ${e} depends on ${x.name}`);
-    const lin = affine(node.args.mu!, es);
-    if (!lin.ok) return refuse(e, `the mean of ${e} is not linear in ${x.name}: ${lin.message}`);
-    out.push({
-      node: e,
-      mean: node.args.mu!,
-      linear: lin.known ? { kind: 'num', value: 0, isInt: true, range: node.range } : lin.linear,
-      sd: node.args.sigma!,
-    });
-  }
-  return {
-    first: mu.whenTrue,
-    later: mu.whenFalse,
-    laterLinear: later.known
-      ? { kind: 'num', value: 0, isInt: true, range: mu.range }
-      : later.linear,
-    sd,
-    emissions: out,
-  };
 }

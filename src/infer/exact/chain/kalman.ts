@@ -1,69 +1,196 @@
-// The exact engine on a linear-Gaussian chain (analysis.ts's `gaussian` plan): the coefficients
-// of every element evaluated once in the latent's layout — a transition's slope as its linear part
-// at x = 1 (no cancellation against a large offset), its offset at x = 0 — then the Kalman filter
-// and RTS smoother in float64 on the host (gaussian/kalman.ts), all sequences together.
+// The exact engine on a linear-Gaussian chain (gaussian.ts's plan): the coefficients of every
+// factor evaluated once in the chain's layout, then the Kalman filter and RTS smoother in float64
+// on the host, all sequences together (gaussian/stateSpace.ts; gaussian/kalman.ts when the state
+// is one latent's own step, the scalar filter of before).
+//
+// A factor's offset is its mean at latents = 0. Its coefficient on latent j at k steps back is its
+// linear part evaluated with x_j set to a pattern over the steps and every other latent at 0: with
+// M = (furthest step back read) + 1 and x_j[s] = [s ≡ r (mod M)], the value at an element of step
+// t is the coefficient of x_j[t − k] for the one k in 0 … M − 1 with t − k ≡ r — M evaluations
+// (on the sample axis, at once) separate the lags, and no coefficient is read as a difference of
+// large numbers. A coefficient on a step before the sequence's first is an error, not a 0.
 import * as tf from '@tensorflow/tfjs';
 import { ExprEvaluator, sum64 } from '../../../compile/evaluator.js';
+import { error, PlatoError } from '../../../diagnostics/diagnostics.js';
 import type { BoundModel } from '../../../graph/bound.js';
-import { sequenceGrid } from '../../../graph/chains.js';
+import { type SequenceGrid, sequenceGrid } from '../../../graph/chains.js';
 import type { Expr } from '../../../lang/ast.js';
+import { kalmanSmoother } from '../../gaussian/kalman.js';
 import {
-  type KalmanObservation,
-  type KalmanPosterior,
-  kalmanSmoother,
-} from '../../gaussian/kalman.js';
-import type { ChainPlan } from './analysis.js';
+  type StateObservation,
+  type StateTransition,
+  stateSpaceSmoother,
+} from '../../gaussian/stateSpace.js';
+import type { GaussianChainPlan, LinearTerm } from './gaussian.js';
+
+export interface ChainGaussianPosterior {
+  /** per latent of the chain: smoothed E[x_b | all data] and Var[x_b | all data] per element b */
+  readonly latents: Readonly<
+    Record<string, { readonly mean: Float64Array; readonly variance: Float64Array }>
+  >;
+  /** log p(every observed node), float64 */
+  readonly logEvidence: number;
+}
 
 /** The smoothed means, variances and log evidence of the chain (other observed nodes included). */
-export function solveKalman(bound: BoundModel, chain: ChainPlan): KalmanPosterior {
-  const g = chain.gaussian!;
-  const x = chain.latent.name;
-  const batch = bound.shapes[x]!.batch;
-  const grid = sequenceGrid(bound, x, chain.chain.plate.id);
+export function solveKalman(bound: BoundModel, plan: GaussianChainPlan): ChainGaussianPosterior {
+  const x0 = plan.latent.name;
+  const batch = bound.shapes[x0]!.batch;
+  const grid = sequenceGrid(bound, x0, plan.chain.plate.id);
+  const B = grid.cellOf.length;
+  const step = new Int32Array(B);
+  for (let b = 0; b < B; b++) step[b] = Math.floor(grid.cellOf[b]! / grid.nSeq);
   const ev = new ExprEvaluator(bound);
   try {
-    const value = (expr: Expr, at: string, level?: number): Float64Array => {
+    const value = (expr: Expr, at: string, env: Record<string, number> = {}): Float64Array => {
       const t = tf.tidy(() => {
-        const env = level === undefined ? {} : { [x]: tf.fill([1, ...batch], level) };
-        return tf.reshape(ev.inLayout(expr, at, env, []), [-1]);
+        const e = Object.fromEntries(
+          Object.entries(env).map(([k, v]) => [k, tf.fill([1, ...batch], v)]),
+        );
+        return tf.reshape(ev.inLayout(expr, at, e, []), [-1]);
       });
       const out = new Float64Array(t.dataSync());
       t.dispose();
       return out;
     };
-    const steps = grid.cellOf.length;
-    const first = value(g.first, x);
-    const offset = value(g.later, x, 0);
-    // step 0 of each sequence starts from m0
-    for (let n = 0; n < grid.nSeq; n++) {
-      const b = grid.cell[n]!;
-      if (b >= 0) offset[b] = first[b]!;
-    }
-    const observations: KalmanObservation[] = g.emissions.map((e) => {
-      const obs = bound.observation[e.node];
+    const zeros = Object.fromEntries(plan.latents.map((x) => [x.name, 0]));
+    /** coefficient[b] of `term` on latent[t − k], per k = 0 … max lag read */
+    const coefficients = (term: LinearTerm, latent: string, lags: readonly number[]) => {
+      const M = Math.max(...lags) + 1;
+      const raw = tf.tidy(() => {
+        const pattern = new Float32Array(M * B);
+        for (let r = 0; r < M; r++)
+          for (let b = 0; b < B; b++) pattern[r * B + b] = step[b]! % M === r ? 1 : 0;
+        const env: Record<string, tf.Tensor> = {};
+        for (const x of plan.latents) env[x.name] = tf.zeros([1, ...batch]);
+        env[latent] = tf.tensor(pattern, [M, ...batch]);
+        const v = ev.inLayout(term.linear, term.node, env, []);
+        return tf.reshape(tf.broadcastTo(v, [M, ...batch]), [M, B]);
+      });
+      const data = raw.dataSync();
+      raw.dispose();
+      const out = Array.from({ length: M }, () => new Float64Array(B));
+      for (let b = 0; b < B; b++)
+        for (let k = 0; k < M; k++) {
+          const c = data[((((step[b]! - k) % M) + M) % M) * B + b]!;
+          if (c !== 0 && k > step[b]!)
+            throw new PlatoError([
+              error(
+                'unsupported',
+                `${term.node} reads ${latent} ${k} steps back at step ${step[b]}, before its sequence's first step (coefficient ${c}); guard the read with the step, e.g. '${plan.chain.plate.index} < ${k} ? … : …'`,
+                term.mean.range,
+              ),
+            ]);
+          out[k]![b] = c;
+        }
+      return out;
+    };
+
+    const d = plan.state.length;
+    const L = plan.latents.length;
+    const entryOf = new Map(plan.state.map((s, c) => [`${s.latent}@${s.lag}`, c]));
+    const transitions: StateTransition[] = plan.transitions.map((term, i) => {
+      const prev = new Float64Array(B * d);
+      const same = new Float64Array(B * L);
+      for (const r of term.reads) {
+        const c = coefficients(term, r.latent, r.lags);
+        for (const k of r.lags) {
+          const ck = c[k]!;
+          if (k === 0) {
+            const j = plan.latents.findIndex((x) => x.name === r.latent);
+            for (let b = 0; b < B; b++) same[b * L + j] = ck[b]!;
+          } else {
+            // latent[t − k] is entry (latent, k − 1) of the previous step's state
+            const e = entryOf.get(`${r.latent}@${k - 1}`)!;
+            for (let b = 0; b < B; b++) prev[b * d + e] = ck[b]!;
+          }
+        }
+      }
+      const x = plan.latents[i]!.name;
       return {
-        c: value(e.linear, e.node, 1),
-        d: value(e.mean, e.node, 0),
-        sd: value(e.sd, e.node),
-        y: bound.values[e.node]!.data,
+        prev,
+        same,
+        offset: value(term.mean, x, zeros),
+        sd: value(term.sd, x, zeros),
+      };
+    });
+    const observations: StateObservation[] = plan.emissions.map((term) => {
+      const h = new Float64Array(B * d);
+      for (const r of term.reads) {
+        const c = coefficients(term, r.latent, r.lags);
+        for (const k of r.lags) {
+          const e = entryOf.get(`${r.latent}@${k}`)!;
+          const ck = c[k]!;
+          for (let b = 0; b < B; b++) h[b * d + e] = ck[b]!;
+        }
+      }
+      const obs = bound.observation[term.node];
+      return {
+        h,
+        offset: value(term.mean, term.node, zeros),
+        sd: value(term.sd, term.node, zeros),
+        y: bound.values[term.node]!.data,
         ...(obs?.kind === 'partial' ? { mask: obs.mask } : {}),
       };
     });
-    const post = kalmanSmoother({
-      grid,
-      a: steps > 0 ? value(g.laterLinear, x, 1) : new Float64Array(0),
-      offset,
-      sd: value(chain.latent.args.sigma!, x),
-      observations,
-    });
+    const latents = smooth(plan, grid, d, transitions, observations);
     let rest = 0;
-    for (const r of chain.rest) {
+    for (const r of plan.rest) {
       const lp = ev.plan.logProb(r, {});
       rest += sum64(lp);
       lp.dispose();
     }
-    return { ...post, logEvidence: post.logEvidence + rest };
+    return { latents: latents.latents, logEvidence: latents.logEvidence + rest };
   } finally {
     ev.plan.dispose();
   }
+}
+
+/** The marginals of every latent's own step: the scalar filter when the state is one number. */
+function smooth(
+  plan: GaussianChainPlan,
+  grid: SequenceGrid,
+  d: number,
+  transitions: readonly StateTransition[],
+  observations: readonly StateObservation[],
+): ChainGaussianPosterior {
+  const B = grid.cellOf.length;
+  if (d === 1) {
+    const t = transitions[0]!;
+    const post = kalmanSmoother({
+      grid,
+      a: t.prev,
+      offset: t.offset,
+      sd: t.sd,
+      observations: observations.map((o) => ({
+        c: o.h,
+        d: o.offset,
+        sd: o.sd,
+        y: o.y,
+        ...(o.mask ? { mask: o.mask } : {}),
+      })),
+    });
+    return {
+      latents: { [plan.latent.name]: { mean: post.mean, variance: post.variance } },
+      logEvidence: post.logEvidence,
+    };
+  }
+  const entries = Int32Array.from(plan.state, (s) => {
+    if (s.lag === 0) return plan.latents.findIndex((x) => x.name === s.latent);
+    const from = plan.state.findIndex((e) => e.latent === s.latent && e.lag === s.lag - 1);
+    return -1 - from;
+  });
+  const post = stateSpaceSmoother({ grid, d, entries, transitions, observations });
+  const latents: Record<string, { mean: Float64Array; variance: Float64Array }> = {};
+  for (const x of plan.latents) {
+    const c = plan.state.findIndex((e) => e.latent === x.name && e.lag === 0);
+    const mean = new Float64Array(B);
+    const variance = new Float64Array(B);
+    for (let b = 0; b < B; b++) {
+      mean[b] = post.mean[b * d + c]!;
+      variance[b] = post.cov[b * d * d + c * d + c]!;
+    }
+    latents[x.name] = { mean, variance };
+  }
+  return { latents, logEvidence: post.logEvidence };
 }

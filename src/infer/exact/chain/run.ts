@@ -16,7 +16,7 @@ import {
 import { notApplicable, type RunOptions } from '../../engine.js';
 import type { LatentPosterior, Posterior } from '../../result.js';
 import { categoricalSummary, normalSummary } from '../summary.js';
-import { analyseChain, type ChainPlan, isFirstStep } from './analysis.js';
+import { analyseChain, type DiscreteChainPlan, isFirstStep } from './analysis.js';
 import { solveKalman } from './kalman.js';
 
 /**
@@ -26,7 +26,7 @@ import { solveKalman } from './kalman.js';
  */
 function tableTransition(
   bound: BoundModel,
-  chain: ChainPlan,
+  chain: DiscreteChainPlan,
   grid: SequenceGrid,
 ): { init: tf.Tensor2D; shared: tf.Tensor2D } | undefined {
   const z = chain.latent;
@@ -89,7 +89,7 @@ function knownVector(bound: BoundModel, expr: Expr, K: number): Float32Array | u
 export function solveChain(
   bound: BoundModel,
   plan: ModelPlan,
-  chain: ChainPlan,
+  chain: DiscreteChainPlan,
   options: { transitions?: boolean } = {},
 ): ChainPosterior & { K: number } {
   const z = chain.latent.name;
@@ -150,27 +150,35 @@ export async function runChain(bound: BoundModel, _options: RunOptions): Promise
   const t0 = performance.now();
   const a = analyseChain(bound);
   if (!a.ok) throw notApplicable(bound, 'exact', a.reasons);
-  const z = a.plan.latent.name;
-  const s = bound.shapes[z]!;
-  const shape = [...s.batch, ...s.event];
-  const solved = (logEvidence: number, latent: LatentPosterior): Posterior => ({
+  const shapeOf = (x: string) => {
+    const s = bound.shapes[x]!;
+    return [...s.batch, ...s.event];
+  };
+  const solved = (logEvidence: number, latents: Record<string, LatentPosterior>): Posterior => ({
     engine: 'exact',
     converged: true,
     iterations: 1,
     seconds: (performance.now() - t0) / 1000,
     logEvidence,
-    latents: { [z]: latent },
+    latents,
     params: {},
   });
   if (a.plan.kind === 'gaussian') {
     const post = solveKalman(bound, a.plan);
-    const sd = post.variance.map(Math.sqrt);
-    return solved(post.logEvidence, normalSummary(post.mean, sd, shape));
+    const latents: Record<string, LatentPosterior> = {};
+    for (const x of a.plan.latents) {
+      const m = post.latents[x.name]!;
+      latents[x.name] = normalSummary(m.mean, m.variance.map(Math.sqrt), shapeOf(x.name));
+    }
+    return solved(post.logEvidence, latents);
   }
+  const z = a.plan.latent.name;
   const plan = compileModel(bound);
   try {
     const post = solveChain(bound, plan, a.plan);
-    return solved(post.logEvidence, categoricalSummary(post.marginals, shape, post.K));
+    return solved(post.logEvidence, {
+      [z]: categoricalSummary(post.marginals, shapeOf(z), post.K),
+    });
   } finally {
     plan.dispose();
   }
