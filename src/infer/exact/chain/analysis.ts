@@ -56,21 +56,22 @@ export function analyseChain(bound: BoundModel): ChainAnalysis {
     .map((n) => graph.nodes[n]!)
     .filter((n): n is StochasticNode => n.kind === 'stochastic');
   const latents = stochastic.filter((n) => bound.observation[n.name]?.kind !== 'observed');
-  const inChain = latents.filter((n) => chain.members.includes(n.name));
+  // latent at every step: a node observed in part is an observation with missing entries
+  const hidden = latents.filter((n) => bound.observation[n.name]?.kind !== 'partial');
+  const inChain = hidden.filter((n) => chain.members.includes(n.name));
   const latent = inChain.find((n) => n.distribution === 'Categorical') ?? inChain[0];
   if (!latent) {
+    const partial = latents.find((n) => chain.members.includes(n.name));
+    if (partial)
+      return fail(
+        partial.name,
+        `${partial.name} is observed in part and the chain has no other latent node; exact solves a chain whose latents are latent at every step (give all of it or none)`,
+      );
     const lag = chain.lags[0]!;
     return fail(lag.node, `the chain over '${chain.plate.index}' has no latent node; ${WHAT}`);
   }
-  const partial = inChain.find((n) => bound.observation[n.name]?.kind === 'partial');
-  if (partial) {
-    return fail(
-      partial.name,
-      `${partial.name} is observed in part; exact solves a chain whose latents are latent at every step (give all of it or none)`,
-    );
-  }
   if (latent.distribution === 'Normal' && inChain.every((n) => n.distribution === 'Normal')) {
-    const g = gaussianChainPlan(bound, chain, inChain, latents);
+    const g = gaussianChainPlan(bound, chain, inChain, hidden);
     return 'reason' in g ? fail(g.node, g.reason, g.at) : { ok: true, plan: g };
   }
   if (latent.distribution !== 'Categorical') {
