@@ -26,6 +26,7 @@ const DATA: Record<string, { data: string; engines: string[]; failing?: Record<s
     lda: { data: 'lda-small.json', engines: ['cavi'] },
     noisy_or: { data: 'noisy_or.json', engines: ['exact'] },
     noisy_or_cases: { data: 'noisy_or_cases.json', engines: ['exact', 'em'] },
+    trend: { data: 'trend.json', engines: ['exact', 'avi'] },
     vae: { data: 'digits-small.json', engines: ['avi'] },
   };
 
