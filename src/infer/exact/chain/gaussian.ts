@@ -10,6 +10,8 @@
 // kalman.ts. The state at step t holds x_j[t], x_j[t − 1], …, x_j[t − D_j] for every latent j,
 // with D_j the furthest step back that a transition (less one) or an observation reads: the
 // standard augmentation of a higher-order chain. Its size d is kept at most MAX_STATE.
+
+import type { Reason } from '../../../diagnostics/reason.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import type { Chain } from '../../../graph/chains.js';
 import type { StochasticNode } from '../../../graph/ir.js';
@@ -19,7 +21,6 @@ import {
   type LatentRef,
   type LinearityScope,
 } from '../../../graph/linearity.js';
-import type { Reason } from '../../../diagnostics/reason.js';
 import type { Expr } from '../../../lang/ast.js';
 
 /** The largest state (numbers per step and sequence): the smoother's work per step is O(d³). */
