@@ -16,7 +16,8 @@ export interface DenseLinearGaussian {
   readonly y: readonly number[];
 }
 
-function cholesky(M: readonly (readonly number[])[]): number[][] {
+/** Cholesky factor of a dense symmetric positive-definite matrix. */
+export function cholesky(M: readonly (readonly number[])[]): number[][] {
   const n = M.length;
   const L = M.map(() => new Array<number>(n).fill(0));
   for (let j = 0; j < n; j++) {
@@ -33,7 +34,8 @@ function cholesky(M: readonly (readonly number[])[]): number[][] {
   return L;
 }
 
-function cholSolve(L: readonly (readonly number[])[], b: readonly number[]): number[] {
+/** Solve L Lᵀ x = b. */
+export function cholSolve(L: readonly (readonly number[])[], b: readonly number[]): number[] {
   const n = b.length;
   const z = [...b];
   for (let i = 0; i < n; i++) {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { compile, infer } from '../../../src/index.js';
+import { cholesky, cholSolve } from '../../support/gaussianJoint.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -69,38 +70,6 @@ function rts(p: Params, y: readonly number[]) {
     Ps[t] = Pf[t]! + J * J * (Ps[t + 1]! - Pp[t + 1]!);
   }
   return { mean: ms, variance: Ps, logZ };
-}
-
-/** Cholesky factor of a dense symmetric positive-definite matrix (float64). */
-function cholesky(M: number[][]): number[][] {
-  const n = M.length;
-  const L = M.map(() => new Array<number>(n).fill(0));
-  for (let j = 0; j < n; j++) {
-    let s = M[j]![j]!;
-    for (let k = 0; k < j; k++) s -= L[j]![k]! ** 2;
-    L[j]![j] = Math.sqrt(s);
-    for (let i = j + 1; i < n; i++) {
-      let v = M[i]![j]!;
-      for (let k = 0; k < j; k++) v -= L[i]![k]! * L[j]![k]!;
-      L[i]![j] = v / L[j]![j]!;
-    }
-  }
-  return L;
-}
-
-/** Solve L Lᵀ x = b. */
-function cholSolve(L: number[][], b: readonly number[]): number[] {
-  const n = b.length;
-  const z = [...b];
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < i; k++) z[i] -= L[i]![k]! * z[k]!;
-    z[i] /= L[i]![i]!;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    for (let k = i + 1; k < n; k++) z[i] -= L[k]![i]! * z[k]!;
-    z[i] /= L[i]![i]!;
-  }
-  return z;
 }
 
 /**
