@@ -274,6 +274,36 @@ describe('linear-Gaussian chains with a vector state', () => {
     expectJoint(post, ['x'], spec, 1e-8);
   });
 
+  it('a deterministic node of the latents (mu[t] = level[t] + 2 * slope[t]) is inlined into its reader', async () => {
+    const model = compile(`model det {
+  size T
+  plate t in T {
+    slope[t] ~ Normal(t == 0 ? 0 : slope[t - 1], t == 0 ? 1 : 0.1)
+    level[t] ~ Normal(t == 0 ? 0 : level[t - 1] + slope[t - 1], t == 0 ? 10 : 0.5)
+    mu[t] = level[t] + 2 * slope[t]
+    y[t] ~ Normal(mu[t], 1)
+  }
+}`);
+    const y = [1, 2.5, 2, 4, 3.5, 5, 6.25, 5.5];
+    const base = lltSpec(0.5, 1, y);
+    const spec: ChainSpec = {
+      ...base,
+      observations: (t) => [
+        {
+          reads: [
+            [1, 0, 1],
+            [0, 0, 2],
+          ],
+          offset: 0,
+          sd: 1,
+          y: y[t]!,
+        },
+      ],
+    };
+    const post = await infer(model, { data: { T: y.length, y }, engine: 'exact' });
+    expectJoint(post, ['slope', 'level'], spec, 1e-8);
+  });
+
   it('random chains of 1–3 latents (lag-1 and same-step reads, 1–2 observations with missing entries) equal the dense joint', async () => {
     const coef = fc.double({ min: -0.9, max: 0.9, noNaN: true }).map(f32);
     const sd = fc.double({ min: 0.2, max: 2, noNaN: true }).map(f32);

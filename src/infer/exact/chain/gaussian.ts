@@ -139,19 +139,32 @@ export function gaussianChainPlan(
   }
   const emissions: LinearTerm[] = [];
   const rest: string[] = [];
+  // the latent a node reads, directly or through deterministic nodes (inlined by its reader)
+  const via = new Map<string, string | undefined>();
+  const latentRead = (n: string): string | undefined => {
+    if (via.has(n)) return via.get(n);
+    via.set(n, undefined);
+    let found: string | undefined;
+    for (const p of graph.nodes[n]!.parents) {
+      const parent = graph.nodes[p];
+      if (names.has(p)) found = p;
+      else if (parent?.kind === 'deterministic') found = latentRead(p);
+      if (found) break;
+    }
+    via.set(n, found);
+    return found;
+  };
   for (const n of graph.order) {
     const node = graph.nodes[n]!;
     if (names.has(n)) continue;
-    if (!node.parents.some((p) => names.has(p))) {
+    const read = latentRead(n);
+    if (!read) {
       if (node.kind === 'stochastic') rest.push(n);
       continue;
     }
-    const read = node.parents.find((p) => names.has(p))!;
-    if (node.kind !== 'stochastic')
-      return refuse(
-        n,
-        `${n} is a deterministic function of ${read}; the Kalman smoother reads the latents only in Normal nodes`,
-      );
+    // a deterministic function of the latents is inlined where it is read (graph/linearity.ts),
+    // and its reader is refused when it cannot be
+    if (node.kind !== 'stochastic') continue;
     if (node.distribution !== 'Normal')
       return refuse(n, `${n} is a ${node.distribution} reading ${read}, not a Normal`);
     if ((bound.shapes[n]?.event.length ?? 0) > 0) return refuse(n, `${n} is a vector per step`);
