@@ -471,6 +471,23 @@ describe('which chains exact refuses, and why', () => {
     );
   });
 
+  it('a state whose covariances would not fit in memory is an error naming the latent, with no tensor left', async () => {
+    const model = compile(`model wide {
+  size T
+  plate t in T {
+    x[t] ~ Normal(t < 31 ? 0 : 0.5 * x[t - 31], 1)
+    y[t] ~ Normal(x[t], 1)
+  }
+}`);
+    // d = 31: 140,000 steps × 31² > 2²⁷ entries of each covariance array
+    const T = 140_000;
+    const before = tf.memory().numTensors;
+    await expect(
+      infer(model, { data: { T, y: new Array<number>(T).fill(0) }, engine: 'exact' }),
+    ).rejects.toThrow(/^x: the chain's state has 31 numbers per step over 140000 elements/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a latent sd, a non-Normal observation and a latent outside the chain are refused', () => {
     const cases: [string, string, RegExp][] = [
       [

@@ -23,6 +23,9 @@ import {
 } from '../../gaussian/stateSpace.js';
 import type { GaussianChainPlan, LinearTerm } from './gaussian.js';
 
+/** B d² at most: 3 × 8 bytes each for P, P⁻ and C is 3 GiB. */
+const MAX_COVARIANCE_ENTRIES = 2 ** 27;
+
 export interface ChainGaussianPosterior {
   /** per latent of the chain: smoothed E[x_b | all data] and Var[x_b | all data] per element b */
   readonly latents: Readonly<
@@ -88,6 +91,15 @@ export function solveKalman(bound: BoundModel, plan: GaussianChainPlan): ChainGa
 
     const d = plan.state.length;
     const L = plan.latents.length;
+    // the smoother keeps three d × d float64 matrices per element (P, P⁻, C)
+    if (B * d * d > MAX_COVARIANCE_ENTRIES)
+      throw new PlatoError([
+        error(
+          'unsupported',
+          `${x0}: the chain's state has ${d} numbers per step over ${B} elements; the Kalman smoother would keep ${((3 * 8 * B * d * d) / 2 ** 30).toFixed(1)} GiB of covariances (at most ${(3 * 8 * MAX_COVARIANCE_ENTRIES) / 2 ** 30} GiB: fewer sequences per run, or a smaller state)`,
+          plan.latent.args.mu!.range,
+        ),
+      ]);
     const entryOf = new Map(plan.state.map((s, c) => [`${s.latent}@${s.lag}`, c]));
     const transitions: StateTransition[] = plan.transitions.map((term, i) => {
       const prev = new Float64Array(B * d);
