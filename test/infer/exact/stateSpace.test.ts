@@ -304,6 +304,49 @@ describe('linear-Gaussian chains with a vector state', () => {
     expectJoint(post, ['slope', 'level'], spec, 1e-8);
   });
 
+  it('several observations per step in a plate inside the chain (y[t, i]), some missing', async () => {
+    const model = compile(`model panel {
+  size T
+  size N
+  hyper w: real[N]
+  hyper u: real[N]
+  hyper r: real(0,)[N]
+  plate t in T {
+    slope[t] ~ Normal(t == 0 ? 0 : slope[t - 1], t == 0 ? 1 : 0.1)
+    level[t] ~ Normal(t == 0 ? 0 : level[t - 1] + slope[t - 1], t == 0 ? 10 : 0.5)
+    plate i in N {
+      y[t, i] ~ Normal(w[i] * level[t] + u[i] * slope[t], r[i])
+    }
+  }
+}`);
+    const w = [1, 0.5, -2];
+    const u = [0, 4, 1.5];
+    const r = [1, 0.25, 2];
+    const next = stream(5);
+    const T = 15;
+    const y = Array.from({ length: T }, (_, t) =>
+      w.map((_, i) => ((t + i) % 4 === 3 ? null : f32(3 * next() + t))),
+    );
+    const base = lltSpec(0.5, 1, new Array<number>(T).fill(0));
+    const spec: ChainSpec = {
+      ...base,
+      observations: (t) =>
+        w.map((wi, i) => ({
+          reads: [
+            [1, 0, wi],
+            [0, 0, u[i]!],
+          ],
+          offset: 0,
+          sd: r[i]!,
+          y: y[t]![i]!,
+        })),
+    };
+    const before = tf.memory().numTensors;
+    const post = await infer(model, { data: { T, N: 3, w, u, r, y }, engine: 'exact' });
+    expect(tf.memory().numTensors).toBe(before);
+    expectJoint(post, ['slope', 'level'], spec, 1e-8);
+  });
+
   it('random chains of 1–3 latents (lag-1 and same-step reads, 1–2 observations with missing entries) equal the dense joint', async () => {
     const coef = fc.double({ min: -0.9, max: 0.9, noNaN: true }).map(f32);
     const sd = fc.double({ min: 0.2, max: 2, noNaN: true }).map(f32);

@@ -38,6 +38,11 @@ export interface LinearTerm {
   /** per latent it reads: the steps back (0: the same step) it reads it at */
   readonly reads: readonly { readonly latent: string; readonly lags: readonly number[] }[];
   readonly sd: Expr;
+  /**
+   * observations per element of the chain: 1, or the size of the plates an observation has
+   * inside the chain's (`y[t, i]` in `plate i in N` within `plate t in T`)
+   */
+  readonly inner: number;
 }
 
 /** An entry of the state at step t: `latent[t − lag]`. */
@@ -95,9 +100,15 @@ export function gaussianChainPlan(
     if (node.kind === 'deterministic') return node.parents.every(isKnown);
     return node.kind !== 'net';
   };
-  const scope: LinearityScope = { graph, latents: names, isKnown, plates: first.plates };
+  const scopeOf = (node: StochasticNode): LinearityScope => ({
+    graph,
+    latents: names,
+    isKnown,
+    plates: node.plates,
+  });
 
-  const term = (node: StochasticNode, what: string): LinearTerm | Refusal => {
+  const term = (node: StochasticNode, what: string, inner = 1): LinearTerm | Refusal => {
+    const scope = scopeOf(node);
     const sd = node.args.sigma!;
     if (!isKnownExpr(sd, scope)) return refuse(node.name, `the sd of ${node.name} is not known`);
     const lin = linearPart(node.args.mu!, scope);
@@ -123,6 +134,7 @@ export function gaussianChainPlan(
         lags: [...lags].sort((a, b) => a - b),
       })),
       sd,
+      inner,
     };
   };
 
@@ -168,9 +180,13 @@ export function gaussianChainPlan(
     if (node.distribution !== 'Normal')
       return refuse(n, `${n} is a ${node.distribution} reading ${read}, not a Normal`);
     if ((bound.shapes[n]?.event.length ?? 0) > 0) return refuse(n, `${n} is a vector per step`);
-    if (node.plates.join() !== first.plates.join())
-      return refuse(n, `${n} reads ${read} but is not in its plates (one observation per step)`);
-    const t = term(node, `the mean of ${n} is not linear in ${read}`);
+    const inner = innerSize(bound, n, first.name);
+    if (inner === undefined)
+      return refuse(
+        n,
+        `${n} reads ${read} but is not in its plates or in plates of fixed size inside them (observations per step)`,
+      );
+    const t = term(node, `the mean of ${n} is not linear in ${read}`, inner);
     if ('reason' in t) return t;
     emissions.push(t);
   }
@@ -200,6 +216,28 @@ export function gaussianChainPlan(
     state,
     rest,
   };
+}
+
+/**
+ * How many elements of `node` each element of `latent` has: 1 in the same plates, the size of the
+ * plates it has inside them when its batch axes are the latent's followed by those (row-major, so
+ * the observations of chain element b are b · inner … b · inner + inner − 1); undefined otherwise
+ * (other plates, or a ragged one inside).
+ */
+function innerSize(bound: BoundModel, node: string, latent: string): number | undefined {
+  const own = bound.axes[node] ?? [];
+  const of = bound.axes[latent] ?? [];
+  if (own.length < of.length) return undefined;
+  for (const [i, a] of of.entries()) {
+    const b = own[i]!;
+    if (b.length !== a.length || b.plates.join() !== a.plates.join()) return undefined;
+  }
+  let inner = 1;
+  for (const a of own.slice(of.length)) {
+    if (a.plates.length !== 1) return undefined;
+    inner *= a.length;
+  }
+  return inner;
 }
 
 const ZERO = (at: Expr): Expr => ({ kind: 'num', value: 0, isInt: true, range: at.range });

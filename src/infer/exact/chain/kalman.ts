@@ -57,9 +57,10 @@ export function solveKalman(bound: BoundModel, plan: GaussianChainPlan): ChainGa
       return out;
     };
     const zeros = Object.fromEntries(plan.latents.map((x) => [x.name, 0]));
-    /** coefficient[b] of `term` on latent[t − k], per k = 0 … max lag read */
+    /** coefficient[n] of `term` (per element n of its node) on latent[t − k], per k = 0 … max lag read */
     const coefficients = (term: LinearTerm, latent: string, lags: readonly number[]) => {
       const M = Math.max(...lags) + 1;
+      const N = B * term.inner;
       const raw = tf.tidy(() => {
         const pattern = new Float32Array(M * B);
         for (let r = 0; r < M; r++)
@@ -68,14 +69,16 @@ export function solveKalman(bound: BoundModel, plan: GaussianChainPlan): ChainGa
         for (const x of plan.latents) env[x.name] = tf.zeros([1, ...batch]);
         env[latent] = tf.tensor(pattern, [M, ...batch]);
         const v = ev.inLayout(term.linear, term.node, env, []);
-        return tf.reshape(tf.broadcastTo(v, [M, ...batch]), [M, B]);
+        return tf.reshape(tf.broadcastTo(v, [M, ...bound.shapes[term.node]!.batch]), [M, N]);
       });
       const data = raw.dataSync();
       raw.dispose();
-      const out = Array.from({ length: M }, () => new Float64Array(B));
-      for (let b = 0; b < B; b++)
+      // element b · inner + i of the node is observation i of chain element b
+      const out = Array.from({ length: M }, () => new Float64Array(N));
+      for (let n = 0; n < N; n++)
         for (let k = 0; k < M; k++) {
-          const c = data[((((step[b]! - k) % M) + M) % M) * B + b]!;
+          const b = Math.floor(n / term.inner);
+          const c = data[((((step[b]! - k) % M) + M) % M) * N + n]!;
           if (c !== 0 && k > step[b]!)
             throw new PlatoError([
               error(
@@ -84,7 +87,7 @@ export function solveKalman(bound: BoundModel, plan: GaussianChainPlan): ChainGa
                 term.mean.range,
               ),
             ]);
-          out[k]![b] = c;
+          out[k]![n] = c;
         }
       return out;
     };
@@ -126,24 +129,39 @@ export function solveKalman(bound: BoundModel, plan: GaussianChainPlan): ChainGa
         sd: value(term.sd, x, zeros),
       };
     });
-    const observations: StateObservation[] = plan.emissions.map((term) => {
-      const h = new Float64Array(B * d);
-      for (const r of term.reads) {
-        const c = coefficients(term, r.latent, r.lags);
-        for (const k of r.lags) {
-          const e = entryOf.get(`${r.latent}@${k}`)!;
-          const ck = c[k]!;
-          for (let b = 0; b < B; b++) h[b * d + e] = ck[b]!;
-        }
-      }
+    const observations: StateObservation[] = plan.emissions.flatMap((term) => {
+      const n = term.inner;
+      const coef = term.reads.map((r) => ({ r, c: coefficients(term, r.latent, r.lags) }));
+      const offset = value(term.mean, term.node, zeros);
+      const sd = value(term.sd, term.node, zeros);
+      const y = bound.values[term.node]!.data;
       const obs = bound.observation[term.node];
-      return {
-        h,
-        offset: value(term.mean, term.node, zeros),
-        sd: value(term.sd, term.node, zeros),
-        y: bound.values[term.node]!.data,
-        ...(obs?.kind === 'partial' ? { mask: obs.mask } : {}),
+      const mask = obs?.kind === 'partial' ? obs.mask : undefined;
+      // observation i of every chain element: entries b · n + i of the node
+      const pick = <T extends Float64Array | Uint8Array>(
+        a: ArrayLike<number>,
+        i: number,
+        out: T,
+      ) => {
+        for (let b = 0; b < B; b++) out[b] = a[b * n + i]!;
+        return out;
       };
+      return Array.from({ length: n }, (_, i) => {
+        const h = new Float64Array(B * d);
+        for (const { r, c } of coef)
+          for (const k of r.lags) {
+            const e = entryOf.get(`${r.latent}@${k}`)!;
+            const ck = c[k]!;
+            for (let b = 0; b < B; b++) h[b * d + e] = ck[b * n + i]!;
+          }
+        return {
+          h,
+          offset: n === 1 ? offset : pick(offset, i, new Float64Array(B)),
+          sd: n === 1 ? sd : pick(sd, i, new Float64Array(B)),
+          y: n === 1 ? y : pick(y, i, new Float64Array(B)),
+          ...(mask ? { mask: n === 1 ? mask : pick(mask, i, new Uint8Array(B)) } : {}),
+        };
+      });
     });
     const latents = smooth(plan, grid, d, transitions, observations);
     let rest = 0;
