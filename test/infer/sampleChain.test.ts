@@ -80,6 +80,19 @@ const A3 = [
 ];
 const INIT3 = [0.2, 0.3, 0.5];
 
+const RAGGED = `model many {
+  size S
+  size M
+  size T[M]
+  hyper init: simplex[S]
+  hyper A: simplex[S, S]
+  plate m in M {
+    plate t in T[m] {
+      z[m, t] ~ Categorical(t == 0 ? init : A[z[m, t - 1]])
+    }
+  }
+}`;
+
 function* sequencePairs(n: number, T: number): Generator<[number, number]> {
   for (let s = 0; s < n; s++) for (let t = 1; t < T; t++) yield [s * T + t - 1, s * T + t];
 }
@@ -193,21 +206,7 @@ describe('the scan over t', () => {
   it('ragged sequences: transitions within each sequence, first states from init, lengths kept', () => {
     const lengths = [120, 1, 0, 60, 7];
     const n = 40;
-    const m = boundModel(
-      `model many {
-  size S
-  size M
-  size T[M]
-  hyper init: simplex[S]
-  hyper A: simplex[S, S]
-  plate m in M {
-    plate t in T[m] {
-      z[m, t] ~ Categorical(t == 0 ? init : A[z[m, t - 1]])
-    }
-  }
-}`,
-      { S: 3, M: lengths.length, T: lengths, init: INIT3, A: A3 },
-    );
+    const m = boundModel(RAGGED, { S: 3, M: lengths.length, T: lengths, init: INIT3, A: A3 });
     const z = draw(m, n, 5).z!.data;
     const total = lengths.reduce((a, b) => a + b, 0);
     const offsets = lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0));
@@ -337,21 +336,9 @@ describe('the work of a scan', () => {
     const large = await work(HMM, data(400), 20);
     expect(large.kernels / small.kernels).toBeLessThanOrEqual(6);
     expect(large.elements / small.elements).toBeLessThanOrEqual(6);
-    const ragged = `model many {
-  size S
-  size M
-  size T[M]
-  hyper init: simplex[S]
-  hyper A: simplex[S, S]
-  plate m in M {
-    plate t in T[m] {
-      z[m, t] ~ Categorical(t == 0 ? init : A[z[m, t - 1]])
-    }
-  }
-}`;
     const r = (T: number) => ({ S: 3, M: 3, T: [T, T / 2, 3], init: INIT3, A: A3 });
-    const rs = await work(ragged, r(60), 10);
-    const rl = await work(ragged, r(240), 10);
+    const rs = await work(RAGGED, r(60), 10);
+    const rl = await work(RAGGED, r(240), 10);
     expect(rl.elements / rs.elements).toBeLessThanOrEqual(6);
   });
 });
