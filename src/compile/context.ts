@@ -18,11 +18,62 @@ export interface IndexBinding {
    */
   readonly role: 'plain' | 'outer' | 'inner';
   readonly ragged?: RaggedSegments;
+  /** in a step context: the env key of this index's values at the step's cells (int32 [width]) */
+  readonly step?: string;
+}
+
+/**
+ * A chain's step in a node's context (DESIGN §2 "Sequences", sampled as a scan): the chain
+ * plate's axis holds one step's cells (graph/chains.ts StepLayout) instead of every step. The
+ * step's values come from the env: `stepKey(name, k)` holds the value of a carried member at
+ * step t − k in the step's layout, `cellsKey(k)` the positions of the cells of step t − k along
+ * the axis (to gather any other member's full value), each index's `step` key its values.
+ */
+export interface StepAxis {
+  readonly axis: number;
+  readonly plate: string;
+  /** the members drawn step by step: they have no full value in the env */
+  readonly carried: ReadonlySet<string>;
+  /** filled while lowering: the (member, k) reads the step evaluates, by member */
+  readonly reads: Map<string, Set<number>>;
 }
 
 export interface PlateContext {
   readonly axes: readonly PlateAxis[];
   readonly indices: ReadonlyMap<string, IndexBinding>;
+  readonly step?: StepAxis;
+}
+
+/** The env key of member `name` at step t − k in a step's layout. */
+export const stepKey = (name: string, k: number): string => `@step:${name}:${k}`;
+/** The env key of the axis positions of step t − k's cells (int32 [width]). */
+export const cellsKey = (k: number): string => `@cells:${k}`;
+/** The env key of a plate index's values at the step's cells (int32 [width]). */
+export const stepIndexKey = (plate: string): string => `@index:${plate}`;
+
+/**
+ * `name`'s context with the chain plate's axis holding `width` cells of one step: the axis's
+ * plate indices read their values from the env (stepIndexKey).
+ */
+export function stepContext(
+  model: BoundModel,
+  name: string,
+  plate: string,
+  width: number,
+  carried: ReadonlySet<string>,
+  reads: Map<string, Set<number>>,
+): PlateContext {
+  const base = nodeContext(model, name);
+  const axis = base.axes.findIndex((a) => a.plates.includes(plate));
+  if (axis < 0) throw new Error(`internal: '${name}' is not in plate '${plate}'`);
+  const ax = base.axes[axis]!;
+  const axes = base.axes.map((a, i) => (i === axis ? { plates: a.plates, length: width } : a));
+  const indices = new Map<string, IndexBinding>();
+  for (const [index, b] of base.indices) {
+    const onAxis = b.axis === axis && ax.plates.includes(b.plate);
+    indices.set(index, onAxis ? { ...b, step: stepIndexKey(b.plate) } : b);
+  }
+  return { axes, indices, step: { axis, plate, carried, reads } };
 }
 
 export const EMPTY_CONTEXT: PlateContext = { axes: [], indices: new Map() };
@@ -107,9 +158,19 @@ export function innerPositions(r: RaggedSegments): Int32Array {
  * The value of a plate index as an int32 PAV of value shape []: arange for a plain plate,
  * `outerIndex` for the outer plate of a ragged pair, the in-segment position for the ragged one.
  */
-export function indexValue(consts: Consts, ctx: PlateContext, b: IndexBinding): tf.Tensor {
+export function indexValue(
+  consts: Consts,
+  ctx: PlateContext,
+  b: IndexBinding,
+  env: Readonly<Record<string, tf.Tensor>>,
+): tf.Tensor {
   const m = ctx.axes.length;
   const len = ctx.axes[b.axis].length;
+  if (b.step) {
+    const v = env[b.step];
+    if (!v) throw new Error(`internal: no values for the step index '${b.plate}'`);
+    return tf.reshape(v, axisShape(m, b.axis, len));
+  }
   const key = `index:${b.plate}:${b.role}:${m}:${b.axis}`;
   return consts.get(key, () => {
     const shape = axisShape(m, b.axis, len);

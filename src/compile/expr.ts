@@ -13,7 +13,14 @@ import type { BoundModel } from '../graph/bound.js';
 import type { GraphNode } from '../graph/ir.js';
 import type { BinaryOp, Call, Expr, Index, IndexArg, Range } from '../lang/ast.js';
 import { broadcastShapes } from '../util/shape.js';
-import { type Consts, type IndexBinding, indexValue, type PlateContext } from './context.js';
+import {
+  type Consts,
+  cellsKey,
+  type IndexBinding,
+  indexValue,
+  type PlateContext,
+  stepKey,
+} from './context.js';
 import { planError } from './errors.js';
 import { applyRowGather, type RowGather, rowGather } from './gather.js';
 import { matmulPAV } from './matmul.js';
@@ -184,7 +191,10 @@ function lowerName(name: string, range: Range, ctx: PlateContext, scope: LowerSc
   const m = ctx.axes.length;
   const binding = ctx.indices.get(name);
   if (binding) {
-    return { isConst: true, run: () => toFloat(indexValue(scope.consts, ctx, binding)) };
+    return {
+      isConst: !binding.step,
+      run: (env) => toFloat(indexValue(scope.consts, ctx, binding, env)),
+    };
   }
   const node = scope.model.graph.nodes[name];
   if (!node) throw planError(scope.model, range, `unknown name '${name}'`, 'unknown-name');
@@ -196,6 +206,7 @@ function lowerName(name: string, range: Range, ctx: PlateContext, scope: LowerSc
     const counts = [...s];
     return { isConst: true, run: () => constant(counts, [counts.length], m) };
   }
+  if (ctx.step?.carried.has(name)) throw new StepUnsupported(name);
   if (node.kind === 'net') {
     throw planError(
       scope.model,
@@ -281,8 +292,15 @@ export function lowerIndex(
   let base: Lowered;
   let args: readonly IndexArg[] = expr.indices;
   let sels: Sel[];
+  const step = ctx.step && tnode ? stepRead(scope, tnode.name, args, ctx) : undefined;
 
-  if (
+  if (step) {
+    base = { isConst: false, run: step.run };
+    args = args.slice(step.used);
+    sels = args.map((a) => lowerSel(a, ctx, scope));
+  } else if (tnode && ctx.step?.carried.has(tnode.name)) {
+    throw new StepUnsupported(tnode.name);
+  } else if (
     tnode &&
     (tnode.kind === 'stochastic' || tnode.kind === 'deterministic') &&
     tnode.plates.length > 0
@@ -335,6 +353,96 @@ export function lowerIndex(
   };
 }
 
+/**
+ * Thrown while lowering in a step context (context.ts StepAxis) when an expression reads a
+ * member drawn step by step other than at its own cells of an earlier or the same step (the
+ * whole array, another sequence): the sampler then scans that chain over every step.
+ */
+export class StepUnsupported extends Error {
+  constructor(name: string) {
+    super(`'${name}' is read in a way a step of its chain cannot evaluate`);
+    this.name = 'StepUnsupported';
+  }
+}
+
+/**
+ * In a step context, a read of a chain member at the step's own cells, at step t or t − k:
+ * `z[t]`, `z[t - 1]`, `z[s, t - 2]`, `w[t - 1, k]` (its plate indices up to the chain's are the
+ * reader's, the chain's shifted by a literal). Its value is the member's at those cells: a
+ * carried member's from the env, any other's gathered from its full value. Its leading axes
+ * that follow the reader's (through the chain axis, then inner plates read with the reader's
+ * own indices) are aligned with the context; the rest are value axes for the remaining
+ * indices. Undefined when the read is not of this form.
+ */
+function stepRead(
+  scope: LowerScope,
+  name: string,
+  args: readonly IndexArg[],
+  ctx: PlateContext,
+): { readonly run: Evaluator; readonly used: number } | undefined {
+  const step = ctx.step!;
+  const naxes = scope.model.axes[name] ?? [];
+  const m = ctx.axes.length;
+  if (naxes.findIndex((a) => a.plates.includes(step.plate)) !== step.axis) return undefined;
+  const same = (j: number) => naxes[j]!.plates.join(',') === ctx.axes[j]?.plates.join(',');
+  const own = (a: IndexArg | undefined, plate: string) =>
+    a?.kind === 'at' && a.expr.kind === 'name' && ctx.indices.get(a.expr.name)?.plate === plate;
+  let used = 0;
+  let k = 0;
+  for (let j = 0; j <= step.axis; j++) {
+    if (!same(j)) return undefined;
+    for (const plate of naxes[j]!.plates) {
+      const a = args[used++];
+      if (own(a, plate)) continue;
+      const e = a?.kind === 'at' ? a.expr : undefined;
+      const lag =
+        plate === step.plate &&
+        e?.kind === 'binary' &&
+        e.op === '-' &&
+        e.left.kind === 'name' &&
+        ctx.indices.get(e.left.name)?.plate === plate &&
+        e.right.kind === 'num' &&
+        e.right.isInt &&
+        e.right.value >= 1;
+      if (!lag) return undefined;
+      k = (e.right as { value: number }).value;
+    }
+  }
+  let aligned = step.axis + 1;
+  while (
+    aligned < naxes.length &&
+    aligned < m &&
+    naxes[aligned]!.plates.length === 1 &&
+    same(aligned) &&
+    own(args[used], naxes[aligned]!.plates[0]!)
+  ) {
+    used++;
+    aligned++;
+  }
+  // a ragged pair left as value axes would need both its indices combined (nodeSels)
+  if (naxes.slice(aligned).some((a) => a.plates.length > 1)) return undefined;
+  const reads = step.reads.get(name) ?? new Set<number>();
+  reads.add(k);
+  step.reads.set(name, reads);
+  const carried = step.carried.has(name);
+  const axis = step.axis;
+  return {
+    used,
+    run: (env) => {
+      const key = carried ? stepKey(name, k) : cellsKey(k);
+      const at = env[key];
+      if (!at) throw new Error(`internal: no value for '${key}'`);
+      const v = carried ? at : tf.gather(scope.nodeValue(name, env), at, 1 + axis);
+      if (aligned === m) return v;
+      return tf.reshape(v, [
+        ...v.shape.slice(0, 1 + aligned),
+        ...new Array<number>(m - aligned).fill(1),
+        ...v.shape.slice(1 + aligned),
+      ]);
+    },
+  };
+}
+
 const constSels = new WeakSet<Sel>();
 function isConstSel(s: Sel): boolean {
   return constSels.has(s);
@@ -374,8 +482,8 @@ function lowerSel(a: IndexArg, ctx: PlateContext, scope: LowerScope, node = fals
     if (b?.role === 'plain') return { kind: 'plate', binding: b };
     if (b) {
       // a ragged pair's index (outerIndex, or the position in the segment): int, cached
-      const sel: Sel = { kind: 'gather', index: () => indexValue(scope.consts, ctx, b) };
-      constSels.add(sel);
+      const sel: Sel = { kind: 'gather', index: (env) => indexValue(scope.consts, ctx, b, env) };
+      if (!b.step) constSels.add(sel);
       return sel;
     }
   }
@@ -532,7 +640,7 @@ function applySels(
       perm[1 + m + i] = p;
       moved.push(i);
     } else {
-      axes[i] = { kind: 'gather', index: () => indexValue(scope.consts, ctx, s.binding) };
+      axes[i] = { kind: 'gather', index: (e) => indexValue(scope.consts, ctx, s.binding, e) };
     }
   });
   if (moved.length > 0) {

@@ -19,10 +19,17 @@ import { mentions } from '../graph/build.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Expr, Index } from '../lang/ast.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
-import { Consts, nodeContext, type PlateContext } from './context.js';
+import { Consts, nodeContext, type PlateContext, stepContext } from './context.js';
 import { HostMassCache, logProbObserved, makeDistribution, truncate } from './dists.js';
 import { planError } from './errors.js';
-import { type Env, type Evaluator, type LowerScope, lower, lowerIndex } from './expr.js';
+import {
+  type Env,
+  type Evaluator,
+  type LowerScope,
+  lower,
+  lowerIndex,
+  StepUnsupported,
+} from './expr.js';
 import type { RowGather } from './gather.js';
 import { logProbTable, sampleTable, type TableParam } from './table.js';
 import { expandTo, liftRank, toFloat, toNodeLayout, valueShape } from './value.js';
@@ -77,6 +84,16 @@ export interface NodeDistribution {
   readonly lead: boolean;
 }
 
+/** A chain's step (ModelPlan.stepPlan): values [s, ...step batch, ...event]. */
+export interface StepPlan {
+  /** the (member, k) reads of the step's expressions: the env entries each step needs */
+  readonly reads: ReadonlyMap<string, ReadonlySet<number>>;
+  /** n draws of a stochastic member at the step's cells (a new tensor the caller owns) */
+  sample(name: string, env: Env, n: number, rng: Rng): tf.Tensor;
+  /** a deterministic member at the step's cells (a new tensor the caller owns) */
+  deterministic(name: string, env: Env): tf.Tensor;
+}
+
 export class ModelPlan {
   readonly model: BoundModel;
   readonly consts = new Consts();
@@ -126,15 +143,19 @@ export class ModelPlan {
     };
   }
 
-  private lowerDeterministic(node: DeterministicNode): { run: Evaluator; m: number } {
-    const ctx = nodeContext(this.model, node.name);
+  private lowerDeterministic(
+    node: DeterministicNode,
+    ctx: PlateContext = nodeContext(this.model, node.name),
+  ): { run: Evaluator; m: number } {
     const l = lower(node.value, ctx, this.scope(node.name));
     return { run: l.run, m: ctx.axes.length };
   }
 
-  private lowerStochastic(node: StochasticNode): StochasticPlan {
+  private lowerStochastic(
+    node: StochasticNode,
+    ctx: PlateContext = nodeContext(this.model, node.name),
+  ): StochasticPlan {
     const sig = DISTRIBUTIONS[node.distribution];
-    const ctx = nodeContext(this.model, node.name);
     const shape = this.model.shapes[node.name];
     if (!shape) throw planError(this.model, node.range, `internal: no shape for '${node.name}'`);
     const event = shape.event;
@@ -163,7 +184,7 @@ export class ModelPlan {
       node,
       sig,
       ctx,
-      plateBatch: shape.batch,
+      plateBatch: ctx.axes.map((a) => a.length),
       event,
       extra,
       distEvent,
@@ -212,9 +233,18 @@ export class ModelPlan {
   deterministic(name: string, env: Env): tf.Tensor {
     const p = this.deterministicPlans.get(name);
     if (!p) throw new Error(`'${name}' is not a deterministic node`);
+    return this.deterministicWith(name, p, this.model.shapes[name].batch, env);
+  }
+
+  private deterministicWith(
+    name: string,
+    p: { run: Evaluator; m: number },
+    batch: readonly number[],
+    env: Env,
+  ): tf.Tensor {
     const shape = this.model.shapes[name];
     return tf.tidy(() => {
-      const out = toNodeLayout(toFloat(p.run(env)), p.m, shape.batch, shape.event, `'${name}'`);
+      const out = toNodeLayout(toFloat(p.run(env)), p.m, batch, shape.event, `'${name}'`);
       // never hand out a cached constant: the caller may dispose what it gets
       return out.kept ? tf.clone(out) : out;
     });
@@ -233,8 +263,8 @@ export class ModelPlan {
   }
 
   /** Every argument's PAV lifted to the rank of `extra` and its parameter axes; call inside tidy. */
-  private argValues(name: string, env: Env, list?: readonly ArgPlan[]): tf.Tensor[] {
-    const p = this.stoch(name);
+  private argValues(p: StochasticPlan, env: Env, list?: readonly ArgPlan[]): tf.Tensor[] {
+    const name = p.node.name;
     const m = p.ctx.axes.length;
     return (list ?? p.args).map((a) => {
       const t = toFloat(a.run(env));
@@ -260,11 +290,14 @@ export class ModelPlan {
 
   /** Arguments broadcast to [S?, ...plateBatch, ...extra, ...paramAxes]; call inside tidy. */
   distArgs(name: string, env: Env): DistArgValues {
-    const p = this.stoch(name);
-    const vals = this.argValues(name, env);
+    return this.distArgsOf(this.stoch(name), env);
+  }
+
+  private distArgsOf(p: StochasticPlan, env: Env): DistArgValues {
+    const vals = this.argValues(p, env);
     const bounds = p.bounds ? [p.bounds.lower, p.bounds.upper] : [];
     const present = bounds.filter((b): b is ArgPlan => !!b);
-    const bvals = present.length ? this.argValues(name, env, present) : [];
+    const bvals = present.length ? this.argValues(p, env, present) : [];
     const S = Math.max(...vals.map((t) => t.shape[0]), ...bvals.map((t) => t.shape[0]));
     const toTarget = (t: tf.Tensor, target: number[]) => {
       const b = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
@@ -286,12 +319,17 @@ export class ModelPlan {
   /** The node's distribution (call inside tidy; its tensors belong to the scope). */
   distribution(name: string, env: Env): NodeDistribution {
     const { args, lead, bounds } = this.distArgs(name, env);
-    return { dist: this.make(name, args, bounds), lead };
+    return { dist: this.make(this.stoch(name), args, bounds), lead };
   }
 
   /** The family with `args`, truncated to `bounds` when the node has them. Call inside tidy. */
-  private make(name: string, args: Record<string, tf.Tensor>, bounds?: BoundValues): Distribution {
-    const dist = makeDistribution(this.stoch(name).node.distribution, args);
+  private make(
+    p: StochasticPlan,
+    args: Record<string, tf.Tensor>,
+    bounds?: BoundValues,
+  ): Distribution {
+    const name = p.node.name;
+    const dist = makeDistribution(p.node.distribution, args);
     if (!bounds) return dist;
     // a family truncated on the host (Gamma, Beta, StudentT) computes its fixed normaliser once
     let cache = this.hostMasses.get(name);
@@ -311,7 +349,7 @@ export class ModelPlan {
   sharedDistribution(name: string, env: Env): Distribution | undefined {
     const p = this.stoch(name);
     const m = p.ctx.axes.length;
-    const vals = this.argValues(name, env);
+    const vals = this.argValues(p, env);
     // a truncated node is scored per element (its bounds may vary along the plates)
     if (p.bounds) return undefined;
     if (vals.some((t) => t.shape.slice(1, 1 + m).some((d) => d !== 1))) return undefined;
@@ -350,7 +388,11 @@ export class ModelPlan {
 
   /** n draws of a stochastic node given its parents in env: [n, ...batch, ...event], float32. */
   sample(name: string, env: Env, n: number, rng: Rng): tf.Tensor {
-    const p = this.stoch(name);
+    return this.sampleWith(this.stoch(name), env, n, rng);
+  }
+
+  private sampleWith(p: StochasticPlan, env: Env, n: number, rng: Rng): tf.Tensor {
+    const name = p.node.name;
     return tf.tidy(() => {
       if (p.table) {
         const g = p.table.run(env);
@@ -358,14 +400,14 @@ export class ModelPlan {
           return sampleTable(g, p.table.param, [n, ...p.plateBatch], rng.nextSeed());
         }
       }
-      const { args, lead, bounds } = this.distArgs(name, env);
+      const { args, lead, bounds } = this.distArgsOf(p, env);
       checkArgDomains(
         this.model,
         p.node,
         args,
         p.node.parents.some((q) => this.fromDraws.has(q)),
       );
-      const dist = this.make(name, args, bounds);
+      const dist = this.make(p, args, bounds);
       if (lead && dist.batchShape[0] !== n) {
         throw new Error(`'${name}': its parents have ${dist.batchShape[0]} samples, expected ${n}`);
       }
@@ -480,6 +522,52 @@ export class ModelPlan {
       default:
         return tf.zeros(shape);
     }
+  }
+
+  /**
+   * One step of a chain's scan (DESIGN §2 "Sequences"): `members` lowered with the chain
+   * plate's axis holding the `width` cells of one step (context.ts stepContext), so a step
+   * costs the cells' work, not the whole plate's. `carried` are the members drawn step by step.
+   * Undefined when an expression reads a carried member in a way a step cannot evaluate
+   * (expr.ts StepUnsupported).
+   */
+  stepPlan(
+    plate: string,
+    members: readonly string[],
+    carried: ReadonlySet<string>,
+    width: number,
+  ): StepPlan | undefined {
+    const reads = new Map<string, Set<number>>();
+    const stochastic = new Map<string, StochasticPlan>();
+    const deterministic = new Map<string, { run: Evaluator; m: number; batch: number[] }>();
+    try {
+      for (const name of members) {
+        const node = this.model.graph.nodes[name];
+        const ctx = stepContext(this.model, name, plate, width, carried, reads);
+        if (node?.kind === 'stochastic') stochastic.set(name, this.lowerStochastic(node, ctx));
+        else if (node?.kind === 'deterministic')
+          deterministic.set(name, {
+            ...this.lowerDeterministic(node, ctx),
+            batch: ctx.axes.map((a) => a.length),
+          });
+      }
+    } catch (e) {
+      if (e instanceof StepUnsupported) return undefined;
+      throw e;
+    }
+    return {
+      reads,
+      sample: (name, env, n, rng) => {
+        const p = stochastic.get(name);
+        if (!p) throw new Error(`internal: '${name}' is not a stochastic member of the step`);
+        return this.sampleWith(p, env, n, rng);
+      },
+      deterministic: (name, env) => {
+        const p = deterministic.get(name);
+        if (!p) throw new Error(`internal: '${name}' is not a deterministic member of the step`);
+        return this.deterministicWith(name, p, p.batch, env);
+      },
+    };
   }
 
   stoch(name: string): StochasticPlan {

@@ -161,3 +161,138 @@ export function sequenceGrid(model: BoundModel, name: string, plateId: string): 
     }
   return { nSeq, steps: count, cell, cellOf };
 }
+
+/**
+ * A chain's members sorted for an O(T) scan: `scan` are the members on a lag cycle (each
+ * depends on an earlier step's draw AND some earlier-step read depends on it), drawn one step
+ * at a time; `pre` depend on no earlier-step draw and `post` are read at no earlier step, so
+ * both are drawn over all steps at once (before and after the scan). `fixed` members (clamped
+ * to data, drawn from a saved posterior) break the cycles through them: they count as `pre`.
+ * Each list is in graph order.
+ */
+export interface ChainSplit {
+  readonly pre: readonly string[];
+  readonly scan: readonly string[];
+  readonly post: readonly string[];
+}
+
+export function splitChain(
+  graph: ModelGraph,
+  chain: Chain,
+  fixed: ReadonlySet<string>,
+): ChainSplit {
+  const free = chain.members.filter((m) => !fixed.has(m));
+  const isFree = new Set(free);
+  // same-step edges parent → child among free members, and lag edges read → reader
+  const children = new Map<string, string[]>(free.map((m) => [m, []]));
+  const parents = new Map<string, string[]>(free.map((m) => [m, []]));
+  const link = (from: string, to: string) => {
+    children.get(from)!.push(to);
+    parents.get(to)!.push(from);
+  };
+  for (const m of free)
+    for (const p of graph.nodes[m]!.parents) if (isFree.has(p) && p !== m) link(p, m);
+  const lags = chain.lags.filter((l) => isFree.has(l.node) && isFree.has(l.reads));
+  for (const l of lags) link(l.reads, l.node);
+  const reach = (starts: readonly string[], next: Map<string, string[]>): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [...starts];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      stack.push(...next.get(x)!);
+    }
+    return seen;
+  };
+  // D: members depending on an earlier-step draw (the readers and what follows them);
+  // U: members some earlier-step read depends on (the lags' targets and what precedes them)
+  const dependent = reach(
+    lags.map((l) => l.node),
+    children,
+  );
+  const upstream = reach(
+    lags.map((l) => l.reads),
+    parents,
+  );
+  return {
+    pre: chain.members.filter((m) => !dependent.has(m)),
+    scan: free.filter((m) => dependent.has(m) && upstream.has(m)),
+    post: free.filter((m) => dependent.has(m) && !upstream.has(m)),
+  };
+}
+
+/**
+ * The cells of one step of a chain: the chain plate's axis of a member (`t`, or the flattened
+ * `s, t` of `plate t in T[s]`) replaced by `width` cells, one per sequence along that axis (1
+ * for a plain plate, one per outer element for a ragged one). `element[t * width + c]` is the
+ * position along the axis of cell c at step t. A sequence shorter than t + 1 has no element
+ * at step t: its cell repeats a live sequence's (`live` 0), computed and thrown away, so every
+ * cell reads valid data. `index` holds each plate index of the axis per cell and step.
+ */
+export interface StepLayout {
+  /** the plates of the chain axis, as in `model.axes` */
+  readonly plates: readonly string[];
+  readonly width: number;
+  readonly steps: number;
+  readonly element: Int32Array;
+  readonly live: Uint8Array;
+  readonly index: ReadonlyMap<string, Int32Array>;
+}
+
+/**
+ * The step layout of `plateId`'s axis in `names`' layouts, or undefined when they do not
+ * share one axis of the forms above (a chain plate that is the outer plate of a ragged pair).
+ */
+export function stepLayout(
+  model: BoundModel,
+  plateId: string,
+  names: readonly string[],
+): StepLayout | undefined {
+  const axesOf = names.map((n) => (model.axes[n] ?? []).find((a) => a.plates.includes(plateId)));
+  const ax = axesOf[0];
+  if (!ax || axesOf.some((a) => !a || a.plates.join(',') !== ax.plates.join(','))) return undefined;
+  if (ax.plates.length === 1) {
+    const steps = ax.length;
+    const element = Int32Array.from({ length: steps }, (_, t) => t);
+    return {
+      plates: ax.plates,
+      width: 1,
+      steps,
+      element,
+      live: new Uint8Array(steps).fill(1),
+      index: new Map([[plateId, element]]),
+    };
+  }
+  const r = model.ragged[ax.plates[1]!];
+  if (!r || r.plate !== plateId) return undefined;
+  const width = r.counts.length;
+  const steps = r.counts.reduce((a, b) => Math.max(a, b), 0);
+  const element = new Int32Array(steps * width);
+  const live = new Uint8Array(steps * width);
+  const outer = new Int32Array(steps * width);
+  const inner = new Int32Array(steps * width);
+  for (let t = 0; t < steps; t++) {
+    const first = r.counts.findIndex((c) => c > t);
+    for (let s = 0; s < width; s++) {
+      const on = r.counts[s]! > t;
+      const seq = on ? s : first;
+      const c = t * width + s;
+      element[c] = r.offsets[seq]! + t;
+      live[c] = on ? 1 : 0;
+      outer[c] = seq;
+      inner[c] = t;
+    }
+  }
+  return {
+    plates: ax.plates,
+    width,
+    steps,
+    element,
+    live,
+    index: new Map([
+      [r.outer, outer],
+      [plateId, inner],
+    ]),
+  };
+}
