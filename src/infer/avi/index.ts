@@ -18,7 +18,7 @@ export const aviEngine: Engine<typeof aviInfo.options> = {
   },
 
   async run(bound: BoundModel, options: RunOptions<typeof aviInfo.options>): Promise<Posterior> {
-    const p = planAvi(bound, options.localGuide);
+    const p = planAvi(bound, options.localGuide, options.discrete);
     if (!p.ok) throw notApplicable(bound, 'avi', p.reasons);
     return runAvi(bound, p.plan, options);
   },

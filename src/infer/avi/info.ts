@@ -95,6 +95,21 @@ export const aviInfo = {
       help: "starting weights of nets and encoders: Glorot-uniform with zero biases ('glorot'), or PyTorch's nn.Linear default W, b ~ U(±1/√fan_in) ('torch')",
     },
     {
+      name: 'discrete',
+      type: 'enum',
+      values: ['auto', 'enumerate', 'score'],
+      default: 'auto',
+      help: "discrete latents: sum out those with at most 256 joint states per element and give the others (Poisson, global, more states) a score-function gradient ('auto'); sum out only, refusing the others ('enumerate'); score-function gradients for all ('score')",
+    },
+    {
+      name: 'baselineDecay',
+      type: 'number',
+      default: 0.9,
+      minimum: 0,
+      exclusiveMaximum: 1,
+      help: "score-function gradients: the decay of each discrete latent's moving-average baseline (0: the last step's learning signal)",
+    },
+    {
       name: 'tol',
       type: 'number',
       default: 1e-3,
