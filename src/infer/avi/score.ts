@@ -121,15 +121,21 @@ export function drawScored(
   S: number,
   rng: Rng,
 ): { z: tf.Tensor; logQ: tf.Tensor } {
-  const fixed = stopGradient(eta);
-  const q =
-    d.family === 'Categorical'
-      ? makeDistribution('Categorical', { logits: fixed })
-      : d.family === 'Bernoulli'
-        ? makeDistribution('Bernoulli', { p: tf.sigmoid(fixed) })
-        : makeDistribution('Poisson', { rate: tf.exp(fixed) });
-  const z = tf.cast(q.sample([S], rng), 'float32');
-  q.dispose?.();
+  // drawn off the gradient tape, and disconnected from it: the model indexes by z (m[c[i]]),
+  // and a gather's int indices must not lie on a path from the variables (tfjs would ask for
+  // their gradient). A custom op with no inputs records one node with nothing to trace back.
+  const draw = tf.customGrad(() => {
+    const q =
+      d.family === 'Categorical'
+        ? makeDistribution('Categorical', { logits: eta })
+        : d.family === 'Bernoulli'
+          ? makeDistribution('Bernoulli', { p: tf.sigmoid(eta) })
+          : makeDistribution('Poisson', { rate: tf.exp(eta) });
+    const value = tf.cast(q.sample([S], rng), 'float32');
+    q.dispose?.();
+    return { value, gradFunc: () => [] };
+  }) as unknown as () => tf.Tensor;
+  const z = draw();
   return { z, logQ: scoreLogQ(d, eta, z) };
 }
 
