@@ -346,7 +346,13 @@ function scoreable(
   const K = family === 'Bernoulli' ? 2 : family === 'Poisson' ? 0 : states(name);
   if (K === undefined) return 'whose number of states is unknown';
   const base = { name, family, states: K, batch: [...s.batch], why };
-  if (plate === undefined || !node.plates.includes(plate)) return { ...base, local: false };
+  if (plate === undefined || !node.plates.includes(plate))
+    return {
+      ...base,
+      // enumeration is per element of the plate: a global latent has none
+      why: why.startsWith('forced') ? why : 'a global latent: avi sums out per plate element only',
+      local: false,
+    };
   if (node.plates[0] !== plate || node.plates.length !== 1 || s.batch.length !== 1)
     return 'in a plate nested in the outermost plate holding the data';
   const outside = descendants(g, name).find((d) => g.nodes[d].plates[0] !== plate);
@@ -560,4 +566,19 @@ export function planAvi(
       ...(guide ? { guide: { ...guide, learned: guideLearned } } : {}),
     },
   };
+}
+
+/**
+ * avi applies; its notes say how each discrete latent enters the ELBO (`plato engines`): summed
+ * out, or drawn with a score-function gradient and why.
+ */
+export function aviApplies(plan: AviPlan): { ok: true; notes?: string[] } {
+  const notes = [
+    ...plan.enumerated.map((d) => `avi sums ${d.name} out of the ELBO (enumeration, per element)`),
+    ...plan.scored.map(
+      (d) =>
+        `avi gives ${d.name} ~ ${d.family} a score-function gradient with a moving-average baseline (${d.why})`,
+    ),
+  ];
+  return notes.length > 0 ? { ok: true, notes } : { ok: true };
 }

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { Rng } from '../../../src/distributions/rng.js';
+import { aviEngine } from '../../../src/infer/avi/index.js';
 import { AviModel } from '../../../src/infer/avi/model.js';
 import { planAvi } from '../../../src/infer/avi/plan.js';
 import { finalParticles } from '../../../src/infer/avi/run.js';
@@ -246,5 +247,58 @@ describe('avi score-function gradients', () => {
     // 27.7 against 140.7 at these seeds; a variance estimated from 300 draws has a relative sd of
     // about √(2/299) = 8%, so a factor 2 is far outside that noise
     expect(vWith).toBeLessThan(vWithout / 2);
+  });
+
+  it('auto sums out while the joint states stay within 256 per element, and says which estimator each takes', () => {
+    const src = `model two {
+      size N
+      size K = 20
+      hyper w: simplex[K]
+      plate i in N {
+        c[i] ~ Categorical(w)
+        d[i] ~ Categorical(w)
+        x[i] ~ Normal(c[i] + d[i], 1)
+      }
+    }`;
+    const bound = boundModel(src, { N: 3, w: Array(20).fill(0.05), x: [1, 2, 3] });
+    const auto = planAvi(bound);
+    if (!auto.ok) throw new Error('avi does not apply');
+    // 20 states for c; c and d together 400 > 256: d takes the score-function gradient
+    expect(auto.plan.enumerated.map((e) => e.name)).toEqual(['c']);
+    expect(auto.plan.scored.map((e) => [e.name, e.states, e.local])).toEqual([['d', 20, true]]);
+    const app = aviEngine.applicability(bound);
+    expect(app.ok && app.notes).toEqual([
+      'avi sums c out of the ELBO (enumeration, per element)',
+      'avi gives d ~ Categorical a score-function gradient with a moving-average baseline (20 states would make 400 joint states per element with the latents summed out before it, more than 256)',
+    ]);
+    const score = planAvi(bound, 'amortised', 'score');
+    expect(score.ok && score.plan.scored.map((e) => e.name)).toEqual(['c', 'd']);
+    const en = planAvi(bound, 'amortised', 'enumerate');
+    expect(en.ok && en.plan.enumerated.map((e) => e.name)).toEqual(['c', 'd']);
+  });
+
+  it('refuses a discrete latent in a chain, and --objective iw with a score-function latent', async () => {
+    const hmm = `model hmm {
+      size T
+      hyper A: simplex[2, 2]
+      plate t in T {
+        z[t] ~ Categorical(t == 0 ? [0.5, 0.5] : A[z[t - 1]])
+        y[t] ~ Normal(z[t], 1)
+      }
+    }`;
+    const chain = aviEngine.applicability(
+      boundModel(hmm, {
+        T: 3,
+        A: [
+          [0.9, 0.1],
+          [0.2, 0.8],
+        ],
+        y: [0, 1, 1],
+      }),
+    );
+    expect(chain.ok).toBe(false);
+    await expect(
+      runAvi(MIX, { N, w, m, x }, { discrete: 'score', objective: 'iw', iw: 2, epochs: 1 }),
+    ).rejects.toThrow(/score-function gradient, which avi gives the ELBO only/);
   });
 });
