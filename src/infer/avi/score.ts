@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeDistribution } from '../../distributions/index.js';
 import type { Rng } from '../../distributions/rng.js';
 import { lgamma, noGrad } from '../../distributions/special.js';
-import { LOC_JITTER, MAX_HIDDEN } from './guide.js';
+import { encode, LOC_JITTER, MAX_HIDDEN } from './guide.js';
 import type { AviScored } from './plan.js';
 
 /** sg(t): t's value, no gradient (tfjs has no stop-gradient op). Call inside tidy. */
@@ -89,9 +89,7 @@ export function scoreNatural(
     const eta = vars[`${p}.${LEAF[d.family]}`];
     return d.local && idx ? tf.gather(eta, idx, 0) : eta;
   }
-  if (!inputs) throw new Error(`internal: no encoder inputs for ${d.name}`);
-  const h = tf.relu(tf.add(tf.matMul(inputs, vars[`${p}.W0`]), vars[`${p}.b0`]));
-  const o = tf.add(tf.matMul(h, vars[`${p}.W1`]), vars[`${p}.b1`]); // [B, K or 1]
+  const o = encode(d.name, vars, inputs); // [B, K or 1]
   return d.family === 'Categorical' ? o : tf.squeeze(o, [1]);
 }
 
