@@ -440,12 +440,13 @@ export function planAvi(
       const en =
         discrete === 'score' ? 'forced off (--discrete score)' : enumerable(bound, name, plate);
       const K = typeof en === 'string' ? 0 : en.family === 'Bernoulli' ? 2 : (states(name) ?? 0);
+      // (a Categorical whose states the shapes do not tell is summed out: model.ts checks them)
       if (
         typeof en !== 'string' &&
-        (discrete === 'enumerate' || (K > 0 && joint * K <= MAX_STATES))
+        (discrete === 'enumerate' || K === 0 || joint * K <= MAX_STATES)
       ) {
         enumerated.push(en);
-        joint *= K;
+        joint *= Math.max(1, K);
         continue;
       }
       const why =
@@ -454,12 +455,9 @@ export function planAvi(
           : node.distribution === 'Poisson'
             ? 'unbounded support'
             : en;
+      // (with --discrete enumerate, en is the reason it cannot be summed out)
       const sc =
-        discrete === 'enumerate'
-          ? typeof en === 'string'
-            ? en
-            : 'x'
-          : scoreable(bound, name, plate, states, why);
+        discrete === 'enumerate' ? (en as string) : scoreable(bound, name, plate, states, why);
       if (typeof sc === 'string') {
         reasons.push(reasonAt(bound, name, discreteRefusal(name, node.distribution, sc, discrete)));
         continue;

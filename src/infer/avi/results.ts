@@ -166,7 +166,7 @@ function discreteResults(
   const en = model.plan.enumerated;
   if (en.length === 0) return {};
   const N = model.plan.N;
-  const S = model.plan.latents.length > 0 ? DISCRETE_DRAWS : 1;
+  const S = model.plan.latents.length + model.plan.scored.length > 0 ? DISCRETE_DRAWS : 1;
   const B = model.plan.noMinibatch ? N : Math.max(1, Math.min(N, Math.floor((1 << 16) / S)));
   let probs: Float64Array[] = [];
   let cards: readonly number[] = [];

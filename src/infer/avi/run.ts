@@ -111,7 +111,9 @@ export async function runAvi(
           `avi --held-out ${options.heldOut} of ${N} elements holds out ${H}: give a fraction that holds out at least one element and keeps one`,
           'unsupported',
         );
-      const free = plan.latents.find((l) => l.local && !l.guided && l.inputs.length === 0);
+      const free =
+        plan.latents.find((l) => l.local && !l.guided && l.inputs.length === 0) ??
+        plan.scored.find((d) => d.local && d.inputs.length === 0);
       if (free)
         throw userError(
           `avi --held-out: the local latent ${free.name} has free parameters per element (no encoder), which held-out elements never learn: early stopping needs every local latent amortised`,
@@ -130,7 +132,7 @@ export async function runAvi(
     const iwTraining = options.objective === 'iw';
     // every latent local: the elements are independent under p and q, and the bound is per
     // element; else it is the whole data's, which minibatches would bias
-    const perElement = plan.latents.every((l) => l.local);
+    const perElement = plan.latents.every((l) => l.local) && plan.scored.every((d) => d.local);
     const globalNames = plan.latents.filter((l) => !l.local).map((l) => l.name);
     if (iwTraining && !perElement && hasPlate && B !== Ntrain)
       throw userError(
@@ -204,6 +206,11 @@ export async function runAvi(
       let sum = 0;
       for (let k = 0; k < got.length; k++) sum -= got[k];
       const value = sum / batches.length;
+      if (!Number.isFinite(value) && plan.scored.length > 0)
+        throw userError(
+          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: a draw from q of the discrete latents ${plan.scored.map((d) => d.name).join(', ')} has probability zero under the model (a deterministic relation between discrete nodes, such as a logical OR, gives every q with full support an ELBO of -Infinity); the exact engine sums them out`,
+          'unsupported',
+        );
       if (!Number.isFinite(value)) {
         const zero = value === Number.NEGATIVE_INFINITY ? zeroProbabilityNote(bound) : '';
         throw userError(
@@ -344,7 +351,8 @@ function finalBounds(
 ): { elbo: number; iw: number } {
   const M = finalParticles(Math.max(1, all.length), K);
   const R = M / K;
-  const perElement = model.plan.latents.every((l) => l.local);
+  const perElement =
+    model.plan.latents.every((l) => l.local) && model.plan.scored.every((d) => d.local);
   const logW = new Float64Array(M);
   let iwPerElement = 0;
   let outside = 0;
