@@ -5,7 +5,7 @@ import type { EngineInfo } from '../options.js';
 export const aviInfo = {
   name: 'avi',
   description:
-    'amortised variational inference: Adam on the reparameterised ELBO, inference networks for the latents of the outermost plate, mean-field Gaussians (through bijectors) for the rest; learns params and nets; logEvidence is the final ELBO (or the importance-weighted bound with --iw)',
+    'amortised variational inference: Adam on the reparameterised ELBO, inference networks for the latents of the outermost plate, mean-field Gaussians (through bijectors) for the rest; discrete latents summed out (≤ 256 joint states per element) or given score-function gradients; learns params and nets; logEvidence is the final ELBO (or the importance-weighted bound with --iw)',
   inference: true,
   options: [
     {
