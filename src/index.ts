@@ -8,6 +8,7 @@ import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { streamProbe } from './graph/stream.js';
+import { engineApplies } from './infer/applicability.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
 import { checkInitial, checkInitialShape } from './infer/initial.js';
@@ -230,8 +231,7 @@ export function engines(model: CompiledModel, options: DataOptions = {}): Engine
   // the same domain checks as `infer`: a model no engine can run is an error, not a list
   checkFixedArgs(bound);
   const list = listEngines().map((e) => {
-    const app = e.applicability(bound);
-    return { name: e.name, applies: app.ok, reasons: app.ok ? [] : [...app.reasons] };
+    return engineApplies(e.name, e.applicability(bound));
   });
   let auto: string | null = null;
   try {

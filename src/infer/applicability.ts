@@ -4,7 +4,7 @@
 // undefined; the list is builtin.ts's, in its order (a test keeps them equal).
 import type { Reason } from '../diagnostics/reason.js';
 import type { BoundModel } from '../graph/bound.js';
-import { planAvi } from './avi/plan.js';
+import { aviApplies, planAvi } from './avi/plan.js';
 import { planCavi } from './cavi/plan.js';
 import { planEm } from './em/analysis.js';
 import type { Applicability } from './engine.js';
@@ -39,7 +39,7 @@ export const BUILTIN_APPLICABILITY: readonly TensorFreeCheck[] = [
     name: 'avi',
     applicability: (m) => {
       const p = planAvi(m);
-      return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
+      return p.ok ? aviApplies(p.plan) : { ok: false, reasons: p.reasons };
     },
   },
 ];
@@ -48,6 +48,8 @@ export interface EngineApplies {
   readonly name: string;
   readonly applies: boolean;
   readonly reasons: Reason[];
+  /** how an applying engine treats parts of the model, when it says (Applicability.notes) */
+  readonly notes?: string[];
 }
 
 /**
@@ -65,11 +67,19 @@ export function appliesWithoutTensors(
   }
   const engines = BUILTIN_APPLICABILITY.map((c) => {
     const app = decided.get(c.name) as Applicability;
-    return { name: c.name, applies: app.ok, reasons: app.ok ? [] : [...app.reasons] };
+    return engineApplies(c.name, app);
   });
   const { engine } = explainAutoWith(model, (name) => {
     const app = decided.get(name);
     return app && { name, applicability: () => app };
   });
   return { auto: engine?.name ?? null, engines };
+}
+
+/** One row of the engines report: applies, reasons, and the notes when there are any. */
+export function engineApplies(name: string, app: Applicability): EngineApplies {
+  if (!app.ok) return { name, applies: false, reasons: [...app.reasons] };
+  return app.notes?.length
+    ? { name, applies: true, reasons: [], notes: [...app.notes] }
+    : { name, applies: true, reasons: [] };
 }

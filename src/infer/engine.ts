@@ -8,7 +8,11 @@ import type { EngineInfo, OptionSpec, OptionValues, SharedRunOptions } from './o
 import type { Posterior } from './result.js';
 
 export type Applicability =
-  | { readonly ok: true }
+  | {
+      readonly ok: true;
+      /** how the engine will treat parts of the model (`plato engines` prints them), if it says */
+      readonly notes?: readonly string[];
+    }
   | { readonly ok: false; readonly reasons: readonly Reason[] };
 
 /**

@@ -60,5 +60,6 @@ export interface CheckResult {
 /** What `plato engines --json` prints. */
 export interface EnginesReport {
   auto: string | null;
-  engines: { name: string; applies: boolean; reasons: Reason[] }[];
+  /** notes: how an applying engine treats parts of the model, when it says */
+  engines: { name: string; applies: boolean; reasons: Reason[]; notes?: string[] }[];
 }

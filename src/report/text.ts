@@ -233,6 +233,7 @@ export function enginesText(r: EnginesReport, options: { verbose?: boolean } = {
       options.verbose || reasons.length <= 1
         ? reasons
         : [`${reasons[0]} … and ${reasons.length - 1} more; --verbose`];
+    if (e.applies) shown.push(...(e.notes ?? []));
     rows.push([e.name, e.applies ? '✓' : '✗', shown[0] ?? '']);
     for (const more of shown.slice(1)) rows.push(['', '', more]);
   }

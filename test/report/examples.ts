@@ -16,7 +16,13 @@ export interface Example {
 
 const DATA: Record<string, { data: string; engines: string[]; failing?: Record<string, RegExp> }> =
   {
-    asia: { data: 'asia.json', engines: ['exact'] },
+    // avi gives the global Bernoullis score-function gradients, but `either` is a logical OR of
+    // tub and lung: every mean-field q with full support has ELBO -Infinity
+    asia: {
+      data: 'asia.json',
+      engines: ['exact'],
+      failing: { avi: /has probability zero under the model/ },
+    },
     blr: { data: 'blr.json', engines: ['exact', 'cavi', 'avi'] },
     coin: { data: 'coin.json', engines: ['exact', 'cavi', 'avi'] },
     factor_analysis: { data: 'fa.json', engines: ['em', 'avi'] },
@@ -24,7 +30,7 @@ const DATA: Record<string, { data: string; engines: string[]; failing?: Record<s
     hmm: { data: 'hmm.json', engines: ['exact', 'em'] },
     kalman: { data: 'kalman.json', engines: ['exact', 'avi'] },
     lda: { data: 'lda-small.json', engines: ['cavi'] },
-    noisy_or: { data: 'noisy_or.json', engines: ['exact'] },
+    noisy_or: { data: 'noisy_or.json', engines: ['exact', 'avi'] },
     noisy_or_cases: { data: 'noisy_or_cases.json', engines: ['exact', 'em'] },
     trend: { data: 'trend.json', engines: ['exact', 'avi'] },
     vae: { data: 'digits-small.json', engines: ['avi'] },

@@ -74,6 +74,21 @@ export function initGuide(l: AviLatent, hidden: number, rng: Rng): Record<string
 }
 
 /**
+ * A latent's encoder on the block's inputs [B, inDim]: h = relu(x W0 + b0), h W1 + b1 [B, out]
+ * (the continuous latents' [loc, logScale], score.ts's natural parameters). Call inside tidy.
+ */
+export function encode(
+  name: string,
+  vars: Readonly<Record<string, tf.Tensor>>,
+  inputs: tf.Tensor | undefined,
+): tf.Tensor {
+  const p = `guide.${name}`;
+  if (!inputs) throw new Error(`internal: no encoder inputs for ${name}`);
+  const h = tf.relu(tf.add(tf.matMul(inputs, vars[`${p}.W0`]), vars[`${p}.b0`]));
+  return tf.add(tf.matMul(h, vars[`${p}.W1`]), vars[`${p}.b1`]);
+}
+
+/**
  * q's mean and log sd for a latent on the elements `idx` of the outermost plate (local latents)
  * or whole (global ones): [...batch, ...uevent] with the first batch axis the minibatch's.
  * `inputs`: the encoder's [B, inDim] rows. Call inside tidy.
@@ -91,10 +106,8 @@ export function locScale(
     if (!l.local || !idx) return { loc, logScale };
     return { loc: tf.gather(loc, idx, 0), logScale: tf.gather(logScale, idx, 0) };
   }
-  if (!inputs) throw new Error(`internal: no encoder inputs for ${l.name}`);
-  const h = tf.relu(tf.add(tf.matMul(inputs, vars[`${p}.W0`]), vars[`${p}.b0`]));
-  const o = tf.add(tf.matMul(h, vars[`${p}.W1`]), vars[`${p}.b1`]);
-  const B = inputs.shape[0];
+  const o = encode(l.name, vars, inputs);
+  const B = o.shape[0];
   const d = prod(l.uevent);
   const shape = [B, ...l.batch.slice(1), ...l.uevent];
   return {

@@ -6,7 +6,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { type Applicability, type Engine, notApplicable, type RunOptions } from '../engine.js';
 import type { Posterior } from '../result.js';
 import { aviInfo } from './info.js';
-import { planAvi } from './plan.js';
+import { aviApplies, planAvi } from './plan.js';
 import { runAvi } from './run.js';
 
 export const aviEngine: Engine<typeof aviInfo.options> = {
@@ -14,11 +14,11 @@ export const aviEngine: Engine<typeof aviInfo.options> = {
 
   applicability(bound: BoundModel): Applicability {
     const p = planAvi(bound);
-    return p.ok ? { ok: true } : { ok: false, reasons: p.reasons };
+    return p.ok ? aviApplies(p.plan) : { ok: false, reasons: p.reasons };
   },
 
   async run(bound: BoundModel, options: RunOptions<typeof aviInfo.options>): Promise<Posterior> {
-    const p = planAvi(bound, options.localGuide);
+    const p = planAvi(bound, options.localGuide, options.discrete);
     if (!p.ok) throw notApplicable(bound, 'avi', p.reasons);
     return runAvi(bound, p.plan, options);
   },

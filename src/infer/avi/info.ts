@@ -5,7 +5,7 @@ import type { EngineInfo } from '../options.js';
 export const aviInfo = {
   name: 'avi',
   description:
-    'amortised variational inference: Adam on the reparameterised ELBO, inference networks for the latents of the outermost plate, mean-field Gaussians (through bijectors) for the rest; learns params and nets; logEvidence is the final ELBO (or the importance-weighted bound with --iw)',
+    'amortised variational inference: Adam on the reparameterised ELBO, inference networks for the latents of the outermost plate, mean-field Gaussians (through bijectors) for the rest; discrete latents summed out (≤ 256 joint states per element) or given score-function gradients; learns params and nets; logEvidence is the final ELBO (or the importance-weighted bound with --iw)',
   inference: true,
   options: [
     {
@@ -93,6 +93,21 @@ export const aviInfo = {
       values: ['glorot', 'torch'],
       default: 'glorot',
       help: "starting weights of nets and encoders: Glorot-uniform with zero biases ('glorot'), or PyTorch's nn.Linear default W, b ~ U(±1/√fan_in) ('torch')",
+    },
+    {
+      name: 'discrete',
+      type: 'enum',
+      values: ['auto', 'enumerate', 'score'],
+      default: 'auto',
+      help: "discrete latents: sum out those with at most 256 joint states per element and give the others (Poisson, global, more states) a score-function gradient ('auto'); sum out only, refusing the others ('enumerate'); score-function gradients for all ('score')",
+    },
+    {
+      name: 'baselineDecay',
+      type: 'number',
+      default: 0.9,
+      minimum: 0,
+      exclusiveMaximum: 1,
+      help: "score-function gradients: the decay of each discrete latent's moving-average baseline (0: the last step's learning signal)",
     },
     {
       name: 'tol',

@@ -18,7 +18,8 @@ import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
-import type { AviLatent, AviPlan } from './plan.js';
+import { type AviLatent, type AviPlan, MAX_STATES } from './plan.js';
+import { drawScored, type ScoredDraw, scoreNatural } from './score.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -32,10 +33,9 @@ export interface Terms {
   readonly logStates?: tf.Tensor;
   /** … and the states (one value per enumerated latent) */
   readonly states?: readonly (readonly number[])[];
+  /** the score-function latents' log q at their draws (score.ts) */
+  readonly scored: readonly ScoredDraw[];
 }
-
-/** The most joint states of the summed-out discrete latents per element. */
-export const MAX_STATES = 256;
 
 /** q's loc and log sd on the unconstrained space, [1 or S, ...batch, ...uevent]. */
 export interface QParams {
@@ -48,6 +48,8 @@ export interface GlobalDraw {
   readonly env: Env;
   /** [S]: Σ_{global z} log q(z) */
   readonly logQ: tf.Tensor;
+  /** the global score-function latents' log q, [S] each */
+  readonly scored: readonly ScoredDraw[];
 }
 
 /** A value of the plate held on the host, [N, ...row], gathered by rows per block. */
@@ -128,7 +130,7 @@ export class AviModel {
     } else
       for (const [name, v] of this.known)
         env[name] = tf.tensor(gatherRows(v, rows), [1, B, ...v.row]);
-    for (const l of this.plan.latents) {
+    for (const l of [...this.plan.latents, ...this.plan.scored]) {
       if (l.inputs.length === 0) continue;
       const parts = l.inputs.map((c) => tf.reshape(env[c], [B, -1]));
       inputs.set(l.name, parts.length === 1 ? parts[0] : tf.concat(parts, 1));
@@ -252,6 +254,15 @@ export class AviModel {
   ): GlobalDraw {
     const env: Record<string, tf.Tensor> = {};
     let logQ: tf.Tensor = tf.zeros([S]);
+    const scored: ScoredDraw[] = [];
+    for (const d of this.plan.scored) {
+      if (d.local) continue;
+      const { z, logQ: lq } = drawScored(d, scoreNatural(d, vars, undefined, undefined), S, rng);
+      env[d.name] = z;
+      const total = sumFrom(lq, 1);
+      scored.push({ latent: d, logQ: total });
+      logQ = tf.add(logQ, total);
+    }
     for (const l of this.plan.latents) {
       if (l.local) continue;
       const d = this.draw(B, l, vars, { ...base, ...env }, undefined, new Map(), S, rng);
@@ -259,7 +270,7 @@ export class AviModel {
       env[l.name] = d.x;
       logQ = tf.add(logQ, sumFrom(d.logQ, 1));
     }
-    return { env, logQ };
+    return { env, logQ, scored };
   }
 
   /**
@@ -283,12 +294,24 @@ export class AviModel {
     const { env: data, inputs } = this.blockEnv(rows);
     // free per-element parameters are gathered by index
     const idx =
-      rows && this.plan.latents.some((l) => l.local && !l.guided && l.inputs.length === 0)
+      rows &&
+      (this.plan.latents.some((l) => l.local && !l.guided && l.inputs.length === 0) ||
+        this.plan.scored.some((d) => d.local && d.inputs.length === 0))
         ? tf.tensor1d(rows as number[], 'int32')
         : undefined;
     const gd = globals ?? this.drawGlobals(B, vars, base, S, rng, capture);
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     let w: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([S, B]);
+    // local score-function latents: drawn from q, their log q in the element terms (score.ts)
+    const scored: ScoredDraw[] = [...gd.scored];
+    for (const d of this.plan.scored) {
+      if (!d.local) continue;
+      const eta = scoreNatural(d, vars, idx, inputs.get(d.name));
+      const { z, logQ } = drawScored(d, eta, S, rng);
+      env[d.name] = z;
+      scored.push({ latent: d, logQ });
+      w = tf.sub(w as tf.Tensor, logQ);
+    }
     // analytic: a real local latent with a Normal prior takes −KL(q ‖ p) in closed form in
     // place of its draw of log p(z) − log q(z) (Kingma & Welling 2014's estimator B: the same
     // expectation, less gradient variance). Training only: the IW bound needs the draws'
@@ -303,6 +326,7 @@ export class AviModel {
       if (
         analytic &&
         this.plan.enumerated.length === 0 &&
+        this.plan.scored.length === 0 &&
         l.support === 'real' &&
         node.kind === 'stochastic' &&
         node.distribution === 'Normal'
@@ -323,7 +347,7 @@ export class AviModel {
         if (inPlate(name)) w = tf.add(w as tf.Tensor, sumFrom(lp, 2));
         else g = tf.add(g, sumFrom(lp, 1));
       }
-      return { g, w };
+      return { g, w, scored };
     }
     // the discrete latents summed out: per joint state s of them, the element's terms
     // w_i^(s) = Σ_{nodes in the plate} log p(·)_i with c_i = s (their own log p(c_i = s) among
@@ -346,7 +370,13 @@ export class AviModel {
       per.push(ws);
     });
     const logStates = tf.stack(per); // [J, S, B]
-    return { g, w: tf.add(w as tf.Tensor, tf.logSumExp(logStates, 0)), logStates, states };
+    return {
+      g,
+      w: tf.add(w as tf.Tensor, tf.logSumExp(logStates, 0)),
+      logStates,
+      states,
+      scored,
+    };
   }
 
   /**

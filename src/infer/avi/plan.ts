@@ -15,6 +15,7 @@ import { mentions } from '../../graph/build.js';
 import { chainOf } from '../../graph/chains.js';
 import { truncationText } from '../../graph/print.js';
 import { descendants } from '../../graph/query.js';
+import { concreteShape, inferShapes, type ShapeAnalysis } from '../../graph/shapes.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
 import { chainReasons } from '../chains.js';
@@ -65,6 +66,31 @@ export interface AviDiscrete {
   readonly family: 'Bernoulli' | 'Categorical';
 }
 
+/**
+ * A discrete latent whose ELBO gradient is the score-function estimator (score.ts): drawn from a
+ * q of its own family (Bernoulli logit, Categorical logits, Poisson log-rate), without
+ * reparameterisation. Local ones (one value per element of the outermost plate, nothing outside
+ * the plate depending on them) are amortised like the continuous latents; global ones have free
+ * parameters.
+ */
+export interface AviScored {
+  readonly name: string;
+  readonly family: 'Bernoulli' | 'Categorical' | 'Poisson';
+  /** a Categorical's number of states (Bernoulli: 2; Poisson: 0, unbounded) */
+  readonly states: number;
+  /** the node's batch shape (a local latent's first axis is the plate's) */
+  readonly batch: readonly number[];
+  readonly local: boolean;
+  /** the observed nodes its encoder reads (empty: free parameters) */
+  readonly inputs: readonly string[];
+  readonly inDim: number;
+  /** why it is not summed out (plato engines says so) */
+  readonly why: string;
+}
+
+/** How discrete latents enter the ELBO: `auto` sums out those with few states, scores the rest. */
+export type DiscreteMode = 'auto' | 'enumerate' | 'score';
+
 export interface AviParam {
   readonly name: string;
   readonly transform: Transform;
@@ -75,6 +101,8 @@ export interface AviPlan {
   readonly latents: readonly AviLatent[];
   /** the discrete latents summed out (enumerated) per element */
   readonly enumerated: readonly AviDiscrete[];
+  /** the discrete latents with a score-function gradient (score.ts) */
+  readonly scored: readonly AviScored[];
   readonly params: readonly AviParam[];
   /** the nets of the model, in graph order */
   readonly nets: readonly string[];
@@ -97,7 +125,30 @@ export type AviPlanResult =
   | { readonly ok: true; readonly plan: AviPlan }
   | { readonly ok: false; readonly reasons: readonly Reason[] };
 
+/** The most joint states of the summed-out discrete latents per element. */
+export const MAX_STATES = 256;
+
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+const raggedNode = (bound: BoundModel, n: string) =>
+  (bound.axes[n] ?? []).some((a) => a.plates.length > 1);
+
+/** What an encoder of the local latent `name` reads: its observed descendants in the plate. */
+function localInputs(bound: BoundModel, name: string, plate: string): string[] {
+  const g = bound.graph;
+  if (g.nodes[name].plates.length !== 1 || raggedNode(bound, name)) return [];
+  return observedDescendants(bound, name).filter(
+    (c) => g.nodes[c].plates[0] === plate && !raggedNode(bound, c),
+  );
+}
+
+/** The number of values per element those inputs hold. */
+function inDimOf(bound: BoundModel, inputs: readonly string[], N: number): number {
+  return inputs.reduce((a, c) => {
+    const cs = bound.shapes[c];
+    return a + prod([...cs.batch, ...cs.event]) / N;
+  }, 0);
+}
 
 /** The top-level plate holding the observed data, when exactly one does. */
 function outerPlate(bound: BoundModel): string | undefined {
@@ -250,7 +301,7 @@ function supportOf(bound: BoundModel, name: string): AviSupport | string {
  * summing a local discrete latent out of p gives the ELBO of the best q(c_i | z_i, x_i) there
  * is, p(c_i | z_i, x_i), with no gradient variance, at the cost of one evaluation of the
  * element's terms per state. It needs the latent's states to be few and local: one value per
- * element, and no node outside the plate depending on it.
+ * element, and no node outside the plate depending on it. Else: why not.
  */
 function enumerable(
   bound: BoundModel,
@@ -261,23 +312,66 @@ function enumerable(
   const node = g.nodes[name];
   if (node.kind !== 'stochastic') return `${name} is not a stochastic node`;
   const family = node.distribution;
-  const refuse = (why: string) =>
-    `${name} ~ ${family} is a discrete latent ${why}; avi sums out only Bernoulli and Categorical latents with one value per element of the outermost plate holding the data (a score-function estimator for other discrete latents is not implemented)`;
-  if (family !== 'Bernoulli' && family !== 'Categorical') return refuse('of an unsupported family');
+  if (family !== 'Bernoulli' && family !== 'Categorical') return 'of an unsupported family';
   if (plate === undefined || node.plates[0] !== plate || node.plates.length !== 1)
-    return refuse('outside the outermost plate holding the data, or in a nested plate');
+    return 'outside the outermost plate holding the data, or in a nested plate';
   const s = bound.shapes[name];
-  if (s.event.length > 0 || s.batch.length !== 1)
-    return refuse('with more than one value per element');
+  if (s.event.length > 0 || s.batch.length !== 1) return 'with more than one value per element';
   const outside = descendants(g, name).find((d) => g.nodes[d].plates[0] !== plate);
-  if (outside) return refuse(`that ${outside}, outside its plate, depends on`);
+  if (outside) return `that ${outside}, outside its plate, depends on`;
   return { name, family };
+}
+
+/**
+ * Can the discrete latent `name` take the score-function estimator (score.ts)? A Bernoulli,
+ * Categorical or Poisson with a scalar event, either global (in no plate holding the data) or
+ * with one value per element of that plate and nothing outside the plate depending on it (its
+ * learning signal is then its element's terms). Else: why not.
+ */
+function scoreable(
+  bound: BoundModel,
+  name: string,
+  plate: string | undefined,
+  states: (name: string) => number | undefined,
+  why: string,
+): Omit<AviScored, 'inputs' | 'inDim'> | string {
+  const g = bound.graph;
+  const node = g.nodes[name];
+  if (node.kind !== 'stochastic') return `${name} is not a stochastic node`;
+  const family = node.distribution;
+  if (family !== 'Bernoulli' && family !== 'Categorical' && family !== 'Poisson')
+    return 'of an unsupported family';
+  const s = bound.shapes[name];
+  if (s.event.length > 0) return 'with a vector value';
+  const K = family === 'Bernoulli' ? 2 : family === 'Poisson' ? 0 : states(name);
+  if (K === undefined) return 'whose number of states is unknown';
+  const base = { name, family, states: K, batch: [...s.batch], why };
+  if (plate === undefined || !node.plates.includes(plate))
+    return {
+      ...base,
+      // enumeration is per element of the plate: a global latent has none
+      why: why.startsWith('forced') ? why : 'a global latent: avi sums out per plate element only',
+      local: false,
+    };
+  if (node.plates[0] !== plate || node.plates.length !== 1 || s.batch.length !== 1)
+    return 'in a plate nested in the outermost plate holding the data';
+  const outside = descendants(g, name).find((d) => g.nodes[d].plates[0] !== plate);
+  if (outside) return `that ${outside}, outside its plate, depends on`;
+  return { ...base, local: true };
+}
+
+/** The discrete latents' refusal: what avi does with them, and the option that changes it. */
+function discreteRefusal(name: string, family: string, why: string, mode: DiscreteMode): string {
+  return mode === 'enumerate'
+    ? `${name} ~ ${family} is a discrete latent ${why}; with --discrete enumerate avi sums out only Bernoulli and Categorical latents with one value per element of the outermost plate holding the data (--discrete auto or score gives the others a score-function gradient)`
+    : `${name} ~ ${family} is a discrete latent ${why}; avi sums out Bernoulli and Categorical latents with one value per element of the outermost plate holding the data, and gives a score-function gradient to global Bernoulli, Categorical and Poisson latents and to those with one value per element on which nothing outside the plate depends`;
 }
 
 /** avi's plan for the model, or the reasons it does not apply. */
 export function planAvi(
   bound: BoundModel,
   localGuide: 'amortised' | 'free' = 'amortised',
+  discrete: DiscreteMode = 'auto',
 ): AviPlanResult {
   const g = bound.graph;
   const reasons: Reason[] = [];
@@ -291,6 +385,15 @@ export function planAvi(
   const N = plate ? (bound.sizes[g.plates[plate].size] as number) : 1;
   const latents: AviLatent[] = [];
   const enumerated: AviDiscrete[] = [];
+  const scored: AviScored[] = [];
+  // each Categorical's number of states (graph/shapes.ts), once
+  let shapeInfo: ShapeAnalysis | undefined;
+  const states = (name: string): number | undefined => {
+    shapeInfo ??= inferShapes(g, bound.sizes);
+    const d = shapeInfo.nodes[name]?.states;
+    return d === undefined ? undefined : concreteShape([d], bound.sizes)?.[0];
+  };
+  let joint = 1;
   // A discrete latent in a chain (`z[t] ~ Categorical(A[z[t - 1]])`) is not independent across
   // the plate's elements, so summing it out element by element (model.ts) would drop the
   // dependence between steps: it needs the forward algorithm over the chain, which avi lacks.
@@ -333,9 +436,35 @@ export function planAvi(
     if (obs?.kind !== 'latent') continue;
     if (DISTRIBUTIONS[node.distribution].discrete) {
       if (chainOf(g, name)) continue; // refused above, at the chain's lagged read
-      const why = enumerable(bound, name, plate);
-      if (typeof why === 'string') reasons.push(reasonAt(bound, name, why));
-      else enumerated.push(why);
+      // auto: sum out while the joint states per element stay within MAX_STATES, in graph order
+      const en =
+        discrete === 'score' ? 'forced off (--discrete score)' : enumerable(bound, name, plate);
+      const K = typeof en === 'string' ? 0 : en.family === 'Bernoulli' ? 2 : (states(name) ?? 0);
+      // (a Categorical whose states the shapes do not tell is summed out: model.ts checks them)
+      if (
+        typeof en !== 'string' &&
+        (discrete === 'enumerate' || K === 0 || joint * K <= MAX_STATES)
+      ) {
+        enumerated.push(en);
+        joint *= Math.max(1, K);
+        continue;
+      }
+      const why =
+        typeof en !== 'string'
+          ? `${K} states would make ${joint * K} joint states per element with the latents summed out before it, more than ${MAX_STATES}`
+          : node.distribution === 'Poisson'
+            ? 'unbounded support'
+            : en;
+      // (with --discrete enumerate, en is the reason it cannot be summed out)
+      const sc =
+        discrete === 'enumerate' ? (en as string) : scoreable(bound, name, plate, states, why);
+      if (typeof sc === 'string') {
+        reasons.push(reasonAt(bound, name, discreteRefusal(name, node.distribution, sc, discrete)));
+        continue;
+      }
+      const inputs =
+        sc.local && localGuide === 'amortised' ? localInputs(bound, name, plate as string) : [];
+      scored.push({ ...sc, inputs, inDim: inDimOf(bound, inputs, N) });
       continue;
     }
     const support = supportOf(bound, name);
@@ -356,24 +485,10 @@ export function planAvi(
     const uevent =
       support === 'simplex' ? [...event.slice(0, -1), (event[event.length - 1] ?? 1) - 1] : event;
     const local = plate !== undefined && node.plates[0] === plate;
-    const ragged = (n: string) => (bound.axes[n] ?? []).some((a) => a.plates.length > 1);
     const guided = guide?.latents.get(name);
-    let inputs: string[] = [];
-    if (
-      !guided &&
-      local &&
-      localGuide === 'amortised' &&
-      node.plates.length === 1 &&
-      !ragged(name)
-    ) {
-      inputs = observedDescendants(bound, name).filter(
-        (c) => g.nodes[c].plates[0] === plate && !ragged(c),
-      );
-    }
-    const inDim = inputs.reduce((a, c) => {
-      const cs = bound.shapes[c];
-      return a + prod([...cs.batch, ...cs.event]) / N;
-    }, 0);
+    const inputs =
+      !guided && local && localGuide === 'amortised' ? localInputs(bound, name, plate) : [];
+    const inDim = inDimOf(bound, inputs, N);
     latents.push({
       name,
       support,
@@ -439,6 +554,7 @@ export function planAvi(
     plan: {
       latents,
       enumerated,
+      scored,
       params,
       nets,
       plate,
@@ -448,4 +564,19 @@ export function planAvi(
       ...(guide ? { guide: { ...guide, learned: guideLearned } } : {}),
     },
   };
+}
+
+/**
+ * avi applies; its notes say how each discrete latent enters the ELBO (`plato engines`): summed
+ * out, or drawn with a score-function gradient and why.
+ */
+export function aviApplies(plan: AviPlan): { ok: true; notes?: string[] } {
+  const notes = [
+    ...plan.enumerated.map((d) => `avi sums ${d.name} out of the ELBO (enumeration, per element)`),
+    ...plan.scored.map(
+      (d) =>
+        `avi gives ${d.name} ~ ${d.family} a score-function gradient with a moving-average baseline (${d.why})`,
+    ),
+  ];
+  return notes.length > 0 ? { ok: true, notes } : { ok: true };
 }

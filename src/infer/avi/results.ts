@@ -13,11 +13,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../distributions/rng.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
-import { type LatentPosterior, ResultArray } from '../result.js';
+import { float64, type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { locScale } from './guide.js';
 import type { AviModel, QParams } from './model.js';
 import type { AviLatent } from './plan.js';
+import { scoreNatural } from './score.js';
 import type { AviState } from './state.js';
 
 /** Draws behind a Monte Carlo mean and sd (fewer for large latents: at most MC_FLOATS floats). */
@@ -87,6 +88,45 @@ export function latentResults(
   }
   for (const q of guided.values()) tf.dispose([q.loc, q.logScale]);
   Object.assign(out, discreteResults(model, state, rng));
+  Object.assign(out, scoredResults(model, state));
+  return out;
+}
+
+/**
+ * A score-function latent's q over every element (score.ts): Bernoulli {p = sigmoid(η)},
+ * Categorical {p = softmax(η)} ([...shape, K]), Poisson {rate = e^η} (mean rate, sd √rate).
+ */
+function scoredResults(model: AviModel, state: AviState): Record<string, LatentPosterior> {
+  const out: Record<string, LatentPosterior> = {};
+  for (const d of model.plan.scored) {
+    const t = tf.tidy(() => {
+      const rows = d.local ? wholePlate(model.plan.N) : undefined;
+      const idx = rows && tf.tensor1d(rows, 'int32');
+      const { inputs } = model.blockEnv(rows);
+      const eta = scoreNatural(d, state.record, idx, inputs.get(d.name));
+      return d.family === 'Categorical'
+        ? tf.softmax(eta)
+        : d.family === 'Bernoulli'
+          ? tf.sigmoid(eta)
+          : tf.exp(eta);
+    });
+    const v = Float64Array.from(t.dataSync());
+    t.dispose();
+    const shape = [...d.batch];
+    if (d.family === 'Bernoulli') out[d.name] = bernoulliSummary(v, shape);
+    else if (d.family === 'Categorical') out[d.name] = categoricalSummary(v, shape, d.states);
+    else
+      out[d.name] = {
+        family: 'Poisson',
+        shape,
+        params: { rate: float64(v, shape) },
+        mean: float64(v, shape),
+        sd: float64(
+          v.map((r) => Math.sqrt(r)),
+          shape,
+        ),
+      };
+  }
   return out;
 }
 
@@ -126,7 +166,7 @@ function discreteResults(
   const en = model.plan.enumerated;
   if (en.length === 0) return {};
   const N = model.plan.N;
-  const S = model.plan.latents.length > 0 ? DISCRETE_DRAWS : 1;
+  const S = model.plan.latents.length + model.plan.scored.length > 0 ? DISCRETE_DRAWS : 1;
   const B = model.plan.noMinibatch ? N : Math.max(1, Math.min(N, Math.floor((1 << 16) / S)));
   let probs: Float64Array[] = [];
   let cards: readonly number[] = [];

@@ -24,6 +24,7 @@ import type { aviInfo } from './info.js';
 import { AviModel } from './model.js';
 import type { AviPlan } from './plan.js';
 import { latentResults } from './results.js';
+import { Baselines, scoreTerm } from './score.js';
 import { AviState } from './state.js';
 
 /** Draws from q behind the final ELBO (and IW bound) estimate, at most… */
@@ -92,6 +93,8 @@ export async function runAvi(
     throw e;
   }
   const optimizer = tf.train.adam(options.lr);
+  const baselines = new Baselines(plan.scored, N, options.baselineDecay);
+  const pending = new Map<string, tf.Tensor>();
   let best: Map<string, tf.Tensor> | undefined;
   try {
     // the held-out elements, then the training ones
@@ -108,7 +111,9 @@ export async function runAvi(
           `avi --held-out ${options.heldOut} of ${N} elements holds out ${H}: give a fraction that holds out at least one element and keeps one`,
           'unsupported',
         );
-      const free = plan.latents.find((l) => l.local && !l.guided && l.inputs.length === 0);
+      const free =
+        plan.latents.find((l) => l.local && !l.guided && l.inputs.length === 0) ??
+        plan.scored.find((d) => d.local && d.inputs.length === 0);
       if (free)
         throw userError(
           `avi --held-out: the local latent ${free.name} has free parameters per element (no encoder), which held-out elements never learn: early stopping needs every local latent amortised`,
@@ -127,11 +132,16 @@ export async function runAvi(
     const iwTraining = options.objective === 'iw';
     // every latent local: the elements are independent under p and q, and the bound is per
     // element; else it is the whole data's, which minibatches would bias
-    const perElement = plan.latents.every((l) => l.local);
+    const perElement = plan.latents.every((l) => l.local) && plan.scored.every((d) => d.local);
     const globalNames = plan.latents.filter((l) => !l.local).map((l) => l.name);
     if (iwTraining && !perElement && hasPlate && B !== Ntrain)
       throw userError(
         `avi --objective iw with global latents (${globalNames.join(', ')}) is the bound of the whole data, log (1/K) Σ_k p(x, z_k)/q(z_k), which a minibatch's N/B scaling would bias: drop --batch-size`,
+        'unsupported',
+      );
+    if (iwTraining && plan.scored.length > 0)
+      throw userError(
+        `avi --objective iw: the discrete latents ${plan.scored.map((d) => d.name).join(', ')} take a score-function gradient, which avi gives the ELBO only: drop --objective iw (--iw K still reports the bound)`,
         'unsupported',
       );
     const varList = [...state.vars.values()];
@@ -154,7 +164,7 @@ export async function runAvi(
         for (const batch of batches) {
           const step = () =>
             tf.tidy(() => {
-              const { g, w } = model.terms(
+              const { g, w, scored } = model.terms(
                 hasPlate ? batch : undefined,
                 state.record,
                 state.modelEnv(),
@@ -164,12 +174,28 @@ export async function runAvi(
                 !iwTraining,
               );
               if (iwTraining) return tf.neg(iwObjective(g, w, options.iw, Ntrain, perElement));
-              const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), Ntrain / batch.length)) : g;
-              return tf.neg(tf.mean(total)) as tf.Scalar;
+              const scale = Ntrain / batch.length;
+              const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), scale)) : g;
+              const elboHat = tf.mean(total);
+              if (scored.length === 0) return tf.neg(elboHat) as tf.Scalar;
+              // the score-function gradient of the discrete latents (score.ts): zero in value
+              const idx = hasPlate && B !== N ? tf.tensor1d(batch, 'int32') : undefined;
+              const { term, signals } = scoreTerm(scored, w, total, scale, (d) =>
+                baselines.read(d, idx),
+              );
+              for (const [name, t] of signals) pending.set(name, tf.keep(t));
+              return tf.neg(tf.add(elboHat, term)) as tf.Scalar;
             });
           // nothing to learn (known params, only summed-out latents): the ELBO is evaluated
           const cost = varList.length > 0 ? optimizer.minimize(step, true, varList) : step();
           costs.push(cost as tf.Scalar);
+          // the baselines move after the step, so that b never depends on the draw it centres
+          for (const d of plan.scored) {
+            const t = pending.get(d.name);
+            if (t) baselines.update(d, hasPlate ? batch : undefined, t);
+          }
+          tf.dispose([...pending.values()]);
+          pending.clear();
         }
         const all = tf.stack(costs);
         got = all.dataSync();
@@ -180,6 +206,11 @@ export async function runAvi(
       let sum = 0;
       for (let k = 0; k < got.length; k++) sum -= got[k];
       const value = sum / batches.length;
+      if (!Number.isFinite(value) && plan.scored.length > 0)
+        throw userError(
+          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: a draw from q of the discrete latents ${plan.scored.map((d) => d.name).join(', ')} has probability zero under the model (a deterministic relation between discrete nodes, such as a logical OR, gives every q with full support an ELBO of -Infinity); the exact engine sums them out`,
+          'unsupported',
+        );
       if (!Number.isFinite(value)) {
         const zero = value === Number.NEGATIVE_INFINITY ? zeroProbabilityNote(bound) : '';
         throw userError(
@@ -234,6 +265,8 @@ export async function runAvi(
   } finally {
     if (best) for (const t of best.values()) t.dispose();
     optimizer.dispose();
+    baselines.dispose();
+    tf.dispose([...pending.values()]);
     state.dispose();
     model.dispose();
   }
@@ -318,7 +351,8 @@ function finalBounds(
 ): { elbo: number; iw: number } {
   const M = finalParticles(Math.max(1, all.length), K);
   const R = M / K;
-  const perElement = model.plan.latents.every((l) => l.local);
+  const perElement =
+    model.plan.latents.every((l) => l.local) && model.plan.scored.every((d) => d.local);
   const logW = new Float64Array(M);
   let iwPerElement = 0;
   let outside = 0;
@@ -327,6 +361,7 @@ function finalBounds(
     return {
       env: Object.fromEntries(Object.entries(d.env).map(([n, t]) => [n, tf.keep(t)])),
       logQ: tf.keep(d.logQ),
+      scored: [], // the score-function terms are for training only
     };
   });
   try {

@@ -16,6 +16,7 @@ import { float64, type ResultArray } from '../result.js';
 import { initGuide } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import type { AviPlan } from './plan.js';
+import { initScore } from './score.js';
 
 const GUIDE = 'guide.';
 
@@ -84,6 +85,9 @@ export class AviState {
         this.vars.set(name, owned(t));
       }
     }
+    for (const d of plan.scored)
+      for (const [name, t] of Object.entries(initScore(d, hidden, rng)))
+        this.vars.set(name, owned(t));
     if (netInit === 'torch') this.torchInit(rng);
     try {
       this.restore(initial);

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { aviEngine } from '../../../src/infer/avi/index.js';
+import { planAvi } from '../../../src/infer/avi/plan.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
 import { exactInfo } from '../../../src/infer/exact/info.js';
 import { boundModel } from '../../support/models.js';
@@ -149,15 +150,18 @@ describe('avi sums out local discrete latents', () => {
     expect(r.latents.c.params.p.shape).toEqual([x.length, 2]);
   });
 
-  it('refuses a discrete latent outside the plate, at the node', () => {
+  it('a discrete latent outside the plate takes a score-function gradient; --discrete enumerate refuses it at the node', () => {
     const src = `model g {
       size N
       s ~ Bernoulli(0.5)
       plate i in N { x[i] ~ Normal(2 * s, 1) }
     }`;
-    const app = aviEngine.applicability(boundModel(src, { N: 3, x: [0, 1, 2] }));
-    expect(app.ok).toBe(false);
-    if (!app.ok)
-      expect(app.reasons[0].message).toMatch(/s ~ Bernoulli is a discrete latent outside/);
+    const bound = boundModel(src, { N: 3, x: [0, 1, 2] });
+    expect(aviEngine.applicability(bound).ok).toBe(true);
+    const auto = planAvi(bound);
+    expect(auto.ok && auto.plan.scored.map((d) => [d.name, d.local])).toEqual([['s', false]]);
+    const en = planAvi(bound, 'amortised', 'enumerate');
+    expect(en.ok).toBe(false);
+    if (!en.ok) expect(en.reasons[0].message).toMatch(/s ~ Bernoulli is a discrete latent outside/);
   });
 });
