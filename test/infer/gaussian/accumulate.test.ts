@@ -9,6 +9,7 @@ import { initBackend } from '../../../src/backend/index.js';
 import { ExprEvaluator } from '../../../src/compile/evaluator.js';
 import type { GaussianStep } from '../../../src/graph/conjugacy.js';
 import { planConjugate } from '../../../src/infer/exact/plan.js';
+import { blockRows } from '../../../src/infer/gaussian/accumulate.js';
 import {
   accumulateFactors,
   gaussianLayout,
@@ -102,5 +103,56 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
       ),
       { seed: 3, numRuns: 30 },
     );
+  });
+
+  it('the tfjs product over many row blocks (sliced on the device) sums them in float64', () => {
+    // N rows cut into blocks of 97 (the last one 30 rows): every block's AᵀA and Aᵀb must be
+    // added once, whatever the block count; checked against float64 sums written here
+    const N = 1000;
+    const P = 7;
+    const t = 1.7;
+    const k0 = 0.5;
+    const rand = prng(11);
+    const X = Array.from({ length: N }, () => Array.from({ length: P }, () => 4 * rand() - 2));
+    const y = X.map((r) => r.reduce((s, v) => s + v, 0) + rand() - 0.5);
+    const bound = boundModel(SRC, { N, P, k0, X, y });
+    const step = planConjugate(bound).steps.find((s) => s.rule === 'gaussian') as GaussianStep;
+    const before = tf.memory().numTensors;
+    const ev = new ExprEvaluator(bound);
+    const layout = gaussianLayout(bound, step.latents, step.blocked);
+    const sys = accumulateFactors(step.factors, layout, ev, {
+      fixed: { tau: t },
+      hostFlops: 0,
+      blockRows: 97,
+    });
+    try {
+      // float32 products over ≤ 97 rows of |x| ≤ 2: error ≲ 97 · 2⁻²⁴ · 4 per block, far
+      // below 1e-5 of the N · 4 scale of the sums
+      for (let a = 0; a < P; a++) {
+        let hr = 0;
+        for (let i = 0; i < N; i++) hr += X[i][a] * y[i];
+        near(sys.h[a], t * hr, 1e-5, t * N * 8);
+        for (let b = 0; b < P; b++) {
+          let jr = a === b ? k0 : 0;
+          for (let i = 0; i < N; i++) jr += X[i][a] * X[i][b];
+          near(sys.J[a * P + b], t * jr, 1e-5, t * (k0 + N * 4));
+        }
+      }
+    } finally {
+      sys.dispose();
+      ev.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('row blocks are odd, so no block transpose has a row length of a multiple of 4 KiB', () => {
+    for (const cols of [1, 2, 16, 50, 64, 128, 1000, 5000]) {
+      const rows = blockRows(cols);
+      expect(rows % 2).toBe(1);
+      // at least 64 rows; else about 2¹⁸ floats (1 MiB) per block
+      expect(rows).toBeGreaterThanOrEqual(64);
+      if (cols <= 4096) expect(rows * cols).toBeLessThanOrEqual((1 << 18) + cols);
+    }
+    expect(blockRows(50, 4096)).toBe(4097);
   });
 });
