@@ -4,6 +4,7 @@
 // per block of a blocked layout (rows carry their block in `seg`). Small factors are summed in
 // float64 on the host; large ones as tfjs matMuls whose results are added in float64.
 import * as tf from '@tensorflow/tfjs';
+import { gramF64 } from '../../backend/gram.js';
 import { sum64 } from '../../compile/evaluator.js';
 import type { GaussianLayout } from './layout.js';
 import type { FactorRows } from './rows.js';
@@ -14,7 +15,10 @@ export const HOST_FLOPS = 3e7;
 export interface AccumulateOptions {
   /** rows × cols² up to which a factor is accumulated on the host (0: always through tfjs) */
   readonly hostFlops?: number;
-  /** rows per block of the tfjs product (default: about 2¹⁸ / cols, see blockRows) */
+  /**
+   * rows per block of the tfjs product (default: about 2¹⁸ / cols, see blockRows); given, the
+   * tfjs product is used even where the wasm kernel of backend/gram.ts applies (for tests)
+   */
   readonly blockRows?: number;
 }
 
@@ -60,7 +64,12 @@ export function accumulate(
   }
   const seg = r.seg;
   if (!layout.blocked || !seg || layout.blocks === 1) {
-    productByRowBlocks(r, T, D, J, h, s2, options.blockRows);
+    // the wasm backend's AᵀA kernel on the tensor's own memory (backend/gram.ts), else tfjs
+    const fast = options.blockRows === undefined ? gramF64(r.A, r.b) : undefined;
+    if (fast) {
+      for (let i = 0; i < D * D; i++) J[i] += s2 * fast.G[i];
+      for (let i = 0; i < D; i++) h[i] += s2 * fast.g[i];
+    } else productByRowBlocks(r, T, D, J, h, s2, options.blockRows);
     return;
   }
   const [Jt, ht] = tf.tidy(() => {

@@ -105,11 +105,14 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
     );
   });
 
-  it('the tfjs product over many row blocks (sliced on the device) sums them in float64', () => {
-    // N rows cut into blocks of 97 (the last one 30 rows): every block's AᵀA and Aᵀb must be
-    // added once, whatever the block count; checked against float64 sums written here
-    const N = 1000;
-    const P = 7;
+  it.each([
+    ['the tfjs product over many row blocks (sliced on the device)', { blockRows: 97 }],
+    ['the wasm AᵀA kernel on the tensor in place (backend/gram.ts)', {}],
+  ])('%s: sums in float64 match', (_, opts) => {
+    // N rows cut into blocks of 97 (the last one 30 rows), or the kernel's 1024-row chunks:
+    // every block's AᵀA and Aᵀb must be added once; checked against float64 sums written here
+    const N = 3000;
+    const P = 12;
     const t = 1.7;
     const k0 = 0.5;
     const rand = prng(11);
@@ -123,11 +126,13 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
     const sys = accumulateFactors(step.factors, layout, ev, {
       fixed: { tau: t },
       hostFlops: 0,
-      blockRows: 97,
+      ...opts,
     });
+    let m: Float64Array;
+    let R: number;
     try {
-      // float32 products over ≤ 97 rows of |x| ≤ 2: error ≲ 97 · 2⁻²⁴ · 4 per block, far
-      // below 1e-5 of the N · 4 scale of the sums
+      // float32 sums over ≤ 1024 rows of |x| ≤ 2, |y| ≤ 25: error ≲ 1024 · 2⁻²⁴ · 4 per entry
+      // and chunk, far below 1e-5 of the N · 4 scale of the sums
       for (let a = 0; a < P; a++) {
         let hr = 0;
         for (let i = 0; i < N; i++) hr += X[i][a] * y[i];
@@ -138,11 +143,21 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
           near(sys.J[a * P + b], t * jr, 1e-5, t * (k0 + N * 4));
         }
       }
+      m = solveSystem(sys).m;
+      R = residualSumOfSquares(sys, m);
     } finally {
       sys.dispose();
       ev.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
+    let rr = 0;
+    for (const v of m) rr += k0 * v * v;
+    for (let i = 0; i < N; i++) {
+      let fit = 0;
+      for (let a = 0; a < P; a++) fit += X[i][a] * m[a];
+      rr += (y[i] - fit) ** 2;
+    }
+    near(R, t * rr, 1e-4, t);
   });
 
   it('row blocks are odd, so no block transpose has a row length of a multiple of 4 KiB', () => {
