@@ -13,7 +13,8 @@
 // WebAssembly.Memory (shared in the threaded build) and exports
 //   tile4(a, aStride, b, bStride, rows, out): out[i·8 + j] = Σ_r a[r][i] b[r][j]  (i < 4, j < 8)
 //   tile1(a, aStride, b, bStride, rows, out): out[j] = Σ_r a[r][0] b[r][j]      (j < 8)
-// as float64, pointers and strides in bytes, rows ≥ 1.
+// as float64, pointers and strides in bytes, rows ≥ 1; and rss (residualF64), the residual
+// sum of squares Σ_t (b_t − a_t · m)² that the closed forms need after the solve.
 import * as tf from '@tensorflow/tfjs';
 
 /** Rows per float32 partial sum: 1024 rows of 50 floats (200 KB) stay in the L2 cache. */
@@ -24,6 +25,7 @@ type Tile = (a: number, as: number, b: number, bs: number, rows: number, out: nu
 interface Kernels {
   tile4: Tile;
   tile1: Tile;
+  rss(a: number, as: number, b: number, rows: number, m: number, d4: number, d: number): number;
 }
 
 /** The parts of tfjs-backend-wasm's backend read here (BackendWasm: its emscripten module). */
@@ -101,25 +103,76 @@ function tileBody(rowsA: number): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * The body of rss(a, aStride, b, rows, m, d4, d) → Σ_r (b[r] − a[r] · m)² in float64, with
+ * a[r] · m in float32 (f32x4 over the first d4 bytes of the row, scalar over the rest to d
+ * bytes: no read past a row's end).
+ */
+function rssBody(): number[] {
+  const [a, as, b, rows, m, d4, d, end, c, acc, fit, e, R] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ];
+  const code: number[] = [];
+  code.push(GET, b, GET, rows, 0x41, 4, 0x6c, 0x6a, SET, end); // end = b + 4 rows
+  code.push(0x03, 0x40); // loop over rows
+  code.push(...simd(0x0c, ...new Array<number>(16).fill(0)), SET, acc); // acc = 0
+  code.push(0x41, 0, SET, c);
+  // SIMD part: while (c < d4) acc += a[c..] · m[c..]
+  code.push(0x02, 0x40, 0x03, 0x40);
+  code.push(GET, c, GET, d4, 0x4f, 0x0d, 1); // br_if out (c ≥ d4)
+  code.push(GET, acc, GET, a, GET, c, 0x6a, ...V128_LOAD(0), GET, m, GET, c, 0x6a);
+  code.push(...V128_LOAD(0), ...F32X4_MUL, ...F32X4_ADD, SET, acc);
+  code.push(GET, c, 0x41, 16, 0x6a, SET, c, 0x0c, 0); // c += 16; continue
+  code.push(0x0b, 0x0b);
+  // fit = the four lanes' sum
+  code.push(GET, acc, ...F32X4_EXTRACT(0), GET, acc, ...F32X4_EXTRACT(1), 0x92);
+  code.push(GET, acc, ...F32X4_EXTRACT(2), 0x92, GET, acc, ...F32X4_EXTRACT(3), 0x92, SET, fit);
+  // scalar tail: while (c < d) fit += a[c] m[c]
+  code.push(0x02, 0x40, 0x03, 0x40);
+  code.push(GET, c, GET, d, 0x4f, 0x0d, 1);
+  code.push(GET, fit, GET, a, GET, c, 0x6a, 0x2a, 2, 0, GET, m, GET, c, 0x6a, 0x2a, 2, 0);
+  code.push(0x94, 0x92, SET, fit); // f32.mul, f32.add
+  code.push(GET, c, 0x41, 4, 0x6a, SET, c, 0x0c, 0);
+  code.push(0x0b, 0x0b);
+  // e = b[r] − fit (float64); R += e²
+  code.push(GET, b, 0x2a, 2, 0, 0xbb, GET, fit, 0xbb, 0xa1, SET, e);
+  code.push(GET, R, GET, e, GET, e, 0xa2, 0xa0, SET, R);
+  code.push(GET, a, GET, as, 0x6a, SET, a);
+  code.push(GET, b, 0x41, 4, 0x6a, TEE, b, GET, end, 0x49, 0x0d, 0);
+  code.push(0x0b); // end loop over rows
+  code.push(GET, R, 0x0b);
+  const locals = vec([
+    [2, 0x7f],
+    [1, 0x7b],
+    [1, 0x7d],
+    [2, 0x7c],
+  ]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 /** The module's bytes, importing a memory that is shared or not, as the backend's is. */
 export function gramModuleBytes(shared: boolean): Uint8Array {
   const i32 = 0x7f;
+  const f64 = 0x7c;
   const type = [0x60, ...vec([[i32], [i32], [i32], [i32], [i32], [i32]]), ...vec([])];
+  const rssType = [0x60, ...vec(new Array(7).fill([i32])), ...vec([[f64]])];
   // limits: shared memories must declare a maximum (the wasm32 ceiling accepts any)
   const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
+    ...section(1, vec([type, rssType])),
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]])),
-    ...section(3, vec([[0], [0]])),
+    ...section(3, vec([[0], [0], [1]])),
     ...section(
       7,
       vec([
         [...str('tile4'), 0x00, 0],
         [...str('tile1'), 0x00, 1],
+        [...str('rss'), 0x00, 2],
       ]),
     ),
-    ...section(10, vec([tileBody(4), tileBody(1)])),
+    ...section(10, vec([tileBody(4), tileBody(1), rssBody()])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -216,4 +269,28 @@ export function gramF64(
   }
   for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) G[i * D + j] = G[j * D + i];
   return { G, g };
+}
+
+/**
+ * Σ_t (b_t − a_t · m)² for float32 A [T, D] and b [T] on the wasm backend: a_t · m in float32
+ * (m rounded to float32, as a tfjs product would), the squares summed in float64. Undefined
+ * where the kernel does not apply.
+ */
+export function residualF64(A: tf.Tensor, b: tf.Tensor, m: ArrayLike<number>): number | undefined {
+  const [T, D] = A.shape;
+  if (A.rank !== 2 || T < 1 || b.size !== T || m.length !== D) return undefined;
+  if (A.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const wb = wasmBackend();
+  if (!wb) return undefined;
+  const k = kernelsFor(wb.memory);
+  const pa = wb.be.dataIdMap.get(A.dataId)?.memoryOffset;
+  const pb = wb.be.dataIdMap.get(b.dataId)?.memoryOffset;
+  if (!k || pa === undefined || pb === undefined) return undefined;
+  const pm = wb.be.wasm._malloc(4 * D);
+  try {
+    new Float32Array(wb.memory.buffer, pm, D).set(Array.from(m));
+    return k.rss(pa, 4 * D, pb, T, pm, 16 * Math.floor(D / 4), 4 * D);
+  } finally {
+    wb.be.wasm._free(pm);
+  }
 }

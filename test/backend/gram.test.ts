@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gramF64, gramModuleBytes } from '../../src/backend/gram.js';
+import { gramF64, gramModuleBytes, residualF64 } from '../../src/backend/gram.js';
 import { initBackend } from '../../src/backend/index.js';
 import { prng } from '../support/prng.js';
 
@@ -70,6 +70,44 @@ describe('gramF64: AᵀA and Aᵀb on the wasm heap', () => {
     );
     // the bench's width, past two chunk boundaries
     expectGram(values(2049 * 50, 3), values(2049, 4), 2049, 50);
+  });
+
+  it('the residual Σ (b − A m)² matches float64 for any T and D (SIMD part and tail)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1500 }),
+        fc.integer({ min: 1, max: 37 }),
+        fc.integer(),
+        (T, D, seed) => {
+          const a = values(T * D, seed);
+          const b = values(T, seed + 1);
+          const m = Array.from(values(D, seed + 2), (v) => v * 1.37);
+          const A = tf.tensor2d(a, [T, D]);
+          const y = tf.tensor1d(b);
+          const R = residualF64(A, y, m);
+          tf.dispose([A, y]);
+          // a · m in float32 over D products (m rounded to float32 too): off by at most
+          // δ = (D + 3) 2⁻²⁴ Σ |a_j m_j| per row, so (b − fit)² by at most 2 |e| δ + δ²
+          let exact = 0;
+          let bound = 0;
+          for (let t = 0; t < T; t++) {
+            let fit = 0;
+            let abs = 0;
+            for (let j = 0; j < D; j++) {
+              fit += a[t * D + j] * m[j];
+              abs += Math.abs(a[t * D + j] * m[j]);
+            }
+            const e = b[t] - fit;
+            const delta = (D + 3) * 2 ** -24 * abs;
+            exact += e * e;
+            bound += 2 * Math.abs(e) * delta + delta * delta;
+          }
+          expect(R).toBeDefined();
+          expect(Math.abs((R as number) - exact)).toBeLessThanOrEqual(bound + 1e-12 * exact);
+        },
+      ),
+      { seed: 23, numRuns: 40 },
+    );
   });
 
   it('declines what it does not handle, for the caller to take the tfjs path', () => {

@@ -4,7 +4,7 @@
 // per block of a blocked layout (rows carry their block in `seg`). Small factors are summed in
 // float64 on the host; large ones as tfjs matMuls whose results are added in float64.
 import * as tf from '@tensorflow/tfjs';
-import { gramF64 } from '../../backend/gram.js';
+import { gramF64, residualF64 } from '../../backend/gram.js';
 import { sum64 } from '../../compile/evaluator.js';
 import type { GaussianLayout } from './layout.js';
 import type { FactorRows } from './rows.js';
@@ -194,6 +194,11 @@ export function residualSS(
       s += e * e;
     }
     return s * r.scale * r.scale;
+  }
+  if (!(layout.blocked && r.seg && layout.blocks > 1) && options.blockRows === undefined) {
+    // the wasm backend's kernel on the tensors in place (backend/gram.ts), else tfjs
+    const fast = residualF64(r.A, r.b, m);
+    if (fast !== undefined) return fast * r.scale * r.scale;
   }
   const sq = tf.tidy(() => {
     const mt = tf.tensor2d(Float32Array.from(m), [layout.blocks, D]);
