@@ -23,10 +23,10 @@
 // times measure the scheduler's share as much as the work, the CPU times the work.
 // Targets (issue 8): closed form ≤ 2× numpy, infer-nested ≤ 4×, infer-typed ≤ 2.5×; the
 // posterior mean within 1e-3 relative of the stored float64 answer. The ratios are printed
-// against both numpy rows. Out of reach on this 2-core machine for the closed form: XᵀX is
-// 0.5 GFLOP, which numpy's OpenBLAS dsyrk does in ~7 ms (69 GFLOP/s as a full product, float64,
-// two threads) while tfjs-wasm's XNNPACK float32 GEMM runs at ~26 GFLOP/s per thread (~19 ms),
-// before the transposed copy and packing its operands need (docs/engines/exact.md).
+// against both numpy rows. XᵀX is 0.5 GFLOP: numpy's OpenBLAS dsyrk does it in ~7 ms (float64,
+// two threads, 69 GFLOP/s as a full product); tfjs-wasm's XNNPACK GEMM needed ~26 ms of CPU
+// with the transposed copy and repacking of its operands, so Plato uses its own wasm SIMD
+// kernel on the tensor in place (src/backend/gram.ts, ~7 ms of CPU on one thread).
 // PLATO_WASM_THREADS=1 or 2 chooses Plato's thread count (printed in the header).
 //
 //   bash bench/setup.sh && npx tsx bench/exact-blr/run.ts [--quick] [--repeats R] [--wait-quiet]
