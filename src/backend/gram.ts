@@ -218,6 +218,23 @@ function wasmBackend(): { be: WasmBackend; memory: WasmMemory } | undefined {
 }
 
 /**
+ * Float32 A [T, D] and b [T] on the active wasm backend: their heap addresses and the kernels;
+ * undefined when they are not (another backend, other shapes or dtypes, no wasm SIMD).
+ */
+function onHeap(A: tf.Tensor, b: tf.Tensor) {
+  const [T, D] = A.shape;
+  if (A.rank !== 2 || T < 1 || b.size !== T) return undefined;
+  if (A.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const wb = wasmBackend();
+  if (!wb) return undefined;
+  const k = kernelsFor(wb.memory);
+  const pa = wb.be.dataIdMap.get(A.dataId)?.memoryOffset;
+  const pb = wb.be.dataIdMap.get(b.dataId)?.memoryOffset;
+  if (!k || pa === undefined || pb === undefined) return undefined;
+  return { wb, k, pa, pb, T, D };
+}
+
+/**
  * G = AᵀA (D × D, both triangles) and g = Aᵀb in float64 for float32 A [T, D] (D ≥ 8) and b [T]
  * on the wasm backend; undefined where the kernel does not apply (another backend, D < 8, other
  * dtypes, no wasm SIMD), so that the caller takes its tfjs path.
@@ -226,15 +243,9 @@ export function gramF64(
   A: tf.Tensor,
   b: tf.Tensor,
 ): { G: Float64Array; g: Float64Array } | undefined {
-  const [T, D] = A.shape;
-  if (A.rank !== 2 || D < 8 || T < 1 || b.size !== T) return undefined;
-  if (A.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  const wb = wasmBackend();
-  if (!wb) return undefined;
-  const k = kernelsFor(wb.memory);
-  const pa = wb.be.dataIdMap.get(A.dataId)?.memoryOffset;
-  const pb = wb.be.dataIdMap.get(b.dataId)?.memoryOffset;
-  if (!k || pa === undefined || pb === undefined) return undefined;
+  const on = onHeap(A, b);
+  if (!on || on.D < 8) return undefined;
+  const { wb, k, pa, pb, T, D } = on;
   const G = new Float64Array(D * D);
   const g = new Float64Array(D);
   const scratch = wb.be.wasm._malloc(4 * 8 * 8);
@@ -277,15 +288,9 @@ export function gramF64(
  * where the kernel does not apply.
  */
 export function residualF64(A: tf.Tensor, b: tf.Tensor, m: ArrayLike<number>): number | undefined {
-  const [T, D] = A.shape;
-  if (A.rank !== 2 || T < 1 || b.size !== T || m.length !== D) return undefined;
-  if (A.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  const wb = wasmBackend();
-  if (!wb) return undefined;
-  const k = kernelsFor(wb.memory);
-  const pa = wb.be.dataIdMap.get(A.dataId)?.memoryOffset;
-  const pb = wb.be.dataIdMap.get(b.dataId)?.memoryOffset;
-  if (!k || pa === undefined || pb === undefined) return undefined;
+  const on = onHeap(A, b);
+  if (!on || m.length !== on.D) return undefined;
+  const { wb, k, pa, pb, T, D } = on;
   const pm = wb.be.wasm._malloc(4 * D);
   try {
     new Float32Array(wb.memory.buffer, pm, D).set(Array.from(m));

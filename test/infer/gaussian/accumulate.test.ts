@@ -38,6 +38,48 @@ function near(a: number, e: number, rel: number, scale: number): void {
   if (!(Math.abs(a - e) <= rel * (Math.abs(e) + scale))) throw new Error(`${a} is not ${e}`);
 }
 
+/** J and h against the float64 information form: J = t (k0 I + XᵀX), h = t Xᵀy. */
+function expectInformation(
+  J: Float64Array,
+  h: Float64Array,
+  X: number[][],
+  y: number[],
+  t: number,
+  k0: number,
+): void {
+  const N = X.length;
+  const P = X[0]?.length ?? 0;
+  for (let a = 0; a < P; a++) {
+    let hr = 0;
+    for (let i = 0; i < N; i++) hr += X[i][a] * y[i];
+    near(h[a], t * hr, 1e-5, t * N * 8);
+    for (let b = 0; b < P; b++) {
+      let jr = a === b ? k0 : 0;
+      for (let i = 0; i < N; i++) jr += X[i][a] * X[i][b];
+      near(J[a * P + b], t * jr, 1e-5, t * (k0 + N * 4));
+    }
+  }
+}
+
+/** The residual against float64: t (k0 ‖m‖² + ‖y − X m‖²). */
+function expectResidual(
+  R: number,
+  m: Float64Array,
+  X: number[][],
+  y: number[],
+  t: number,
+  k0: number,
+) {
+  let rr = 0;
+  for (const v of m) rr += k0 * v * v;
+  for (let i = 0; i < X.length; i++) {
+    let fit = 0;
+    for (let a = 0; a < m.length; a++) fit += X[i][a] * m[a];
+    rr += (y[i] - fit) ** 2;
+  }
+  near(R, t * rr, 1e-4, t);
+}
+
 describe('linear-Gaussian accumulation with the noise precision as an input', () => {
   it('J, h, log|W|, n and the residual match the float64 information form', () => {
     fc.assert(
@@ -71,19 +113,7 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
             expect(sys.n).toBe(N);
             // ½ log|Λ| of every factor: N rows of precision t, P prior rows of precision k0 t
             near(sys.logDetW, (N / 2) * Math.log(t) + (P / 2) * Math.log(k0 * t), 1e-6, 1);
-            const J = sys.J;
-            const h = sys.h;
-            const scale = t * (k0 + N * 4);
-            for (let a = 0; a < P; a++) {
-              let hr = 0;
-              for (let i = 0; i < N; i++) hr += X[i][a] * y[i];
-              near(h[a], t * hr, 1e-5, t * N * 8);
-              for (let b = 0; b < P; b++) {
-                let jr = a === b ? k0 : 0;
-                for (let i = 0; i < N; i++) jr += X[i][a] * X[i][b];
-                near(J[a * P + b], t * jr, 1e-5, scale);
-              }
-            }
+            expectInformation(sys.J, sys.h, X, y, t, k0);
             m = solveSystem(sys).m;
             R = residualSumOfSquares(sys, m);
           } finally {
@@ -91,14 +121,7 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
             ev.dispose();
           }
           expect(tf.memory().numTensors).toBe(before);
-          let rr = 0;
-          for (const v of m) rr += k0 * v * v;
-          for (let i = 0; i < N; i++) {
-            let fit = 0;
-            for (let a = 0; a < P; a++) fit += X[i][a] * m[a];
-            rr += (y[i] - fit) ** 2;
-          }
-          near(R, t * rr, 1e-4, t);
+          expectResidual(R, m, X, y, t, k0);
         },
       ),
       { seed: 3, numRuns: 30 },
@@ -133,16 +156,7 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
     try {
       // float32 sums over ≤ 1024 rows of |x| ≤ 2, |y| ≤ 25: error ≲ 1024 · 2⁻²⁴ · 4 per entry
       // and chunk, far below 1e-5 of the N · 4 scale of the sums
-      for (let a = 0; a < P; a++) {
-        let hr = 0;
-        for (let i = 0; i < N; i++) hr += X[i][a] * y[i];
-        near(sys.h[a], t * hr, 1e-5, t * N * 8);
-        for (let b = 0; b < P; b++) {
-          let jr = a === b ? k0 : 0;
-          for (let i = 0; i < N; i++) jr += X[i][a] * X[i][b];
-          near(sys.J[a * P + b], t * jr, 1e-5, t * (k0 + N * 4));
-        }
-      }
+      expectInformation(sys.J, sys.h, X, y, t, k0);
       m = solveSystem(sys).m;
       R = residualSumOfSquares(sys, m);
     } finally {
@@ -150,14 +164,7 @@ describe('linear-Gaussian accumulation with the noise precision as an input', ()
       ev.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
-    let rr = 0;
-    for (const v of m) rr += k0 * v * v;
-    for (let i = 0; i < N; i++) {
-      let fit = 0;
-      for (let a = 0; a < P; a++) fit += X[i][a] * m[a];
-      rr += (y[i] - fit) ** 2;
-    }
-    near(R, t * rr, 1e-4, t);
+    expectResidual(R, m, X, y, t, k0);
   });
 
   it('row blocks are odd, so no block transpose has a row length of a multiple of 4 KiB', () => {
