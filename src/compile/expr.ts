@@ -644,7 +644,13 @@ function applySels(
     }
   });
   if (moved.length > 0) {
-    t = tf.transpose(t, perm);
+    // moving an axis onto a plate axis of length 1 keeps the order of the entries: a reshape
+    // (no copy), not a transpose (tfjs-wasm copies even when only unit axes move: 20 MB for the
+    // design of X[i] with X [100,000, 50])
+    const kept = perm.filter((a) => t.shape[a] !== 1);
+    const inOrder = kept.every((a, i) => i === 0 || kept[i - 1] < a);
+    const shape = perm.map((a) => t.shape[a]);
+    t = inOrder ? tf.reshape(t, shape) : tf.transpose(t, perm);
     const keep = axes.map((_, i) => i).filter((i) => !moved.includes(i));
     t = tf.reshape(t, [...t.shape.slice(0, 1 + m), ...keep.map((i) => t.shape[1 + m + i])]);
     axes = keep.map((i) => axes[i]);

@@ -68,6 +68,28 @@ describe('bind: typed arrays with their shape', () => {
     const obs = b.observation.y;
     expect(obs.kind === 'partial' && Array.from(obs.mask)).toEqual([1, 0, 1]);
   });
+  it('one non-finite entry anywhere (any length, any position) is found and named', () => {
+    // the scan sums v − v four entries at a time, then the tail: every position of each
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 13 }),
+        fc.nat(),
+        fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+        fc.boolean(),
+        (N, at, bad, f64) => {
+          const data = f64 ? new Float64Array(N * 2).fill(1e300) : new Float32Array(N * 2).fill(3);
+          const i = at % (N * 2);
+          data[i] = bad;
+          const y = Array.from({ length: N }, () => 0);
+          const row = Math.floor(i / 2);
+          expect(bindMessages(blr, { X: { shape: [N, 2], data }, y })).toEqual([
+            `data X[${row}, ${i % 2}] (entry ${i} of the dense array) = ${bad} is not a finite number`,
+          ]);
+        },
+      ),
+      { seed: 5, numRuns: 60 },
+    );
+  });
 });
 
 describe('bind: nested arrays read by the fast path', () => {

@@ -4,6 +4,7 @@
 // per block of a blocked layout (rows carry their block in `seg`). Small factors are summed in
 // float64 on the host; large ones as tfjs matMuls whose results are added in float64.
 import * as tf from '@tensorflow/tfjs';
+import { gramF64, residualF64 } from '../../backend/gram.js';
 import { sum64 } from '../../compile/evaluator.js';
 import type { GaussianLayout } from './layout.js';
 import type { FactorRows } from './rows.js';
@@ -14,6 +15,11 @@ export const HOST_FLOPS = 3e7;
 export interface AccumulateOptions {
   /** rows × cols² up to which a factor is accumulated on the host (0: always through tfjs) */
   readonly hostFlops?: number;
+  /**
+   * rows per block of the tfjs product (default: about 2¹⁸ / cols, see blockRows); given, the
+   * tfjs product is used even where the wasm kernel of backend/gram.ts applies (for tests)
+   */
+  readonly blockRows?: number;
 }
 
 /** Add the rows' AᵀA and Aᵀb (times scale²) into J and h. */
@@ -58,7 +64,12 @@ export function accumulate(
   }
   const seg = r.seg;
   if (!layout.blocked || !seg || layout.blocks === 1) {
-    productByRowBlocks(r, T, D, J, h, s2);
+    // the wasm backend's AᵀA kernel on the tensor's own memory (backend/gram.ts), else tfjs
+    const fast = options.blockRows === undefined ? gramF64(r.A, r.b) : undefined;
+    if (fast) {
+      for (let i = 0; i < D * D; i++) J[i] += s2 * fast.G[i];
+      for (let i = 0; i < D; i++) h[i] += s2 * fast.g[i];
+    } else productByRowBlocks(r, T, D, J, h, s2, options.blockRows);
     return;
   }
   const [Jt, ht] = tf.tidy(() => {
@@ -93,12 +104,28 @@ export function accumulate(
 const BLOCK_FLOATS = 1 << 18;
 
 /**
+ * Rows per block: about BLOCK_FLOATS / cols, made odd. The block's transpose [cols, rows] is the
+ * left operand of XNNPACK's GEMM, which reads several of its rows at once: with a row length in
+ * bytes that is a multiple of 4 KiB those reads alias in the L1 cache and the product ran 2.4×
+ * slower (measured on [100,000, 50]: 2048 or 4096 or 8192 rows per block 60 ms, 5243 rows 25 ms).
+ */
+export function blockRows(cols: number, requested?: number): number {
+  const rows = requested ?? Math.max(64, Math.floor(BLOCK_FLOATS / Math.max(1, cols)));
+  return rows | 1;
+}
+
+/**
  * J += s² Σ_k A_kᵀA_k and h += s² Σ_k A_kᵀb_k over row blocks A_k of a few thousand rows: each
  * block one float32 matMul, the block sums finished in float64. Faster than one matMul over
  * every row (the block is in cache) and more accurate: a float32 sum runs over one block's rows
- * (relative error ~ √rows · 2⁻²⁴), not over all T. The blocks are uploaded from one download of
- * A: slicing a tensor is far slower on the wasm backend. AᵀA as transpose + matMul: the wasm
- * kernel is several times slower with transposeA and for batched (3-D) products.
+ * (relative error ~ √rows · 2⁻²⁴), not over all T. The blocks are sliced on the device (the
+ * wasm Slice kernel copies just the rows, backend/slice.ts): no download of A, whose 4·T·cols
+ * bytes of JavaScript garbage cost a major GC after every fit. AᵀA as transpose + matMul:
+ * tfjs-wasm runs only the untransposed, unbatched product on XNNPACK's GEMM (BatchMatMul.cc;
+ * any transposed operand takes a scalar loop), and the GEMM's left operand must be [cols, rows]
+ * row-major, so one transposed copy of each block is the least the kernel allows. Aᵀb as the
+ * row bᵀA: a matrix–vector product is fast only with the vector on the left, and it reuses
+ * the packed A_k that XNNPACK caches for the same right operand.
  */
 function productByRowBlocks(
   r: FactorRows,
@@ -107,29 +134,39 @@ function productByRowBlocks(
   J: Float64Array,
   h: Float64Array,
   s2: number,
+  requestedRows?: number,
 ): void {
-  const a = r.A.dataSync() as Float32Array;
-  const b = r.b.dataSync() as Float32Array;
-  const rows = Math.max(64, Math.floor(BLOCK_FLOATS / Math.max(1, D)));
-  const sums: tf.Tensor[] = [];
+  const rows = blockRows(D, requestedRows);
+  const jt: tf.Tensor[] = [];
+  const ht: tf.Tensor[] = [];
+  let sums: tf.Tensor;
   try {
     for (let t0 = 0; t0 < T; t0 += rows) {
       const n = Math.min(rows, T - t0);
-      tf.tidy(() => {
-        const x = tf.tensor2d(a.subarray(t0 * D, (t0 + n) * D), [n, D]);
-        // Aᵀb as the row bᵀA: a matrix–vector product is fast only with the vector on the left
-        const y = tf.tensor2d(b.subarray(t0, t0 + n), [1, n]);
-        sums.push(tf.keep(tf.matMul(tf.transpose(x), x)), tf.keep(tf.matMul(y, x)));
+      // one block's slice and transpose are freed before the next (the heap stays small)
+      const [j, hk] = tf.tidy(() => {
+        const x = n === T ? r.A : tf.slice(r.A, [t0, 0], [n, D]);
+        const y = tf.reshape(n === T ? r.b : tf.slice(r.b, [t0], [n]), [1, n]);
+        return [tf.matMul(tf.transpose(x), x), tf.matMul(y, x)];
       });
+      jt.push(j);
+      ht.push(hk);
     }
-    for (let k = 0; k < sums.length; k += 2) {
-      const jd = sums[k].dataSync();
-      const hd = sums[k + 1].dataSync();
-      for (let i = 0; i < D * D; i++) J[i] += s2 * jd[i];
-      for (let i = 0; i < D; i++) h[i] += s2 * hd[i];
-    }
+    // one download for every block: [blocks, D, D] then [blocks, 1, D]
+    sums = tf.tidy(() =>
+      tf.concat([tf.reshape(tf.stack(jt), [-1]), tf.reshape(tf.stack(ht), [-1])]),
+    );
   } finally {
-    for (const t of sums) t.dispose();
+    for (const t of [...jt, ...ht]) t.dispose();
+  }
+  const d = sums.dataSync();
+  sums.dispose();
+  const blocks = Math.ceil(T / rows);
+  const DD = D * D;
+  for (let k = 0; k < blocks; k++) {
+    for (let i = 0; i < DD; i++) J[i] += s2 * d[k * DD + i];
+    const o = blocks * DD + k * D;
+    for (let i = 0; i < D; i++) h[i] += s2 * d[o + i];
   }
 }
 
@@ -157,6 +194,11 @@ export function residualSS(
       s += e * e;
     }
     return s * r.scale * r.scale;
+  }
+  if (!(layout.blocked && r.seg && layout.blocks > 1) && options.blockRows === undefined) {
+    // the wasm backend's kernel on the tensors in place (backend/gram.ts), else tfjs
+    const fast = residualF64(r.A, r.b, m);
+    if (fast !== undefined) return fast * r.scale * r.scale;
   }
   const sq = tf.tidy(() => {
     const mt = tf.tensor2d(Float32Array.from(m), [layout.blocks, D]);

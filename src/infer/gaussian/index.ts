@@ -66,7 +66,7 @@ export function accumulateFactors(
   const rows: FactorRows[] = [];
   let logDetW = 0;
   let n = 0;
-  const acc: AccumulateOptions = { hostFlops: options.hostFlops };
+  const acc: AccumulateOptions = { hostFlops: options.hostFlops, blockRows: options.blockRows };
   try {
     for (const f of factors) {
       const raw = factorRows(f, layout, ev, options.fixed);
