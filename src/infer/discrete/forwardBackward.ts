@@ -118,10 +118,8 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
   const laterCells = index.subarray(nSeq);
   // equal-length sequences laid out sequence-major (element b = n * steps + t)
   let dense = B === cells;
-  for (let b = 0; b < B && dense; b++) {
-    const n = Math.floor(b / steps);
-    dense = grid.cellOf[b] === (b - n * steps) * nSeq + n;
-  }
+  for (let n = 0, b = 0; n < nSeq && dense; n++)
+    for (let t = 0; t < steps && dense; t++, b++) dense = grid.cellOf[b] === t * nSeq + n;
   const every = lazy ? LAZY_STEPS : 1;
   const normalised = (t: number) => t % every === every - 1 || t === steps - 1;
   const out = tf.tidy(() => {
