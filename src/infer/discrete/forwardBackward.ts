@@ -105,21 +105,23 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
   const { nSeq, steps } = grid;
   const [K, B] = f.logEmission.shape;
   const cells = steps * nSeq;
-  // the grid's element of each cell, B for a padded cell (a row appended below); plain loops:
-  // typed-array `from` with a map function costs ~50 ns an element in V8
-  const index = new Int32Array(cells);
+  // equal-length sequences laid out sequence-major (element b = n * steps + t)
+  let dense = B === cells;
+  for (let n = 0, b = 0; n < nSeq && dense; n++)
+    for (let t = 0; t < steps && dense; t++, b++) dense = grid.cellOf[b] === t * nSeq + n;
+  // the grid's element of each cell, B for a padded cell (a row appended below), for the gathers
+  // of ragged grids and per-element transitions; plain loops: typed-array `from` with a map
+  // function costs ~50 ns an element in V8
+  const gathered = !dense || !('shared' in f.transition);
+  const index = new Int32Array(gathered ? cells : 0);
   let padded = false;
-  for (let i = 0; i < cells; i++) {
+  for (let i = 0; i < index.length; i++) {
     const b = grid.cell[i]!;
     index[i] = b < 0 ? B : b;
     if (b < 0 && i >= nSeq) padded = true;
   }
   const firstCells = index.subarray(0, nSeq);
   const laterCells = index.subarray(nSeq);
-  // equal-length sequences laid out sequence-major (element b = n * steps + t)
-  let dense = B === cells;
-  for (let n = 0, b = 0; n < nSeq && dense; n++)
-    for (let t = 0; t < steps && dense; t++, b++) dense = grid.cellOf[b] === t * nSeq + n;
   const every = lazy ? LAZY_STEPS : 1;
   const normalised = (t: number) => t % every === every - 1 || t === steps - 1;
   const out = tf.tidy(() => {
@@ -203,13 +205,15 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
       betas[t - 1] = stepBack(t, ebs[t]!);
     }
     const gammaSteps = tf.mul(tf.concat(alphas), tf.concat(betas)); // [cells, K]
+    // Σ_k α̂_t(k) β̂_t(k) = 1 in every cell (padded ones too), for the lazy pass's check
+    const rowSums = lazy ? tf.matMul(gammaSteps, tf.ones([K, 1])) : undefined;
     const gamma = dense
       ? tf.transpose(tf.reshape(gammaSteps, [steps, nSeq, K]), [1, 0, 2])
       : tf.gather(gammaSteps, tf.tensor1d(grid.cellOf, 'int32'));
     // log c at the normalised steps [nNorm · nSeq, 1]
     const logC = tf.log(tf.matMul(tf.concat(cs), firstColumn));
     const xi = f.transitions && steps > 1 ? expectedTransitions() : undefined;
-    return { gamma, logC, m, ...(xi ? { xi } : {}) };
+    return { gamma, logC, m, ...(xi ? { xi } : {}), ...(rowSums ? { rowSums } : {}) };
 
     /** Σ over sequences per step [steps - 1, K, K] of ξ_t (padded cells masked out) */
     function expectedTransitions(): tf.Tensor {
@@ -244,15 +248,14 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
       logEvidence += l;
     }
     if (lazy && !Number.isFinite(logEvidence)) return undefined;
-    const g = out.gamma.dataSync();
-    const marginals = new Float64Array(g.length);
     // Σ_k P(z_b = k | y) = 1 for every element: a state whose filtered probability underflowed
     // while the future makes it likely would break it
-    for (let i = 0; i < g.length; i += K) {
-      let total = 0;
-      for (let k = i; k < i + K; k++) total += marginals[k] = g[k]!;
-      if (lazy && !(Math.abs(total - 1) <= ROW_SUM_TOL)) return undefined;
+    if (out.rowSums) {
+      const sums = out.rowSums.dataSync();
+      for (let i = 0; i < sums.length; i++)
+        if (!(Math.abs(sums[i]! - 1) <= ROW_SUM_TOL)) return undefined;
     }
+    const marginals = new Float64Array(out.gamma.dataSync());
     const transitions = new Float64Array(K * K);
     if (out.xi) {
       const d = out.xi.dataSync();
