@@ -132,7 +132,7 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
     const E = slices(
       dense
         ? tf.transpose(tf.reshape(eKB, [K, nSeq, steps]), [2, 1, 0])
-        : tf.gather(tf.concat([tf.transpose(eKB), tf.ones([1, K])]), tf.tensor1d(index, 'int32')),
+        : rows(tf.concat([tf.transpose(eKB), tf.ones([1, K])]), index),
       steps,
     ) as tf.Tensor2D[];
     const given = 'shared' in f.transition ? f.transition : undefined;
@@ -209,7 +209,7 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
     const rowSums = lazy ? tf.matMul(gammaSteps, tf.ones([K, 1])) : undefined;
     const gamma = dense
       ? tf.transpose(tf.reshape(gammaSteps, [steps, nSeq, K]), [1, 0, 2])
-      : tf.gather(gammaSteps, tf.tensor1d(grid.cellOf, 'int32'));
+      : rows(gammaSteps, grid.cellOf);
     // log c at the normalised steps [nNorm · nSeq, 1]
     const logC = tf.log(tf.matMul(tf.concat(cs), firstColumn));
     const xi = f.transitions && steps > 1 ? expectedTransitions() : undefined;
@@ -285,6 +285,14 @@ function maxNormalised(logE: tf.Tensor2D, fast: boolean): { e: tf.Tensor2D; m: t
     }
   } else m = tf.max(logE, 0, true);
   return { e: expNonPositive(tf.sub(logE, m)) as tf.Tensor2D, m };
+}
+
+/**
+ * x's rows at `at` (tf.gather along axis 0): gatherND, ~10× faster on wasm (200,000 rows of 4:
+ * tf.gather ≈ 21 ms).
+ */
+function rows(x: tf.Tensor, at: Int32Array): tf.Tensor {
+  return tf.gatherND(x, tf.tensor2d(at, [at.length, 1], 'int32'));
 }
 
 /** The one transition matrix [K, K] every later step uses, or undefined when they differ. */
