@@ -82,8 +82,13 @@ const LAZY_STEPS = 4;
  * above 1e-18; below it the pass is redone with per-step scaling.
  */
 const MIN_BLOCK_NORMALISER = 1e-20;
-/** The marginals of every element must sum to 1 within this (float32 products and sums). */
-const ROW_SUM_TOL = 1e-3;
+/**
+ * The marginals of every element must sum to 1 within ROW_SUM_TOL + ROW_SUM_DRIFT × steps: float32
+ * rounding drifts along the recursions (measured on bench/hmm, 200 steps: ≤ 3.2e-6, ~1.6e-8 a
+ * step), so the bound is 6× that drift plus the marginals' own tolerance in the tests (1e-4).
+ */
+const ROW_SUM_TOL = 1e-4;
+const ROW_SUM_DRIFT = 1e-7;
 
 /**
  * Exact per-step marginals and log evidence of a discrete chain. The inputs are not disposed.
@@ -251,9 +256,9 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
     // Σ_k P(z_b = k | y) = 1 for every element: a state whose filtered probability underflowed
     // while the future makes it likely would break it
     if (out.rowSums) {
+      const tol = ROW_SUM_TOL + ROW_SUM_DRIFT * steps;
       const sums = out.rowSums.dataSync();
-      for (let i = 0; i < sums.length; i++)
-        if (!(Math.abs(sums[i]! - 1) <= ROW_SUM_TOL)) return undefined;
+      for (let i = 0; i < sums.length; i++) if (!(Math.abs(sums[i]! - 1) <= tol)) return undefined;
     }
     const marginals = new Float64Array(out.gamma.dataSync());
     const transitions = new Float64Array(K * K);
