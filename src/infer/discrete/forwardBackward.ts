@@ -23,6 +23,7 @@
 // is finished in float64.
 import * as tf from '@tensorflow/tfjs';
 import { expNonPositive } from '../../backend/expNonPositive.js';
+import { backendThreads } from '../../backend/index.js';
 import { sum64 } from '../../compile/evaluator.js';
 import type { SequenceGrid } from '../../graph/chains.js';
 
@@ -168,22 +169,31 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
     // tfjs-wasm's per-op costs decide the form of a step (measured, [1000, 4] operands):
     // broadcasting [n, K] by [n, 1] costs ~5× a same-shape op, and a matMul with a transposed
     // operand ~4× a plain one. So a row sum is a product with the all-ones K × K matrix (the sum
-    // repeated in every column, then a same-shape divide), and Aᵀ is transposed once.
-    const ones = tf.ones([K, K]);
+    // repeated in every column, then a same-shape divide), and Aᵀ is transposed once. An
+    // unbatched [n, K] × [K, K] product is XNNPACK's, on its thread pool, which at this size
+    // costs more than it saves ([1000, 4] × [4, 4]: one thread ≈ 10 µs; two ≈ 30 µs on a quiet
+    // machine, ≈ 270 µs when other processes hold the cores). With more than one thread the
+    // product is batched instead, [2, n/2, K] × [2, K, K]: tfjs-wasm's batched loop, which runs
+    // on the calling thread (≈ 25 µs on any thread count).
+    const halves = backendThreads() > 1 && nSeq % 2 === 0;
+    const times = (W: tf.Tensor2D): ((x: tf.Tensor2D) => tf.Tensor2D) => {
+      if (!halves) return (x) => tf.matMul(x, W);
+      const W2 = tf.stack([W, W]) as tf.Tensor3D;
+      return (x) =>
+        tf.reshape(tf.matMul(tf.reshape(x, [2, nSeq / 2, K]) as tf.Tensor3D, W2), [nSeq, K]);
+    };
+    const rowSum = times(tf.ones([K, K]));
     // c's first column [cells, 1] as a product: tfjs-wasm slices a column slowly (7 ms here)
     const firstColumn = tf.tensor2d(
       Float32Array.from({ length: K }, (_, k) => (k === 0 ? 1 : 0)),
       [K, 1],
     );
-    const sharedT = shared && tf.transpose(shared);
+    const byA = shared && times(shared);
+    const byAT = shared && times(tf.transpose(shared));
     const step = (t: number, a: tf.Tensor2D): tf.Tensor2D =>
-      shared
-        ? tf.matMul(a, shared)
-        : tf.reshape(tf.matMul(tf.expandDims(a, 1), perStep[t - 1]!), [nSeq, K]);
+      byA ? byA(a) : tf.reshape(tf.matMul(tf.expandDims(a, 1), perStep[t - 1]!), [nSeq, K]);
     const stepBack = (t: number, b: tf.Tensor2D): tf.Tensor2D =>
-      sharedT
-        ? tf.matMul(b, sharedT)
-        : tf.reshape(tf.matMul(perStep[t - 1]!, tf.expandDims(b, 2)), [nSeq, K]);
+      byAT ? byAT(b) : tf.reshape(tf.matMul(perStep[t - 1]!, tf.expandDims(b, 2)), [nSeq, K]);
     // forward: α̂_t, and c_t (repeated over the K columns) at the normalised steps; e_t / c_t
     // there for the backward (c_t = 1 elsewhere)
     const alphas: tf.Tensor2D[] = [];
@@ -196,7 +206,7 @@ export function chainPass(f: ChainFactors, lazy: boolean): ChainPosterior | unde
         alphas.push(a);
         continue;
       }
-      const c = tf.matMul(a, ones) as tf.Tensor2D;
+      const c = rowSum(a);
       alphas.push(tf.div(a, c));
       cs.push(c);
       if (t > 0) Ec[t] = tf.div(E[t]!, c);
