@@ -4,6 +4,7 @@
 // here (no GPU).
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
+import { registerAdam } from './adam.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { registerFastSlice } from './slice.js';
@@ -51,6 +52,7 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
   registerFastMatMul(tfName);
   registerFastTile(tfName);
   registerFastSlice(tfName);
+  registerAdam(tfName);
   current = name;
   return name;
 }
