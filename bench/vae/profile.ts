@@ -14,6 +14,8 @@ const { values: opt } = parseArgs({
   options: {
     data: { type: 'string', default: 'mnist' },
     epochs: { type: 'string', default: '2' },
+    // split each kernel's time by its first input's shape
+    shapes: { type: 'boolean', default: false },
   },
 });
 const mnist = opt.data === 'mnist';
@@ -49,10 +51,12 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       if (!on) return inner(args);
       const t = performance.now();
       const out = inner(args);
-      const s = stats.get(name) ?? { n: 0, ms: 0 };
+      const first = Object.values(args.inputs)[0] as tf.TensorInfo | undefined;
+      const key = opt.shapes && first ? `${name} [${first.shape.join(',')}]` : name;
+      const s = stats.get(key) ?? { n: 0, ms: 0 };
       s.n++;
       s.ms += performance.now() - t;
-      stats.set(name, s);
+      stats.set(key, s);
       return out;
     },
   });
@@ -89,5 +93,5 @@ console.log(
 );
 for (const [name, s] of rows)
   console.log(
-    `  ${name.padEnd(22)} ${(s.n / steps).toFixed(1).padStart(6)} /step  ${(s.ms / steps).toFixed(3).padStart(8)} ms/step  ${((1000 * s.ms) / s.n).toFixed(1).padStart(8)} µs each`,
+    `  ${name.padEnd(opt.shapes ? 40 : 22)} ${(s.n / steps).toFixed(1).padStart(6)} /step  ${(s.ms / steps).toFixed(3).padStart(8)} ms/step  ${((1000 * s.ms) / s.n).toFixed(1).padStart(8)} µs each`,
   );

@@ -9,9 +9,9 @@
 // registered kernel 'PlatoAdam' makes one pass over every tensor on the heap, four entries at a
 // time in a SIMD function (adamSimd.ts; float32 arithmetic) and the last 0–3 in a JS loop
 // (float64, rounded on store), all in a JS loop where the SIMD module cannot be made (or with
-// PLATO_ADAM_SIMD=0); other backends run the same update as tfjs ops.
+// PLATO_WASM_SIMD=0); other backends run the same update as tfjs ops.
 import * as tf from '@tensorflow/tfjs';
-import { type AdamSimd, adamSimd, isWasmMemory } from './adamSimd.js';
+import { simdFunctions } from './simd.js';
 import type { WasmHeap } from './wasmKernel.js';
 
 export const ADAM_KERNEL = 'PlatoAdam';
@@ -41,24 +41,6 @@ export interface AdamOut {
 
 const registered = new Set<string>();
 
-/** The SIMD step on the wasm backend's memory (made once), or null where it cannot be made. */
-let simdStep: AdamSimd | null | undefined;
-
-/** Did the wasm kernel get its SIMD function (after its first call; for tests)? */
-export function adamSimdActive(): boolean {
-  return simdStep != null;
-}
-
-function simdFor(backend: unknown): AdamSimd | null {
-  if (simdStep !== undefined) return simdStep;
-  // emscripten's module: the threaded build exports wasmMemory, the one-thread build asm.memory
-  const wasm = (backend as { wasm?: { wasmMemory?: unknown; asm?: { memory?: unknown } } }).wasm;
-  const memory = wasm?.wasmMemory ?? wasm?.asm?.memory;
-  simdStep =
-    isWasmMemory(memory) && process.env.PLATO_ADAM_SIMD !== '0' ? (adamSimd(memory) ?? null) : null;
-  return simdStep;
-}
-
 /** Register the fused kernel on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerAdam(backendName: string): void {
   if (backendName !== 'wasm' || registered.has(backendName)) return;
@@ -78,7 +60,7 @@ export function registerAdam(backendName: string): void {
       const rc2 = 1 / Math.sqrt(1 - beta2 ** t);
       const a1 = 1 - beta1;
       const a2 = 1 - beta2;
-      const simd = simdFor(backend);
+      const simd = simdFunctions(backend)?.adam;
       for (let k = 0; k < n; k++) {
         const x = heap.typedArrayFromHeap(slot(k, 'x'));
         const g = heap.typedArrayFromHeap(slot(k, 'g'));

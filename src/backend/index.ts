@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerAdam } from './adam.js';
+import { registerFastColumnSum } from './colSum.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { registerFastSlice } from './slice.js';
@@ -53,6 +54,7 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
   registerFastTile(tfName);
   registerFastSlice(tfName);
   registerAdam(tfName);
+  registerFastColumnSum(tfName);
   current = name;
   return name;
 }
