@@ -11,6 +11,7 @@ import { registerFastMatMul } from './matMul.js';
 import { registerFastSlice } from './slice.js';
 import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
 import { registerFastTile } from './tile.js';
+import { registerFastTranspose } from './transpose.js';
 import { initThreadedWasm } from './wasmThreads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu';
@@ -50,6 +51,8 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     threads = 1;
   }
   registerGatherGradient(tfName);
+  // before the matMul wrapper, which calls the Transpose kernel registered when it is made
+  registerFastTranspose(tfName);
   registerFastMatMul(tfName);
   registerFastTile(tfName);
   registerFastSlice(tfName);

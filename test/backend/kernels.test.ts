@@ -1,5 +1,5 @@
 // The wasm kernels src/backend wraps (BatchMatMul with transposes or a batched A, Tile along
-// contiguous blocks, Slice of contiguous entries, Sum over leading axes) and expNonPositive against references written
+// contiguous blocks, Slice of contiguous entries, Sum over leading axes, Transpose of the last two axes) and expNonPositive against references written
 // here, on random shapes (fast-check).
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
@@ -184,6 +184,42 @@ describe('wasm kernels wrapped by src/backend', () => {
       ),
       { numRuns: 80, seed: 5 },
     );
+  });
+
+  it('transpose of the last two axes equals the entries swapped (blocked tiles and their edges)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 2 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.boolean(),
+        (lead, rows, cols, seed, int) => {
+          const before = tf.memory().numTensors;
+          const shape = [...lead, rows, cols];
+          const n = shape.reduce((p, d) => p * d, 1);
+          const v = values(n, seed + 1);
+          const x = tensorOf(v, shape, int);
+          const r = shape.length;
+          const perm = [...lead.map((_, a) => a), r - 1, r - 2];
+          const got = tf.transpose(x, perm);
+          expect(got.shape).toEqual([...lead, cols, rows]);
+          expect(got.dtype).toBe(x.dtype);
+          const g = got.dataSync();
+          const xs = x.dataSync();
+          const batch = n / (rows * cols);
+          for (let b = 0; b < batch; b++)
+            for (let i = 0; i < rows; i++)
+              for (let j = 0; j < cols; j++)
+                if (g[b * rows * cols + j * rows + i] !== xs[b * rows * cols + i * cols + j])
+                  expect.fail(`[${b}, ${j}, ${i}] of the transpose of shape [${shape.join(', ')}]`);
+          tf.dispose([x, got]);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 13 },
+    );
+    expect(simdActive()).toBe(true);
   });
 
   it('sum over leading axes equals the float64 column sums (SIMD groups of four and the rest)', () => {
