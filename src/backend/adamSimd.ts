@@ -6,10 +6,6 @@
 // with s = lr / (1 − β1^t) and r = 1 / √(1 − β2^t) (adam.ts). `bytes` bytes from each
 // pointer, a multiple of 16 (the rest of a tensor is done by adam.ts's JS loop).
 import {
-  BLOCK,
-  BR,
-  BR_IF,
-  END,
   F32,
   F32X4_ADD,
   F32X4_DIV,
@@ -20,14 +16,13 @@ import {
   get,
   I32,
   I32_ADD,
-  I32_GE_U,
-  i32c,
-  LOOP,
+  inc,
   set,
   V_LOAD,
   V_STORE,
   V128,
   type WasmFunc,
+  whileLt,
 } from './wasmAsm.js';
 
 /** f(x, g, m, v, xo, mo, vo, bytes, β1, 1 − β1, β2, 1 − β2, s, r, ε): byte offsets on the heap. */
@@ -61,13 +56,7 @@ function code(): number[] {
   const c: number[] = [];
   for (let k = 0; k < 7; k++) c.push(...get(8 + k), ...F32X4_SPLAT, ...set(SPLAT + k));
   const [b1, a1, b2, a2, s, r, eps] = [0, 1, 2, 3, 4, 5, 6].map((k) => SPLAT + k);
-  c.push(
-    ...BLOCK,
-    ...LOOP,
-    ...get(I),
-    ...get(P.bytes),
-    ...I32_GE_U,
-    ...BR_IF(1), // leave the block
+  const body = [
     ...at(P.g),
     ...V_LOAD,
     ...set(G),
@@ -115,15 +104,9 @@ function code(): number[] {
     ...F32X4_DIV,
     ...F32X4_SUB,
     ...V_STORE,
-    // i += 16
-    ...get(I),
-    ...i32c(16),
-    ...I32_ADD,
-    ...set(I),
-    ...BR(0), // next iteration
-    ...END, // loop
-    ...END, // block
-  );
+    ...inc(I, 16),
+  ];
+  c.push(...whileLt(I, P.bytes, body));
   return c;
 }
 

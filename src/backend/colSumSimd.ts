@@ -3,22 +3,18 @@
 // four columns at a time, the rows in order (float32 sums, as tfjs's Sum). `out` is zeroed by
 // the caller; `rowBytes` is a multiple of 16 (colSum.ts does the last 0–3 columns).
 import {
-  BLOCK,
-  BR,
-  BR_IF,
-  END,
   F32X4_ADD,
   get,
   I32,
   I32_ADD,
-  I32_GE_U,
   I32_MUL,
   i32c,
-  LOOP,
+  inc,
   set,
   V_LOAD,
   V_STORE,
   type WasmFunc,
+  whileLt,
 } from './wasmAsm.js';
 
 /** f(x, out, rows, rowBytes, stride): byte offsets on the heap; stride in bytes. */
@@ -33,13 +29,7 @@ export type ColSumSimd = (
 // params 0 x, 1 out, 2 rows, 3 rowBytes, 4 stride; locals 5 r, 6 j, 7 the row's pointer
 const [X, OUT, ROWS, ROW_BYTES, STRIDE, R, J, ROW] = [0, 1, 2, 3, 4, 5, 6, 7];
 
-const code = [
-  ...BLOCK,
-  ...LOOP,
-  ...get(R),
-  ...get(ROWS),
-  ...I32_GE_U,
-  ...BR_IF(1), // every row done
+const code = whileLt(R, ROWS, [
   // row = x + r · stride; j = 0
   ...get(X),
   ...get(R),
@@ -49,42 +39,25 @@ const code = [
   ...set(ROW),
   ...i32c(0),
   ...set(J),
-  ...BLOCK,
-  ...LOOP,
-  ...get(J),
-  ...get(ROW_BYTES),
-  ...I32_GE_U,
-  ...BR_IF(1), // the row done
-  // out[j…j+3] += row[j…j+3]
-  ...get(OUT),
-  ...get(J),
-  ...I32_ADD,
-  ...get(OUT),
-  ...get(J),
-  ...I32_ADD,
-  ...V_LOAD,
-  ...get(ROW),
-  ...get(J),
-  ...I32_ADD,
-  ...V_LOAD,
-  ...F32X4_ADD,
-  ...V_STORE,
-  ...get(J),
-  ...i32c(16),
-  ...I32_ADD,
-  ...set(J),
-  ...BR(0),
-  ...END,
-  ...END,
-  // r += 1
-  ...get(R),
-  ...i32c(1),
-  ...I32_ADD,
-  ...set(R),
-  ...BR(0),
-  ...END,
-  ...END,
-];
+  ...whileLt(J, ROW_BYTES, [
+    // out[j…j+3] += row[j…j+3]
+    ...get(OUT),
+    ...get(J),
+    ...I32_ADD,
+    ...get(OUT),
+    ...get(J),
+    ...I32_ADD,
+    ...V_LOAD,
+    ...get(ROW),
+    ...get(J),
+    ...I32_ADD,
+    ...V_LOAD,
+    ...F32X4_ADD,
+    ...V_STORE,
+    ...inc(J, 16),
+  ]),
+  ...inc(R, 1),
+]);
 
 export const COLSUM_FUNC: WasmFunc = {
   name: 'colSum',

@@ -5,23 +5,19 @@
 // entries: [128, 784] — autodiff's Xᵀ for a dense layer's weight gradient — took ~4 ns an
 // entry, the 512-byte stride landing the writes in the same cache sets.)
 import {
-  BLOCK,
-  BR,
-  BR_IF,
-  END,
   F32_LOAD,
   F32_STORE,
   get,
   I32,
   I32_ADD,
-  I32_GE_U,
   I32_LT_U,
   I32_MUL,
   i32c,
-  LOOP,
+  inc,
   SELECT,
   set,
   type WasmFunc,
+  whileLt,
 } from './wasmAsm.js';
 
 /** f(x, out, rows, cols): byte offsets on the heap, sizes in entries. */
@@ -50,22 +46,6 @@ const tileEnd = (start: number, bound: number, dst: number) => [
   ...SELECT,
   ...set(dst),
 ];
-
-/** while (a < b) { body } — `body` must advance a. */
-const whileLt = (a: number, b: number, body: number[]) => [
-  ...BLOCK,
-  ...LOOP,
-  ...get(a),
-  ...get(b),
-  ...I32_GE_U,
-  ...BR_IF(1),
-  ...body,
-  ...BR(0),
-  ...END,
-  ...END,
-];
-
-const inc = (l: number, by: number) => [...get(l), ...i32c(by), ...I32_ADD, ...set(l)];
 
 const code = [
   ...get(ROWS),

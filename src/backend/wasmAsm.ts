@@ -80,6 +80,28 @@ export const END = [0x0b];
 export const BR = (depth: number) => [0x0c, depth];
 export const BR_IF = (depth: number) => [0x0d, depth];
 
+/** while (local a < local b, unsigned) { body } — `body` must advance a. */
+export const whileLt = (a: number, b: number, body: readonly number[]): number[] => [
+  ...BLOCK,
+  ...LOOP,
+  ...get(a),
+  ...get(b),
+  ...I32_GE_U,
+  ...BR_IF(1),
+  ...body,
+  ...BR(0),
+  ...END,
+  ...END,
+];
+
+/** local l += by (0 … 63) */
+export const inc = (l: number, by: number): number[] => [
+  ...get(l),
+  ...i32c(by),
+  ...I32_ADD,
+  ...set(l),
+];
+
 /** One exported function: its parameter types, extra locals ([count, type] groups) and code. */
 export interface WasmFunc {
   readonly name: string;
