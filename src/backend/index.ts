@@ -4,11 +4,14 @@
 // here (no GPU).
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
+import { registerAdam } from './adam.js';
+import { registerFastColumnSum } from './colSum.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { registerFastSlice } from './slice.js';
 import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
 import { registerFastTile } from './tile.js';
+import { registerFastTranspose } from './transpose.js';
 import { initThreadedWasm } from './wasmThreads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'node' | 'node-gpu';
@@ -48,9 +51,13 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     threads = 1;
   }
   registerGatherGradient(tfName);
+  // before the matMul wrapper, which calls the Transpose kernel registered when it is made
+  registerFastTranspose(tfName);
   registerFastMatMul(tfName);
   registerFastTile(tfName);
   registerFastSlice(tfName);
+  registerAdam(tfName);
+  registerFastColumnSum(tfName);
   current = name;
   return name;
 }

@@ -2,9 +2,14 @@
 // tensor off the wasm heap (HEAPU8.slice) before taking the slice: cutting [100,000, 10] into 25
 // row blocks copied 25 × 4 MB (~1 ms per slice; cavi's blocked weighted sums, selected.ts).
 // This wraps the kernel: a contiguous slice (rows of a row-major tensor, the common case) is
-// one typed-array copy of just the slice on the heap; other slices keep the original kernel.
+// one typed-array copy of just the slice on the heap; a slice of columns (avi's encoder output
+// [B, 2K] cut into loc and log sd) is one copy per contiguous run of at least MIN_RUN entries;
+// other slices keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
+
+/** Below this many entries per contiguous run, one copy call per run is not worth it. */
+const MIN_RUN = 4;
 
 /** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerFastSlice(backendName: string): void {
@@ -16,13 +21,41 @@ export function registerFastSlice(backendName: string): void {
     };
     if (x.dtype === 'string') return slice(args);
     const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
-    if (!tf.slice_util.isSliceContinous(x.shape, b, s)) return slice(args);
-    const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
-    const n = s.reduce((p, d) => p * d, 1);
     const backend = args.backend as WasmHeap;
-    // the output first: allocating may grow the heap and detach earlier views
+    if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
+      const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
+      const n = s.reduce((p, d) => p * d, 1);
+      // the output first: allocating may grow the heap and detach earlier views
+      const out = backend.makeOutput(s, x.dtype);
+      backend
+        .typedArrayFromHeap(out)
+        .set(backend.typedArrayFromHeap(x).subarray(offset, offset + n));
+      return out;
+    }
+    // runs: axis a is the last one cut; the axes after it are whole, so each index of the axes
+    // before it names one contiguous run of s[a] · (entries after a)
+    const r = x.shape.length;
+    let a = r - 1;
+    while (a > 0 && s[a] === x.shape[a] && b[a] === 0) a--;
+    const strides = [...tf.util.computeStrides(x.shape), 1];
+    const run = s[a] * strides[a];
+    const outer = s.slice(0, a);
+    const count = outer.reduce((p, d) => p * d, 1);
+    // many short runs: the original kernel's loop is no slower than one copy call per run
+    if (run < MIN_RUN) return slice(args);
     const out = backend.makeOutput(s, x.dtype);
-    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + n));
+    const dst = backend.typedArrayFromHeap(out);
+    const src = backend.typedArrayFromHeap(x);
+    const idx = new Array<number>(a).fill(0);
+    for (let o = 0; o < count; o++) {
+      let from = b[a] * strides[a];
+      for (let d = 0; d < a; d++) from += (b[d] + idx[d]) * strides[d];
+      dst.set(src.subarray(from, from + run), o * run);
+      for (let d = a - 1; d >= 0; d--) {
+        if (++idx[d] < outer[d]) break;
+        idx[d] = 0;
+      }
+    }
     return out;
   });
 }

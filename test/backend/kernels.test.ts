@@ -1,11 +1,12 @@
 // The wasm kernels src/backend wraps (BatchMatMul with transposes or a batched A, Tile along
-// contiguous blocks, Slice of contiguous entries) and expNonPositive against references written
+// contiguous blocks, Slice of contiguous entries, Sum over leading axes, Transpose of the last two axes) and expNonPositive against references written
 // here, on random shapes (fast-check).
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expNonPositive } from '../../src/backend/expNonPositive.js';
 import { initBackend } from '../../src/backend/index.js';
+import { simdActive } from '../../src/backend/simd.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -145,10 +146,10 @@ describe('wasm kernels wrapped by src/backend', () => {
     );
   });
 
-  it('slice equals the entries at begin … begin + size, contiguous or not', () => {
+  it('slice equals the entries at begin … begin + size, contiguous, in runs, or neither', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 3 }),
         fc.integer({ min: 0, max: 1000 }),
         fc.boolean(),
         (shape, seed, int) => {
@@ -183,6 +184,86 @@ describe('wasm kernels wrapped by src/backend', () => {
       ),
       { numRuns: 80, seed: 5 },
     );
+  });
+
+  it('transpose of the last two axes equals the entries swapped (blocked tiles and their edges)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 2 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.boolean(),
+        (lead, rows, cols, seed, int) => {
+          const before = tf.memory().numTensors;
+          const shape = [...lead, rows, cols];
+          const n = shape.reduce((p, d) => p * d, 1);
+          const v = values(n, seed + 1);
+          const x = tensorOf(v, shape, int);
+          const r = shape.length;
+          const perm = [...lead.map((_, a) => a), r - 1, r - 2];
+          const got = tf.transpose(x, perm);
+          expect(got.shape).toEqual([...lead, cols, rows]);
+          expect(got.dtype).toBe(x.dtype);
+          const g = got.dataSync();
+          const xs = x.dataSync();
+          const batch = n / (rows * cols);
+          for (let b = 0; b < batch; b++)
+            for (let i = 0; i < rows; i++)
+              for (let j = 0; j < cols; j++)
+                if (g[b * rows * cols + j * rows + i] !== xs[b * rows * cols + i * cols + j])
+                  expect.fail(`[${b}, ${j}, ${i}] of the transpose of shape [${shape.join(', ')}]`);
+          tf.dispose([x, got]);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 13 },
+    );
+    expect(simdActive()).toBe(true);
+  });
+
+  it('sum over leading axes equals the float64 column sums (SIMD groups of four and the rest)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1000 }),
+        (shape, kWanted, keepDims, seed) => {
+          const before = tf.memory().numTensors;
+          const k = Math.min(kWanted, shape.length - 1);
+          const n = shape.reduce((p, d) => p * d, 1);
+          const v = values(n, seed + 1);
+          const x = tf.tensor(v, shape);
+          // the axes unsorted and negative where the seed says: the kernel normalises them
+          const axes = Array.from({ length: k }, (_, a) =>
+            seed & (1 << a) ? a - shape.length : a,
+          );
+          if (seed & 8) axes.reverse();
+          const got = tf.sum(x, axes, keepDims);
+          const rows = shape.slice(0, k).reduce((p, d) => p * d, 1);
+          const cols = n / rows;
+          expect(got.shape).toEqual(
+            keepDims ? shape.map((d, a) => (a < k ? 1 : d)) : shape.slice(k),
+          );
+          const g = got.dataSync();
+          for (let j = 0; j < cols; j++) {
+            let s = 0;
+            let abs = 0;
+            for (let r = 0; r < rows; r++) {
+              s += v[r * cols + j];
+              abs += Math.abs(v[r * cols + j]);
+            }
+            // float32 sums of `rows` terms: at most rows ulps of the absolute sum
+            expect(Math.abs(g[j] - s)).toBeLessThanOrEqual(rows * 2 ** -24 * abs + 1e-30);
+          }
+          tf.dispose([x, got]);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 9 },
+    );
+    expect(simdActive()).toBe(true);
   });
 
   it('expNonPositive equals Math.exp to float32 accuracy on x ≤ 0', () => {

@@ -1,5 +1,5 @@
-// avi's training loop and its result. Per Adam step (tf.train.adam on every learned value
-// jointly: params, net weights, the guide), a block of B elements of the outermost plate is
+// avi's training loop and its result. Per Adam step (learn/tensorAdam.ts, torch.optim.Adam's
+// update fused over every learned value: params, net weights, the guide), a block of B elements of the outermost plate is
 // drawn (a seeded shuffle per epoch, consecutive blocks) and the reparameterised estimate
 //   L̂ = (1/S) Σ_s [ g_s + (N/B) Σ_{i in block} w_{s,i} ]        (model.ts's terms)
 // is ascended (Kingma & Welling 2014; Kucukelbir et al. 2017), or with --objective iw the
@@ -18,6 +18,7 @@ import { userError } from '../../diagnostics/diagnostics.js';
 import { Rng } from '../../distributions/rng.js';
 import type { BoundModel } from '../../graph/bound.js';
 import type { RunOptions } from '../engine.js';
+import { TensorAdam } from '../learn/tensorAdam.js';
 import type { Posterior } from '../result.js';
 import { zeroProbabilityNote } from '../truncated.js';
 import type { aviInfo } from './info.js';
@@ -92,10 +93,10 @@ export async function runAvi(
     model.dispose();
     throw e;
   }
-  const optimizer = tf.train.adam(options.lr);
   const baselines = new Baselines(plan.scored, N, options.baselineDecay);
   const pending = new Map<string, tf.Tensor>();
   let best: Map<string, tf.Tensor> | undefined;
+  let disposeOptimizer = () => {};
   try {
     // the held-out elements, then the training ones
     const order = hasPlate ? permutation(N, rng) : [];
@@ -145,13 +146,15 @@ export async function runAvi(
         'unsupported',
       );
     const varList = [...state.vars.values()];
+    const optimizer = new TensorAdam(varList, options.lr);
+    disposeOptimizer = () => optimizer.dispose();
     const elbo: number[] = [];
     let bestHeld = Number.NEGATIVE_INFINITY;
     let sinceBest = 0;
     let epochs = 0;
     let stopped = false;
     for (let e = 0; e < options.epochs && !stopped; e++) {
-      setRate(optimizer, options.lr * options.lrDecay ** (e / Math.max(1, options.epochs - 1)));
+      optimizer.lr = options.lr * options.lrDecay ** (e / Math.max(1, options.epochs - 1));
       // the whole plate in order (a block's order does not matter), else shuffled blocks
       const shuffled =
         B === N ? order.map((_, i) => i) : permutation(Ntrain, rng).map((k) => train[k]);
@@ -187,7 +190,7 @@ export async function runAvi(
               return tf.neg(tf.add(elboHat, term)) as tf.Scalar;
             });
           // nothing to learn (known params, only summed-out latents): the ELBO is evaluated
-          const cost = varList.length > 0 ? optimizer.minimize(step, true, varList) : step();
+          const cost = varList.length > 0 ? optimizer.minimize(step) : step();
           costs.push(cost as tf.Scalar);
           // the baselines move after the step, so that b never depends on the draw it centres
           for (const d of plan.scored) {
@@ -264,7 +267,7 @@ export async function runAvi(
     };
   } finally {
     if (best) for (const t of best.values()) t.dispose();
-    optimizer.dispose();
+    disposeOptimizer();
     baselines.dispose();
     tf.dispose([...pending.values()]);
     state.dispose();
@@ -299,14 +302,6 @@ export function iwObjective(
   const S = total.shape[0] as number;
   const all = tf.broadcastTo(total, [Math.max(S, K)]);
   return tf.mean(tf.sub(tf.logSumExp(tf.reshape(all, [-1, K]), 1), logK)) as tf.Scalar;
-}
-
-/**
- * Set Adam's step size between epochs. tfjs's AdamOptimizer reads its `learningRate` field at
- * each step and has no schedule of its own; its moments are kept.
- */
-function setRate(optimizer: tf.AdamOptimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /** Did the mean ELBO of the last tenth of the epochs change by less than tol (relative) from the tenth before? */

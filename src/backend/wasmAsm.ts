@@ -1,0 +1,148 @@
+// A small assembler for the hand-written WebAssembly functions of src/backend (adamSimd.ts,
+// colSum.ts): the binary format's encodings (LEB128, sections), the few instructions they use,
+// and a module of such functions that imports tfjs-wasm's own memory, so that they read and write
+// tensors where they lie on its heap (no copies). 128-bit SIMD, which the wasm backend's
+// builds already require (wasmThreads.ts).
+
+/** The parts of the WebAssembly global used here (lib ES2022 does not declare it). */
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
+interface WasmApi {
+  Memory: abstract new (...a: never[]) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Is `m` a WebAssembly.Memory? */
+export function isWasmMemory(m: unknown): m is WasmMemory {
+  return WA !== undefined && m instanceof WA.Memory;
+}
+
+/**
+ * The wasm backend's memory: emscripten's module (the backend's `wasm` field) exports it as
+ * wasmMemory in the threaded build and asm.memory in the one-thread build.
+ */
+export function backendMemory(backend: unknown): WasmMemory | undefined {
+  const wasm = (backend as { wasm?: { wasmMemory?: unknown; asm?: { memory?: unknown } } }).wasm;
+  const memory = wasm?.wasmMemory ?? wasm?.asm?.memory;
+  return isWasmMemory(memory) ? memory : undefined;
+}
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/** unsigned LEB128 */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+
+// instructions
+export const get = (i: number) => [0x20, ...uleb(i)];
+export const set = (i: number) => [0x21, ...uleb(i)];
+/** i32.const of a small non-negative value (< 64: one signed-LEB byte) */
+export const i32c = (v: number) => {
+  if (v < 0 || v >= 64) throw new Error('internal: i32c takes 0 … 63');
+  return [0x41, v];
+};
+const SIMD = (op: number) => [0xfd, ...uleb(op)];
+export const V_LOAD = [...SIMD(0x00), 2, 0]; // v128.load, alignment 4 bytes, offset 0
+export const V_STORE = [...SIMD(0x0b), 2, 0]; // v128.store
+export const F32X4_SPLAT = SIMD(0x13);
+export const F32X4_SQRT = SIMD(0xe3);
+export const F32X4_ADD = SIMD(0xe4);
+export const F32X4_SUB = SIMD(0xe5);
+export const F32X4_MUL = SIMD(0xe6);
+export const F32X4_DIV = SIMD(0xe7);
+export const I32_ADD = [0x6a];
+export const I32_MUL = [0x6c];
+export const I32_GE_U = [0x4f];
+export const I32_LT_U = [0x49];
+export const SELECT = [0x1b];
+export const F32_LOAD = [0x2a, 2, 0]; // alignment 4 bytes, offset 0
+export const F32_STORE = [0x38, 2, 0];
+export const BLOCK = [0x02, 0x40];
+export const LOOP = [0x03, 0x40];
+export const END = [0x0b];
+export const BR = (depth: number) => [0x0c, depth];
+export const BR_IF = (depth: number) => [0x0d, depth];
+
+/** while (local a < local b, unsigned) { body } — `body` must advance a. */
+export const whileLt = (a: number, b: number, body: readonly number[]): number[] => [
+  ...BLOCK,
+  ...LOOP,
+  ...get(a),
+  ...get(b),
+  ...I32_GE_U,
+  ...BR_IF(1),
+  ...body,
+  ...BR(0),
+  ...END,
+  ...END,
+];
+
+/** local l += by (0 … 63) */
+export const inc = (l: number, by: number): number[] => [
+  ...get(l),
+  ...i32c(by),
+  ...I32_ADD,
+  ...set(l),
+];
+
+/** One exported function: its parameter types, extra locals ([count, type] groups) and code. */
+export interface WasmFunc {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly locals: readonly (readonly [number, number])[];
+  /** the body's instructions, without the final `end` */
+  readonly code: readonly number[];
+}
+
+/** The module's bytes; `shared`: the memory it imports is a threaded build's SharedArrayBuffer. */
+export function moduleBytes(funcs: readonly WasmFunc[], shared: boolean): Uint8Array {
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])]);
+  // limits: min 0 (and a max, required of a shared memory: 65536 pages = 4 GiB, any memory's)
+  const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
+  const bodies = funcs.map((f) => {
+    const fn = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...END];
+    return [...uleb(fn.length), ...fn];
+  });
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec(funcs.map((_, k) => uleb(k)))),
+    ...section(7, vec(funcs.map((f, k) => [...name(f.name), 0x00, ...uleb(k)]))),
+    ...section(10, vec(bodies)),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+/** The functions instantiated on `memory`, by name, or undefined where that fails (no SIMD, …). */
+export function instantiate(
+  funcs: readonly WasmFunc[],
+  memory: WasmMemory,
+): Record<string, unknown> | undefined {
+  if (!WA) return undefined;
+  try {
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const mod = new WA.Module(moduleBytes(funcs, shared));
+    return new WA.Instance(mod, { env: { memory } }).exports;
+  } catch {
+    return undefined;
+  }
+}
