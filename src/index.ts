@@ -91,6 +91,14 @@ function loadedValues(bound: BoundModel, options: DataOptions & LoadOptions) {
 }
 
 /** A seed is any integer (`--seed -1` is fine); 1.5 or NaN would silently change the stream. */
+/** Does the model (or its guide) declare a neural net? Its dense layers want the thread pool. */
+function hasNets(model: CompiledModel): boolean {
+  const { graph } = model;
+  return [graph, graph.guide].some(
+    (g) => g !== undefined && Object.values(g.nodes).some((n) => n.kind === 'net'),
+  );
+}
+
 function checkSeed(seed: number): void {
   if (!Number.isSafeInteger(seed))
     throw userError(`seed must be an integer, got ${seed}`, 'unsupported');
@@ -104,7 +112,7 @@ export async function sample(
   model: CompiledModel,
   options: SampleOptions = {},
 ): Promise<SampleResult> {
-  await initBackend(options.backend ?? 'wasm');
+  await initBackend(options.backend ?? 'wasm', { parallel: hasNets(model) });
   const bound = bindModel(model, options);
   const n = options.n ?? 1000;
   const seed = options.seed ?? 0;
@@ -199,7 +207,7 @@ function engineOptions(
 
 /** `plato infer --json`: run an engine (or `auto`) and return the posterior summary. */
 export async function infer(model: CompiledModel, options: InferOptions = {}): Promise<Posterior> {
-  await initBackend(options.backend ?? 'wasm');
+  await initBackend(options.backend ?? 'wasm', { parallel: hasNets(model) });
   const name = options.engine ?? 'auto';
   // a named engine's options are checked before the data is read; auto's once it has picked
   const named = name === 'auto' ? undefined : getEngine(name);

@@ -1,5 +1,5 @@
-// tfjs backend selection. wasm (SIMD WebAssembly, on every core: wasmThreads.ts) is the
-// default; cpu is pure JS; node and node-gpu are the optional native bindings, loaded by dynamic
+// tfjs backend selection. wasm (SIMD WebAssembly; on every core for models with nets:
+// threads.ts, wasmThreads.ts) is the default; cpu is pure JS; node and node-gpu are the optional native bindings, loaded by dynamic
 // import so that a machine without them still runs everything else. The GPU path is untested
 // here (no GPU).
 import * as tf from '@tensorflow/tfjs';
@@ -20,8 +20,19 @@ export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'node', 'node-gp
 let current: BackendName | undefined;
 let threads = 1;
 
+export interface InitOptions {
+  /**
+   * the workload gains from XNNPACK's thread pool (a model with neural nets): the wasm backend's
+   * default count is then every core instead of one (threads.ts). Only the first start counts.
+   */
+  readonly parallel?: boolean;
+}
+
 /** Select and initialise a backend once per process; later calls with the same name are free. */
-export async function initBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+export async function initBackend(
+  name: BackendName = 'wasm',
+  options: InitOptions = {},
+): Promise<BackendName> {
   if (current === name) return name;
   if (!BACKENDS.includes(name)) {
     throw userError(
@@ -30,7 +41,7 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     );
   }
   if (name === 'wasm') {
-    await initWasm();
+    await initWasm(options.parallel ?? false);
   } else if (name === 'node' || name === 'node-gpu') {
     const pkg = name === 'node' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
     try {
@@ -76,9 +87,9 @@ export function backendThreads(): number {
  * threaded start that fails is reported on stderr when the count was asked for explicitly, and
  * only under PLATO_DEBUG when it was the default.
  */
-async function initWasm(): Promise<void> {
+async function initWasm(parallel: boolean): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const wanted = wasmThreadsWanted();
+  const wanted = wasmThreadsWanted(parallel);
   if (wanted.threads > 1) {
     try {
       threads = await initThreadedWasm(wasm, wanted.threads);

@@ -1,7 +1,12 @@
 // How many threads the wasm backend should run XNNPACK on: `plato --threads N`, else the
-// environment variable PLATO_WASM_THREADS, else every core Node may use (os.availableParallelism),
-// at most MAX_WASM_THREADS. Imports no TensorFlow.js, so the CLI can set it before the backend
-// loads. The count is read once, when the backend starts: later changes have no effect.
+// environment variable PLATO_WASM_THREADS, else by the workload: every core Node may use
+// (os.availableParallelism, at most MAX_WASM_THREADS) for a model with neural nets, one thread
+// otherwise. Measured on every bench (2 cores, docs/benchmarks.md 2026-12-05): XNNPACK's pool
+// wakes its workers for every op, so models built from many small ops ran 1.2–3.7× slower on two
+// threads (hmm, em, cavi, forward sampling, noisy-OR); only the dense layers of a net
+// (MNIST's 128 × 784 × 400 products) gained (1.3–1.4× faster). Imports no TensorFlow.js, so the
+// CLI can set it before the backend loads. The count is read once, when the backend starts:
+// later changes have no effect.
 import { availableParallelism } from 'node:os';
 import { userError } from '../diagnostics/diagnostics.js';
 
@@ -40,13 +45,17 @@ export interface ThreadsWanted {
   readonly source: 'flag' | 'env' | 'default';
 }
 
-export function wasmThreadsWanted(): ThreadsWanted {
+/**
+ * The count for the process. `parallel`: the first model run has neural nets (large dense
+ * products), so the default is every core; otherwise one thread.
+ */
+export function wasmThreadsWanted(parallel = false): ThreadsWanted {
   const env = process.env[THREADS_ENV];
   const [n, source]: [number, ThreadsWanted['source']] =
     requested !== undefined
       ? [requested, 'flag']
       : env !== undefined && env.trim() !== ''
         ? [parseThreads(env, `the environment variable ${THREADS_ENV}`), 'env']
-        : [availableParallelism(), 'default'];
+        : [parallel ? availableParallelism() : 1, 'default'];
   return { threads: Math.min(n, MAX_WASM_THREADS), source };
 }

@@ -251,7 +251,7 @@ export function buildProgram(engines: readonly EngineInfo[] = BUILTIN_ENGINES): 
     .addOption(
       new Option(
         '--threads <n>',
-        'threads for the wasm backend (default: every core, at most 8; or PLATO_WASM_THREADS)',
+        'threads for the wasm backend (default: every core, at most 8, for a model with nets; else 1; or PLATO_WASM_THREADS)',
       ).argParser(positiveInt),
     )
     // before any action loads the backend, which reads the count once

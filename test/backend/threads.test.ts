@@ -64,15 +64,37 @@ console.log(JSON.stringify({ threads: backendThreads(), digests }));
 `;
 
 describe('wasm backend threads', () => {
-  it('starts the threads asked for (every core by default, at most 8)', async () => {
+  it('starts the threads asked for (every core by default for nets, at most 8; else one)', async () => {
     await initBackend('wasm');
+    const env = process.env.PLATO_WASM_THREADS;
     const wanted = wasmThreadsWanted();
-    expect(wanted.threads).toBe(
-      process.env.PLATO_WASM_THREADS ? wanted.threads : Math.min(availableParallelism(), 8),
-    );
-    expect(wanted.threads).toBeLessThanOrEqual(MAX_WASM_THREADS);
+    expect(wanted.threads).toBe(env ? Math.min(Number(env), MAX_WASM_THREADS) : 1);
+    expect(wanted.source).toBe(env ? 'env' : 'default');
+    if (!env) expect(wasmThreadsWanted(true).threads).toBe(Math.min(availableParallelism(), 8));
     expect(backendThreads()).toBe(wanted.threads);
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('defaults to one thread for a model without nets and to every core for one with nets', async () => {
+    // the public sample() decides on its first call, from the model (backend/threads.ts)
+    const run = (file: string, data: string) =>
+      node(
+        `
+import { readFileSync } from 'node:fs';
+import { compile, sample } from '${join(ROOT, 'dist')}/index.js';
+import { backendThreads } from '${DIST}/index.js';
+const model = compile(readFileSync('${file}', 'utf8'));
+await sample(model, { n: 2, data: ${data} });
+console.log(backendThreads());
+`,
+        { PLATO_WASM_THREADS: '' },
+      );
+    const plain = await run('examples/coin/coin.plato', '{ N: 3 }');
+    const nets = await run('examples/vae/vae.plato', '{ N: 3, P: 4 }');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(nets.code, nets.stderr).toBe(0);
+    expect(Number(plain.stdout.trim())).toBe(1);
+    expect(Number(nets.stdout.trim())).toBe(Math.min(availableParallelism(), MAX_WASM_THREADS));
   });
 
   it('gives the bytes of the one-thread SIMD build on products, sums and gradients', async () => {
