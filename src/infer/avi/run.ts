@@ -225,7 +225,7 @@ export async function runAvi(
       const value = sum / batches.length;
       if (!Number.isFinite(value) && plan.scored.length > 0)
         throw userError(
-          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: a draw from q of the discrete latents ${plan.scored.map((d) => d.name).join(', ')} has probability zero under the model (a deterministic relation between discrete nodes, such as a logical OR, gives every q with full support an ELBO of -Infinity); the exact engine sums them out`,
+          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: a draw from q of the discrete latents ${plan.scored.map((d) => d.name).join(', ')} has probability zero under the model (a deterministic relation between discrete nodes, such as a logical OR, gives every q with full support an ELBO of -Infinity); --discrete auto sums global ones out when their joint states are few, and the exact engine sums them all out`,
           'unsupported',
         );
       if (!Number.isFinite(value)) {
