@@ -194,6 +194,51 @@ describe('avi sums out global discrete latents', () => {
     }
   });
 
+  it('with local latents summed out: the ELBO is the exact log evidence, the responsibilities the exact posterior', async () => {
+    // a global Bernoulli shift s of a mixture with known params: nothing is drawn, q(s) is
+    // exact, and per element the 2 global × 3 local states are summed out
+    const src = `model g {
+      size N
+      size K = 3
+      hyper w: simplex[K]
+      hyper m: real[K]
+      s ~ Bernoulli(0.3)
+      plate i in N {
+        c[i] ~ Categorical(w)
+        x[i] ~ Normal(m[c[i]] + 1.5 * s, 1)
+      }
+    }`;
+    const w = [0.2, 0.5, 0.3];
+    const m = [-3, 0, 2.5];
+    const x = [-2.1, 0.3, 1.9, 3.4, -0.5, 0.8, 2.2, -3.3, 1.1, 0.0];
+    const N = x.length;
+    const r = await runAvi(src, { N, w, m, x });
+    // float64: log p(x, s) = log p(s) + Σ_i log Σ_k w_k N(x_i; m_k + 1.5 s, 1)
+    const LOG_2PI = Math.log(2 * Math.PI);
+    const logN = (v: number, mu: number) => -0.5 * LOG_2PI - 0.5 * (v - mu) ** 2;
+    const perS = [0, 1].map((sv) =>
+      x.map((xi) => w.map((wk, k) => Math.log(wk) + logN(xi, m[k] + 1.5 * sv))),
+    );
+    const a = [0, 1].map(
+      (sv) => Math.log(sv ? 0.3 : 0.7) + perS[sv].reduce((t, row) => t + logSumExp(row), 0),
+    );
+    const logEv = logSumExp(a);
+    const post = a.map((v) => Math.exp(v - logEv));
+    // the ELBO equals log p(x) up to float32 sums over 10 elements × 6 states (~1e-5)
+    expect(Math.abs((r.logEvidence as number) - logEv)).toBeLessThan(1e-3);
+    expect(Math.abs((r.latents.s.mean.data[0] as number) - post[1])).toBeLessThan(1e-3);
+    // P(c_i = k | x) = Σ_s p(s | x) p(c_i = k | s, x_i)
+    const p = r.latents.c.params.p.data;
+    for (let i = 0; i < N; i++)
+      for (let k = 0; k < 3; k++) {
+        const ref = [0, 1].reduce(
+          (t, sv) => t + post[sv] * Math.exp(perS[sv][i][k] - logSumExp(perS[sv][i])),
+          0,
+        );
+        expect(Math.abs(p[i * 3 + k] - ref)).toBeLessThan(1e-3);
+      }
+  });
+
   it('refuses --iw with globals summed out', async () => {
     await expect(runAvi(ASIA, ASIA_DATA, { iw: 4, epochs: 1 })).rejects.toThrow(
       /summed out of the ELBO under q, and the importance-weighted bound needs each draw's weight/,
