@@ -18,7 +18,13 @@ import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
-import { type AviLatent, type AviPlan, globalLogitsName, MAX_STATES } from './plan.js';
+import {
+  type AviLatent,
+  type AviPlan,
+  globalLogitsName,
+  globalStateValues,
+  MAX_STATES,
+} from './plan.js';
 import { drawScored, type ScoredDraw, scoreNatural } from './score.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -463,19 +469,7 @@ export class AviModel {
   private globalValues(S: number): Record<string, tf.Tensor> {
     const J = this.plan.globalStates;
     const gl = this.plan.globalEnumerated;
-    if (!this.globalRows) {
-      const sizes = gl.map((d) => prod(d.batch));
-      const rows = sizes.map((n) => new Float32Array(J * n));
-      for (let s = 0; s < J; s++) {
-        let r = s;
-        for (let k = gl.length - 1; k >= 0; k--)
-          for (let e = sizes[k] - 1; e >= 0; e--) {
-            rows[k][s * sizes[k] + e] = r % gl[k].states;
-            r = Math.floor(r / gl[k].states);
-          }
-      }
-      this.globalRows = rows;
-    }
+    this.globalRows ??= globalStateValues(gl, J);
     const out: Record<string, tf.Tensor> = {};
     gl.forEach((d, k) => {
       const n = prod(d.batch);

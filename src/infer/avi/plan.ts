@@ -108,6 +108,24 @@ export interface AviScored {
 export const globalLogitsName = (plan: Pick<AviPlan, 'globalEnumerated'>): string =>
   `guide.{${plan.globalEnumerated.map((d) => d.name).join(',')}}.logits`;
 
+/**
+ * Each global summed-out latent's values at every joint state, [J, ...batch] flattened: joint
+ * state s is row-major over the latents in order and their values in order (the last fastest).
+ */
+export function globalStateValues(gl: readonly AviGlobalDiscrete[], J: number): Float32Array[] {
+  const sizes = gl.map((d) => prod(d.batch));
+  const rows = sizes.map((n) => new Float32Array(J * n));
+  for (let s = 0; s < J; s++) {
+    let r = s;
+    for (let k = gl.length - 1; k >= 0; k--)
+      for (let e = sizes[k] - 1; e >= 0; e--) {
+        rows[k][s * sizes[k] + e] = r % gl[k].states;
+        r = Math.floor(r / gl[k].states);
+      }
+  }
+  return rows;
+}
+
 /** How discrete latents enter the ELBO: `auto` sums out those with few states, scores the rest. */
 export type DiscreteMode = 'auto' | 'enumerate' | 'score';
 

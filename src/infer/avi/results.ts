@@ -17,7 +17,7 @@ import { float64, type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { locScale } from './guide.js';
 import type { AviModel, QParams } from './model.js';
-import type { AviLatent } from './plan.js';
+import { type AviLatent, globalStateValues } from './plan.js';
 import { scoreNatural } from './score.js';
 import type { AviState } from './state.js';
 
@@ -220,17 +220,15 @@ function discreteResults(
       out[d.name] = bernoulliSummary(p1, shape);
     } else out[d.name] = categoricalSummary(probs[j], shape, cards[j]);
   });
-  // the globals' marginals from the joint states, row-major (the last value fastest)
+  // the globals' marginals from the joint states
   const sizes = gl.map((d) => d.batch.reduce((a, b) => a * b, 1));
+  const values = globalStateValues(gl, JG);
   const marg = gl.map((d, k) => new Float64Array(sizes[k] * d.states));
-  for (let s = 0; s < JG; s++) {
-    let r = s;
-    for (let k = gl.length - 1; k >= 0; k--)
-      for (let e = sizes[k] - 1; e >= 0; e--) {
-        marg[k][e * gl[k].states + (r % gl[k].states)] += qGlobal[s];
-        r = Math.floor(r / gl[k].states);
-      }
-  }
+  for (let s = 0; s < JG; s++)
+    gl.forEach((d, k) => {
+      for (let e = 0; e < sizes[k]; e++)
+        marg[k][e * d.states + values[k][s * sizes[k] + e]] += qGlobal[s];
+    });
   gl.forEach((d, k) => {
     const shape = [...d.batch];
     if (d.family === 'Bernoulli') {

@@ -10,6 +10,7 @@ import { initBackend } from '../../../src/backend/index.js';
 import { aviEngine } from '../../../src/infer/avi/index.js';
 import { planAvi } from '../../../src/infer/avi/plan.js';
 import { finalParticles } from '../../../src/infer/avi/run.js';
+import { asiaBrute } from '../../support/asia.js';
 import { boundModel } from '../../support/models.js';
 import { logSumExp, runAvi } from './helpers.js';
 
@@ -22,31 +23,7 @@ const ASIA_DATA = JSON.parse(
   readFileSync(new URL('../../../examples/asia/asia.json', import.meta.url), 'utf8'),
 ) as Record<string, number>;
 
-/** Asia's tables, p(node = 1 | parents), and the float64 brute force over its 2^8 states. */
-const NAMES = ['asia', 'smoke', 'tub', 'lung', 'bronc', 'either', 'xray', 'dysp'];
-const p1 = (x: Record<string, number>): Record<string, number> => ({
-  asia: 0.01,
-  smoke: 0.5,
-  tub: 0.01 + 0.04 * x.asia,
-  lung: 0.01 + 0.09 * x.smoke,
-  bronc: 0.3 + 0.3 * x.smoke,
-  either: x.tub + x.lung - x.tub * x.lung,
-  xray: 0.05 + 0.93 * x.either,
-  dysp: 0.1 + 0.6 * x.either + 0.7 * x.bronc - 0.5 * x.either * x.bronc,
-});
-function brute(evidence: Record<string, number>): { logZ: number; m: Record<string, number> } {
-  let Z = 0;
-  const m = Object.fromEntries(NAMES.map((n) => [n, 0]));
-  for (let s = 0; s < 256; s++) {
-    const x = Object.fromEntries(NAMES.map((n, i) => [n, (s >> i) & 1]));
-    if (Object.entries(evidence).some(([k, v]) => x[k] !== v)) continue;
-    const p = p1(x);
-    const w = NAMES.reduce((a, n) => a * (x[n] ? p[n] : 1 - p[n]), 1);
-    Z += w;
-    for (const n of NAMES) if (x[n]) m[n] += w;
-  }
-  return { logZ: Math.log(Z), m: Object.fromEntries(NAMES.map((n) => [n, m[n] / Z])) };
-}
+const brute = asiaBrute;
 
 describe('avi sums out global discrete latents', () => {
   it('examples/asia: plato engines names the globals summed out', () => {
@@ -237,6 +214,37 @@ describe('avi sums out global discrete latents', () => {
         );
         expect(Math.abs(p[i * 3 + k] - ref)).toBeLessThan(1e-3);
       }
+  });
+
+  it('a plate of global latents: each value a latent of the joint states', async () => {
+    const src = `model g {
+      size N
+      size K = 3
+      hyper r: real[K]
+      plate k in K { s[k] ~ Bernoulli(r[k]) }
+      plate i in N { x[i] ~ Normal(s[0] + 2 * s[1] - s[2], 1) }
+    }`;
+    const rp = [0.2, 0.5, 0.7];
+    const x = [1.8, 2.4, 0.9, 1.2];
+    const r = await runAvi(src, { N: x.length, K: 3, r: rp, x });
+    // float64 over the 8 states
+    const a: number[] = [];
+    for (let st = 0; st < 8; st++) {
+      const v = [0, 1, 2].map((k) => (st >> k) & 1);
+      const mu = v[0] + 2 * v[1] - v[2];
+      a.push(
+        v.reduce((t, vk, k) => t + Math.log(vk ? rp[k] : 1 - rp[k]), 0) +
+          x.reduce((t, xi) => t - 0.5 * Math.log(2 * Math.PI) - 0.5 * (xi - mu) ** 2, 0),
+      );
+    }
+    const logEv = logSumExp(a);
+    expect(Math.abs((r.logEvidence as number) - logEv)).toBeLessThan(1e-3);
+    expect(r.latents.s.mean.shape).toEqual([3]);
+    for (let k = 0; k < 3; k++) {
+      let m = 0;
+      for (let st = 0; st < 8; st++) if ((st >> k) & 1) m += Math.exp(a[st] - logEv);
+      expect(Math.abs((r.latents.s.mean.data[k] as number) - m)).toBeLessThan(1e-3);
+    }
   });
 
   it('refuses --iw with globals summed out', async () => {
