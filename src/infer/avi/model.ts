@@ -5,7 +5,9 @@
 //   per element i of the block:  w_i = Σ_{nodes in the plate} log p(·)_i − Σ_{local z} log q(z_i)
 //   once:                        g   = Σ_{nodes outside} log p(·) − Σ_{global z} log q(z)
 // so that the ELBO of the whole plate is estimated by g + (N/B) Σ_{i in the block} w_i
-// (Hoffman et al. 2013's scaling; unbiased over uniformly drawn blocks).
+// (Hoffman et al. 2013's scaling; unbiased over uniformly drawn blocks). Global discrete latents
+// summed out (plan.ts) enter as an exact q-weighted sum over their joint states, the model
+// evaluated at all of them at once (sumGlobals); local ones by log-sum-exp per element.
 import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
