@@ -5,7 +5,7 @@ import type { EngineInfo } from '../options.js';
 export const aviInfo = {
   name: 'avi',
   description:
-    'amortised variational inference: Adam on the reparameterised ELBO, inference networks for the latents of the outermost plate, mean-field Gaussians (through bijectors) for the rest; discrete latents summed out (≤ 256 joint states per element) or given score-function gradients; learns params and nets; logEvidence is the final ELBO (or the importance-weighted bound with --iw)',
+    'amortised variational inference: Adam on the reparameterised ELBO, inference networks for the latents of the outermost plate, mean-field Gaussians (through bijectors) for the rest; discrete latents summed out (≤ 256 joint states per element, globals jointly with q a Categorical over their states) or given score-function gradients; learns params and nets; logEvidence is the final ELBO (or the importance-weighted bound with --iw)',
   inference: true,
   options: [
     {
@@ -99,7 +99,7 @@ export const aviInfo = {
       type: 'enum',
       values: ['auto', 'enumerate', 'score'],
       default: 'auto',
-      help: "discrete latents: sum out those with at most 256 joint states per element and give the others (Poisson, global, more states) a score-function gradient ('auto'); sum out only, refusing the others ('enumerate'); score-function gradients for all ('score')",
+      help: "discrete latents: sum out the plate-local ones and the global ones jointly while at most 256 joint states per element, and give the others (Poisson, more states) a score-function gradient ('auto'); sum out only, refusing the others ('enumerate'); score-function gradients for all ('score')",
     },
     {
       name: 'baselineDecay',

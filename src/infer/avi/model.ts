@@ -5,7 +5,9 @@
 //   per element i of the block:  w_i = Σ_{nodes in the plate} log p(·)_i − Σ_{local z} log q(z_i)
 //   once:                        g   = Σ_{nodes outside} log p(·) − Σ_{global z} log q(z)
 // so that the ELBO of the whole plate is estimated by g + (N/B) Σ_{i in the block} w_i
-// (Hoffman et al. 2013's scaling; unbiased over uniformly drawn blocks).
+// (Hoffman et al. 2013's scaling; unbiased over uniformly drawn blocks). Global discrete latents
+// summed out (plan.ts) enter as an exact q-weighted sum over their joint states, the model
+// evaluated at all of them at once (sumGlobals); local ones by log-sum-exp per element.
 import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
@@ -18,7 +20,13 @@ import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
-import { type AviLatent, type AviPlan, MAX_STATES } from './plan.js';
+import {
+  type AviLatent,
+  type AviPlan,
+  globalLogitsName,
+  globalStateValues,
+  MAX_STATES,
+} from './plan.js';
 import { drawScored, type ScoredDraw, scoreNatural } from './score.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -33,6 +41,10 @@ export interface Terms {
   readonly logStates?: tf.Tensor;
   /** … and the states (one value per enumerated latent) */
   readonly states?: readonly (readonly number[])[];
+  /** with global discrete latents summed out: q of each joint state at each draw [J, S] (logStates' draws are then J·S, state-major) */
+  readonly globalQ?: tf.Tensor;
+  /** … and log p of each joint state at each draw: outside the plate [J, S], per element [J, S, B] */
+  readonly globalLogP?: { readonly g: tf.Tensor; readonly w?: tf.Tensor };
   /** the score-function latents' log q at their draws (score.ts) */
   readonly scored: readonly ScoredDraw[];
 }
@@ -301,6 +313,8 @@ export class AviModel {
         : undefined;
     const gd = globals ?? this.drawGlobals(B, vars, base, S, rng, capture);
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
+    // the drawn latents (leading axis S), shared by every joint state of the summed-out globals
+    const drawn = Object.keys(gd.env);
     let w: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([S, B]);
     // local score-function latents: drawn from q, their log q in the element terms (score.ts)
     const scored: ScoredDraw[] = [...gd.scored];
@@ -309,6 +323,7 @@ export class AviModel {
       const eta = scoreNatural(d, vars, idx, inputs.get(d.name));
       const { z, logQ } = drawScored(d, eta, S, rng);
       env[d.name] = z;
+      drawn.push(d.name);
       scored.push({ latent: d, logQ });
       w = tf.sub(w as tf.Tensor, logQ);
     }
@@ -316,16 +331,19 @@ export class AviModel {
     // place of its draw of log p(z) − log q(z) (Kingma & Welling 2014's estimator B: the same
     // expectation, less gradient variance). Training only: the IW bound needs the draws'
     // weights, and not through a sum over discrete states (the prior may depend on them).
+    const J = this.plan.globalStates;
     const closed = new Map<string, { loc: tf.Tensor; logScale: tf.Tensor }>();
     for (const l of this.plan.latents) {
       if (!l.local) continue;
       const d = this.draw(B, l, vars, env, idx, inputs, S, rng);
       capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
       env[l.name] = d.x;
+      drawn.push(l.name);
       const node = this.bound.graph.nodes[l.name];
       if (
         analytic &&
         this.plan.enumerated.length === 0 &&
+        J === 1 &&
         this.plan.scored.length === 0 &&
         l.support === 'real' &&
         node.kind === 'stochastic' &&
@@ -336,7 +354,19 @@ export class AviModel {
     }
     const inPlate = (name: string) =>
       plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate;
-    let g = tf.neg(gd.logQ);
+    // the global discrete latents summed out: every draw is evaluated at each of their J joint
+    // states at once, as J·S draws (state-major: draw s of state j is j·S + s), the drawn
+    // latents repeated per state
+    const L = J * S;
+    if (J > 1) {
+      for (const n of drawn) env[n] = tf.tile(env[n], [J, ...env[n].shape.slice(1).map(() => 1)]);
+      Object.assign(env, this.globalValues(S));
+    }
+    // log p at the L draws: outside the plate gL [L], per element wL [L, B]
+    let gL: tf.Tensor = tf.zeros([L]);
+    let wL: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([L, B]);
+    let logStates: tf.Tensor | undefined;
+    let states: number[][] | undefined;
     if (this.plan.enumerated.length === 0) {
       const full = { ...env, ...p.evaluateDeterministic(env) };
       for (const [name, q] of closed)
@@ -344,39 +374,111 @@ export class AviModel {
       for (const name of p.stochastic.keys()) {
         if (closed.has(name)) continue;
         const lp = p.logProb(name, full);
-        if (inPlate(name)) w = tf.add(w as tf.Tensor, sumFrom(lp, 2));
-        else g = tf.add(g, sumFrom(lp, 1));
+        if (inPlate(name)) wL = tf.add(wL as tf.Tensor, sumFrom(lp, 2));
+        else gL = tf.add(gL, sumFrom(lp, 1));
       }
-      return { g, w, scored };
-    }
-    // the discrete latents summed out: per joint state s of them, the element's terms
-    // w_i^(s) = Σ_{nodes in the plate} log p(·)_i with c_i = s (their own log p(c_i = s) among
-    // them), then w_i += log Σ_s exp w_i^(s) — the log of the element's joint with c_i
-    // marginalised (plan.ts: nothing outside the plate depends on c, so g is the same for all s)
-    const states = this.jointStates(p, env);
-    const per: tf.Tensor[] = [];
-    states.forEach((st, k) => {
-      const e: Record<string, tf.Tensor> = { ...env };
-      this.plan.enumerated.forEach((d, j) => {
-        e[d.name] = tf.fill([1, B], st[j]);
+    } else {
+      // the local discrete latents summed out: per joint state c of them, the element's terms
+      // w_i^(c) = Σ_{nodes in the plate} log p(·)_i with c_i = c (their own log p(c_i = c)
+      // among them), then w_i += log Σ_c exp w_i^(c) — the log of the element's joint with c_i
+      // marginalised (plan.ts: nothing outside the plate depends on c, so g is the same for all c)
+      states = this.jointStates(p, env);
+      const per: tf.Tensor[] = [];
+      states.forEach((st, k) => {
+        const e: Record<string, tf.Tensor> = { ...env };
+        this.plan.enumerated.forEach((d, j) => {
+          e[d.name] = tf.fill([1, B], st[j]);
+        });
+        const full = { ...e, ...p.evaluateDeterministic(e) };
+        let ws: tf.Tensor = tf.zeros([L, B]);
+        for (const name of p.stochastic.keys()) {
+          const lp = p.logProb(name, full);
+          if (inPlate(name)) ws = tf.add(ws, sumFrom(lp, 2));
+          else if (k === 0) gL = tf.add(gL, sumFrom(lp, 1));
+        }
+        per.push(ws);
       });
-      const full = { ...e, ...p.evaluateDeterministic(e) };
-      let ws: tf.Tensor = tf.zeros([S, B]);
-      for (const name of p.stochastic.keys()) {
-        const lp = p.logProb(name, full);
-        if (inPlate(name)) ws = tf.add(ws, sumFrom(lp, 2));
-        else if (k === 0) g = tf.add(g, sumFrom(lp, 1));
-      }
-      per.push(ws);
-    });
-    const logStates = tf.stack(per); // [J, S, B]
+      logStates = tf.stack(per); // [Jl, L, B]
+      wL = tf.logSumExp(logStates, 0);
+    }
+    const g0 = tf.neg(gd.logQ);
+    if (J === 1) {
+      return {
+        g: tf.add(g0, gL),
+        w: w && tf.add(w, wL as tf.Tensor),
+        logStates,
+        states,
+        scored,
+      };
+    }
+    const sum = this.sumGlobals(vars, gL, wL, S, B);
     return {
-      g,
-      w: tf.add(w as tf.Tensor, tf.logSumExp(logStates, 0)),
+      g: tf.add(g0, sum.g),
+      w: w && tf.add(w, sum.w as tf.Tensor),
       logStates,
       states,
+      globalQ: sum.q,
+      globalLogP: { g: sum.gJ, w: sum.wJ },
       scored,
     };
+  }
+
+  /**
+   * The ELBO's expectation over the global summed-out latents, exactly: with q(s) = softmax(η)
+   * over their J joint states s (free logits, plan.globalLogitsName),
+   *   E_q[ℓ] = Σ_s q(s) (g_s + Σ_i w_{s,i} − log q(s)),
+   * returned split as g = Σ_s q(s) (g_s − log q(s)) [S] and w_i = Σ_s q(s) w_{s,i} [S, B] (linear
+   * in the terms, so a minibatch's N/B scaling of w stays unbiased). A state with probability
+   * zero under the model at a draw (log p = −∞: `either` is the OR of `tub` and `lung`) gets
+   * q(s) = 0 there — q(s | draw) ∝ e^{η_s} over the possible states, a valid q that a softmax
+   * alone cannot reach (0 · log 0 = 0); a draw with no possible state keeps them all (ELBO −∞).
+   * Call inside tidy.
+   */
+  private sumGlobals(
+    vars: Readonly<Record<string, tf.Tensor>>,
+    gL: tf.Tensor,
+    wL: tf.Tensor | undefined,
+    S: number,
+    B: number,
+  ): { g: tf.Tensor; w?: tf.Tensor; q: tf.Tensor; gJ: tf.Tensor; wJ?: tf.Tensor } {
+    const J = this.plan.globalStates;
+    const gJ = tf.reshape(tf.broadcastTo(gL, [J * S]), [J, S]);
+    const wJ = wL && tf.reshape(tf.broadcastTo(wL, [J * S, B]), [J, S, B]);
+    const total = wJ ? tf.add(gJ, tf.sum(wJ, 2)) : gJ;
+    // possible: log p > −∞ (a NaN stays in, and shows)
+    const possible0 = tf.notEqual(total, Number.NEGATIVE_INFINITY);
+    const possible = tf.logicalOr(possible0, tf.logicalNot(tf.any(possible0, 0, true)));
+    const eta = tf.broadcastTo(tf.reshape(vars[globalLogitsName(this.plan)], [J, 1]), [J, S]);
+    const etaM = tf.where(possible, eta, tf.fill([J, S], Number.NEGATIVE_INFINITY));
+    const logQ = tf.sub(etaM, tf.logSumExp(etaM, 0, true));
+    const zero = tf.zerosLike(gJ);
+    const q = tf.where(possible, tf.exp(logQ), zero);
+    // masked before the product: 0 · (−∞) would be NaN, in the value and the gradient
+    const g = tf.sum(
+      tf.mul(q, tf.sub(tf.where(possible, gJ, zero), tf.where(possible, logQ, zero))),
+      0,
+    );
+    if (!wJ) return { g, q, gJ };
+    const pm = tf.broadcastTo(tf.expandDims(possible, 2), [J, S, B]);
+    const w = tf.sum(tf.mul(tf.expandDims(q, 2), tf.where(pm, wJ, tf.zerosLike(wJ))), 0);
+    return { g, w, q, gJ, wJ };
+  }
+
+  /** The global summed-out latents' values at each joint state, row-major (the last value fastest). */
+  private globalRows?: Float32Array[];
+
+  /** Each global summed-out latent's value at the J·S draws (state-major), [J·S, ...batch]. Call inside tidy. */
+  private globalValues(S: number): Record<string, tf.Tensor> {
+    const J = this.plan.globalStates;
+    const gl = this.plan.globalEnumerated;
+    this.globalRows ??= globalStateValues(gl, J);
+    const out: Record<string, tf.Tensor> = {};
+    gl.forEach((d, k) => {
+      const n = prod(d.batch);
+      const v = tf.tensor((this.globalRows as Float32Array[])[k], [J, 1, n]);
+      out[d.name] = tf.reshape(tf.broadcastTo(v, [J, S, n]), [J * S, ...d.batch]);
+    });
+    return out;
   }
 
   /**
@@ -410,9 +512,9 @@ export class AviModel {
       return a.shape[a.rank - 1];
     });
     const J = this.cards.reduce((a, b) => a * b, 1);
-    if (J > MAX_STATES)
+    if (J * this.plan.globalStates > MAX_STATES)
       throw userError(
-        `avi sums out ${this.plan.enumerated.map((d, j) => `${d.name} (${(this.cards as number[])[j]} states)`).join(', ')} per element: ${J} joint states, more than ${MAX_STATES}`,
+        `avi sums out ${this.plan.enumerated.map((d, j) => `${d.name} (${(this.cards as number[])[j]} states)`).join(', ')} per element: ${J} joint states${this.plan.globalStates > 1 ? `, times ${this.plan.globalStates} of the global ones summed out` : ''}, more than ${MAX_STATES}`,
         'unsupported',
       );
     const out: number[][] = [];

@@ -67,6 +67,22 @@ export interface AviDiscrete {
 }
 
 /**
+ * A global discrete latent (outside the outermost plate holding the data) summed out of the ELBO
+ * jointly with the other global ones: q over them is one Categorical over their joint states
+ * (free logits, guide.{…}.logits: the exact posterior family for a few discrete latents), and
+ * the ELBO's expectation over them is an exact sum, weighted by q, of the rest of the ELBO with
+ * the globals clamped to each joint state (model.ts).
+ */
+export interface AviGlobalDiscrete {
+  readonly name: string;
+  readonly family: 'Bernoulli' | 'Categorical';
+  /** each value's number of states */
+  readonly states: number;
+  /** the node's batch shape (its values, each with `states` states, enter the joint states) */
+  readonly batch: readonly number[];
+}
+
+/**
  * A discrete latent whose ELBO gradient is the score-function estimator (score.ts): drawn from a
  * q of its own family (Bernoulli logit, Categorical logits, Poisson log-rate), without
  * reparameterisation. Local ones (one value per element of the outermost plate, nothing outside
@@ -88,6 +104,28 @@ export interface AviScored {
   readonly why: string;
 }
 
+/** The name of q's logits over the global summed-out latents' joint states, [J]. */
+export const globalLogitsName = (plan: Pick<AviPlan, 'globalEnumerated'>): string =>
+  `guide.{${plan.globalEnumerated.map((d) => d.name).join(',')}}.logits`;
+
+/**
+ * Each global summed-out latent's values at every joint state, [J, ...batch] flattened: joint
+ * state s is row-major over the latents in order and their values in order (the last fastest).
+ */
+export function globalStateValues(gl: readonly AviGlobalDiscrete[], J: number): Float32Array[] {
+  const sizes = gl.map((d) => prod(d.batch));
+  const rows = sizes.map((n) => new Float32Array(J * n));
+  for (let s = 0; s < J; s++) {
+    let r = s;
+    for (let k = gl.length - 1; k >= 0; k--)
+      for (let e = sizes[k] - 1; e >= 0; e--) {
+        rows[k][s * sizes[k] + e] = r % gl[k].states;
+        r = Math.floor(r / gl[k].states);
+      }
+  }
+  return rows;
+}
+
 /** How discrete latents enter the ELBO: `auto` sums out those with few states, scores the rest. */
 export type DiscreteMode = 'auto' | 'enumerate' | 'score';
 
@@ -101,6 +139,10 @@ export interface AviPlan {
   readonly latents: readonly AviLatent[];
   /** the discrete latents summed out (enumerated) per element */
   readonly enumerated: readonly AviDiscrete[];
+  /** the global discrete latents summed out jointly (q: a Categorical over their joint states) */
+  readonly globalEnumerated: readonly AviGlobalDiscrete[];
+  /** their number of joint states (1: none) */
+  readonly globalStates: number;
   /** the discrete latents with a score-function gradient (score.ts) */
   readonly scored: readonly AviScored[];
   readonly params: readonly AviParam[];
@@ -125,7 +167,10 @@ export type AviPlanResult =
   | { readonly ok: true; readonly plan: AviPlan }
   | { readonly ok: false; readonly reasons: readonly Reason[] };
 
-/** The most joint states of the summed-out discrete latents per element. */
+/**
+ * The most joint states of the summed-out discrete latents per element: the global ones' joint
+ * states times the local ones' per element.
+ */
 export const MAX_STATES = 256;
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -323,6 +368,30 @@ function enumerable(
 }
 
 /**
+ * Can the discrete latent `name` be summed out jointly with the other global ones? A Bernoulli
+ * or Categorical (known number of states) with a scalar event, outside the outermost plate
+ * holding the data. Anything may depend on it: each joint state is evaluated on the whole
+ * model. Else (undefined: not global) why not.
+ */
+function globalEnumerable(
+  bound: BoundModel,
+  name: string,
+  plate: string | undefined,
+  states: (name: string) => number | undefined,
+): AviGlobalDiscrete | string | undefined {
+  const node = bound.graph.nodes[name];
+  if (node.kind !== 'stochastic') return `${name} is not a stochastic node`;
+  if (plate !== undefined && node.plates.includes(plate)) return undefined;
+  const family = node.distribution;
+  if (family !== 'Bernoulli' && family !== 'Categorical') return 'of an unsupported family';
+  const s = bound.shapes[name];
+  if (s.event.length > 0) return 'with a vector value';
+  const K = family === 'Bernoulli' ? 2 : states(name);
+  if (K === undefined) return 'whose number of states is unknown';
+  return { name, family, states: K, batch: [...s.batch] };
+}
+
+/**
  * Can the discrete latent `name` take the score-function estimator (score.ts)? A Bernoulli,
  * Categorical or Poisson with a scalar event, either global (in no plate holding the data) or
  * with one value per element of that plate and nothing outside the plate depending on it (its
@@ -350,7 +419,7 @@ function scoreable(
     return {
       ...base,
       // enumeration is per element of the plate: a global latent has none
-      why: why.startsWith('forced') ? why : 'a global latent: avi sums out per plate element only',
+      why,
       local: false,
     };
   if (node.plates[0] !== plate || node.plates.length !== 1 || s.batch.length !== 1)
@@ -363,8 +432,8 @@ function scoreable(
 /** The discrete latents' refusal: what avi does with them, and the option that changes it. */
 function discreteRefusal(name: string, family: string, why: string, mode: DiscreteMode): string {
   return mode === 'enumerate'
-    ? `${name} ~ ${family} is a discrete latent ${why}; with --discrete enumerate avi sums out only Bernoulli and Categorical latents with one value per element of the outermost plate holding the data (--discrete auto or score gives the others a score-function gradient)`
-    : `${name} ~ ${family} is a discrete latent ${why}; avi sums out Bernoulli and Categorical latents with one value per element of the outermost plate holding the data, and gives a score-function gradient to global Bernoulli, Categorical and Poisson latents and to those with one value per element on which nothing outside the plate depends`;
+    ? `${name} ~ ${family} is a discrete latent ${why}; with --discrete enumerate avi sums out only Bernoulli and Categorical latents with one value per element of the outermost plate holding the data, and global ones jointly, within ${MAX_STATES} joint states (--discrete auto or score gives the others a score-function gradient)`
+    : `${name} ~ ${family} is a discrete latent ${why}; avi sums out Bernoulli and Categorical latents with one value per element of the outermost plate holding the data, and global ones jointly, within ${MAX_STATES} joint states, and gives a score-function gradient to global Bernoulli, Categorical and Poisson latents and to those with one value per element on which nothing outside the plate depends`;
 }
 
 /** avi's plan for the model, or the reasons it does not apply. */
@@ -386,6 +455,8 @@ export function planAvi(
   const latents: AviLatent[] = [];
   const enumerated: AviDiscrete[] = [];
   const scored: AviScored[] = [];
+  const globalEnumerated: AviGlobalDiscrete[] = [];
+  let globalStates = 1;
   // each Categorical's number of states (graph/shapes.ts), once
   let shapeInfo: ShapeAnalysis | undefined;
   const states = (name: string): number | undefined => {
@@ -436,6 +507,18 @@ export function planAvi(
     if (obs?.kind !== 'latent') continue;
     if (DISTRIBUTIONS[node.distribution].discrete) {
       if (chainOf(g, name)) continue; // refused above, at the chain's lagged read
+      // a global one: summed out jointly with the other globals while the joint states (globals
+      // times locals per element, in graph order) stay within MAX_STATES
+      const gl = discrete === 'score' ? undefined : globalEnumerable(bound, name, plate, states);
+      if (gl && typeof gl !== 'string') {
+        const J = gl.states ** prod(gl.batch);
+        if (joint * J <= MAX_STATES) {
+          globalEnumerated.push(gl);
+          joint *= J;
+          globalStates *= J;
+          continue;
+        }
+      }
       // auto: sum out while the joint states per element stay within MAX_STATES, in graph order
       const en =
         discrete === 'score' ? 'forced off (--discrete score)' : enumerable(bound, name, plate);
@@ -454,10 +537,14 @@ export function planAvi(
           ? `${K} states would make ${joint * K} joint states per element with the latents summed out before it, more than ${MAX_STATES}`
           : node.distribution === 'Poisson'
             ? 'unbounded support'
-            : en;
+            : gl && typeof gl !== 'string'
+              ? `outside the plate holding the data, with ${gl.states ** prod(gl.batch)} joint states that would make ${joint * gl.states ** prod(gl.batch)} with the latents summed out before it, more than ${MAX_STATES}`
+              : (gl ?? en);
+      // (with --discrete enumerate, a global latent is refused for its joint states)
+      const enWhy = gl && typeof gl !== 'string' ? why : en;
       // (with --discrete enumerate, en is the reason it cannot be summed out)
       const sc =
-        discrete === 'enumerate' ? (en as string) : scoreable(bound, name, plate, states, why);
+        discrete === 'enumerate' ? (enWhy as string) : scoreable(bound, name, plate, states, why);
       if (typeof sc === 'string') {
         reasons.push(reasonAt(bound, name, discreteRefusal(name, node.distribution, sc, discrete)));
         continue;
@@ -554,6 +641,8 @@ export function planAvi(
     plan: {
       latents,
       enumerated,
+      globalEnumerated,
+      globalStates,
       scored,
       params,
       nets,
@@ -571,7 +660,13 @@ export function planAvi(
  * out, or drawn with a score-function gradient and why.
  */
 export function aviApplies(plan: AviPlan): { ok: true; notes?: string[] } {
+  const gl = plan.globalEnumerated;
   const notes = [
+    ...(gl.length > 0
+      ? [
+          `avi sums the global ${gl.map((d) => d.name).join(', ')} out of the ELBO jointly (enumeration over ${plan.globalStates} joint states, q a Categorical over them)`,
+        ]
+      : []),
     ...plan.enumerated.map((d) => `avi sums ${d.name} out of the ELBO (enumeration, per element)`),
     ...plan.scored.map(
       (d) =>

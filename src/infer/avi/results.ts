@@ -17,7 +17,7 @@ import { float64, type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { locScale } from './guide.js';
 import type { AviModel, QParams } from './model.js';
-import type { AviLatent } from './plan.js';
+import { type AviLatent, globalStateValues } from './plan.js';
 import { scoreNatural } from './score.js';
 import type { AviState } from './state.js';
 
@@ -154,9 +154,12 @@ function guidedParams(model: AviModel, state: AviState, rng: Rng): Map<string, Q
 export const DISCRETE_DRAWS = 20;
 
 /**
- * A summed-out discrete latent's posterior per element: P(c_i = k | x) ≈ the mean over draws of
- * q of the normalised joint-state weights softmax_s w_i^(s) (model.ts), marginalised over the
- * other enumerated latents' states; exact when no continuous latent is drawn. Blocks of B.
+ * The summed-out discrete latents' posteriors. A local one's per element: P(c_i = k | x) ≈ the
+ * mean over draws of q of the normalised joint-state weights softmax_c w_i^(c) (model.ts),
+ * weighted by q over the global summed-out latents' states and marginalised over the other
+ * enumerated latents' states; exact when no continuous latent is drawn. A global one's: q's
+ * marginal, the mean over draws (and blocks of B) of q(s) summed over the joint states s
+ * holding each value (q(s) is 0 at the states impossible at a draw, model.ts sumGlobals).
  */
 function discreteResults(
   model: AviModel,
@@ -164,23 +167,37 @@ function discreteResults(
   rng: Rng,
 ): Record<string, LatentPosterior> {
   const en = model.plan.enumerated;
-  if (en.length === 0) return {};
+  const gl = model.plan.globalEnumerated;
+  if (en.length === 0 && gl.length === 0) return {};
   const N = model.plan.N;
+  const hasPlate = model.plan.plate !== undefined;
   const S = model.plan.latents.length + model.plan.scored.length > 0 ? DISCRETE_DRAWS : 1;
-  const B = model.plan.noMinibatch ? N : Math.max(1, Math.min(N, Math.floor((1 << 16) / S)));
+  const JG = model.plan.globalStates;
+  const B = model.plan.noMinibatch ? N : Math.max(1, Math.min(N, Math.floor((1 << 16) / (S * JG))));
   let probs: Float64Array[] = [];
   let cards: readonly number[] = [];
+  const qGlobal = new Float64Array(JG);
   for (let start = 0; start < N; start += B) {
     const rows = Array.from({ length: Math.min(B, N - start) }, (_, i) => start + i);
     let states: readonly (readonly number[])[] = [];
-    const r = tf.tidy(() => {
-      const t = model.terms(rows, state.record, state.modelEnv(), S, rng);
+    const [r, qg] = tf.tidy(() => {
+      const t = model.terms(hasPlate ? rows : undefined, state.record, state.modelEnv(), S, rng);
       states = t.states ?? [];
-      // [J, S, B] → normalised over J, averaged over S: [B, J]
-      return tf.mean(tf.softmax(tf.transpose(t.logStates as tf.Tensor, [1, 2, 0])), 0);
+      // q over the global states at each draw: [JG, S] (1 without them)
+      const q = t.globalQ ?? tf.ones([1, S]);
+      const qMean = tf.mean(q, 1);
+      if (!t.logStates) return [tf.zeros([0]), qMean];
+      // [Jl, JG·S, B] → normalised over Jl: [JG, S, B, Jl], weighted by q, averaged over S: [B, Jl]
+      const Jl = t.logStates.shape[0];
+      const sm = tf.reshape(tf.softmax(tf.transpose(t.logStates, [1, 2, 0])), [JG, S, -1, Jl]);
+      const weighted = tf.sum(tf.mul(sm, tf.reshape(q, [JG, S, 1, 1])), 0);
+      return [tf.mean(weighted, 0), qMean];
     });
     const rv = r.dataSync();
-    r.dispose();
+    const qv = qg.dataSync();
+    tf.dispose([r, qg]);
+    for (let s = 0; s < JG; s++) qGlobal[s] += (qv[s] * rows.length) / N;
+    if (en.length === 0) continue;
     if (probs.length === 0) {
       cards = model.cardinalities();
       probs = cards.map((K) => new Float64Array(N * K));
@@ -202,6 +219,23 @@ function discreteResults(
       for (let i = 0; i < N; i++) p1[i] = probs[j][i * 2 + 1];
       out[d.name] = bernoulliSummary(p1, shape);
     } else out[d.name] = categoricalSummary(probs[j], shape, cards[j]);
+  });
+  // the globals' marginals from the joint states
+  const sizes = gl.map((d) => d.batch.reduce((a, b) => a * b, 1));
+  const values = globalStateValues(gl, JG);
+  const marg = gl.map((d, k) => new Float64Array(sizes[k] * d.states));
+  for (let s = 0; s < JG; s++)
+    gl.forEach((d, k) => {
+      for (let e = 0; e < sizes[k]; e++)
+        marg[k][e * d.states + values[k][s * sizes[k] + e]] += qGlobal[s];
+    });
+  gl.forEach((d, k) => {
+    const shape = [...d.batch];
+    if (d.family === 'Bernoulli') {
+      const p1 = new Float64Array(sizes[k]);
+      for (let e = 0; e < sizes[k]; e++) p1[e] = marg[k][e * 2 + 1];
+      out[d.name] = bernoulliSummary(p1, shape);
+    } else out[d.name] = categoricalSummary(marg[k], shape, d.states);
   });
   return out;
 }

@@ -23,7 +23,7 @@ import type { Posterior } from '../result.js';
 import { zeroProbabilityNote } from '../truncated.js';
 import type { aviInfo } from './info.js';
 import { AviModel } from './model.js';
-import type { AviPlan } from './plan.js';
+import { type AviPlan, globalLogitsName } from './plan.js';
 import { latentResults } from './results.js';
 import { Baselines, scoreTerm } from './score.js';
 import { AviState } from './state.js';
@@ -133,7 +133,10 @@ export async function runAvi(
     const iwTraining = options.objective === 'iw';
     // every latent local: the elements are independent under p and q, and the bound is per
     // element; else it is the whole data's, which minibatches would bias
-    const perElement = plan.latents.every((l) => l.local) && plan.scored.every((d) => d.local);
+    const perElement =
+      plan.latents.every((l) => l.local) &&
+      plan.scored.every((d) => d.local) &&
+      plan.globalStates === 1;
     const globalNames = plan.latents.filter((l) => !l.local).map((l) => l.name);
     if (iwTraining && !perElement && hasPlate && B !== Ntrain)
       throw userError(
@@ -144,6 +147,20 @@ export async function runAvi(
       throw userError(
         `avi --objective iw: the discrete latents ${plan.scored.map((d) => d.name).join(', ')} take a score-function gradient, which avi gives the ELBO only: drop --objective iw (--iw K still reports the bound)`,
         'unsupported',
+      );
+    if ((iwTraining || options.iw > 1) && plan.globalStates > 1)
+      throw userError(
+        `avi --iw / --objective iw: the global discrete latents ${plan.globalEnumerated.map((d) => d.name).join(', ')} are summed out of the ELBO under q, and the importance-weighted bound needs each draw's weight: drop --iw (or use --discrete score)`,
+        'unsupported',
+      );
+    if (plan.globalStates > 1 && !options.initial?.[globalLogitsName(plan)])
+      warmGlobals(
+        model,
+        state,
+        hasPlate ? train.slice(0, B) : undefined,
+        Ntrain,
+        options.particles,
+        rng,
       );
     const varList = [...state.vars.values()];
     const optimizer = new TensorAdam(varList, options.lr);
@@ -211,7 +228,7 @@ export async function runAvi(
       const value = sum / batches.length;
       if (!Number.isFinite(value) && plan.scored.length > 0)
         throw userError(
-          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: a draw from q of the discrete latents ${plan.scored.map((d) => d.name).join(', ')} has probability zero under the model (a deterministic relation between discrete nodes, such as a logical OR, gives every q with full support an ELBO of -Infinity); the exact engine sums them out`,
+          `avi: the ELBO estimate became ${value} in epoch ${e + 1}: a draw from q of the discrete latents ${plan.scored.map((d) => d.name).join(', ')} has probability zero under the model (a deterministic relation between discrete nodes, such as a logical OR, gives every q with full support an ELBO of -Infinity); --discrete auto sums global ones out when their joint states are few, and the exact engine sums them all out`,
           'unsupported',
         );
       if (!Number.isFinite(value)) {
@@ -302,6 +319,41 @@ export function iwObjective(
   const S = total.shape[0] as number;
   const all = tf.broadcastTo(total, [Math.max(S, K)]);
   return tf.mean(tf.sub(tf.logSumExp(tf.reshape(all, [-1, K]), 1), logK)) as tf.Scalar;
+}
+
+/**
+ * Start q over the global summed-out latents' joint states at its coordinate-ascent optimum
+ * for the starting q of the other latents (Bishop 2006, eq. 10.9):
+ *   q(s) ∝ exp E_q[log p(x, z, s)],   η_s = mean over draws of g_s + (N/B) Σ_{i in block} w_{s,i}
+ * — the exact posterior when no other latent is drawn, so Adam only refines it (from uniform
+ * logits, a state of posterior probability 1e−4 needs η to move ~9, which Adam's step size
+ * allows only over many steps). A state impossible on the block (−∞) starts at the least of
+ * the possible ones (it keeps q = 0 where it is impossible, model.ts sumGlobals).
+ */
+function warmGlobals(
+  model: AviModel,
+  state: AviState,
+  rows: readonly number[] | undefined,
+  Ntrain: number,
+  S: number,
+  rng: Rng,
+): void {
+  const name = globalLogitsName(model.plan);
+  const v = state.vars.get(name) as tf.Variable;
+  tf.tidy(() => {
+    const t = model.terms(rows, state.record, state.modelEnv(), S, rng);
+    const lp = t.globalLogP as { g: tf.Tensor; w?: tf.Tensor };
+    const scale = rows ? Ntrain / rows.length : 1;
+    const joint = lp.w ? tf.add(lp.g, tf.mul(tf.sum(lp.w, 2), scale)) : lp.g; // [J, S]
+    const eta = tf.mean(joint, 1);
+    const finite = tf.isFinite(eta);
+    const big = tf.fill(eta.shape, Number.MAX_VALUE);
+    const least = tf.min(tf.where(finite, eta, big));
+    const filled = tf.where(finite, eta, tf.broadcastTo(least, eta.shape));
+    // none finite: leave q uniform
+    const ok = tf.any(finite);
+    v.assign(tf.where(ok, tf.sub(filled, tf.max(filled)), tf.zerosLike(eta)));
+  });
 }
 
 /** Did the mean ELBO of the last tenth of the epochs change by less than tol (relative) from the tenth before? */

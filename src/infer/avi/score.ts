@@ -1,6 +1,6 @@
 // The score-function (REINFORCE) estimator for discrete latents that are not summed out
 // (plan.ts decides which): a Poisson latent (infinite support), a Categorical or Bernoulli with
-// too many joint states per element, a global discrete latent, or any of them under
+// too many joint states per element, a global one past the joint states summed out, or any of them under
 // `--discrete score`. Each gets a q of its own family, drawn without reparameterisation:
 //   Bernoulli    q(z) = Bernoulli(sigmoid(η))       log q = z η − softplus(η)
 //   Categorical  q(z) = Categorical(softmax(η))     log q = η_z − logsumexp(η)

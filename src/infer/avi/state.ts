@@ -15,7 +15,7 @@ import type { InitialValues } from '../options.js';
 import { float64, type ResultArray } from '../result.js';
 import { initGuide } from './guide.js';
 import { guideBound } from './guideBlock.js';
-import type { AviPlan } from './plan.js';
+import { type AviPlan, globalLogitsName } from './plan.js';
 import { initScore } from './score.js';
 
 const GUIDE = 'guide.';
@@ -88,6 +88,9 @@ export class AviState {
     for (const d of plan.scored)
       for (const [name, t] of Object.entries(initScore(d, hidden, rng)))
         this.vars.set(name, owned(t));
+    // q over the global summed-out latents' joint states: uniform to start (model.ts)
+    if (plan.globalStates > 1)
+      this.vars.set(globalLogitsName(plan), owned(tf.zeros([plan.globalStates])));
     if (netInit === 'torch') this.torchInit(rng);
     try {
       this.restore(initial);

@@ -150,18 +150,26 @@ describe('avi sums out local discrete latents', () => {
     expect(r.latents.c.params.p.shape).toEqual([x.length, 2]);
   });
 
-  it('a discrete latent outside the plate takes a score-function gradient; --discrete enumerate refuses it at the node', () => {
+  it('global discrete latents past 256 joint states take a score-function gradient; --discrete enumerate refuses them at the node', () => {
+    // 2^8 = 256 joint states for s fit; t's 2 more would make 512
     const src = `model g {
       size N
-      s ~ Bernoulli(0.5)
-      plate i in N { x[i] ~ Normal(2 * s, 1) }
+      size K = 8
+      plate k in K { s[k] ~ Bernoulli(0.5) }
+      t ~ Bernoulli(0.5)
+      plate i in N { x[i] ~ Normal(2 * s[1] + t, 1) }
     }`;
     const bound = boundModel(src, { N: 3, x: [0, 1, 2] });
     expect(aviEngine.applicability(bound).ok).toBe(true);
     const auto = planAvi(bound);
-    expect(auto.ok && auto.plan.scored.map((d) => [d.name, d.local])).toEqual([['s', false]]);
+    expect(auto.ok && auto.plan.globalEnumerated.map((d) => d.name)).toEqual(['s']);
+    expect(auto.ok && auto.plan.globalStates).toBe(256);
+    expect(auto.ok && auto.plan.scored.map((d) => [d.name, d.local])).toEqual([['t', false]]);
     const en = planAvi(bound, 'amortised', 'enumerate');
     expect(en.ok).toBe(false);
-    if (!en.ok) expect(en.reasons[0].message).toMatch(/s ~ Bernoulli is a discrete latent outside/);
+    if (!en.ok)
+      expect(en.reasons[0].message).toMatch(
+        /t ~ Bernoulli is a discrete latent outside the plate holding the data, with 2 joint states that would make 512/,
+      );
   });
 });

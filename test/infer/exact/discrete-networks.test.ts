@@ -16,6 +16,7 @@ import {
   runDiscreteWith,
 } from '../../../src/infer/exact/discrete/index.js';
 import { posteriorJson } from '../../../src/report/json.js';
+import { ASIA_NAMES, asiaBrute } from '../../support/asia.js';
 import { boundModel } from '../../support/models.js';
 
 beforeAll(async () => {
@@ -241,31 +242,9 @@ describe('Asia (Lauritzen & Spiegelhalter 1988)', () => {
     'utf8',
   );
   const model = compile(source, { filename: 'asia.plato' });
-  // the same network as tables, p(node = 1 | parents), for brute force
-  const names = ['asia', 'smoke', 'tub', 'lung', 'bronc', 'either', 'xray', 'dysp'];
-  const p1 = (x: Record<string, number>): Record<string, number> => ({
-    asia: 0.01,
-    smoke: 0.5,
-    tub: 0.01 + 0.04 * x.asia,
-    lung: 0.01 + 0.09 * x.smoke,
-    bronc: 0.3 + 0.3 * x.smoke,
-    either: x.tub + x.lung - x.tub * x.lung,
-    xray: 0.05 + 0.93 * x.either,
-    dysp: 0.1 + 0.6 * x.either + 0.7 * x.bronc - 0.5 * x.either * x.bronc,
-  });
-  function brute(evidence: Record<string, number>) {
-    let Z = 0;
-    const m = Object.fromEntries(names.map((n) => [n, 0]));
-    for (let s = 0; s < 256; s++) {
-      const x = Object.fromEntries(names.map((n, i) => [n, (s >> i) & 1]));
-      if (Object.entries(evidence).some(([k, v]) => x[k] !== v)) continue;
-      const p = p1(x);
-      const w = names.reduce((a, n) => a * (x[n] ? p[n] : 1 - p[n]), 1);
-      Z += w;
-      for (const n of names) if (x[n]) m[n] += w;
-    }
-    return { logZ: Math.log(Z), m: Object.fromEntries(names.map((n) => [n, m[n] / Z])) };
-  }
+  // the same network as tables, for brute force (test/support/asia.ts)
+  const names = ASIA_NAMES;
+  const brute = asiaBrute;
 
   for (const evidence of [
     {},
