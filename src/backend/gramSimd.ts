@@ -9,6 +9,7 @@
 // in float64, with a[r] · m in float32 (f32x4 over the first d4 bytes of the row, scalar over the
 // rest to d bytes: no read past a row's end).
 import {
+  addr,
   BR_IF,
   END,
   F32,
@@ -107,50 +108,38 @@ function rssFunc(): WasmFunc {
   const [a, as, b, rows, m, d4, d, end, c, acc, fit, e, R] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
   ];
+  // while (c < stop) { sum += a[c] · m[c]; c += step } with the given load, mul and add
+  const dot = (
+    stop: number,
+    sum: number,
+    load: number[],
+    mul: number[],
+    add: number[],
+    step: number,
+  ) =>
+    whileLt(c, stop, [
+      ...get(sum),
+      ...addr(a, c),
+      ...load,
+      ...addr(m, c),
+      ...load,
+      ...mul,
+      ...add,
+      ...set(sum),
+      ...inc(c, step),
+    ]);
   const code: number[] = [];
   code.push(...get(b), ...get(rows), ...i32c(4), ...I32_MUL, ...I32_ADD, ...set(end)); // b + 4 rows
   code.push(...LOOP); // over rows: do { … } while (b < end)
   code.push(...V128_ZERO, ...set(acc), ...i32c(0), ...set(c));
   // SIMD part: while (c < d4) acc += a[c..] · m[c..]
-  code.push(
-    ...whileLt(c, d4, [
-      ...get(acc),
-      ...get(a),
-      ...get(c),
-      ...I32_ADD,
-      ...V_LOAD,
-      ...get(m),
-      ...get(c),
-      ...I32_ADD,
-      ...V_LOAD,
-      ...F32X4_MUL,
-      ...F32X4_ADD,
-      ...set(acc),
-      ...inc(c, 16),
-    ]),
-  );
+  code.push(...dot(d4, acc, V_LOAD, F32X4_MUL, F32X4_ADD, 16));
   // fit = the four lanes' sum
   code.push(...get(acc), ...f32x4Lane(0), ...get(acc), ...f32x4Lane(1), ...F32_ADD);
   code.push(...get(acc), ...f32x4Lane(2), ...F32_ADD, ...get(acc), ...f32x4Lane(3), ...F32_ADD);
   code.push(...set(fit));
   // scalar tail: while (c < d) fit += a[c] m[c]
-  code.push(
-    ...whileLt(c, d, [
-      ...get(fit),
-      ...get(a),
-      ...get(c),
-      ...I32_ADD,
-      ...F32_LOAD,
-      ...get(m),
-      ...get(c),
-      ...I32_ADD,
-      ...F32_LOAD,
-      ...F32_MUL,
-      ...F32_ADD,
-      ...set(fit),
-      ...inc(c, 4),
-    ]),
-  );
+  code.push(...dot(d, fit, F32_LOAD, F32_MUL, F32_ADD, 4));
   // e = b[r] − fit (float64); R += e²
   code.push(...get(b), ...F32_LOAD, ...F64_PROMOTE_F32, ...get(fit), ...F64_PROMOTE_F32);
   code.push(...F64_SUB, ...set(e));

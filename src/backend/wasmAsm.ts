@@ -132,6 +132,9 @@ export const whileLt = (a: number, b: number, body: readonly number[]): number[]
   ...END,
 ];
 
+/** the address local p + local i (a pointer and a byte offset) */
+export const addr = (p: number, i: number): number[] => [...get(p), ...get(i), ...I32_ADD];
+
 /** local l += by */
 export const inc = (l: number, by: number): number[] => [
   ...get(l),
