@@ -6,6 +6,7 @@
 // with s = lr / (1 − β1^t) and r = 1 / √(1 − β2^t) (adam.ts). `bytes` bytes from each
 // pointer, a multiple of 16 (the rest of a tensor is done by adam.ts's JS loop).
 import {
+  addr,
   F32,
   F32X4_ADD,
   F32X4_DIV,
@@ -15,7 +16,6 @@ import {
   F32X4_SUB,
   get,
   I32,
-  I32_ADD,
   inc,
   set,
   V_LOAD,
@@ -50,7 +50,7 @@ const P = { x: 0, g: 1, m: 2, v: 3, xo: 4, mo: 5, vo: 6, bytes: 7 };
 const I = 15;
 const SPLAT = 16;
 const [G, M, V] = [23, 24, 25];
-const at = (ptr: number) => [...get(ptr), ...get(I), ...I32_ADD];
+const at = (ptr: number) => addr(ptr, I);
 
 function code(): number[] {
   const c: number[] = [];

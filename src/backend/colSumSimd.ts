@@ -3,6 +3,7 @@
 // four columns at a time, the rows in order (float32 sums, as tfjs's Sum). `out` is zeroed by
 // the caller; `rowBytes` is a multiple of 16 (colSum.ts does the last 0–3 columns).
 import {
+  addr,
   F32X4_ADD,
   get,
   I32,
@@ -41,16 +42,10 @@ const code = whileLt(R, ROWS, [
   ...set(J),
   ...whileLt(J, ROW_BYTES, [
     // out[j…j+3] += row[j…j+3]
-    ...get(OUT),
-    ...get(J),
-    ...I32_ADD,
-    ...get(OUT),
-    ...get(J),
-    ...I32_ADD,
+    ...addr(OUT, J),
+    ...addr(OUT, J),
     ...V_LOAD,
-    ...get(ROW),
-    ...get(J),
-    ...I32_ADD,
+    ...addr(ROW, J),
     ...V_LOAD,
     ...F32X4_ADD,
     ...V_STORE,

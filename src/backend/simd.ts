@@ -1,31 +1,46 @@
-// The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts), instantiated once on the wasm
-// backend's memory. Null where that cannot be done (another backend, no SIMD, a memory that
-// emscripten's module does not expose) or with PLATO_WASM_SIMD=0: the callers then run their
-// JS loops or the original kernels.
+// The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts),
+// assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
+// This is the one place that decides whether they run: null where they cannot (another backend,
+// no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
+// callers then run their JS loops, the original kernels or their tfjs path.
 import { ADAM_FUNC, type AdamSimd } from './adamSimd.js';
 import { COLSUM_FUNC, type ColSumSimd } from './colSumSimd.js';
+import { GRAM_FUNCS, type GramRss, type GramTile } from './gramSimd.js';
 import { TRANSPOSE_FUNC, type TransposeWasm } from './transposeSimd.js';
-import { backendMemory, instantiate } from './wasmAsm.js';
+import { backendMemory, instantiate, type WasmMemory } from './wasmAsm.js';
 
 export interface SimdFunctions {
+  /** the memory they were instantiated on (its buffer changes when the heap grows) */
+  readonly memory: WasmMemory;
   readonly adam: AdamSimd;
   readonly colSum: ColSumSimd;
   readonly transpose: TransposeWasm;
+  readonly gram: { readonly tile4: GramTile; readonly tile1: GramTile; readonly rss: GramRss };
 }
 
 let made: SimdFunctions | null | undefined;
 
+/** The functions on `backend` (a tfjs backend: anything but the wasm one gives null). */
 export function simdFunctions(backend: unknown): SimdFunctions | null {
   if (made !== undefined) return made;
   const memory = process.env.PLATO_WASM_SIMD === '0' ? undefined : backendMemory(backend);
-  const ex = memory ? instantiate([ADAM_FUNC, COLSUM_FUNC, TRANSPOSE_FUNC], memory) : undefined;
-  made = ex
-    ? {
-        adam: ex.adam as AdamSimd,
-        colSum: ex.colSum as ColSumSimd,
-        transpose: ex.transpose as TransposeWasm,
-      }
-    : null;
+  const ex = memory
+    ? instantiate([ADAM_FUNC, COLSUM_FUNC, TRANSPOSE_FUNC, ...GRAM_FUNCS], memory)
+    : undefined;
+  made =
+    memory && ex
+      ? {
+          memory,
+          adam: ex.adam as AdamSimd,
+          colSum: ex.colSum as ColSumSimd,
+          transpose: ex.transpose as TransposeWasm,
+          gram: {
+            tile4: ex.tile4 as GramTile,
+            tile1: ex.tile1 as GramTile,
+            rss: ex.rss as GramRss,
+          },
+        }
+      : null;
   return made;
 }
 

@@ -1,8 +1,10 @@
-// A small assembler for the hand-written WebAssembly functions of src/backend (adamSimd.ts,
-// colSum.ts): the binary format's encodings (LEB128, sections), the few instructions they use,
-// and a module of such functions that imports tfjs-wasm's own memory, so that they read and write
-// tensors where they lie on its heap (no copies). 128-bit SIMD, which the wasm backend's
-// builds already require (wasmThreads.ts).
+// The one assembler for the hand-written WebAssembly functions of src/backend (adamSimd.ts,
+// colSumSimd.ts, transposeSimd.ts, gramSimd.ts; simd.ts instantiates them all as one module):
+// the binary format's encodings (LEB128, sections), the instructions they use as named
+// constants, the backend's memory, and a module of such functions that imports tfjs-wasm's own
+// memory, so that they read and write tensors where they lie on its heap (no copies). 128-bit
+// SIMD, which the wasm backend's builds already require (wasmThreads.ts). A new kernel adds the
+// instructions it needs here, beside these, rather than encoding bytes of its own.
 
 /** The parts of the WebAssembly global used here (lib ES2022 does not declare it). */
 export interface WasmMemory {
@@ -32,6 +34,7 @@ export function backendMemory(backend: unknown): WasmMemory | undefined {
 
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 /** unsigned LEB128 */
@@ -46,6 +49,21 @@ export function uleb(n: number): number[] {
   return out;
 }
 
+/** signed LEB128 (of an integer in the int32 range) */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    // done when the rest is all sign: 0 with bit 6 clear, or −1 with it set
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
@@ -53,15 +71,27 @@ const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c
 // instructions
 export const get = (i: number) => [0x20, ...uleb(i)];
 export const set = (i: number) => [0x21, ...uleb(i)];
-/** i32.const of a small non-negative value (< 64: one signed-LEB byte) */
+export const tee = (i: number) => [0x22, ...uleb(i)];
+/** i32.const of any int32 */
 export const i32c = (v: number) => {
-  if (v < 0 || v >= 64) throw new Error('internal: i32c takes 0 … 63');
-  return [0x41, v];
+  if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+    throw new Error(`internal: i32c of ${v}`);
+  return [0x41, ...sleb(v)];
 };
-const SIMD = (op: number) => [0xfd, ...uleb(op)];
-export const V_LOAD = [...SIMD(0x00), 2, 0]; // v128.load, alignment 4 bytes, offset 0
-export const V_STORE = [...SIMD(0x0b), 2, 0]; // v128.store
+// Loads and stores carry a memarg: log2 of the alignment (a hint: every pointer here is at
+// least 4-byte aligned, the float32 heap's) and a constant byte offset added to the address.
+const SIMD = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+/** v128.load at address + offset */
+export const vLoad = (offset: number) => SIMD(0x00, 2, ...uleb(offset));
+export const V_LOAD = vLoad(0);
+export const V_STORE = SIMD(0x0b, 2, 0); // v128.store
+/** v128.load32_splat at address + offset: one f32 in all four lanes */
+export const vLoad32Splat = (offset: number) => SIMD(0x09, 2, ...uleb(offset));
+/** v128.const 0 */
+export const V128_ZERO = SIMD(0x0c, ...new Array<number>(16).fill(0));
 export const F32X4_SPLAT = SIMD(0x13);
+/** f32x4.extract_lane */
+export const f32x4Lane = (lane: number) => SIMD(0x1f, lane);
 export const F32X4_SQRT = SIMD(0xe3);
 export const F32X4_ADD = SIMD(0xe4);
 export const F32X4_SUB = SIMD(0xe5);
@@ -74,6 +104,14 @@ export const I32_LT_U = [0x49];
 export const SELECT = [0x1b];
 export const F32_LOAD = [0x2a, 2, 0]; // alignment 4 bytes, offset 0
 export const F32_STORE = [0x38, 2, 0];
+export const F32_ADD = [0x92];
+export const F32_MUL = [0x94];
+/** f64.store at address + offset, alignment 8 bytes */
+export const f64Store = (offset: number) => [0x39, 3, ...uleb(offset)];
+export const F64_ADD = [0xa0];
+export const F64_SUB = [0xa1];
+export const F64_MUL = [0xa2];
+export const F64_PROMOTE_F32 = [0xbb];
 export const BLOCK = [0x02, 0x40];
 export const LOOP = [0x03, 0x40];
 export const END = [0x0b];
@@ -94,7 +132,10 @@ export const whileLt = (a: number, b: number, body: readonly number[]): number[]
   ...END,
 ];
 
-/** local l += by (0 … 63) */
+/** the address local p + local i (a pointer and a byte offset) */
+export const addr = (p: number, i: number): number[] => [...get(p), ...get(i), ...I32_ADD];
+
+/** local l += by */
 export const inc = (l: number, by: number): number[] => [
   ...get(l),
   ...i32c(by),
@@ -102,10 +143,14 @@ export const inc = (l: number, by: number): number[] => [
   ...set(l),
 ];
 
-/** One exported function: its parameter types, extra locals ([count, type] groups) and code. */
+/**
+ * One exported function: its parameter types, result type (none if absent), extra locals
+ * ([count, type] groups) and code.
+ */
 export interface WasmFunc {
   readonly name: string;
   readonly params: readonly number[];
+  readonly result?: number;
   readonly locals: readonly (readonly [number, number])[];
   /** the body's instructions, without the final `end` */
   readonly code: readonly number[];
@@ -113,7 +158,11 @@ export interface WasmFunc {
 
 /** The module's bytes; `shared`: the memory it imports is a threaded build's SharedArrayBuffer. */
 export function moduleBytes(funcs: readonly WasmFunc[], shared: boolean): Uint8Array {
-  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), ...vec([])]);
+  const types = funcs.map((f) => [
+    0x60,
+    ...vec(f.params.map((p) => [p])),
+    ...vec(f.result === undefined ? [] : [[f.result]]),
+  ]);
   // limits: min 0 (and a max, required of a shared memory: 65536 pages = 4 GiB, any memory's)
   const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
   const bodies = funcs.map((f) => {

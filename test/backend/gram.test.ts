@@ -1,12 +1,14 @@
-// The wasm AᵀA / Aᵀb kernel (src/backend/gram.ts) against float64 sums written here: on the
+// The wasm AᵀA / Aᵀb kernel (src/backend/gram.ts, gramSimd.ts) against float64 sums written here: on the
 // backend's tensors for random shapes (every tile position, the shifted last tiles, chunk
 // boundaries), and the emitted module itself on a plain and on a shared memory (the one-thread
 // and the threaded builds of tfjs-backend-wasm import one or the other).
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gramF64, gramModuleBytes, residualF64 } from '../../src/backend/gram.js';
+import { gramF64, residualF64 } from '../../src/backend/gram.js';
+import { GRAM_FUNCS } from '../../src/backend/gramSimd.js';
 import { initBackend } from '../../src/backend/index.js';
+import { moduleBytes } from '../../src/backend/wasmAsm.js';
 import { prng } from '../support/prng.js';
 
 beforeAll(async () => {
@@ -124,7 +126,9 @@ describe('gramF64: AᵀA and Aᵀb on the wasm heap', () => {
     const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     for (const shared of [false, true]) {
       const memory = new WA.Memory({ initial: 1, maximum: 4, shared });
-      const inst = new WA.Instance(new WA.Module(gramModuleBytes(shared)), { env: { memory } });
+      const inst = new WA.Instance(new WA.Module(moduleBytes(GRAM_FUNCS, shared)), {
+        env: { memory },
+      });
       const { tile4, tile1 } = inst.exports as Record<string, (...a: number[]) => void>;
       // 3 rows of 9 floats at 0; out at 1024
       const rows = 3;
