@@ -31,6 +31,7 @@ import {
   positiveDefinite,
   weightsUpdate,
 } from './mstep.js';
+import { bestOfRestarts } from './restarts.js';
 import { startValues } from './start.js';
 import { recordStep } from './trace.js';
 
@@ -239,11 +240,8 @@ async function emLoop(
   const start = performance.now();
   const estep = new DiscreteEStep(bound, plan.plate);
   const N = caseCount(bound, plan);
-  const total = options.iters * options.restarts;
   const given = startValues(bound, plan.learn, options.init, options.initial);
-  let done = 0;
-  let best: Run | undefined;
-  for (let r = 0; r < options.restarts; r++) {
+  const b = await bestOfRestarts<Run>(options, async (r, step) => {
     const { values, random } = initialValues(bound, plan, N, options.seed + r, given);
     gradient?.start(values);
     const trace: number[] = [];
@@ -263,21 +261,16 @@ async function emLoop(
       mStep(bound, plan, e, values, blocks, options.regCovar);
       t++;
       e = estep.run(values);
-      options.onProgress?.(++done, total);
+      step();
       if (recordStep(trace, e.logZ, t, r, options)) {
         converged = true;
         break;
       }
       await tick();
     }
-    done = (r + 1) * options.iters;
-    const run: Run = { values, trace, last: e, converged, iterations: t };
-    if (!best || e.logZ > best.last.logZ) best = run;
-    // from the declared defaults alone every restart is the same
-    if (!random) break;
-  }
-  options.onProgress?.(total, total);
-  const b = best as Run;
+    // from the declared defaults alone every restart is the same (random = false)
+    return { result: { values, trace, last: e, converged, iterations: t }, logLik: e.logZ, random };
+  });
   const params: Record<string, ResultArray> = {};
   for (const p of plan.learn) params[p] = float64(b.values[p], fullShape(bound, p));
   const latents: Record<string, LatentPosterior> = {};

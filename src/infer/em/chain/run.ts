@@ -5,7 +5,8 @@
 //   Normal emissions: em's Gaussian M-step (mstep.ts gaussianUpdate) with γ as responsibilities
 //   (a shared sd pools the per-state scatters: σ² = Σ_k N_k σ_k² / Σ_k N_k)
 //   Categorical emissions: B_kv = Σ_b γ_b(k) [y_b = v] / Σ_b γ_b(k)
-// ℓ never decreases (trace.ts warns if it does).
+// ℓ never decreases (trace.ts warns if it does). `restarts`: restart r from seed + r (a seeded
+// perturbation of the start, startingValues), the best final ℓ kept (restarts.ts).
 import { fullShape } from '../../../compile/evaluator.js';
 import { compileModel } from '../../../compile/model.js';
 import type { BoundModel, NDArray } from '../../../graph/bound.js';
@@ -17,8 +18,9 @@ import { categoricalSummary } from '../../exact/summary.js';
 import { float64, type Posterior, type ResultArray } from '../../result.js';
 import { CaseBlocks } from '../caseSums.js';
 import type { emInfo } from '../info.js';
-import { uniform } from '../init.js';
+import { kmeansPlusPlus, uniform } from '../init.js';
 import { counts, EMPTY_COMPONENT, gaussianUpdate } from '../mstep.js';
+import { bestOfRestarts } from '../restarts.js';
 import { startValues } from '../start.js';
 import { recordStep } from '../trace.js';
 import type { BaumWelchPlan } from './analysis.js';
@@ -38,13 +40,12 @@ export async function runBaumWelch(
   const learned = new Set(plan.learn);
   const given = startValues(bound, plan.learn, options.init, options.initial);
   const K = fullShape(bound, plan.A)[0]!;
-  const values = startingValues(bound, plan, given, K, options.seed);
   const blocks = new Map<string, CaseBlocks>();
   try {
     for (const e of plan.emissions)
       if (e.family === 'Normal' && learned.has(e.mu))
         blocks.set(e.node, new CaseBlocks(bound.values[e.node]!.data, B, 1));
-    const eStep = () => {
+    const eStep = (values: Values) => {
       const known: Record<string, NDArray> = { ...bound.values };
       for (const p of plan.learn) known[p] = { shape: fullShape(bound, p), data: values[p]! };
       const at: BoundModel = { ...bound, values: known };
@@ -55,43 +56,47 @@ export async function runBaumWelch(
         compiled.dispose();
       }
     };
-    let e = eStep();
-    const trace = [e.logEvidence];
-    let converged = false;
-    let t = 0;
     let lastTick = performance.now();
-    while (t < options.iters) {
-      mStep(e.marginals, e.transitions);
-      t++;
-      e = eStep();
-      options.onProgress?.(t, options.iters);
-      if (recordStep(trace, e.logEvidence, t, 0, options)) {
-        converged = true;
-        break;
+    const best = await bestOfRestarts(options, async (r, step) => {
+      const { values, random } = startingValues(bound, plan, given, K, options.seed + r, r);
+      let e = eStep(values);
+      const trace = [e.logEvidence];
+      let converged = false;
+      let t = 0;
+      while (t < options.iters) {
+        mStep(values, e.marginals, e.transitions);
+        t++;
+        e = eStep(values);
+        step();
+        if (recordStep(trace, e.logEvidence, t, r, options)) {
+          converged = true;
+          break;
+        }
+        if (performance.now() - lastTick > 50) {
+          await tick();
+          lastTick = performance.now();
+        }
       }
-      if (performance.now() - lastTick > 50) {
-        await tick();
-        lastTick = performance.now();
-      }
-    }
-    options.onProgress?.(options.iters, options.iters);
+      const result = { values, e, trace, converged, iterations: t };
+      return { result, logLik: e.logEvidence, random };
+    });
     const params: Record<string, ResultArray> = {};
-    for (const p of plan.learn) params[p] = float64(values[p]!, fullShape(bound, p));
+    for (const p of plan.learn) params[p] = float64(best.values[p]!, fullShape(bound, p));
     return {
       engine: 'em',
-      converged,
-      iterations: t,
+      converged: best.converged,
+      iterations: best.iterations,
       seconds: (performance.now() - started) / 1000,
-      logEvidence: e.logEvidence,
-      elbo: trace,
-      latents: { [z]: categoricalSummary(e.marginals, zShape, K) },
+      logEvidence: best.e.logEvidence,
+      elbo: best.trace,
+      latents: { [z]: categoricalSummary(best.e.marginals, zShape, K) },
       params,
     };
   } finally {
     for (const b of blocks.values()) b.dispose();
   }
 
-  function mStep(gamma: Float64Array, xi: Float64Array): void {
+  function mStep(values: Values, gamma: Float64Array, xi: Float64Array): void {
     if (learned.has(plan.init)) {
       const first = new Float64Array(K);
       let n = 0;
@@ -151,7 +156,11 @@ export async function runBaumWelch(
 /**
  * Given starting values, else declared ones, else: init and A uniform, the means at the data's
  * quantiles (distinct states), the sds the data's sd, emission tables perturbed from uniform by
- * the seed (a uniform table with uniform init and A is a fixed point of EM).
+ * the seed (a uniform table with uniform init and A is a fixed point of EM). Restart r > 0
+ * perturbs what it chooses itself (given and declared values stay, as em's other paths): init
+ * and A's rows ∝ 1 + u (u uniform on [0, 1) from the restart's seed), the means at k-means++
+ * seeds (Arthur & Vassilvitskii 2007: data points drawn ∝ their squared distance to the chosen
+ * ones). `random`: whether a restart would differ.
  */
 function startingValues(
   bound: BoundModel,
@@ -159,15 +168,36 @@ function startingValues(
   given: Values,
   K: number,
   seed: number,
-): Values {
+  restart: number,
+): { values: Values; random: boolean } {
   const out: Values = {};
   const rand = uniform(seed);
+  const perturb = restart > 0;
+  let random = false;
+  const learn = new Set(plan.learn);
   for (const p of plan.learn) {
     const v = given[p] ?? bound.values[p]?.data;
     if (v) out[p] = Float64Array.from(v);
   }
-  out[plan.init] ??= new Float64Array(K).fill(1 / K);
-  out[plan.A] ??= new Float64Array(K * K).fill(1 / K);
+  /** K·rows probabilities, each row uniform (restart 0) or ∝ 1 + u. */
+  const rows = (n: number) => {
+    const t = new Float64Array(n * K).fill(1);
+    if (perturb) for (let i = 0; i < t.length; i++) t[i] += rand();
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += t[j * K + k]!;
+      for (let k = 0; k < K; k++) t[j * K + k]! /= s;
+    }
+    return t;
+  };
+  for (const [p, n] of [
+    [plan.init, 1],
+    [plan.A, K],
+  ] as const)
+    if (!out[p]) {
+      out[p] = rows(n);
+      if (learn.has(p)) random = true;
+    }
   for (const e of plan.emissions) {
     if (e.family === 'Normal') {
       const y = Float64Array.from(bound.values[e.node]!.data).sort();
@@ -176,10 +206,14 @@ function startingValues(
       let ss = 0;
       for (const v of y) ss += (v - mean) ** 2;
       const sd = Math.sqrt(ss / y.length) || 1;
-      out[e.mu] ??= Float64Array.from(
-        { length: K },
-        (_, k) => y[Math.floor(((k + 0.5) / K) * y.length)]!,
-      );
+      if (!out[e.mu]) {
+        // restart 0: the quantiles (k + ½)/K; later ones: k-means++ seeds (init.ts), as the
+        // mixtures' start — a quantile start puts every state in a cluster holding most data
+        out[e.mu] = perturb
+          ? kmeansPlusPlus(y, y.length, 1, K, rand)
+          : Float64Array.from({ length: K }, (_, k) => y[Math.floor(((k + 0.5) / K) * y.length)]!);
+        if (learn.has(e.mu)) random = true;
+      }
       out[e.sigma] ??= new Float64Array(e.perState ? K : 1).fill(sd);
     } else if (!out[e.table]) {
       const V = fullShape(bound, e.table)[1]!;
@@ -190,9 +224,10 @@ function startingValues(
         for (let v = 0; v < V; v++) t[k * V + v]! /= s;
       }
       out[e.table] = t;
+      if (learn.has(e.table)) random = true;
     }
   }
   // only the learned ones are returned and updated
-  for (const k of Object.keys(out)) if (!plan.learn.includes(k)) delete out[k];
-  return out;
+  for (const k of Object.keys(out)) if (!learn.has(k)) delete out[k];
+  return { values: out, random };
 }

@@ -29,6 +29,7 @@ import { centredMoments, projectRows } from '../../gaussian/moments.js';
 import { float64, type Posterior, type ResultArray } from '../../result.js';
 import type { emInfo } from '../info.js';
 import { uniform } from '../init.js';
+import { bestOfRestarts } from '../restarts.js';
 import { startValues } from '../start.js';
 import { recordStep } from '../trace.js';
 import type { LinearGaussianPlan } from './analysis.js';
@@ -258,11 +259,8 @@ export async function runLinearGaussian(
     return { state: { L, psi, m }, random };
   };
 
-  const total = options.iters * options.restarts;
-  let done = 0;
-  let best: Run | undefined;
   let lastTick = performance.now();
-  for (let r = 0; r < options.restarts; r++) {
+  const b = await bestOfRestarts<Run>(options, async (r, step) => {
     const { state, random } = initial(r);
     let M = momentsAbout(S, mean, state.m);
     let e = faEStep(state.L, state.psi, M, N, P, K);
@@ -286,7 +284,7 @@ export async function runLinearGaussian(
       // an offset not learned: m = offset + L v stays put (v = 0 when L is learned, analysis.ts)
       t++;
       e = faEStep(state.L, state.psi, M, N, P, K);
-      options.onProgress?.(++done, total);
+      step();
       if (recordStep(trace, e.logLik, t, r, options)) {
         converged = true;
         break;
@@ -296,13 +294,12 @@ export async function runLinearGaussian(
         lastTick = performance.now();
       }
     }
-    done = (r + 1) * options.iters;
-    if (!best || e.logLik > best.last.logLik)
-      best = { state, trace, last: e, converged, iterations: t };
-    if (!random) break;
-  }
-  options.onProgress?.(total, total);
-  const b = best as Run;
+    return {
+      result: { state, trace, last: e, converged, iterations: t },
+      logLik: e.logLik,
+      random,
+    };
+  });
   return {
     engine: 'em',
     converged: b.converged,
