@@ -61,8 +61,11 @@ describe('start-up: which commands load TensorFlow.js', () => {
     ['with its data', COIN, 0],
     ['without data (a missing size is an error)', ['examples/coin/coin.plato'], 1],
     ['asia with its data', ['examples/asia/asia.plato', '--data', 'examples/asia/asia.json'], 0],
-  ] as const)('engines %s loads no tfjs', async (_, model, code) => {
-    const r = await traced(`engines-${model.length}-${code}`, ['engines', ...model, '--json']);
+  ] as const)('engines %s loads no tfjs', async (label, model, code) => {
+    // one trace file per case: the cases run concurrently, and a shared name let one case's
+    // start truncate another's trace (coin and asia both have 3 arguments and exit 0)
+    const name = `engines-${label.replace(/\W+/g, '-')}`;
+    const r = await traced(name, ['engines', ...model, '--json']);
     expect(r.code).toBe(code);
     if (code === 0) expect(JSON.parse(r.stdout).auto).toBe('exact');
     else expect(r.stderr).toContain('size N is not given');
