@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -42,6 +43,7 @@ import {
   median,
   OtherLoad,
   PeerServer,
+  peerOptions,
   ratio,
   secs,
   textTable,
@@ -51,16 +53,9 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
+    ...COMMON_OPTIONS,
     iters: { type: 'string' },
-    data: {
-      type: 'string',
-      default: join(BENCH_DIR, '..', '..', 'shared', 'data', 'gmm', 'gmm-100k.json'),
-    },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
+    ...peerOptions('gmm/gmm-100k.json'),
   },
 });
 

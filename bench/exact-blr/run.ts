@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -44,6 +45,7 @@ import {
   median,
   OtherLoad,
   PeerServer,
+  peerOptions,
   ratio,
   secs,
   textTable,
@@ -53,15 +55,8 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    data: {
-      type: 'string',
-      default: join(BENCH_DIR, '..', '..', 'shared', 'data', 'blr', 'blr-100k.json'),
-    },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
+    ...COMMON_OPTIONS,
+    ...peerOptions('blr/blr-100k.json'),
   },
 });
 

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -30,6 +31,7 @@ import {
   markdownTable,
   OtherLoad,
   PeerServer,
+  peerOptions,
   ratio,
   secs,
   textTable,
@@ -39,15 +41,8 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    data: {
-      type: 'string',
-      default: join(BENCH_DIR, '..', '..', 'shared', 'data', 'fa', 'fa-20k.json'),
-    },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
+    ...COMMON_OPTIONS,
+    ...peerOptions('fa/fa-20k.json'),
   },
 });
 

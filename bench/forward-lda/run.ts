@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   type ContenderResult,
   describeMachine,
@@ -41,15 +42,12 @@ import type { LdaSizes, PlatoLda, ProfileRow } from './plato.js';
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
+    ...COMMON_OPTIONS,
     profile: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
     'webppl-repeats': { type: 'string' },
     'webppl-d': { type: 'string' },
     'no-webppl': { type: 'boolean', default: false },
     'no-plato': { type: 'boolean', default: false },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
   },
 });
 

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -33,6 +34,7 @@ import {
   markdownTable,
   OtherLoad,
   PeerServer,
+  peerOptions,
   ratio,
   secs,
   textTable,
@@ -42,16 +44,9 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    data: {
-      type: 'string',
-      default: join(BENCH_DIR, '..', '..', 'shared', 'data', 'gmm', 'gmm-100k.json'),
-    },
-    python: { type: 'string', default: '/usr/bin/python3' },
+    ...COMMON_OPTIONS,
+    ...peerOptions('gmm/gmm-100k.json'),
     'no-converged': { type: 'boolean', default: false },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
   },
 });
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -22,6 +23,7 @@ import {
   markdownTable,
   OtherLoad,
   PeerServer,
+  peerOptions,
   ratio,
   secs,
   si,
@@ -32,15 +34,8 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    data: {
-      type: 'string',
-      default: join(BENCH_DIR, '..', '..', 'shared', 'data', 'hmm', 'hmm-1000x200.json'),
-    },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
+    ...COMMON_OPTIONS,
+    ...peerOptions('hmm/hmm-1000x200.json'),
   },
 });
 const HERE = join(BENCH_DIR, 'hmm');

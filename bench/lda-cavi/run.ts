@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -33,7 +34,9 @@ import {
   median,
   OtherLoad,
   PeerServer,
+  PYTHON_OPTION,
   ratio,
+  SHARED_DATA,
   secs,
   textTable,
   waitIfAsked,
@@ -42,19 +45,16 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
+    ...COMMON_OPTIONS,
     iters: { type: 'string' },
     data: { type: 'string' },
-    python: { type: 'string', default: '/usr/bin/python3' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
+    ...PYTHON_OPTION,
   },
 });
 
 const HERE = join(BENCH_DIR, 'lda-cavi');
 const ROOT = join(BENCH_DIR, '..');
-const DATA_DIR = join(BENCH_DIR, '..', '..', 'shared', 'data', 'debian-descriptions');
+const DATA_DIR = join(SHARED_DATA, 'debian-descriptions');
 const K = 20;
 const ALPHA = 0.1;
 const ETA = 0.01;

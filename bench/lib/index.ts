@@ -1,4 +1,5 @@
 // Shared helpers for every side-by-side benchmark in bench/<workload>/run.ts.
+export { COMMON_OPTIONS, PYTHON_OPTION, peerOptions, SHARED_DATA } from './args.js';
 export {
   describeMachine,
   type MachineInfo,

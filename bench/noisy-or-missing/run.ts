@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { prng } from '../../test/support/prng.js';
 import { TRIAGE } from '../../test/support/triage.js';
 import {
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -28,11 +29,8 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
+    ...COMMON_OPTIONS,
     N: { type: 'string' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
   },
 });
 const quick = opt.quick ?? false;

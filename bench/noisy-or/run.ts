@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -35,13 +36,10 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
+    ...COMMON_OPTIONS,
     K: { type: 'string' },
-    repeats: { type: 'string' },
     'webppl-repeats': { type: 'string' },
     'no-webppl': { type: 'boolean', default: false },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
   },
 });
 

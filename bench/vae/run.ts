@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
+  COMMON_OPTIONS,
   type Contender,
   describeMachine,
   interleave,
@@ -35,36 +36,25 @@ import {
   median,
   OtherLoad,
   PeerServer,
+  PYTHON_OPTION,
   ratio,
+  SHARED_DATA,
   secs,
   textTable,
   waitIfAsked,
   writeResults,
 } from '../lib/index.js';
 
-/** The shared data folder: ../shared/data beside the repository (or beside a worktree's parent). */
-function sharedData(): string {
-  let d = BENCH_DIR;
-  for (let i = 0; i < 5; i++) {
-    d = dirname(d);
-    if (existsSync(join(d, 'shared', 'data'))) return join(d, 'shared', 'data');
-  }
-  return join(BENCH_DIR, '..', '..', 'shared', 'data');
-}
-
 const { values: opt } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
+    ...COMMON_OPTIONS,
     only: { type: 'string' },
-    repeats: { type: 'string' },
     'peer-only': { type: 'boolean', default: false },
-    'data-dir': { type: 'string', default: sharedData() },
-    python: { type: 'string', default: '/usr/bin/python3' },
+    'data-dir': { type: 'string', default: SHARED_DATA },
+    ...PYTHON_OPTION,
     // peers.md runs torch on 2 threads; on a machine busy with other work its OpenMP threads
     // spin-wait for each other and an epoch takes many times longer: 1 is then the fairer figure
     'torch-threads': { type: 'string', default: '2' },
-    'wait-quiet': { type: 'boolean', default: false },
-    'wait-minutes': { type: 'string', default: '10' },
   },
 });
 
