@@ -22,7 +22,7 @@
 // the engine declares those options, so that both systems run the same optimisation. torch: the median of its epoch times (torch_vae.py).
 // `--peer-only` runs torch alone (its numbers for peers.md, or before avi is registered).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
