@@ -25,14 +25,13 @@ import { hasHostCdf } from './cdf64.js';
 import type { Distribution } from './distribution.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
-import type { DistName, SupportKind } from './signatures.js';
+import type { DistName } from './signatures.js';
 import { log1mexp, log1p } from './special.js';
 import { f32, mask } from './support.js';
 import {
   type HostMassCache,
   hostMass,
-  truncatedLogProb,
-  truncatedMoment,
+  TruncatedDistribution,
   truncateOnHost,
 } from './truncatedHost.js';
 
@@ -140,34 +139,22 @@ export function isTruncatable(family: DistName): boolean {
   return VIEWS[family] !== undefined || hasHostCdf(family);
 }
 
-class Truncated implements Distribution {
-  readonly family: DistName;
-  readonly batchShape: readonly number[];
-  readonly eventShape: readonly number[] = [];
-  readonly support: SupportKind;
-  readonly params: Readonly<Record<string, tf.Tensor>>;
+class Truncated extends TruncatedDistribution {
   private readonly view: StdView;
-  private readonly owned: tf.Tensor[];
-  private readonly lo: tf.Tensor;
-  private readonly hi: tf.Tensor;
+  protected readonly owned: readonly tf.Tensor[];
+  protected readonly lo: tf.Tensor;
+  protected readonly hi: tf.Tensor;
   private readonly a: StdBound;
   private readonly b: StdBound;
-  private readonly logZ: tf.Tensor;
+  protected readonly logZ: tf.Tensor;
   private readonly upper: tf.Tensor;
 
-  constructor(
-    private readonly base: Distribution,
-    lower: tf.Tensor | undefined,
-    upper: tf.Tensor | undefined,
-  ) {
+  constructor(base: Distribution, lower: tf.Tensor | undefined, upper: tf.Tensor | undefined) {
+    super(base);
     const make = VIEWS[base.family];
     if (!make || base.eventShape.length > 0) {
       throw new Error(`${base.family} cannot be truncated (no CDF)`);
     }
-    this.family = base.family;
-    this.batchShape = base.batchShape;
-    this.support = base.support;
-    this.params = base.params;
     this.view = make(base.params);
     const shape = [...base.batchShape];
     const [lo, hi, a, b, mass] = tf.tidy(() => {
@@ -203,27 +190,6 @@ class Truncated implements Distribution {
     });
     u.dispose();
     return out;
-  }
-
-  logProb(x: tf.Tensor): tf.Tensor {
-    return truncatedLogProb(this.base, this.lo, this.hi, this.logZ, x);
-  }
-
-  /**
-   * In float64 on the host for a truncated Normal (truncatedMoments.ts: a summary, read once);
-   * NaN for the other families (docs/language.md)
-   */
-  mean(): tf.Tensor {
-    return truncatedMoment(0, this.family, this.params, this.lo, this.hi, this.batchShape);
-  }
-
-  variance(): tf.Tensor {
-    return truncatedMoment(1, this.family, this.params, this.lo, this.hi, this.batchShape);
-  }
-
-  dispose(): void {
-    this.base.dispose?.();
-    for (const t of this.owned) if (!t.isDisposed) t.dispose();
   }
 }
 

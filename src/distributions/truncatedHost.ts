@@ -158,28 +158,70 @@ export function truncatedLogProb(
   });
 }
 
-class HostTruncated implements Distribution {
+/**
+ * What both truncations share (Truncated in truncated.ts on tensors, HostTruncated here): the
+ * base family's identity, log p_T(x) = log p(x) − log Z on [lo, hi], the moments of
+ * truncatedMoment, and releasing the base with the tensors a subclass owns. Subclasses draw.
+ */
+export abstract class TruncatedDistribution implements Distribution {
   readonly family: DistName;
   readonly batchShape: readonly number[];
   readonly eventShape: readonly number[] = [];
   readonly support: SupportKind;
   readonly params: Readonly<Record<string, tf.Tensor>>;
-  private readonly lo: tf.Tensor;
-  private readonly hi: tf.Tensor;
-  private readonly logZ: tf.Tensor;
+  protected abstract readonly lo: tf.Tensor;
+  protected abstract readonly hi: tf.Tensor;
+  protected abstract readonly logZ: tf.Tensor;
+  /** the tensors dispose() releases besides the base */
+  protected abstract readonly owned: readonly tf.Tensor[];
 
-  constructor(
-    private readonly base: Distribution,
-    private readonly mass: HostMass,
-  ) {
+  constructor(protected readonly base: Distribution) {
     this.family = base.family;
     this.batchShape = base.batchShape;
     this.support = base.support;
     this.params = base.params;
+  }
+
+  abstract sample(sampleShape: readonly number[], rng: Rng): tf.Tensor;
+
+  logProb(x: tf.Tensor): tf.Tensor {
+    return truncatedLogProb(this.base, this.lo, this.hi, this.logZ, x);
+  }
+
+  /**
+   * In float64 on the host for the families truncatedMoments.ts has formulas for (Normal,
+   * Gamma, Beta: a summary, read once); NaN for the others (docs/language.md)
+   */
+  mean(): tf.Tensor {
+    return truncatedMoment(0, this.family, this.params, this.lo, this.hi, this.batchShape);
+  }
+
+  variance(): tf.Tensor {
+    return truncatedMoment(1, this.family, this.params, this.lo, this.hi, this.batchShape);
+  }
+
+  dispose(): void {
+    this.base.dispose?.();
+    for (const t of this.owned) if (!t.isDisposed) t.dispose();
+  }
+}
+
+class HostTruncated extends TruncatedDistribution {
+  protected readonly lo: tf.Tensor;
+  protected readonly hi: tf.Tensor;
+  protected readonly logZ: tf.Tensor;
+  protected readonly owned: readonly tf.Tensor[];
+
+  constructor(
+    base: Distribution,
+    private readonly mass: HostMass,
+  ) {
+    super(base);
     const shape = [...base.batchShape];
     this.lo = tf.tensor(Float32Array.from(mass.lo), shape);
     this.hi = tf.tensor(Float32Array.from(mass.hi), shape);
     this.logZ = tf.tensor(Float32Array.from(mass.logZ), shape);
+    this.owned = [this.lo, this.hi, this.logZ];
   }
 
   /** Inverse-CDF draws on the host, in float64 (one loop over the draws: see the header). */
@@ -207,24 +249,6 @@ class HostTruncated implements Distribution {
       }
     }
     return tf.tensor(out, shape);
-  }
-
-  logProb(x: tf.Tensor): tf.Tensor {
-    return truncatedLogProb(this.base, this.lo, this.hi, this.logZ, x);
-  }
-
-  /** in float64 on the host for Gamma and Beta (truncatedMoments.ts); NaN for StudentT */
-  mean(): tf.Tensor {
-    return truncatedMoment(0, this.family, this.params, this.lo, this.hi, this.batchShape);
-  }
-
-  variance(): tf.Tensor {
-    return truncatedMoment(1, this.family, this.params, this.lo, this.hi, this.batchShape);
-  }
-
-  dispose(): void {
-    this.base.dispose?.();
-    for (const t of [this.lo, this.hi, this.logZ]) if (!t.isDisposed) t.dispose();
   }
 }
 
