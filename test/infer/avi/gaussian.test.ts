@@ -4,42 +4,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { finalParticles } from '../../../src/infer/avi/run.js';
-import { normal, runAvi } from './helpers.js';
+import { logWeightVar, normalNormal, runAvi } from './helpers.js';
 
-const SOURCE = `model nn {
-  size N
-  hyper s: real(0,) = 0.5
-  plate i in N {
-    z[i] ~ Normal(0, 1)
-    x[i] ~ Normal(z[i], s)
-  }
-}`;
 const N = 60;
-const s = 0.5;
-const rand = normal(7);
-const x = Array.from({ length: N }, () => rand() * Math.sqrt(1 + s * s));
-const postMean = x.map((v) => v / (1 + s * s));
-const postSd = s / Math.sqrt(1 + s * s);
-const logEvidence = x.reduce(
-  (a, v) => a - 0.5 * Math.log(2 * Math.PI * (1 + s * s)) - (v * v) / (2 * (1 + s * s)),
-  0,
-);
+const { source: SOURCE, x, postMean, postSd, logEvidence } = normalNormal(N, 7);
 
 /** KL(N(m, q) ‖ N(mu, p)) in float64. */
 function kl(m: number, q: number, mu: number, p: number): number {
   return Math.log(p / q) + (q * q + (m - mu) ** 2) / (2 * p * p) - 0.5;
-}
-
-/**
- * Var over z ~ q of log q(z) − log p(z | x) for Gaussians: the variance of one particle's
- * log weight (log p(x) is constant). Exact: with r = q/p, d = (m − mu)/p,
- *   log q − log p = const − ε²/2 + (rε + d)²/2,  ε ~ N(0, 1)
- *   Var = ((r² − 1)²/2) + r² d²   (Var of a ε² + b ε with a = (r² − 1)/2, b = r d).
- */
-function logWeightVar(m: number, q: number, mu: number, p: number): number {
-  const r = q / p;
-  const d = (m - mu) / p;
-  return (r * r - 1) ** 2 / 2 + r * r * d * d;
 }
 
 beforeAll(async () => {

@@ -56,3 +56,45 @@ export function logSumExp(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += Math.exp(a[i] - m);
   return m + Math.log(s);
 }
+
+/**
+ * The Normal–Normal plate z_i ~ N(0, 1), x_i | z_i ~ N(z_i, s) with N draws of x (seeded) and
+ * its analytic answer in float64:
+ *   z_i | x_i ~ N(x_i/(1 + s²), s/√(1 + s²)),   log p(x) = Σ_i log N(x_i; 0, √(1 + s²)).
+ */
+export function normalNormal(N: number, seed: number) {
+  const s = 0.5;
+  const source = `model nn {
+  size N
+  hyper s: real(0,) = ${s}
+  plate i in N {
+    z[i] ~ Normal(0, 1)
+    x[i] ~ Normal(z[i], s)
+  }
+}`;
+  const rand = normal(seed);
+  const x = Array.from({ length: N }, () => rand() * Math.sqrt(1 + s * s));
+  const logEvidence = x.reduce(
+    (a, v) => a - 0.5 * Math.log(2 * Math.PI * (1 + s * s)) - (v * v) / (2 * (1 + s * s)),
+    0,
+  );
+  return {
+    source,
+    x,
+    postMean: x.map((v) => v / (1 + s * s)),
+    postSd: s / Math.sqrt(1 + s * s),
+    logEvidence,
+  };
+}
+
+/**
+ * Var over z ~ N(m, q) of log q(z) − log N(z; mu, p), the variance of one particle's log weight
+ * when p is the exact posterior (log p(x) is constant). With r = q/p, d = (m − mu)/p,
+ *   log q − log p = const − ε²/2 + (rε + d)²/2,  ε ~ N(0, 1)
+ *   Var = ((r² − 1)²/2) + r² d²   (Var of a ε² + b ε with a = (r² − 1)/2, b = r d).
+ */
+export function logWeightVar(m: number, q: number, mu: number, p: number): number {
+  const r = q / p;
+  const d = (m - mu) / p;
+  return (r * r - 1) ** 2 / 2 + r * r * d * d;
+}

@@ -6,33 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { finalParticles, iwObjective } from '../../../src/infer/avi/run.js';
-import { logSumExp, normal, runAvi, uniform } from './helpers.js';
+import { logSumExp, logWeightVar, normalNormal, runAvi, uniform } from './helpers.js';
 
-const SOURCE = `model nn {
-  size N
-  hyper s: real(0,) = 0.5
-  plate i in N {
-    z[i] ~ Normal(0, 1)
-    x[i] ~ Normal(z[i], s)
-  }
-}`;
 const N = 40;
-const s = 0.5;
-const rand = normal(11);
-const x = Array.from({ length: N }, () => rand() * Math.sqrt(1 + s * s));
-const postMean = x.map((v) => v / (1 + s * s));
-const postSd = s / Math.sqrt(1 + s * s);
-const logEvidence = x.reduce(
-  (a, v) => a - 0.5 * Math.log(2 * Math.PI * (1 + s * s)) - (v * v) / (2 * (1 + s * s)),
-  0,
-);
-
-/** Var over z ~ N(m, q) of log q(z) − log N(z; mu, p): ((r² − 1)²/2) + r²d², r = q/p, d = (m − mu)/p. */
-function logWeightVar(m: number, q: number, mu: number, p: number): number {
-  const r = q / p;
-  const d = (m - mu) / p;
-  return (r * r - 1) ** 2 / 2 + r * r * d * d;
-}
+const { source: SOURCE, x, postMean, postSd, logEvidence } = normalNormal(N, 11);
 
 beforeAll(async () => {
   await initBackend('wasm');
