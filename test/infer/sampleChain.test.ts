@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import type { BoundModel } from '../../src/graph/bound.js';
 import { forwardSample } from '../../src/infer/sample/index.js';
-import { boundModel } from '../support/models.js';
+import { boundModel, MODELS } from '../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -60,18 +60,8 @@ function expectRows(counts: number[][], A: number[][]) {
   });
 }
 
-const HMM = `model hmm {
-  size S
-  size T
-  hyper init: simplex[S]
-  hyper A: simplex[S, S]
-  hyper mu: real[S]
-  hyper sigma: real(0,) = 1
-  plate t in T {
-    z[t] ~ Categorical(t == 0 ? init : A[z[t - 1]])
-    y[t] ~ Normal(mu[z[t]], sigma)
-  }
-}`;
+// the DESIGN §2 reference HMM (examples/hmm)
+const HMM = MODELS.hmm;
 
 const A3 = [
   [0.8, 0.15, 0.05],

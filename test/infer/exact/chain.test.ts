@@ -7,23 +7,14 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { compile, engines, infer, sample } from '../../../src/index.js';
+import { MODELS } from '../../support/models.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const HMM = compile(`model hmm {
-  size S
-  size T
-  hyper init: simplex[S]
-  hyper A: simplex[S, S]
-  hyper mu: real[S]
-  hyper sigma: real(0,) = 1
-  plate t in T {
-    z[t] ~ Categorical(t == 0 ? init : A[z[t - 1]])
-    y[t] ~ Normal(mu[z[t]], sigma)
-  }
-}`);
+// the DESIGN §2 reference HMM (examples/hmm)
+const HMM = compile(MODELS.hmm);
 
 const RAGGED = compile(`model many {
   size S
