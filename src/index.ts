@@ -3,11 +3,13 @@
 //   const draws = await sample(model, { data, n: 1000, seed: 1 });
 //   const result = await infer(model, { data, engine: 'cavi', seed: 1 });
 //   const report = engines(model, { data });
+import { heapFloat32 } from './backend/heapFloat32.js';
 import { type BackendName, initBackend } from './backend/index.js';
 import { compileModel } from './compile/model.js';
 import { type Diagnostic, PlatoError, userError } from './diagnostics/diagnostics.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { streamProbe } from './graph/stream.js';
+import { releaseValues } from './graph/values.js';
 import { engineApplies } from './infer/applicability.js';
 import { type Engine, notApplicable, type RunOptions } from './infer/engine.js';
 import { chooseAuto, getEngine, listEngines } from './infer/engines.js';
@@ -113,7 +115,15 @@ export async function sample(
   options: SampleOptions = {},
 ): Promise<SampleResult> {
   await initBackend(options.backend ?? 'wasm', { parallel: hasNets(model) });
-  const bound = bindModel(model, options);
+  const bound = bindModel(model, { ...options, float32Store: heapFloat32 });
+  try {
+    return sampleBound(bound, options);
+  } finally {
+    releaseValues(bound.values);
+  }
+}
+
+function sampleBound(bound: BoundModel, options: SampleOptions): SampleResult {
   const n = options.n ?? 1000;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(n) || n < 1)
@@ -221,7 +231,21 @@ export async function infer(model: CompiledModel, options: InferOptions = {}): P
         ...options,
         data: await streamProbe(model.graph, options.data ?? {}, stream),
       })
-    : bindModel(model, options);
+    : bindModel(model, { ...options, float32Store: heapFloat32 });
+  try {
+    return await inferBound(bound, named, checked, options);
+  } finally {
+    // the engine's results are numbers of their own: the tensors binding filled can go
+    releaseValues(bound.values);
+  }
+}
+
+async function inferBound(
+  bound: BoundModel,
+  named: Engine | undefined,
+  checked: RunOptions<Engine['options']> | undefined,
+  options: InferOptions,
+): Promise<Posterior> {
   const engine = named ?? chooseAuto(bound);
   const runOptions = checked ?? engineOptions(engine, options, true);
   const app = engine.applicability(bound);

@@ -8,6 +8,7 @@ import { bind } from './graph/bind.js';
 import type { BoundModel, DataInput } from './graph/bound.js';
 import { buildGraph } from './graph/build.js';
 import type { ModelGraph } from './graph/ir.js';
+import type { Float32Store } from './graph/values.js';
 import type { Program } from './lang/ast.js';
 import { frontend } from './lang/index.js';
 import { checkResult } from './report/check.js';
@@ -54,6 +55,8 @@ export interface ModelDataOptions {
   /** without a data file, how messages name the place to give data */
   readonly dataWhere?: string;
   readonly onWarning?: (warning: Diagnostic) => void;
+  /** where large float32 values go (graph/bind.ts BindOptions.float32Store) */
+  readonly float32Store?: Float32Store;
 }
 
 /** Read the data against the model (graph/bind.ts), warnings go to `onWarning`. */
@@ -61,6 +64,7 @@ export function bindModel(model: CompiledModel, options: ModelDataOptions = {}):
   const bound = bind(model.graph, options.data ?? {}, {
     dataFile: options.dataFile,
     dataWhere: options.dataWhere,
+    float32Store: options.float32Store,
   });
   for (const w of bound.warnings) options.onWarning?.(w);
   return bound;

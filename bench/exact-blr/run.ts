@@ -9,7 +9,8 @@
 //                  data file (binding and validating 5 million numbers included); X's numbers
 //                  are the stored float32 values, so Plato keeps them as float32;
 //   infer-nested64 the same with one entry of X moved by 1e-12 (a posterior change of ~1e-17),
-//                  so X is read as general float64 data;
+//                  so X's numbers are not all float32 values (written rounded into the tensor,
+//                  as its float64 numbers were converted before, src/graph/values.ts);
 //   infer-typed    the public `infer()` with X as `{ shape: [N, P], data: Float32Array }`.
 // For numpy, the closed form on float64 arrays already in memory; and numpy alone, timed back
 // to back in a block of its own after the interleaved rounds (the "numpy alone" row).

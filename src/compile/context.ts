@@ -5,7 +5,7 @@
 // and let tf broadcasting do the rest.
 import * as tf from '@tensorflow/tfjs';
 import type { BoundModel, NDArray, PlateAxis, RaggedSegments } from '../graph/bound.js';
-import { float32Of } from '../graph/values.js';
+import { float32Of, tensorOf } from '../graph/values.js';
 
 /** How a plate index name is seen inside a context. */
 export interface IndexBinding {
@@ -132,7 +132,13 @@ export class Consts {
 
   /** row-major NDArray → float32 tensor with a leading axis of 1 */
   fromNDArray(key: string, a: NDArray): tf.Tensor {
-    return this.get(key, () => tf.tensor(float32Of(a), [1, ...a.shape], 'float32'));
+    return this.get(key, () => {
+      // a value binding read into a tensor: a reshape shares its memory (no copy)
+      const bound = tensorOf(a);
+      return bound
+        ? tf.reshape(bound, [1, ...a.shape])
+        : tf.tensor(float32Of(a), [1, ...a.shape], 'float32');
+    });
   }
 
   dispose(): void {

@@ -39,7 +39,13 @@ import {
   checkType,
   type Entries,
 } from './support.js';
-import { apparentShape, isDenseInput, readValue } from './values.js';
+import {
+  apparentShape,
+  type Float32Store,
+  isDenseInput,
+  readValue,
+  releaseValues,
+} from './values.js';
 import { isVocabulary } from './vocab.js';
 
 export interface BindOptions {
@@ -47,6 +53,12 @@ export interface BindOptions {
   readonly dataFile?: string;
   /** how messages name the place data is given when there is no data file (`a data file (--data FILE)`) */
   readonly dataWhere?: string;
+  /**
+   * Where large float32 values are written (graph/values.ts Float32Store). Values written there
+   * are tensors the caller frees with `releaseValues(bound.values)` when it is done with the
+   * bound model; without a store they are Float32Arrays the garbage collector frees.
+   */
+  readonly float32Store?: Float32Store;
 }
 
 /** Bind `graph` to `data`. Throws PlatoError listing every problem found. */
@@ -76,35 +88,48 @@ export function bind(graph: ModelGraph, data: DataInput, options: BindOptions = 
   checkUnfed(graph, input, layout, problems);
   problems.throwIfAny(graph);
 
-  const binder = new ValueBinder(graph, sizes!, concrete, layout, input, problems);
-  binder.run();
-  if (!problems.failed) {
-    checkKnownValues({
+  const binder = new ValueBinder(
+    graph,
+    sizes!,
+    concrete,
+    layout,
+    input,
+    problems,
+    options.float32Store,
+  );
+  try {
+    binder.run();
+    if (!problems.failed) {
+      checkKnownValues({
+        graph,
+        sizes: sizes!,
+        analysis: symbolic, // size names for messages; states resolve through sizes
+        ...layout,
+        values: binder.values,
+        given: new Set(Object.keys(input)),
+        problems,
+      });
+    }
+    problems.throwIfAny(graph);
+    const bound: BoundModel = {
       graph,
       sizes: sizes!,
-      analysis: symbolic, // size names for messages; states resolve through sizes
-      ...layout,
+      shapes: layout.shapes,
+      axes: layout.axes,
+      ragged: layout.ragged,
       values: binder.values,
-      given: new Set(Object.keys(input)),
-      problems,
-    });
+      observation: binder.observation,
+      fixedParams: binder.fixedParams,
+      warnings: problems.warnings,
+    };
+    checkHostTruncation(bound, problems);
+    problems.throwIfAny(graph);
+    return freeze(bound, true);
+  } catch (e) {
+    // nothing will read the values of a binding that failed
+    releaseValues(binder.values);
+    throw e;
   }
-  problems.throwIfAny(graph);
-
-  const bound: BoundModel = {
-    graph,
-    sizes: sizes!,
-    shapes: layout.shapes,
-    axes: layout.axes,
-    ragged: layout.ragged,
-    values: binder.values,
-    observation: binder.observation,
-    fixedParams: binder.fixedParams,
-    warnings: problems.warnings,
-  };
-  checkHostTruncation(bound, problems);
-  problems.throwIfAny(graph);
-  return freeze(bound, true);
 }
 
 /**
@@ -299,6 +324,7 @@ class ValueBinder {
     private readonly layout: Layout,
     private readonly input: Readonly<Record<string, unknown>>,
     private readonly problems: Problems,
+    private readonly store: Float32Store | undefined,
   ) {
     this.env = { sizes, values: this.values };
   }
@@ -485,6 +511,7 @@ class ValueBinder {
         axes: nestedAxes(g, node.plates, event, this.sizes),
         allowMissing,
         expected: this.expected(g, node, info),
+        store: this.store,
       },
       this.problems,
     );

@@ -2,12 +2,16 @@
 // given (one finiteness scan), and nested arrays of fixed axes read by a tight loop, kept as
 // float32 when every number is a float32 value. Whatever the path, the bound values are the
 // numbers given, exactly, and every data error names the variable and the index.
+import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { heapFloat32 } from '../../src/backend/heapFloat32.js';
+import { initBackend } from '../../src/backend/index.js';
 import { bind } from '../../src/graph/bind.js';
 import type { BoundModel, DataInput } from '../../src/graph/bound.js';
 import type { ModelGraph } from '../../src/graph/ir.js';
-import { float32Of } from '../../src/graph/values.js';
+import { float32Of, releaseValues, tensorOf } from '../../src/graph/values.js';
+import { compile, infer, sample } from '../../src/index.js';
 import { MODELS } from '../support/models.js';
 import { prng } from '../support/prng.js';
 import { graphOf, thrownMessages } from './helpers.js';
@@ -131,5 +135,94 @@ describe('bind: nested arrays read by the fast path', () => {
     X[70][3] = 1;
     X[99] = X[99].slice(1);
     expect(bindMessages(blr, { X, y })).toEqual(['X[99]: expected 50 entries, got 49']);
+  });
+});
+
+describe('bind: large values written into a tensor (Float32Store)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+  const store = { float32Store: heapFloat32 };
+
+  it('nested or typed, float32 or general numbers: the tensor holds them rounded to float32, `data` the exact numbers', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 60, max: 200 }),
+        fc.integer({ min: 70, max: 90 }),
+        fc.integer(),
+        fc.option(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })),
+        fc.nat(),
+        fc.constantFrom('nested', 'float32', 'float64'),
+        (N, P, seed, odd, at, form) => {
+          const start = tf.memory().numTensors;
+          const X = rows32(N, P, seed);
+          if (odd !== null && form !== 'float32') X[at % N][(at >> 8) % P] = odd;
+          const flat = X.flat();
+          const given =
+            form === 'nested'
+              ? X
+              : {
+                  shape: [N, P],
+                  data: form === 'float32' ? Float32Array.from(flat) : Float64Array.from(flat),
+                };
+          const b = bind(blr, { X: given, y: X.map((r) => r[0]) }, store);
+          // only float32 values (nested, any numbers; typed, a Float32Array) go to a tensor
+          const t = tensorOf(b.values.X);
+          expect(t !== undefined).toBe(form !== 'float64');
+          if (t) {
+            expect(t.shape).toEqual([N, P]);
+            expect(Array.from(t.dataSync())).toEqual(flat.map(Math.fround));
+            expect(tf.memory().numTensors).toBe(start + 1);
+          }
+          expect(Array.from(float32Of(b.values.X))).toEqual(flat.map(Math.fround));
+          expect(values(b, 'X')).toEqual(flat);
+          releaseValues(b.values);
+          expect(tf.memory().numTensors).toBe(start);
+          expect(tensorOf(b.values.X)).toBeUndefined();
+          // what was read before the release stays readable
+          expect(values(b, 'X')).toEqual(flat);
+        },
+      ),
+      { seed: 11, numRuns: 30 },
+    );
+  });
+
+  it('a binding that fails frees the tensors it filled, and names every problem', () => {
+    const start = tf.memory().numTensors;
+    const X: unknown[][] = rows32(100, 50, 3);
+    // X is read into a tensor; y's problem fails the binding after that
+    const y: unknown[] = X.map(() => 0);
+    y[7] = 'a';
+    expect(thrownMessages(() => bind(blr, { X, y }, store))).toEqual([
+      'y[7] is the string "a": expected a number',
+    ]);
+    expect(tf.memory().numTensors).toBe(start);
+    // a bad entry of X itself, after a number float32 does not hold: the tensor is dropped
+    X[2][1] = 0.1;
+    X[70][3] = Number.POSITIVE_INFINITY;
+    expect(thrownMessages(() => bind(blr, { X, y: X.map(() => 0) }, store))).toEqual([
+      'data X[70, 3] = Infinity is not a finite number',
+    ]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('infer() and sample() free what binding filled; the posterior is the same as from a Float64Array', async () => {
+    const model = compile(MODELS.blr);
+    const X = rows32(200, 30, 4);
+    X[5][5] = 0.1; // one number float32 does not hold
+    const y = X.map((r) => r[0] - 2 * r[1] + 0.5 * r[29]);
+    const start = tf.memory().numTensors;
+    const nested = await infer(model, { data: { X, y }, engine: 'exact' });
+    expect(tf.memory().numTensors).toBe(start);
+    const typed = await infer(model, {
+      data: { X: { shape: [200, 30], data: Float64Array.from(X.flat()) }, y },
+      engine: 'exact',
+    });
+    // the tensors are float32 in both: the same closed form on the same float32 numbers
+    expect(nested.logEvidence).toBe(typed.logEvidence);
+    expect(nested.latents.beta.mean.data).toEqual(typed.latents.beta.mean.data);
+    const draws = await sample(model, { data: { X }, n: 3 });
+    expect(draws.draws.y.shape).toEqual([3, 200]);
+    expect(tf.memory().numTensors).toBe(start);
   });
 });
