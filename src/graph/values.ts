@@ -356,7 +356,7 @@ function readFixed(
         f32 = undefined;
       }
     }
-    const end = f32 ? copyRounded32(v, f32, k) : copyFinite(v, f64 as Float64Array, k);
+    const end = copyFinite(v, f32 ?? (f64 as Float64Array), k);
     if (end === NOT_FINITE) return false;
     k = end;
     return true;
@@ -376,8 +376,11 @@ const NOT_FINITE = -1;
 /** copyExact32: an entry float32 does not hold exactly, or a number that is not finite */
 const NOT_FLOAT32 = -2;
 
-/** Copy a row of finite numbers into `data` from `k`: the end, or NOT_FINITE. */
-function copyFinite(row: readonly unknown[], data: Float64Array, k: number): number {
+/**
+ * Copy a row of finite numbers into `data` from `k` (a Float32Array rounds them to float32):
+ * the end, or NOT_FINITE.
+ */
+function copyFinite(row: readonly unknown[], data: Float64Array | Float32Array, k: number): number {
   const n = row.length;
   for (let i = 0; i < n; i++) {
     const x = row[i];
@@ -414,18 +417,6 @@ function copyExact32(row: readonly unknown[], data: Float32Array, k: number): nu
     const y = Math.fround(x);
     if (x - y !== 0) return NOT_FLOAT32;
     data[k + i] = y;
-  }
-  return k + n;
-}
-
-/** Copy a row of finite numbers rounded to float32 into `data` from `k`: the end, or NOT_FINITE. */
-function copyRounded32(row: readonly unknown[], data: Float32Array, k: number): number {
-  const n = row.length;
-  for (let i = 0; i < n; i++) {
-    const x = row[i];
-    // x − x is 0 exactly for a finite number (NaN for NaN and ±Infinity)
-    if (typeof x !== 'number' || x - x !== 0) return NOT_FINITE;
-    data[k + i] = x;
   }
   return k + n;
 }
