@@ -8,6 +8,7 @@
 //                                           observed values x (plan.ts) to its q's parameters
 // Reparameterised draws (Kingma & Welling 2014): u = loc + exp(logScale)·ε, ε ~ N(0, I).
 import * as tf from '@tensorflow/tfjs';
+import { mlp } from '../../backend/dense.js';
 import type { Rng } from '../../distributions/rng.js';
 import type { AviLatent } from './plan.js';
 
@@ -84,8 +85,9 @@ export function encode(
 ): tf.Tensor {
   const p = `guide.${name}`;
   if (!inputs) throw new Error(`internal: no encoder inputs for ${name}`);
-  const h = tf.relu(tf.add(tf.matMul(inputs, vars[`${p}.W0`]), vars[`${p}.b0`]));
-  return tf.add(tf.matMul(h, vars[`${p}.W1`]), vars[`${p}.b1`]);
+  // the observed values are data: no gradient flows into them (one tape node: backend/dense.ts)
+  const w = [`${p}.W0`, `${p}.b0`, `${p}.W1`, `${p}.b1`].map((n) => vars[n]);
+  return mlp(inputs, w, { activation: 'relu', inputGrad: false });
 }
 
 /**
