@@ -145,6 +145,7 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
   const run = (xs: tf.Tensor, ws: readonly tf.Tensor[], save: tf.GradSaveFunc) => {
     const x3 = as(xs, [1, rows, widths[0]]);
     const hs: tf.Tensor[] = [x3];
+    const Ws: tf.Tensor[] = [];
     let h = x3;
     for (let l = 0; l < L; l++) {
       const W = as(ws[2 * l], [1, widths[l], widths[l + 1]]);
@@ -153,21 +154,24 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
       h = fusedLayer(h, W, b, hidden && fused ? act : 'linear');
       if (hidden && !fused) h = apply(act, h);
       if (hidden) hs.push(h);
+      Ws.push(W);
     }
-    save(hs);
+    // the caller's tidy disposes the inputs before the backward pass runs: keep what it reads
+    // (the layers' inputs, and the weights of the products g W_lᵀ)
+    save([...hs, ...(options.inputGrad ? Ws : Ws.slice(1))]);
     return {
       value: as(h, [...lead, widths[L]]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const grads: tf.Tensor[] = new Array(2 * L);
+        const Wsaved = (l: number) => saved[L + l - (options.inputGrad ? 0 : 1)];
         let g = as(dy, [1, rows, widths[L]]);
         let dx: tf.Tensor | undefined;
         for (let l = L - 1; l >= 0; l--) {
-          const W = as(ws[2 * l], [1, widths[l], widths[l + 1]]);
           const hin = saved[l];
           grads[2 * l] = as(batchMatMul(hin, g, true, false), ws[2 * l].shape);
           grads[2 * l + 1] = as(tf.sum(g, [0, 1]), ws[2 * l + 1].shape);
           if (l === 0 && !options.inputGrad) break;
-          const dh = batchMatMul(g, W, false, true);
+          const dh = batchMatMul(g, Wsaved(l), false, true);
           if (l === 0) {
             dx = as(dh, xs.shape);
             break;

@@ -18,6 +18,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
+import { GaussianQ, normalKl } from './gaussianQ.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import {
@@ -221,20 +222,20 @@ export class AviModel {
     env: Env,
     idx: tf.Tensor | undefined,
     inputs: Map<string, tf.Tensor>,
-  ): { loc: tf.Tensor; logScale: tf.Tensor } {
-    if (!l.guided) {
-      const q = locScale(l, vars, l.local ? idx : undefined, inputs.get(l.name));
-      return { loc: tf.expandDims(q.loc, 0), logScale: tf.expandDims(q.logScale, 0) };
-    }
+  ): GaussianQ {
+    if (!l.guided) return locScale(l, vars, l.local ? idx : undefined, inputs.get(l.name), true);
     const { args, lead } = this.guidePlanFor(B).distArgs(l.name, env);
     const batch = l.local ? [B, ...l.batch.slice(1)] : l.batch;
     const shape = [lead ? args.mu.shape[0] : 1, ...batch, ...l.uevent];
     const mu = lead ? args.mu : tf.expandDims(args.mu, 0);
     const sigma = lead ? args.sigma : tf.expandDims(args.sigma, 0);
-    return { loc: tf.broadcastTo(mu, shape), logScale: tf.broadcastTo(tf.log(sigma), shape) };
+    return GaussianQ.of(tf.broadcastTo(mu, shape), tf.broadcastTo(tf.log(sigma), shape));
   }
 
-  /** Draw one latent: its value [S, ...batch, ...event] and log q of it summed over the event: [S, ...batch]. */
+  /**
+   * Draw one latent: its value [S, ...batch, ...event], log q of it summed over the event
+   * ([S, ...batch], made on demand) and q.
+   */
   private draw(
     B: number,
     l: AviLatent,
@@ -244,15 +245,16 @@ export class AviModel {
     inputs: Map<string, tf.Tensor>,
     S: number,
     rng: Rng,
-  ): { x: tf.Tensor; logQ: tf.Tensor; loc: tf.Tensor; logScale: tf.Tensor } {
-    const { loc, logScale } = this.qParams(B, l, vars, env, idx, inputs);
-    const { u, logQ } = drawU(l, loc, logScale, S, rng);
+  ): { x: tf.Tensor; logQ: () => tf.Tensor; q: GaussianQ } {
+    const q = this.qParams(B, l, vars, env, idx, inputs);
+    const { u, logQ } = drawU(l, q, S, rng);
+    if (l.support === 'real') return { x: u, logQ, q };
     const bounds = hasBounds(l.support) ? this.bounds(this.planFor(B), l, env) : undefined;
     const { x, logDet } = bijectForward(l.support, u, bounds);
     const extra = l.uevent.length - (l.support === 'simplex' ? 1 : 0);
     const axes = Array.from({ length: extra }, (_, k) => 1 + l.batch.length + k);
     const ld = axes.length > 0 ? tf.sum(logDet, axes) : logDet;
-    return { x, logQ: tf.sub(logQ, ld), loc, logScale };
+    return { x, logQ: () => tf.sub(logQ(), ld), q };
   }
 
   /** S draws of the global latents, given the params and nets in `base`. Call inside tidy. */
@@ -278,9 +280,9 @@ export class AviModel {
     for (const l of this.plan.latents) {
       if (l.local) continue;
       const d = this.draw(B, l, vars, { ...base, ...env }, undefined, new Map(), S, rng);
-      capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
+      capture?.set(l.name, { loc: d.q.loc, logScale: d.q.logScale });
       env[l.name] = d.x;
-      logQ = tf.add(logQ, sumFrom(d.logQ, 1));
+      logQ = tf.add(logQ, sumFrom(d.logQ(), 1));
     }
     return { env, logQ, scored };
   }
@@ -332,11 +334,11 @@ export class AviModel {
     // expectation, less gradient variance). Training only: the IW bound needs the draws'
     // weights, and not through a sum over discrete states (the prior may depend on them).
     const J = this.plan.globalStates;
-    const closed = new Map<string, { loc: tf.Tensor; logScale: tf.Tensor }>();
+    const closed = new Map<string, GaussianQ>();
     for (const l of this.plan.latents) {
       if (!l.local) continue;
       const d = this.draw(B, l, vars, env, idx, inputs, S, rng);
-      capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
+      capture?.set(l.name, { loc: d.q.loc, logScale: d.q.logScale });
       env[l.name] = d.x;
       drawn.push(l.name);
       const node = this.bound.graph.nodes[l.name];
@@ -349,8 +351,8 @@ export class AviModel {
         node.kind === 'stochastic' &&
         node.distribution === 'Normal'
       )
-        closed.set(l.name, { loc: d.loc, logScale: d.logScale });
-      else w = tf.sub(w as tf.Tensor, sumFrom(d.logQ, 2));
+        closed.set(l.name, d.q);
+      else w = tf.sub(w as tf.Tensor, sumFrom(d.logQ(), 2));
     }
     const inPlate = (name: string) =>
       plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate;
@@ -369,8 +371,10 @@ export class AviModel {
     let states: number[][] | undefined;
     if (this.plan.enumerated.length === 0) {
       const full = { ...env, ...p.evaluateDeterministic(env) };
-      for (const [name, q] of closed)
-        w = tf.sub(w as tf.Tensor, sumFrom(this.kl(p, name, q, full), 2));
+      for (const [name, q] of closed) {
+        const { args } = p.distArgs(name, full);
+        w = tf.sub(w as tf.Tensor, normalKl(q, args.mu, args.sigma, 2));
+      }
       for (const name of p.stochastic.keys()) {
         if (closed.has(name)) continue;
         const lp = p.logProb(name, full);
@@ -479,25 +483,6 @@ export class AviModel {
       out[d.name] = tf.reshape(tf.broadcastTo(v, [J, S, n]), [J * S, ...d.batch]);
     });
     return out;
-  }
-
-  /**
-   * KL(N(m, s²) ‖ N(μ, σ²)) = log(σ/s) + (s² + (m − μ)²)/(2σ²) − 1/2 per coordinate, with q's
-   * [1 or S, B, ...] against the prior's arguments in `env` ([S or 1, B, ...]). Call inside tidy.
-   */
-  private kl(
-    p: ModelPlan,
-    name: string,
-    q: { loc: tf.Tensor; logScale: tf.Tensor },
-    env: Env,
-  ): tf.Tensor {
-    const { args } = p.distArgs(name, env);
-    const m = q.loc;
-    const ls = q.logScale;
-    const logSigma = tf.log(args.sigma);
-    const ratio = tf.exp(tf.mul(2, tf.sub(ls, logSigma))); // s²/σ²
-    const d = tf.div(tf.sub(m, args.mu), args.sigma);
-    return tf.add(tf.sub(logSigma, ls), tf.mul(0.5, tf.sub(tf.add(ratio, tf.square(d)), 1)));
   }
 
   /** Each enumerated latent's number of states (Categorical: its probabilities' last axis). */
