@@ -11,19 +11,9 @@
 // its output o [B, 2d] (each row [loc | logScale]) and split inside these ops, so that no slice
 // or reshape is recorded either; its gradient is the two halves' side by side.
 import * as tf from '@tensorflow/tfjs';
+import { sumToShape } from '../../backend/broadcast.js';
 
 type CustomGradient = Parameters<typeof tf.customGrad>[0];
-
-/** g summed over the axes along which a tensor of `shape` was broadcast to g's shape, in `shape`. */
-export function reduceTo(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  const extra = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let a = 0; a < g.rank; a++)
-    if (a < extra || (shape[a - extra] === 1 && g.shape[a] !== 1)) axes.push(a);
-  const s = axes.length > 0 ? tf.sum(g, axes) : g;
-  const same = s.rank === shape.length && s.shape.every((d, i) => d === shape[i]);
-  return same ? s : tf.reshape(s, shape as number[]);
-}
 
 /**
  * q's mean and log sd, [1 or S, ...batch, ...uevent]: two tensors, or an encoder's output
@@ -72,8 +62,8 @@ export class GaussianQ {
   /** The gradients of `inputs` from those of loc and logScale (any shapes they broadcast to). */
   grads(dLoc: tf.Tensor, dLogScale: tf.Tensor): tf.Tensor[] {
     const shape = this.shape;
-    const a = reduceTo(dLoc, shape);
-    const b = reduceTo(dLogScale, shape);
+    const a = sumToShape(dLoc, shape);
+    const b = sumToShape(dLogScale, shape);
     if (!this.headShape) return [a, b];
     const [B, d2] = this.parts[0].shape as [number, number];
     return [tf.concat([tf.reshape(a, [B, d2 / 2]), tf.reshape(b, [B, d2 / 2])], 1)];
@@ -137,7 +127,7 @@ export function normalKl(q: GaussianQ, mu: tf.Tensor, sigma: tf.Tensor, from: nu
         const dm = tf.mul(g, tf.div(dd, sg));
         const dls = tf.mul(g, tf.sub(rr, 1));
         const ds = tf.div(tf.mul(g, tf.sub(tf.sub(1, rr), tf.square(dd))), sg);
-        return [...q.grads(dm, dls), reduceTo(tf.neg(dm), m0.shape), reduceTo(ds, s0.shape)];
+        return [...q.grads(dm, dls), sumToShape(tf.neg(dm), m0.shape), sumToShape(ds, s0.shape)];
       },
     };
   }) as unknown as CustomGradient);
