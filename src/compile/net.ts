@@ -1,6 +1,7 @@
 // `net f = mlp(K -> 400 -> P, act = relu)` called as `f(x)`: a multilayer perceptron on the
 // last value axis, batched over samples and plates. Its weights are values named
-// `f.W0`, `f.b0`, `f.W1`, … (W_l: [in, out], b_l: [out], each with a leading axis of 1);
+// `f.W0`, `f.b0`, `f.W1`, … (W_l: [in, out], b_l: [out], each with a leading axis of 1 — or
+// without: the layers read any shape of the weight's size, backend/dense.ts);
 // engines that learn them put them in the env; `src/infer/init.ts` initialises them.
 import type * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, type Activation, mlp } from '../backend/dense.js';
