@@ -12,6 +12,7 @@
 // rows). The weights may carry size-1 axes (a net's values do: [1, in, out]); their gradients
 // come back in their own shapes, so no reshape is recorded on the tape either.
 import * as tf from '@tensorflow/tfjs';
+import { customOp } from './customOp.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus' | 'linear';
 export const ACTIVATIONS: readonly Activation[] = [
@@ -42,8 +43,6 @@ function apply(act: Activation, z: tf.Tensor): tf.Tensor {
       return z;
   }
 }
-
-type CustomGradient = Parameters<typeof tf.customGrad>[0];
 
 /** t in `shape` (the same size): t itself when it has it already (a reshape is a kernel). */
 function as(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
@@ -112,17 +111,13 @@ function derivative(act: Activation, h: tf.Tensor): tf.Tensor | undefined {
 export interface MlpOptions {
   /** the hidden layers' activation (the last layer is linear) */
   readonly activation: Activation;
-  /**
-   * does a gradient flow into x? (false: x is data, and its product g_0 W_0ᵀ is skipped; x
-   * is then held outside the tape node, so no gradient reaches it)
-   */
-  readonly inputGrad: boolean;
 }
 
 /**
  * The net on x [..., in] with weights [W_0, b_0, W_1, b_1, …] (W_l of size in_l × out_l, b_l of
- * size out_l, any shapes with those sizes): [..., out]. Differentiable in the weights (and x if
- * options.inputGrad) by the hand-written backward pass above.
+ * size out_l, any shapes with those sizes): [..., out]. Differentiable in x and the weights by
+ * the hand-written backward pass above (x's product g_0 W_0ᵀ only when a gradient reaches x:
+ * customOp.ts; not for data).
  */
 export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOptions): tf.Tensor {
   const L = weights.length / 2;
@@ -142,7 +137,7 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
   const fused = FUSED.has(act);
   // every product is on [1, rows, width] and [1, in, out] operands, the layout the kernels
   // take (tf.matMul would reshape 2-D operands to it and back: three kernels a product)
-  const run = (xs: tf.Tensor, ws: readonly tf.Tensor[], save: tf.GradSaveFunc) => {
+  const [y] = customOp([x, ...weights], ([xs, ...ws]) => {
     const x3 = as(xs, [1, rows, widths[0]]);
     const hs: tf.Tensor[] = [x3];
     const Ws: tf.Tensor[] = [];
@@ -156,44 +151,31 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
       if (hidden) hs.push(h);
       Ws.push(W);
     }
-    // the caller's tidy disposes the inputs before the backward pass runs: keep what it reads
-    // (the layers' inputs, and the weights of the products g W_lᵀ)
-    save([...hs, ...(options.inputGrad ? Ws : Ws.slice(1))]);
     return {
-      value: as(h, [...lead, widths[L]]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const grads: tf.Tensor[] = new Array(2 * L);
-        const Wsaved = (l: number) => saved[L + l - (options.inputGrad ? 0 : 1)];
-        let g = as(dy, [1, rows, widths[L]]);
-        let dx: tf.Tensor | undefined;
-        for (let l = L - 1; l >= 0; l--) {
-          const hin = saved[l];
-          grads[2 * l] = as(batchMatMul(hin, g, true, false), ws[2 * l].shape);
-          grads[2 * l + 1] = as(tf.sum(g, [0, 1]), ws[2 * l + 1].shape);
-          if (l === 0 && !options.inputGrad) break;
-          const dh = batchMatMul(g, Wsaved(l), false, true);
-          if (l === 0) {
-            dx = as(dh, xs.shape);
-            break;
-          }
-          const d = derivative(act, hin);
-          g = d ? tf.mul(dh, d) : dh;
+      outputs: [as(h, [...lead, widths[L]])],
+      // the layers' inputs, and the weights of the products g W_lᵀ
+      save: [...hs, ...Ws],
+      grads: ([dy], saved) => {
+        // g_l, the gradient of layer l's pre-activation, for every layer (every weight's
+        // gradient reads it), from the top
+        const gs: tf.Tensor[] = new Array(L);
+        gs[L - 1] = as(dy, [1, rows, widths[L]]);
+        for (let l = L - 1; l > 0; l--) {
+          const dh = batchMatMul(gs[l], saved[L + l], false, true);
+          const d = derivative(act, saved[l]);
+          gs[l - 1] = d ? tf.mul(dh, d) : dh;
         }
-        return dx ? [dx, ...grads] : grads;
+        const out: (() => tf.Tensor)[] = [
+          () => as(batchMatMul(gs[0], saved[L], false, true), xs.shape),
+        ];
+        for (let l = 0; l < L; l++)
+          out.push(
+            () => as(batchMatMul(saved[l], gs[l], true, false), ws[2 * l].shape),
+            () => as(tf.sum(gs[l], [0, 1]), ws[2 * l + 1].shape),
+          );
+        return out;
       },
     };
-  };
-  if (options.inputGrad) {
-    const f = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const save = args.pop() as tf.GradSaveFunc;
-      const [xs, ...ws] = args as tf.Tensor[];
-      return run(xs, ws, save);
-    }) as unknown as CustomGradient);
-    return f(x, ...weights);
-  }
-  const f = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    return run(x, args as tf.Tensor[], save);
-  }) as unknown as CustomGradient);
-  return f(...weights);
+  });
+  return y;
 }

@@ -49,5 +49,5 @@ export function netForward(
   for (let l = 0; l + 1 < layers.length; l++)
     weights.push(weight(`${net.name}.W${l}`), weight(`${net.name}.b${l}`));
   // one tape node for the whole net, with a hand-written backward pass (backend/dense.ts)
-  return mlp(x, weights, { activation: act, inputGrad: true });
+  return mlp(x, weights, { activation: act });
 }

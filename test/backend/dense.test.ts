@@ -162,10 +162,10 @@ describe('mlp: one tape node with a hand-written backward pass', () => {
             (f: (x: tf.Tensor, ws: tf.Tensor[]) => tf.Tensor) =>
             (...args: tf.Tensor[]) =>
               tf.sum(tf.mul(f(inputGrad ? args[0] : x, inputGrad ? args.slice(1) : args), c));
-          const fusedF = loss((xx, w) => mlp(xx, w, { activation: act, inputGrad }));
+          const fusedF = loss((xx, w) => mlp(xx, w, { activation: act }));
           const plainF = loss((xx, w) => unfused(xx, w, widths, act));
           const args = inputGrad ? [x, ...ws] : ws;
-          const y = mlp(x, ws, { activation: act, inputGrad });
+          const y = mlp(x, ws, { activation: act });
           const got = tf.grads(fusedF)(args);
           const auto = tf.grads(plainF)(args);
           // float32: each entry is a chain of L sums of at most max(width, R) products; its

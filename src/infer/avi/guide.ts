@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mlp } from '../../backend/dense.js';
 import type { Rng } from '../../distributions/rng.js';
-import { GaussianQ, reparameterise } from './gaussianQ.js';
+import { type GaussianQ, reparameterise, splitHead } from './gaussianQ.js';
 import type { AviLatent } from './plan.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -86,16 +86,16 @@ export function encode(
 ): tf.Tensor {
   const p = `guide.${name}`;
   if (!inputs) throw new Error(`internal: no encoder inputs for ${name}`);
-  // the observed values are data: no gradient flows into them (one tape node: backend/dense.ts)
+  // one tape node (backend/dense.ts); the observed values are data, and get no gradient
   const w = [`${p}.W0`, `${p}.b0`, `${p}.W1`, `${p}.b1`].map((n) => vars[n]);
-  return mlp(inputs, w, { activation: 'relu', inputGrad: false });
+  return mlp(inputs, w, { activation: 'relu' });
 }
 
 /**
  * q's mean and log sd for a latent on the elements `idx` of the outermost plate (local latents)
  * or whole (global ones): [...batch, ...uevent] with the first batch axis the minibatch's, with
- * a leading axis of 1 when `lead` (the draws' layout). An encoder's q is its output, split by
- * the fused ops (gaussianQ.ts). `inputs`: the encoder's [B, inDim] rows. Call inside tidy.
+ * a leading axis of 1 when `lead` (the draws' layout). `inputs`: the encoder's [B, inDim]
+ * rows. Call inside tidy.
  */
 export function locScale(
   l: AviLatent,
@@ -113,12 +113,12 @@ export function locScale(
       logScale = tf.gather(logScale, idx, 0);
     }
     return lead
-      ? GaussianQ.of(tf.expandDims(loc, 0), tf.expandDims(logScale, 0))
-      : GaussianQ.of(loc, logScale);
+      ? { loc: tf.expandDims(loc, 0), logScale: tf.expandDims(logScale, 0) }
+      : { loc, logScale };
   }
   const o = encode(l.name, vars, inputs);
   const shape = [o.shape[0], ...l.batch.slice(1), ...l.uevent];
-  return GaussianQ.fromHead(o, lead ? [1, ...shape] : shape);
+  return splitHead(o, lead ? [1, ...shape] : shape);
 }
 
 /**
@@ -132,7 +132,7 @@ export function drawU(
   S: number,
   rng: Rng,
 ): { u: tf.Tensor; logQ: () => tf.Tensor } {
-  const eps = tf.randomNormal([S, ...q.shape.slice(1)], 0, 1, 'float32', rng.nextSeed());
+  const eps = tf.randomNormal([S, ...q.loc.shape.slice(1)], 0, 1, 'float32', rng.nextSeed());
   const u = reparameterise(q, eps);
   const eventAxes = l.uevent.map((_, k) => 1 + l.batch.length + k);
   const sum = (t: tf.Tensor) => (eventAxes.length > 0 ? tf.sum(t, eventAxes) : t);

@@ -18,7 +18,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
-import { GaussianQ, normalKl } from './gaussianQ.js';
+import { type GaussianQ, normalKl } from './gaussianQ.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import {
@@ -229,7 +229,7 @@ export class AviModel {
     const shape = [lead ? args.mu.shape[0] : 1, ...batch, ...l.uevent];
     const mu = lead ? args.mu : tf.expandDims(args.mu, 0);
     const sigma = lead ? args.sigma : tf.expandDims(args.sigma, 0);
-    return GaussianQ.of(tf.broadcastTo(mu, shape), tf.broadcastTo(tf.log(sigma), shape));
+    return { loc: tf.broadcastTo(mu, shape), logScale: tf.broadcastTo(tf.log(sigma), shape) };
   }
 
   /**
@@ -280,7 +280,7 @@ export class AviModel {
     for (const l of this.plan.latents) {
       if (l.local) continue;
       const d = this.draw(B, l, vars, { ...base, ...env }, undefined, new Map(), S, rng);
-      capture?.set(l.name, { loc: d.q.loc, logScale: d.q.logScale });
+      capture?.set(l.name, d.q);
       env[l.name] = d.x;
       logQ = tf.add(logQ, sumFrom(d.logQ(), 1));
     }
@@ -338,7 +338,7 @@ export class AviModel {
     for (const l of this.plan.latents) {
       if (!l.local) continue;
       const d = this.draw(B, l, vars, env, idx, inputs, S, rng);
-      capture?.set(l.name, { loc: d.q.loc, logScale: d.q.logScale });
+      capture?.set(l.name, d.q);
       env[l.name] = d.x;
       drawn.push(l.name);
       const node = this.bound.graph.nodes[l.name];

@@ -5,7 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
-import { GaussianQ, normalKl, reparameterise } from '../../../src/infer/avi/gaussianQ.js';
+import {
+  type GaussianQ,
+  normalKl,
+  reparameterise,
+  splitHead,
+} from '../../../src/infer/avi/gaussianQ.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -39,20 +44,25 @@ function qValues(seed: number) {
   return { loc: values(B * K, seed, -1.5, 1.5), ls: values(B * K, seed + 1, -1.2, 0.8) };
 }
 
-function qOf(head: boolean, loc: Float64Array, ls: Float64Array): GaussianQ {
-  if (!head) {
-    return GaussianQ.of(
+/** The differentiated inputs: [o] (the encoder's output [B, 2K]) or [loc, logScale]. */
+function qInputs(head: boolean, loc: Float64Array, ls: Float64Array): tf.Tensor[] {
+  if (!head)
+    return [
       tf.tensor(Float32Array.from(loc), [1, B, K]),
       tf.tensor(Float32Array.from(ls), [1, B, K]),
-    );
-  }
+    ];
   const o = new Float32Array(B * 2 * K);
   for (let b = 0; b < B; b++)
     for (let k = 0; k < K; k++) {
       o[b * 2 * K + k] = loc[b * K + k];
       o[b * 2 * K + K + k] = ls[b * K + k];
     }
-  return GaussianQ.fromHead(tf.tensor(o, [B, 2 * K]), [1, B, K]);
+  return [tf.tensor(o, [B, 2 * K])];
+}
+
+/** q from qInputs' tensors (the encoder's split by splitHead). */
+function qOf(head: boolean, xs: readonly tf.Tensor[]): GaussianQ {
+  return head ? splitHead(xs[0], [1, B, K]) : { loc: xs[0], logScale: xs[1] };
 }
 
 /** [dloc | dls] in q's input layout from per-coordinate gradients [B·K] each. */
@@ -74,7 +84,8 @@ describe('reparameterise: u = loc + e^{logScale} ε as one tape node', () => {
       const { loc, ls } = qValues(head ? 7 : 3);
       const eps64 = values(S * B * K, 11, -2, 2);
       const c64 = values(S * B * K, 13, -1, 1);
-      const q = qOf(head, loc, ls);
+      const ins = qInputs(head, loc, ls);
+      const q = qOf(head, ins);
       const eps = tf.tensor(Float32Array.from(eps64), [S, B, K]);
       const c = tf.tensor(Float32Array.from(c64), [S, B, K]);
       const u = reparameterise(q, eps);
@@ -87,17 +98,15 @@ describe('reparameterise: u = loc + e^{logScale} ε as one tape node', () => {
         dloc[j] += c64[i];
         dls[j] += c64[i] * Math.exp(ls[j]) * eps64[i];
       }
-      const ins = [...q.inputs];
-      const got = tf.grads((...xs: tf.Tensor[]) => {
-        const qq = head ? GaussianQ.fromHead(xs[0], [1, B, K]) : GaussianQ.of(xs[0], xs[1]);
-        return tf.sum(tf.mul(reparameterise(qq, eps), c));
-      })(ins);
+      const got = tf.grads((...xs: tf.Tensor[]) =>
+        tf.sum(tf.mul(reparameterise(qOf(head, xs), eps), c)),
+      )(ins);
       const want = layout(head, dloc, dls);
       got.forEach((g, k) => {
         expect(g.shape).toEqual(ins[k].shape);
         close(g, want[k]);
       });
-      tf.dispose([u, eps, c, ...ins, ...got]);
+      tf.dispose([u, eps, c, ...ins, ...got, ...(head ? [q.loc, q.logScale] : [])]);
       expect(tf.memory().numTensors).toBe(start);
     });
 });
@@ -149,16 +158,17 @@ describe('normalKl: KL(N(m, s²) ‖ N(μ, σ²)) summed over coordinates as one
               dls[b * K + k] += w * (r - 1);
               dsig[at(pr.sigma, s, b, k)] += (w * (1 - r - d * d)) / sg;
             }
-        const q = qOf(head, loc, ls);
+        const qIns = qInputs(head, loc, ls);
+        const q = qOf(head, qIns);
         const value = normalKl(q, mu, sigma, 2);
         expect(value.shape).toEqual([lead, B]);
         close(value, kl);
-        const ins = [...q.inputs, mu, sigma];
-        const n = q.inputs.length;
+        const ins = [...qIns, mu, sigma];
+        const n = qIns.length;
         const loss =
           (fused: boolean) =>
           (...xs: tf.Tensor[]) => {
-            const qq = head ? GaussianQ.fromHead(xs[0], [1, B, K]) : GaussianQ.of(xs[0], xs[1]);
+            const qq = qOf(head, xs);
             const [m, sg] = [xs[n], xs[n + 1]];
             if (fused) return tf.sum(tf.mul(normalKl(qq, m, sg, 2), c));
             // the unfused expression, by autodiff (model.ts's former kl)
@@ -179,7 +189,7 @@ describe('normalKl: KL(N(m, s²) ‖ N(μ, σ²)) summed over coordinates as one
           close(g, want[k]);
           close(auto[k], want[k]);
         });
-        tf.dispose([value, c, ...ins, ...got, ...auto]);
+        tf.dispose([value, c, ...ins, ...got, ...auto, ...(head ? [q.loc, q.logScale] : [])]);
         expect(tf.memory().numTensors).toBe(start);
       });
 });
