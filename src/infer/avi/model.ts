@@ -372,7 +372,8 @@ export class AviModel {
     if (this.plan.enumerated.length === 0) {
       const full = { ...env, ...p.evaluateDeterministic(env) };
       for (const [name, q] of closed) {
-        const { args } = p.distArgs(name, full);
+        // the prior's arguments unbroadcast: the KL broadcasts them in its own arithmetic
+        const args = p.rawDistArgs(name, full);
         w = tf.sub(w as tf.Tensor, normalKl(q, args.mu, args.sigma, 2));
       }
       for (const name of p.stochastic.keys()) {
