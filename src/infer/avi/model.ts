@@ -317,7 +317,8 @@ export class AviModel {
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     // the drawn latents (leading axis S), shared by every joint state of the summed-out globals
     const drawn = Object.keys(gd.env);
-    let w: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([S, B]);
+    // the element terms [S, B], built up from undefined (zero: no op recorded for it)
+    let w: tf.Tensor | undefined;
     // local score-function latents: drawn from q, their log q in the element terms (score.ts)
     const scored: ScoredDraw[] = [...gd.scored];
     for (const d of this.plan.scored) {
@@ -327,7 +328,7 @@ export class AviModel {
       env[d.name] = z;
       drawn.push(d.name);
       scored.push({ latent: d, logQ });
-      w = tf.sub(w as tf.Tensor, logQ);
+      w = minus(w, logQ);
     }
     // analytic: a real local latent with a Normal prior takes −KL(q ‖ p) in closed form in
     // place of its draw of log p(z) − log q(z) (Kingma & Welling 2014's estimator B: the same
@@ -352,7 +353,7 @@ export class AviModel {
         node.distribution === 'Normal'
       )
         closed.set(l.name, d.q);
-      else w = tf.sub(w as tf.Tensor, sumFrom(d.logQ(), 2));
+      else w = minus(w, sumFrom(d.logQ(), 2));
     }
     const inPlate = (name: string) =>
       plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate;
@@ -365,8 +366,8 @@ export class AviModel {
       Object.assign(env, this.globalValues(S));
     }
     // log p at the L draws: outside the plate gL [L], per element wL [L, B]
-    let gL: tf.Tensor = tf.zeros([L]);
-    let wL: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([L, B]);
+    let gL: tf.Tensor | undefined;
+    let wL: tf.Tensor | undefined;
     let logStates: tf.Tensor | undefined;
     let states: number[][] | undefined;
     if (this.plan.enumerated.length === 0) {
@@ -374,13 +375,13 @@ export class AviModel {
       for (const [name, q] of closed) {
         // the prior's arguments unbroadcast: the KL broadcasts them in its own arithmetic
         const args = p.rawDistArgs(name, full);
-        w = tf.sub(w as tf.Tensor, normalKl(q, args.mu, args.sigma, 2));
+        w = minus(w, normalKl(q, args.mu, args.sigma, 2));
       }
       for (const name of p.stochastic.keys()) {
         if (closed.has(name)) continue;
         const lp = p.logProb(name, full);
-        if (inPlate(name)) wL = tf.add(wL as tf.Tensor, sumFrom(lp, 2));
-        else gL = tf.add(gL, sumFrom(lp, 1));
+        if (inPlate(name)) wL = plus(wL, sumFrom(lp, 2));
+        else gL = plus(gL, sumFrom(lp, 1));
       }
     } else {
       // the local discrete latents summed out: per joint state c of them, the element's terms
@@ -399,7 +400,7 @@ export class AviModel {
         for (const name of p.stochastic.keys()) {
           const lp = p.logProb(name, full);
           if (inPlate(name)) ws = tf.add(ws, sumFrom(lp, 2));
-          else if (k === 0) gL = tf.add(gL, sumFrom(lp, 1));
+          else if (k === 0) gL = plus(gL, sumFrom(lp, 1));
         }
         per.push(ws);
       });
@@ -407,19 +408,31 @@ export class AviModel {
       wL = tf.logSumExp(logStates, 0);
     }
     const g0 = tf.neg(gd.logQ);
+    // the element terms in full: [S, B] (zeros when there are none)
+    const elements = (t: tf.Tensor | undefined) => {
+      if (plate === undefined) return undefined;
+      if (!t) return tf.zeros([S, B]);
+      return t.shape[0] === S && t.shape[1] === B ? t : tf.add(t, tf.zeros([S, B]));
+    };
     if (J === 1) {
       return {
-        g: tf.add(g0, gL),
-        w: w && tf.add(w, wL as tf.Tensor),
+        g: gL ? tf.add(g0, gL) : g0,
+        w: elements(wL ? plus(w, wL) : w),
         logStates,
         states,
         scored,
       };
     }
-    const sum = this.sumGlobals(vars, gL, wL, S, B);
+    const sum = this.sumGlobals(
+      vars,
+      gL ?? tf.zeros([L]),
+      plate === undefined ? undefined : (wL ?? tf.zeros([L, B])),
+      S,
+      B,
+    );
     return {
       g: tf.add(g0, sum.g),
-      w: w && tf.add(w, sum.w as tf.Tensor),
+      w: elements(plus(w, sum.w as tf.Tensor)),
       logStates,
       states,
       globalQ: sum.q,
@@ -530,6 +543,16 @@ export class AviModel {
     this.whole = undefined;
     this.plans.clear();
   }
+}
+
+/** a + b, a missing a being zero (no op recorded for it). */
+function plus(a: tf.Tensor | undefined, b: tf.Tensor): tf.Tensor {
+  return a ? tf.add(a, b) : b;
+}
+
+/** a − b, a missing a being zero. */
+function minus(a: tf.Tensor | undefined, b: tf.Tensor): tf.Tensor {
+  return a ? tf.sub(a, b) : tf.neg(b);
 }
 
 /** Sum every axis from `from` on (none left: the tensor itself). */
