@@ -4,6 +4,7 @@
 // totals per kernel name are printed per Adam step (the final ELBO estimate is excluded).
 //
 //   PLATO_WASM_THREADS=1 npx tsx bench/vae/profile.ts [--data mnist|digits] [--epochs E]
+//     [--shapes] [--sites]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,9 @@ const { values: opt } = parseArgs({
     'data-dir': { type: 'string' },
     // split each kernel's time by its first input's shape
     shapes: { type: 'boolean', default: false },
+    // split each kernel's count by the line of src/ that issued it (a gradient's kernels by
+    // the line that ran the backward pass)
+    sites: { type: 'boolean', default: false },
   },
 });
 const mnist = opt.data === 'mnist';
@@ -55,7 +59,8 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       const t = performance.now();
       const out = inner(args);
       const first = Object.values(args.inputs)[0] as tf.TensorInfo | undefined;
-      const key = opt.shapes && first ? `${name} [${first.shape.join(',')}]` : name;
+      let key = opt.shapes && first ? `${name} [${first.shape.join(',')}]` : name;
+      if (opt.sites) key += ` ${site()}`;
       const s = stats.get(key) ?? { n: 0, ms: 0 };
       s.n++;
       s.ms += performance.now() - t;
@@ -64,6 +69,14 @@ for (const k of tf.getKernelsForBackend('wasm')) {
     },
   });
 }
+
+/** The innermost line of this repository's src/ on the stack (slow: --sites only). */
+const SRC = `${join(ROOT, 'src')}/`;
+function site(): string {
+  const hit = (new Error().stack ?? '').split('\n').find((l) => l.includes(SRC));
+  return hit ? `src/${hit.slice(hit.indexOf(SRC) + SRC.length).replace(/\)$/, '')}` : '?';
+}
+if (opt.sites) Error.stackTraceLimit = 60;
 
 const epochs = Number(opt.epochs);
 const model = compile(src, { filename: 'vae.plato' });
@@ -101,5 +114,5 @@ console.log(
 );
 for (const [name, s] of rows)
   console.log(
-    `  ${name.padEnd(opt.shapes ? 40 : 22)} ${(s.n / steps).toFixed(1).padStart(6)} /step  ${(s.ms / steps).toFixed(3).padStart(8)} ms/step  ${((1000 * s.ms) / s.n).toFixed(1).padStart(8)} µs each`,
+    `  ${name.padEnd(opt.shapes || opt.sites ? 40 : 22)} ${(s.n / steps).toFixed(1).padStart(6)} /step  ${(s.ms / steps).toFixed(3).padStart(8)} ms/step  ${((1000 * s.ms) / s.n).toFixed(1).padStart(8)} µs each`,
   );

@@ -12,3 +12,18 @@ export function broadcast(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
     return tf.notEqual(tf.add(tf.cast(v, 'int32'), tf.zeros([...shape], 'int32')), 0);
   return tf.add(v, tf.zeros([...shape], v.dtype));
 }
+
+/**
+ * g summed over the axes along which a tensor of `shape` was broadcast to g's shape, in `shape`:
+ * the gradient of that tensor from the gradient g of a broadcasting op's output (g itself when
+ * nothing was broadcast; no reshape either when the sum has the shape already).
+ */
+export function sumToShape(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const extra = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let a = 0; a < g.rank; a++)
+    if (a < extra || (shape[a - extra] === 1 && g.shape[a] !== 1)) axes.push(a);
+  const s = axes.length > 0 ? tf.sum(g, axes) : g;
+  const same = s.rank === shape.length && s.shape.every((d, i) => d === shape[i]);
+  return same ? s : tf.reshape(s, shape as number[]);
+}

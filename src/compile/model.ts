@@ -293,6 +293,18 @@ export class ModelPlan {
     return this.distArgsOf(this.stoch(name), env);
   }
 
+  /**
+   * The arguments as their expressions give them, [s, ...plateBatch, ...extra, ...parameter
+   * axes] with size 1 on the axes where they do not vary (s = 1 or S): broadcastable to
+   * distArgs' (with its leading axis), without the copies its broadcast makes, for callers
+   * whose arithmetic broadcasts. Call inside tidy.
+   */
+  rawDistArgs(name: string, env: Env): Record<string, tf.Tensor> {
+    const p = this.stoch(name);
+    const vals = this.argValues(p, env);
+    return Object.fromEntries(p.args.map((a, i) => [a.name, vals[i]]));
+  }
+
   private distArgsOf(p: StochasticPlan, env: Env): DistArgValues {
     const vals = this.argValues(p, env);
     const bounds = p.bounds ? [p.bounds.lower, p.bounds.upper] : [];

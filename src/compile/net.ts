@@ -1,10 +1,12 @@
 // `net f = mlp(K -> 400 -> P, act = relu)` called as `f(x)`: a multilayer perceptron on the
 // last value axis, batched over samples and plates. Its weights are values named
-// `f.W0`, `f.b0`, `f.W1`, … (W_l: [in, out], b_l: [out], each with a leading axis of 1);
+// `f.W0`, `f.b0`, `f.W1`, … (W_l: [in, out], b_l: [out], each with a leading axis of 1 — or
+// without: the layers read any shape of the weight's size, backend/dense.ts);
 // engines that learn them put them in the env; `src/infer/init.ts` initialises them.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { ACTIVATIONS, type Activation, mlp } from '../backend/dense.js';
 import type { NetNode } from '../graph/ir.js';
-import { prod, valueShape } from './value.js';
+import { valueShape } from './value.js';
 
 export interface NetWeightShape {
   readonly name: string;
@@ -26,15 +28,6 @@ export function netWeightShapes(net: NetNode, layers: readonly number[]): NetWei
   return out;
 }
 
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  relu: (x) => tf.relu(x),
-  tanh: (x) => tf.tanh(x),
-  sigmoid: (x) => tf.sigmoid(x),
-  elu: (x) => tf.elu(x),
-  softplus: (x) => tf.softplus(x),
-  linear: (x) => x,
-};
-
 /** f(x) for a PAV x with value shape [in]; the last layer is linear (logits, means). */
 export function netForward(
   net: NetNode,
@@ -50,15 +43,11 @@ export function netForward(
       `the net '${net.name}' takes vectors of length ${inDim}, got a value of shape [${v.join(', ')}]`,
     );
   }
-  const act = ACTIVATIONS[net.activation];
-  if (!act) throw new Error(`unknown activation '${net.activation}'`);
-  const lead = x.shape.slice(0, 1 + m);
-  let h = tf.reshape(x, [prod(lead), inDim]);
-  for (let l = 0; l + 1 < layers.length; l++) {
-    const W = tf.reshape(weight(`${net.name}.W${l}`), [layers[l], layers[l + 1]]);
-    const b = tf.reshape(weight(`${net.name}.b${l}`), [layers[l + 1]]);
-    h = tf.add(tf.matMul(h, W), b);
-    if (l + 2 < layers.length) h = act(h);
-  }
-  return tf.reshape(h, [...lead, layers[layers.length - 1]]);
+  const act = net.activation as Activation;
+  if (!ACTIVATIONS.includes(act)) throw new Error(`unknown activation '${net.activation}'`);
+  const weights: tf.Tensor[] = [];
+  for (let l = 0; l + 1 < layers.length; l++)
+    weights.push(weight(`${net.name}.W${l}`), weight(`${net.name}.b${l}`));
+  // one tape node for the whole net, with a hand-written backward pass (backend/dense.ts)
+  return mlp(x, weights, { activation: act });
 }

@@ -75,15 +75,15 @@ describe('wasm backend threads', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it('defaults to one thread for a model without nets and to every core for one with nets', async () => {
-    // the public sample() decides on its first call, from the model (backend/threads.ts)
-    const run = (file: string, data: string) =>
+  it('defaults to one thread for a model without wide nets and to every core for one with a layer ≥ 256 wide', async () => {
+    // the public sample() decides on its first call, from the model (src/index.ts wideNets)
+    const run = (file: string, data: string, hidden = 400) =>
       node(
         `
 import { readFileSync } from 'node:fs';
 import { compile, sample } from '${join(ROOT, 'dist')}/index.js';
 import { backendThreads } from '${DIST}/index.js';
-const model = compile(readFileSync('${file}', 'utf8'));
+const model = compile(readFileSync('${file}', 'utf8').replace('-> 400 ->', '-> ${hidden} ->'));
 await sample(model, { n: 2, data: ${data} });
 console.log(backendThreads());
 `,
@@ -91,9 +91,13 @@ console.log(backendThreads());
       );
     const plain = await run('examples/coin/coin.plato', '{ N: 3 }');
     const nets = await run('examples/vae/vae.plato', '{ N: 3, P: 4 }');
+    // the digits VAE's widths (8 → 128 → 64): small products, one thread
+    const narrow = await run('examples/vae/vae.plato', '{ N: 3, P: 64 }', 128);
     expect(plain.code, plain.stderr).toBe(0);
     expect(nets.code, nets.stderr).toBe(0);
+    expect(narrow.code, narrow.stderr).toBe(0);
     expect(Number(plain.stdout.trim())).toBe(1);
+    expect(Number(narrow.stdout.trim())).toBe(1);
     expect(Number(nets.stdout.trim())).toBe(Math.min(availableParallelism(), MAX_WASM_THREADS));
   });
 

@@ -8,7 +8,9 @@
 //                                           observed values x (plan.ts) to its q's parameters
 // Reparameterised draws (Kingma & Welling 2014): u = loc + exp(logScale)·ε, ε ~ N(0, I).
 import * as tf from '@tensorflow/tfjs';
+import { mlp } from '../../backend/dense.js';
 import type { Rng } from '../../distributions/rng.js';
+import { type GaussianQ, reparameterise, splitHead } from './gaussianQ.js';
 import type { AviLatent } from './plan.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -84,54 +86,58 @@ export function encode(
 ): tf.Tensor {
   const p = `guide.${name}`;
   if (!inputs) throw new Error(`internal: no encoder inputs for ${name}`);
-  const h = tf.relu(tf.add(tf.matMul(inputs, vars[`${p}.W0`]), vars[`${p}.b0`]));
-  return tf.add(tf.matMul(h, vars[`${p}.W1`]), vars[`${p}.b1`]);
+  // one tape node (backend/dense.ts); the observed values are data, and get no gradient
+  const w = [`${p}.W0`, `${p}.b0`, `${p}.W1`, `${p}.b1`].map((n) => vars[n]);
+  return mlp(inputs, w, { activation: 'relu' });
 }
 
 /**
  * q's mean and log sd for a latent on the elements `idx` of the outermost plate (local latents)
- * or whole (global ones): [...batch, ...uevent] with the first batch axis the minibatch's.
- * `inputs`: the encoder's [B, inDim] rows. Call inside tidy.
+ * or whole (global ones): [...batch, ...uevent] with the first batch axis the minibatch's, with
+ * a leading axis of 1 when `lead` (the draws' layout). `inputs`: the encoder's [B, inDim]
+ * rows. Call inside tidy.
  */
 export function locScale(
   l: AviLatent,
   vars: Readonly<Record<string, tf.Tensor>>,
   idx: tf.Tensor | undefined,
   inputs: tf.Tensor | undefined,
-): { loc: tf.Tensor; logScale: tf.Tensor } {
+  lead = false,
+): GaussianQ {
   const p = `guide.${l.name}`;
   if (l.inputs.length === 0) {
-    const loc = vars[`${p}.loc`];
-    const logScale = vars[`${p}.logScale`];
-    if (!l.local || !idx) return { loc, logScale };
-    return { loc: tf.gather(loc, idx, 0), logScale: tf.gather(logScale, idx, 0) };
+    let loc = vars[`${p}.loc`];
+    let logScale = vars[`${p}.logScale`];
+    if (l.local && idx) {
+      loc = tf.gather(loc, idx, 0);
+      logScale = tf.gather(logScale, idx, 0);
+    }
+    return lead
+      ? { loc: tf.expandDims(loc, 0), logScale: tf.expandDims(logScale, 0) }
+      : { loc, logScale };
   }
   const o = encode(l.name, vars, inputs);
-  const B = o.shape[0];
-  const d = prod(l.uevent);
-  const shape = [B, ...l.batch.slice(1), ...l.uevent];
-  return {
-    loc: tf.reshape(tf.slice(o, [0, 0], [B, d]), shape),
-    logScale: tf.reshape(tf.slice(o, [0, d], [B, d]), shape),
-  };
+  const shape = [o.shape[0], ...l.batch.slice(1), ...l.uevent];
+  return splitHead(o, lead ? [1, ...shape] : shape);
 }
 
 /**
- * S reparameterised draws u = loc + σε: loc and logScale are [1 or S, ...batch, ...uevent]
+ * S reparameterised draws u = loc + σε: q's loc and logScale are [1 or S, ...batch, ...uevent]
  * (a guide block's may vary by draw), u is [S, ...batch, ...uevent], and log q(u) summed over
- * the event axes: [S, ...batch]. Call inside tidy.
+ * the event axes, [S, ...batch], made on demand (the closed-form KL needs none). Call inside tidy.
  */
 export function drawU(
   l: AviLatent,
-  loc: tf.Tensor,
-  logScale: tf.Tensor,
+  q: GaussianQ,
   S: number,
   rng: Rng,
-): { u: tf.Tensor; logQ: tf.Tensor } {
-  const eps = tf.randomNormal([S, ...loc.shape.slice(1)], 0, 1, 'float32', rng.nextSeed());
-  const u = tf.add(loc, tf.mul(tf.exp(logScale), eps));
-  // log N(u; loc, σ) = −ε²/2 − log σ − log √(2π)
-  const lq = tf.sub(tf.sub(tf.mul(-0.5, tf.square(eps)), logScale), HALF_LOG_2PI);
+): { u: tf.Tensor; logQ: () => tf.Tensor } {
+  const eps = tf.randomNormal([S, ...q.loc.shape.slice(1)], 0, 1, 'float32', rng.nextSeed());
+  const u = reparameterise(q, eps);
   const eventAxes = l.uevent.map((_, k) => 1 + l.batch.length + k);
-  return { u, logQ: eventAxes.length > 0 ? tf.sum(lq, eventAxes) : lq };
+  const sum = (t: tf.Tensor) => (eventAxes.length > 0 ? tf.sum(t, eventAxes) : t);
+  // log N(u; loc, σ) = −ε²/2 − log σ − log √(2π)
+  const logQ = () =>
+    tf.sub(sum(tf.sub(tf.mul(-0.5, tf.square(eps)), HALF_LOG_2PI)), sum(q.logScale));
+  return { u, logQ };
 }

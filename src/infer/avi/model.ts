@@ -18,6 +18,7 @@ import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
+import { type GaussianQ, normalKl } from './gaussianQ.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import {
@@ -221,11 +222,8 @@ export class AviModel {
     env: Env,
     idx: tf.Tensor | undefined,
     inputs: Map<string, tf.Tensor>,
-  ): { loc: tf.Tensor; logScale: tf.Tensor } {
-    if (!l.guided) {
-      const q = locScale(l, vars, l.local ? idx : undefined, inputs.get(l.name));
-      return { loc: tf.expandDims(q.loc, 0), logScale: tf.expandDims(q.logScale, 0) };
-    }
+  ): GaussianQ {
+    if (!l.guided) return locScale(l, vars, l.local ? idx : undefined, inputs.get(l.name), true);
     const { args, lead } = this.guidePlanFor(B).distArgs(l.name, env);
     const batch = l.local ? [B, ...l.batch.slice(1)] : l.batch;
     const shape = [lead ? args.mu.shape[0] : 1, ...batch, ...l.uevent];
@@ -234,7 +232,10 @@ export class AviModel {
     return { loc: tf.broadcastTo(mu, shape), logScale: tf.broadcastTo(tf.log(sigma), shape) };
   }
 
-  /** Draw one latent: its value [S, ...batch, ...event] and log q of it summed over the event: [S, ...batch]. */
+  /**
+   * Draw one latent: its value [S, ...batch, ...event], log q of it summed over the event
+   * ([S, ...batch], made on demand) and q.
+   */
   private draw(
     B: number,
     l: AviLatent,
@@ -244,15 +245,16 @@ export class AviModel {
     inputs: Map<string, tf.Tensor>,
     S: number,
     rng: Rng,
-  ): { x: tf.Tensor; logQ: tf.Tensor; loc: tf.Tensor; logScale: tf.Tensor } {
-    const { loc, logScale } = this.qParams(B, l, vars, env, idx, inputs);
-    const { u, logQ } = drawU(l, loc, logScale, S, rng);
+  ): { x: tf.Tensor; logQ: () => tf.Tensor; q: GaussianQ } {
+    const q = this.qParams(B, l, vars, env, idx, inputs);
+    const { u, logQ } = drawU(l, q, S, rng);
+    if (l.support === 'real') return { x: u, logQ, q };
     const bounds = hasBounds(l.support) ? this.bounds(this.planFor(B), l, env) : undefined;
     const { x, logDet } = bijectForward(l.support, u, bounds);
     const extra = l.uevent.length - (l.support === 'simplex' ? 1 : 0);
     const axes = Array.from({ length: extra }, (_, k) => 1 + l.batch.length + k);
     const ld = axes.length > 0 ? tf.sum(logDet, axes) : logDet;
-    return { x, logQ: tf.sub(logQ, ld), loc, logScale };
+    return { x, logQ: () => tf.sub(logQ(), ld), q };
   }
 
   /** S draws of the global latents, given the params and nets in `base`. Call inside tidy. */
@@ -278,9 +280,9 @@ export class AviModel {
     for (const l of this.plan.latents) {
       if (l.local) continue;
       const d = this.draw(B, l, vars, { ...base, ...env }, undefined, new Map(), S, rng);
-      capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
+      capture?.set(l.name, d.q);
       env[l.name] = d.x;
-      logQ = tf.add(logQ, sumFrom(d.logQ, 1));
+      logQ = tf.add(logQ, sumFrom(d.logQ(), 1));
     }
     return { env, logQ, scored };
   }
@@ -315,7 +317,8 @@ export class AviModel {
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     // the drawn latents (leading axis S), shared by every joint state of the summed-out globals
     const drawn = Object.keys(gd.env);
-    let w: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([S, B]);
+    // the element terms [S, B], built up from undefined (zero: no op recorded for it)
+    let w: tf.Tensor | undefined;
     // local score-function latents: drawn from q, their log q in the element terms (score.ts)
     const scored: ScoredDraw[] = [...gd.scored];
     for (const d of this.plan.scored) {
@@ -325,18 +328,18 @@ export class AviModel {
       env[d.name] = z;
       drawn.push(d.name);
       scored.push({ latent: d, logQ });
-      w = tf.sub(w as tf.Tensor, logQ);
+      w = minus(w, logQ);
     }
     // analytic: a real local latent with a Normal prior takes −KL(q ‖ p) in closed form in
     // place of its draw of log p(z) − log q(z) (Kingma & Welling 2014's estimator B: the same
     // expectation, less gradient variance). Training only: the IW bound needs the draws'
     // weights, and not through a sum over discrete states (the prior may depend on them).
     const J = this.plan.globalStates;
-    const closed = new Map<string, { loc: tf.Tensor; logScale: tf.Tensor }>();
+    const closed = new Map<string, GaussianQ>();
     for (const l of this.plan.latents) {
       if (!l.local) continue;
       const d = this.draw(B, l, vars, env, idx, inputs, S, rng);
-      capture?.set(l.name, { loc: d.loc, logScale: d.logScale });
+      capture?.set(l.name, d.q);
       env[l.name] = d.x;
       drawn.push(l.name);
       const node = this.bound.graph.nodes[l.name];
@@ -349,8 +352,8 @@ export class AviModel {
         node.kind === 'stochastic' &&
         node.distribution === 'Normal'
       )
-        closed.set(l.name, { loc: d.loc, logScale: d.logScale });
-      else w = tf.sub(w as tf.Tensor, sumFrom(d.logQ, 2));
+        closed.set(l.name, d.q);
+      else w = minus(w, sumFrom(d.logQ(), 2));
     }
     const inPlate = (name: string) =>
       plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate;
@@ -363,19 +366,22 @@ export class AviModel {
       Object.assign(env, this.globalValues(S));
     }
     // log p at the L draws: outside the plate gL [L], per element wL [L, B]
-    let gL: tf.Tensor = tf.zeros([L]);
-    let wL: tf.Tensor | undefined = plate === undefined ? undefined : tf.zeros([L, B]);
+    let gL: tf.Tensor | undefined;
+    let wL: tf.Tensor | undefined;
     let logStates: tf.Tensor | undefined;
     let states: number[][] | undefined;
     if (this.plan.enumerated.length === 0) {
       const full = { ...env, ...p.evaluateDeterministic(env) };
-      for (const [name, q] of closed)
-        w = tf.sub(w as tf.Tensor, sumFrom(this.kl(p, name, q, full), 2));
+      for (const [name, q] of closed) {
+        // the prior's arguments unbroadcast: the KL broadcasts them in its own arithmetic
+        const args = p.rawDistArgs(name, full);
+        w = minus(w, normalKl(q, args.mu, args.sigma, 2));
+      }
       for (const name of p.stochastic.keys()) {
         if (closed.has(name)) continue;
         const lp = p.logProb(name, full);
-        if (inPlate(name)) wL = tf.add(wL as tf.Tensor, sumFrom(lp, 2));
-        else gL = tf.add(gL, sumFrom(lp, 1));
+        if (inPlate(name)) wL = plus(wL, sumFrom(lp, 2));
+        else gL = plus(gL, sumFrom(lp, 1));
       }
     } else {
       // the local discrete latents summed out: per joint state c of them, the element's terms
@@ -394,7 +400,7 @@ export class AviModel {
         for (const name of p.stochastic.keys()) {
           const lp = p.logProb(name, full);
           if (inPlate(name)) ws = tf.add(ws, sumFrom(lp, 2));
-          else if (k === 0) gL = tf.add(gL, sumFrom(lp, 1));
+          else if (k === 0) gL = plus(gL, sumFrom(lp, 1));
         }
         per.push(ws);
       });
@@ -402,19 +408,31 @@ export class AviModel {
       wL = tf.logSumExp(logStates, 0);
     }
     const g0 = tf.neg(gd.logQ);
+    // the element terms in full: [S, B] (zeros when there are none)
+    const elements = (t: tf.Tensor | undefined) => {
+      if (plate === undefined) return undefined;
+      if (!t) return tf.zeros([S, B]);
+      return t.shape[0] === S && t.shape[1] === B ? t : tf.add(t, tf.zeros([S, B]));
+    };
     if (J === 1) {
       return {
-        g: tf.add(g0, gL),
-        w: w && tf.add(w, wL as tf.Tensor),
+        g: gL ? tf.add(g0, gL) : g0,
+        w: elements(wL ? plus(w, wL) : w),
         logStates,
         states,
         scored,
       };
     }
-    const sum = this.sumGlobals(vars, gL, wL, S, B);
+    const sum = this.sumGlobals(
+      vars,
+      gL ?? tf.zeros([L]),
+      plate === undefined ? undefined : (wL ?? tf.zeros([L, B])),
+      S,
+      B,
+    );
     return {
       g: tf.add(g0, sum.g),
-      w: w && tf.add(w, sum.w as tf.Tensor),
+      w: elements(plus(w, sum.w as tf.Tensor)),
       logStates,
       states,
       globalQ: sum.q,
@@ -481,25 +499,6 @@ export class AviModel {
     return out;
   }
 
-  /**
-   * KL(N(m, s²) ‖ N(μ, σ²)) = log(σ/s) + (s² + (m − μ)²)/(2σ²) − 1/2 per coordinate, with q's
-   * [1 or S, B, ...] against the prior's arguments in `env` ([S or 1, B, ...]). Call inside tidy.
-   */
-  private kl(
-    p: ModelPlan,
-    name: string,
-    q: { loc: tf.Tensor; logScale: tf.Tensor },
-    env: Env,
-  ): tf.Tensor {
-    const { args } = p.distArgs(name, env);
-    const m = q.loc;
-    const ls = q.logScale;
-    const logSigma = tf.log(args.sigma);
-    const ratio = tf.exp(tf.mul(2, tf.sub(ls, logSigma))); // s²/σ²
-    const d = tf.div(tf.sub(m, args.mu), args.sigma);
-    return tf.add(tf.sub(logSigma, ls), tf.mul(0.5, tf.sub(tf.add(ratio, tf.square(d)), 1)));
-  }
-
   /** Each enumerated latent's number of states (Categorical: its probabilities' last axis). */
   private cards?: number[];
 
@@ -544,6 +543,16 @@ export class AviModel {
     this.whole = undefined;
     this.plans.clear();
   }
+}
+
+/** a + b, a missing a being zero (no op recorded for it). */
+function plus(a: tf.Tensor | undefined, b: tf.Tensor): tf.Tensor {
+  return a ? tf.add(a, b) : b;
+}
+
+/** a − b, a missing a being zero. */
+function minus(a: tf.Tensor | undefined, b: tf.Tensor): tf.Tensor {
+  return a ? tf.sub(a, b) : tf.neg(b);
 }
 
 /** Sum every axis from `from` on (none left: the tensor itself). */

@@ -151,14 +151,19 @@ export class AviState {
     return Object.fromEntries(this.vars);
   }
 
-  /** The model's params θ = T(u) and net weights, in the env's layout [1, ...shape]. Call inside tidy. */
+  /**
+   * The model's params θ = T(u), in the env's layout [1, ...shape], and net weights (any layout
+   * of their size reads alike: compile/net.ts). Call inside tidy.
+   */
   modelEnv(): Env {
     const env: Record<string, tf.Tensor> = {};
     for (const p of this.plan.params)
       env[p.name] = tf.expandDims(forward(p.transform, this.vars.get(p.name) as tf.Variable), 0);
+    // net weights as the variables themselves: compile/net.ts reads a weight of any shape
+    // with its size (backend/dense.ts), and an expandDims would be a tape node a weight
     for (const [name, v] of this.vars) {
       if (name.startsWith(GUIDE) || this.plan.params.some((p) => p.name === name)) continue;
-      env[name] = tf.expandDims(v, 0);
+      env[name] = v;
     }
     // the guide block's params and nets under their own names (its expressions read them so)
     const gd = this.plan.guide;
@@ -170,7 +175,7 @@ export class AviState {
         );
       for (const [name, v] of this.vars)
         if (gd.nets.some((n) => name.startsWith(`${GUIDE}${n}.`)))
-          env[name.slice(GUIDE.length)] = tf.expandDims(v, 0);
+          env[name.slice(GUIDE.length)] = v;
     }
     return env;
   }

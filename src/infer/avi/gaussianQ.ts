@@ -1,0 +1,84 @@
+// q's Gaussian on a latent's unconstrained space, and the terms of the ELBO that read it on
+// every training step, each as ONE node of tfjs's gradient tape with a hand-written gradient
+// (backend/customOp.ts; every op recorded on the tape also copies its inputs and adds gradient
+// kernels, and on a VAE step of a few hundred tiny kernels their JavaScript cost was most of
+// the time):
+//   an encoder's output o [B, 2d] split into loc = o[:, :d] and logScale = o[:, d:] (one slice
+//     each; the gradient is the two halves' side by side)
+//   the reparameterised draw (Kingma & Welling 2014)
+//     u = loc + σ ε,  σ = e^{logScale}:        ∂u/∂loc = 1,   ∂u/∂logScale = σ ε
+//   the closed-form KL to a Normal prior, per coordinate
+//     KL(N(m, s²) ‖ N(μ, σ²)) = log σ − log s + (s² + (m − μ)²)/(2σ²) − 1/2;  with r = s²/σ²,
+//     d = (m − μ)/σ:   ∂/∂m = d/σ = −∂/∂μ,   ∂/∂log s = r − 1,   ∂/∂σ = (1 − r − d²)/σ
+//     (μ's and σ's only when a gradient reaches them: not for a constant prior)
+// each gradient summed over the axes its input was broadcast along.
+import * as tf from '@tensorflow/tfjs';
+import { sumToShape } from '../../backend/broadcast.js';
+import { customOp } from '../../backend/customOp.js';
+
+/** q's mean and log sd, [1 or S, ...batch, ...uevent]. */
+export interface GaussianQ {
+  readonly loc: tf.Tensor;
+  readonly logScale: tf.Tensor;
+}
+
+/** An encoder's output o [B, 2d] as q: loc and logScale in `shape` (of size B·d). */
+export function splitHead(o: tf.Tensor, shape: readonly number[]): GaussianQ {
+  const [B, d2] = o.shape as [number, number];
+  const d = d2 / 2;
+  const [loc, logScale] = customOp([o], ([x]) => ({
+    outputs: [
+      tf.reshape(tf.slice(x, [0, 0], [B, d]), shape as number[]),
+      tf.reshape(tf.slice(x, [0, d], [B, d]), shape as number[]),
+    ],
+    save: [],
+    grads: ([dl, ds]) => [() => tf.concat([tf.reshape(dl, [B, d]), tf.reshape(ds, [B, d])], 1)],
+  }));
+  return { loc, logScale };
+}
+
+/** u = loc + e^{logScale} ε, [S, ...] for ε [S, ...] (see the file's comment). */
+export function reparameterise(q: GaussianQ, eps: tf.Tensor): tf.Tensor {
+  const [u] = customOp([q.loc, q.logScale], ([loc, logScale]) => {
+    const se = tf.mul(tf.exp(logScale), eps);
+    return {
+      outputs: [tf.add(loc, se)],
+      save: [se],
+      grads: ([du], [sEps]) => [
+        () => sumToShape(du, loc.shape),
+        () => sumToShape(tf.mul(du, sEps), logScale.shape),
+      ],
+    };
+  });
+  return u;
+}
+
+/**
+ * KL(q ‖ N(μ, σ²)) per coordinate, summed over the axes from `from` on: q's [1 or S, B, ...]
+ * against μ and σ broadcastable to it (see the file's comment).
+ */
+export function normalKl(q: GaussianQ, mu: tf.Tensor, sigma: tf.Tensor, from: number): tf.Tensor {
+  const [kl] = customOp([q.loc, q.logScale, mu, sigma], ([loc, logScale, m0, s0]) => {
+    const logSigma = tf.log(s0);
+    const r = tf.exp(tf.mul(2, tf.sub(logScale, logSigma))); // s²/σ²
+    const d = tf.div(tf.sub(loc, m0), s0);
+    const k = tf.add(tf.sub(logSigma, logScale), tf.mul(0.5, tf.sub(tf.add(r, tf.square(d)), 1)));
+    const axes = Array.from({ length: k.rank - from }, (_, j) => from + j);
+    return {
+      outputs: [axes.length > 0 ? tf.sum(k, axes) : k],
+      save: [r, d, s0],
+      grads: ([dy], [rr, dd, sg]) => {
+        // dy [...lead] against the coordinates [...lead, ...summed]
+        const g = axes.length > 0 ? tf.reshape(dy, [...dy.shape, ...axes.map(() => 1)]) : dy;
+        const dm = tf.mul(g, tf.div(dd, sg));
+        return [
+          () => sumToShape(dm, loc.shape),
+          () => sumToShape(tf.mul(g, tf.sub(rr, 1)), logScale.shape),
+          () => sumToShape(tf.neg(dm), m0.shape),
+          () => sumToShape(tf.div(tf.mul(g, tf.sub(tf.sub(1, rr), tf.square(dd))), sg), s0.shape),
+        ];
+      },
+    };
+  });
+  return kl;
+}
