@@ -8,6 +8,7 @@ import { registerAdam } from './adam.js';
 import { registerFastColumnSum } from './colSum.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
+import { registerSafeSelect } from './select.js';
 import { registerFastSlice } from './slice.js';
 import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
 import { registerFastTile } from './tile.js';
@@ -69,6 +70,7 @@ export async function initBackend(
   registerFastSlice(tfName);
   registerAdam(tfName);
   registerFastColumnSum(tfName);
+  registerSafeSelect(tfName);
   current = name;
   return name;
 }

@@ -1,5 +1,6 @@
 // The wasm kernels src/backend wraps (BatchMatMul with transposes or a batched A, Tile along
-// contiguous blocks, Slice of contiguous entries, Sum over leading axes, Transpose of the last two axes) and expNonPositive against references written
+// contiguous blocks, Slice of contiguous entries, Sum over leading axes, Transpose of the last two axes, Select of an
+// empty result) and expNonPositive against references written
 // here, on random shapes (fast-check).
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
@@ -264,6 +265,30 @@ describe('wasm kernels wrapped by src/backend', () => {
       { numRuns: 80, seed: 9 },
     );
     expect(simdActive()).toBe(true);
+  });
+
+  it('where over an empty batch returns the empty result and leaves the heap intact', () => {
+    // tf.where keeps a size-1 condition axis against a 0-length one; wasm's SelectV2 wrote the
+    // condition's 9 elements into the 0-byte output (select.ts), and freeing failed later
+    const start = tf.memory().numTensors;
+    for (let round = 0; round < 20; round++) {
+      tf.tidy(() => {
+        const mask = tf.cast(tf.eye(3).reshape([1, 3, 3]), 'bool');
+        const a = tf.zeros([0, 3, 3]);
+        const kept = [tf.ones([round + 1, 3]), tf.zeros([2, 2])];
+        const out = tf.where(mask, a, tf.onesLike(a));
+        expect(out.shape).toEqual([0, 3, 3]);
+        expect(tf.sum(out, -1).shape).toEqual([0, 3]);
+        // allocations and frees after it: a corrupted heap fails here
+        for (const t of kept) expect(t.dataSync().length).toBe(t.size);
+      });
+    }
+    expect(tf.memory().numTensors).toBe(start);
+    // a non-empty where is the kernel's own
+    const c = tf.tensor([[true, false]]);
+    expect(Array.from(tf.where(c, tf.ones([2, 2]), tf.zeros([2, 2])).dataSync())).toEqual([
+      1, 0, 1, 0,
+    ]);
   });
 
   it('expNonPositive equals Math.exp to float32 accuracy on x ≤ 0', () => {
