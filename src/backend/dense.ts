@@ -13,6 +13,7 @@
 // come back in their own shapes, so no reshape is recorded on the tape either.
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './customOp.js';
+import { softplus } from './softplus.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus' | 'linear';
 export const ACTIVATIONS: readonly Activation[] = [
@@ -38,7 +39,7 @@ function apply(act: Activation, z: tf.Tensor): tf.Tensor {
     case 'elu':
       return tf.elu(z);
     case 'softplus':
-      return tf.softplus(z);
+      return softplus(z);
     case 'linear':
       return z;
   }

@@ -18,6 +18,7 @@ import type { BoundModel } from '../graph/bound.js';
 import { mentions } from '../graph/build.js';
 import type { DeterministicNode, StochasticNode } from '../graph/ir.js';
 import type { Expr, Index } from '../lang/ast.js';
+import { inSupport, markInSupport } from '../distributions/support.js';
 import { checkArgDomains, latentDependent } from './argDomains.js';
 import { Consts, nodeContext, type PlateContext, stepContext } from './context.js';
 import { HostMassCache, logProbObserved, makeDistribution, truncate } from './dists.js';
@@ -221,7 +222,9 @@ export class ModelPlan {
         return this.consts.fromNDArray(`value:${name}`, known);
       case 'stochastic':
         if (known && this.model.observation[name]?.kind !== 'latent') {
-          return this.consts.fromNDArray(`value:${name}`, known);
+          const t = this.consts.fromNDArray(`value:${name}`, known);
+          // checked in the family's support at binding (graph/support.ts)
+          return this.model.observation[name]?.kind === 'observed' ? markInSupport(t) : t;
         }
         throw new Error(`no value for the latent node '${name}'`);
       default:
@@ -473,6 +476,8 @@ export class ModelPlan {
         if (mask) xs = tf.where(mask, xv, this.fillValue(p, dist, xv.shape));
         if (lead && xs.shape[0] !== dist.batchShape[0])
           xs = tf.broadcastTo(xs, [dist.batchShape[0], ...xs.shape.slice(1)]);
+        // the same values (a cast, a leading axis, a broadcast): still checked data
+        if (!mask && inSupport(value)) markInSupport(xs);
         lp = dist.logProb(xs);
         // a vector event is scored when all of it is observed
         if (mask) scored = p.distEvent.length > 0 ? tf.all(mask, -1) : mask;

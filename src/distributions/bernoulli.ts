@@ -2,13 +2,15 @@
 // logProb(1) = 0 and logProb(0) = -Inf (the deterministic nodes of logical networks).
 import * as tf from '@tensorflow/tfjs';
 import { sumToShape } from '../backend/broadcast.js';
+import { customOp } from '../backend/customOp.js';
+import { softplus } from '../backend/softplus.js';
 import { BaseDistribution } from './base.js';
 import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
 import { childMoments, noConjugateParent } from './moments.js';
 import type { Rng } from './rng.js';
 import { uniform } from './sampling.js';
 import { log1p } from './special.js';
-import { f32, mask, maskOutside } from './support.js';
+import { f32, inSupport, mask, maskOutside } from './support.js';
 
 export class Bernoulli extends BaseDistribution {
   constructor(args: DistArgs) {
@@ -55,28 +57,29 @@ export class Bernoulli extends BaseDistribution {
   }
 }
 
-type CustomGradient = Parameters<typeof tf.customGrad>[0];
-
 /**
- * log p(x | l) = −softplus((1 − 2x) l): −softplus(−l) at x = 1, −softplus(l) at x = 0 (binary
- * cross-entropy with logits), −∞ off {0, 1} (there |1 − 2x| ≠ 1). One node of the gradient
- * tape with its gradient written out, ∂/∂l = −s σ(s l) = x − σ(l) for s = 1 − 2x (summed over
- * the axes l was broadcast along): the form a VAE's decoder evaluates on every pixel at every
- * step, where autodiff of the same ops recorded ~10 nodes and ~25 kernels. No gradient reaches
- * x (a discrete value).
+ * log p(x | l) = x l − softplus(l): −softplus(−l) at x = 1, −softplus(l) at x = 0 (binary
+ * cross-entropy with logits), −∞ off {0, 1}. One node of the gradient tape (backend/customOp.ts)
+ * with its gradient written out, ∂/∂l = x − σ(l) (summed over the axes l was broadcast along):
+ * the form a VAE's decoder evaluates on every pixel at every step, where autodiff of the same
+ * ops recorded ~10 nodes and ~25 kernels. softplus is backend/softplus.ts's (faster on wasm than
+ * tfjs's kernel). The support check (two kernels and a select per call) is skipped for bound
+ * data that binding has checked already (support.ts markInSupport). No gradient reaches x (a
+ * discrete value).
  */
 function logitsLogProb(x: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad(((l: tf.Tensor, save: tf.GradSaveFunc) => {
-    const s = tf.sub(1, tf.mul(2, x));
-    const sl = tf.mul(s, l);
-    save([s, sl]);
+  const checked = inSupport(x);
+  const [lp] = customOp([logits], ([l]) => {
+    const v = tf.sub(tf.mul(x, l), softplus(l));
     return {
-      value: maskOutside(tf.notEqual(tf.abs(s), 1), tf.neg(tf.softplus(sl))),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        sumToShape(tf.mul(dy, tf.neg(tf.mul(saved[0], tf.sigmoid(saved[1])))), l.shape),
+      outputs: [checked ? v : maskOutside(tf.notEqual(tf.abs(tf.sub(1, tf.mul(2, x))), 1), v)],
+      save: [x, l],
+      grads: ([dy], [xs, ls]) => [
+        () => sumToShape(tf.mul(dy, tf.sub(xs, tf.sigmoid(ls))), l.shape),
+      ],
     };
-  }) as unknown as CustomGradient);
-  return f(logits);
+  });
+  return lp;
 }
 
 /**

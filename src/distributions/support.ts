@@ -2,6 +2,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { noGrad } from './special.js';
 
+/**
+ * Tensors of bound data whose every entry binding has checked in its node's support
+ * (graph/support.ts, which names the variable and entry of a bad value): a log density may skip
+ * its per-call check for them (Bernoulli does). Marked by the engine that uploads the data, and
+ * carried by compile/model.ts to the value it scores.
+ */
+const checkedData = new WeakSet<tf.Tensor>();
+
+/** Mark `x` as checked bound data (see checkedData); returns it. */
+export function markInSupport<T extends tf.Tensor>(x: T): T {
+  checkedData.add(x);
+  return x;
+}
+
+/** Is `x` marked as checked bound data? */
+export function inSupport(x: tf.Tensor): boolean {
+  return checkedData.has(x);
+}
+
 /** where `outside` is true, -Infinity; else `value` (broadcast to their common shape) */
 export function maskOutside(outside: tf.Tensor, value: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {

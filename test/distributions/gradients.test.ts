@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { makeDistribution } from '../../src/distributions/index.js';
+import { markInSupport } from '../../src/distributions/support.js';
 import { CASES, type Params, type Val } from './cases.js';
 
 beforeAll(async () => {
@@ -89,55 +90,62 @@ describe.each(Object.entries(POINTS))('%s', (name, pt) => {
 });
 
 describe('Bernoulli(logits) on a batch (one tape node, its gradient written out)', () => {
-  it('has log p = x l − softplus(l) and ∂/∂l = Σ (x − σ(l)) over the axes l is broadcast along', () => {
-    const start = tf.memory().numTensors;
-    // l [4] broadcast along x's leading axis [3, 4]; large |l| included (no overflow)
-    const l64 = [-30, -0.8, 0.25, 40];
-    const x64 = [
-      [0, 1, 1, 0],
-      [1, 0, 1, 1],
-      [0, 0, 0, 1],
-    ];
-    const softplus = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
-    const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));
-    const logits = tf.tensor(l64);
-    const x = tf.tensor(x64);
-    const w = tf.tensor([
-      [1, 0.5, -2, 0.25],
-      [3, 1, 1, -1],
-      [0.5, 2, 1, 1],
-    ]);
-    const value = tf.tidy(() => makeDistribution('Bernoulli', { logits }).logProb(x));
-    const [g] = tf.grads((l: tf.Tensor) =>
-      tf.tidy(() => tf.sum(tf.mul(makeDistribution('Bernoulli', { logits: l }).logProb(x), w))),
-    )([logits]);
-    const wv = w.arraySync() as number[][];
-    const v = value.arraySync() as number[][];
-    const want = [0, 0, 0, 0];
-    for (const [i, row] of x64.entries())
-      for (const [j, xi] of row.entries()) {
-        const lp = xi * l64[j] - softplus(l64[j]);
-        // float32: softplus to a few ulps of max(|lp|, 1)
-        expect(Math.abs(v[i][j] - lp)).toBeLessThanOrEqual(
-          8 * 2 ** -23 * Math.max(1, Math.abs(lp)),
-        );
-        want[j] += wv[i][j] * (xi - sigmoid(l64[j]));
-      }
-    expect(g.shape).toEqual([4]);
-    const gv = g.dataSync();
-    // three terms of size ≤ 3, σ to a few ulps
-    for (let j = 0; j < 4; j++) expect(Math.abs(gv[j] - want[j])).toBeLessThanOrEqual(1e-6);
-    // off the support: −∞
-    const off = tf.tidy(() =>
-      makeDistribution('Bernoulli', { logits }).logProb(tf.tensor([0.5, 2, 1, 0])),
-    );
-    expect(Array.from(off.dataSync())).toEqual([
-      -Infinity,
-      -Infinity,
-      expect.any(Number),
-      expect.any(Number),
-    ]);
-    tf.dispose([logits, x, w, value, g, off]);
-    expect(tf.memory().numTensors).toBe(start);
-  });
+  it.each([
+    ['any x', false],
+    ['bound data checked at binding (no per-call support check)', true],
+  ])(
+    'has log p = x l − softplus(l) and ∂/∂l = Σ (x − σ(l)) over the axes l is broadcast along: %s',
+    (_, checked) => {
+      const start = tf.memory().numTensors;
+      // l [4] broadcast along x's leading axis [3, 4]; large |l| included (no overflow)
+      const l64 = [-30, -0.8, 0.25, 40];
+      const x64 = [
+        [0, 1, 1, 0],
+        [1, 0, 1, 1],
+        [0, 0, 0, 1],
+      ];
+      const softplus = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
+      const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));
+      const logits = tf.tensor(l64);
+      const x = tf.tensor(x64);
+      if (checked) markInSupport(x);
+      const w = tf.tensor([
+        [1, 0.5, -2, 0.25],
+        [3, 1, 1, -1],
+        [0.5, 2, 1, 1],
+      ]);
+      const value = tf.tidy(() => makeDistribution('Bernoulli', { logits }).logProb(x));
+      const [g] = tf.grads((l: tf.Tensor) =>
+        tf.tidy(() => tf.sum(tf.mul(makeDistribution('Bernoulli', { logits: l }).logProb(x), w))),
+      )([logits]);
+      const wv = w.arraySync() as number[][];
+      const v = value.arraySync() as number[][];
+      const want = [0, 0, 0, 0];
+      for (const [i, row] of x64.entries())
+        for (const [j, xi] of row.entries()) {
+          const lp = xi * l64[j] - softplus(l64[j]);
+          // float32: softplus to a few ulps of max(|lp|, 1)
+          expect(Math.abs(v[i][j] - lp)).toBeLessThanOrEqual(
+            8 * 2 ** -23 * Math.max(1, Math.abs(lp)),
+          );
+          want[j] += wv[i][j] * (xi - sigmoid(l64[j]));
+        }
+      expect(g.shape).toEqual([4]);
+      const gv = g.dataSync();
+      // three terms of size ≤ 3, σ to a few ulps
+      for (let j = 0; j < 4; j++) expect(Math.abs(gv[j] - want[j])).toBeLessThanOrEqual(1e-6);
+      // off the support: −∞
+      const off = tf.tidy(() =>
+        makeDistribution('Bernoulli', { logits }).logProb(tf.tensor([0.5, 2, 1, 0])),
+      );
+      expect(Array.from(off.dataSync())).toEqual([
+        -Infinity,
+        -Infinity,
+        expect.any(Number),
+        expect.any(Number),
+      ]);
+      tf.dispose([logits, x, w, value, g, off]);
+      expect(tf.memory().numTensors).toBe(start);
+    },
+  );
 });

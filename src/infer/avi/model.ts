@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
+import { markInSupport } from '../../distributions/support.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import { bind } from '../../graph/bind.js';
 import type { BoundModel } from '../../graph/bound.js';
@@ -118,6 +119,18 @@ export class AviModel {
     }
   }
 
+  /**
+   * A block of `name`'s known values as uploaded: an observed node's are marked as checked in
+   * its family's support (binding checked every entry, graph/support.ts), so that its log
+   * density skips the per-step check (distributions/support.ts markInSupport).
+   */
+  private upload(name: string, t: tf.Tensor): tf.Tensor {
+    const observed =
+      this.bound.graph.nodes[name]?.kind === 'stochastic' &&
+      this.bound.observation[name]?.kind === 'observed';
+    return observed ? markInSupport(t) : t;
+  }
+
   /** Are `rows` the whole plate in order? */
   private isWhole(rows: readonly number[]): boolean {
     return rows.length === this.plan.N && rows.every((r, i) => r === i);
@@ -137,12 +150,12 @@ export class AviModel {
       if (!this.whole) {
         this.whole = new Map();
         for (const [name, v] of this.known)
-          this.whole.set(name, tf.keep(tf.tensor(v.data, [1, B, ...v.row])));
+          this.whole.set(name, this.upload(name, tf.keep(tf.tensor(v.data, [1, B, ...v.row]))));
       }
       for (const [name, t] of this.whole) env[name] = t;
     } else
       for (const [name, v] of this.known)
-        env[name] = tf.tensor(gatherRows(v, rows), [1, B, ...v.row]);
+        env[name] = this.upload(name, tf.tensor(gatherRows(v, rows), [1, B, ...v.row]));
     for (const l of [...this.plan.latents, ...this.plan.scored]) {
       if (l.inputs.length === 0) continue;
       const parts = l.inputs.map((c) => tf.reshape(env[c], [B, -1]));
