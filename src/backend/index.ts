@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerAdam } from './adam.js';
 import { registerFastColumnSum } from './colSum.js';
+import { registerFastConcat } from './concat.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { registerSafeSelect } from './select.js';
@@ -68,6 +69,7 @@ export async function initBackend(
   registerFastMatMul(tfName);
   registerFastTile(tfName);
   registerFastSlice(tfName);
+  registerFastConcat(tfName);
   registerAdam(tfName);
   registerFastColumnSum(tfName);
   registerSafeSelect(tfName);

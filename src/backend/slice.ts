@@ -3,13 +3,20 @@
 // row blocks copied 25 × 4 MB (~1 ms per slice; cavi's blocked weighted sums, selected.ts).
 // This wraps the kernel: a contiguous slice (rows of a row-major tensor, the common case) is
 // one typed-array copy of just the slice on the heap; a slice of columns (avi's encoder output
-// [B, 2K] cut into loc and log sd) is one copy per contiguous run of at least MIN_RUN entries;
+// [B, 2K] cut into loc and log sd) is one copy per contiguous run of at least MIN_RUN entries
+// (a short run entry by entry);
 // other slices keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Below this many entries per contiguous run, one copy call per run is not worth it. */
 const MIN_RUN = 4;
+/**
+ * Below this many, a run is copied entry by entry: a subarray view and a set per run cost
+ * ~80 ns, ~20 entries' worth (avi's [128, 16] encoder output cut in two: 22 µs a slice with a
+ * set per row, ~2 µs entry by entry).
+ */
+export const SHORT_RUN = 32;
 
 /** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerFastSlice(backendName: string): void {
@@ -47,10 +54,12 @@ export function registerFastSlice(backendName: string): void {
     const dst = backend.typedArrayFromHeap(out);
     const src = backend.typedArrayFromHeap(x);
     const idx = new Array<number>(a).fill(0);
+    const short = run < SHORT_RUN;
     for (let o = 0; o < count; o++) {
       let from = b[a] * strides[a];
       for (let d = 0; d < a; d++) from += (b[d] + idx[d]) * strides[d];
-      dst.set(src.subarray(from, from + run), o * run);
+      if (short) for (let j = 0, to = o * run; j < run; j++) dst[to + j] = src[from + j];
+      else dst.set(src.subarray(from, from + run), o * run);
       for (let d = a - 1; d >= 0; d--) {
         if (++idx[d] < outer[d]) break;
         idx[d] = 0;

@@ -1,5 +1,5 @@
 // The wasm kernels src/backend wraps (BatchMatMul with transposes or a batched A, Tile along
-// contiguous blocks, Slice of contiguous entries, Sum over leading axes, Transpose of the last two axes, Select of an
+// contiguous blocks, Slice of contiguous entries, Concat of short blocks, Sum over leading axes, Transpose of the last two axes, Select of an
 // empty result) and expNonPositive against references written
 // here, on random shapes (fast-check).
 import * as tf from '@tensorflow/tfjs';
@@ -184,6 +184,47 @@ describe('wasm kernels wrapped by src/backend', () => {
         },
       ),
       { numRuns: 80, seed: 5 },
+    );
+  });
+
+  it('concat equals the inputs’ blocks side by side along the axis (short blocks and long)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.boolean(),
+        (shape, widths, axis0, seed, int) => {
+          const before = tf.memory().numTensors;
+          const axis = axis0 % shape.length;
+          const shapes = widths.map((w) => shape.map((d, a) => (a === axis ? w : d)));
+          const vs = shapes.map((sh, k) =>
+            values(
+              sh.reduce((p, d) => p * d, 1),
+              seed + 7 * k + 1,
+            ),
+          );
+          const xs = shapes.map((sh, k) => tensorOf(vs[k], sh, int));
+          const got = tf.concat(xs, axis);
+          const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+          const inner = shapes.map((sh) => sh.slice(axis).reduce((p, d) => p * d, 1));
+          const want: number[] = [];
+          for (let o = 0; o < outer; o++)
+            vs.forEach((v, k) => {
+              for (let j = 0; j < inner[k]; j++)
+                want.push(int ? v[o * inner[k] + j] * 64 : v[o * inner[k] + j]);
+            });
+          expect(got.shape).toEqual(
+            shape.map((d, a) => (a === axis ? widths.reduce((p, w) => p + w, 0) : d)),
+          );
+          expect(got.dtype).toBe(int ? 'int32' : 'float32');
+          expect(Array.from(got.dataSync())).toEqual(want);
+          tf.dispose([...xs, got]);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 11 },
     );
   });
 

@@ -22,6 +22,7 @@ import { TensorAdam } from '../learn/tensorAdam.js';
 import type { Posterior } from '../result.js';
 import { zeroProbabilityNote } from '../truncated.js';
 import type { aviInfo } from './info.js';
+import { negElboHat } from './elboHat.js';
 import { AviModel } from './model.js';
 import { type AviPlan, globalLogitsName } from './plan.js';
 import { latentResults } from './results.js';
@@ -195,9 +196,9 @@ export async function runAvi(
               );
               if (iwTraining) return tf.neg(iwObjective(g, w, options.iw, Ntrain, perElement));
               const scale = Ntrain / batch.length;
+              if (scored.length === 0) return negElboHat(g, w, scale);
               const total = w ? tf.add(g, tf.mul(tf.sum(w, 1), scale)) : g;
               const elboHat = tf.mean(total);
-              if (scored.length === 0) return tf.neg(elboHat) as tf.Scalar;
               // the score-function gradient of the discrete latents (score.ts): zero in value
               const idx = hasPlate && B !== N ? tf.tensor1d(batch, 'int32') : undefined;
               const { term, signals } = scoreTerm(scored, w, total, scale, (d) =>
