@@ -1,10 +1,10 @@
 // tfjs-backend-wasm 4.22's Concat copies, for each index of the axes before the joined one, each
 // input's block with a subarray view and a set (~80 ns a call): joining avi's loc and log sd
 // gradients [128, 8] + [128, 8] along the last axis took ~38 µs. This wraps the kernel: a short
-// block (< SHORT_RUN entries) is copied entry by entry; longer ones, empty inputs and strings
-// keep the original kernel.
+// block (< SHORT_RUN entries) is copied entry by entry; longer ones, empty inputs and dtypes other
+// than float32 and int32 keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
-import { SHORT_RUN } from './slice.js';
+import { SHORT_RUN, words } from './slice.js';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
@@ -14,7 +14,7 @@ export function registerFastConcat(backendName: string): void {
     const first = inputs[0];
     if (
       !first ||
-      first.dtype === 'string' ||
+      (first.dtype !== 'float32' && first.dtype !== 'int32') ||
       inputs.some((t) => t.dtype !== first.dtype || t.shape.some((d) => d === 0))
     )
       return concat(args);
@@ -27,8 +27,10 @@ export function registerFastConcat(backendName: string): void {
     const backend = args.backend as WasmHeap;
     // the output first: allocating may grow the heap and detach earlier views
     const out = backend.makeOutput(shape, first.dtype);
-    const dst = backend.typedArrayFromHeap(out);
-    const srcs = inputs.map((t) => backend.typedArrayFromHeap(t));
+    // 32-bit words whatever the dtype (float32 or int32; a bit copy): one element type at the
+    // copy, which V8 then compiles monomorphic
+    const dst = words(backend.typedArrayFromHeap(out));
+    const srcs = inputs.map((t) => words(backend.typedArrayFromHeap(t)));
     let to = 0;
     for (let o = 0; o < outer; o++)
       for (let k = 0; k < srcs.length; k++) {

@@ -51,10 +51,10 @@ export function registerFastSlice(backendName: string): void {
     // many short runs: the original kernel's loop is no slower than one copy call per run
     if (run < MIN_RUN) return slice(args);
     const out = backend.makeOutput(s, x.dtype);
-    const dst = backend.typedArrayFromHeap(out);
-    const src = backend.typedArrayFromHeap(x);
+    const short = run < SHORT_RUN && (x.dtype === 'float32' || x.dtype === 'int32');
+    const dst = short ? words(backend.typedArrayFromHeap(out)) : backend.typedArrayFromHeap(out);
+    const src = short ? words(backend.typedArrayFromHeap(x)) : backend.typedArrayFromHeap(x);
     const idx = new Array<number>(a).fill(0);
-    const short = run < SHORT_RUN;
     for (let o = 0; o < count; o++) {
       let from = b[a] * strides[a];
       for (let d = 0; d < a; d++) from += (b[d] + idx[d]) * strides[d];
@@ -67,4 +67,12 @@ export function registerFastSlice(backendName: string): void {
     }
     return out;
   });
+}
+
+/**
+ * A float32 or int32 heap view as 32-bit words: copying words copies either exactly (bit for bit),
+ * and one element type at a copy loop keeps V8's code for it monomorphic.
+ */
+export function words(a: Float32Array | Int32Array | Uint8Array): Int32Array {
+  return a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
 }
