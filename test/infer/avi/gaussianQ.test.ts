@@ -193,3 +193,35 @@ describe('normalKl: KL(N(m, s²) ‖ N(μ, σ²)) summed over coordinates as one
         expect(tf.memory().numTensors).toBe(start);
       });
 });
+
+describe('splitHead: an encoder output [B, 2K] as loc and logScale in any shape of size B·K', () => {
+  it.each([[[1, B, K]], [[B, K]], [[1, B, K, 1]]])(
+    'cuts row b into [loc | logScale] and joins the gradients back (shape %j)',
+    (shape) => {
+      const start = tf.memory().numTensors;
+      const { loc, ls } = qValues(7);
+      const [o] = qInputs(true, loc, ls);
+      const a = values(B * K, 9, -1, 1);
+      const c = values(B * K, 10, -1, 1);
+      const at = tf.tensor(Float32Array.from(a), shape);
+      const ct = tf.tensor(Float32Array.from(c), shape);
+      const q = tf.tidy(() => splitHead(o, shape));
+      expect(q.loc.shape).toEqual(shape);
+      expect(q.logScale.shape).toEqual(shape);
+      expect(Array.from(q.loc.dataSync())).toEqual(Array.from(Float32Array.from(loc)));
+      expect(Array.from(q.logScale.dataSync())).toEqual(Array.from(Float32Array.from(ls)));
+      // ∂/∂o of Σ a·loc + c·logScale is [a | c] row by row
+      const g = tf.grad((x: tf.Tensor) =>
+        tf.tidy(() => {
+          const h = splitHead(x, shape);
+          return tf.add(tf.sum(tf.mul(h.loc, at)), tf.sum(tf.mul(h.logScale, ct)));
+        }),
+      )(o);
+      expect(g.shape).toEqual([B, 2 * K]);
+      const [want] = layout(true, a, c);
+      expect(Array.from(g.dataSync())).toEqual(Array.from(Float32Array.from(want)));
+      tf.dispose([o, at, ct, q.loc, q.logScale, g]);
+      expect(tf.memory().numTensors).toBe(start);
+    },
+  );
+});
