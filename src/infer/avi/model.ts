@@ -20,6 +20,7 @@ import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { type GaussianQ, normalKl } from './gaussianQ.js';
+import { TermSum } from './termSum.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import {
@@ -330,8 +331,8 @@ export class AviModel {
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     // the drawn latents (leading axis S), shared by every joint state of the summed-out globals
     const drawn = Object.keys(gd.env);
-    // the element terms [S, B], built up from undefined (zero: no op recorded for it)
-    let w: tf.Tensor | undefined;
+    // the element terms [S, B], summed as one tape node at the end (termSum.ts; none: zero)
+    const w = new TermSum();
     // local score-function latents: drawn from q, their log q in the element terms (score.ts)
     const scored: ScoredDraw[] = [...gd.scored];
     for (const d of this.plan.scored) {
@@ -341,7 +342,7 @@ export class AviModel {
       env[d.name] = z;
       drawn.push(d.name);
       scored.push({ latent: d, logQ });
-      w = minus(w, logQ);
+      w.sub(logQ);
     }
     // analytic: a real local latent with a Normal prior takes −KL(q ‖ p) in closed form in
     // place of its draw of log p(z) − log q(z) (Kingma & Welling 2014's estimator B: the same
@@ -366,7 +367,7 @@ export class AviModel {
         node.distribution === 'Normal'
       )
         closed.set(l.name, d.q);
-      else w = minus(w, sumFrom(d.logQ(), 2));
+      else w.sub(sumFrom(d.logQ(), 2));
     }
     const inPlate = (name: string) =>
       plate !== undefined && this.bound.graph.nodes[name].plates[0] === plate;
@@ -388,7 +389,7 @@ export class AviModel {
       for (const [name, q] of closed) {
         // the prior's arguments unbroadcast: the KL broadcasts them in its own arithmetic
         const args = p.rawDistArgs(name, full);
-        w = minus(w, normalKl(q, args.mu, args.sigma, 2));
+        w.sub(normalKl(q, args.mu, args.sigma, 2));
       }
       for (const name of p.stochastic.keys()) {
         if (closed.has(name)) continue;
@@ -428,9 +429,10 @@ export class AviModel {
       return t.shape[0] === S && t.shape[1] === B ? t : tf.add(t, tf.zeros([S, B]));
     };
     if (J === 1) {
+      if (wL) w.add(wL);
       return {
         g: gL ? tf.add(g0, gL) : g0,
-        w: elements(wL ? plus(w, wL) : w),
+        w: elements(w.value()),
         logStates,
         states,
         scored,
@@ -443,9 +445,10 @@ export class AviModel {
       S,
       B,
     );
+    if (sum.w) w.add(sum.w);
     return {
       g: tf.add(g0, sum.g),
-      w: elements(plus(w, sum.w as tf.Tensor)),
+      w: elements(w.value()),
       logStates,
       states,
       globalQ: sum.q,
@@ -561,11 +564,6 @@ export class AviModel {
 /** a + b, a missing a being zero (no op recorded for it). */
 function plus(a: tf.Tensor | undefined, b: tf.Tensor): tf.Tensor {
   return a ? tf.add(a, b) : b;
-}
-
-/** a − b, a missing a being zero. */
-function minus(a: tf.Tensor | undefined, b: tf.Tensor): tf.Tensor {
-  return a ? tf.sub(a, b) : tf.neg(b);
 }
 
 /** Sum every axis from `from` on (none left: the tensor itself). */

@@ -205,7 +205,7 @@ describe('splitHead: an encoder output [B, 2K] as loc and logScale in any shape 
       const c = values(B * K, 10, -1, 1);
       const at = tf.tensor(Float32Array.from(a), shape);
       const ct = tf.tensor(Float32Array.from(c), shape);
-      const q = tf.tidy(() => splitHead(o, shape));
+      const q = tf.tidy(() => ({ ...splitHead(o, shape) }));
       expect(q.loc.shape).toEqual(shape);
       expect(q.logScale.shape).toEqual(shape);
       expect(Array.from(q.loc.dataSync())).toEqual(Array.from(Float32Array.from(loc)));
