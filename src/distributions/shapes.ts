@@ -102,7 +102,8 @@ export function broadcastArgs(
       const same = f.shape.length === target.length && f.shape.every((d, i) => d === target[i]);
       // (tf.broadcastTo to a shape with a 0 gives a wrong shape in tfjs 4.22)
       if (numel(target) === 0) return tf.zeros(target);
-      return same ? tf.clone(f) : tf.broadcastTo(f, target);
+      // already in shape: the raw tensor itself (one copy fewer; dispose skips a disposed one)
+      return same ? raw[name] : tf.broadcastTo(f, target);
     });
   }
   return { names, batchShape, args, raw };
