@@ -12,15 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
-import { markInSupport } from '../../distributions/support.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
+import { markInSupport } from '../../distributions/support.js';
 import { bind } from '../../graph/bind.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { type GaussianQ, normalKl } from './gaussianQ.js';
-import { TermSum } from './termSum.js';
 import { drawU, locScale } from './guide.js';
 import { guideBound } from './guideBlock.js';
 import {
@@ -31,6 +30,7 @@ import {
   MAX_STATES,
 } from './plan.js';
 import { drawScored, type ScoredDraw, scoreNatural } from './score.js';
+import { TermSum } from './termSum.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 

@@ -29,7 +29,10 @@ describe('TermSum', () => {
       (...xs: tf.Tensor[]) => {
         if (fused) {
           const s = new TermSum();
-          xs.forEach((x, k) => (signs[k] === 1 ? s.add(x) : s.sub(x)));
+          for (const [k, x] of xs.entries()) {
+            if (signs[k] === 1) s.add(x);
+            else s.sub(x);
+          }
           return tf.sum(
             tf.mul(
               s.value() as tf.Tensor,
@@ -55,7 +58,10 @@ describe('TermSum', () => {
       };
     const value = tf.tidy(() => {
       const s = new TermSum();
-      ts.forEach((x, k) => (signs[k] === 1 ? s.add(x) : s.sub(x)));
+      for (const [k, x] of ts.entries()) {
+        if (signs[k] === 1) s.add(x);
+        else s.sub(x);
+      }
       return s.value() as tf.Tensor;
     });
     const v = value.dataSync();
