@@ -31,3 +31,15 @@ export function heapFloat32(shape: readonly number[]): HeapFloat32 | undefined {
   const tensor = tf.keep(tf.engine().makeTensorFromTensorInfo(info));
   return { tensor, view: heap.typedArrayFromHeap(info) as Float32Array };
 }
+
+/**
+ * As heapFloat32, but the tensor belongs to the current tidy scope like any other op's output
+ * (a per-step tensor filled on the host: avi's minibatch rows).
+ */
+export function scopedHeapFloat32(shape: readonly number[]): HeapFloat32 | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const heap = tf.backend() as unknown as WasmHeap;
+  const info = heap.makeOutput([...shape], 'float32');
+  const tensor = tf.engine().makeTensorFromTensorInfo(info);
+  return { tensor, view: heap.typedArrayFromHeap(info) as Float32Array };
+}

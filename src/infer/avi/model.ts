@@ -9,6 +9,7 @@
 // summed out (plan.ts) enter as an exact q-weighted sum over their joint states, the model
 // evaluated at all of them at once (sumGlobals); local ones by log-sum-exp per element.
 import * as tf from '@tensorflow/tfjs';
+import { scopedHeapFloat32 } from '../../backend/heapFloat32.js';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
@@ -75,12 +76,23 @@ interface HostRows {
   readonly size: number;
 }
 
-/** Rows `rows` of `v` packed: a block's copy, one typed-array copy per row. */
-function gatherRows(v: HostRows, rows: readonly number[]): Float32Array {
-  const out = new Float32Array(rows.length * v.size);
+/** Rows `rows` of `v` packed into `out` (a block's copy, one typed-array copy per row). */
+function gatherRows(v: HostRows, rows: readonly number[], out: Float32Array): Float32Array {
   for (let i = 0; i < rows.length; i++)
     out.set(v.data.subarray(rows[i] * v.size, (rows[i] + 1) * v.size), i * v.size);
   return out;
+}
+
+/**
+ * Rows `rows` of `v` as a tensor [1, B, ...row]: on wasm written straight into the tensor's
+ * memory (no Float32Array of the block to allocate, fill and copy in again each step).
+ */
+function rowsTensor(v: HostRows, rows: readonly number[]): tf.Tensor {
+  const shape = [1, rows.length, ...v.row];
+  const heap = rows.length * v.size > 0 ? scopedHeapFloat32(shape) : undefined;
+  if (!heap) return tf.tensor(gatherRows(v, rows, new Float32Array(rows.length * v.size)), shape);
+  gatherRows(v, rows, heap.view);
+  return heap.tensor;
 }
 
 export class AviModel {
@@ -154,9 +166,7 @@ export class AviModel {
           this.whole.set(name, this.upload(name, tf.keep(tf.tensor(v.data, [1, B, ...v.row]))));
       }
       for (const [name, t] of this.whole) env[name] = t;
-    } else
-      for (const [name, v] of this.known)
-        env[name] = this.upload(name, tf.tensor(gatherRows(v, rows), [1, B, ...v.row]));
+    } else for (const [name, v] of this.known) env[name] = this.upload(name, rowsTensor(v, rows));
     for (const l of [...this.plan.latents, ...this.plan.scored]) {
       if (l.inputs.length === 0) continue;
       const parts = l.inputs.map((c) => tf.reshape(env[c], [B, -1]));
