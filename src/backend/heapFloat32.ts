@@ -25,11 +25,9 @@ export interface HeapFloat32 {
  * is kept out of every tidy scope: its owner disposes it.
  */
 export function heapFloat32(shape: readonly number[]): HeapFloat32 | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const heap = tf.backend() as unknown as WasmHeap;
-  const info = heap.makeOutput([...shape], 'float32');
-  const tensor = tf.keep(tf.engine().makeTensorFromTensorInfo(info));
-  return { tensor, view: heap.typedArrayFromHeap(info) as Float32Array };
+  const h = scopedHeapFloat32(shape);
+  if (h) tf.keep(h.tensor);
+  return h;
 }
 
 /**
