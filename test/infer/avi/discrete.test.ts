@@ -10,7 +10,7 @@ import { planAvi } from '../../../src/infer/avi/plan.js';
 import { exactEngine } from '../../../src/infer/exact/index.js';
 import { exactInfo } from '../../../src/infer/exact/info.js';
 import { boundModel } from '../../support/models.js';
-import { logSumExp, normal, runAvi, uniform } from './helpers.js';
+import { logSumExp, MIXTURE, normal, runAvi, uniform } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -32,24 +32,13 @@ function mixtureData(N: number, w: number[], m: number[], seed: number): number[
   });
 }
 
-const KNOWN = `model mix {
-  size N
-  size K = 3
-  hyper w: simplex[K]
-  hyper m: real[K]
-  plate i in N {
-    c[i] ~ Categorical(w)
-    x[i] ~ Normal(m[c[i]], 1)
-  }
-}`;
-
 describe('avi sums out local discrete latents', () => {
   it('known params: the ELBO is the exact log evidence, the responsibilities the exact posterior', async () => {
     const w = [0.2, 0.5, 0.3];
     const m = [-3, 0, 2.5];
     const x = mixtureData(40, w, m, 11);
     const data = { N: x.length, w, m, x };
-    const r = await runAvi(KNOWN, data, { epochs: 2 });
+    const r = await runAvi(MIXTURE, data, { epochs: 2 });
     // float64: log p(x) = Σ_i log Σ_k w_k N(x_i; m_k, 1); r_ik ∝ w_k N(x_i; m_k, 1)
     let logEv = 0;
     const resp: number[] = [];
@@ -66,7 +55,7 @@ describe('avi sums out local discrete latents', () => {
     const p = r.latents.c.params.p.data;
     for (let i = 0; i < resp.length; i++) expect(Math.abs(p[i] - resp[i])).toBeLessThan(1e-5);
     // the exact engine on the same model and data
-    const bound = boundModel(KNOWN, data);
+    const bound = boundModel(MIXTURE, data);
     expect(exactEngine.applicability(bound).ok).toBe(true);
     const declared = exactInfo.options as readonly { name: string; default: unknown }[];
     const defaults = Object.fromEntries(declared.map((o) => [o.name, o.default]));

@@ -98,3 +98,15 @@ export function logWeightVar(m: number, q: number, mu: number, p: number): numbe
   const d = (m - mu) / p;
   return (r * r - 1) ** 2 / 2 + r * r * d * d;
 }
+
+/** A three-component mixture with known weights and means: c[i] is summed out or scored. */
+export const MIXTURE = `model mix {
+  size N
+  size K = 3
+  hyper w: simplex[K]
+  hyper m: real[K]
+  plate i in N {
+    c[i] ~ Categorical(w)
+    x[i] ~ Normal(m[c[i]], 1)
+  }
+}`;

@@ -20,7 +20,7 @@ import { finalParticles } from '../../../src/infer/avi/run.js';
 import { Baselines, scoreTerm } from '../../../src/infer/avi/score.js';
 import { AviState } from '../../../src/infer/avi/state.js';
 import { boundModel } from '../../support/models.js';
-import { logSumExp, normal, runAvi, uniform } from './helpers.js';
+import { logSumExp, MIXTURE, normal, runAvi, uniform } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -50,16 +50,6 @@ function klAndVar(q: ArrayLike<number>, a: ArrayLike<number>): { kl: number; v: 
   return { kl, v: Math.max(0, m2 - m * m) };
 }
 
-const MIX = `model mix {
-  size N
-  size K = 3
-  hyper w: simplex[K]
-  hyper m: real[K]
-  plate i in N {
-    c[i] ~ Categorical(w)
-    x[i] ~ Normal(m[c[i]], 1)
-  }
-}`;
 const w = [0.3, 0.45, 0.25];
 const m = [-2, 0, 2];
 const N = 30;
@@ -78,7 +68,7 @@ const mixEvidence = joint.reduce((s, a) => s + logSumExp(a), 0);
 describe('avi score-function gradients', () => {
   it('mixture, enumeration forced off: q(c_i) reaches the exact posterior; ELBO ≤ log evidence', async () => {
     const r = await runAvi(
-      MIX,
+      MIXTURE,
       { N, w, m, x },
       { seed: 2, discrete: 'score', localGuide: 'free', epochs: 800, particles: 8, lr: 0.1 },
     );
@@ -184,7 +174,7 @@ describe('avi score-function gradients', () => {
   });
 
   it('the moving-average baseline lowers the gradient variance (the same 300 draws with and without)', () => {
-    const bound = boundModel(MIX, { N, w, m, x });
+    const bound = boundModel(MIXTURE, { N, w, m, x });
     const planned = planAvi(bound, 'free', 'score');
     if (!planned.ok) throw new Error('avi does not apply');
     const plan = planned.plan;
@@ -298,7 +288,7 @@ describe('avi score-function gradients', () => {
     );
     expect(chain.ok).toBe(false);
     await expect(
-      runAvi(MIX, { N, w, m, x }, { discrete: 'score', objective: 'iw', iw: 2, epochs: 1 }),
+      runAvi(MIXTURE, { N, w, m, x }, { discrete: 'score', objective: 'iw', iw: 2, epochs: 1 }),
     ).rejects.toThrow(/score-function gradient, which avi gives the ELBO only/);
   });
 
@@ -330,7 +320,7 @@ describe('avi score-function gradients', () => {
 
     // the mixture in blocks of 10 (gathered free logits, per-element baselines by rows)
     const rb = await runAvi(
-      MIX,
+      MIXTURE,
       { N, w, m, x },
       {
         seed: 4,

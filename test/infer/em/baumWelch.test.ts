@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { compile, engines, infer } from '../../../src/index.js';
 import { prng } from '../../support/prng.js';
+import { DICE_HMM } from './chains.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -202,18 +203,7 @@ describe('Baum–Welch', () => {
   });
 
   it('Categorical emissions: the table follows the same float64 updates', async () => {
-    const model = compile(`model dice {
-  size S
-  size V
-  size T
-  param init: simplex[S]
-  param A: simplex[S, S]
-  param B: simplex[S, V]
-  plate t in T {
-    z[t] ~ Categorical(t == 0 ? init : A[z[t - 1]])
-    y[t] ~ Categorical(B[z[t]])
-  }
-}`);
+    const model = compile(DICE_HMM);
     const y = ys[0]!.map((v) => (v < -0.5 ? 0 : v < 1 ? 1 : 2));
     const B0 = [
       [0.5, 0.3, 0.2],

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/index.js';
 import { compile, infer } from '../../../src/index.js';
 import { prng } from '../../support/prng.js';
+import { DICE_HMM } from './chains.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -27,18 +28,7 @@ const NORMAL = compile(`model hmm {
   }
 }`);
 
-const DICE = compile(`model dice {
-  size S
-  size V
-  size T
-  param init: simplex[S]
-  param A: simplex[S, S]
-  param B: simplex[S, V]
-  plate t in T {
-    z[t] ~ Categorical(t == 0 ? init : A[z[t - 1]])
-    y[t] ~ Categorical(B[z[t]])
-  }
-}`);
+const DICE = compile(DICE_HMM);
 
 describe('Baum–Welch restarts', () => {
   // three clusters at 0, 6, 12 with weights 0.9, 0.05, 0.05 (independent steps), sd 0.5
