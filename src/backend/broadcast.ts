@@ -3,10 +3,11 @@
 // a sum with zeros (a broadcasting binary op; measured, tfjs 4.22). Used where a chain's scan
 // broadcasts every step (a conditional's branches).
 import * as tf from '@tensorflow/tfjs';
+import { sameShape } from '../util/shape.js';
 
 /** `v` broadcast to `shape` (v itself when it has that shape); call inside tf.tidy. */
 export function broadcast(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  if (v.shape.length === shape.length && v.shape.every((d, i) => d === shape[i])) return v;
+  if (sameShape(v.shape, shape)) return v;
   // a 0 extent: tf.add broadcasts it correctly, broadcastTo does not (tfjs 4.22)
   if (v.dtype === 'bool')
     return tf.notEqual(tf.add(tf.cast(v, 'int32'), tf.zeros([...shape], 'int32')), 0);
@@ -24,6 +25,5 @@ export function sumToShape(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
   for (let a = 0; a < g.rank; a++)
     if (a < extra || (shape[a - extra] === 1 && g.shape[a] !== 1)) axes.push(a);
   const s = axes.length > 0 ? tf.sum(g, axes) : g;
-  const same = s.rank === shape.length && s.shape.every((d, i) => d === shape[i]);
-  return same ? s : tf.reshape(s, shape as number[]);
+  return sameShape(s.shape, shape) ? s : tf.reshape(s, shape as number[]);
 }

@@ -5,6 +5,7 @@
 // out[j] = Σ_r x[r, j] over the rows in order, four columns at a time (colSumSimd.ts) and the
 // last 0–3 in JS; other sums keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
@@ -23,8 +24,8 @@ export function registerFastColumnSum(backendName: string): void {
     const k = axes.length;
     // leading axes only, and not all of them (that sum is innermost already)
     if (k === 0 || k >= rank || axes.some((a, i) => a !== i)) return sum(args);
-    const rows = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
-    const n = x.shape.slice(k).reduce((p, d) => p * d, 1);
+    const rows = prod(x.shape.slice(0, k));
+    const n = prod(x.shape.slice(k));
     const backend = args.backend as WasmHeap;
     const shape = keepDims ? x.shape.map((d, a) => (a < k ? 1 : d)) : x.shape.slice(k);
     // the output first: allocating may grow the heap and detach earlier views

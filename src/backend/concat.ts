@@ -4,6 +4,7 @@
 // block (< SHORT_RUN entries) is copied entry by entry; longer ones, empty inputs and dtypes other
 // than float32 and int32 keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { SHORT_RUN, words } from './slice.js';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
@@ -19,9 +20,9 @@ export function registerFastConcat(backendName: string): void {
     )
       return concat(args);
     const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, first.shape)[0];
-    const inner = inputs.map((t) => t.shape.slice(axis).reduce((p, d) => p * d, 1));
+    const inner = inputs.map((t) => prod(t.shape.slice(axis)));
     if (inner.some((n) => n >= SHORT_RUN) || inputs.length < 2) return concat(args);
-    const outer = first.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    const outer = prod(first.shape.slice(0, axis));
     const shape = [...first.shape];
     shape[axis] = inputs.reduce((p, t) => p + t.shape[axis], 0);
     const backend = args.backend as WasmHeap;

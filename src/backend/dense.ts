@@ -12,6 +12,7 @@
 // rows). The weights may carry size-1 axes (a net's values do: [1, in, out]); their gradients
 // come back in their own shapes, so no reshape is recorded on the tape either.
 import * as tf from '@tensorflow/tfjs';
+import { prod, sameShape } from '../util/shape.js';
 import { customOp } from './customOp.js';
 import { softplus } from './softplus.js';
 
@@ -47,8 +48,7 @@ function apply(act: Activation, z: tf.Tensor): tf.Tensor {
 
 /** t in `shape` (the same size): t itself when it has it already (a reshape is a kernel). */
 function as(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  const same = t.rank === shape.length && t.shape.every((d, i) => d === shape[i]);
-  return same ? t : tf.reshape(t, shape as number[]);
+  return sameShape(t.shape, shape) ? t : tf.reshape(t, shape as number[]);
 }
 
 /** a [1, m, k] × b [1, k, n] (either transposed), the kernel called directly. */
@@ -133,7 +133,7 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
     widths.push(n);
   }
   const lead = x.shape.slice(0, -1);
-  const rows = lead.reduce((a, b) => a * b, 1);
+  const rows = prod(lead);
   const act = options.activation;
   const fused = FUSED.has(act);
   // every product is on [1, rows, width] and [1, in, out] operands, the layout the kernels

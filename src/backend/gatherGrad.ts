@@ -2,6 +2,7 @@
 // register, so autodiff through any indexing fails there (DESIGN.md §7). We register an
 // UnsortedSegmentSum kernel for wasm built on scatterND (which adds duplicate indices).
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 
 const registered = new Set<string>();
 
@@ -18,7 +19,7 @@ export function registerGatherGradient(backendName: string): void {
       // out[s, ...] = sum_{i : ids[i] = s} x[i, ...] for the leading axes of segmentIds
       const result = tf.tidy(() => {
         const idsRank = segmentIds.rank;
-        const lead = x.shape.slice(0, idsRank).reduce((a, b) => a * b, 1);
+        const lead = prod(x.shape.slice(0, idsRank));
         const inner = x.shape.slice(idsRank);
         const flatIds = tf.reshape(segmentIds, [lead, 1]).toInt();
         const flatX = tf.reshape(x, [lead, ...inner]);

@@ -7,6 +7,7 @@
 // (a short run entry by entry);
 // other slices keep the original kernel.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Below this many entries per contiguous run, one copy call per run is not worth it. */
@@ -31,7 +32,7 @@ export function registerFastSlice(backendName: string): void {
     const backend = args.backend as WasmHeap;
     if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
       const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
-      const n = s.reduce((p, d) => p * d, 1);
+      const n = prod(s);
       // the output first: allocating may grow the heap and detach earlier views
       const out = backend.makeOutput(s, x.dtype);
       backend
@@ -47,7 +48,7 @@ export function registerFastSlice(backendName: string): void {
     const strides = [...tf.util.computeStrides(x.shape), 1];
     const run = s[a] * strides[a];
     const outer = s.slice(0, a);
-    const count = outer.reduce((p, d) => p * d, 1);
+    const count = prod(outer);
     // many short runs: the original kernel's loop is no slower than one copy call per run
     if (run < MIN_RUN) return slice(args);
     const out = backend.makeOutput(s, x.dtype);

@@ -5,6 +5,7 @@
 // one hold at least MIN_BLOCK elements, the output is filled by copying those contiguous
 // blocks (typed-array copies on the wasm heap); other tiles keep the original kernel.
 import type * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Below this many contiguous elements per copy, the kernel's own loop is no slower. */
@@ -18,7 +19,7 @@ export function registerFastTile(backendName: string): void {
     const shape = x.shape;
     let last = -1;
     for (let a = 0; a < reps.length; a++) if (reps[a] !== 1) last = a;
-    const block = shape.slice(last + 1).reduce((p, d) => p * d, 1);
+    const block = prod(shape.slice(last + 1));
     if (last < 0 || block < MIN_BLOCK || x.dtype === 'string') return tile(args);
     const backend = args.backend as WasmHeap;
     const outShape = shape.map((d, a) => d * reps[a]);
@@ -27,7 +28,7 @@ export function registerFastTile(backendName: string): void {
     const dst = backend.typedArrayFromHeap(out);
     // out's index over axes 0..last (row-major), each naming a source block by i_a mod shape_a
     const outer = outShape.slice(0, last + 1);
-    const count = outer.reduce((p, d) => p * d, 1);
+    const count = prod(outer);
     const idx = new Array<number>(outer.length).fill(0);
     for (let o = 0; o < count; o++) {
       let s = 0;

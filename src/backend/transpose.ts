@@ -4,6 +4,7 @@
 // of 4-byte entries (perm [0, …, r − 3, r − 1, r − 2]) is one blocked transpose per leading
 // index on the heap; other permutations keep the original kernel.
 import type * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
 import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
@@ -25,7 +26,7 @@ export function registerFastTranspose(backendName: string): void {
       return transpose(args);
     const rows = x.shape[r - 2];
     const cols = x.shape[r - 1];
-    const batch = x.shape.slice(0, r - 2).reduce((p, d) => p * d, 1);
+    const batch = prod(x.shape.slice(0, r - 2));
     const backend = args.backend as WasmHeap;
     // the output first: allocating may grow the heap and detach earlier views
     const out = backend.makeOutput([...x.shape.slice(0, r - 2), cols, rows], x.dtype);

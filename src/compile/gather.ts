@@ -4,6 +4,7 @@
 // result element computes its row number. Nothing of the size batch × table is materialised.
 import * as tf from '@tensorflow/tfjs';
 import '../backend/gradients.js';
+import { sameShape } from '../util/shape.js';
 import { prod, toInt, valueShape } from './value.js';
 
 /** A gather not yet performed: result[e] = flat[rows[e]]. */
@@ -67,8 +68,7 @@ export function rowGather(
  * tfjs 4.22: [10, 100000, 8] + [10, 1, 1] 537 ms against 15 ms, 29 ms with the casts).
  */
 function addBroadcastInt(a: tf.Tensor, b: tf.Tensor, bound: number): tf.Tensor {
-  const same = a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]);
-  if (same || bound > 2 ** 24) return tf.add(a, b);
+  if (sameShape(a.shape, b.shape) || bound > 2 ** 24) return tf.add(a, b);
   return tf.cast(tf.add(tf.cast(a, 'float32'), tf.cast(b, 'float32')), 'int32');
 }
 

@@ -5,7 +5,7 @@
 //   search (ceil(log2 V) + 1 rounds of one gather each) on the [R, V] CDF table;
 // - logProb gathers only the probability of the observed category, p[row, x] / sum_v p[row, v].
 import * as tf from '@tensorflow/tfjs';
-import { broadcastShapes } from '../util/shape.js';
+import { broadcastShapes, prod } from '../util/shape.js';
 import type { RowGather } from './gather.js';
 
 export type TableParam = 'p' | 'logits';
@@ -69,7 +69,7 @@ function sampleByKeys(
     const rowsAt = tf.reshape(tf.range(0, R * unit, unit, 'float32'), [R, 1]);
     const offsets = tf.cast(tf.mul(tf.ones([R, V]), rowsAt), 'int32');
     const keys = tf.add(tf.cast(tf.round(tf.mul(tf.div(cdf, total), unit)), 'int32'), offsets);
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = prod(shape);
     const rows = tf.reshape(tf.broadcastTo(g.rows, [...shape]), [1, size]);
     // u · 2^S is exact (a power-of-two scaling) and the cast truncates, i.e. floors u >= 0;
     // a u rounded up to 1 by float32 becomes the largest float32 below 1, so the draw stays

@@ -3,7 +3,7 @@
 // batch shape is the NumPy broadcast of what is left. Shape mistakes become clear errors here,
 // at construction, instead of wrong numbers later.
 import * as tf from '@tensorflow/tfjs';
-import { broadcastShapes, prod as numel } from '../util/shape.js';
+import { broadcastShapes, prod as numel, sameShape } from '../util/shape.js';
 import { DISTRIBUTIONS, type DistName } from './signatures.js';
 
 /** Trailing parameter axes of every argument name, per family. */
@@ -99,7 +99,7 @@ export function broadcastArgs(
     const target = [...batchShape, ...eventDims[name]!];
     args[name] = tf.tidy(() => {
       const f = given[name]!.dtype === 'float32' ? given[name]! : tf.cast(given[name]!, 'float32');
-      const same = f.shape.length === target.length && f.shape.every((d, i) => d === target[i]);
+      const same = sameShape(f.shape, target);
       // (tf.broadcastTo to a shape with a 0 gives a wrong shape in tfjs 4.22)
       if (numel(target) === 0) return tf.zeros(target);
       // already in shape: the raw tensor itself (one copy fewer; dispose skips a disposed one)

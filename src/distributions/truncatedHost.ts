@@ -11,6 +11,7 @@
 // engine's per-step path. The normaliser is a constant on the gradient tape: differentiating the
 // log density with respect to the parameters would miss its term, which is why they must be fixed.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { cdf64 } from './cdf64.js';
 import type { Distribution } from './distribution.js';
 import type { Rng } from './rng.js';
@@ -52,7 +53,7 @@ export function hostMass(
   upper: tf.Tensor | undefined,
   shape: readonly number[],
 ): HostMass {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = prod(shape);
   const p = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, read(v, shape)]));
   const lo = lower ? read(lower, shape) : new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
   const hi = upper ? read(upper, shape) : new Float64Array(n).fill(Number.POSITIVE_INFINITY);
@@ -81,7 +82,7 @@ export function truncatedMoment(
   upper: tf.Tensor | undefined,
   shape: readonly number[],
 ): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = prod(shape);
   const out = new Float32Array(n).fill(Number.NaN);
   if (MOMENT_FAMILIES.has(family)) {
     const p = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, read(v, shape)]));

@@ -16,6 +16,7 @@ import {
   SIMPLEX_TOLERANCE,
 } from '../distributions/domains.js';
 import type { Expr, IndexArg } from '../lang/ast.js';
+import { prod } from '../util/shape.js';
 import type { NDArray, NodeShape, PlateAxis, RaggedSegments } from './bound.js';
 import { type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { GraphNode, ModelGraph, StochasticNode } from './ir.js';
@@ -200,7 +201,7 @@ function forEachSelected(
   sel: readonly (Uint8Array | undefined)[],
   f: (flat: number) => boolean | undefined,
 ): void {
-  const total = shape.reduce((a, b) => a * b, 1);
+  const total = prod(shape);
   const pos = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < total; i++) {
     if (sel.every((m, a) => !m || m[pos[a]] === 1) && f(i) === true) return;

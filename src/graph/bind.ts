@@ -6,6 +6,7 @@ import { freeze } from 'immer';
 import { type Diagnostic, error } from '../diagnostics/diagnostics.js';
 import { DISTRIBUTIONS, HOST_TRUNCATED, TRUNCATABLE } from '../distributions/signatures.js';
 import { closest } from '../lang/suggest.js';
+import { prod } from '../util/shape.js';
 import { checkKnownValues } from './argChecks.js';
 import type {
   BoundModel,
@@ -281,7 +282,7 @@ function computeLayout(
       }
       const ax = plateAxes(g, node.plates, sizes);
       const dims = [...ax.map((x) => x.length), ...event];
-      const count = dims.reduce((a, b) => a * b, 1);
+      const count = prod(dims);
       if (count > MAX_VALUES) {
         problems.error(
           `${name} would hold ${countText(count)} values ([${dims.join(', ')}]); at most ${MAX_VALUES} fit in one variable: use smaller sizes`,

@@ -2,6 +2,8 @@
 // (`z[t - 1]`, recorded by build.ts on the plate as `lags`). Its nodes are not conditionally
 // independent across the plate's index: samplers visit them step by step, and engines that
 // treat plates as independent replication must refuse them. Tensor-free.
+
+import { prod } from '../util/shape.js';
 import type { BoundModel } from './bound.js';
 import type { GraphNode, LagRead, ModelGraph, Plate } from './ir.js';
 
@@ -98,7 +100,7 @@ export function stepsOf(
 ): { readonly steps: Int32Array; readonly count: number } {
   const axes = model.axes[name] ?? [];
   const lengths = axes.map((a) => a.length);
-  const total = lengths.reduce((a, b) => a * b, 1);
+  const total = prod(lengths);
   const axis = axes.findIndex((a) => a.plates.includes(plateId));
   if (axis < 0) throw new Error(`internal: '${name}' is not in plate '${plateId}'`);
   const ax = axes[axis]!;
@@ -112,7 +114,7 @@ export function stepsOf(
         for (let i = r.offsets[d]!; i < r.offsets[d + 1]!; i++) along[i] = i - r.offsets[d]!;
     } else along.set(r.outerIndex);
   }
-  const inner = lengths.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const inner = prod(lengths.slice(axis + 1));
   const steps = new Int32Array(total);
   // nested runs rather than a division per element (this is on every chain's solve path); a
   // step-innermost layout (inner = 1) is plain stores: a fill call per element costs ~15 ns
@@ -141,7 +143,7 @@ export interface SequenceGrid {
 export function sequenceGrid(model: BoundModel, name: string, plateId: string): SequenceGrid {
   const axes = model.axes[name] ?? [];
   const lengths = axes.map((a) => a.length);
-  const total = lengths.reduce((a, b) => a * b, 1);
+  const total = prod(lengths);
   const { steps, count } = stepsOf(model, name, plateId);
   const axis = axes.findIndex((a) => a.plates.includes(plateId));
   const ax = axes[axis]!;
@@ -149,8 +151,8 @@ export function sequenceGrid(model: BoundModel, name: string, plateId: string): 
   // its outer index)
   const ragged = ax.plates.length === 2 ? model.ragged[ax.plates[1]!] : undefined;
   const outerCount = ragged ? ragged.counts.length : 1;
-  const before = lengths.slice(0, axis).reduce((a, b) => a * b, 1);
-  const after = lengths.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const before = prod(lengths.slice(0, axis));
+  const after = prod(lengths.slice(axis + 1));
   const nSeq = before * outerCount * after;
   const cell = new Int32Array(count * nSeq).fill(-1);
   const cellOf = new Int32Array(total);

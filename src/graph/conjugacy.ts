@@ -25,6 +25,7 @@ import {
 import { DISTRIBUTIONS, type DistName } from '../distributions/signatures.js';
 import type { Expr } from '../lang/ast.js';
 import { subExprs } from '../lang/walk.js';
+import { prod } from '../util/shape.js';
 import type { BoundModel } from './bound.js';
 import { evalConst } from './evaluate.js';
 import type { GraphNode, StochasticNode } from './ir.js';
@@ -564,7 +565,7 @@ export function sizeOf(
   shape: { batch: readonly number[]; event: readonly number[] } | undefined,
 ): number {
   if (!shape) return 0;
-  return [...shape.batch, ...shape.event].reduce((a, b) => a * b, 1);
+  return prod([...shape.batch, ...shape.event]);
 }
 
 function exprText(e: Expr): string {

@@ -4,7 +4,7 @@
 // (rep, zeros, ones, eye, elementwise functions, sum, softmax, dot, @). Nothing in a model
 // file is ever evaluated as JavaScript.
 import type { Expr } from '../lang/ast.js';
-import { broadcastShapes } from '../util/shape.js';
+import { broadcastShapes, prod } from '../util/shape.js';
 import type { NDArray } from './bound.js';
 import { exprToString } from './print.js';
 
@@ -33,12 +33,6 @@ export function scalar(v: number): NDArray {
   return { shape: [], data: Float64Array.of(v) };
 }
 
-export function size(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 /** Row-major strides of `shape` seen from a broadcast `target` (0 along broadcast axes). */
 function broadcastStrides(shape: readonly number[], target: readonly number[]): number[] {
   const strides = new Array<number>(target.length).fill(0);
@@ -64,7 +58,7 @@ function map2(
   shape: readonly number[],
   f: (x: number, y: number) => number,
 ): NDArray {
-  const n = size(shape);
+  const n = prod(shape);
   const out = new Float64Array(n);
   const sa = broadcastStrides(a.shape, shape);
   const sb = broadcastStrides(b.shape, shape);
@@ -144,7 +138,7 @@ export function evalConst(e: Expr, env: ConstEnv): NDArray {
           throw new ConstEvalError(`vector item ${i} has a shape unlike the others`, e.items[i]);
         shape = b;
       }
-      const m = size(shape);
+      const m = prod(shape);
       const out = new Float64Array(items.length * m);
       for (const [i, it] of items.entries()) out.set(broadcastTo(it, shape)!.data, i * m);
       return { shape: [items.length, ...shape], data: out };
@@ -197,7 +191,7 @@ function evalIndexAt(e: Extract<Expr, { kind: 'index' }>, env: ConstEnv): NDArra
     offset = offset * x.shape[k] + n;
   });
   const shape = x.shape.slice(at.length);
-  const m = size(shape);
+  const m = prod(shape);
   return { shape, data: x.data.subarray(offset * m, offset * m + m) };
 }
 
@@ -282,7 +276,7 @@ function evalCall(e: Extract<Expr, { kind: 'call' }>, env: ConstEnv): NDArray {
     case 'zeros':
     case 'ones': {
       const shape = args.map(dimArg);
-      return { shape, data: new Float64Array(size(shape)).fill(f === 'ones' ? 1 : 0) };
+      return { shape, data: new Float64Array(prod(shape)).fill(f === 'ones' ? 1 : 0) };
     }
     case 'eye': {
       const d = dimArg(args[0]);

@@ -5,6 +5,7 @@
 import { SIMPLEX_TOLERANCE } from '../distributions/domains.js';
 import { DISTRIBUTIONS } from '../distributions/signatures.js';
 import type { Expr } from '../lang/ast.js';
+import { prod } from '../util/shape.js';
 import type { NDArray } from './bound.js';
 import { broadcastTo, type ConstEnv, ConstEvalError, evalConst } from './evaluate.js';
 import type { Dim, StochasticNode, ValueType } from './ir.js';
@@ -222,8 +223,8 @@ function boundPerEntry(
   if (!plateSizes || plateSizes.length !== node.indices.length) return undefined;
   const shape = e.array.shape;
   const event = shape.slice(plateSizes.length);
-  const m = event.reduce((a, b) => a * b, 1);
-  const elements = plateSizes.reduce((a, b) => a * b, 1);
+  const m = prod(event);
+  const elements = prod(plateSizes);
   const out = new Float64Array(elements * m);
   const idx = new Array<number>(plateSizes.length).fill(0);
   try {

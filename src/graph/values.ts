@@ -6,8 +6,8 @@
 // scan; nested arrays of fixed axes by a tight loop per innermost row, falling back to the
 // entry-by-entry walk (which names every problem) at the first entry that is not a finite number.
 import type * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import type { NDArray } from './bound.js';
-import { size } from './evaluate.js';
 import type { NestedAxis } from './layout.js';
 import { MAX_RANK } from './limits.js';
 import { indexedName } from './print.js';
@@ -432,7 +432,7 @@ function readDense(value: DenseInput, spec: ReadSpec, problems: Problems): ReadR
     problems.error(`${name}: expected ${spec.expected}, got [${value.shape.join(', ')}]`, name);
     return undefined;
   }
-  const n = size(shape);
+  const n = prod(shape);
   if (value.data.length !== n) {
     problems.error(
       `${name}: the array has ${value.data.length} numbers but shape [${shape.join(', ')}] needs ${n}`,

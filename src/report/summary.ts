@@ -2,6 +2,8 @@
 // then per entry the mean, sd and 5%, 50%, 95% quantiles; per param its values. Shared by the
 // terminal report (text.ts) and the HTML report (html.ts). A row of one cell is a note
 // (`… 95 more; means in [lo, hi]`) that spans the table.
+
+import { prod } from '../util/shape.js';
 import {
   describeShape,
   entryLabel,
@@ -29,7 +31,7 @@ const HEAD_ROWS = 5;
 
 /** Rectangular: the entries fill the shape (a ragged array does not). */
 function rectangular(v: Nested): boolean {
-  return flatten(v).length === shapeOf(v).reduce((a, b) => a * b, 1);
+  return flatten(v).length === prod(shapeOf(v));
 }
 
 /**

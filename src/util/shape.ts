@@ -13,6 +13,11 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   return out;
 }
 
+/** Are the two shapes the same (rank and every extent)? */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** The number of elements of a shape (1 for a scalar). */
 export function prod(shape: readonly number[]): number {
   let n = 1;

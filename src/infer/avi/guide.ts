@@ -10,10 +10,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { mlp } from '../../backend/dense.js';
 import type { Rng } from '../../distributions/rng.js';
+import { prod } from '../../util/shape.js';
 import { type GaussianQ, reparameterise, splitHead } from './gaussianQ.js';
 import type { AviLatent } from './plan.js';
 
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** The free log sd's start: σ = e^−1 on the unconstrained scale. */

@@ -19,6 +19,7 @@ import { bind } from '../../graph/bind.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
 import { float32Of } from '../../graph/values.js';
+import { prod } from '../../util/shape.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { type GaussianQ, normalKl } from './gaussianQ.js';
 import { drawU, locScale } from './guide.js';
@@ -32,8 +33,6 @@ import {
 } from './plan.js';
 import { drawScored, type ScoredDraw, scoreNatural } from './score.js';
 import { TermSum } from './termSum.js';
-
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** One draw (S particles) of the ELBO's terms on a block. */
 export interface Terms {
@@ -536,7 +535,7 @@ export class AviModel {
       const a = args.p ?? args.logits;
       return a.shape[a.rank - 1];
     });
-    const J = this.cards.reduce((a, b) => a * b, 1);
+    const J = prod(this.cards);
     if (J * this.plan.globalStates > MAX_STATES)
       throw userError(
         `avi sums out ${this.plan.enumerated.map((d, j) => `${d.name} (${(this.cards as number[])[j]} states)`).join(', ')} per element: ${J} joint states${this.plan.globalStates > 1 ? `, times ${this.plan.globalStates} of the global ones summed out` : ''}, more than ${MAX_STATES}`,

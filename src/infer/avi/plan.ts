@@ -18,6 +18,7 @@ import { descendants } from '../../graph/query.js';
 import { concreteShape, inferShapes, type ShapeAnalysis } from '../../graph/shapes.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
+import { prod } from '../../util/shape.js';
 import { chainReasons } from '../chains.js';
 import { reasonAt } from '../engine.js';
 import { type Transform, transformOf } from '../learn/transform.js';
@@ -172,8 +173,6 @@ export type AviPlanResult =
  * states times the local ones' per element.
  */
 export const MAX_STATES = 256;
-
-const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 const raggedNode = (bound: BoundModel, n: string) =>
   (bound.axes[n] ?? []).some((a) => a.plates.length > 1);

@@ -12,6 +12,7 @@
 // moments of float32 draws).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../distributions/rng.js';
+import { prod } from '../../util/shape.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { float64, type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
@@ -221,7 +222,7 @@ function discreteResults(
     } else out[d.name] = categoricalSummary(probs[j], shape, cards[j]);
   });
   // the globals' marginals from the joint states
-  const sizes = gl.map((d) => d.batch.reduce((a, b) => a * b, 1));
+  const sizes = gl.map((d) => prod(d.batch));
   const values = globalStateValues(gl, JG);
   const marg = gl.map((d, k) => new Float64Array(sizes[k] * d.states));
   for (let s = 0; s < JG; s++)
@@ -249,7 +250,7 @@ function monteCarlo(
   sigma: tf.Tensor,
   rng: Rng,
 ): [Float64Array, Float64Array] {
-  const size = [...l.batch, ...l.event].reduce((a, b) => a * b, 1);
+  const size = prod([...l.batch, ...l.event]);
   const D = Math.max(2, Math.min(MC_DRAWS, Math.floor(MC_FLOATS / Math.max(1, size))));
   const x = tf.tidy(() => {
     const eps = tf.randomNormal([D, ...loc.shape], 0, 1, 'float32', rng.nextSeed());

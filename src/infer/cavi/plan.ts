@@ -41,6 +41,7 @@ import {
 import { exprToString } from '../../graph/print.js';
 import type { Expr } from '../../lang/ast.js';
 import { subExprs } from '../../lang/walk.js';
+import { prod } from '../../util/shape.js';
 import { chainReasons } from '../chains.js';
 import { type Transform, transformOf } from '../learn/transform.js';
 import { learnables } from '../registry.js';
@@ -159,7 +160,7 @@ export function planCavi(bound: BoundModel): PlanResult {
     params.push({ name: p, shape, transform: t });
     placeholders[p] = bound.values[p] ?? {
       shape,
-      data: new Float64Array(shape.reduce((a, b) => a * b, 1)),
+      data: new Float64Array(prod(shape)),
     };
   }
   // the planner reads the learned params as known: each E-step holds them at their value

@@ -30,7 +30,7 @@ import { PARAM_EVENT_RANK } from '../../distributions/shapes.js';
 import { DISTRIBUTIONS } from '../../distributions/signatures.js';
 import type { StochasticNode } from '../../graph/ir.js';
 import { ancestors } from '../../graph/query.js';
-import { prod } from '../../util/shape.js';
+import { prod, sameShape } from '../../util/shape.js';
 import type { CaviTerm, ParentUse } from './plan.js';
 import {
   type Aggregated,
@@ -54,8 +54,7 @@ function gatherRows(t: tf.Tensor, at: tf.Tensor): tf.Tensor {
 
 /** tf.broadcastTo without wasm's slow Tile kernel (compile/value.ts), and no op when it fits. */
 function bcast(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  const same = t.rank === shape.length && t.shape.every((d, i) => d === shape[i]);
-  return same ? t : expandTo(t, shape);
+  return sameShape(t.shape, shape) ? t : expandTo(t, shape);
 }
 
 export class TermRt {

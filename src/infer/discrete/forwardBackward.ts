@@ -26,6 +26,7 @@ import { expNonPositive } from '../../backend/expNonPositive.js';
 import { backendThreads } from '../../backend/index.js';
 import { sum64 } from '../../compile/evaluator.js';
 import type { SequenceGrid } from '../../graph/chains.js';
+import { prod } from '../../util/shape.js';
 
 export interface ChainFactors {
   /** log p(observations of step | z = k) per state and batch element: [K, B] */
@@ -62,7 +63,7 @@ export interface ChainPosterior {
  */
 function slices(x: tf.Tensor, n = x.shape[0]!): tf.Tensor[] {
   const rest = n === x.shape[0] ? x.shape.slice(1) : [x.shape[0]! / n, ...x.shape.slice(1)];
-  const size = rest.reduce((a, b) => a * b, 1);
+  const size = prod(rest);
   const data = x.dataSync() as Float32Array;
   return Array.from({ length: n }, (_, i) =>
     tf.tensor(data.subarray(i * size, (i + 1) * size), rest),

@@ -39,6 +39,7 @@ import {
 import type { StochasticNode } from '../../graph/ir.js';
 import { unknownDeps } from '../../graph/linearity.js';
 import type { Expr } from '../../lang/ast.js';
+import { prod } from '../../util/shape.js';
 
 export type { GaussianFactor, GaussianStep } from '../../graph/conjugacy.js';
 
@@ -199,7 +200,7 @@ class Planner {
   private wholeRowsMissing(name: string): boolean {
     const o = this.bound.observation[name];
     if (o?.kind !== 'partial') return true;
-    const E = this.bound.shapes[name].event.reduce((a, b) => a * b, 1);
+    const E = prod(this.bound.shapes[name].event);
     for (let r = 0; r < o.mask.length; r += E) {
       for (let k = 1; k < E; k++) if (o.mask[r + k] !== o.mask[r]) return false;
     }

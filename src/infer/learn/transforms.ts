@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { log1pexp64 } from '../../distributions/special64.js';
 import { choleskyBlocks } from '../../linalg/dense64.js';
+import { prod } from '../../util/shape.js';
 import type { Transform } from './transform.js';
 
 /** How far inside its domain a boundary value starts. */
@@ -162,7 +163,7 @@ export function inverse64(
 
 /** A starting value inside the domain when the param declares none: 0, lo + 1, hi − 1, the midpoint, uniform, I. */
 export function neutral(t: Transform, shape: readonly number[]): Float64Array {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = prod(shape);
   const out = new Float64Array(n);
   switch (t.kind) {
     case 'identity':

@@ -11,6 +11,7 @@ import { fullShape } from '../../../compile/evaluator.js';
 import { compileModel } from '../../../compile/model.js';
 import type { BoundModel, NDArray } from '../../../graph/bound.js';
 import { sequenceGrid } from '../../../graph/chains.js';
+import { prod } from '../../../util/shape.js';
 import { tick } from '../../../util/tick.js';
 import type { RunOptions } from '../../engine.js';
 import { solveChain } from '../../exact/chain/run.js';
@@ -35,7 +36,7 @@ export async function runBaumWelch(
   const started = performance.now();
   const z = plan.chain.latent.name;
   const zShape = fullShape(bound, z);
-  const B = zShape.reduce((a, b) => a * b, 1);
+  const B = prod(zShape);
   const grid = sequenceGrid(bound, z, plan.chain.chain.plate.id);
   const learned = new Set(plan.learn);
   const given = startValues(bound, plan.learn, options.init, options.initial);

@@ -8,6 +8,7 @@ import { compileModel, type ModelPlan } from '../../../compile/model.js';
 import type { BoundModel } from '../../../graph/bound.js';
 import { type SequenceGrid, sequenceGrid, stepsOf } from '../../../graph/chains.js';
 import type { Expr } from '../../../lang/ast.js';
+import { prod } from '../../../util/shape.js';
 import {
   type ChainFactors,
   type ChainPosterior,
@@ -94,7 +95,7 @@ export function solveChain(
 ): ChainPosterior & { K: number } {
   const z = chain.latent.name;
   const batch = bound.shapes[z]!.batch;
-  const B = batch.reduce((a, b) => a * b, 1);
+  const B = prod(batch);
   const grid = sequenceGrid(bound, z, chain.chain.plate.id);
   const state = (j: number) => tf.fill([1, ...batch], j);
   const rows = (j: number): tf.Tensor2D =>
