@@ -9,6 +9,7 @@
 // summed out (plan.ts) enter as an exact q-weighted sum over their joint states, the model
 // evaluated at all of them at once (sumGlobals); local ones by log-sum-exp per element.
 import * as tf from '@tensorflow/tfjs';
+import { broadcast } from '../../backend/broadcast.js';
 import { scopedHeapFloat32 } from '../../backend/heapFloat32.js';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
@@ -435,7 +436,7 @@ export class AviModel {
     const elements = (t: tf.Tensor | undefined) => {
       if (plate === undefined) return undefined;
       if (!t) return tf.zeros([S, B]);
-      return t.shape[0] === S && t.shape[1] === B ? t : tf.add(t, tf.zeros([S, B]));
+      return broadcast(t, [S, B]);
     };
     if (J === 1) {
       if (wL) w.add(wL);
