@@ -66,7 +66,7 @@ export async function initBackend(
   registerGatherGradient(tfName);
   // before the matMul wrapper, which calls the Transpose kernel registered when it is made
   registerFastTranspose(tfName);
-  registerFastMatMul(tfName);
+  registerFastMatMul(tfName, threads);
   registerFastTile(tfName);
   registerFastSlice(tfName);
   registerFastConcat(tfName);

@@ -4,72 +4,201 @@
 // (measured: [128, 784] × [784, 400] in 1.9 ms, the same product with transposeB in 22 ms).
 // Autodiff hits the slow path on every step: tfjs's gradient of C = A B is
 //   dA = dC Bᵀ  (matMul(dC, B, false, true)),   dB = Aᵀ dC  (matMul(A, dC, true, false)),
-// so a network's backward pass ran ~10× slower than its forward pass. This wraps the kernel:
-// a transposed operand is transposed explicitly (a copy, memory-bound: 0.7 ms for 784 × 400)
-// and a batched A times an unbatched B is one 2-D product over A's flattened batch. Results
-// are the same sums in the same order of k up to the kernel's blocking (float32 rounding).
+// so a network's backward pass ran ~10× slower than its forward pass. And even its fast path
+// packs B into XNNPACK's layout on every call with a B it has not seen — every call, in
+// training, where weights and gradients are new tensors each step (on 128 × 64 × 128: 47 µs
+// with B packed before, 64–78 µs fresh).
+// This wraps BatchMatMul and _FusedMatMul (bias, then identity or relu). A product whose A's
+// batch flattens into rows (a batched A times an unbatched B, or no batch at all) is computed
+// by gemm.ts's SIMD functions, which read A, or Aᵀ, and B where they lie (~28–32 GMAC/s here on
+// the products of the VAE benches, MNIST's included); B transposed is copied first (the copy is
+// memory-bound: 0.7 ms for 784 × 400). With XNNPACK's thread pool on (threads.ts) a product of
+// at least GEMM_POOL_MACS multiply-adds keeps XNNPACK, on every thread. Anything else keeps the
+// original kernels (batched B, other activations, a bias of another shape, other dtypes).
+// Results are the same sums in the same order of k (float32 rounding).
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
+import { gemm, rowBias } from './gemm.js';
+import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
-type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Info = tf.TensorInfo;
+type KernelFunc = tf.KernelConfig['kernelFunc'];
 
-const wrapped = new Set<string>();
+/**
+ * Multiply-adds from which a product keeps XNNPACK when its pool has more than one thread:
+ * below it the pool's wake-up costs more than the second core saves.
+ */
+export const GEMM_POOL_MACS = 4_000_000;
 
-/** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
-export function registerFastMatMul(backendName: string): void {
-  if (backendName !== 'wasm' || wrapped.has(backendName)) return;
-  const mm = tf.getKernel('BatchMatMul', backendName);
-  const tr = tf.getKernel('Transpose', backendName);
-  const rs = tf.getKernel('Reshape', backendName);
-  if (!mm || !tr || !rs) return;
-  wrapped.add(backendName);
-  const matMul = mm.kernelFunc;
-  const transpose = tr.kernelFunc;
-  const reshape = rs.kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
+interface Attrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/**
+ * Register the wrappers on `backendName` (wasm only; idempotent), for XNNPACK on `threads`
+ * threads. Call after the backend is ready, and after the Transpose wrapper (transpose.ts).
+ */
+export function registerFastMatMul(backendName: string, threads = 1): void {
+  const tr = tf.getKernel('Transpose', backendName)?.kernelFunc;
+  const rs = tf.getKernel('Reshape', backendName)?.kernelFunc;
+  if (backendName !== 'wasm' || !tr || !rs) return;
+  const [transpose, reshape] = [tr, rs];
+  /** The product by gemm, or undefined where gemm does not take it. */
+  const product = (
+    args: Parameters<KernelFunc>[0],
+    bias: Info | undefined,
+    relu: boolean,
+  ): Info | undefined => {
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs as { a: Info; b: Info };
-    const { transposeA, transposeB } = attrs as unknown as {
-      transposeA: boolean;
-      transposeB: boolean;
-    };
-    const batchOf = (t: Info) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-    const flatB = !transposeA && batchOf(b) === 1 && batchOf(a) > 1;
-    if (!transposeA && !transposeB && !flatB) return matMul(args);
-    const temps: Info[] = [];
-    const swap = (t: Info): Info => {
-      const r = t.shape.length;
-      const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-      const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as Info;
-      temps.push(out);
-      return out;
-    };
-    const reshapeTo = (t: Info, shape: number[]): Info => {
-      const out = reshape({ inputs: { x: t }, backend, attrs: { shape } }) as Info;
-      temps.push(out);
-      return out;
-    };
+    const { transposeA, transposeB } = attrs as unknown as Attrs;
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    if (ra < 2 || rb < 2 || prod(b.shape.slice(0, -2)) !== 1) return undefined;
+    const batch = prod(a.shape.slice(0, -2));
+    if (transposeA && batch !== 1) return undefined;
+    // op(A) is [batch·m, k] (its batch flattened into rows), op(B) [k, n]
+    const m = a.shape[transposeA ? ra - 1 : ra - 2];
+    const k = a.shape[transposeA ? ra - 2 : ra - 1];
+    const n = b.shape[transposeB ? rb - 2 : rb - 1];
+    if (b.shape[transposeB ? rb - 1 : rb - 2] !== k || !rowBias(bias, n)) return undefined;
+    if (threads > 1 && batch * m * k * n >= GEMM_POOL_MACS) return undefined;
+    const lead = tf.broadcast_util.assertAndGetBroadcastShape(
+      a.shape.slice(0, -2),
+      b.shape.slice(0, -2),
+    );
+    let bT: Info | undefined;
     try {
-      let a2 = transposeA ? swap(a) : a;
-      let b2 = transposeB ? swap(b) : b;
-      const plain = { transposeA: false, transposeB: false };
-      if (!flatB) return matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain });
-      // A [..., m, k] × B [k, n] (B's batch all ones): one [Πbatch·m, k] × [k, n] product
-      const m = a2.shape[a2.shape.length - 2];
-      const k = a2.shape[a2.shape.length - 1];
-      const n = b2.shape[b2.shape.length - 1];
-      const lead = a2.shape.slice(0, -2);
-      const outLead = tf.broadcast_util.assertAndGetBroadcastShape(lead, b2.shape.slice(0, -2));
-      a2 = reshapeTo(a2, [lead.reduce((x, y) => x * y, 1) * m, k]);
-      b2 = reshapeTo(b2, [k, n]);
-      const flat = matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain }) as Info;
-      temps.push(flat);
-      return reshape({ inputs: { x: flat }, backend, attrs: { shape: [...outLead, m, n] } });
+      if (transposeB) {
+        const perm = [...Array.from({ length: rb - 2 }, (_, i) => i), rb - 1, rb - 2];
+        bT = transpose({ inputs: { x: b }, backend, attrs: { perm } }) as Info;
+      }
+      return gemm(backend, {
+        a,
+        b: bT ?? b,
+        m: batch * m,
+        k,
+        n,
+        transposeA,
+        bias,
+        relu,
+        shape: [...lead, m, n],
+      });
     } finally {
-      const be = backend as { disposeData(dataId: unknown): void };
-      for (const t of temps) be.disposeData(t.dataId);
+      if (bT) (backend as { disposeData(dataId: unknown): void }).disposeData(bT.dataId);
     }
   };
-  tf.unregisterKernel('BatchMatMul', backendName);
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName, kernelFunc });
+  wrapWasmKernel('BatchMatMul', backendName, (matMul) => (args) => {
+    const out = product(args, undefined, false);
+    return out ?? slowPath(matMul, transpose, reshape, args);
+  });
+  wrapWasmKernel('_FusedMatMul', backendName, (fused) => (args) => {
+    const { bias, preluActivationWeights } = args.inputs as {
+      bias?: Info;
+      preluActivationWeights?: Info;
+    };
+    const { activation } = args.attrs as unknown as { activation: string };
+    const ok =
+      preluActivationWeights === undefined && (activation === 'linear' || activation === 'relu');
+    const out = ok ? product(args, bias, activation === 'relu') : undefined;
+    return out ?? plainFused(fused, transpose, args);
+  });
+}
+
+/**
+ * XNNPACK's untransposed 2-D product: a transposed operand transposed explicitly first, and a
+ * batched A times an unbatched B as one product over A's flattened batch.
+ */
+function slowPath(
+  matMul: KernelFunc,
+  transpose: KernelFunc,
+  reshape: KernelFunc,
+  args: Parameters<KernelFunc>[0],
+): ReturnType<KernelFunc> {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs as { a: Info; b: Info };
+  const { transposeA, transposeB } = attrs as unknown as Attrs;
+  const flatB = !transposeA && prod(b.shape.slice(0, -2)) === 1 && prod(a.shape.slice(0, -2)) > 1;
+  if (!transposeA && !transposeB && !flatB) return matMul(args);
+  const temps: Info[] = [];
+  const swap = (t: Info): Info => {
+    const r = t.shape.length;
+    const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+    const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as Info;
+    temps.push(out);
+    return out;
+  };
+  const reshapeTo = (t: Info, shape: number[]): Info => {
+    const out = reshape({ inputs: { x: t }, backend, attrs: { shape } }) as Info;
+    temps.push(out);
+    return out;
+  };
+  try {
+    let a2 = transposeA ? swap(a) : a;
+    let b2 = transposeB ? swap(b) : b;
+    const plain = { transposeA: false, transposeB: false };
+    if (!flatB) return matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain });
+    // A [..., m, k] × B [k, n] (B's batch all ones): one [Πbatch·m, k] × [k, n] product
+    const m = a2.shape[a2.shape.length - 2];
+    const k = a2.shape[a2.shape.length - 1];
+    const n = b2.shape[b2.shape.length - 1];
+    const lead = a2.shape.slice(0, -2);
+    const outLead = tf.broadcast_util.assertAndGetBroadcastShape(lead, b2.shape.slice(0, -2));
+    a2 = reshapeTo(a2, [prod(lead) * m, k]);
+    b2 = reshapeTo(b2, [k, n]);
+    const flat = matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain }) as Info;
+    temps.push(flat);
+    return reshape({ inputs: { x: flat }, backend, attrs: { shape: [...outLead, m, n] } });
+  } finally {
+    const be = backend as { disposeData(dataId: unknown): void };
+    for (const t of temps) be.disposeData(t.dataId);
+  }
+}
+
+/**
+ * tfjs-wasm 4.22's _FusedMatMul adds the bias along the wrong axis when an operand is
+ * transposed (measured: [[.5, −1], [.25, 2]]ᵀ [[1, .5], [2, −1]] + [.1, −.2] gave 2.8 for
+ * 3.0 + .1), and refuses a bias whose buffer was made with another rank than 1 (a [1, n] bias,
+ * or a reshape of one to [n], which shares the buffer): a transposed operand is transposed
+ * explicitly first, and such a bias copied into a buffer of rank 1.
+ */
+function plainFused(
+  fused: KernelFunc,
+  transpose: KernelFunc,
+  args: Parameters<KernelFunc>[0],
+): ReturnType<KernelFunc> {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs as { a: Info; b: Info };
+  const { transposeA, transposeB } = attrs as unknown as Attrs;
+  const { bias } = inputs as { bias?: Info };
+  const heap = backend as WasmHeap & { dataIdMap?: { get(id: object): { shape?: number[] } } };
+  const biasRank = bias ? heap.dataIdMap?.get(bias.dataId)?.shape?.length : 1;
+  const copyBias = bias !== undefined && biasRank !== 1 && rowBias(bias, prod(bias.shape));
+  if (!transposeA && !transposeB && !copyBias) return fused(args);
+  const temps: Info[] = [];
+  let bias1 = bias;
+  if (bias && copyBias) {
+    bias1 = heap.makeOutput([prod(bias.shape)], 'float32');
+    temps.push(bias1);
+    heap.typedArrayFromHeap(bias1).set(heap.typedArrayFromHeap(bias));
+  }
+  const swap = (t: Info, yes: boolean): Info => {
+    if (!yes) return t;
+    const r = t.shape.length;
+    const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+    const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as Info;
+    temps.push(out);
+    return out;
+  };
+  try {
+    return fused({
+      inputs: { ...inputs, a: swap(a, transposeA), b: swap(b, transposeB), bias: bias1 },
+      backend,
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    });
+  } finally {
+    const be = backend as { disposeData(dataId: unknown): void };
+    for (const t of temps) be.disposeData(t.dataId);
+  }
 }

@@ -1,10 +1,13 @@
-// The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts),
+// The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts,
+// gemmSimd.ts),
 // assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
 // This is the one place that decides whether they run: null where they cannot (another backend,
 // no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
 // callers then run their JS loops, the original kernels or their tfjs path.
 import { ADAM_FUNC, type AdamSimd } from './adamSimd.js';
 import { COLSUM_FUNC, type ColSumSimd } from './colSumSimd.js';
+import type { GemmTileName } from './gemm.js';
+import { GEMM_FUNCS, type GemmTile } from './gemmSimd.js';
 import { GRAM_FUNCS, type GramRss, type GramTile } from './gramSimd.js';
 import { TRANSPOSE_FUNC, type TransposeWasm } from './transposeSimd.js';
 import { backendMemory, instantiate, type WasmMemory } from './wasmAsm.js';
@@ -16,6 +19,7 @@ export interface SimdFunctions {
   readonly colSum: ColSumSimd;
   readonly transpose: TransposeWasm;
   readonly gram: { readonly tile4: GramTile; readonly tile1: GramTile; readonly rss: GramRss };
+  readonly gemm: Readonly<Record<GemmTileName, GemmTile>>;
 }
 
 let made: SimdFunctions | null | undefined;
@@ -25,7 +29,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
   if (made !== undefined) return made;
   const memory = process.env.PLATO_WASM_SIMD === '0' ? undefined : backendMemory(backend);
   const ex = memory
-    ? instantiate([ADAM_FUNC, COLSUM_FUNC, TRANSPOSE_FUNC, ...GRAM_FUNCS], memory)
+    ? instantiate([ADAM_FUNC, COLSUM_FUNC, TRANSPOSE_FUNC, ...GRAM_FUNCS, ...GEMM_FUNCS], memory)
     : undefined;
   made =
     memory && ex
@@ -38,6 +42,12 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
             tile4: ex.tile4 as GramTile,
             tile1: ex.tile1 as GramTile,
             rss: ex.rss as GramRss,
+          },
+          gemm: {
+            gemm4x8: ex.gemm4x8 as GemmTile,
+            gemm1x8: ex.gemm1x8 as GemmTile,
+            gemm4x1: ex.gemm4x1 as GemmTile,
+            gemm1x1: ex.gemm1x1 as GemmTile,
           },
         }
       : null;

@@ -85,6 +85,8 @@ const SIMD = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
 export const vLoad = (offset: number) => SIMD(0x00, 2, ...uleb(offset));
 export const V_LOAD = vLoad(0);
 export const V_STORE = SIMD(0x0b, 2, 0); // v128.store
+/** v128.store at address + offset */
+export const vStore = (offset: number) => SIMD(0x0b, 2, ...uleb(offset));
 /** v128.load32_splat at address + offset: one f32 in all four lanes */
 export const vLoad32Splat = (offset: number) => SIMD(0x09, 2, ...uleb(offset));
 /** v128.const 0 */
@@ -97,15 +99,25 @@ export const F32X4_ADD = SIMD(0xe4);
 export const F32X4_SUB = SIMD(0xe5);
 export const F32X4_MUL = SIMD(0xe6);
 export const F32X4_DIV = SIMD(0xe7);
+/** f32x4.max: lanewise, a NaN in either operand gives NaN */
+export const F32X4_MAX = SIMD(0xe9);
 export const I32_ADD = [0x6a];
 export const I32_MUL = [0x6c];
 export const I32_GE_U = [0x4f];
 export const I32_LT_U = [0x49];
+export const I32_EQZ = [0x45];
 export const SELECT = [0x1b];
 export const F32_LOAD = [0x2a, 2, 0]; // alignment 4 bytes, offset 0
 export const F32_STORE = [0x38, 2, 0];
+/** f32.load / f32.store at address + offset */
+export const f32Load = (offset: number) => [0x2a, 2, ...uleb(offset)];
+export const f32Store = (offset: number) => [0x38, 2, ...uleb(offset)];
+/** f32.const 0 */
+export const F32_CONST_ZERO = [0x43, 0, 0, 0, 0];
 export const F32_ADD = [0x92];
 export const F32_MUL = [0x94];
+/** f32.max: a NaN in either operand gives NaN */
+export const F32_MAX = [0x97];
 /** f64.store at address + offset, alignment 8 bytes */
 export const f64Store = (offset: number) => [0x39, 3, ...uleb(offset)];
 export const F64_ADD = [0xa0];
@@ -114,6 +126,9 @@ export const F64_MUL = [0xa2];
 export const F64_PROMOTE_F32 = [0xbb];
 export const BLOCK = [0x02, 0x40];
 export const LOOP = [0x03, 0x40];
+/** if with a result of `type` (I32, F32, V128, …); ELSE, END close it */
+export const IF = (type: number) => [0x04, type];
+export const ELSE = [0x05];
 export const END = [0x0b];
 export const BR = (depth: number) => [0x0c, depth];
 export const BR_IF = (depth: number) => [0x0d, depth];

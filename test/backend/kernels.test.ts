@@ -102,6 +102,70 @@ describe('wasm kernels wrapped by src/backend', () => {
     );
   });
 
+  it('fused matMul (bias, relu or another activation) equals the float64 product, every tile edge', () => {
+    // m, n past 8 so that gemmSimd.ts's 4 × 8 tiles, its last rows and its last columns all occur
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 21 }),
+          k: fc.integer({ min: 1, max: 40 }),
+          n: fc.integer({ min: 1, max: 21 }),
+          tA: fc.boolean(),
+          tB: fc.boolean(),
+          lead: fc.boolean(),
+          bias: fc.constantFrom('none', 'vector', 'row'),
+          activation: fc.constantFrom('linear', 'relu', 'elu'),
+          seed: fc.integer({ min: 1, max: 1000 }),
+        }),
+        ({ m, k, n, tA, tB, lead, bias, activation, seed }) => {
+          const before = tf.memory().numTensors;
+          const av = values(m * k, seed);
+          const bv = values(k * n, seed + 1);
+          const cv = values(n, seed + 2);
+          const pre = lead ? [1] : [];
+          const got = tf.tidy(() =>
+            tf.fused.matMul({
+              a: tf.tensor(av, [...pre, tA ? k : m, tA ? m : k]),
+              b: tf.tensor(bv, [...pre, tB ? n : k, tB ? k : n]),
+              transposeA: tA,
+              transposeB: tB,
+              bias: bias === 'none' ? undefined : tf.tensor(cv, bias === 'vector' ? [n] : [1, n]),
+              activation: activation as 'linear' | 'relu' | 'elu',
+            }),
+          );
+          expect(got.shape).toEqual([...pre, m, n]);
+          const g = got.dataSync();
+          got.dispose();
+          const ref = matMul64(av, bv, 1, false, m, k, n, tA, tB);
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++) {
+              const z = ref[i * n + j] + (bias === 'none' ? 0 : cv[j]);
+              const want =
+                activation === 'relu'
+                  ? Math.max(z, 0)
+                  : activation === 'elu' && z < 0
+                    ? Math.expm1(z)
+                    : z;
+              // sums of multiples of 1/64 below 1 are exact; elu's expm1 is float32 (2⁻²³ relative)
+              expect(Math.abs(g[i * n + j] - want)).toBeLessThan(1e-5);
+            }
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 11 },
+    );
+  });
+
+  it('a product keeps NaN through relu and gives empty results for empty operands', () => {
+    const a = tf.tensor([[Number.NaN, 1]]);
+    const b = tf.tensor([[1], [1]]);
+    const c = tf.fused.matMul({ a, b, activation: 'relu' });
+    expect(Number.isNaN(c.dataSync()[0])).toBe(true);
+    const e = tf.matMul(tf.zeros([0, 3]), tf.ones([3, 5]));
+    expect(e.shape).toEqual([0, 5]);
+    tf.dispose([a, b, c, e]);
+  });
+
   it('a batched A times a plain B keeps the broadcast shape', () => {
     const a = tf.ones([2, 3, 4, 5]);
     const b = tf.ones([5, 6]);
