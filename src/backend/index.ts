@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { userError } from '../diagnostics/diagnostics.js';
 import { registerAdam } from './adam.js';
+import { registerBernoulliLogits } from './bernoulliLogits.js';
 import { registerFastColumnSum } from './colSum.js';
 import { registerFastConcat } from './concat.js';
 import { registerGatherGradient } from './gatherGrad.js';
@@ -71,6 +72,7 @@ export async function initBackend(
   registerFastSlice(tfName);
   registerFastConcat(tfName);
   registerAdam(tfName);
+  registerBernoulliLogits(tfName);
   registerFastColumnSum(tfName);
   registerSafeSelect(tfName);
   current = name;

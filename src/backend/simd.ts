@@ -1,10 +1,11 @@
 // The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts,
-// gemmSimd.ts),
+// gemmSimd.ts, bernoulliLogitsSimd.ts),
 // assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
 // This is the one place that decides whether they run: null where they cannot (another backend,
 // no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
 // callers then run their JS loops, the original kernels or their tfjs path.
 import { ADAM_FUNC, type AdamSimd } from './adamSimd.js';
+import { BERNOULLI_LOGITS_FUNC, type BernoulliLogitsSimd } from './bernoulliLogitsSimd.js';
 import { COLSUM_FUNC, type ColSumSimd } from './colSumSimd.js';
 import type { GemmTileName } from './gemm.js';
 import { GEMM_FUNCS, type GemmTile } from './gemmSimd.js';
@@ -20,6 +21,7 @@ export interface SimdFunctions {
   readonly transpose: TransposeWasm;
   readonly gram: { readonly tile4: GramTile; readonly tile1: GramTile; readonly rss: GramRss };
   readonly gemm: Readonly<Record<GemmTileName, GemmTile>>;
+  readonly bernoulliLogits: BernoulliLogitsSimd;
 }
 
 let made: SimdFunctions | null | undefined;
@@ -29,7 +31,17 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
   if (made !== undefined) return made;
   const memory = process.env.PLATO_WASM_SIMD === '0' ? undefined : backendMemory(backend);
   const ex = memory
-    ? instantiate([ADAM_FUNC, COLSUM_FUNC, TRANSPOSE_FUNC, ...GRAM_FUNCS, ...GEMM_FUNCS], memory)
+    ? instantiate(
+        [
+          ADAM_FUNC,
+          COLSUM_FUNC,
+          TRANSPOSE_FUNC,
+          ...GRAM_FUNCS,
+          ...GEMM_FUNCS,
+          BERNOULLI_LOGITS_FUNC,
+        ],
+        memory,
+      )
     : undefined;
   made =
     memory && ex
@@ -49,6 +61,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
             gemm4x1: ex.gemm4x1 as GemmTile,
             gemm1x1: ex.gemm1x1 as GemmTile,
           },
+          bernoulliLogits: ex.bernoulliLogits as BernoulliLogitsSimd,
         }
       : null;
   return made;

@@ -99,8 +99,38 @@ export const F32X4_ADD = SIMD(0xe4);
 export const F32X4_SUB = SIMD(0xe5);
 export const F32X4_MUL = SIMD(0xe6);
 export const F32X4_DIV = SIMD(0xe7);
-/** f32x4.max: lanewise, a NaN in either operand gives NaN */
+/** f32x4.min / f32x4.max: lanewise, a NaN in either operand gives NaN */
+export const F32X4_MIN = SIMD(0xe8);
 export const F32X4_MAX = SIMD(0xe9);
+export const F32X4_ABS = SIMD(0xe0);
+export const F32X4_NEG = SIMD(0xe1);
+/** f32x4.nearest: round to the nearest integer, ties to even */
+export const F32X4_NEAREST = SIMD(0x6a);
+/** f32x4.ge: lanewise all-ones where a ≥ b */
+export const F32X4_GE = SIMD(0x46);
+/** f32x4.lt: lanewise all-ones where a < b */
+export const F32X4_LT = SIMD(0x43);
+/** v128.andnot(a, b) = a & ~b */
+export const V128_ANDNOT = SIMD(0x4f);
+/** v128.bitselect(a, b, mask): a's bits where mask is 1, b's elsewhere */
+export const V128_BITSELECT = SIMD(0x52);
+/** i32x4.trunc_sat_f32x4_s (NaN gives 0) */
+export const I32X4_TRUNC_SAT_F32X4_S = SIMD(0xf8);
+export const I32X4_ADD = SIMD(0xae);
+export const I32X4_SUB = SIMD(0xb1);
+export const I32X4_SHL = SIMD(0xab);
+/** i32x4.shr_s (arithmetic) */
+export const I32X4_SHR_S = SIMD(0xac);
+/** v128.const with four equal float32 lanes */
+export const f32x4Const = (v: number): number[] => {
+  const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
+  return SIMD(0x0c, ...b);
+};
+/** v128.const with four equal int32 lanes */
+export const i32x4Const = (v: number): number[] => {
+  const b = new Uint8Array(new Int32Array([v, v, v, v]).buffer);
+  return SIMD(0x0c, ...b);
+};
 export const I32_ADD = [0x6a];
 export const I32_MUL = [0x6c];
 export const I32_GE_U = [0x4f];

@@ -1,9 +1,9 @@
 // Bernoulli(p) or Bernoulli(logits = l) on {0, 1}. p = 0 and p = 1 are legal: Bernoulli(1) has
 // logProb(1) = 0 and logProb(0) = -Inf (the deterministic nodes of logical networks).
 import * as tf from '@tensorflow/tfjs';
+import { bernoulliLogits } from '../backend/bernoulliLogits.js';
 import { sumToShape } from '../backend/broadcast.js';
 import { customOp } from '../backend/customOp.js';
-import { softplus } from '../backend/softplus.js';
 import { BaseDistribution } from './base.js';
 import type { ChildStats, ConjugateMessage, DistArgs, ExpFamily } from './distribution.js';
 import { childMoments, noConjugateParent } from './moments.js';
@@ -62,21 +62,20 @@ export class Bernoulli extends BaseDistribution {
  * cross-entropy with logits), −∞ off {0, 1}. One node of the gradient tape (backend/customOp.ts)
  * with its gradient written out, ∂/∂l = x − σ(l) (summed over the axes l was broadcast along):
  * the form a VAE's decoder evaluates on every pixel at every step, where autodiff of the same
- * ops recorded ~10 nodes and ~25 kernels. softplus is backend/softplus.ts's (faster on wasm than
- * tfjs's kernel). The support check (two kernels and a select per call) is skipped for bound
+ * ops recorded ~10 nodes and ~25 kernels. The value and the gradient's factor are computed
+ * together (backend/bernoulliLogits.ts: one SIMD kernel on wasm), and the factor is all the
+ * tape keeps. The support check (two kernels and a select per call) is skipped for bound
  * data that binding has checked already (support.ts markInSupport). No gradient reaches x (a
  * discrete value).
  */
 function logitsLogProb(x: tf.Tensor, logits: tf.Tensor): tf.Tensor {
   const checked = inSupport(x);
   const [lp] = customOp([logits], ([l]) => {
-    const v = tf.sub(tf.mul(x, l), softplus(l));
+    const [v, g] = bernoulliLogits(x, l);
     return {
       outputs: [checked ? v : maskOutside(tf.notEqual(tf.abs(tf.sub(1, tf.mul(2, x))), 1), v)],
-      save: [x, l],
-      grads: ([dy], [xs, ls]) => [
-        () => sumToShape(tf.mul(dy, tf.sub(xs, tf.sigmoid(ls))), l.shape),
-      ],
+      save: [g],
+      grads: ([dy], [gs]) => [() => sumToShape(tf.mul(dy, gs), l.shape)],
     };
   });
   return lp;
