@@ -28,7 +28,7 @@ type KernelFunc = tf.KernelConfig['kernelFunc'];
  * Multiply-adds from which a product keeps XNNPACK when its pool has more than one thread:
  * below it the pool's wake-up costs more than the second core saves.
  */
-export const GEMM_POOL_MACS = Number(process.env.XX_MACS ?? 4_000_000);
+export const GEMM_POOL_MACS = 4_000_000;
 
 interface Attrs {
   transposeA: boolean;
