@@ -10,6 +10,7 @@ import { registerFastColumnSum } from './colSum.js';
 import { registerFastConcat } from './concat.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
+import { registerNormalKl } from './normalKl.js';
 import { registerSafeSelect } from './select.js';
 import { registerFastSlice } from './slice.js';
 import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
@@ -73,6 +74,7 @@ export async function initBackend(
   registerFastConcat(tfName);
   registerAdam(tfName);
   registerBernoulliLogits(tfName);
+  registerNormalKl(tfName);
   registerFastColumnSum(tfName);
   registerSafeSelect(tfName);
   current = name;

@@ -1,5 +1,5 @@
 // The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts,
-// gemmSimd.ts, bernoulliLogitsSimd.ts),
+// gemmSimd.ts, bernoulliLogitsSimd.ts, normalKlSimd.ts),
 // assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
 // This is the one place that decides whether they run: null where they cannot (another backend,
 // no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
@@ -10,6 +10,7 @@ import { COLSUM_FUNC, type ColSumSimd } from './colSumSimd.js';
 import type { GemmTileName } from './gemm.js';
 import { GEMM_FUNCS, type GemmTile } from './gemmSimd.js';
 import { GRAM_FUNCS, type GramRss, type GramTile } from './gramSimd.js';
+import { NORMAL_KL_FUNC, type NormalKlSimd } from './normalKlSimd.js';
 import { TRANSPOSE_FUNC, type TransposeWasm } from './transposeSimd.js';
 import { backendMemory, instantiate, type WasmMemory } from './wasmAsm.js';
 
@@ -22,6 +23,7 @@ export interface SimdFunctions {
   readonly gram: { readonly tile4: GramTile; readonly tile1: GramTile; readonly rss: GramRss };
   readonly gemm: Readonly<Record<GemmTileName, GemmTile>>;
   readonly bernoulliLogits: BernoulliLogitsSimd;
+  readonly normalKl: NormalKlSimd;
 }
 
 let made: SimdFunctions | null | undefined;
@@ -39,6 +41,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           ...GRAM_FUNCS,
           ...GEMM_FUNCS,
           BERNOULLI_LOGITS_FUNC,
+          NORMAL_KL_FUNC,
         ],
         memory,
       )
@@ -62,6 +65,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
             gemm1x1: ex.gemm1x1 as GemmTile,
           },
           bernoulliLogits: ex.bernoulliLogits as BernoulliLogitsSimd,
+          normalKl: ex.normalKl as NormalKlSimd,
         }
       : null;
   return made;

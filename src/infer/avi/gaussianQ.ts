@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { sumToShape } from '../../backend/broadcast.js';
 import { customOp } from '../../backend/customOp.js';
+import { normalKlTerms } from '../../backend/normalKl.js';
 
 /** q's mean and log sd, [1 or S, ...batch, ...uevent]. */
 export interface GaussianQ {
@@ -80,23 +81,25 @@ export function reparameterise(q: GaussianQ, eps: tf.Tensor): tf.Tensor {
  */
 export function normalKl(q: GaussianQ, mu: tf.Tensor, sigma: tf.Tensor, from: number): tf.Tensor {
   const [kl] = customOp([q.loc, q.logScale, mu, sigma], ([loc, logScale, m0, s0]) => {
-    const logSigma = tf.log(s0);
-    const r = tf.exp(tf.mul(2, tf.sub(logScale, logSigma))); // s²/σ²
-    const d = tf.div(tf.sub(loc, m0), s0);
-    const k = tf.add(tf.sub(logSigma, logScale), tf.mul(0.5, tf.sub(tf.add(r, tf.square(d)), 1)));
+    // k per coordinate, and a = d/σ, b = r − 1 (backend/normalKl.ts: one kernel on wasm)
+    const [k, a, b] = normalKlTerms(loc, logScale, m0, s0);
     const axes = Array.from({ length: k.rank - from }, (_, j) => from + j);
     return {
       outputs: [axes.length > 0 ? tf.sum(k, axes) : k],
-      save: [r, d, s0],
-      grads: ([dy], [rr, dd, sg]) => {
+      save: [a, b, s0],
+      grads: ([dy], [aa, bb, sg]) => {
         // dy [...lead] against the coordinates [...lead, ...summed]
         const g = axes.length > 0 ? tf.reshape(dy, [...dy.shape, ...axes.map(() => 1)]) : dy;
-        const dm = tf.mul(g, tf.div(dd, sg));
         return [
-          () => sumToShape(dm, loc.shape),
-          () => sumToShape(tf.mul(g, tf.sub(rr, 1)), logScale.shape),
-          () => sumToShape(tf.neg(dm), m0.shape),
-          () => sumToShape(tf.div(tf.mul(g, tf.sub(tf.sub(1, rr), tf.square(dd))), sg), s0.shape),
+          () => sumToShape(tf.mul(g, aa), loc.shape),
+          () => sumToShape(tf.mul(g, bb), logScale.shape),
+          () => sumToShape(tf.neg(tf.mul(g, aa)), m0.shape),
+          // (1 − r − d²)/σ = −(b + (a σ)²)/σ
+          () =>
+            sumToShape(
+              tf.neg(tf.div(tf.mul(g, tf.add(bb, tf.square(tf.mul(aa, sg)))), sg)),
+              s0.shape,
+            ),
         ];
       },
     };

@@ -1,0 +1,140 @@
+// The closed-form KL(N(m, s²) ‖ N(μ, σ²)) per coordinate and its gradient's two factors,
+//   k = log σ − log s + (s²/σ² + d² − 1)/2,   a = ∂k/∂m = d/σ,   b = ∂k/∂log s = s²/σ² − 1,
+// with d = (m − μ)/σ, in one pass. A VAE's ELBO evaluates it on every latent coordinate at every
+// step; as tfjs ops it was eleven kernels forward and four backward, each ~3–4 µs of JavaScript
+// on [128, 8]. On wasm the registered kernel 'PlatoNormalKl' makes one SIMD pass
+// (normalKlSimd.ts: float32, exp by mathSimd.ts) and does a last 0–3 entries in float64 JS. It
+// takes μ and σ (and log σ, which the caller computes once: σ is a prior's scale, usually one
+// number) each in loc's shape, as one number, or as a vector along loc's last axis when that
+// axis is a multiple of 4 long; anything else (other backends, no SIMD module or
+// PLATO_WASM_SIMD=0, other dtypes or broadcasts) runs the same formulas as tfjs ops. Untaped:
+// call it inside a customOp whose gradient multiplies by a and b.
+import * as tf from '@tensorflow/tfjs';
+import { prod, sameShape } from '../util/shape.js';
+import { simdFunctions } from './simd.js';
+import type { WasmHeap } from './wasmKernel.js';
+
+export const NORMAL_KL_KERNEL = 'PlatoNormalKl';
+
+/** How an operand is laid out against loc [..., d]: its row stride in bytes and splat flag. */
+interface Layout {
+  readonly row: number;
+  readonly splat: 0 | 1;
+}
+
+/** [rows, entries per row] of loc for the SIMD pass, and the operands' layouts; undefined: no SIMD pass. */
+function plan(
+  shape: readonly number[],
+  mu: readonly number[],
+  sigma: readonly number[],
+): { rows: number; cols: number; mu: Layout; sigma: Layout } | undefined {
+  const n = prod(shape);
+  const d = shape.length > 0 ? shape[shape.length - 1] : 1;
+  const kinds = [mu, sigma].map((s) => {
+    const size = prod(s);
+    if (size === 1) return 'one';
+    if (size === n && sameShape(s, shape)) return 'full';
+    const inner = s.slice(s.findIndex((x) => x !== 1));
+    return sameShape(inner, [d]) && s.length <= shape.length ? 'last' : undefined;
+  });
+  if (kinds.some((k) => k === undefined)) return undefined;
+  if (kinds.includes('last')) {
+    if (d % 4 !== 0) return undefined;
+    const rowBytes = 4 * d;
+    const layout = (k: string | undefined): Layout =>
+      k === 'one' ? { row: 0, splat: 1 } : { row: k === 'full' ? rowBytes : 0, splat: 0 };
+    return { rows: n / d, cols: d, mu: layout(kinds[0]), sigma: layout(kinds[1]) };
+  }
+  // no per-column operand: the whole array is one row (its last 0–3 entries in JS)
+  const cols = n - (n % 4);
+  const layout = (k: string | undefined): Layout =>
+    k === 'one' ? { row: 0, splat: 1 } : { row: 4 * cols, splat: 0 };
+  return { rows: 1, cols, mu: layout(kinds[0]), sigma: layout(kinds[1]) };
+}
+
+const registered = new Set<string>();
+
+/** Register the kernel on `backendName` (wasm only; idempotent). Call after the backend is ready. */
+export function registerNormalKl(backendName: string): void {
+  if (backendName !== 'wasm' || registered.has(backendName)) return;
+  registered.add(backendName);
+  tf.registerKernel({
+    kernelName: NORMAL_KL_KERNEL,
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const { m, ls, mu, sigma, logSigma } = inputs as Record<string, tf.TensorInfo>;
+      const p = plan(m.shape, mu.shape, sigma.shape);
+      const simd = simdFunctions(backend)?.normalKl;
+      if (!p || !simd) throw new Error(`internal: ${NORMAL_KL_KERNEL} called where it cannot run`);
+      const heap = backend as WasmHeap;
+      // the outputs first: allocating may grow the heap and detach earlier views
+      const outs = [0, 1, 2].map(() => heap.makeOutput(m.shape, 'float32'));
+      const [vm, vls, vmu, vs, vlsg, vk, va, vb] = [m, ls, mu, sigma, logSigma, ...outs].map((t) =>
+        heap.typedArrayFromHeap(t),
+      );
+      const at = (v: { byteOffset: number }) => v.byteOffset;
+      const { rows, cols } = p;
+      if (rows * cols > 0)
+        simd(
+          at(vm),
+          at(vls),
+          at(vmu),
+          p.mu.row,
+          p.mu.splat,
+          at(vs),
+          at(vlsg),
+          p.sigma.row,
+          p.sigma.splat,
+          at(vk),
+          at(va),
+          at(vb),
+          rows,
+          4 * cols,
+        );
+      // the last 0–3 entries (one-row plans only), in float64
+      const one = (v: ArrayLike<number>, i: number) => (v.length === 1 ? v[0] : v[i]);
+      for (let i = rows * cols; i < vm.length; i++) {
+        const lsd = vls[i] - one(vlsg, i);
+        const r = Math.exp(2 * lsd);
+        const s = one(vs, i);
+        const d = (vm[i] - one(vmu, i)) / s;
+        vk[i] = (r + d * d - 1) / 2 - lsd;
+        va[i] = d / s;
+        vb[i] = r - 1;
+      }
+      return outs;
+    },
+  });
+}
+
+/**
+ * [k, a, b] for q's loc m and log s (same shape) against μ, σ broadcastable to it (see the
+ * file's comment). Untaped.
+ */
+export function normalKlTerms(
+  m: tf.Tensor,
+  ls: tf.Tensor,
+  mu: tf.Tensor,
+  sigma: tf.Tensor,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const fast =
+    registered.has(tf.getBackend()) &&
+    simdFunctions(tf.backend()) !== null &&
+    [m, ls, mu, sigma].every((t) => t.dtype === 'float32') &&
+    sameShape(m.shape, ls.shape) &&
+    plan(m.shape, mu.shape, sigma.shape) !== undefined;
+  return tf.tidy(() => {
+    const logSigma = tf.log(sigma);
+    if (fast) {
+      const out = tf
+        .engine()
+        .runKernel(NORMAL_KL_KERNEL, { m, ls, mu, sigma, logSigma }) as tf.Tensor[];
+      return [out[0], out[1], out[2]];
+    }
+    const lsd = tf.sub(ls, logSigma);
+    const r = tf.exp(tf.mul(2, lsd));
+    const d = tf.div(tf.sub(m, mu), sigma);
+    const k = tf.sub(tf.mul(0.5, tf.sub(tf.add(r, tf.square(d)), 1)), lsd);
+    return [k, tf.div(d, sigma), tf.sub(r, 1)];
+  });
+}
