@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
 import { customOp } from './customOp.js';
+import { matMulReluGrad } from './matMul.js';
 import { softplus } from './softplus.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus' | 'linear';
@@ -162,6 +163,11 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
         const gs: tf.Tensor[] = new Array(L);
         gs[L - 1] = as(dy, [1, rows, widths[L]]);
         for (let l = L - 1; l > 0; l--) {
+          if (act === 'relu') {
+            // (g_l W_lᵀ) ∘ [h_l > 0] as one masked product (matMul.ts)
+            gs[l - 1] = matMulReluGrad(gs[l], saved[L + l], saved[l]);
+            continue;
+          }
           const dh = batchMatMul(gs[l], saved[L + l], false, true);
           const d = derivative(act, saved[l]);
           gs[l - 1] = d ? tf.mul(dh, d) : dh;

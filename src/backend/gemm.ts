@@ -1,6 +1,7 @@
 // The matrix products that gemmSimd.ts's functions compute in place of XNNPACK's (matMul.ts
 // decides when): C = act(op(A) B + bias) for float32 operands, op(A) = A or Aᵀ (read in place,
-// no transposed copy), act = identity or relu, a bias of n entries added to every row.
+// no transposed copy), act = identity or relu, a bias of n entries added to every row, and
+// optionally zeroed where a mask is ≤ 0 (a relu layer's gradient).
 import type * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
@@ -20,6 +21,8 @@ export interface GemmArgs {
   /** n entries (any shape of that size whose last axis is n) */
   readonly bias?: Info;
   readonly relu: boolean;
+  /** m × n entries: C is zeroed wherever mask ≤ 0 (after bias and relu) */
+  readonly mask?: Info;
   /** the output's shape: m × n entries */
   readonly shape: number[];
 }
@@ -48,6 +51,8 @@ export function gemm(backend: unknown, args: GemmArgs): Info | undefined {
     args.b.dtype !== 'float32' ||
     prod(args.a.shape) !== m * k ||
     prod(args.b.shape) !== k * n ||
+    (args.mask !== undefined &&
+      (args.mask.dtype !== 'float32' || prod(args.mask.shape) !== m * n)) ||
     !rowBias(bias, n)
   )
     return undefined;
@@ -58,6 +63,7 @@ export function gemm(backend: unknown, args: GemmArgs): Info | undefined {
   const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
   const [pa, pb, pc] = [at(args.a), at(args.b), at(out)];
   const pBias = bias ? at(bias) : 0;
+  const pMask = args.mask ? at(args.mask) : 0;
   const relu = args.relu ? 1 : 0;
   // element (i, k) of op(A) at pa + i·aRow + k·aK
   const [aRow, aK] = args.transposeA ? [4, 4 * m] : [4 * k, 4];
@@ -86,6 +92,7 @@ export function gemm(backend: unknown, args: GemmArgs): Info | undefined {
       k,
       pBias === 0 ? 0 : pBias + 4 * c0,
       relu,
+      pMask === 0 ? 0 : pMask + r0 * cStride + 4 * c0,
     );
   }
   return out;

@@ -4,7 +4,9 @@
 // where A(i, k) lies at a + i·aRow + k·aK (bytes): aRow = row stride, aK = 4 for A as stored;
 // aRow = 4, aK = row stride for Aᵀ (the product Aᵀ B of a gradient dW = hᵀ g, read in place).
 // B [k][n] and C [m][n] are row-major with byte strides; act is the identity or relu
-// (f32x4.max, which keeps a NaN). Why not XNNPACK's kernel, which tfjs-wasm calls: it packs B
+// (f32x4.max, which keeps a NaN); then, given a mask M in C's layout, C[i][j] = 0 wherever
+// M[i][j] ≤ 0 (the gradient into a relu layer, (g Wᵀ) ∘ [h > 0] with h its output, in the same
+// pass). Why not XNNPACK's kernel, which tfjs-wasm calls: it packs B
 // into its own layout on every call whose B is a tensor it has not seen, and a net's weights
 // and its gradients are new tensors every step. On the small products of a VAE on 8×8 digits
 // (128 × 64 × 128) that packing cost as much as a third of the product (measured: 47 µs with
@@ -22,10 +24,12 @@ import {
   F32,
   F32_ADD,
   F32_CONST_ZERO,
+  F32_GT,
   F32_LOAD,
   F32_MAX,
   F32_MUL,
   F32X4_ADD,
+  F32X4_GT,
   F32X4_MAX,
   F32X4_MUL,
   f32Load,
@@ -38,8 +42,10 @@ import {
   IF,
   i32c,
   inc,
+  SELECT,
   set,
   V128,
+  V128_AND,
   V128_ZERO,
   vLoad,
   vLoad32Splat,
@@ -49,8 +55,9 @@ import {
 } from './wasmAsm.js';
 
 /**
- * f(a, aRow, aK, b, bStride, c, cStride, rows, cols, k, bias, relu): byte addresses and strides
- * on the heap; `rows`, `cols` multiples of the tile; bias 0 for none; relu 0 or 1.
+ * f(a, aRow, aK, b, bStride, c, cStride, rows, cols, k, bias, relu, mask): byte addresses and
+ * strides on the heap; `rows`, `cols` multiples of the tile; bias and mask 0 for none (the mask
+ * at the same offsets as C); relu 0 or 1.
  */
 export type GemmTile = (
   a: number,
@@ -65,15 +72,16 @@ export type GemmTile = (
   k: number,
   bias: number,
   relu: number,
+  mask: number,
 ) => void;
 
 // params
-const [A, A_ROW, A_K, B, B_STRIDE, C, C_STRIDE, ROWS, COLS, K, BIAS, RELU] = [
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+const [A, A_ROW, A_K, B, B_STRIDE, C, C_STRIDE, ROWS, COLS, K, BIAS, RELU, MASK] = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 ];
 // i32 locals: the row block, the column (bytes), k's counter, B's pointer, the rows' A pointers
-const [RI, CJ, KK, PB, COL_BYTES] = [12, 13, 14, 15, 16];
-const PA = (i: number) => 17 + i;
+const [RI, CJ, KK, PB, COL_BYTES] = [13, 14, 15, 16, 17];
+const PA = (i: number) => 18 + i;
 
 /** The tile function for `rowsT` (4 or 1) rows by `colsT` (8: SIMD, or 1: scalar) columns. */
 function tileFunc(rowsT: 4 | 1, colsT: 8 | 1): WasmFunc {
@@ -124,8 +132,24 @@ function tileFunc(rowsT: 4 | 1, colsT: 8 | 1): WasmFunc {
       tile.push(...get(RELU), ...IF(simd ? V128 : F32), ...get(acc(i, h)));
       tile.push(...(simd ? V128_ZERO : F32_CONST_ZERO), ...(simd ? F32X4_MAX : F32_MAX));
       tile.push(...ELSE, ...get(acc(i, h)), ...END, ...set(acc(i, h)));
-      tile.push(...get(C), ...get(RI), ...i32c(i), ...I32_ADD, ...get(C_STRIDE), ...I32_MUL);
-      tile.push(...I32_ADD, ...get(CJ), ...I32_ADD, ...get(acc(i, h)));
+      // the entry's byte offset in C (and in the mask): (ri + i)·cStride + cj
+      const at = [
+        ...get(RI),
+        ...i32c(i),
+        ...I32_ADD,
+        ...get(C_STRIDE),
+        ...I32_MUL,
+        ...get(CJ),
+        ...I32_ADD,
+      ];
+      // acc where mask > 0, else 0 (the mask is a relu layer's output h: relu'(z) = [h > 0])
+      tile.push(...get(MASK), ...IF(simd ? V128 : F32), ...get(acc(i, h)));
+      if (simd) tile.push(...get(MASK), ...at, ...I32_ADD, ...vLoad(16 * h));
+      else tile.push(...F32_CONST_ZERO, ...get(MASK), ...at, ...I32_ADD, ...f32Load(0));
+      if (simd) tile.push(...V128_ZERO, ...F32X4_GT, ...V128_AND);
+      else tile.push(...F32_CONST_ZERO, ...F32_GT, ...SELECT);
+      tile.push(...ELSE, ...get(acc(i, h)), ...END, ...set(acc(i, h)));
+      tile.push(...get(C), ...at, ...I32_ADD, ...get(acc(i, h)));
       tile.push(...(simd ? vStore(16 * h) : f32Store(0)));
     }
   tile.push(...inc(CJ, 4 * colsT));
@@ -139,7 +163,7 @@ function tileFunc(rowsT: 4 | 1, colsT: 8 | 1): WasmFunc {
   );
   return {
     name: `gemm${rowsT}x${colsT}`,
-    params: new Array<number>(12).fill(I32),
+    params: new Array<number>(13).fill(I32),
     locals: [
       [5 + rowsT, I32],
       simd ? [halves + 1 + halves * rowsT, V128] : [halves + halves * rowsT, F32],

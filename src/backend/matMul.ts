@@ -49,6 +49,7 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
     args: Parameters<KernelFunc>[0],
     bias: Info | undefined,
     relu: boolean,
+    mask?: Info,
   ): Info | undefined => {
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs as { a: Info; b: Info };
@@ -83,6 +84,7 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
         transposeA,
         bias,
         relu,
+        mask,
         shape: [...lead, m, n],
       });
     } finally {
@@ -104,6 +106,51 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
     const out = ok ? product(args, bias, activation === 'relu') : undefined;
     return out ?? plainFused(fused, transpose, args);
   });
+  const mm = tf.getKernel('BatchMatMul', backendName)?.kernelFunc;
+  const step = tf.getKernel('Step', backendName)?.kernelFunc;
+  const mul = tf.getKernel('Multiply', backendName)?.kernelFunc;
+  if (!mm || !step || !mul || reluGradBackends.has(backendName)) return;
+  tf.registerKernel({
+    kernelName: RELU_GRAD_KERNEL,
+    backendName,
+    kernelFunc: (args) => {
+      const { g, w, h } = args.inputs as { g: Info; w: Info; h: Info };
+      const { backend } = args;
+      const mmArgs = {
+        inputs: { a: g, b: w },
+        backend,
+        attrs: { transposeA: false, transposeB: true },
+      };
+      const out = product(mmArgs, undefined, false, h);
+      if (out) return out;
+      // the same as three kernels: (g wᵀ) ∘ step(h)
+      const be = backend as { disposeData(dataId: unknown): void };
+      const gw = mm(mmArgs) as Info;
+      const d = step({ inputs: { x: h }, backend, attrs: { alpha: 0 } }) as Info;
+      try {
+        return mul({ inputs: { a: gw, b: d }, backend, attrs: {} });
+      } finally {
+        be.disposeData(gw.dataId);
+        be.disposeData(d.dataId);
+      }
+    },
+  });
+  reluGradBackends.add(backendName);
+}
+
+/** The kernel of matMulReluGrad on wasm. */
+export const RELU_GRAD_KERNEL = 'PlatoMatMulReluGrad';
+const reluGradBackends = new Set<string>();
+
+/**
+ * (g wᵀ) ∘ [h > 0] for g [..., m, n], w [..., k, n] and h [..., m, k]: the gradient into a relu
+ * layer h = relu(z) from the layer above's, g, through its weights w. On wasm one kernel (gemm's
+ * masked product); elsewhere three ops. Untaped.
+ */
+export function matMulReluGrad(g: tf.Tensor, w: tf.Tensor, h: tf.Tensor): tf.Tensor {
+  if (reluGradBackends.has(tf.getBackend()))
+    return tf.engine().runKernel(RELU_GRAD_KERNEL, { g, w, h }) as tf.Tensor;
+  return tf.tidy(() => tf.mul(tf.matMul(g, w, false, true), tf.step(h)));
 }
 
 /**

@@ -108,6 +108,11 @@ export const F32X4_NEG = SIMD(0xe1);
 export const F32X4_NEAREST = SIMD(0x6a);
 /** f32x4.ge: lanewise all-ones where a ≥ b */
 export const F32X4_GE = SIMD(0x46);
+/** f32x4.gt: lanewise all-ones where a > b */
+export const F32X4_GT = SIMD(0x44);
+export const V128_AND = SIMD(0x4e);
+/** f32.gt (i32 0 or 1) */
+export const F32_GT = [0x5e];
 /** f32x4.lt: lanewise all-ones where a < b */
 export const F32X4_LT = SIMD(0x43);
 /** v128.andnot(a, b) = a & ~b */

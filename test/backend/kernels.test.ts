@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expNonPositive } from '../../src/backend/expNonPositive.js';
 import { initBackend } from '../../src/backend/index.js';
+import { matMulReluGrad } from '../../src/backend/matMul.js';
 import { simdActive } from '../../src/backend/simd.js';
 
 beforeAll(async () => {
@@ -153,6 +154,40 @@ describe('wasm kernels wrapped by src/backend', () => {
         },
       ),
       { numRuns: 80, seed: 11 },
+    );
+  });
+
+  it('matMulReluGrad equals (g wᵀ) ∘ [h > 0] in float64, every tile edge', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 21 }),
+        fc.integer({ min: 1, max: 21 }),
+        fc.integer({ min: 1, max: 21 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (m, n, k, seed) => {
+          const before = tf.memory().numTensors;
+          const gv = values(m * n, seed);
+          const wv = values(k * n, seed + 1);
+          const hv = values(m * k, seed + 2);
+          const got = tf.tidy(() =>
+            matMulReluGrad(
+              tf.tensor(gv, [1, m, n]),
+              tf.tensor(wv, [1, k, n]),
+              tf.tensor(hv, [1, m, k]),
+            ),
+          );
+          expect(got.shape).toEqual([1, m, k]);
+          const g = got.dataSync();
+          got.dispose();
+          const ref = matMul64(gv, wv, 1, false, m, n, k, false, true);
+          for (let i = 0; i < m * k; i++) {
+            const want = hv[i] > 0 ? ref[i] : 0;
+            expect(Math.abs(g[i] - want)).toBeLessThan(1e-5);
+          }
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 60, seed: 13 },
     );
   });
 
