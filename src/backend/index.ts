@@ -11,6 +11,7 @@ import { registerFastConcat } from './concat.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { registerNormalKl } from './normalKl.js';
+import { registerReparam } from './reparam.js';
 import { registerSafeSelect } from './select.js';
 import { registerFastSlice } from './slice.js';
 import { THREADS_ENV, wasmThreadsWanted } from './threads.js';
@@ -75,6 +76,7 @@ export async function initBackend(
   registerAdam(tfName);
   registerBernoulliLogits(tfName);
   registerNormalKl(tfName);
+  registerReparam(tfName);
   registerFastColumnSum(tfName);
   registerSafeSelect(tfName);
   current = name;

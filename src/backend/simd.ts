@@ -1,5 +1,6 @@
 // The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts,
-// gemmSimd.ts, bernoulliLogitsSimd.ts, normalKlSimd.ts),
+// gemmSimd.ts, bernoulliLogitsSimd.ts, normalKlSimd.ts,
+// reparamSimd.ts),
 // assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
 // This is the one place that decides whether they run: null where they cannot (another backend,
 // no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
@@ -11,6 +12,7 @@ import type { GemmTileName } from './gemm.js';
 import { GEMM_FUNCS, type GemmTile } from './gemmSimd.js';
 import { GRAM_FUNCS, type GramRss, type GramTile } from './gramSimd.js';
 import { NORMAL_KL_FUNC, type NormalKlSimd } from './normalKlSimd.js';
+import { REPARAM_FUNC, type ReparamSimd } from './reparamSimd.js';
 import { TRANSPOSE_FUNC, type TransposeWasm } from './transposeSimd.js';
 import { backendMemory, instantiate, type WasmMemory } from './wasmAsm.js';
 
@@ -24,6 +26,7 @@ export interface SimdFunctions {
   readonly gemm: Readonly<Record<GemmTileName, GemmTile>>;
   readonly bernoulliLogits: BernoulliLogitsSimd;
   readonly normalKl: NormalKlSimd;
+  readonly reparam: ReparamSimd;
 }
 
 let made: SimdFunctions | null | undefined;
@@ -42,6 +45,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           ...GEMM_FUNCS,
           BERNOULLI_LOGITS_FUNC,
           NORMAL_KL_FUNC,
+          REPARAM_FUNC,
         ],
         memory,
       )
@@ -66,6 +70,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           },
           bernoulliLogits: ex.bernoulliLogits as BernoulliLogitsSimd,
           normalKl: ex.normalKl as NormalKlSimd,
+          reparam: ex.reparam as ReparamSimd,
         }
       : null;
   return made;

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sumToShape } from '../../backend/broadcast.js';
 import { customOp } from '../../backend/customOp.js';
 import { normalKlTerms } from '../../backend/normalKl.js';
+import { reparamDraw } from '../../backend/reparam.js';
 
 /** q's mean and log sd, [1 or S, ...batch, ...uevent]. */
 export interface GaussianQ {
@@ -62,9 +63,10 @@ function reshaped(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
 /** u = loc + e^{logScale} ε, [S, ...] for ε [S, ...] (see the file's comment). */
 export function reparameterise(q: GaussianQ, eps: tf.Tensor): tf.Tensor {
   const [u] = customOp([q.loc, q.logScale], ([loc, logScale]) => {
-    const se = tf.mul(tf.exp(logScale), eps);
+    // u and se = e^{logScale} ε (backend/reparam.ts: one kernel on wasm)
+    const [u, se] = reparamDraw(loc, logScale, eps);
     return {
-      outputs: [tf.add(loc, se)],
+      outputs: [u],
       save: [se],
       grads: ([du], [sEps]) => [
         () => sumToShape(du, loc.shape),
