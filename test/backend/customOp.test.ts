@@ -1,0 +1,124 @@
+// backend/customOp.ts's saved tensors (views of the data, no Identity kernel, handed to the tape
+// node and disposed by tfjs's engine.gradients) and backend/view.ts's reshape, on the wasm and
+// cpu backends: gradients against float64 formulas written here, and tf.memory().numTensors
+// back at its start after every path (a gradient taken, none taken, an error thrown in f).
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { customOp } from '../../src/backend/customOp.js';
+import { type BackendName, initBackend } from '../../src/backend/index.js';
+import { reshape } from '../../src/backend/view.js';
+
+const A = [-1.25, -0.5, 0, 0.375, 0.75, 1.5];
+
+/**
+ * y = Σ x³ as one op that saves its input x and the intermediate s = x², from which the
+ * gradient 3x² = 2x·x + s is formed (both must outlive the forward pass's tidy).
+ */
+function cubeSum(x: tf.Tensor, fail = false): tf.Tensor {
+  const [y] = customOp([x], ([xi]) => {
+    const s = tf.square(xi);
+    if (fail) throw new Error('f failed');
+    return {
+      outputs: [tf.sum(tf.mul(s, xi))],
+      save: [xi, s],
+      grads: ([dy], [xs, ss]) => [() => tf.mul(dy, tf.add(tf.mul(2, tf.mul(xs, xs)), ss))],
+    };
+  });
+  return y;
+}
+
+/** |got − want| within a few float32 ulps of want (each entry is a handful of rounded ops) */
+function near(got: tf.Tensor, want: number[]) {
+  const g = got.dataSync();
+  expect(g.length).toBe(want.length);
+  for (const [i, w] of want.entries())
+    expect(Math.abs(g[i] - w)).toBeLessThanOrEqual(8 * 2 ** -23 * Math.abs(w));
+}
+
+for (const backend of ['wasm', 'cpu'] as BackendName[])
+  describe(`customOp's saved tensors and view.ts's reshape on ${backend}`, () => {
+    beforeAll(async () => {
+      await initBackend(backend);
+    });
+
+    it('the gradient reads saved tensors the forward tidy released; no Identity; none left', async () => {
+      const start = tf.memory().numTensors;
+      const a = tf.tensor1d(A);
+      // −a is an intermediate of the differentiated function: disposed when its forward ends
+      // (neg, as its own gradient saves nothing: most recorded ops save clones of their own)
+      const f = (t: tf.Tensor) => cubeSum(tf.neg(t));
+      const info = await tf.profile(() => {
+        const [g] = tf.grads(f)([a]);
+        return g;
+      });
+      expect(info.kernelNames).not.toContain('Identity');
+      const g = info.result as tf.Tensor;
+      // d/da Σ (−a)³ = −3a²
+      near(
+        g,
+        A.map((v) => -3 * v * v),
+      );
+      tf.dispose([a, g]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('a saved input is a second handle: the variable outlives the backward pass', () => {
+      const start = tf.memory().numTensors;
+      const v = tf.tidy(() => tf.variable(tf.tensor1d(A)));
+      const { value, grads } = tf.variableGrads(() => cubeSum(v) as tf.Scalar, [v]);
+      near(value, [A.reduce((s, x) => s + x ** 3, 0)]);
+      near(
+        grads[v.name],
+        A.map((x) => 3 * x * x),
+      );
+      expect(v.isDisposed).toBe(false);
+      expect(Array.from(v.dataSync())).toEqual(A);
+      tf.dispose([value, grads[v.name], v]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('keeps nothing with no tape, or when its output is off the differentiated path', () => {
+      const start = tf.memory().numTensors;
+      const a = tf.tensor1d(A);
+      const y = cubeSum(a);
+      expect(tf.memory().numTensors).toBe(start + 2);
+      const [g] = tf.grads((t: tf.Tensor) => {
+        cubeSum(t); // recorded on the tape, then left out of y
+        return tf.sum(tf.mul(t, 2));
+      })([a]);
+      near(
+        g,
+        A.map(() => 2),
+      );
+      tf.dispose([a, y, g]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('keeps nothing when f throws', () => {
+      const start = tf.memory().numTensors;
+      const a = tf.tensor1d(A);
+      expect(() => tf.grads((t: tf.Tensor) => cubeSum(tf.neg(t), true))([a])).toThrow('f failed');
+      expect(() => cubeSum(a, true)).toThrow('f failed');
+      a.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('reshape: t itself in its own shape, a view off the tape, a recorded reshape on it', () => {
+      const start = tf.memory().numTensors;
+      const a = tf.tensor1d(A);
+      expect(reshape(a, [6])).toBe(a);
+      const r = reshape(a, [2, 3]);
+      expect(r.shape).toEqual([2, 3]);
+      expect(r.dataId).toBe(a.dataId);
+      a.dispose();
+      expect(Array.from(r.dataSync())).toEqual(A); // the data outlives the first handle
+      const c = [1, -2, 3, -4, 5, -6];
+      const [g] = tf.grads((t: tf.Tensor) =>
+        tf.sum(tf.mul(reshape(t, [3, 2]), tf.tensor2d(c, [3, 2]))),
+      )([r]);
+      expect(g.shape).toEqual([2, 3]);
+      expect(Array.from(g.dataSync())).toEqual(c);
+      tf.dispose([r, g]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+  });
