@@ -4,6 +4,7 @@
 // broadcasts every step (a conditional's branches).
 import * as tf from '@tensorflow/tfjs';
 import { sameShape } from '../util/shape.js';
+import { reshape } from './reshape.js';
 
 /** `v` broadcast to `shape` (v itself when it has that shape); call inside tf.tidy. */
 export function broadcast(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
@@ -25,5 +26,5 @@ export function sumToShape(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
   for (let a = 0; a < g.rank; a++)
     if (a < extra || (shape[a - extra] === 1 && g.shape[a] !== 1)) axes.push(a);
   const s = axes.length > 0 ? tf.sum(g, axes) : g;
-  return sameShape(s.shape, shape) ? s : tf.reshape(s, shape as number[]);
+  return reshape(s, shape);
 }

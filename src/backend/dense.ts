@@ -11,12 +11,12 @@
 // (matMul.ts turns the transposed products into fast untransposed ones; colSum.ts sums the
 // rows). The weights may carry size-1 axes (a net's values do: [1, in, out]); their gradients
 // come back in their own shapes, so no reshape is recorded on the tape either (and the reshapes
-// inside are views of the data, not kernels: view.ts).
+// inside are views of the data, not kernels: reshape.ts).
 import * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
 import { customOp } from './customOp.js';
+import { reshape } from './reshape.js';
 import { softplus } from './softplus.js';
-import { reshape } from './view.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus' | 'linear';
 export const ACTIVATIONS: readonly Activation[] = [

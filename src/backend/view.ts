@@ -6,7 +6,7 @@
 // place by any kernel (every kernel writes a new output), so sharing it changes no value.
 // Other backends (node's TensorFlow) keep their own kernels.
 import * as tf from '@tensorflow/tfjs';
-import { prod, sameShape } from '../util/shape.js';
+import { prod } from '../util/shape.js';
 
 /** Does the current backend's Reshape only share the data (so a view may stand in for it)? */
 export function sharesData(): boolean {
@@ -17,7 +17,7 @@ export function sharesData(): boolean {
 /**
  * A new handle on t's data in `shape` (of t's size; t's own by default), counted like any op's
  * output (the caller disposes it, or its tidy does). Not recorded on the gradient tape: callers
- * use it where nothing records (sharesData() must hold).
+ * use it where nothing records (sharesData() must hold); reshape.ts records it when a tape does.
  */
 export function view(t: tf.Tensor, shape: readonly number[] = t.shape): tf.Tensor {
   if (prod(shape) !== t.size)
@@ -29,14 +29,4 @@ export function view(t: tf.Tensor, shape: readonly number[] = t.shape): tf.Tenso
     { dataId: t.dataId, shape: [...shape], dtype: t.dtype },
     backend,
   );
-}
-
-/**
- * t in `shape` (of its size): t itself when it has it; else a view where nothing records a
- * gradient and the backend shares data; else tf.reshape (on the tape, its gradient is recorded).
- */
-export function reshape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  if (sameShape(t.shape, shape)) return t;
-  if (!tf.engine().isTapeOn() && sharesData()) return view(t, shape);
-  return tf.reshape(t, shape as number[]);
 }

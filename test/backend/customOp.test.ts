@@ -1,12 +1,12 @@
 // backend/customOp.ts's saved tensors (views of the data, no Identity kernel, handed to the tape
-// node and disposed by tfjs's engine.gradients) and backend/view.ts's reshape, on the wasm and
+// node and disposed by tfjs's engine.gradients) and backend/reshape.ts's views, on the wasm and
 // cpu backends: gradients against float64 formulas written here, and tf.memory().numTensors
 // back at its start after every path (a gradient taken, none taken, an error thrown in f).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { customOp } from '../../src/backend/customOp.js';
 import { type BackendName, initBackend } from '../../src/backend/index.js';
-import { reshape } from '../../src/backend/view.js';
+import { alias, reshape } from '../../src/backend/reshape.js';
 
 const A = [-1.25, -0.5, 0, 0.375, 0.75, 1.5];
 
@@ -36,7 +36,7 @@ function near(got: tf.Tensor, want: number[]) {
 }
 
 for (const backend of ['wasm', 'cpu'] as BackendName[])
-  describe(`customOp's saved tensors and view.ts's reshape on ${backend}`, () => {
+  describe(`customOp's saved tensors and reshape.ts's views on ${backend}`, () => {
     beforeAll(async () => {
       await initBackend(backend);
     });
@@ -119,6 +119,18 @@ for (const backend of ['wasm', 'cpu'] as BackendName[])
       expect(g.shape).toEqual([2, 3]);
       expect(Array.from(g.dataSync())).toEqual(c);
       tf.dispose([r, g]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('reshape and alias carry a second-order gradient (the backward pass is recorded too)', () => {
+      const start = tf.memory().numTensors;
+      const a = tf.tensor1d(A);
+      // f(x) = Σ x³ through a reshape and a same-shape alias: f'' = 6x, by the gradient of f'
+      const f = (t: tf.Tensor) => tf.sum(tf.pow(alias(reshape(t, [3, 2])), 3));
+      const g2 = tf.grad((t: tf.Tensor) => tf.sum(tf.grad(f)(t)))(a);
+      near(g2, A.map((x) => 6 * x));
+      expect(g2.shape).toEqual([6]);
+      tf.dispose([a, g2]);
       expect(tf.memory().numTensors).toBe(start);
     });
   });
