@@ -11,6 +11,7 @@
 // read from the model when the env does not hold them.
 import * as tf from '@tensorflow/tfjs';
 import { reshape } from '../backend/reshape.js';
+import { sum } from '../backend/sum.js';
 import type { Distribution } from '../distributions/distribution.js';
 import type { Rng } from '../distributions/rng.js';
 import { PARAM_EVENT_RANK } from '../distributions/shapes.js';
@@ -486,7 +487,7 @@ export class ModelPlan {
       if (scored) lp = tf.where(scored, lp, tf.zerosLike(lp));
       // sum the event axes that are batch axes of the distribution (Normal with event [K])
       const perElement = 1 + p.plateBatch.length;
-      if (lp.rank > perElement) lp = tf.sum(lp, range(perElement, lp.rank));
+      if (lp.rank > perElement) lp = sum(lp, range(perElement, lp.rank));
       return lp;
     });
   }

@@ -1,12 +1,15 @@
 // backend/customOp.ts's saved tensors (views of the data, no Identity kernel, handed to the tape
-// node and disposed by tfjs's engine.gradients) and backend/reshape.ts's views, on the wasm and
-// cpu backends: gradients against float64 formulas written here, and tf.memory().numTensors
-// back at its start after every path (a gradient taken, none taken, an error thrown in f).
+// node and disposed by tfjs's engine.gradients), and the one-node ops built on views
+// (reshape.ts's reshape and alias, sum.ts's sum, broadcast.ts's tileTo), on the wasm and cpu
+// backends: gradients against float64 formulas written here, and tf.memory().numTensors back
+// at its start after every path (a gradient taken, none taken, an error thrown in f).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tileTo } from '../../src/backend/broadcast.js';
 import { customOp } from '../../src/backend/customOp.js';
 import { type BackendName, initBackend } from '../../src/backend/index.js';
 import { alias, reshape } from '../../src/backend/reshape.js';
+import { sum } from '../../src/backend/sum.js';
 
 const A = [-1.25, -0.5, 0, 0.375, 0.75, 1.5];
 
@@ -128,9 +131,58 @@ for (const backend of ['wasm', 'cpu'] as BackendName[])
       // f(x) = Σ x³ through a reshape and a same-shape alias: f'' = 6x, by the gradient of f'
       const f = (t: tf.Tensor) => tf.sum(tf.pow(alias(reshape(t, [3, 2])), 3));
       const g2 = tf.grad((t: tf.Tensor) => tf.sum(tf.grad(f)(t)))(a);
-      near(g2, A.map((x) => 6 * x));
+      near(
+        g2,
+        A.map((x) => 6 * x),
+      );
       expect(g2.shape).toEqual([6]);
       tf.dispose([a, g2]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('sum over axes: tf.sum forward, dy broadcast back, no Identity or Reshape kernel', async () => {
+      const start = tf.memory().numTensors;
+      // x [2, 3, 4] = i + 1 (row-major index i); L = Σ_{a,c} w_{a,c} Σ_b x_{a,b,c} (axis 1),
+      // and M = Σ_b v_b Σ_{a,c} x_{a,b,c} (axes −1, 0): ∂L/∂x_{a,b,c} = w_{a,c}, ∂M/∂x = v_b
+      const X = Array.from({ length: 24 }, (_, i) => i + 1);
+      const x = tf.tensor3d(X, [2, 3, 4]);
+      const W = Array.from({ length: 8 }, (_, i) => 0.5 * i - 1);
+      const V = [2, -3, 0.25];
+      const [g] = tf.grads((t: tf.Tensor) => {
+        const l = tf.sum(tf.mul(sum(t, [1]), tf.tensor2d(W, [2, 4])));
+        return tf.add(l, tf.sum(tf.mul(sum(t, [-1, 0]), tf.tensor1d(V))));
+      })([x]);
+      // its kernels alone (mul and tf.sum save clones of their own)
+      const info = await tf.profile(() =>
+        tf.grads((t: tf.Tensor) => sum(sum(t, [-1, 0]), [0]))([x]),
+      );
+      expect(info.kernelNames).not.toContain('Identity');
+      expect(info.kernelNames).not.toContain('Reshape');
+      const [ones] = info.result as tf.Tensor[];
+      expect(Array.from(ones.dataSync())).toEqual(X.map(() => 1));
+      const want = X.map((_, i) => W[Math.floor(i / 12) * 4 + (i % 4)] + V[Math.floor(i / 4) % 3]);
+      expect(Array.from(g.dataSync())).toEqual(want); // small dyadic values: exact
+      const off = tf.tidy(() => sum(x, [0, 2])); // off the tape: tf.sum
+      expect(Array.from(off.dataSync())).toEqual(
+        [0, 1, 2].map((b) => {
+          let s = 0;
+          for (let a = 0; a < 2; a++) for (let c = 0; c < 4; c++) s += X[a * 12 + b * 4 + c];
+          return s;
+        }),
+      );
+      tf.dispose([x, g, ones, off]);
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+    it('tileTo: a scalar spread over a block by one Tile, no Reshape kernel', async () => {
+      const start = tf.memory().numTensors;
+      const v = tf.scalar(1.5);
+      const info = await tf.profile(() => tf.tidy(() => tileTo(v, [2, 3])));
+      expect(info.kernelNames).toEqual(['Tile']);
+      const t = info.result as tf.Tensor;
+      expect(t.shape).toEqual([2, 3]);
+      expect(Array.from(t.dataSync())).toEqual([1.5, 1.5, 1.5, 1.5, 1.5, 1.5]);
+      tf.dispose([v, t]);
       expect(tf.memory().numTensors).toBe(start);
     });
   });

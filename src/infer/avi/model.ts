@@ -342,6 +342,7 @@ export class AviModel {
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     // the drawn latents (leading axis S), shared by every joint state of the summed-out globals
     const drawn = Object.keys(gd.env);
+    const globalsDrawn = drawn.length; // (drawn grows with the local latents below)
     // the element terms [S, B], summed as one tape node at the end (termSum.ts; none: zero)
     const w = new TermSum();
     // local score-function latents: drawn from q, their log q in the element terms (score.ts)
@@ -432,7 +433,9 @@ export class AviModel {
       logStates = tf.stack(per); // [Jl, L, B]
       wL = tf.logSumExp(logStates, 0);
     }
-    const g0 = tf.neg(gd.logQ);
+    // −log q of the global draws (none: drawGlobals's zeros, used as they are, not negated by a
+    // kernel; only an exact zero's sign differs, which no sum with a nonzero term keeps)
+    const g0 = globalsDrawn === 0 ? gd.logQ : tf.neg(gd.logQ);
     // the element terms in full: [S, B] (zeros when there are none)
     const elements = (t: tf.Tensor | undefined) => {
       if (plate === undefined) return undefined;
