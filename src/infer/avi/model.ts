@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { broadcast } from '../../backend/broadcast.js';
 import { scopedHeapFloat32 } from '../../backend/heapFloat32.js';
-import { reshape } from '../../backend/reshape.js';
+import { reshapeConstant } from '../../backend/reshape.js';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
@@ -170,7 +170,8 @@ export class AviModel {
     } else for (const [name, v] of this.known) env[name] = this.upload(name, rowsTensor(v, rows));
     for (const l of [...this.plan.latents, ...this.plan.scored]) {
       if (l.inputs.length === 0) continue;
-      const parts = l.inputs.map((c) => reshape(env[c], [B, env[c].size / B]));
+      // data: no gradient reaches an encoder's inputs, so no tape node for their reshape
+      const parts = l.inputs.map((c) => reshapeConstant(env[c], [B, env[c].size / B]));
       inputs.set(l.name, parts.length === 1 ? parts[0] : tf.concat(parts, 1));
     }
     return { env, inputs };
