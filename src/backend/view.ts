@@ -20,6 +20,8 @@ export function sharesData(): boolean {
  * use it where nothing records (sharesData() must hold); reshape.ts records it when a tape does.
  */
 export function view(t: tf.Tensor, shape: readonly number[] = t.shape): tf.Tensor {
+  // (a kernel would refuse a disposed input too; incRef on its freed data would not)
+  if (t.isDisposed) throw new Error('Tensor is disposed.');
   if (prod(shape) !== t.size)
     throw new Error(`internal: a view of [${t.shape}] as [${shape}] changes its size`);
   const engine = tf.engine();

@@ -115,6 +115,7 @@ for (const backend of ['wasm', 'cpu'] as BackendName[])
       expect(r.dataId).toBe(a.dataId);
       a.dispose();
       expect(Array.from(r.dataSync())).toEqual(A); // the data outlives the first handle
+      expect(() => reshape(a, [3, 2])).toThrow('disposed');
       const c = [1, -2, 3, -4, 5, -6];
       const [g] = tf.grads((t: tf.Tensor) =>
         tf.sum(tf.mul(reshape(t, [3, 2]), tf.tensor2d(c, [3, 2]))),
