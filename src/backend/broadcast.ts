@@ -4,6 +4,7 @@
 // broadcasts every step (a conditional's branches).
 import * as tf from '@tensorflow/tfjs';
 import { sameShape } from '../util/shape.js';
+import { reshape } from './reshape.js';
 
 /** `v` broadcast to `shape` (v itself when it has that shape); call inside tf.tidy. */
 export function broadcast(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
@@ -12,6 +13,16 @@ export function broadcast(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
   if (v.dtype === 'bool')
     return tf.notEqual(tf.add(tf.cast(v, 'int32'), tf.zeros([...shape], 'int32')), 0);
   return tf.add(v, tf.zeros([...shape], v.dtype));
+}
+
+/**
+ * tf.broadcastTo(v, shape) (a Tile; v's own shape: a copy), v's rank first raised by a view
+ * (reshape.ts) instead of tf.broadcastTo's Reshape kernel. For small broadcasts (a gradient's
+ * scalar spread over a block); `broadcast` above is faster for large ones.
+ */
+export function tileTo(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const lead = new Array<number>(shape.length - v.rank).fill(1);
+  return tf.broadcastTo(reshape(v, [...lead, ...v.shape]), [...shape]);
 }
 
 /**
@@ -25,5 +36,5 @@ export function sumToShape(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
   for (let a = 0; a < g.rank; a++)
     if (a < extra || (shape[a - extra] === 1 && g.shape[a] !== 1)) axes.push(a);
   const s = axes.length > 0 ? tf.sum(g, axes) : g;
-  return sameShape(s.shape, shape) ? s : tf.reshape(s, shape as number[]);
+  return reshape(s, shape);
 }

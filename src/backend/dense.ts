@@ -10,11 +10,13 @@
 //   dW_l = h_lᵀ g_l,   db_l = Σ_rows g_l,   dh_l = g_l W_lᵀ
 // (matMul.ts turns the transposed products into fast untransposed ones; colSum.ts sums the
 // rows). The weights may carry size-1 axes (a net's values do: [1, in, out]); their gradients
-// come back in their own shapes, so no reshape is recorded on the tape either.
+// come back in their own shapes, so no reshape is recorded on the tape either (and the reshapes
+// inside are views of the data, not kernels: reshape.ts).
 import * as tf from '@tensorflow/tfjs';
-import { prod, sameShape } from '../util/shape.js';
+import { prod } from '../util/shape.js';
 import { customOp } from './customOp.js';
 import { matMulReluGrad } from './matMul.js';
+import { reshape } from './reshape.js';
 import { softplus } from './softplus.js';
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus' | 'linear';
@@ -45,11 +47,6 @@ function apply(act: Activation, z: tf.Tensor): tf.Tensor {
     case 'linear':
       return z;
   }
-}
-
-/** t in `shape` (the same size): t itself when it has it already (a reshape is a kernel). */
-function as(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  return sameShape(t.shape, shape) ? t : tf.reshape(t, shape as number[]);
 }
 
 /** a [1, m, k] × b [1, k, n] (either transposed), the kernel called directly. */
@@ -140,13 +137,13 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
   // every product is on [1, rows, width] and [1, in, out] operands, the layout the kernels
   // take (tf.matMul would reshape 2-D operands to it and back: three kernels a product)
   const [y] = customOp([x, ...weights], ([xs, ...ws]) => {
-    const x3 = as(xs, [1, rows, widths[0]]);
+    const x3 = reshape(xs, [1, rows, widths[0]]);
     const hs: tf.Tensor[] = [x3];
     const Ws: tf.Tensor[] = [];
     let h = x3;
     for (let l = 0; l < L; l++) {
-      const W = as(ws[2 * l], [1, widths[l], widths[l + 1]]);
-      const b = as(ws[2 * l + 1], [widths[l + 1]]);
+      const W = reshape(ws[2 * l], [1, widths[l], widths[l + 1]]);
+      const b = reshape(ws[2 * l + 1], [widths[l + 1]]);
       const hidden = l + 1 < L;
       h = fusedLayer(h, W, b, hidden && fused ? act : 'linear');
       if (hidden && !fused) h = apply(act, h);
@@ -154,14 +151,14 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
       Ws.push(W);
     }
     return {
-      outputs: [as(h, [...lead, widths[L]])],
+      outputs: [reshape(h, [...lead, widths[L]])],
       // the layers' inputs, and the weights of the products g W_lᵀ
       save: [...hs, ...Ws],
       grads: ([dy], saved) => {
         // g_l, the gradient of layer l's pre-activation, for every layer (every weight's
         // gradient reads it), from the top
         const gs: tf.Tensor[] = new Array(L);
-        gs[L - 1] = as(dy, [1, rows, widths[L]]);
+        gs[L - 1] = reshape(dy, [1, rows, widths[L]]);
         for (let l = L - 1; l > 0; l--) {
           if (act === 'relu') {
             // (g_l W_lᵀ) ∘ [h_l > 0] as one masked product (matMul.ts)
@@ -173,12 +170,12 @@ export function mlp(x: tf.Tensor, weights: readonly tf.Tensor[], options: MlpOpt
           gs[l - 1] = d ? tf.mul(dh, d) : dh;
         }
         const out: (() => tf.Tensor)[] = [
-          () => as(batchMatMul(gs[0], saved[L], false, true), xs.shape),
+          () => reshape(batchMatMul(gs[0], saved[L], false, true), xs.shape),
         ];
         for (let l = 0; l < L; l++)
           out.push(
-            () => as(batchMatMul(saved[l], gs[l], true, false), ws[2 * l].shape),
-            () => as(tf.sum(gs[l], [0, 1]), ws[2 * l + 1].shape),
+            () => reshape(batchMatMul(saved[l], gs[l], true, false), ws[2 * l].shape),
+            () => reshape(tf.sum(gs[l], [0, 1]), ws[2 * l + 1].shape),
           );
         return out;
       },

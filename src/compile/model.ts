@@ -10,6 +10,8 @@
 // axis of 1 broadcasts. Hypers, data, observed nodes and params with a value in the model are
 // read from the model when the env does not hold them.
 import * as tf from '@tensorflow/tfjs';
+import { reshape } from '../backend/reshape.js';
+import { sum } from '../backend/sum.js';
 import type { Distribution } from '../distributions/distribution.js';
 import type { Rng } from '../distributions/rng.js';
 import { PARAM_EVENT_RANK } from '../distributions/shapes.js';
@@ -316,7 +318,7 @@ export class ModelPlan {
     const S = Math.max(...vals.map((t) => t.shape[0]), ...bvals.map((t) => t.shape[0]));
     const toTarget = (t: tf.Tensor, target: number[]) => {
       const b = t.shape.every((d, j) => d === target[j]) ? t : expandTo(t, target);
-      return S > 1 ? b : tf.reshape(b, target.slice(1));
+      return S > 1 ? b : reshape(b, target.slice(1));
     };
     const args: Record<string, tf.Tensor> = {};
     p.args.forEach((a, i) => {
@@ -485,7 +487,7 @@ export class ModelPlan {
       if (scored) lp = tf.where(scored, lp, tf.zerosLike(lp));
       // sum the event axes that are batch axes of the distribution (Normal with event [K])
       const perElement = 1 + p.plateBatch.length;
-      if (lp.rank > perElement) lp = tf.sum(lp, range(perElement, lp.rank));
+      if (lp.rank > perElement) lp = sum(lp, range(perElement, lp.rank));
       return lp;
     });
   }

@@ -1,5 +1,6 @@
 // Helpers on plate-aligned values (see context.ts): a tensor [s, c1..cm, ...valueShape].
 import * as tf from '@tensorflow/tfjs';
+import { reshape } from '../backend/reshape.js';
 import { broadcastShapes, prod } from '../util/shape.js';
 
 export function valueShape(t: tf.Tensor, m: number): number[] {
@@ -13,7 +14,7 @@ export function liftRank(t: tf.Tensor, m: number, rank: number): tf.Tensor {
   const v = valueShape(t, m);
   if (v.length >= rank) return t;
   const pad = new Array<number>(rank - v.length).fill(1);
-  return tf.reshape(t, [...t.shape.slice(0, 1 + m), ...pad, ...v]);
+  return reshape(t, [...t.shape.slice(0, 1 + m), ...pad, ...v]);
 }
 
 /** Right-align the value shapes of several PAVs (NumPy broadcasting of values). */

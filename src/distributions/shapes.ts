@@ -3,6 +3,7 @@
 // batch shape is the NumPy broadcast of what is left. Shape mistakes become clear errors here,
 // at construction, instead of wrong numbers later.
 import * as tf from '@tensorflow/tfjs';
+import { alias } from '../backend/reshape.js';
 import { broadcastShapes, prod as numel, sameShape } from '../util/shape.js';
 import { DISTRIBUTIONS, type DistName } from './signatures.js';
 
@@ -94,7 +95,7 @@ export function broadcastArgs(
   const raw: Record<string, tf.Tensor> = {};
   for (const name of names) {
     raw[name] = tf.tidy(() =>
-      tf.clone(given[name]!.dtype === 'float32' ? given[name]! : tf.cast(given[name]!, 'float32')),
+      alias(given[name]!.dtype === 'float32' ? given[name]! : tf.cast(given[name]!, 'float32')),
     );
     const target = [...batchShape, ...eventDims[name]!];
     args[name] = tf.tidy(() => {

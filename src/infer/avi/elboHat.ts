@@ -7,6 +7,7 @@
 // small kernels a step (reshapes, casts, broadcasts): on a VAE of digits a step is ~130
 // kernels, each mostly tfjs's JavaScript cost.
 import * as tf from '@tensorflow/tfjs';
+import { tileTo } from '../../backend/broadcast.js';
 import { customOp } from '../../backend/customOp.js';
 
 /** −mean_s(g_s + scale · Σ_b w_{s,b}), a scalar (see the file's comment). Call inside tidy. */
@@ -19,8 +20,8 @@ export function negElboHat(g: tf.Tensor, w: tf.Tensor | undefined, scale: number
       outputs: [tf.mul(tf.sum(total), -1 / S)],
       save: [],
       grads: ([dy]) => [
-        () => tf.broadcastTo(tf.mul(dy, -1 / S), gs.shape),
-        () => tf.broadcastTo(tf.mul(dy, -scale / S), (ws as tf.Tensor).shape),
+        () => tileTo(tf.mul(dy, -1 / S), gs.shape),
+        () => tileTo(tf.mul(dy, -scale / S), (ws as tf.Tensor).shape),
       ],
     };
   });

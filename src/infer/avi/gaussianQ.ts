@@ -17,6 +17,7 @@ import { sumToShape } from '../../backend/broadcast.js';
 import { customOp } from '../../backend/customOp.js';
 import { normalKlTerms } from '../../backend/normalKl.js';
 import { reparamDraw } from '../../backend/reparam.js';
+import { reshape } from '../../backend/reshape.js';
 
 /** q's mean and log sd, [1 or S, ...batch, ...uevent]. */
 export interface GaussianQ {
@@ -36,28 +37,20 @@ export function splitHead(o: tf.Tensor, shape: readonly number[]): GaussianQ {
   const begin = (c: number) => wide.map((_, a) => (a === r ? c : 0));
   const size = [...wide.slice(0, -1), d];
   const [loc, logScale] = customOp([o], ([x]) => {
-    const xw = last ? reshaped(x, wide) : x;
+    const xw = last ? reshape(x, wide) : x;
     const cut = (c: number) => tf.slice(xw, begin(c), size);
     return {
-      outputs: last
-        ? [cut(0), cut(d)]
-        : [tf.reshape(cut(0), shape as number[]), tf.reshape(cut(d), shape as number[])],
+      outputs: last ? [cut(0), cut(d)] : [reshape(cut(0), shape), reshape(cut(d), shape)],
       save: [],
       grads: ([dl, ds]) => [
         () =>
           last
-            ? reshaped(tf.concat([dl, ds], r), [B, d2])
-            : tf.concat([tf.reshape(dl, [B, d]), tf.reshape(ds, [B, d])], 1),
+            ? reshape(tf.concat([dl, ds], r), [B, d2])
+            : tf.concat([reshape(dl, [B, d]), reshape(ds, [B, d])], 1),
       ],
     };
   });
   return { loc, logScale };
-}
-
-/** t in `shape` (of its size): t itself when it has it (a reshape is a kernel). */
-function reshaped(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  const same = t.rank === shape.length && t.shape.every((n, a) => n === shape[a]);
-  return same ? t : tf.reshape(t, shape as number[]);
 }
 
 /** u = loc + e^{logScale} ε, [S, ...] for ε [S, ...] (see the file's comment). */
@@ -91,7 +84,7 @@ export function normalKl(q: GaussianQ, mu: tf.Tensor, sigma: tf.Tensor, from: nu
       save: [a, b, s0],
       grads: ([dy], [aa, bb, sg]) => {
         // dy [...lead] against the coordinates [...lead, ...summed]
-        const g = axes.length > 0 ? tf.reshape(dy, [...dy.shape, ...axes.map(() => 1)]) : dy;
+        const g = axes.length > 0 ? reshape(dy, [...dy.shape, ...axes.map(() => 1)]) : dy;
         return [
           () => sumToShape(tf.mul(g, aa), loc.shape),
           () => sumToShape(tf.mul(g, bb), logScale.shape),

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { broadcast } from '../../backend/broadcast.js';
 import { scopedHeapFloat32 } from '../../backend/heapFloat32.js';
+import { reshapeConstant } from '../../backend/reshape.js';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
 import type { Rng } from '../../distributions/rng.js';
@@ -169,7 +170,8 @@ export class AviModel {
     } else for (const [name, v] of this.known) env[name] = this.upload(name, rowsTensor(v, rows));
     for (const l of [...this.plan.latents, ...this.plan.scored]) {
       if (l.inputs.length === 0) continue;
-      const parts = l.inputs.map((c) => tf.reshape(env[c], [B, -1]));
+      // data: no gradient reaches an encoder's inputs, so no tape node for their reshape
+      const parts = l.inputs.map((c) => reshapeConstant(env[c], [B, env[c].size / B]));
       inputs.set(l.name, parts.length === 1 ? parts[0] : tf.concat(parts, 1));
     }
     return { env, inputs };
@@ -341,6 +343,7 @@ export class AviModel {
     const env: Record<string, tf.Tensor> = { ...base, ...data, ...gd.env };
     // the drawn latents (leading axis S), shared by every joint state of the summed-out globals
     const drawn = Object.keys(gd.env);
+    const globalsDrawn = drawn.length; // (drawn grows with the local latents below)
     // the element terms [S, B], summed as one tape node at the end (termSum.ts; none: zero)
     const w = new TermSum();
     // local score-function latents: drawn from q, their log q in the element terms (score.ts)
@@ -431,7 +434,9 @@ export class AviModel {
       logStates = tf.stack(per); // [Jl, L, B]
       wL = tf.logSumExp(logStates, 0);
     }
-    const g0 = tf.neg(gd.logQ);
+    // −log q of the global draws (none: drawGlobals's zeros, used as they are, not negated by a
+    // kernel; only an exact zero's sign differs, which no sum with a nonzero term keeps)
+    const g0 = globalsDrawn === 0 ? gd.logQ : tf.neg(gd.logQ);
     // the element terms in full: [S, B] (zeros when there are none)
     const elements = (t: tf.Tensor | undefined) => {
       if (plate === undefined) return undefined;

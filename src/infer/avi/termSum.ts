@@ -30,8 +30,11 @@ export class TermSum {
     if (terms.length === 0) return undefined;
     if (terms.length === 1 && signs[0] === 1) return terms[0];
     const [out] = customOp(terms, (ts) => {
-      let acc = signs[0] === 1 ? ts[0] : tf.neg(ts[0]);
-      for (let k = 1; k < ts.length; k++)
+      // −t_0 + t_1 as t_1 − t_0: the same float32 value (negation is exact, and a sum of two
+      // commutes), one Neg kernel fewer
+      const swap = signs[0] === -1 && signs[1] === 1;
+      let acc = swap ? tf.sub(ts[1], ts[0]) : signs[0] === 1 ? ts[0] : tf.neg(ts[0]);
+      for (let k = swap ? 2 : 1; k < ts.length; k++)
         acc = signs[k] === 1 ? tf.add(acc, ts[k]) : tf.sub(acc, ts[k]);
       return {
         outputs: [acc],

@@ -87,4 +87,32 @@ describe('TermSum', () => {
     tf.dispose([...ts, value, ...fused, ...plain]);
     expect(tf.memory().numTensors).toBe(start);
   });
+
+  it('starting −t_0 + t_1 (computed t_1 − t_0) gives the bits of −t_0 + t_1 by neg and add', () => {
+    const start = tf.memory().numTensors;
+    // values whose sums round in float32 (not quarters), broadcast [2, 3] against [1, 3]
+    let seed = 7;
+    const rand = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return Math.fround((seed / 2 ** 32 - 0.5) * 2 ** ((seed >>> 27) - 8));
+    };
+    const shapes = [
+      [2, 3],
+      [1, 3],
+      [2, 3],
+    ];
+    const ts = shapes.map((sh) => tf.tensor(Array.from({ length: sh[0] * sh[1] }, rand), sh));
+    const got = tf.tidy(() => {
+      const s = new TermSum();
+      s.sub(ts[0]);
+      s.add(ts[1]);
+      s.sub(ts[2]);
+      return s.value() as tf.Tensor;
+    });
+    const want = tf.tidy(() => tf.sub(tf.add(tf.neg(ts[0]), ts[1]), ts[2]));
+    expect(got.shape).toEqual([2, 3]);
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    tf.dispose([...ts, got, want]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
 });
