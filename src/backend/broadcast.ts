@@ -33,8 +33,9 @@ export function tileTo(v: tf.Tensor, shape: readonly number[]): tf.Tensor {
 export function sumToShape(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
   const extra = g.rank - shape.length;
   const axes: number[] = [];
+  // an axis of g's of size 1 sums nothing: the reshape below drops or keeps it (no Sum kernel)
   for (let a = 0; a < g.rank; a++)
-    if (a < extra || (shape[a - extra] === 1 && g.shape[a] !== 1)) axes.push(a);
+    if (g.shape[a] !== 1 && (a < extra || shape[a - extra] === 1)) axes.push(a);
   const s = axes.length > 0 ? tf.sum(g, axes) : g;
   return reshape(s, shape);
 }
