@@ -10,6 +10,7 @@ import { registerFastColumnSum } from './colSum.js';
 import { registerFastConcat } from './concat.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
+import { registerFastMultiply } from './multiply.js';
 import { registerNormalKl } from './normalKl.js';
 import { registerReparam } from './reparam.js';
 import { registerSafeSelect } from './select.js';
@@ -73,6 +74,7 @@ export async function initBackend(
   registerFastTile(tfName);
   registerFastSlice(tfName);
   registerFastConcat(tfName);
+  registerFastMultiply(tfName);
   registerAdam(tfName);
   registerBernoulliLogits(tfName);
   registerNormalKl(tfName);

@@ -1,6 +1,6 @@
 // The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts,
 // gemmSimd.ts, bernoulliLogitsSimd.ts, normalKlSimd.ts,
-// reparamSimd.ts),
+// reparamSimd.ts, multiplySimd.ts),
 // assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
 // This is the one place that decides whether they run: null where they cannot (another backend,
 // no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
@@ -11,6 +11,7 @@ import { COLSUM_FUNC, type ColSumSimd } from './colSumSimd.js';
 import type { GemmTileName } from './gemm.js';
 import { GEMM_FUNCS, type GemmTile } from './gemmSimd.js';
 import { GRAM_FUNCS, type GramRss, type GramTile } from './gramSimd.js';
+import { MULTIPLY_FUNC, type MultiplySimd } from './multiplySimd.js';
 import { NORMAL_KL_FUNC, type NormalKlSimd } from './normalKlSimd.js';
 import { REPARAM_FUNC, type ReparamSimd } from './reparamSimd.js';
 import { TRANSPOSE_FUNC, type TransposeWasm } from './transposeSimd.js';
@@ -27,6 +28,7 @@ export interface SimdFunctions {
   readonly bernoulliLogits: BernoulliLogitsSimd;
   readonly normalKl: NormalKlSimd;
   readonly reparam: ReparamSimd;
+  readonly multiply: MultiplySimd;
 }
 
 let made: SimdFunctions | null | undefined;
@@ -46,6 +48,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           BERNOULLI_LOGITS_FUNC,
           NORMAL_KL_FUNC,
           REPARAM_FUNC,
+          MULTIPLY_FUNC,
         ],
         memory,
       )
@@ -71,6 +74,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           bernoulliLogits: ex.bernoulliLogits as BernoulliLogitsSimd,
           normalKl: ex.normalKl as NormalKlSimd,
           reparam: ex.reparam as ReparamSimd,
+          multiply: ex.multiply as MultiplySimd,
         }
       : null;
   return made;

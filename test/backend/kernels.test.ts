@@ -191,6 +191,64 @@ describe('wasm kernels wrapped by src/backend', () => {
     );
   });
 
+  it('multiply equals the float64 product for same-size, scalar, per-row and other broadcasts', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 13 }),
+        fc.constantFrom('same', 'scalar', 'column', 'row', 'lead'),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 1000 }),
+        (p, r, c, kind, swap, seed) => {
+          const before = tf.memory().numTensors;
+          // x [p, r, c] against y of the broadcast kind (multiplySimd.ts takes the first three;
+          // 'row' [1, 1, c] and 'lead' [1, r, c] keep tfjs's kernel)
+          const xs = [p, r, c];
+          const ys =
+            kind === 'same'
+              ? xs
+              : kind === 'scalar'
+                ? []
+                : kind === 'column'
+                  ? [p, r, 1]
+                  : kind === 'row'
+                    ? [1, 1, c]
+                    : [1, r, c];
+          const nx = p * r * c;
+          const ny = ys.reduce((s, d) => s * d, 1);
+          const xv = values(nx, seed);
+          const yv = values(ny, seed + 1);
+          const got = tf.tidy(() => {
+            const [x, y] = [tf.tensor(xv, xs), tf.tensor(yv, ys)];
+            return swap ? tf.mul(y, x) : tf.mul(x, y);
+          });
+          expect(got.shape).toEqual(xs);
+          const g = got.dataSync();
+          got.dispose();
+          for (let i = 0; i < p; i++)
+            for (let j = 0; j < r; j++)
+              for (let k = 0; k < c; k++) {
+                const yi =
+                  kind === 'same'
+                    ? (i * r + j) * c + k
+                    : kind === 'scalar'
+                      ? 0
+                      : kind === 'column'
+                        ? i * r + j
+                        : kind === 'row'
+                          ? k
+                          : j * c + k;
+                // products of multiples of 1/64 below 1: exact in float32
+                expect(g[(i * r + j) * c + k]).toBe(xv[(i * r + j) * c + k] * yv[yi]);
+              }
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 150, seed: 17 },
+    );
+  });
+
   it('a product keeps NaN through relu and gives empty results for empty operands', () => {
     const a = tf.tensor([[Number.NaN, 1]]);
     const b = tf.tensor([[1], [1]]);
