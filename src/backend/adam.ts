@@ -11,8 +11,9 @@
 // (float64, rounded on store), all in a JS loop where the SIMD module cannot be made (or with
 // PLATO_WASM_SIMD=0); other backends run the same update as tfjs ops.
 import * as tf from '@tensorflow/tfjs';
+import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
-import type { WasmHeap } from './wasmKernel.js';
+import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
 export const ADAM_KERNEL = 'PlatoAdam';
 
@@ -62,34 +63,18 @@ export function registerAdam(backendName: string): void {
       const a2 = 1 - beta2;
       const simd = simdFunctions(backend)?.adam;
       for (let k = 0; k < n; k++) {
-        const x = heap.typedArrayFromHeap(slot(k, 'x'));
-        const g = heap.typedArrayFromHeap(slot(k, 'g'));
-        const m = heap.typedArrayFromHeap(slot(k, 'm'));
-        const v = heap.typedArrayFromHeap(slot(k, 'v'));
-        const xo = heap.typedArrayFromHeap(outs[3 * k]);
-        const mo = heap.typedArrayFromHeap(outs[3 * k + 1]);
-        const vo = heap.typedArrayFromHeap(outs[3 * k + 2]);
+        const ins = ['x', 'g', 'm', 'v'].map((s) => slot(k, s));
+        const all = [...ins, outs[3 * k], outs[3 * k + 1], outs[3 * k + 2]];
+        const size = prod(ins[0].shape);
         // whole groups of four in SIMD (adamSimd.ts), the rest here
-        const done = simd ? x.length - (x.length % 4) : 0;
-        if (simd && done > 0)
-          simd(
-            x.byteOffset,
-            g.byteOffset,
-            m.byteOffset,
-            v.byteOffset,
-            xo.byteOffset,
-            mo.byteOffset,
-            vo.byteOffset,
-            4 * done,
-            beta1,
-            a1,
-            beta2,
-            a2,
-            step,
-            rc2,
-            epsilon,
-          );
-        for (let i = done; i < x.length; i++) {
+        const done = simd ? size - (size % 4) : 0;
+        if (simd && done > 0) {
+          const [x, g, m, v, xo, mo, vo] = all.map((t) => heapAddress(heap, t));
+          simd(x, g, m, v, xo, mo, vo, 4 * done, beta1, a1, beta2, a2, step, rc2, epsilon);
+        }
+        if (done === size) continue;
+        const [x, g, m, v, xo, mo, vo] = all.map((t) => heap.typedArrayFromHeap(t));
+        for (let i = done; i < size; i++) {
           const gi = g[i];
           const mi = beta1 * m[i] + a1 * gi;
           const vi = beta2 * v[i] + a2 * gi * gi;

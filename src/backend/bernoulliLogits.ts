@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
 import { softplus } from './softplus.js';
-import type { WasmHeap } from './wasmKernel.js';
+import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
 export const BERNOULLI_LOGITS_KERNEL = 'PlatoBernoulliLogits';
 
@@ -32,12 +32,14 @@ export function registerBernoulliLogits(backendName: string): void {
       // the outputs first: allocating may grow the heap and detach earlier views
       const v = heap.makeOutput(shape, 'float32');
       const g = heap.makeOutput(shape, 'float32');
-      const [xs, ls, vs, gs] = [x, l, v, g].map((t) => heap.typedArrayFromHeap(t));
-      const n = vs.length;
+      const n = prod(shape);
       const done = n - (n % 4);
       const simd = simdFunctions(backend)?.bernoulliLogits;
       if (!simd) throw new Error(`internal: ${BERNOULLI_LOGITS_KERNEL} without the SIMD module`);
-      if (done > 0) simd(xs.byteOffset, ls.byteOffset, vs.byteOffset, gs.byteOffset, 4 * done);
+      const at = (t: tf.TensorInfo) => heapAddress(backend, t);
+      if (done > 0) simd(at(x), at(l), at(v), at(g), 4 * done);
+      if (done === n) return [v, g];
+      const [xs, ls, vs, gs] = [x, l, v, g].map((t) => heap.typedArrayFromHeap(t));
       for (let i = done; i < n; i++) {
         const [xi, li] = [xs[i], ls[i]];
         const e = Math.exp(-Math.abs(li));

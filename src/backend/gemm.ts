@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
-import type { WasmHeap } from './wasmKernel.js';
+import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
 type Info = tf.TensorInfo;
 
@@ -60,7 +60,7 @@ export function gemm(backend: unknown, args: GemmArgs): Info | undefined {
   // the output first: allocating may grow the heap (the addresses below do not move)
   const out = heap.makeOutput(args.shape, 'float32');
   if (m === 0 || n === 0) return out;
-  const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+  const at = (t: Info) => heapAddress(backend, t);
   const [pa, pb, pc] = [at(args.a), at(args.b), at(out)];
   const pBias = bias ? at(bias) : 0;
   const pMask = args.mask ? at(args.mask) : 0;

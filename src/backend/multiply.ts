@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { broadcast_util } from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
-import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
+import { heapAddress, type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 type Info = tf.TensorInfo;
 
@@ -65,23 +65,24 @@ export function registerFastMultiply(backendName: string): void {
     const heap = args.backend as WasmHeap;
     // the output first: allocating may grow the heap and detach earlier views
     const out = heap.makeOutput(shape, 'float32');
-    const [va, vb, vo] = [a, b, out].map((t) => heap.typedArrayFromHeap(t));
     const { rows, cols } = plan;
     const done = rows === 1 ? cols - (cols % 4) : cols;
     if (done > 0)
       simd(
-        va.byteOffset,
+        heapAddress(heap, a),
         plan.a.row,
         plan.a.splat,
-        vb.byteOffset,
+        heapAddress(heap, b),
         plan.b.row,
         plan.b.splat,
-        vo.byteOffset,
+        heapAddress(heap, out),
         4 * cols,
         rows,
         4 * done,
       );
     // a flat product's last 0–3 entries
+    if (done === cols) return out;
+    const [va, vb, vo] = [a, b, out].map((t) => heap.typedArrayFromHeap(t));
     for (let i = done; i < cols && rows === 1; i++)
       vo[i] = Math.fround((va.length === 1 ? va[0] : va[i]) * (vb.length === 1 ? vb[0] : vb[i]));
     return out;

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
-import type { WasmHeap } from './wasmKernel.js';
+import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
 export const NORMAL_KL_KERNEL = 'PlatoNormalKl';
 
@@ -69,28 +69,29 @@ export function registerNormalKl(backendName: string): void {
       const heap = backend as WasmHeap;
       // the outputs first: allocating may grow the heap and detach earlier views
       const outs = [0, 1, 2].map(() => heap.makeOutput(m.shape, 'float32'));
-      const [vm, vls, vmu, vs, vlsg, vk, va, vb] = [m, ls, mu, sigma, logSigma, ...outs].map((t) =>
-        heap.typedArrayFromHeap(t),
-      );
-      const at = (v: { byteOffset: number }) => v.byteOffset;
+      const at = (t: tf.TensorInfo) => heapAddress(backend, t);
       const { rows, cols } = p;
       if (rows * cols > 0)
         simd(
-          at(vm),
-          at(vls),
-          at(vmu),
+          at(m),
+          at(ls),
+          at(mu),
           p.mu.row,
           p.mu.splat,
-          at(vs),
-          at(vlsg),
+          at(sigma),
+          at(logSigma),
           p.sigma.row,
           p.sigma.splat,
-          at(vk),
-          at(va),
-          at(vb),
+          at(outs[0]),
+          at(outs[1]),
+          at(outs[2]),
           rows,
           4 * cols,
         );
+      if (rows * cols === prod(m.shape)) return outs;
+      const [vm, vls, vmu, vs, vlsg, vk, va, vb] = [m, ls, mu, sigma, logSigma, ...outs].map((t) =>
+        heap.typedArrayFromHeap(t),
+      );
       // the last 0–3 entries (one-row plans only), in float64
       const one = (v: ArrayLike<number>, i: number) => (v.length === 1 ? v[0] : v[i]);
       for (let i = rows * cols; i < vm.length; i++) {

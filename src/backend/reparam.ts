@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
-import type { WasmHeap } from './wasmKernel.js';
+import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
 export const REPARAM_KERNEL = 'PlatoReparam';
 
@@ -31,13 +31,14 @@ export function registerReparam(backendName: string): void {
       // the outputs first: allocating may grow the heap and detach earlier views
       const u = heap.makeOutput(shape, 'float32');
       const se = heap.makeOutput(shape, 'float32');
-      const [vm, vls, ve, vu, vse] = [m, ls, eps, u, se].map((t) => heap.typedArrayFromHeap(t));
-      const n = vm.length;
-      const draws = n === 0 ? 0 : ve.length / n;
+      const n = prod(m.shape);
+      const draws = n === 0 ? 0 : prod(eps.shape) / n;
       const done = n - (n % 4);
-      const at = (v: { byteOffset: number }) => v.byteOffset;
+      const at = (t: tf.TensorInfo) => heapAddress(backend, t);
       if (done > 0 && draws > 0)
-        simd(at(vm), at(vls), at(ve), at(vu), at(vse), 4 * done, 4 * n, draws);
+        simd(at(m), at(ls), at(eps), at(u), at(se), 4 * done, 4 * n, draws);
+      if (done === n) return [u, se];
+      const [vm, vls, ve, vu, vse] = [m, ls, eps, u, se].map((t) => heap.typedArrayFromHeap(t));
       for (let s = 0; s < draws; s++)
         for (let i = done; i < n; i++) {
           const e = Math.exp(vls[i]) * ve[s * n + i];

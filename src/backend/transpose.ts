@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
 import { simdFunctions } from './simd.js';
-import { type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
+import { heapAddress, type WasmHeap, wrapWasmKernel } from './wasmKernel.js';
 
 /** Register the wrapper on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerFastTranspose(backendName: string): void {
@@ -30,8 +30,8 @@ export function registerFastTranspose(backendName: string): void {
     const backend = args.backend as WasmHeap;
     // the output first: allocating may grow the heap and detach earlier views
     const out = backend.makeOutput([...x.shape.slice(0, r - 2), cols, rows], x.dtype);
-    const src = backend.typedArrayFromHeap(x).byteOffset;
-    const dst = backend.typedArrayFromHeap(out).byteOffset;
+    const src = heapAddress(backend, x);
+    const dst = heapAddress(backend, out);
     const bytes = 4 * rows * cols;
     for (let b = 0; b < batch; b++) fast(src + b * bytes, dst + b * bytes, rows, cols);
     return out;

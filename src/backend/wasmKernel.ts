@@ -1,4 +1,4 @@
-// Shared by the kernel wrappers of src/backend (tile.ts, slice.ts): the wasm backend's heap
+// Shared by the kernel wrappers of src/backend (tile.ts, slice.ts, …): the wasm backend's heap
 // access, and replacing a registered kernel by a wrapper of it once per backend.
 import * as tf from '@tensorflow/tfjs';
 
@@ -6,6 +6,21 @@ import * as tf from '@tensorflow/tfjs';
 export interface WasmHeap {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+interface DataIds {
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/**
+ * The byte address of t's data on the wasm heap, for the hand-written SIMD functions (which take
+ * addresses): read from the backend's record, without the typed-array view typedArrayFromHeap
+ * allocates (a kernel that only passes addresses made ~7 such garbage views a call).
+ */
+export function heapAddress(backend: unknown, t: tf.TensorInfo): number {
+  const rec = (backend as DataIds).dataIdMap.get(t.dataId as object);
+  if (!rec) throw new Error('internal: a tensor with no data on the wasm heap');
+  return rec.memoryOffset;
 }
 
 const wrapped = new Set<string>();
