@@ -11,6 +11,7 @@ import { registerFastConcat } from './concat.js';
 import { registerGatherGradient } from './gatherGrad.js';
 import { registerFastMatMul } from './matMul.js';
 import { registerFastMultiply } from './multiply.js';
+import { registerNormal } from './normal.js';
 import { registerNormalKl } from './normalKl.js';
 import { registerReparam } from './reparam.js';
 import { registerSafeSelect } from './select.js';
@@ -79,6 +80,7 @@ export async function initBackend(
   registerBernoulliLogits(tfName);
   registerNormalKl(tfName);
   registerReparam(tfName);
+  registerNormal(tfName);
   registerFastColumnSum(tfName);
   registerSafeSelect(tfName);
   current = name;

@@ -15,7 +15,9 @@
 //     2·3⁻¹⁵/15 ≈ 9e−9 relative.
 import {
   F32X4_ADD,
+  F32X4_CONVERT_I32X4_S,
   F32X4_DIV,
+  F32X4_GE,
   F32X4_LT,
   F32X4_MAX,
   F32X4_MIN,
@@ -27,13 +29,18 @@ import {
   I32X4_ADD,
   I32X4_SHL,
   I32X4_SHR_S,
+  I32X4_SHR_U,
   I32X4_SUB,
   I32X4_TRUNC_SAT_F32X4_S,
   i32c,
   i32x4Const,
   set,
   tee,
+  V128_AND,
   V128_ANDNOT,
+  V128_BITSELECT,
+  V128_OR,
+  V128_XOR,
 } from './wasmAsm.js';
 
 /** exp's inputs below this give 0 (above ln 2⁻¹²⁶ ≈ −87.34: e^x stays normal down to it) */
@@ -126,5 +133,80 @@ export function log1pUnitF32x4(
   );
   code.push(...horner(s2, [1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1]));
   code.push(...get(s), ...F32X4_MUL, ...f32x4Const(2), ...F32X4_MUL, ...set(out));
+  return code;
+}
+
+/**
+ * out = log(x) lanewise for normal positive x (no zero, subnormal, ∞ or NaN: the callers' x are
+ * uniforms in [2⁻²³, 1]). x = 2^e m with m ∈ [√½, √2), log m = 2 atanh(s) with
+ * s = (m − 1)/(m + 1) ∈ [−0.172, 0.172]: 2s (1 + s²/3 + … + s⁸/9), the next term below 1e−9
+ * relative. temps: four v128 locals.
+ */
+export function logF32x4(
+  x: number,
+  out: number,
+  [e, m, s, s2]: readonly [number, number, number, number],
+): number[] {
+  const code: number[] = [];
+  // e = exponent bits − 127; m = mantissa with exponent 0 (∈ [1, 2))
+  code.push(...get(x), ...i32c(23), ...I32X4_SHR_U, ...i32x4Const(127), ...I32X4_SUB, ...set(e));
+  code.push(...get(x), ...i32x4Const(0x007fffff), ...V128_AND, ...i32x4Const(0x3f800000));
+  code.push(...V128_OR, ...set(m));
+  // where m ≥ √2: m /= 2, e += 1 (the mask is −1 there, so e − mask)
+  code.push(...get(m), ...f32x4Const(Math.SQRT2), ...F32X4_GE, ...set(s));
+  code.push(...get(e), ...get(s), ...I32X4_SUB, ...set(e));
+  code.push(...get(m), ...f32x4Const(0.5), ...F32X4_MUL, ...get(m), ...get(s), ...V128_BITSELECT);
+  code.push(...set(m));
+  // s = (m − 1)/(m + 1); out = e ln 2 + 2 s P(s²)
+  code.push(...get(m), ...f32x4Const(1), ...F32X4_SUB, ...get(m), ...f32x4Const(1), ...F32X4_ADD);
+  code.push(...F32X4_DIV, ...set(s), ...get(s), ...get(s), ...F32X4_MUL, ...set(s2));
+  code.push(...horner(s2, [1 / 9, 1 / 7, 1 / 5, 1 / 3, 1]));
+  code.push(...get(s), ...F32X4_MUL, ...f32x4Const(2), ...F32X4_MUL);
+  code.push(
+    ...get(e),
+    ...F32X4_CONVERT_I32X4_S,
+    ...f32x4Const(Math.LN2),
+    ...F32X4_MUL,
+    ...F32X4_ADD,
+  );
+  code.push(...set(out));
+  return code;
+}
+
+/**
+ * sin θ and cos θ lanewise for θ ∈ [−π, π] (Cephes' sinf/cosf): q = nearest(θ / (π/2)),
+ * r = θ − q π/2 ∈ [−π/4, π/4] (π/2 in two parts), sin r = r + r³ P(r²), cos r = 1 − r²/2 +
+ * r⁴ Q(r²) (float32 error ~1e−7), then by q mod 4: sin θ = (s, c, −s, −c)[q], cos θ = (c, −s,
+ * −c, s)[q]. temps: five v128 locals.
+ */
+export function sinCosF32x4(
+  theta: number,
+  sinOut: number,
+  cosOut: number,
+  [q, r, r2, sr, cr]: readonly [number, number, number, number, number],
+): number[] {
+  const code: number[] = [];
+  code.push(...get(theta), ...f32x4Const(2 / Math.PI), ...F32X4_MUL, ...F32X4_NEAREST, ...set(q));
+  code.push(...get(theta), ...get(q), ...f32x4Const(1.5707963705062866), ...F32X4_MUL);
+  code.push(...F32X4_SUB, ...get(q), ...f32x4Const(-4.371139e-8), ...F32X4_MUL, ...F32X4_SUB);
+  code.push(...set(r), ...get(r), ...get(r), ...F32X4_MUL, ...set(r2));
+  // sr = r + r³ P(r²)
+  code.push(...horner(r2, [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]));
+  code.push(...get(r2), ...F32X4_MUL, ...get(r), ...F32X4_MUL, ...get(r), ...F32X4_ADD, ...set(sr));
+  // cr = 1 − r²/2 + r⁴ Q(r²)
+  code.push(...horner(r2, [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]));
+  code.push(...get(r2), ...F32X4_MUL, ...get(r2), ...F32X4_MUL);
+  code.push(...get(r2), ...f32x4Const(0.5), ...F32X4_MUL, ...F32X4_SUB, ...f32x4Const(1));
+  code.push(...F32X4_ADD, ...set(cr));
+  // q as int32 lanes; swap (c, s) where q is odd (mask 0 − (q & 1)); signs from bit 1 of q
+  // (sin) and of q + 1 (cos), moved to the sign bit
+  code.push(...get(q), ...I32X4_TRUNC_SAT_F32X4_S, ...set(q));
+  code.push(...i32x4Const(0), ...get(q), ...i32x4Const(1), ...V128_AND, ...I32X4_SUB, ...set(r));
+  code.push(...get(cr), ...get(sr), ...get(r), ...V128_BITSELECT);
+  code.push(...get(q), ...i32x4Const(2), ...V128_AND, ...i32c(30), ...I32X4_SHL, ...V128_XOR);
+  code.push(...set(sinOut));
+  code.push(...get(sr), ...get(cr), ...get(r), ...V128_BITSELECT);
+  code.push(...get(q), ...i32x4Const(1), ...I32X4_ADD, ...i32x4Const(2), ...V128_AND);
+  code.push(...i32c(30), ...I32X4_SHL, ...V128_XOR, ...set(cosOut));
   return code;
 }

@@ -1,6 +1,6 @@
 // The hand-written wasm functions (adamSimd.ts, colSumSimd.ts, transposeSimd.ts, gramSimd.ts,
 // gemmSimd.ts, bernoulliLogitsSimd.ts, normalKlSimd.ts,
-// reparamSimd.ts, multiplySimd.ts),
+// reparamSimd.ts, multiplySimd.ts, normalSimd.ts),
 // assembled by wasmAsm.ts into one module and instantiated once on the wasm backend's memory.
 // This is the one place that decides whether they run: null where they cannot (another backend,
 // no SIMD, a memory that emscripten's module does not expose) or with PLATO_WASM_SIMD=0, and the
@@ -13,6 +13,7 @@ import { GEMM_FUNCS, type GemmTile } from './gemmSimd.js';
 import { GRAM_FUNCS, type GramRss, type GramTile } from './gramSimd.js';
 import { MULTIPLY_FUNC, type MultiplySimd } from './multiplySimd.js';
 import { NORMAL_KL_FUNC, type NormalKlSimd } from './normalKlSimd.js';
+import { NORMAL_FUNC, type NormalSimd } from './normalSimd.js';
 import { REPARAM_FUNC, type ReparamSimd } from './reparamSimd.js';
 import { TRANSPOSE_FUNC, type TransposeWasm } from './transposeSimd.js';
 import { backendMemory, instantiate, type WasmMemory } from './wasmAsm.js';
@@ -29,6 +30,7 @@ export interface SimdFunctions {
   readonly normalKl: NormalKlSimd;
   readonly reparam: ReparamSimd;
   readonly multiply: MultiplySimd;
+  readonly normal: NormalSimd;
 }
 
 let made: SimdFunctions | null | undefined;
@@ -49,6 +51,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           NORMAL_KL_FUNC,
           REPARAM_FUNC,
           MULTIPLY_FUNC,
+          NORMAL_FUNC,
         ],
         memory,
       )
@@ -75,6 +78,7 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           normalKl: ex.normalKl as NormalKlSimd,
           reparam: ex.reparam as ReparamSimd,
           multiply: ex.multiply as MultiplySimd,
+          normal: ex.normal as NormalSimd,
         }
       : null;
   return made;

@@ -113,6 +113,12 @@ export const F32X4_GT = SIMD(0x44);
 export const V128_AND = SIMD(0x4e);
 /** f32.gt (i32 0 or 1) */
 export const F32_GT = [0x5e];
+export const V128_OR = SIMD(0x50);
+export const V128_XOR = SIMD(0x51);
+/** i32x4.shr_u (logical) */
+export const I32X4_SHR_U = SIMD(0xad);
+/** f32x4.convert_i32x4_s */
+export const F32X4_CONVERT_I32X4_S = SIMD(0xfa);
 /** f32x4.lt: lanewise all-ones where a < b */
 export const F32X4_LT = SIMD(0x43);
 /** v128.andnot(a, b) = a & ~b */

@@ -9,6 +9,7 @@
 // Reparameterised draws (Kingma & Welling 2014): u = loc + exp(logScale)·ε, ε ~ N(0, I).
 import * as tf from '@tensorflow/tfjs';
 import { mlp } from '../../backend/dense.js';
+import { standardNormal } from '../../backend/normal.js';
 import type { Rng } from '../../distributions/rng.js';
 import { prod } from '../../util/shape.js';
 import { type GaussianQ, reparameterise, splitHead } from './gaussianQ.js';
@@ -121,6 +122,16 @@ export function locScale(
   return splitHead(o, lead ? [1, ...shape] : shape);
 }
 
+/** Standard normal draws ε in `shape`, seeded from the stream (backend/normal.ts: SIMD on wasm). */
+export function drawEps(shape: readonly number[], rng: Rng): tf.Tensor {
+  return standardNormal(shape, [
+    rng.nextUint32(),
+    rng.nextUint32(),
+    rng.nextUint32(),
+    rng.nextUint32(),
+  ]);
+}
+
 /**
  * S reparameterised draws u = loc + σε: q's loc and logScale are [1 or S, ...batch, ...uevent]
  * (a guide block's may vary by draw), u is [S, ...batch, ...uevent], and log q(u) summed over
@@ -132,7 +143,7 @@ export function drawU(
   S: number,
   rng: Rng,
 ): { u: tf.Tensor; logQ: () => tf.Tensor } {
-  const eps = tf.randomNormal([S, ...q.loc.shape.slice(1)], 0, 1, 'float32', rng.nextSeed());
+  const eps = drawEps([S, ...q.loc.shape.slice(1)], rng);
   const u = reparameterise(q, eps);
   const eventAxes = l.uevent.map((_, k) => 1 + l.batch.length + k);
   const sum = (t: tf.Tensor) => (eventAxes.length > 0 ? tf.sum(t, eventAxes) : t);

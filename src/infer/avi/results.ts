@@ -16,7 +16,7 @@ import { prod } from '../../util/shape.js';
 import { bernoulliSummary, categoricalSummary } from '../exact/summary.js';
 import { float64, type LatentPosterior, ResultArray } from '../result.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
-import { locScale } from './guide.js';
+import { drawEps, locScale } from './guide.js';
 import type { AviModel, QParams } from './model.js';
 import { type AviLatent, globalStateValues } from './plan.js';
 import { scoreNatural } from './score.js';
@@ -253,7 +253,7 @@ function monteCarlo(
   const size = prod([...l.batch, ...l.event]);
   const D = Math.max(2, Math.min(MC_DRAWS, Math.floor(MC_FLOATS / Math.max(1, size))));
   const x = tf.tidy(() => {
-    const eps = tf.randomNormal([D, ...loc.shape], 0, 1, 'float32', rng.nextSeed());
+    const eps = drawEps([D, ...loc.shape], rng);
     const u = tf.add(tf.expandDims(loc, 0), tf.mul(tf.expandDims(sigma, 0), eps));
     let bounds: SupportBounds | undefined;
     if (hasBounds(l.support)) {
