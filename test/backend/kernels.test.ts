@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expNonPositive } from '../../src/backend/expNonPositive.js';
+import { gatherHeapRows } from '../../src/backend/heapFloat32.js';
 import { initBackend } from '../../src/backend/index.js';
 import { matMulReluGrad } from '../../src/backend/matMul.js';
 import { simdActive } from '../../src/backend/simd.js';
@@ -246,6 +247,32 @@ describe('wasm kernels wrapped by src/backend', () => {
         },
       ),
       { numRuns: 150, seed: 17 },
+    );
+  });
+
+  it('gatherHeapRows equals the rows picked on the host, repeats and any order included', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (n, size, picks, seed) => {
+          const before = tf.memory().numTensors;
+          const rows = picks.map((p) => p % n);
+          const v = values(n * size, seed);
+          const src = tf.tensor(v, [n, size]);
+          const got = gatherHeapRows(src, size, rows, [1, rows.length, size]);
+          expect(got?.shape).toEqual([1, rows.length, size]);
+          const g = (got as tf.Tensor).dataSync();
+          for (let i = 0; i < rows.length; i++)
+            for (let j = 0; j < size; j++) expect(g[i * size + j]).toBe(v[rows[i] * size + j]);
+          expect(() => gatherHeapRows(src, size, [n], [1, 1, size])).toThrow(/row/);
+          tf.dispose([src, got as tf.Tensor]);
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: 60, seed: 19 },
     );
   });
 

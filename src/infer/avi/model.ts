@@ -10,7 +10,7 @@
 // evaluated at all of them at once (sumGlobals); local ones by log-sum-exp per element.
 import * as tf from '@tensorflow/tfjs';
 import { broadcast } from '../../backend/broadcast.js';
-import { scopedHeapFloat32 } from '../../backend/heapFloat32.js';
+import { gatherHeapRows, scopedHeapFloat32 } from '../../backend/heapFloat32.js';
 import { reshapeConstant } from '../../backend/reshape.js';
 import { compileModel, type Env, type ModelPlan } from '../../compile/model.js';
 import { userError } from '../../diagnostics/diagnostics.js';
@@ -20,7 +20,7 @@ import { markInSupport } from '../../distributions/support.js';
 import { bind } from '../../graph/bind.js';
 import type { BoundModel } from '../../graph/bound.js';
 import { metaOf, minibatchData, recordOf } from '../../graph/minibatch.js';
-import { float32Of } from '../../graph/values.js';
+import { float32Of, tensorOf } from '../../graph/values.js';
 import { prod } from '../../util/shape.js';
 import { bijectForward, hasBounds, type SupportBounds } from './bijectors.js';
 import { type GaussianQ, normalKl } from './gaussianQ.js';
@@ -75,6 +75,12 @@ interface HostRows {
   /** the shape of one element's slice */
   readonly row: readonly number[];
   readonly size: number;
+  /**
+   * the same values on the wasm heap, gathered from there (gatherHeapRows): binding's tensor of
+   * them (graph/values.ts tensorOf) while it lives, else a copy made on first use
+   */
+  readonly bound: () => tf.Tensor | undefined;
+  own?: tf.Tensor;
 }
 
 /** Rows `rows` of `v` packed into `out` (a block's copy, one typed-array copy per row). */
@@ -90,6 +96,11 @@ function gatherRows(v: HostRows, rows: readonly number[], out: Float32Array): Fl
  */
 function rowsTensor(v: HostRows, rows: readonly number[]): tf.Tensor {
   const shape = [1, rows.length, ...v.row];
+  if (tf.getBackend() === 'wasm' && rows.length * v.size > 0) {
+    const src = v.bound() ?? (v.own ??= tf.keep(tf.tensor(v.data)));
+    const t = gatherHeapRows(src, v.size, rows, shape);
+    if (t) return t;
+  }
   const heap = rows.length * v.size > 0 ? scopedHeapFloat32(shape) : undefined;
   if (!heap) return tf.tensor(gatherRows(v, rows, new Float32Array(rows.length * v.size)), shape);
   gatherRows(v, rows, heap.view);
@@ -129,7 +140,12 @@ export class AviModel {
         continue;
       const s = [...bound.shapes[name].batch, ...bound.shapes[name].event];
       const rest = s.slice(1);
-      this.known.set(name, { data: float32Of(v), row: rest, size: prod(rest) });
+      this.known.set(name, {
+        data: float32Of(v),
+        row: rest,
+        size: prod(rest),
+        bound: () => tensorOf(v),
+      });
     }
   }
 
@@ -572,6 +588,10 @@ export class AviModel {
     this.bounds_.clear();
     for (const t of this.whole?.values() ?? []) t.dispose();
     this.whole = undefined;
+    for (const v of this.known.values()) {
+      v.own?.dispose();
+      v.own = undefined;
+    }
     this.plans.clear();
   }
 }
