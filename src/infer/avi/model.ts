@@ -97,7 +97,11 @@ function gatherRows(v: HostRows, rows: readonly number[], out: Float32Array): Fl
 function rowsTensor(v: HostRows, rows: readonly number[]): tf.Tensor {
   const shape = [1, rows.length, ...v.row];
   if (tf.getBackend() === 'wasm' && rows.length * v.size > 0) {
-    const src = v.bound() ?? (v.own ??= tf.keep(tf.tensor(v.data)));
+    let src = v.bound();
+    if (!src) {
+      v.own ??= tf.keep(tf.tensor(v.data));
+      src = v.own;
+    }
     const t = gatherHeapRows(src, v.size, rows, shape);
     if (t) return t;
   }
