@@ -72,8 +72,7 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
     let bT: Info | undefined;
     try {
       if (transposeB) {
-        const perm = [...Array.from({ length: rb - 2 }, (_, i) => i), rb - 1, rb - 2];
-        bT = transpose({ inputs: { x: b }, backend, attrs: { perm } }) as Info;
+        bT = swapLast(transpose, backend, b);
       }
       return gemm(backend, {
         a,
@@ -153,6 +152,13 @@ export function matMulReluGrad(g: tf.Tensor, w: tf.Tensor, h: tf.Tensor): tf.Ten
   return tf.tidy(() => tf.mul(tf.matMul(g, w, false, true), tf.step(h)));
 }
 
+/** t with its last two axes swapped, by the Transpose kernel (a copy the caller disposes). */
+function swapLast(transpose: KernelFunc, backend: unknown, t: Info): Info {
+  const r = t.shape.length;
+  const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+  return transpose({ inputs: { x: t }, backend: backend as never, attrs: { perm } }) as Info;
+}
+
 /**
  * XNNPACK's untransposed 2-D product: a transposed operand transposed explicitly first, and a
  * batched A times an unbatched B as one product over A's flattened batch.
@@ -170,9 +176,7 @@ function slowPath(
   if (!transposeA && !transposeB && !flatB) return matMul(args);
   const temps: Info[] = [];
   const swap = (t: Info): Info => {
-    const r = t.shape.length;
-    const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-    const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as Info;
+    const out = swapLast(transpose, backend, t);
     temps.push(out);
     return out;
   };
@@ -232,9 +236,7 @@ function plainFused(
   }
   const swap = (t: Info, yes: boolean): Info => {
     if (!yes) return t;
-    const r = t.shape.length;
-    const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-    const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as Info;
+    const out = swapLast(transpose, backend, t);
     temps.push(out);
     return out;
   };

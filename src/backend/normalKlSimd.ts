@@ -9,7 +9,7 @@
 // p + row·pRow in every lane. log σ shares σ's layout.
 import { expF32x4 } from './mathSimd.js';
 import {
-  addr,
+  addr3,
   ELSE,
   END,
   F32X4_ADD,
@@ -68,22 +68,14 @@ const operand = (p: number, rowOff: number, splat: number): number[] => [
   ...I32_ADD,
   ...vLoad32Splat(0),
   ...ELSE,
-  ...get(p),
-  ...get(rowOff),
-  ...I32_ADD,
-  ...get(COL),
-  ...I32_ADD,
+  ...addr3(p, rowOff, COL),
   ...V_LOAD,
   ...END,
 ];
 
 const body: number[] = [
   // lsd = ls − log σ; r = e^{2 lsd}
-  ...get(LS),
-  ...get(OFF),
-  ...I32_ADD,
-  ...get(COL),
-  ...I32_ADD,
+  ...addr3(LS, OFF, COL),
   ...V_LOAD,
   ...operand(LSG, SG_OFF, SG_SPLAT),
   ...F32X4_SUB,
@@ -96,11 +88,7 @@ const body: number[] = [
   // d = (m − μ)/σ
   ...operand(SG, SG_OFF, SG_SPLAT),
   ...set(VS),
-  ...get(M),
-  ...get(OFF),
-  ...I32_ADD,
-  ...get(COL),
-  ...I32_ADD,
+  ...addr3(M, OFF, COL),
   ...V_LOAD,
   ...operand(MU, MU_OFF, MU_SPLAT),
   ...F32X4_SUB,
@@ -108,9 +96,7 @@ const body: number[] = [
   ...F32X4_DIV,
   ...set(D),
   // k = (r + d² − 1)/2 − lsd
-  ...addr(K, OFF),
-  ...get(COL),
-  ...I32_ADD,
+  ...addr3(K, OFF, COL),
   ...get(R),
   ...get(D),
   ...get(D),
@@ -124,16 +110,12 @@ const body: number[] = [
   ...F32X4_SUB,
   ...V_STORE,
   // a = d/σ; b = r − 1
-  ...addr(A, OFF),
-  ...get(COL),
-  ...I32_ADD,
+  ...addr3(A, OFF, COL),
   ...get(D),
   ...get(VS),
   ...F32X4_DIV,
   ...V_STORE,
-  ...addr(B, OFF),
-  ...get(COL),
-  ...I32_ADD,
+  ...addr3(B, OFF, COL),
   ...get(R),
   ...f32x4Const(1),
   ...F32X4_SUB,

@@ -191,6 +191,15 @@ export const whileLt = (a: number, b: number, body: readonly number[]): number[]
 /** the address local p + local i (a pointer and a byte offset) */
 export const addr = (p: number, i: number): number[] => [...get(p), ...get(i), ...I32_ADD];
 
+/** the address local p + local i + local j (a pointer and two byte offsets) */
+export const addr3 = (p: number, i: number, j: number): number[] => [
+  ...get(p),
+  ...get(i),
+  ...I32_ADD,
+  ...get(j),
+  ...I32_ADD,
+];
+
 /** local l += by */
 export const inc = (l: number, by: number): number[] => [
   ...get(l),

@@ -8,21 +8,11 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { normalKlTerms } from '../../src/backend/normalKl.js';
+import { uniformValues } from '../support/prng.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** Deterministic float32-exact values in [lo, hi). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
-  }
-  return out;
-}
 
 type Kind = 'one' | 'last' | 'full';
 const shapeOf = (kind: Kind, shape: number[]): number[] =>
@@ -43,10 +33,10 @@ describe('normalKlTerms', () => {
           const n = rows * d;
           const [muShape, sigShape] = [shapeOf(muKind, shape), shapeOf(sigKind, shape)];
           const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-          const m = values(n, seed, -3, 3);
-          const ls = values(n, seed + 1, -3, 3);
-          const mu = values(size(muShape), seed + 2, -2, 2);
-          const sg = values(size(sigShape), seed + 3, 0.1, 5);
+          const m = uniformValues(n, seed, -3, 3);
+          const ls = uniformValues(n, seed + 1, -3, 3);
+          const mu = uniformValues(size(muShape), seed + 2, -2, 2);
+          const sg = uniformValues(size(sigShape), seed + 3, 0.1, 5);
           const ts = [
             tf.tensor(m, shape),
             tf.tensor(ls, shape),

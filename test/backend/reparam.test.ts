@@ -6,21 +6,11 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { reparamDraw } from '../../src/backend/reparam.js';
+import { uniformValues } from '../support/prng.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** Deterministic float32-exact values in [lo, hi). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
-  }
-  return out;
-}
 
 describe('reparamDraw', () => {
   it('equals m + e^{ls} ε and e^{ls} ε in float64 for every layout of the draws', () => {
@@ -39,9 +29,9 @@ describe('reparamDraw', () => {
           const eShape = layout === 'same' ? [b, d] : [draws, b, d];
           const n = mShape.reduce((x, y) => x * y, 1);
           const S = layout === 'same' ? 1 : draws;
-          const m = values(n, seed, -3, 3);
-          const ls = values(n, seed + 1, -4, 4);
-          const eps = values(S * b * d, seed + 2, -3, 3);
+          const m = uniformValues(n, seed, -3, 3);
+          const ls = uniformValues(n, seed + 1, -4, 4);
+          const eps = uniformValues(S * b * d, seed + 2, -3, 3);
           const ts = [tf.tensor(m, mShape), tf.tensor(ls, mShape), tf.tensor(eps, eShape)];
           const [u, se] = reparamDraw(ts[0], ts[1], ts[2]);
           expect(u.shape).toEqual(layout === 'same' ? [b, d] : [S, b, d]);

@@ -9,3 +9,9 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** n float32 values uniform on [lo, hi) from `seed` (prng). */
+export function uniformValues(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const rand = prng(seed);
+  return Float32Array.from({ length: n }, () => lo + rand() * (hi - lo));
+}
