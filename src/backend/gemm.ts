@@ -70,12 +70,16 @@ export function gemm(backend: unknown, args: GemmArgs): Info | undefined {
   const [bStride, cStride] = [4 * n, 4 * n];
   const m4 = m - (m % 4);
   const n8 = n - (n % 8);
-  // the bulk in 4 × 8 tiles, the last m mod 4 rows, the last n mod 8 columns, the corner
+  const n4 = n - (n % 4);
+  // the bulk in 4 × 8 tiles, the last m mod 4 rows, the next four columns, the last n mod 4
+  // columns, the corners
   const blocks: [GemmTileName, number, number, number, number][] = [
     ['gemm4x8', 0, m4, 0, n8],
     ['gemm1x8', m4, m, 0, n8],
-    ['gemm4x1', 0, m4, n8, n],
-    ['gemm1x1', m4, m, n8, n],
+    ['gemm4x4', 0, m4, n8, n4],
+    ['gemm1x4', m4, m, n8, n4],
+    ['gemm4x1', 0, m4, n4, n],
+    ['gemm1x1', m4, m, n4, n],
   ];
   for (const [name, r0, r1, c0, c1] of blocks) {
     if (r1 === r0 || c1 === c0) continue;
@@ -98,4 +102,4 @@ export function gemm(backend: unknown, args: GemmArgs): Info | undefined {
   return out;
 }
 
-export type GemmTileName = 'gemm4x8' | 'gemm1x8' | 'gemm4x1' | 'gemm1x1';
+export type GemmTileName = 'gemm4x8' | 'gemm1x8' | 'gemm4x4' | 'gemm1x4' | 'gemm4x1' | 'gemm1x1';

@@ -16,7 +16,8 @@
 // order (float32, as XNNPACK's). One function per tile shape:
 //   gemm4x8 rows 4 at a time, columns 8 at a time (the bulk),
 //   gemm1x8 one row at a time (the last m mod 4 rows),
-//   gemm4x1 / gemm1x1 one column at a time, scalar (the last n mod 8 columns).
+//   gemm4x4 / gemm1x4 four columns (one vector; the next n mod 8 ≥ 4 columns),
+//   gemm4x1 / gemm1x1 one column at a time, scalar (the last n mod 4 columns).
 // Each covers `rows` × `cols` (multiples of its tile) from the pointers it is given.
 import {
   ELSE,
@@ -83,10 +84,10 @@ const [A, A_ROW, A_K, B, B_STRIDE, C, C_STRIDE, ROWS, COLS, K, BIAS, RELU, MASK]
 const [RI, CJ, KK, PB, COL_BYTES] = [13, 14, 15, 16, 17];
 const PA = (i: number) => 18 + i;
 
-/** The tile function for `rowsT` (4 or 1) rows by `colsT` (8: SIMD, or 1: scalar) columns. */
-function tileFunc(rowsT: 4 | 1, colsT: 8 | 1): WasmFunc {
-  const simd = colsT === 8;
-  const halves = simd ? 2 : 1;
+/** The tile function for `rowsT` (4 or 1) rows by `colsT` (8 or 4: SIMD, 1: scalar) columns. */
+function tileFunc(rowsT: 4 | 1, colsT: 8 | 4 | 1): WasmFunc {
+  const simd = colsT !== 1;
+  const halves = colsT === 8 ? 2 : 1;
   const firstV = PA(rowsT); // first non-i32 local
   // SIMD: vb0, vb1, s, then acc(i, h); scalar: vb, then acc(i)
   const VB = (h: number) => firstV + h;
@@ -175,6 +176,8 @@ function tileFunc(rowsT: 4 | 1, colsT: 8 | 1): WasmFunc {
 export const GEMM_FUNCS: readonly WasmFunc[] = [
   tileFunc(4, 8),
   tileFunc(1, 8),
+  tileFunc(4, 4),
+  tileFunc(1, 4),
   tileFunc(4, 1),
   tileFunc(1, 1),
 ];

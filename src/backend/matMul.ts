@@ -12,8 +12,8 @@
 // batch flattens into rows (a batched A times an unbatched B, or no batch at all) is computed
 // by gemm.ts's SIMD functions, which read A, or Aᵀ, and B where they lie (~28–32 GMAC/s here on
 // the products of the VAE benches, MNIST's included); B transposed is copied first (the copy is
-// memory-bound: 0.7 ms for 784 × 400). With XNNPACK's thread pool on (threads.ts) a product of
-// at least GEMM_POOL_MACS multiply-adds keeps XNNPACK, on every thread. Anything else keeps the
+// memory-bound: 0.7 ms for 784 × 400). A sum longer than GEMM_MAX_K keeps XNNPACK, and so, with
+// its thread pool on (threads.ts), does a product of at least GEMM_POOL_MACS multiply-adds. Anything else keeps the
 // original kernels (batched B, other activations, a bias of another shape, other dtypes).
 // Results are the same sums in the same order of k (float32 rounding).
 import * as tf from '@tensorflow/tfjs';
@@ -29,6 +29,15 @@ type KernelFunc = tf.KernelConfig['kernelFunc'];
  * below it the pool's wake-up costs more than the second core saves.
  */
 export const GEMM_POOL_MACS = 4_000_000;
+
+/**
+ * The longest sum gemm takes: each of its tiles streams its rows of A and B over the whole of k,
+ * so past the cache a long k reads memory once per tile (a mixture's M-step Xᵀ R over 100,000
+ * rows: 46 ms against XNNPACK's 23 ms with A transposed first); XNNPACK's packed B streams.
+ */
+export const GEMM_MAX_K = 2048;
+// (and products with n = 2 or 3 columns, which gemm does one scalar column at a time: 100,000 ×
+// 50 × 3 at ~4.8 GMAC/s against XNNPACK's ~7; at n = 1 gemm is the faster, 4.8 against 2.2)
 
 interface Attrs {
   transposeA: boolean;
@@ -64,7 +73,13 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
     const k = a.shape[transposeA ? ra - 2 : ra - 1];
     const n = b.shape[transposeB ? rb - 2 : rb - 1];
     if (b.shape[transposeB ? rb - 1 : rb - 2] !== k || !rowBias(bias, n)) return undefined;
-    if (threads > 1 && batch * m * k * n >= GEMM_POOL_MACS) return undefined;
+    if (
+      k > GEMM_MAX_K ||
+      n === 2 ||
+      n === 3 ||
+      (threads > 1 && batch * m * k * n >= GEMM_POOL_MACS)
+    )
+      return undefined;
     const lead = tf.broadcast_util.assertAndGetBroadcastShape(
       a.shape.slice(0, -2),
       b.shape.slice(0, -2),

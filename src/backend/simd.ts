@@ -71,6 +71,8 @@ export function simdFunctions(backend: unknown): SimdFunctions | null {
           gemm: {
             gemm4x8: ex.gemm4x8 as GemmTile,
             gemm1x8: ex.gemm1x8 as GemmTile,
+            gemm4x4: ex.gemm4x4 as GemmTile,
+            gemm1x4: ex.gemm1x4 as GemmTile,
             gemm4x1: ex.gemm4x1 as GemmTile,
             gemm1x1: ex.gemm1x1 as GemmTile,
           },
