@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { BENCH_DIR } from '../lib/index.js';
+import { BENCH_DIR, SHARED_DATA } from '../lib/index.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -27,7 +27,7 @@ const mnist = opt.data === 'mnist';
 const ROOT = join(BENCH_DIR, '..');
 const file = mnist ? 'mnist/mnist-10k.json' : 'digits/digits.json';
 const raw = JSON.parse(
-  readFileSync(join(opt['data-dir'] ?? join(ROOT, '..', '..', 'shared', 'data'), file), 'utf8'),
+  readFileSync(join(opt['data-dir'] ?? SHARED_DATA, file), 'utf8'),
 ) as {
   x: number[][];
 };
