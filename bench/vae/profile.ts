@@ -26,9 +26,7 @@ const { values: opt } = parseArgs({
 const mnist = opt.data === 'mnist';
 const ROOT = join(BENCH_DIR, '..');
 const file = mnist ? 'mnist/mnist-10k.json' : 'digits/digits.json';
-const raw = JSON.parse(
-  readFileSync(join(opt['data-dir'] ?? SHARED_DATA, file), 'utf8'),
-) as {
+const raw = JSON.parse(readFileSync(join(opt['data-dir'] ?? SHARED_DATA, file), 'utf8')) as {
   x: number[][];
 };
 const x = raw.x.map((r) => r.map((v) => (v >= 0.5 ? 1 : 0)));
