@@ -83,7 +83,7 @@ describe('avi on probabilistic PCA with known W, mu, sigma', () => {
     const r = await runAvi(
       SOURCE,
       { N, D, W, mu, x },
-      { seed: 5, lr: 0.03, particles: 4, lrDecay: 0.05, hidden: 32, epochs: 800 },
+      { seed: 5, lr: 0.03, particles: 8, lrDecay: 0.05, hidden: 32, epochs: 800 },
     );
     expect(r.latents.z.family).toBe('Normal');
     const m = r.latents.z.params.mu.data;

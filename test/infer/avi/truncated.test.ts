@@ -105,7 +105,11 @@ describe('avi with an observed truncated child', () => {
           if (v > best.v) best = { m, s, v };
         }
     }
-    const r = await runAvi(OBSERVED, { N: y.length, y }, { seed: 1, epochs: 200, lr: 0.05 });
+    const r = await runAvi(
+      OBSERVED,
+      { N: y.length, y },
+      { seed: 1, epochs: 200, lr: 0.05, particles: 8 },
+    );
     const mean = r.latents.mu.mean.data[0]!;
     const sd = r.latents.mu.sd.data[0]!;
     // Adam's noisy last steps: within a tenth of the posterior sd of the optimum
@@ -126,7 +130,7 @@ describe('avi with truncated latents', () => {
     // p(z | y) ∝ N(z; 0, 1) N(y; z, 1) on z >= 0 (the prior's normaliser 1/2 a constant)
     const lp = (z: number) => logN(z, 0, 1) + Math.LN2 + logN(-1, z, 1);
     const ref = grid(lp, 0, 12);
-    const r = await runAvi(src, { y: -1 }, { seed: 2, epochs: 300, lr: 0.05 });
+    const r = await runAvi(src, { y: -1 }, { seed: 2, epochs: 300, lr: 0.05, particles: 8 });
     expect(r.latents.z.family).toBe('ShiftedLogNormal');
     const mean = r.latents.z.mean.data[0]!;
     expect(Math.abs(mean - ref.mean), `mean ${mean} vs ${ref.mean}`).toBeLessThan(0.15 * ref.sd);
@@ -141,7 +145,7 @@ describe('avi with truncated latents', () => {
 }`;
     const lp = (s: number) => logN(s, 0, 1) + logN(1.5, s, 0.5);
     const ref = grid(lp, 0, 2);
-    const r = await runAvi(src, { y: 1.5 }, { seed: 3, epochs: 300, lr: 0.05 });
+    const r = await runAvi(src, { y: 1.5 }, { seed: 3, epochs: 300, lr: 0.05, particles: 8 });
     expect(r.latents.s.family).toBe('LogitNormal');
     const mean = r.latents.s.mean.data[0]!;
     expect(Math.abs(mean - ref.mean), `mean ${mean} vs ${ref.mean}`).toBeLessThan(0.15 * ref.sd);
