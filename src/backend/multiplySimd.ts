@@ -5,21 +5,16 @@
 // 1, as the one value at p + r·pRow in every lane (a column vector [rows, 1], or a scalar with
 // pRow 0); out's row r at out + r·outRow. `rowBytes` a multiple of 16.
 import {
-  ELSE,
-  END,
   F32X4_MUL,
   get,
   I32,
   I32_ADD,
   I32_MUL,
-  IF,
   i32c,
   inc,
+  loadOrSplat,
   set,
-  V_LOAD,
   V_STORE,
-  V128,
-  vLoad32Splat,
   type WasmFunc,
   whileLt,
 } from './wasmAsm.js';
@@ -45,18 +40,7 @@ const [A, A_ROW, A_SPLAT, B, B_ROW, B_SPLAT, OUT, OUT_ROW, ROWS, ROW_BYTES] = [
 const [R, C, PA, PB, PO] = [10, 11, 12, 13, 14];
 
 /** the operand at its row pointer (+ the column unless splat) as a vector */
-const operand = (p: number, splat: number): number[] => [
-  ...get(splat),
-  ...IF(V128),
-  ...get(p),
-  ...vLoad32Splat(0),
-  ...ELSE,
-  ...get(p),
-  ...get(C),
-  ...I32_ADD,
-  ...V_LOAD,
-  ...END,
-];
+const operand = (p: number, splat: number): number[] => loadOrSplat(get(p), C, splat);
 
 const rowPointer = (p: number, stride: number, to: number): number[] => [
   ...get(p),

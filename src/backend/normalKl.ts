@@ -11,46 +11,15 @@
 // call it inside a customOp whose gradient multiplies by a and b.
 import * as tf from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
+import { rowPlan } from './rowLayout.js';
 import { simdFunctions } from './simd.js';
 import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
 export const NORMAL_KL_KERNEL = 'PlatoNormalKl';
 
-/** How an operand is laid out against loc [..., d]: its row stride in bytes and splat flag. */
-interface Layout {
-  readonly row: number;
-  readonly splat: 0 | 1;
-}
-
-/** [rows, entries per row] of loc for the SIMD pass, and the operands' layouts; undefined: no SIMD pass. */
-function plan(
-  shape: readonly number[],
-  mu: readonly number[],
-  sigma: readonly number[],
-): { rows: number; cols: number; mu: Layout; sigma: Layout } | undefined {
-  const n = prod(shape);
-  const d = shape.length > 0 ? shape[shape.length - 1] : 1;
-  const kinds = [mu, sigma].map((s) => {
-    const size = prod(s);
-    if (size === 1) return 'one';
-    if (size === n && sameShape(s, shape)) return 'full';
-    const inner = s.slice(s.findIndex((x) => x !== 1));
-    return sameShape(inner, [d]) && s.length <= shape.length ? 'last' : undefined;
-  });
-  if (kinds.some((k) => k === undefined)) return undefined;
-  if (kinds.includes('last')) {
-    if (d % 4 !== 0) return undefined;
-    const rowBytes = 4 * d;
-    const layout = (k: string | undefined): Layout =>
-      k === 'one' ? { row: 0, splat: 1 } : { row: k === 'full' ? rowBytes : 0, splat: 0 };
-    return { rows: n / d, cols: d, mu: layout(kinds[0]), sigma: layout(kinds[1]) };
-  }
-  // no per-column operand: the whole array is one row (its last 0–3 entries in JS)
-  const cols = n - (n % 4);
-  const layout = (k: string | undefined): Layout =>
-    k === 'one' ? { row: 0, splat: 1 } : { row: 4 * cols, splat: 0 };
-  return { rows: 1, cols, mu: layout(kinds[0]), sigma: layout(kinds[1]) };
-}
+/** loc's rows for the SIMD pass and μ's and σ's reads (log σ shares σ's), or undefined. */
+const plan = (shape: readonly number[], mu: readonly number[], sigma: readonly number[]) =>
+  rowPlan(shape, [mu, sigma], ['one', 'full', 'last']);
 
 const registered = new Set<string>();
 
@@ -70,31 +39,33 @@ export function registerNormalKl(backendName: string): void {
       // the outputs first: allocating may grow the heap and detach earlier views
       const outs = [0, 1, 2].map(() => heap.makeOutput(m.shape, 'float32'));
       const at = (t: tf.TensorInfo) => heapAddress(backend, t);
-      const { rows, cols } = p;
-      if (rows * cols > 0)
+      const { rows, simdCols, reads } = p;
+      const [muRead, sigmaRead] = reads;
+      if (rows * simdCols > 0)
         simd(
           at(m),
           at(ls),
           at(mu),
-          p.mu.row,
-          p.mu.splat,
+          muRead.row,
+          muRead.splat,
           at(sigma),
           at(logSigma),
-          p.sigma.row,
-          p.sigma.splat,
+          sigmaRead.row,
+          sigmaRead.splat,
           at(outs[0]),
           at(outs[1]),
           at(outs[2]),
           rows,
-          4 * cols,
+          4 * simdCols,
         );
-      if (rows * cols === prod(m.shape)) return outs;
+      // a one-row plan's last 0–3 entries
+      if (rows * simdCols === prod(m.shape)) return outs;
       const [vm, vls, vmu, vs, vlsg, vk, va, vb] = [m, ls, mu, sigma, logSigma, ...outs].map((t) =>
         heap.typedArrayFromHeap(t),
       );
       // the last 0–3 entries (one-row plans only), in float64
       const one = (v: ArrayLike<number>, i: number) => (v.length === 1 ? v[0] : v[i]);
-      for (let i = rows * cols; i < vm.length; i++) {
+      for (let i = rows * simdCols; i < vm.length; i++) {
         const lsd = vls[i] - one(vlsg, i);
         const r = Math.exp(2 * lsd);
         const s = one(vs, i);

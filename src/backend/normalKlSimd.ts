@@ -10,8 +10,6 @@
 import { expF32x4 } from './mathSimd.js';
 import {
   addr3,
-  ELSE,
-  END,
   F32X4_ADD,
   F32X4_DIV,
   F32X4_MUL,
@@ -21,14 +19,13 @@ import {
   I32,
   I32_ADD,
   I32_MUL,
-  IF,
   i32c,
   inc,
+  loadOrSplat,
   set,
   V_LOAD,
   V_STORE,
   V128,
-  vLoad32Splat,
   type WasmFunc,
   whileLt,
 } from './wasmAsm.js';
@@ -60,18 +57,8 @@ const [ROW, COL, OFF, MU_OFF, SG_OFF] = [14, 15, 16, 17, 18];
 const [VS, VLS, LSD, R, D, T1, T2, T3] = [19, 20, 21, 22, 23, 24, 25, 26];
 
 /** the operand at p + rowOff (+ column unless splat) as a vector */
-const operand = (p: number, rowOff: number, splat: number): number[] => [
-  ...get(splat),
-  ...IF(V128),
-  ...get(p),
-  ...get(rowOff),
-  ...I32_ADD,
-  ...vLoad32Splat(0),
-  ...ELSE,
-  ...addr3(p, rowOff, COL),
-  ...V_LOAD,
-  ...END,
-];
+const operand = (p: number, rowOff: number, splat: number): number[] =>
+  loadOrSplat([...get(p), ...get(rowOff), ...I32_ADD], COL, splat);
 
 const body: number[] = [
   // lsd = ls − log σ; r = e^{2 lsd}

@@ -200,6 +200,23 @@ export const addr3 = (p: number, i: number, j: number): number[] => [
   ...I32_ADD,
 ];
 
+/**
+ * A v128 from the address `at` pushes: with local `splat` ≠ 0 the f32 there in every lane, else
+ * the four at `at` + local `col` (rowLayout.ts's reads: a value per row, or a row's columns).
+ */
+export const loadOrSplat = (at: readonly number[], col: number, splat: number): number[] => [
+  ...get(splat),
+  ...IF(V128),
+  ...at,
+  ...vLoad32Splat(0),
+  ...ELSE,
+  ...at,
+  ...get(col),
+  ...I32_ADD,
+  ...V_LOAD,
+  ...END,
+];
+
 /** local l += by */
 export const inc = (l: number, by: number): number[] => [
   ...get(l),

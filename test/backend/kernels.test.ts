@@ -203,8 +203,8 @@ describe('wasm kernels wrapped by src/backend', () => {
         fc.integer({ min: 1, max: 1000 }),
         (p, r, c, kind, swap, seed) => {
           const before = tf.memory().numTensors;
-          // x [p, r, c] against y of the broadcast kind (multiplySimd.ts takes the first three;
-          // 'row' [1, 1, c] and 'lead' [1, r, c] keep tfjs's kernel)
+          // x [p, r, c] against y of the broadcast kind (multiplySimd.ts takes the first four,
+          // 'row' when c is a multiple of 4, rowLayout.ts; 'lead' [1, r, c] keeps tfjs's kernel)
           const xs = [p, r, c];
           const ys =
             kind === 'same'
