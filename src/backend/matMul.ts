@@ -84,14 +84,10 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
       a.shape.slice(0, -2),
       b.shape.slice(0, -2),
     );
-    let bT: Info | undefined;
-    try {
-      if (transposeB) {
-        bT = swapLast(transpose, backend, b);
-      }
-      return gemm(backend, {
+    return withTemps(backend, (keep) =>
+      gemm(backend, {
         a,
-        b: bT ?? b,
+        b: transposeB ? swapLast(transpose, backend, b, keep) : b,
         m: batch * m,
         k,
         n,
@@ -100,10 +96,8 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
         relu,
         mask,
         shape: [...lead, m, n],
-      });
-    } finally {
-      if (bT) (backend as { disposeData(dataId: unknown): void }).disposeData(bT.dataId);
-    }
+      }),
+    );
   };
   wrapWasmKernel('BatchMatMul', backendName, (matMul) => (args) => {
     const out = product(args, undefined, false);
@@ -138,15 +132,11 @@ export function registerFastMatMul(backendName: string, threads = 1): void {
       const out = product(mmArgs, undefined, false, h);
       if (out) return out;
       // the same as three kernels: (g wᵀ) ∘ step(h)
-      const be = backend as { disposeData(dataId: unknown): void };
-      const gw = mm(mmArgs) as Info;
-      const d = step({ inputs: { x: h }, backend, attrs: { alpha: 0 } }) as Info;
-      try {
+      return withTemps(backend, (keep) => {
+        const gw = keep(mm(mmArgs) as Info);
+        const d = keep(step({ inputs: { x: h }, backend, attrs: { alpha: 0 } }) as Info);
         return mul({ inputs: { a: gw, b: d }, backend, attrs: {} });
-      } finally {
-        be.disposeData(gw.dataId);
-        be.disposeData(d.dataId);
-      }
+      });
     },
   });
   reluGradBackends.add(backendName);
@@ -167,11 +157,25 @@ export function matMulReluGrad(g: tf.Tensor, w: tf.Tensor, h: tf.Tensor): tf.Ten
   return tf.tidy(() => tf.mul(tf.matMul(g, w, false, true), tf.step(h)));
 }
 
-/** t with its last two axes swapped, by the Transpose kernel (a copy the caller disposes). */
-function swapLast(transpose: KernelFunc, backend: unknown, t: Info): Info {
+/** f(keep), every tensor handed to keep disposed on the backend once f returns or throws. */
+function withTemps<R>(backend: unknown, f: (keep: (t: Info) => Info) => R): R {
+  const temps: Info[] = [];
+  try {
+    return f((t) => {
+      temps.push(t);
+      return t;
+    });
+  } finally {
+    const be = backend as { disposeData(dataId: unknown): void };
+    for (const t of temps) be.disposeData(t.dataId);
+  }
+}
+
+/** t with its last two axes swapped, by the Transpose kernel (a copy, handed to keep). */
+function swapLast(transpose: KernelFunc, backend: unknown, t: Info, keep: (t: Info) => Info): Info {
   const r = t.shape.length;
   const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-  return transpose({ inputs: { x: t }, backend: backend as never, attrs: { perm } }) as Info;
+  return keep(transpose({ inputs: { x: t }, backend: backend as never, attrs: { perm } }) as Info);
 }
 
 /**
@@ -189,20 +193,11 @@ function slowPath(
   const { transposeA, transposeB } = attrs as unknown as Attrs;
   const flatB = !transposeA && prod(b.shape.slice(0, -2)) === 1 && prod(a.shape.slice(0, -2)) > 1;
   if (!transposeA && !transposeB && !flatB) return matMul(args);
-  const temps: Info[] = [];
-  const swap = (t: Info): Info => {
-    const out = swapLast(transpose, backend, t);
-    temps.push(out);
-    return out;
-  };
-  const reshapeTo = (t: Info, shape: number[]): Info => {
-    const out = reshape({ inputs: { x: t }, backend, attrs: { shape } }) as Info;
-    temps.push(out);
-    return out;
-  };
-  try {
-    let a2 = transposeA ? swap(a) : a;
-    let b2 = transposeB ? swap(b) : b;
+  return withTemps(backend, (keep) => {
+    const reshapeTo = (t: Info, shape: number[]): Info =>
+      keep(reshape({ inputs: { x: t }, backend, attrs: { shape } }) as Info);
+    let a2 = transposeA ? swapLast(transpose, backend, a, keep) : a;
+    let b2 = transposeB ? swapLast(transpose, backend, b, keep) : b;
     const plain = { transposeA: false, transposeB: false };
     if (!flatB) return matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain });
     // A [..., m, k] × B [k, n] (B's batch all ones): one [Πbatch·m, k] × [k, n] product
@@ -213,13 +208,9 @@ function slowPath(
     const outLead = tf.broadcast_util.assertAndGetBroadcastShape(lead, b2.shape.slice(0, -2));
     a2 = reshapeTo(a2, [prod(lead) * m, k]);
     b2 = reshapeTo(b2, [k, n]);
-    const flat = matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain }) as Info;
-    temps.push(flat);
+    const flat = keep(matMul({ inputs: { a: a2, b: b2 }, backend, attrs: plain }) as Info);
     return reshape({ inputs: { x: flat }, backend, attrs: { shape: [...outLead, m, n] } });
-  } finally {
-    const be = backend as { disposeData(dataId: unknown): void };
-    for (const t of temps) be.disposeData(t.dataId);
-  }
+  });
 }
 
 /**
@@ -242,27 +233,21 @@ function plainFused(
   const biasRank = bias ? heap.dataIdMap?.get(bias.dataId)?.shape?.length : 1;
   const copyBias = bias !== undefined && biasRank !== 1 && rowBias(bias, prod(bias.shape));
   if (!transposeA && !transposeB && !copyBias) return fused(args);
-  const temps: Info[] = [];
-  let bias1 = bias;
-  if (bias && copyBias) {
-    bias1 = heap.makeOutput([prod(bias.shape)], 'float32');
-    temps.push(bias1);
-    heap.typedArrayFromHeap(bias1).set(heap.typedArrayFromHeap(bias));
-  }
-  const swap = (t: Info, yes: boolean): Info => {
-    if (!yes) return t;
-    const out = swapLast(transpose, backend, t);
-    temps.push(out);
-    return out;
-  };
-  try {
+  return withTemps(backend, (keep) => {
+    let bias1 = bias;
+    if (bias && copyBias) {
+      bias1 = keep(heap.makeOutput([prod(bias.shape)], 'float32'));
+      heap.typedArrayFromHeap(bias1).set(heap.typedArrayFromHeap(bias));
+    }
     return fused({
-      inputs: { ...inputs, a: swap(a, transposeA), b: swap(b, transposeB), bias: bias1 },
+      inputs: {
+        ...inputs,
+        a: transposeA ? swapLast(transpose, backend, a, keep) : a,
+        b: transposeB ? swapLast(transpose, backend, b, keep) : b,
+        bias: bias1,
+      },
       backend,
       attrs: { ...attrs, transposeA: false, transposeB: false },
     });
-  } finally {
-    const be = backend as { disposeData(dataId: unknown): void };
-    for (const t of temps) be.disposeData(t.dataId);
-  }
+  });
 }
