@@ -9,6 +9,7 @@
 // same draws on a given path; the two paths' streams differ.
 import * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
+import { GOLDEN32, mix32 } from '../util/splitmix.js';
 import { simdFunctions } from './simd.js';
 import { heapAddress, type WasmHeap } from './wasmKernel.js';
 
@@ -18,20 +19,15 @@ export type SeedWords = readonly [number, number, number, number];
 
 const registered = new Set<string>();
 
-/** n splitmix32 outputs (Steele, Lea & Flood 2014, 32-bit) from the four seed words. */
+/** n splitmix32 outputs (util/splitmix.ts) from the four seed words. */
 function splitmix(seeds: readonly number[], n: number): Uint32Array {
   // the words folded into one state, each through a round of the mix
   let state = 0;
-  const mix = (z: number) => {
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  for (const w of seeds) state = mix((state + 0x9e3779b9) ^ (w >>> 0)) >>> 0;
+  for (const w of seeds) state = mix32((state + GOLDEN32) ^ (w >>> 0));
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    state = (state + 0x9e3779b9) >>> 0;
-    out[i] = mix(state);
+    state = (state + GOLDEN32) >>> 0;
+    out[i] = mix32(state);
   }
   return out;
 }

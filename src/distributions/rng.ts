@@ -1,6 +1,8 @@
 // A deterministic stream of integer seeds for tfjs' seeded random ops. Every random op in
 // Plato takes its seed from an Rng, so the same top-level seed gives the same draws.
-// splitmix32 (a 32-bit variant of Steele, Lea & Flood's SplitMix) for the stream.
+// splitmix32 (a 32-bit variant of Steele, Lea & Flood's SplitMix; util/splitmix.ts) for the
+// stream.
+import { GOLDEN32, mix32 } from '../util/splitmix.js';
 
 export class Rng {
   private state: number;
@@ -11,11 +13,8 @@ export class Rng {
 
   /** the next 32-bit unsigned integer */
   nextUint32(): number {
-    this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
+    this.state = (this.state + GOLDEN32) >>> 0;
+    return mix32(this.state);
   }
 
   /** a seed for one tfjs random op (tfjs seeds are numbers; keep them exact in float32) */
