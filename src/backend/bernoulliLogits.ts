@@ -10,22 +10,17 @@
 // customOp whose gradient multiplies by g.
 import * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
-import { simdFunctions } from './simd.js';
 import { softplus } from './softplus.js';
-import { heapAddress, type WasmHeap } from './wasmKernel.js';
+import { heapAddress, registerSimdKernel, simdKernelActive, type WasmHeap } from './wasmKernel.js';
 
 export const BERNOULLI_LOGITS_KERNEL = 'PlatoBernoulliLogits';
 
-const registered = new Set<string>();
-
 /** Register the kernel on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerBernoulliLogits(backendName: string): void {
-  if (backendName !== 'wasm' || registered.has(backendName)) return;
-  registered.add(backendName);
-  tf.registerKernel({
-    kernelName: BERNOULLI_LOGITS_KERNEL,
+  registerSimdKernel(
+    BERNOULLI_LOGITS_KERNEL,
     backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
+    ({ inputs, backend, attrs }, { bernoulliLogits: simd }) => {
       const { x, l } = inputs as { x: tf.TensorInfo; l: tf.TensorInfo };
       const { shape } = attrs as unknown as { shape: number[] };
       const heap = backend as WasmHeap;
@@ -34,8 +29,6 @@ export function registerBernoulliLogits(backendName: string): void {
       const g = heap.makeOutput(shape, 'float32');
       const n = prod(shape);
       const done = n - (n % 4);
-      const simd = simdFunctions(backend)?.bernoulliLogits;
-      if (!simd) throw new Error(`internal: ${BERNOULLI_LOGITS_KERNEL} without the SIMD module`);
       const at = (t: tf.TensorInfo) => heapAddress(backend, t);
       if (done > 0) simd(at(x), at(l), at(v), at(g), 4 * done);
       if (done === n) return [v, g];
@@ -48,7 +41,7 @@ export function registerBernoulliLogits(backendName: string): void {
       }
       return [v, g];
     },
-  });
+  );
 }
 
 /** [v, g] for x and logits l (broadcast against each other; float32 results). Untaped. */
@@ -56,8 +49,7 @@ export function bernoulliLogits(x: tf.Tensor, l: tf.Tensor): [tf.Tensor, tf.Tens
   const shape = tf.broadcast_util.assertAndGetBroadcastShape(x.shape, l.shape);
   const size = prod(shape);
   if (
-    registered.has(tf.getBackend()) &&
-    simdFunctions(tf.backend()) !== null &&
+    simdKernelActive(BERNOULLI_LOGITS_KERNEL) &&
     x.dtype === 'float32' &&
     l.dtype === 'float32' &&
     x.size === size &&

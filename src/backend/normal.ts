@@ -10,14 +10,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { prod } from '../util/shape.js';
 import { GOLDEN32, mix32 } from '../util/splitmix.js';
-import { simdFunctions } from './simd.js';
-import { heapAddress, type WasmHeap } from './wasmKernel.js';
+import { heapAddress, registerSimdKernel, simdKernelActive, type WasmHeap } from './wasmKernel.js';
 
 export const NORMAL_KERNEL = 'PlatoNormal';
 
 export type SeedWords = readonly [number, number, number, number];
-
-const registered = new Set<string>();
 
 /** n splitmix32 outputs (util/splitmix.ts) from the four seed words. */
 function splitmix(seeds: readonly number[], n: number): Uint32Array {
@@ -34,44 +31,36 @@ function splitmix(seeds: readonly number[], n: number): Uint32Array {
 
 /** Register the kernel on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerNormal(backendName: string): void {
-  if (backendName !== 'wasm' || registered.has(backendName)) return;
-  registered.add(backendName);
-  tf.registerKernel({
-    kernelName: NORMAL_KERNEL,
-    backendName,
-    kernelFunc: ({ backend, attrs }) => {
-      const { shape, seeds } = attrs as unknown as { shape: number[]; seeds: number[] };
-      const simd = simdFunctions(backend)?.normal;
-      if (!simd) throw new Error(`internal: ${NORMAL_KERNEL} without the SIMD module`);
-      const heap = backend as WasmHeap;
-      const out = heap.makeOutput(shape, 'float32');
-      const n = prod(shape);
-      // SIMD rounds of eight (at least two: the state is read from the first 16 entries)
-      const blocks = n >= 16 ? Math.floor(n / 8) : 0;
-      const words = splitmix(seeds, blocks > 0 ? 16 + 2 * (n - 8 * blocks) : 2 * n);
-      if (blocks > 0) {
-        new Uint32Array(heap.typedArrayFromHeap(out).buffer, heapAddress(backend, out), 16).set(
-          words.subarray(0, 16),
-        );
-        simd(heapAddress(backend, out), blocks);
-      }
-      const rest = n - 8 * blocks;
-      if (rest === 0) return out;
-      // the last 0–7 (or all of fewer than 16): Box–Muller in float64, one draw per pair
-      const u = words.subarray(blocks > 0 ? 16 : 0);
-      const v = heap.typedArrayFromHeap(out);
-      for (let i = 0; i < rest; i++) {
-        const r = Math.sqrt(-2 * Math.log(1 - u[2 * i] / 4294967296));
-        v[8 * blocks + i] = r * Math.cos((2 * Math.PI * u[2 * i + 1]) / 4294967296);
-      }
-      return out;
-    },
+  registerSimdKernel(NORMAL_KERNEL, backendName, ({ backend, attrs }, { normal: simd }) => {
+    const { shape, seeds } = attrs as unknown as { shape: number[]; seeds: number[] };
+    const heap = backend as WasmHeap;
+    const out = heap.makeOutput(shape, 'float32');
+    const n = prod(shape);
+    // SIMD rounds of eight (at least two: the state is read from the first 16 entries)
+    const blocks = n >= 16 ? Math.floor(n / 8) : 0;
+    const words = splitmix(seeds, blocks > 0 ? 16 + 2 * (n - 8 * blocks) : 2 * n);
+    if (blocks > 0) {
+      new Uint32Array(heap.typedArrayFromHeap(out).buffer, heapAddress(backend, out), 16).set(
+        words.subarray(0, 16),
+      );
+      simd(heapAddress(backend, out), blocks);
+    }
+    const rest = n - 8 * blocks;
+    if (rest === 0) return out;
+    // the last 0–7 (or all of fewer than 16): Box–Muller in float64, one draw per pair
+    const u = words.subarray(blocks > 0 ? 16 : 0);
+    const v = heap.typedArrayFromHeap(out);
+    for (let i = 0; i < rest; i++) {
+      const r = Math.sqrt(-2 * Math.log(1 - u[2 * i] / 4294967296));
+      v[8 * blocks + i] = r * Math.cos((2 * Math.PI * u[2 * i + 1]) / 4294967296);
+    }
+    return out;
   });
 }
 
 /** Standard normal draws in `shape` from the seed words (see the file's comment). */
 export function standardNormal(shape: readonly number[], seeds: SeedWords): tf.Tensor {
-  if (registered.has(tf.getBackend()) && simdFunctions(tf.backend()) !== null)
+  if (simdKernelActive(NORMAL_KERNEL))
     return tf.engine().runKernel(NORMAL_KERNEL, {}, {
       shape: [...shape],
       seeds: seeds.map((s) => s | 0),

@@ -12,8 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
 import { rowPlan } from './rowLayout.js';
-import { simdFunctions } from './simd.js';
-import { heapAddress, type WasmHeap } from './wasmKernel.js';
+import { heapAddress, registerSimdKernel, simdKernelActive, type WasmHeap } from './wasmKernel.js';
 
 export const NORMAL_KL_KERNEL = 'PlatoNormalKl';
 
@@ -21,61 +20,52 @@ export const NORMAL_KL_KERNEL = 'PlatoNormalKl';
 const plan = (shape: readonly number[], mu: readonly number[], sigma: readonly number[]) =>
   rowPlan(shape, [mu, sigma], ['one', 'full', 'last']);
 
-const registered = new Set<string>();
-
 /** Register the kernel on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerNormalKl(backendName: string): void {
-  if (backendName !== 'wasm' || registered.has(backendName)) return;
-  registered.add(backendName);
-  tf.registerKernel({
-    kernelName: NORMAL_KL_KERNEL,
-    backendName,
-    kernelFunc: ({ inputs, backend }) => {
-      const { m, ls, mu, sigma, logSigma } = inputs as Record<string, tf.TensorInfo>;
-      const p = plan(m.shape, mu.shape, sigma.shape);
-      const simd = simdFunctions(backend)?.normalKl;
-      if (!p || !simd) throw new Error(`internal: ${NORMAL_KL_KERNEL} called where it cannot run`);
-      const heap = backend as WasmHeap;
-      // the outputs first: allocating may grow the heap and detach earlier views
-      const outs = [0, 1, 2].map(() => heap.makeOutput(m.shape, 'float32'));
-      const at = (t: tf.TensorInfo) => heapAddress(backend, t);
-      const { rows, simdCols, reads } = p;
-      const [muRead, sigmaRead] = reads;
-      if (rows * simdCols > 0)
-        simd(
-          at(m),
-          at(ls),
-          at(mu),
-          muRead.row,
-          muRead.splat,
-          at(sigma),
-          at(logSigma),
-          sigmaRead.row,
-          sigmaRead.splat,
-          at(outs[0]),
-          at(outs[1]),
-          at(outs[2]),
-          rows,
-          4 * simdCols,
-        );
-      // a one-row plan's last 0–3 entries
-      if (rows * simdCols === prod(m.shape)) return outs;
-      const [vm, vls, vmu, vs, vlsg, vk, va, vb] = [m, ls, mu, sigma, logSigma, ...outs].map((t) =>
-        heap.typedArrayFromHeap(t),
+  registerSimdKernel(NORMAL_KL_KERNEL, backendName, ({ inputs, backend }, { normalKl: simd }) => {
+    const { m, ls, mu, sigma, logSigma } = inputs as Record<string, tf.TensorInfo>;
+    const p = plan(m.shape, mu.shape, sigma.shape);
+    if (!p) throw new Error(`internal: ${NORMAL_KL_KERNEL} called on broadcasts it does not take`);
+    const heap = backend as WasmHeap;
+    // the outputs first: allocating may grow the heap and detach earlier views
+    const outs = [0, 1, 2].map(() => heap.makeOutput(m.shape, 'float32'));
+    const at = (t: tf.TensorInfo) => heapAddress(backend, t);
+    const { rows, simdCols, reads } = p;
+    const [muRead, sigmaRead] = reads;
+    if (rows * simdCols > 0)
+      simd(
+        at(m),
+        at(ls),
+        at(mu),
+        muRead.row,
+        muRead.splat,
+        at(sigma),
+        at(logSigma),
+        sigmaRead.row,
+        sigmaRead.splat,
+        at(outs[0]),
+        at(outs[1]),
+        at(outs[2]),
+        rows,
+        4 * simdCols,
       );
-      // the last 0–3 entries (one-row plans only), in float64
-      const one = (v: ArrayLike<number>, i: number) => (v.length === 1 ? v[0] : v[i]);
-      for (let i = rows * simdCols; i < vm.length; i++) {
-        const lsd = vls[i] - one(vlsg, i);
-        const r = Math.exp(2 * lsd);
-        const s = one(vs, i);
-        const d = (vm[i] - one(vmu, i)) / s;
-        vk[i] = (r + d * d - 1) / 2 - lsd;
-        va[i] = d / s;
-        vb[i] = r - 1;
-      }
-      return outs;
-    },
+    // a one-row plan's last 0–3 entries
+    if (rows * simdCols === prod(m.shape)) return outs;
+    const [vm, vls, vmu, vs, vlsg, vk, va, vb] = [m, ls, mu, sigma, logSigma, ...outs].map((t) =>
+      heap.typedArrayFromHeap(t),
+    );
+    // the last 0–3 entries (one-row plans only), in float64
+    const one = (v: ArrayLike<number>, i: number) => (v.length === 1 ? v[0] : v[i]);
+    for (let i = rows * simdCols; i < vm.length; i++) {
+      const lsd = vls[i] - one(vlsg, i);
+      const r = Math.exp(2 * lsd);
+      const s = one(vs, i);
+      const d = (vm[i] - one(vmu, i)) / s;
+      vk[i] = (r + d * d - 1) / 2 - lsd;
+      va[i] = d / s;
+      vb[i] = r - 1;
+    }
+    return outs;
   });
 }
 
@@ -90,8 +80,7 @@ export function normalKlTerms(
   sigma: tf.Tensor,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const fast =
-    registered.has(tf.getBackend()) &&
-    simdFunctions(tf.backend()) !== null &&
+    simdKernelActive(NORMAL_KL_KERNEL) &&
     [m, ls, mu, sigma].every((t) => t.dtype === 'float32') &&
     sameShape(m.shape, ls.shape) &&
     plan(m.shape, mu.shape, sigma.shape) !== undefined;

@@ -8,25 +8,18 @@
 // customOp.
 import * as tf from '@tensorflow/tfjs';
 import { prod, sameShape } from '../util/shape.js';
-import { simdFunctions } from './simd.js';
-import { heapAddress, type WasmHeap } from './wasmKernel.js';
+import { heapAddress, registerSimdKernel, simdKernelActive, type WasmHeap } from './wasmKernel.js';
 
 export const REPARAM_KERNEL = 'PlatoReparam';
 
-const registered = new Set<string>();
-
 /** Register the kernel on `backendName` (wasm only; idempotent). Call after the backend is ready. */
 export function registerReparam(backendName: string): void {
-  if (backendName !== 'wasm' || registered.has(backendName)) return;
-  registered.add(backendName);
-  tf.registerKernel({
-    kernelName: REPARAM_KERNEL,
+  registerSimdKernel(
+    REPARAM_KERNEL,
     backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
+    ({ inputs, backend, attrs }, { reparam: simd }) => {
       const { m, ls, eps } = inputs as Record<string, tf.TensorInfo>;
       const { shape } = attrs as unknown as { shape: number[] };
-      const simd = simdFunctions(backend)?.reparam;
-      if (!simd) throw new Error(`internal: ${REPARAM_KERNEL} without the SIMD module`);
       const heap = backend as WasmHeap;
       // the outputs first: allocating may grow the heap and detach earlier views
       const u = heap.makeOutput(shape, 'float32');
@@ -47,7 +40,7 @@ export function registerReparam(backendName: string): void {
         }
       return [u, se];
     },
-  });
+  );
 }
 
 /** ε's shape is m's (of size n) after leading axes of draws: [S, ...] or [...], m [1, ...] or [...]. */
@@ -65,8 +58,7 @@ function drawsOf(m: readonly number[], eps: readonly number[]): boolean {
 export function reparamDraw(m: tf.Tensor, ls: tf.Tensor, eps: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const shape = tf.broadcast_util.assertAndGetBroadcastShape(m.shape, eps.shape);
   if (
-    registered.has(tf.getBackend()) &&
-    simdFunctions(tf.backend()) !== null &&
+    simdKernelActive(REPARAM_KERNEL) &&
     [m, ls, eps].every((t) => t.dtype === 'float32') &&
     sameShape(m.shape, ls.shape) &&
     prod(shape) === eps.size &&

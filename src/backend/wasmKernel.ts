@@ -1,6 +1,7 @@
 // Shared by the kernel wrappers of src/backend (tile.ts, slice.ts, …): the wasm backend's heap
 // access, and replacing a registered kernel by a wrapper of it once per backend.
 import * as tf from '@tensorflow/tfjs';
+import { type SimdFunctions, simdFunctions } from './simd.js';
 
 /** The parts of tfjs-backend-wasm's backend the wrappers use: outputs and views on its heap. */
 export interface WasmHeap {
@@ -42,4 +43,37 @@ export function wrapWasmKernel(
   const kernelFunc = wrap(k.kernelFunc);
   tf.unregisterKernel(name, backendName);
   tf.registerKernel({ kernelName: name, backendName, kernelFunc });
+}
+
+type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
+
+const simdKernels = new Set<string>();
+
+/**
+ * Register Plato's own kernel `name` on `backendName` (wasm only; idempotent; call after the
+ * backend is ready). `kernelFunc` runs on the hand-written SIMD functions (simd.ts), which it is
+ * given; callers ask simdKernelActive(name) first and run tfjs ops where it is not.
+ */
+export function registerSimdKernel(
+  name: string,
+  backendName: string,
+  kernelFunc: (args: KernelArgs, simd: SimdFunctions) => ReturnType<tf.KernelConfig['kernelFunc']>,
+): void {
+  const key = `${backendName}/${name}`;
+  if (backendName !== 'wasm' || simdKernels.has(key)) return;
+  simdKernels.add(key);
+  tf.registerKernel({
+    kernelName: name,
+    backendName,
+    kernelFunc: (args) => {
+      const simd = simdFunctions(args.backend);
+      if (!simd) throw new Error(`internal: ${name} without the SIMD module`);
+      return kernelFunc(args, simd);
+    },
+  });
+}
+
+/** Does the current backend run the kernel `name` of registerSimdKernel (SIMD module made)? */
+export function simdKernelActive(name: string): boolean {
+  return simdKernels.has(`${tf.getBackend()}/${name}`) && simdFunctions(tf.backend()) !== null;
 }
